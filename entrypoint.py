@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""The image's entry point: `entrypoint.py backup|restore|verify|snapshots ...`."""
+
+import sys
+
+from orgbackup.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

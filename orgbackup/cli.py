@@ -1,0 +1,115 @@
+"""The command line: `backup` (default), `restore`, `verify`, `snapshots`.
+
+This is the only place that turns errors into exit statuses:
+0 complete, 1 failure, 2 configuration error (nothing touched),
+3 a snapshot was taken but something is missing, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from . import __version__, commands
+from .config import load_config
+from .errors import EXIT_FAILURE, BackupError, Interrupted
+
+log = logging.getLogger("orgbackup")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="entrypoint.py",
+        description="Back up GitHub organizations into a restic repository, verified against GitHub.",
+    )
+    parser.add_argument("--version", action="version", version=f"orgbackup {__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log every command run")
+    sub = parser.add_subparsers(dest="command")
+
+    sub.add_parser("backup", help="back up every organization of GITHUB_ORGS (the default)")
+
+    snaps = sub.add_parser("snapshots", help="list the snapshots: date, organization, complete, size")
+    snaps.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    snaps.add_argument("--org", help="only this organization")
+
+    restore = sub.add_parser("restore", help="restore a snapshot, an organization or one repository")
+    restore.add_argument("--target", required=True, help="folder to restore into")
+    restore.add_argument("--snapshot", default="latest", help="snapshot id (default: the latest complete one)")
+    restore.add_argument("--org", help="only this organization")
+    restore.add_argument("--repo", help="only this repository (needs --org)")
+    restore.add_argument("--overwrite", action="store_true", help="allow restoring into a folder that has files")
+
+    verify = sub.add_parser("verify", help="the restore drill: check, restore, fsck, LFS, manifest")
+    verify.add_argument("--snapshot", default="latest", help="snapshot id (default: the latest of each organization)")
+    verify.add_argument("--org", help="only this organization")
+    verify.add_argument("--read-data-subset", help="restic check --read-data-subset (default BACKUP_VERIFY_READ_DATA_SUBSET)")
+    verify.add_argument("--json", action="store_true", help="also print the report as one JSON line")
+    return parser
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%SZ",
+        stream=sys.stderr,
+    )
+    logging.Formatter.converter = __import__("time").gmtime
+    for noisy in ("urllib3", "github"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _on_signal(signum, frame):
+    commands.stop_all()
+    raise Interrupted(f"stopped by signal {signal.Signals(signum).name}; tools ended, nothing marked complete")
+
+
+def dispatch(args, environ) -> int:
+    if args.command in (None, "backup"):
+        config = load_config(environ)
+        from .run import run_backup
+
+        return run_backup(config)
+    config = load_config(environ, need_github=False)
+    if args.command == "snapshots":
+        from .snapshots import run_snapshots
+
+        return run_snapshots(config, org=args.org, as_json=args.json)
+    if args.command == "restore":
+        from .restore import run_restore
+
+        return run_restore(
+            config, target=args.target, snapshot=args.snapshot, org=args.org,
+            repo=args.repo, overwrite=args.overwrite,
+        )
+    if args.command == "verify":
+        from .verify import run_verify
+
+        return run_verify(
+            config, snapshot=args.snapshot, org=args.org,
+            read_data_subset=args.read_data_subset or config.verify_read_data_subset,
+            as_json=args.json,
+        )
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None, environ=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        return dispatch(args, os.environ if environ is None else environ)
+    except BackupError as exc:
+        log.error("%s", commands.mask(str(exc)))
+        return exc.exit_status
+    except KeyboardInterrupt:
+        commands.stop_all()
+        log.error("interrupted; tools ended, nothing marked complete")
+        return Interrupted.exit_status
+    except Exception as exc:  # a bug: still one line, still a failure status
+        log.exception("unexpected error: %s", commands.mask(str(exc)))
+        return EXIT_FAILURE

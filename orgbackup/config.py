@@ -1,0 +1,277 @@
+"""Configuration: environment variables (optionally from a dotenv file), checked once.
+
+`load_config(environ)` returns one frozen `Config` or raises `ConfigError` naming
+the variable, never its value.  Secrets are `Secret` objects whose repr is `***`.
+Every secret can be given as NAME or NAME_FILE, never both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .errors import ConfigError
+
+ALL_PARTS = ("issues", "pulls", "milestones", "labels", "releases", "assets", "wikis")
+HOOKS_MODES = ("auto", "on", "off")
+GIT_PROTOCOLS = ("https", "ssh")
+DEFAULT_HOST_NAME = "github-org-backup"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+# GitHub's rule for organization names; also keeps them safe as folder names.
+_ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
+
+
+class Secret:
+    """A secret value that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self):
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Retention:
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+    yearly: int = 3
+
+    @property
+    def keeps_everything(self) -> bool:
+        return not (self.daily or self.weekly or self.monthly or self.yearly)
+
+
+@dataclass(frozen=True)
+class Config:
+    orgs: tuple[str, ...]
+    token: Secret
+    restic_repository: Secret  # may carry backend credentials (rest:https://user:pw@...)
+    restic_password: Secret
+    cache_dir: Path
+    github_host: str = "github.com"
+    host_name: str = DEFAULT_HOST_NAME
+    retention: Retention = field(default_factory=Retention)
+    parts: tuple[str, ...] = ALL_PARTS
+    hooks: str = "auto"
+    git_protocol: str = "https"
+    gitim: bool = True
+    dependencies: bool = True
+    dependencies_depth: int = 0  # 0: follow dependencies of dependencies without limit
+    dependencies_exclude: tuple[str, ...] = ()
+    concurrency: int = 4
+    full_refresh_days: int = 7
+    verify_after_backup: bool = False
+    verify_read_data_subset: str = "5%"
+    git_timeout: int = 3600
+
+    @property
+    def api_url(self) -> str:
+        if self.github_host == "github.com":
+            return "https://api.github.com"
+        return f"https://{self.github_host}/api/v3"
+
+    @property
+    def git_url(self) -> str:
+        return f"https://{self.github_host}"
+
+    @property
+    def enterprise(self) -> bool:
+        return self.github_host != "github.com"
+
+
+def read_secret(environ: Mapping[str, str], name: str, *, required: bool = True) -> Secret | None:
+    """NAME or NAME_FILE (the file's content, trailing newline removed); both is an error."""
+    value = environ.get(name)
+    path = environ.get(f"{name}_FILE")
+    if value and path:
+        raise ConfigError(f"{name} and {name}_FILE are both set: set only one")
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+        value = text.rstrip("\r\n")
+        if not value.strip():
+            raise ConfigError(f"{name}_FILE: {path} is empty")
+    if not value:
+        if required:
+            raise ConfigError(f"{name} (or {name}_FILE) is required")
+        return None
+    return Secret(value)
+
+
+def parse_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def parse_int(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def parse_choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def parse_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = environ.get(name) or ""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def parse_orgs(environ: Mapping[str, str]) -> tuple[str, ...]:
+    orgs = parse_list(environ, "GITHUB_ORGS")
+    if not orgs:
+        raise ConfigError("GITHUB_ORGS is required: one or more organizations, comma-separated")
+    for org in orgs:
+        if not _ORG_NAME.match(org):
+            raise ConfigError(f"GITHUB_ORGS: {org!r} is not a valid organization name")
+    lowered = [o.lower() for o in orgs]
+    if len(set(lowered)) != len(lowered):
+        raise ConfigError("GITHUB_ORGS: an organization is listed twice")
+    return orgs
+
+
+def parse_parts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    if environ.get("BACKUP_PARTS") is None:
+        return ALL_PARTS
+    parts = tuple(p.lower() for p in parse_list(environ, "BACKUP_PARTS"))
+    unknown = [p for p in parts if p not in ALL_PARTS]
+    if unknown:
+        raise ConfigError(
+            f"BACKUP_PARTS: unknown part {unknown[0]!r} (known: {', '.join(ALL_PARTS)})"
+        )
+    return parts
+
+
+def parse_retention(environ: Mapping[str, str]) -> Retention:
+    default = Retention()
+    return Retention(
+        daily=parse_int(environ, "BACKUP_KEEP_DAILY", default.daily),
+        weekly=parse_int(environ, "BACKUP_KEEP_WEEKLY", default.weekly),
+        monthly=parse_int(environ, "BACKUP_KEEP_MONTHLY", default.monthly),
+        yearly=parse_int(environ, "BACKUP_KEEP_YEARLY", default.yearly),
+    )
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME", "/tmp"), ".cache")
+    return Path(base) / "orgbackup"
+
+
+def read_dotenv(environ: Mapping[str, str], cwd: Path | None = None) -> dict[str, str]:
+    """The environment with a dotenv file's values added (the environment wins).
+
+    BACKUP_ENV_FILE names the file; without it, `.env` in the working directory
+    is read when present.
+    """
+    from dotenv import dotenv_values
+
+    named = environ.get("BACKUP_ENV_FILE")
+    path = Path(named) if named else (cwd or Path.cwd()) / ".env"
+    if named and not path.is_file():
+        raise ConfigError(f"BACKUP_ENV_FILE: {named} does not exist")
+    if not path.is_file():
+        return dict(environ)
+    try:
+        values = dotenv_values(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"BACKUP_ENV_FILE: cannot read {path}: {exc}") from None
+    merged = {k: v for k, v in values.items() if v is not None}
+    merged.update(environ)
+    return merged
+
+
+def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Config:
+    """Check every variable and return the configuration, or raise ConfigError.
+
+    `need_github=False` is for commands that only read the restic repository
+    (restore, verify, snapshots): they need no token and no organization.
+    """
+    env = read_dotenv(environ)
+    host = (env.get("GITHUB_HOST") or "github.com").strip().lower()
+    host = host.removeprefix("https://").rstrip("/")
+    if not _HOST.match(host):
+        raise ConfigError(f"GITHUB_HOST: {env.get('GITHUB_HOST')!r} is not a host[:port]")
+    if need_github:
+        orgs = parse_orgs(env)
+        token = read_secret(env, "GITHUB_TOKEN")
+        if any(ch.isspace() for ch in token.reveal().strip()) or not token.reveal().strip():
+            raise ConfigError("GITHUB_TOKEN: the token contains spaces or is empty")
+        token = Secret(token.reveal().strip())
+    else:
+        orgs = parse_list(env, "GITHUB_ORGS")
+        token = read_secret(env, "GITHUB_TOKEN", required=False) or Secret("")
+    repository = read_secret(env, "RESTIC_REPOSITORY")
+    password = read_secret(env, "RESTIC_PASSWORD")
+    cache = env.get("BACKUP_CACHE_DIR")
+    cache_dir = Path(cache) if cache else default_cache_dir(env)
+    host_name = (env.get("BACKUP_HOST_NAME") or DEFAULT_HOST_NAME).strip()
+    if not re.match(r"^[A-Za-z0-9._-]+$", host_name):
+        raise ConfigError(f"BACKUP_HOST_NAME: {host_name!r} may hold only letters, digits, . _ -")
+    subset = (env.get("BACKUP_VERIFY_READ_DATA_SUBSET") or "5%").strip()
+    if not re.match(r"^(\d+(\.\d+)?%|\d+/\d+|\d+[KMGT]?)$", subset):
+        raise ConfigError(f"BACKUP_VERIFY_READ_DATA_SUBSET: {subset!r} is not n%, n/t or a size")
+    return Config(
+        orgs=orgs,
+        token=token,
+        restic_repository=repository,
+        restic_password=password,
+        cache_dir=cache_dir,
+        github_host=host,
+        host_name=host_name,
+        retention=parse_retention(env),
+        parts=parse_parts(env),
+        hooks=parse_choice(env, "BACKUP_HOOKS", "auto", HOOKS_MODES),
+        git_protocol=parse_choice(env, "BACKUP_GIT_PROTOCOL", "https", GIT_PROTOCOLS),
+        gitim=parse_bool(env, "BACKUP_GITIM", True),
+        dependencies=parse_bool(env, "BACKUP_DEPENDENCIES", True),
+        dependencies_depth=parse_int(env, "BACKUP_DEPENDENCIES_DEPTH", 0),
+        dependencies_exclude=parse_list(env, "BACKUP_DEPENDENCIES_EXCLUDE"),
+        concurrency=parse_int(env, "BACKUP_CONCURRENCY", 4, minimum=1),
+        full_refresh_days=parse_int(env, "BACKUP_FULL_REFRESH_DAYS", 7),
+        verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
+        verify_read_data_subset=subset,
+        git_timeout=parse_int(env, "BACKUP_GIT_TIMEOUT", 3600, minimum=10),
+    )

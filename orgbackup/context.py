@@ -1,0 +1,61 @@
+"""What every stage of a run receives: the configuration, the secret files, the
+GitHub client, and where things live in the cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .github_api import GitHubAPI
+from .secret_files import SecretFiles
+
+STATE_DIR = ".state"  # the wrapper's own bookkeeping, never in a snapshot
+
+
+@dataclass(frozen=True)
+class OrgPaths:
+    """The cache layout of one organization; its `root` is what one snapshot holds."""
+
+    root: Path  # CACHE/<ORG>
+
+    @property
+    def github_backup(self) -> Path:  # github-backup's --output-directory
+        return self.root / "github-backup"
+
+    def repository_dir(self, name: str) -> Path:  # .../repositories/NAME
+        return self.github_backup / "repositories" / name
+
+    @property
+    def gitim(self) -> Path:  # gitim's -d; it clones into gitim/<ORG>/<NAME>
+        return self.root / "gitim"
+
+    def gitim_clone(self, org: str, name: str) -> Path:
+        return self.gitim / org / name
+
+    @property
+    def dependencies(self) -> Path:  # dependencies/<host>/<owner>/<name>.git (bare mirrors)
+        return self.root / "dependencies"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+
+@dataclass
+class RunContext:
+    config: Config
+    files: SecretFiles
+    api: GitHubAPI
+    started: str  # ISO 8601 UTC, the run's start
+    tool_versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.config.cache_dir
+
+    def org_paths(self, org: str) -> OrgPaths:
+        return OrgPaths(self.cache_dir / org)
+
+    def state_dir(self, org: str) -> Path:
+        return self.cache_dir / STATE_DIR / org

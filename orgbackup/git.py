@@ -1,0 +1,219 @@
+"""Pure builders of git and git-lfs argument tuples, and the environment git runs in.
+
+Nothing here runs a program: `commands.run` does.  Credentials never appear in a
+URL or an argument: git asks the askpass program of the run's secret folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .secret_files import SecretFiles
+
+# Refs a backup keeps: branches and tags (pull request refs are GitHub's, not the project's).
+BACKED_UP_REF_PREFIXES = ("refs/heads/", "refs/tags/")
+MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+
+
+def git_environment(files: SecretFiles) -> dict[str, str]:
+    """Environment for every git and git-lfs call that talks to GitHub."""
+    return {
+        "GIT_ASKPASS": str(files.askpass),
+        "ORGBACKUP_TOKEN_FILE": str(files.token_file),
+        "GIT_TERMINAL_PROMPT": "0",
+        # Never store the token anywhere a helper might put it.
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "credential.helper",
+        "GIT_CONFIG_VALUE_0": "",
+    }
+
+
+def repo_url(git_url: str, owner: str, name: str) -> str:
+    return f"{git_url}/{owner}/{name}.git"
+
+
+def wiki_url(git_url: str, owner: str, name: str) -> str:
+    # Not `.replace('.git', '.wiki.git')` as github-backup 0.40.0 does: that breaks *.github.io.
+    return f"{git_url}/{owner}/{name}.wiki.git"
+
+
+def ls_remote(url: str) -> tuple[str, ...]:
+    return ("git", "ls-remote", "--heads", "--tags", url)
+
+
+def for_each_ref(repo: Path, prefixes=BACKED_UP_REF_PREFIXES) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "for-each-ref", "--format=%(objectname) %(refname)") + tuple(
+        p.rstrip("/") for p in prefixes
+    )
+
+
+def fetch_mirror_refs(repo: Path, url: str, *, prune: bool = True) -> tuple[str, ...]:
+    """Fetch every branch into a local branch and every tag, as GitHub has them.
+
+    `--update-head-ok` because the clone's checked-out branch moves too; the
+    working tree is reset afterwards by `reset_worktree`.
+    """
+    return (
+        ("git", "-C", str(repo), "fetch", "--force", "--update-head-ok", "--no-write-fetch-head")
+        + (("--prune", "--prune-tags") if prune else ())
+        + (url,)
+        + MIRROR_REFSPECS
+    )
+
+
+def reset_worktree(repo: Path) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "reset", "--quiet", "--hard", "HEAD")
+
+
+def clone(url: str, dest: Path) -> tuple[str, ...]:
+    return ("git", "clone", "--quiet", url, str(dest))
+
+
+def clone_mirror(url: str, dest: Path) -> tuple[str, ...]:
+    return ("git", "clone", "--quiet", "--mirror", url, str(dest))
+
+
+def set_remote_url(repo: Path, url: str, remote: str = "origin") -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "remote", "set-url", remote, url)
+
+
+def get_remote_urls(repo: Path) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "config", "--get-regexp", r"^remote\..*\.url$")
+
+
+def lfs_fetch_all(repo: Path, url: str | None = None) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "lfs", "fetch", "--all") + ((url,) if url else ())
+
+
+def lfs_ls_all_oids(repo: Path) -> tuple[str, ...]:
+    """Every LFS object any ref needs (`--all` reads every ref's history)."""
+    return ("git", "-C", str(repo), "lfs", "ls-files", "--all", "--long")
+
+
+def fsck(repo: Path) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "fsck", "--no-progress", "--no-dangling")
+
+
+def parse_ref_lines(text: str) -> dict[str, str]:
+    """'<sha> <ref>' or '<sha>\\t<ref>' lines -> {ref: sha}; peeled '^{}' lines dropped."""
+    refs: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split(None, 1)
+        if len(parts) != 2:
+            continue
+        sha, ref = parts[0], parts[1].strip()
+        if ref.endswith("^{}") or not ref.startswith(BACKED_UP_REF_PREFIXES):
+            continue
+        refs[ref] = sha
+    return refs
+
+
+def parse_lfs_oids(text: str) -> set[str]:
+    """`git lfs ls-files --long` lines: '<oid64> <*|-> <path>'."""
+    oids = set()
+    for line in text.splitlines():
+        oid = line.split(" ", 1)[0].strip()
+        if len(oid) == 64:
+            oids.add(oid)
+    return oids
+
+
+def lfs_object_path(git_dir: Path, oid: str) -> Path:
+    return git_dir / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+
+
+# Added for the verify-and-repair stage.
+
+
+def absolute_git_dir(repo: Path) -> tuple[str, ...]:
+    """Prints the repository's git folder; fails when `repo` is not a repository."""
+    return ("git", "-C", str(repo), "rev-parse", "--absolute-git-dir")
+
+
+def resolve_head(repo: Path) -> tuple[str, ...]:
+    """Succeeds (printing the commit) only when HEAD points at an existing commit."""
+    return ("git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+
+
+def point_head(repo: Path, ref: str) -> tuple[str, ...]:
+    """Make HEAD a symbolic ref to `ref` (refs/heads/NAME), e.g. after its branch vanished."""
+    return ("git", "-C", str(repo), "symbolic-ref", "HEAD", ref)
+
+
+def without_credentials(url: str) -> str:
+    """The URL without any user:password@ part (scp-like SSH URLs are left alone)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def parse_remote_urls(text: str) -> dict[str, str]:
+    """`git config --get-regexp ^remote\\..*\\.url$` lines -> {remote name: url}."""
+    remotes: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, url = line.partition(" ")
+        if key.startswith("remote.") and key.endswith(".url"):
+            remotes[key[len("remote."):-len(".url")]] = url.strip()
+    return remotes
+
+
+# Working clones (gitim's) and scrubbing credentials: used by stages/gitim.py and stages/scrub.py.
+
+def fetch_branches_as_remote(repo: Path, url: str, remote: str = "origin") -> tuple[str, ...]:
+    """Every branch of `url` into refs/remotes/<remote>/*; the local branches do not move."""
+    return ("git", "-C", str(repo), "fetch", "--quiet", "--prune", "--no-tags", url,
+            f"+refs/heads/*:refs/remotes/{remote}/*")
+
+
+def rev_parse(repo: Path, rev: str) -> tuple[str, ...]:
+    """The commit `rev` names; exit status 1 and no output when it does not exist."""
+    return ("git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+
+
+def head_ref(repo: Path) -> tuple[str, ...]:
+    """The branch HEAD points at ('refs/heads/main'); exit status 1 when detached."""
+    return ("git", "-C", str(repo), "symbolic-ref", "--quiet", "HEAD")
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> tuple[str, ...]:
+    """Exit status 0 when `descendant` fast-forwards from `ancestor`, 1 when not."""
+    return ("git", "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant)
+
+
+def update_ref(repo: Path, ref: str, sha: str) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "update-ref", ref, sha)
+
+
+def status_porcelain(repo: Path) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all")
+
+
+def stash_everything(repo: Path, message: str) -> tuple[str, ...]:
+    """Keep local changes (untracked files too) in refs/stash before the work tree moves."""
+    return ("git", "-C", str(repo), "-c", "user.name=orgbackup", "-c", "user.email=orgbackup@localhost",
+            "stash", "push", "--quiet", "--include-untracked", "--message", message)
+
+
+def checkout_branch_at(repo: Path, branch: str, sha: str) -> tuple[str, ...]:
+    """Point `branch` at `sha`, check it out and update the work tree (keeps the reflog)."""
+    return ("git", "-C", str(repo), "checkout", "--quiet", "-B", branch, sha, "--")
+
+
+def set_upstream(repo: Path, branch: str, remote: str = "origin") -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "branch", "--quiet", f"--set-upstream-to={remote}/{branch}", branch)
+
+
+def config_file_list(config_file: Path) -> tuple[str, ...]:
+    """Every 'key value' of one config file, NUL-separated (values may hold anything)."""
+    return ("git", "config", "--file", str(config_file), "--null", "--list")
+
+
+def config_file_unset_all(config_file: Path, key: str) -> tuple[str, ...]:
+    return ("git", "config", "--file", str(config_file), "--unset-all", key)
+
+
+def config_file_add(config_file: Path, key: str, value: str) -> tuple[str, ...]:
+    return ("git", "config", "--file", str(config_file), "--add", key, value)

@@ -1,0 +1,163 @@
+"""The wrapper's own small GitHub REST client: what it needs to check the tools' work.
+
+It follows `Link: rel="next"` pagination, retries 502/503 and read errors a few
+times with backoff, waits on secondary rate limits and 429 (`retry-after`), and
+waits for the reset when the primary limit is spent (bounded by `max_wait`).
+The token travels in the Authorization header only.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import requests
+
+from .errors import BackupError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = {500, 502, 503, 504}
+
+
+class GitHubError(BackupError):
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class RateLimit:
+    limit: int | None = None
+    remaining: int | None = None
+    reset: int | None = None
+
+
+class GitHubAPI:
+    def __init__(self, api_url: str, token: str, *, attempts: int = 5, max_wait: float = 900.0):
+        self.api_url = api_url.rstrip("/")
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "Accept": "application/vnd.github+json",
+                "User-Agent": "orgbackup",
+                "Authorization": f"token {token}",
+            }
+        )
+        self.rate = RateLimit()
+        self.requests_made = 0
+        self._count_lock = threading.Lock()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("https://") else f"{self.api_url}/{path.lstrip('/')}"
+
+    def _request(self, url: str, params: dict | None) -> requests.Response:
+        delay = 1.0
+        for attempt in range(1, self.attempts + 1):
+            with self._count_lock:
+                self.requests_made += 1
+            try:
+                response = self.session.get(url, params=params, timeout=60)
+            except requests.RequestException as exc:
+                if attempt == self.attempts:
+                    raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
+                time.sleep(delay)
+                delay *= 2
+                continue
+            self._note_rate(response)
+            wait = self._wait_for(response)
+            if wait is not None and attempt < self.attempts:
+                log.warning("GitHub asks to slow down (HTTP %s); waiting %.0f s", response.status_code, wait)
+                time.sleep(wait)
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self.attempts:
+                time.sleep(delay + random.uniform(0, delay / 2))
+                delay *= 2
+                continue
+            return response
+        return response
+
+    def _note_rate(self, response: requests.Response) -> None:
+        h = response.headers
+        if "x-ratelimit-remaining" in h:
+            self.rate = RateLimit(
+                int(h.get("x-ratelimit-limit", 0)),
+                int(h["x-ratelimit-remaining"]),
+                int(h.get("x-ratelimit-reset", 0)),
+            )
+
+    def _wait_for(self, response: requests.Response) -> float | None:
+        """Seconds to wait before retrying, for the answers that mean 'slow down'."""
+        status = response.status_code
+        if status not in (403, 429):
+            return None
+        retry_after = response.headers.get("retry-after")
+        if retry_after:
+            return min(float(retry_after), self.max_wait)
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset = int(response.headers.get("x-ratelimit-reset", "0") or 0)
+            wait = max(1.0, reset - time.time() + 1)
+            if wait > self.max_wait:
+                raise GitHubError(
+                    f"GitHub's rate limit is spent until {time.strftime('%H:%M:%S', time.gmtime(reset))} UTC",
+                    status,
+                )
+            return wait
+        if status == 429:
+            return 60.0
+        return None
+
+    def get(self, path: str, params: dict | None = None) -> Any:
+        url = self.url(path)
+        response = self._request(url, params)
+        if response.status_code != 200:
+            raise GitHubError(f"GitHub answered HTTP {response.status_code} for {url}", response.status_code)
+        return response.json()
+
+    def paginate(self, path: str, params: dict | None = None) -> Iterator[Any]:
+        params = dict(params or {})
+        params.setdefault("per_page", 100)
+        url: str | None = self.url(path)
+        while url:
+            response = self._request(url, params)
+            if response.status_code != 200:
+                raise GitHubError(f"GitHub answered HTTP {response.status_code} for {url}", response.status_code)
+            yield from response.json()
+            url = response.links.get("next", {}).get("url")
+            params = None  # the next link carries the query
+
+    # What the run asks GitHub
+
+    def user(self) -> dict:
+        return self.get("user")
+
+    def organization(self, org: str) -> dict:
+        return self.get(f"orgs/{org}")
+
+    def org_repositories(self, org: str) -> list[dict]:
+        return list(self.paginate(f"orgs/{org}/repos", {"type": "all"}))
+
+    def rate_limit(self) -> dict:
+        return self.get("rate_limit")
+
+    def can_read_hooks(self, full_name: str) -> bool:
+        response = self._request(self.url(f"repos/{full_name}/hooks"), {"per_page": 1})
+        return response.status_code == 200
+
+    def issue_comments_since(self, full_name: str, since: str | None) -> list[dict]:
+        params = {"since": since} if since else {}
+        return list(self.paginate(f"repos/{full_name}/issues/comments", params))
+
+    def issues_updated_since(self, full_name: str, since: str, limit: int = 1) -> list[dict]:
+        """Issues and pulls updated at or after `since` (one page of `limit`)."""
+        params = {"state": "all", "since": since, "per_page": limit, "sort": "updated"}
+        response = self._request(self.url(f"repos/{full_name}/issues"), params)
+        if response.status_code != 200:
+            raise GitHubError(f"GitHub answered HTTP {response.status_code} for issues of {full_name}", response.status_code)
+        return response.json()

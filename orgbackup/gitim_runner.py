@@ -1,0 +1,106 @@
+"""`python -m orgbackup.gitim_runner ORG DEST [--ssh] [--noforks]`: gitim, made usable.
+
+gitim 7b6e898 has no option for a GitHub Enterprise host (it calls
+`Github(token)`, so PyGithub talks to api.github.com) and takes the token only
+as `--token TOKEN` on its command line, where every user of the machine can read
+it in /proc/<pid>/cmdline.  This runner closes both gaps without changing gitim:
+
+* the token is read from the file named by ORGBACKUP_TOKEN_FILE;
+* `github.Github` (and `github.MainClass.Github`) is replaced by a subclass that
+  adds `base_url=ORGBACKUP_GITHUB_API_URL` when that is not api.github.com;
+* `sys.argv` is set *inside this process* to gitim's command line, token
+  included, and gitim runs in this same interpreter through
+  `runpy.run_module('gitim', run_name='__main__')`.  No process is started
+  with the token in its arguments: not this one, and not the git children
+  gitim starts (they get credential-free URLs; git asks GIT_ASKPASS).
+
+It works with the real gitim and with the test suite's stand-in alike.
+gitim itself exits 0 whatever happened; the stage that runs this checks the
+clones afterwards.  Exit status 4 means gitim is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import runpy
+import sys
+
+DEFAULT_API_URL = "https://api.github.com"
+EXIT_NOT_INSTALLED = 4
+EXIT_USAGE = 2
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m orgbackup.gitim_runner")
+    parser.add_argument("org")
+    parser.add_argument("dest")
+    parser.add_argument("--ssh", action="store_true")
+    parser.add_argument("--noforks", action="store_true")
+    return parser.parse_args(argv)
+
+
+def gitim_argv(org: str, dest: str, token: str, *, ssh: bool = False, noforks: bool = False) -> list[str]:
+    """gitim's own command line, as it will see it in `sys.argv` (never in a process's argv)."""
+    return (
+        ["gitim", "-o", org, "-d", dest, "--token", token]
+        + (["--ssh"] if ssh else [])
+        + (["--noforks"] if noforks else [])
+    )
+
+
+def read_token(environ) -> str:
+    path = environ.get("ORGBACKUP_TOKEN_FILE")
+    if not path:
+        raise SystemExit("gitim_runner: ORGBACKUP_TOKEN_FILE is not set")
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read().strip()
+    except OSError as exc:
+        raise SystemExit(f"gitim_runner: cannot read ORGBACKUP_TOKEN_FILE: {exc.strerror}") from None
+    if not token:
+        raise SystemExit("gitim_runner: the token file is empty")
+    return token
+
+
+def point_pygithub_at(api_url: str) -> None:
+    """Make every `Github(...)` created from now on talk to `api_url`."""
+    api_url = api_url.rstrip("/")
+    if not api_url or api_url == DEFAULT_API_URL:
+        return
+    import github
+    import github.MainClass
+
+    original = github.MainClass.Github
+    if getattr(original, "_orgbackup_base_url", None) == api_url:
+        return
+
+    class Github(original):  # type: ignore[misc, valid-type]
+        _orgbackup_base_url = api_url
+
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("base_url", api_url)
+            super().__init__(*args, **kwargs)
+
+    Github.__name__ = Github.__qualname__ = original.__name__
+    Github.__module__ = original.__module__
+    github.Github = Github
+    github.MainClass.Github = Github
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if importlib.util.find_spec("gitim") is None:
+        print("gitim_runner: gitim is not installed (no module named 'gitim')", file=sys.stderr)
+        return EXIT_NOT_INSTALLED
+    token = read_token(os.environ)
+    point_pygithub_at(os.environ.get("ORGBACKUP_GITHUB_API_URL") or DEFAULT_API_URL)
+    sys.argv = gitim_argv(args.org, args.dest, token, ssh=args.ssh, noforks=args.noforks)
+    sys.stdout.flush()
+    runpy.run_module("gitim", run_name="__main__", alter_sys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""manifest.json: what one snapshot of one organization holds, and every problem.
+
+Its format is documented in docs/architecture.md; restore and verify read it,
+so a change of shape needs a new `format` number.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .problems import Problem
+
+FORMAT = 1
+
+
+def build_manifest(
+    *,
+    org: str,
+    started: str,
+    finished: str,
+    tool_versions: dict,
+    hooks: dict,
+    repositories: dict[str, dict],
+    dependencies: dict,
+    problems: list[Problem],
+) -> dict:
+    return {
+        "format": FORMAT,
+        "org": org,
+        "started": started,
+        "finished": finished,
+        "complete": not problems,
+        "tool_versions": tool_versions,
+        "hooks": hooks,
+        "repositories": {name: repositories[name] for name in sorted(repositories)},
+        "dependencies": dependencies,
+        "problems": [p.as_dict() for p in problems],
+    }
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    """Written to a temporary name and renamed, so a stop never leaves half a manifest."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_manifest(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,240 @@
+"""Pure builders of restic argument tuples, restic's exit-code table, and its JSON.
+
+The repository and the password reach restic through RESTIC_REPOSITORY_FILE and
+RESTIC_PASSWORD_FILE (see `restic_environment`), never through arguments.  Every
+other RESTIC_*, AWS_*, B2_*, ... variable of the environment passes through.
+Works with restic 0.14 (Debian bookworm) and uses the exit codes of 0.17+ where
+they exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from . import commands
+from .config import Retention
+from .errors import BackupError, PreflightError
+from .secret_files import SecretFiles
+
+# restic's scripting contract (0.17+); anything else is a failure.
+EXIT_MEANINGS = {
+    0: "success",
+    1: "the command failed",
+    3: "the snapshot was created, but some files could not be read",
+    10: "the repository does not exist",
+    11: "the repository is locked by another process",
+    12: "the password is wrong",
+    130: "restic was interrupted",
+}
+# restic before 0.17 says these only in words.
+_NO_REPOSITORY_WORDS = ("Is there a repository at the following location?", "unable to open config file")
+_WRONG_PASSWORD_WORDS = ("wrong password or no key found",)
+
+
+class ResticError(BackupError):
+    def __init__(self, message: str, returncode: int | None = None):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+def restic_environment(files: SecretFiles) -> dict[str, str]:
+    return {
+        "RESTIC_REPOSITORY_FILE": str(files.restic_repository_file),
+        "RESTIC_PASSWORD_FILE": str(files.restic_password_file),
+    }
+
+
+# Argument builders
+
+
+def cat_config() -> tuple[str, ...]:
+    return ("restic", "cat", "config", "--no-lock")
+
+
+def init() -> tuple[str, ...]:
+    return ("restic", "init")
+
+
+def version() -> tuple[str, ...]:
+    return ("restic", "version")
+
+
+def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_files: Iterable[str] = ()) -> tuple[str, ...]:
+    args = ("restic", "backup", "--json", "--retry-lock", "5m", "--host", host)
+    for tag in tags:
+        args += ("--tag", tag)
+    for path in exclude_files:
+        args += ("--exclude", path)
+    return args + tuple(paths)
+
+
+def forget(retention: Retention, *, host: str, tag: str) -> tuple[str, ...]:
+    """Retention for one organization's snapshots (grouped by host, filtered by tag)."""
+    return (
+        "restic", "forget", "--prune", "--retry-lock", "5m",
+        "--host", host, "--tag", tag, "--group-by", "host",
+        "--keep-daily", str(retention.daily),
+        "--keep-weekly", str(retention.weekly),
+        "--keep-monthly", str(retention.monthly),
+        "--keep-yearly", str(retention.yearly),
+    )
+
+
+def snapshots(*, host: str | None = None, tags: Iterable[str] = ()) -> tuple[str, ...]:
+    args = ("restic", "snapshots", "--json", "--no-lock")
+    if host:
+        args += ("--host", host)
+    for tag in tags:
+        args += ("--tag", tag)
+    return args
+
+
+def stats(snapshot_id: str) -> tuple[str, ...]:
+    return ("restic", "stats", "--json", "--no-lock", "--mode", "restore-size", snapshot_id)
+
+
+def restore(snapshot_id: str, target: Path, *, includes: Iterable[str] = ()) -> tuple[str, ...]:
+    args = ("restic", "restore", snapshot_id, "--target", str(target), "--no-lock")
+    for include in includes:
+        args += ("--include", include)
+    return args
+
+
+def check(read_data_subset: str | None = None) -> tuple[str, ...]:
+    args = ("restic", "check", "--retry-lock", "5m")
+    if read_data_subset:
+        args += ("--read-data-subset", read_data_subset)
+    return args
+
+
+# Reading what restic says
+
+
+def explain(result: commands.Completed) -> str:
+    """One line for a failed restic call: the meaning of its code, then its last words."""
+    text = result.stderr + result.stdout
+    if result.returncode == 10 or any(w in text for w in _NO_REPOSITORY_WORDS):
+        meaning = EXIT_MEANINGS[10]
+    elif result.returncode == 12 or any(w in text for w in _WRONG_PASSWORD_WORDS):
+        meaning = EXIT_MEANINGS[12]
+    else:
+        meaning = EXIT_MEANINGS.get(result.returncode, f"unknown exit status {result.returncode}")
+    detail = commands.last_line(result.stderr)
+    return f"restic {result.argv[1]}: {meaning}" + (f" ({detail})" if detail else "")
+
+
+def is_missing_repository(result: commands.Completed) -> bool:
+    text = result.stderr + result.stdout
+    return result.returncode == 10 or (
+        result.returncode == 1 and any(w in text for w in _NO_REPOSITORY_WORDS)
+    )
+
+
+def is_wrong_password(result: commands.Completed) -> bool:
+    return result.returncode == 12 or any(w in result.stderr for w in _WRONG_PASSWORD_WORDS)
+
+
+def parse_backup_summary(stdout: str) -> dict:
+    """The `summary` message of `restic backup --json` (unknown fields ignored)."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if message.get("message_type") == "summary":
+            return message
+    raise ResticError("restic backup printed no summary")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    short_id: str
+    time: str
+    host: str
+    tags: tuple[str, ...]
+    paths: tuple[str, ...]
+
+    @property
+    def org(self) -> str | None:
+        for tag in self.tags:
+            if tag.startswith("org:"):
+                return tag[4:]
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return "complete" in self.tags
+
+
+def parse_snapshots(stdout: str) -> list[Snapshot]:
+    return [
+        Snapshot(
+            id=s["id"],
+            short_id=s.get("short_id", s["id"][:8]),
+            time=s["time"],
+            host=s.get("hostname", ""),
+            tags=tuple(s.get("tags") or ()),
+            paths=tuple(s.get("paths") or ()),
+        )
+        for s in json.loads(stdout or "[]")
+    ]
+
+
+# Running restic (through commands.run)
+
+
+def run_restic(files: SecretFiles, argv: tuple[str, ...], *, cwd=None, timeout=None, ok_codes=(0,)) -> commands.Completed:
+    result = commands.run(argv, cwd=cwd, env=restic_environment(files), timeout=timeout, check=False)
+    if result.returncode not in ok_codes:
+        raise ResticError(explain(result), result.returncode)
+    return result
+
+
+def ensure_repository(files: SecretFiles) -> bool:
+    """Open the repository, initialising it when it does not exist. True if created."""
+    probe = commands.run(cat_config(), env=restic_environment(files), check=False, timeout=300)
+    if probe.ok:
+        return False
+    if is_wrong_password(probe):
+        raise PreflightError("restic: the password is wrong for this repository (RESTIC_PASSWORD)")
+    if is_missing_repository(probe):
+        created = commands.run(init(), env=restic_environment(files), check=False, timeout=300)
+        if not created.ok:
+            raise PreflightError(explain(created))
+        return True
+    raise PreflightError(explain(probe))
+
+
+def list_snapshots(files: SecretFiles, *, host: str | None = None, tags=()) -> list[Snapshot]:
+    result = run_restic(files, snapshots(host=host, tags=tags), timeout=600)
+    return parse_snapshots(result.stdout)
+
+
+# Sizes of snapshots (snapshots, restore and verify)
+
+
+def parse_snapshot_sizes(stdout: str) -> dict[str, int]:
+    """{snapshot id: bytes} from `restic snapshots --json`, where restic recorded a
+    summary (0.17+: `summary.total_bytes_processed`); older snapshots have none."""
+    sizes = {}
+    for s in json.loads(stdout or "[]"):
+        summary = s.get("summary") or {}
+        if isinstance(summary.get("total_bytes_processed"), int):
+            sizes[s["id"]] = summary["total_bytes_processed"]
+    return sizes
+
+
+def parse_stats_size(stdout: str) -> int | None:
+    """`restic stats --json --mode restore-size`: the bytes a restore writes."""
+    try:
+        size = json.loads(stdout).get("total_size")
+    except (ValueError, AttributeError):
+        return None
+    return size if isinstance(size, int) else None

@@ -1,0 +1,184 @@
+"""The backup run: preflight, then per organization capture, verify and repair,
+dependencies, scrub, manifest, snapshot and retention; then the summary.
+
+One organization failing does not stop the others; problems are collected and
+only turned into an exit status at the end (0 complete, 3 incomplete, 1 failed).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from . import __version__, commands
+from .config import Config
+from .context import RunContext
+from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
+from .github_api import GitHubAPI
+from .lock import cache_lock
+from .manifest import build_manifest, write_manifest
+from .problems import Problem
+from .secret_files import remove_secret_files, write_secret_files
+from .stages import dependencies, github_backup, gitim, scrub, snapshot, verify_repair
+from .stages.preflight import OrgPlan, run_preflight
+from .stages.summary import OrgOutcome, render_table, summary_line
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _first_line(argv: tuple[str, ...]) -> str:
+    try:
+        result = commands.run(argv, check=False, timeout=30)
+    except BackupError:
+        return "missing"
+    return commands.last_line(result.stdout.splitlines()[0] if result.stdout else result.stderr) or "unknown"
+
+
+def tool_versions() -> dict[str, str]:
+    def package_version(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "orgbackup": __version__,
+        "github-backup": package_version("github-backup") or "missing",
+        "gitim": package_version("gitim") or "missing",
+        "git": _first_line(("git", "--version")).removeprefix("git version "),
+        "git-lfs": _first_line(("git", "lfs", "version")).split(" ")[0].removeprefix("git-lfs/"),
+        "restic": (_first_line(("restic", "version")).split(" ") + ["?"])[1],
+        "python": sys.version.split()[0],
+    }
+
+
+def problems_of(result) -> list[Problem]:
+    """Stages return problems alone or an object carrying them."""
+    return list(result if isinstance(result, list) else getattr(result, "problems", []))
+
+
+def capture(ctx: RunContext, plan: OrgPlan) -> list[Problem]:
+    """github-backup and gitim do not depend on each other: run them at the same time."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="capture") as pool:
+        backup_job = pool.submit(github_backup.run_github_backup, ctx, plan.login, plan.repos, hooks=plan.hooks)
+        gitim_job = pool.submit(gitim.run_gitim, ctx, plan.login, plan.repos) if ctx.config.gitim else None
+        problems = problems_of(backup_job.result())
+        if gitim_job:
+            problems += problems_of(gitim_job.result())
+    return problems
+
+
+def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
+    org = plan.login
+    started_clock = time.monotonic()
+    outcome = OrgOutcome(org, hooks={"backed_up": plan.hooks, "reason": plan.hooks_reason})
+    paths = ctx.org_paths(org)
+    try:
+        paths.root.mkdir(parents=True, exist_ok=True)
+        ctx.state_dir(org).mkdir(parents=True, exist_ok=True)
+        log.info("%s: capturing %d repositories", org, len(plan.repos))
+        outcome.problems += capture(ctx, plan)
+
+        log.info("%s: verifying against GitHub and repairing", org)
+        records, found = verify_repair.run_verify_repair(ctx, org, plan.repos)
+        outcome.problems += found
+        if ctx.config.gitim:
+            clones, found = gitim.verify_repair_clones(ctx, org, plan.repos)
+            outcome.problems += found
+            for name, clone in clones.items():
+                records.setdefault(name, {})["gitim"] = clone
+        outcome.repositories = records
+
+        log.info("%s: dependencies outside the organization", org)
+        outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos)
+        outcome.problems += found
+
+        log.info("%s: checking the tree for credentials", org)
+        leaked, found = scrub.run_scrub(ctx, org)
+        outcome.problems += found
+        outcome.leaked_files = [str(p) for p in leaked]
+
+        complete = not outcome.problems
+        write_manifest(
+            paths.manifest,
+            build_manifest(
+                org=org,
+                started=ctx.started,
+                finished=utc_now(),
+                tool_versions=ctx.tool_versions,
+                hooks=outcome.hooks,
+                repositories=records,
+                dependencies=outcome.dependencies,
+                problems=outcome.problems,
+            ),
+        )
+        snap, found = snapshot.run_snapshot(ctx, org, complete=complete, exclude=leaked)
+        outcome.snapshot_id, outcome.data_added = snap.snapshot_id, snap.data_added
+        outcome.problems += found
+        if complete:
+            snapshot.apply_retention(ctx, org)
+        else:
+            log.warning("%s: incomplete, so retention is not applied (nothing is forgotten)", org)
+    except BackupError as exc:
+        outcome.error = commands.mask(str(exc))
+        log.error("%s: %s", org, outcome.error)
+    outcome.seconds = time.monotonic() - started_clock
+    return outcome
+
+
+def exit_status_of(outcomes: list[OrgOutcome]) -> int:
+    if any(o.error or o.leaked_files or not o.snapshot_id for o in outcomes):
+        return EXIT_FAILURE
+    if any(o.problems for o in outcomes):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def report(outcomes: list[OrgOutcome], status: int, seconds: float) -> None:
+    out = sys.stdout
+    for outcome in outcomes:
+        print(render_table(outcome), file=out)
+        if outcome.leaked_files:
+            print(f"  SECRET FOUND: these files hold the token and were NOT backed up: "
+                  f"{', '.join(outcome.leaked_files)}", file=out)
+    print(summary_line(outcomes, status, seconds), file=out)
+    out.flush()
+
+
+def run_backup(config: Config) -> int:
+    clock = time.monotonic()
+    for secret in (config.token, config.restic_password, config.restic_repository):
+        commands.register_secret(secret.reveal())
+    files = write_secret_files(config)
+    try:
+        with cache_lock(config.cache_dir):
+            ctx = RunContext(
+                config=config,
+                files=files,
+                api=GitHubAPI(config.api_url, config.token.reveal()),
+                started=utc_now(),
+                tool_versions=tool_versions(),
+            )
+            plans = run_preflight(ctx)
+            outcomes = [backup_organization(ctx, plan) for plan in plans.values()]
+    finally:
+        remove_secret_files(files)
+    status = exit_status_of(outcomes)
+    seconds = time.monotonic() - clock
+    log.info("API requests made by the wrapper itself: %d", ctx.api.requests_made)
+    report(outcomes, status, seconds)
+    if config.verify_after_backup and status != EXIT_FAILURE:
+        from .verify import run_verify
+
+        verified = run_verify(config, snapshot="latest", org=None,
+                              read_data_subset=config.verify_read_data_subset, as_json=False)
+        status = status if verified == 0 else EXIT_FAILURE
+    return status

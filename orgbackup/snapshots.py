@@ -1,0 +1,178 @@
+"""`snapshots`: the snapshots of this product's host, one line each.
+
+Columns: id, date (UTC), organization (tag `org:X`), complete or incomplete
+(tags), and the size a restore would write.  The size comes, cheapest first,
+from the snapshot's own summary (restic 0.17+ records it), from a small cache of
+sizes already computed (snapshot ids never change, so a size never goes stale),
+or from `restic stats --mode restore-size` (one call per snapshot; slow on big
+snapshots with restic 0.14, hence the cache).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import restic
+from .config import Config
+from .context import STATE_DIR
+from .errors import EXIT_OK
+from .secret_files import SecretFiles, remove_secret_files, write_secret_files
+
+log = logging.getLogger(__name__)
+
+SIZE_CACHE_NAME = "snapshot-sizes.json"
+
+
+def run_snapshots(config: Config, *, org: str | None, as_json: bool) -> int:
+    files = write_secret_files(config)
+    try:
+        rows = list_rows(config, files, org=org)
+    finally:
+        remove_secret_files(files)
+    sys.stdout.write(json.dumps(rows) + "\n" if as_json else format_table(rows))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def list_rows(config: Config, files: SecretFiles, *, org: str | None) -> list[dict]:
+    """The snapshots of `config.host_name` (of one organization), oldest first, with sizes."""
+    tags = (f"org:{org}",) if org else ()
+    result = restic.run_restic(files, restic.snapshots(host=config.host_name, tags=tags), timeout=600)
+    snaps = restic.parse_snapshots(result.stdout)
+    recorded = restic.parse_snapshot_sizes(result.stdout)
+    cache_path = size_cache_path(config)
+    cached = read_size_cache(cache_path)
+    rows = []
+    for snap in sorted(snaps, key=lambda s: utc_time(s.time)):
+        size = recorded.get(snap.id)
+        if size is None:
+            size = cached.get(snap.id)
+        if size is None:
+            size = snapshot_size(files, snap.id)
+            if size is not None:
+                cached[snap.id] = size
+        rows.append(snapshot_row(snap, size))
+    write_size_cache(cache_path, cached, keep={s.id for s in snaps} if not org else None)
+    return rows
+
+
+def snapshot_row(snap: restic.Snapshot, size: int | None) -> dict:
+    return {
+        "id": snap.id,
+        "short_id": snap.short_id,
+        "time": iso_utc(snap.time),
+        "org": snap.org,
+        "status": snapshot_status(snap),
+        "complete": snap.complete,
+        "size": size,
+        "host": snap.host,
+        "tags": list(snap.tags),
+    }
+
+
+def snapshot_status(snap: restic.Snapshot) -> str:
+    if "complete" in snap.tags:
+        return "complete"
+    if "incomplete" in snap.tags:
+        return "incomplete"
+    return "unknown"
+
+
+def snapshot_size(files: SecretFiles, snapshot_id: str) -> int | None:
+    try:
+        result = restic.run_restic(files, restic.stats(snapshot_id), timeout=3600)
+    except restic.ResticError as exc:
+        log.warning("size of snapshot %s unknown: %s", snapshot_id[:8], exc)
+        return None
+    return restic.parse_stats_size(result.stdout)
+
+
+# Times
+
+
+def utc_time(text: str) -> datetime:
+    """restic's RFC 3339 time (nanoseconds, any offset) as an aware UTC datetime."""
+    text = text.strip().replace("Z", "+00:00")
+    date, sep, rest = text.partition(".")
+    if sep:  # keep at most microseconds: fromisoformat of 3.11 wants 3 or 6 digits
+        digits = ""
+        while rest and rest[0].isdigit():
+            digits, rest = digits + rest[0], rest[1:]
+        text = f"{date}.{(digits + '000000')[:6]}{rest}"
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def iso_utc(text: str) -> str:
+    return utc_time(text).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The table
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError
+
+
+def format_table(rows: list[dict]) -> str:
+    if not rows:
+        return "no snapshots\n"
+    header = ("ID", "DATE (UTC)", "ORGANIZATION", "STATUS", "SIZE")
+    lines = [
+        (r["short_id"], r["time"].replace("T", " "), r["org"] or "-", r["status"], human_size(r["size"]))
+        for r in rows
+    ]
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
+    out = []
+    for line in [header, *lines]:
+        cells = [str(c).ljust(w) for c, w in zip(line[:-1], widths)] + [str(line[-1]).rjust(widths[-1])]
+        out.append("  ".join(cells).rstrip())
+    out.append(f"{len(rows)} snapshot{'s' if len(rows) != 1 else ''}")
+    return "\n".join(out) + "\n"
+
+
+# The size cache: CACHE/.state/snapshot-sizes.json, only where the cache exists
+
+
+def size_cache_path(config: Config) -> Path | None:
+    if not config.cache_dir.is_dir():
+        return None  # a machine that only restores: no cache to keep sizes in
+    return config.cache_dir / STATE_DIR / SIZE_CACHE_NAME
+
+
+def read_size_cache(path: Path | None) -> dict[str, int]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, int)}
+
+
+def write_size_cache(path: Path | None, sizes: dict[str, int], *, keep: set[str] | None) -> None:
+    """Keep only snapshots that still exist (when all were listed); never fail the command."""
+    if path is None:
+        return
+    if keep is not None:
+        sizes = {k: v for k, v in sizes.items() if k in keep}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sizes, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("snapshot sizes not cached: %s", exc)

@@ -1,0 +1,403 @@
+"""Run github-backup 0.40.0 into the cache: one process per repository, only where something changed.
+
+Entry: `run_github_backup(ctx, org, repos, *, hooks) -> GitHubBackupResult` with
+  - `problems`: list[Problem] (part "github-backup"): a non-zero exit, an
+    "API request returned HTTP ..." line, a git command that "returned N", an
+    asset that could not be downloaded;
+  - `ran`: names of the repositories github-backup ran for (each with its reason
+    in `reasons`);
+  - `skipped`: names of the repositories skipped as unchanged.
+
+Why one process per repository (`-R NAME`), each with its own output folder
+`CACHE/.state/<ORG>/github-backup-runs/<NAME>/`:
+  - 0.40.0's `--incremental` keeps one global `last_update` taken from the
+    repositories' `updated_at`, which misses pushes and issue activity.  Each run
+    folder has its own `last_update`, which this stage writes before each run
+    with the repository's `activity_mark` (below), or removes so that the first
+    run fetches every issue and pull request.  github-backup overwrites it at
+    the end; it is rewritten before the next run.
+  - Two github-backup processes cannot share one output folder (`last_update`),
+    so separate folders allow bounded parallel runs.
+  - Each run folder holds `repositories/<NAME>`, a symlink to the real
+    `CACHE/<ORG>/github-backup/repositories/<NAME>`: github-backup realpath()s
+    only the output folder, `os.path.join`s the rest and `mkdir_p` accepts an
+    existing directory, so everything lands in the real folder and nothing moves.
+  - Its output goes to `CACHE/.state/<ORG>/logs/github-backup.<NAME>.log`
+    (rewritten with the token masked: 0.40.0 prints failing git commands with
+    the token in the URL).
+
+Skipping what did not change: `CACHE/.state/<ORG>/repos.json` keeps, per
+repository, `pushed_at`, `updated_at`, `last_run` (local time of the start of
+the last successful run) and `activity_mark` (GitHub's `updated_at` of the most
+recently updated issue or pull request before that run, on GitHub's clock).
+`change_decisions()` (shared with the verify-and-repair stage) decides once per
+run and records the decision in the same file, so a second caller asks GitHub
+nothing.  A repository runs when it is new, its `pushed_at` or `updated_at`
+changed, its last run is older than `full_refresh_days` (0: always), or an issue,
+pull request or comment is newer than its `activity_mark`.  That last check is
+one request per repository (when issues or pulls are backed up), so a re-run
+with nothing changed costs one API request per repository.  A run with any
+problem does not update the state: the repository runs again next time.
+
+Empty repositories run like the others: 0.40.0's `git ls-remote` of an empty
+repository succeeds and `git lfs clone` makes an empty clone (exit 0).
+
+Exit status 0 of github-backup proves nothing (git failures are logged and
+ignored); `verify_repair` checks the data against GitHub.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from .. import commands
+from ..context import RunContext
+from ..errors import BackupError
+from ..git import git_environment
+from ..problems import Problem
+
+log = logging.getLogger(__name__)
+
+TOOL = "github-backup"
+STATE_FILE = "repos.json"
+RUNS_DIR = "github-backup-runs"
+LOGS_DIR = "logs"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # GitHub's, which github-backup compares as strings
+# Lines of github-backup's output that mean something was not saved.
+_PROBLEM_LINES = (
+    re.compile(r"API request returned HTTP \d+.*"),
+    re.compile(r"^\S+ returned -?[1-9]\d*:.*", re.MULTILINE),  # logging_subprocess: "git returned 128:"
+    re.compile(r"Skipping download of asset .*"),
+    re.compile(r"API request problem reading response.*"),
+)
+_state_lock = threading.Lock()
+
+
+@dataclass
+class GitHubBackupResult:
+    problems: list[Problem] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+# Pure builders
+
+
+def github_backup_argv(
+    org: str,
+    name: str,
+    *,
+    token_file: Path,
+    output_dir: Path,
+    parts: tuple[str, ...],
+    hooks: bool,
+    github_host: str | None,
+    prefer_ssh: bool,
+) -> tuple[str, ...]:
+    """The arguments of one github-backup run for one repository (never `--all`)."""
+    argv: tuple[str, ...] = (
+        "github-backup", org, "--organization",
+        "-t", f"file://{token_file}",
+        "-o", str(output_dir),
+        "--incremental", "--private", "--fork", "--lfs",
+        "-R", name,
+        "--repositories",
+    )
+    if "wikis" in parts:
+        argv += ("--wikis",)
+    if "issues" in parts:
+        argv += ("--issues", "--issue-comments", "--issue-events")
+    if "pulls" in parts:
+        argv += ("--pulls", "--pull-comments", "--pull-commits", "--pull-details")
+    if "milestones" in parts:
+        argv += ("--milestones",)
+    if "labels" in parts:
+        argv += ("--labels",)
+    if "releases" in parts:
+        argv += ("--releases",) + (("--assets",) if "assets" in parts else ())
+    if hooks:
+        argv += ("--hooks",)
+    if github_host:
+        argv += ("-H", github_host)
+    if prefer_ssh:
+        argv += ("--prefer-ssh",)
+    return argv
+
+
+def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: bool) -> tuple[str, ...]:
+    config = ctx.config
+    return github_backup_argv(
+        org,
+        name,
+        token_file=ctx.files.token_file,
+        output_dir=output_dir,
+        parts=config.parts,
+        hooks=hooks,
+        github_host=config.github_host if config.enterprise else None,
+        prefer_ssh=config.git_protocol == "ssh",
+    )
+
+
+def problems_in_output(text: str) -> list[str]:
+    """The lines of github-backup's output that mean something was not saved."""
+    found: list[str] = []
+    for pattern in _PROBLEM_LINES:
+        for match in pattern.finditer(text):
+            line = match.group(0).strip()
+            if line not in found:
+                found.append(line)
+    return found
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+def change_reason(entry: dict | None, repo: dict, *, full_refresh_days: int, now: datetime) -> str | None:
+    """Why a repository must run, from what is known without asking GitHub more, or None."""
+    if not entry or not entry.get("last_run"):
+        return "new"
+    if repo.get("pushed_at") != entry.get("pushed_at"):
+        return "pushed"
+    if repo.get("updated_at") != entry.get("updated_at"):
+        return "updated"
+    if full_refresh_days == 0:
+        return "full refresh (every run)"
+    try:
+        last = parse_time(entry["last_run"])
+    except ValueError:
+        return "unreadable last run time"
+    if now - last >= timedelta(days=full_refresh_days):
+        return f"full refresh (last run {entry['last_run']})"
+    return None
+
+
+def latest_activity(issues: list[dict]) -> str | None:
+    """The newest `updated_at` among issues (GitHub's clock, compared as strings like GitHub's)."""
+    stamps = [i.get("updated_at") for i in issues if i.get("updated_at")]
+    return max(stamps) if stamps else None
+
+
+def activity_reason(mark: str | None, latest: str | None) -> str | None:
+    """Issue/pull/comment activity since the mark of the last successful run?"""
+    if latest and (mark is None or latest > mark):
+        return "issue or pull request activity"
+    return None
+
+
+# State
+
+
+def state_path(ctx: RunContext, org: str) -> Path:
+    return ctx.state_dir(org) / STATE_FILE
+
+
+def load_state(ctx: RunContext, org: str) -> dict[str, dict]:
+    path = state_path(ctx, org)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s: unreadable (%s); every repository runs", path, exc)
+        return {}
+    return dict(data.get("repositories") or {})
+
+
+def save_state(ctx: RunContext, org: str, state: dict[str, dict]) -> None:
+    path = state_path(ctx, org)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"format": 1, "repositories": state}, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, str | None]:
+    """Per repository name: why it must run this time, or None when nothing changed.
+
+    Decided once per run (`ctx.started`) and recorded in repos.json as
+    `decision`, so that the github-backup stage and the verify-and-repair stage
+    share one answer and one set of API requests.
+
+    When issues or pulls are backed up, every repository costs one request: the
+    most recently updated issue or pull request (`issues_updated_since`, sorted by
+    update).  Its `updated_at`, on GitHub's clock, becomes the repository's
+    `activity_mark` after a successful run, and the next run compares with it, so
+    a wrong local clock (or the emulator's simulated one) cannot hide activity.
+    """
+    with _state_lock:
+        state = load_state(ctx, org)
+    decisions: dict[str, str | None] = {}
+    todo: list[dict] = []
+    for repo in repos:
+        decided = (state.get(repo["name"]) or {}).get("decision") or {}
+        if decided.get("run") == ctx.started:
+            decisions[repo["name"]] = decided.get("reason")
+        else:
+            todo.append(repo)
+    ask_github = "issues" in ctx.config.parts or "pulls" in ctx.config.parts
+    now = now_utc()
+
+    def decide(repo: dict) -> tuple[str, dict]:
+        entry = state.get(repo["name"]) or {}
+        reason = change_reason(entry, repo, full_refresh_days=ctx.config.full_refresh_days, now=now)
+        decision: dict = {"run": ctx.started, "reason": reason}
+        if ask_github:
+            try:
+                newest = ctx.api.issues_updated_since(repo["full_name"], entry.get("activity_mark") or EPOCH)
+            except BackupError as exc:
+                decision["reason"] = reason or f"could not ask GitHub for activity ({exc})"
+                return repo["name"], decision
+            decision["latest_activity"] = latest_activity(newest) or entry.get("activity_mark")
+            decision["reason"] = reason or activity_reason(entry.get("activity_mark"), latest_activity(newest))
+        return repo["name"], decision
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
+        made = list(pool.map(decide, todo))
+    with _state_lock:
+        state = load_state(ctx, org)
+        for name, decision in made:
+            state.setdefault(name, {})["decision"] = decision
+            decisions[name] = decision["reason"]
+        save_state(ctx, org, state)
+    return decisions
+
+
+# The run
+
+
+def run_dir(ctx: RunContext, org: str, name: str) -> Path:
+    return ctx.state_dir(org) / RUNS_DIR / name
+
+
+def log_path(ctx: RunContext, org: str, name: str) -> Path:
+    return ctx.state_dir(org) / LOGS_DIR / f"github-backup.{name}.log"
+
+
+def prepare_run_dir(ctx: RunContext, org: str, name: str, since: str | None) -> Path:
+    """The run's own output folder: `repositories/NAME` -> the real folder, and `last_update`."""
+    real = ctx.org_paths(org).repository_dir(name)
+    real.mkdir(parents=True, exist_ok=True)
+    out = run_dir(ctx, org, name)
+    (out / "repositories").mkdir(parents=True, exist_ok=True)
+    link = out / "repositories" / name
+    if link.is_symlink() or link.exists():
+        if not (link.is_symlink() and os.readlink(link) == str(real)):
+            if link.is_dir() and not link.is_symlink():
+                raise BackupError(f"{link} is a folder, not the expected link to {real}")
+            link.unlink()
+    if not link.is_symlink():
+        link.symlink_to(real, target_is_directory=True)
+    last_update = out / "last_update"
+    if since:
+        last_update.write_text(since, encoding="utf-8")
+    elif last_update.exists():
+        last_update.unlink()
+    return out
+
+
+def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | None) -> list[Problem]:
+    name = repo["name"]
+    out = prepare_run_dir(ctx, org, name, since)
+    logfile = log_path(ctx, org, name)
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    logfile.write_bytes(b"")  # one run per log: its problems are this run's
+    argv = argv_for(ctx, org, name, out, hooks=hooks)
+    started = format_time(now_utc())
+    log.info("%s/%s: github-backup (%s)", org, name, "incremental since " + since if since else "full")
+    try:
+        result = commands.run(
+            argv,
+            env=git_environment(ctx.files),
+            timeout=ctx.config.git_timeout,
+            check=False,
+            stdout_path=logfile,
+        )
+    except BackupError as exc:
+        return [Problem(org, name, TOOL, str(exc))]
+    finally:
+        _mask_file(logfile)
+    text = logfile.read_text(encoding="utf-8", errors="replace")
+    problems = [Problem(org, name, TOOL, line) for line in problems_in_output(text)]
+    if not result.ok:
+        last = commands.last_line(text) or "no output"
+        problems.insert(0, Problem(org, name, TOOL, f"github-backup exited with {result.returncode}: {last}"))
+    if problems:
+        log.warning("%s/%s: github-backup: %d problem(s), see %s", org, name, len(problems), logfile)
+    else:
+        with _state_lock:
+            state = load_state(ctx, org)
+            entry = state.setdefault(name, {})
+            entry.update(pushed_at=repo.get("pushed_at"), updated_at=repo.get("updated_at"), last_run=started)
+            latest = (entry.get("decision") or {}).get("latest_activity")
+            if latest and latest > (entry.get("activity_mark") or ""):
+                entry["activity_mark"] = latest
+            save_state(ctx, org, state)
+    return problems
+
+
+def _mask_file(path: Path) -> None:
+    """github-backup prints failing git commands with the token in their URL: mask it."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    masked = commands.mask(text)
+    if masked != text:
+        path.write_text(masked, encoding="utf-8")
+
+
+def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bool) -> GitHubBackupResult:
+    commands.register_secret(ctx.config.token.reveal())
+    result = GitHubBackupResult()
+    decisions = change_decisions(ctx, org, repos)
+    with _state_lock:
+        state = load_state(ctx, org)
+    todo: list[dict] = []
+    for repo in repos:
+        name = repo["name"]
+        reason = decisions.get(name)
+        if reason is None:
+            log.info("%s/%s: unchanged, skipped", org, name)
+            result.skipped.append(name)
+        else:
+            log.info("%s/%s: %s", org, name, reason)
+            result.ran.append(name)
+            result.reasons[name] = reason
+            todo.append(repo)
+
+    def work(repo: dict) -> list[Problem]:
+        since = (state.get(repo["name"]) or {}).get("activity_mark")
+        try:
+            return run_one(ctx, org, repo, hooks=hooks, since=since)
+        except (OSError, BackupError) as exc:
+            return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
+        for problems in pool.map(work, todo):
+            result.problems.extend(problems)
+    log.info(
+        "%s: github-backup ran for %d repositories, skipped %d unchanged, %d problem(s)",
+        org, len(result.ran), len(result.skipped), len(result.problems),
+    )
+    return result

@@ -1,0 +1,190 @@
+"""gitim 7b6e898 into the cache, then check and repair every working clone.
+
+gitim (run through `orgbackup.gitim_runner`, which points PyGithub at the
+configured host and keeps the token out of every argument list) clones each
+repository into `CACHE/<ORG>/gitim/<ORG>/<NAME>`.  It exits 0 whatever
+happened, never updates a clone it made on an earlier run (it tests
+`DEST/NAME` but clones into `DEST/ORG/NAME`), and clones private repositories
+only because git finds the token through GIT_ASKPASS.  So its exit status is
+not trusted: `verify_repair_clones` compares every clone with `git ls-remote`
+and brings it to the remote head of the default branch itself, without losing
+anything (a head that upstream rewrote is kept under
+`refs/orgbackup/previous/<branch>/<UTC time>`, local changes in refs/stash).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .. import commands, git
+from ..context import RunContext
+from ..errors import CommandFailed
+from ..gitim_runner import EXIT_NOT_INSTALLED
+from ..problems import Problem
+
+log = logging.getLogger(__name__)
+
+PART = "gitim"
+PREVIOUS_PREFIX = "refs/orgbackup/previous"
+
+
+def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = False) -> tuple[str, ...]:
+    return (
+        (sys.executable, "-m", "orgbackup.gitim_runner", org, str(dest))
+        + (("--ssh",) if ssh else ())
+        + (("--noforks",) if noforks else ())
+    )
+
+
+def runner_environment(ctx: RunContext) -> dict[str, str]:
+    return dict(git.git_environment(ctx.files), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
+
+
+def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Problem]:
+    """Run gitim for one organization; its result is checked by `verify_repair_clones`."""
+    if not ctx.config.gitim:
+        return []
+    dest = ctx.org_paths(org).gitim
+    dest.mkdir(parents=True, exist_ok=True)
+    log_file = ctx.state_dir(org) / "gitim.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_bytes(b"")
+    log.info("%s: gitim (%d repositories) into %s", org, len(repos), dest)
+    try:
+        result = commands.run(
+            runner_argv(org, dest, ssh=ctx.config.git_protocol == "ssh"),
+            env=runner_environment(ctx),
+            timeout=ctx.config.git_timeout * max(1, len(repos)),
+            check=False,
+            stdout_path=log_file,
+        )
+    except CommandFailed as exc:
+        return [Problem(org, None, PART, f"gitim did not finish: {exc}")]
+    if result.returncode == EXIT_NOT_INSTALLED:
+        return [Problem(org, None, PART, "gitim is not installed; the wrapper made the working clones itself")]
+    if not result.ok:
+        last = commands.last_line(commands.mask(_tail(log_file)))
+        return [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")]
+    return []
+
+
+def _tail(path: Path, size: int = 4096) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def previous_ref(branch: str, when: float | None = None) -> str:
+    """Where a head that upstream rewrote is kept: refs/orgbackup/previous/<branch>/<UTC time>."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    return f"{PREVIOUS_PREFIX}/{branch}/{stamp}"
+
+
+def verify_repair_clones(
+    ctx: RunContext, org: str, repos: Sequence[Mapping]
+) -> tuple[dict[str, dict], list[Problem]]:
+    """Every repository's working clone exists with its default branch at GitHub's head.
+
+    Returns {name: {"branch": ..., "head": sha or None}} for the manifest and
+    the problems that remain.
+    """
+    env = git.git_environment(ctx.files)
+    paths = ctx.org_paths(org)
+
+    def one(repo: Mapping) -> tuple[str, dict | None, Problem | None]:
+        name = repo["name"]
+        try:
+            state = _repair_clone(ctx, env, org, repo, paths.gitim_clone(org, name))
+            return name, state, None
+        except CommandFailed as exc:
+            return name, None, Problem(org, name, PART, str(exc))
+        except _CloneError as exc:
+            return name, None, Problem(org, name, PART, str(exc))
+
+    results: dict[str, dict] = {}
+    problems: list[Problem] = []
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
+        for name, state, problem in pool.map(one, repos):
+            if state is not None:
+                results[name] = state
+            if problem is not None:
+                problems.append(problem)
+    log.info("%s: %d working clones current, %d problems", org, len(results), len(problems))
+    return results, problems
+
+
+class _CloneError(Exception):
+    pass
+
+
+def _git(argv: Sequence[str], env: Mapping[str, str], timeout: int, check: bool = True) -> commands.Completed:
+    return commands.run(argv, env=env, timeout=timeout, check=check)
+
+
+def _commit(clone: Path, rev: str, timeout: int) -> str | None:
+    result = commands.run(git.rev_parse(clone, rev), timeout=timeout, check=False)
+    return result.stdout.strip() or None if result.ok else None
+
+
+def _repair_clone(ctx: RunContext, env: Mapping[str, str], org: str, repo: Mapping, clone: Path) -> dict:
+    name = repo["name"]
+    timeout = ctx.config.git_timeout
+    url = git.repo_url(ctx.config.git_url, org, name)
+    remote = git.parse_ref_lines(_git(git.ls_remote(url), env, timeout).stdout)
+    branch = repo.get("default_branch") or "main"
+    remote_head = remote.get(f"refs/heads/{branch}")
+
+    if not (clone / ".git").exists():
+        if clone.exists() and any(clone.iterdir()):
+            raise _CloneError(f"{clone.name} is in the cache but is not a git clone; left as it is")
+        log.info("%s/%s: no working clone (gitim did not make one); cloning", org, name)
+        clone.parent.mkdir(parents=True, exist_ok=True)
+        _git(git.clone(url, clone), env, timeout)
+    elif ctx.config.git_protocol == "https":
+        # gitim's origin is the API's clone_url; keep it, but never with credentials.
+        _git(git.set_remote_url(clone, url), env, timeout)
+
+    if remote_head is None:
+        if remote:
+            raise _CloneError(f"GitHub lists no branch {branch!r} (the default branch) for {name}")
+        return {"branch": branch, "head": None}  # an empty repository: nothing to check out
+
+    local = _commit(clone, f"refs/heads/{branch}", timeout)
+    on_branch = commands.run(git.head_ref(clone), timeout=timeout, check=False).stdout.strip()
+    if local == remote_head and on_branch == f"refs/heads/{branch}":
+        return {"branch": branch, "head": remote_head}
+
+    _git(git.fetch_branches_as_remote(clone, url), env, timeout)
+    target = _commit(clone, f"refs/remotes/origin/{branch}", timeout)
+    if target is None:
+        raise _CloneError(f"fetching {branch!r} brought no commit")
+    if local and local != target:
+        ff = commands.run(git.is_ancestor(clone, local, target), timeout=timeout, check=False)
+        if ff.returncode == 1:
+            keep = previous_ref(branch)
+            _git(git.update_ref(clone, keep, local), env, timeout)
+            log.warning("%s/%s: %s was rewritten upstream; old head %s kept as %s",
+                        org, name, branch, local[:12], keep)
+        elif not ff.ok:
+            raise commands.failure(ff)
+    if commands.run(git.status_porcelain(clone), timeout=timeout).stdout.strip():
+        stash = f"orgbackup: local changes before moving to {target[:12]}"
+        _git(git.stash_everything(clone, stash), env, timeout)
+        log.warning("%s/%s: local changes in the working clone kept in refs/stash", org, name)
+    _git(git.checkout_branch_at(clone, branch, target), env, timeout)
+    _git(git.set_upstream(clone, branch), env, timeout, check=False)
+    head = _commit(clone, "HEAD", timeout)
+    if head != target:
+        raise _CloneError(f"the working clone is at {head} after the update, not at {target}")
+    if target != remote_head:
+        log.info("%s/%s: %s moved on GitHub during the check; clone at %s", org, name, branch, target[:12])
+    return {"branch": branch, "head": target}

@@ -1,0 +1,106 @@
+"""The end of a run: a table per organization for people, one JSON line for machines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..problems import Problem
+
+
+@dataclass
+class OrgOutcome:
+    org: str
+    repositories: dict[str, dict] = field(default_factory=dict)
+    dependencies: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    hooks: dict = field(default_factory=dict)
+    snapshot_id: str | None = None
+    data_added: int = 0
+    seconds: float = 0.0
+    leaked_files: list[str] = field(default_factory=list)
+    error: str | None = None  # the organization failed before a snapshot was taken
+
+    @property
+    def complete(self) -> bool:
+        return self.snapshot_id is not None and not self.problems and not self.error
+
+    def counts(self) -> dict[str, int]:
+        repos = self.repositories.values()
+
+        def total(key):
+            return sum(int(r.get(key) or 0) for r in repos)
+
+        return {
+            "repositories": len(self.repositories),
+            "refs": sum(len(r.get("refs") or {}) for r in repos),
+            "wikis": sum(1 for r in repos if r.get("wiki")),
+            "lfs_objects": total("lfs_objects"),
+            "issues": total("issues"),
+            "pulls": total("pulls"),
+            "pull_conversation_comments": total("pull_conversation_comments"),
+            "releases": total("releases"),
+            "release_assets": total("release_assets"),
+            "working_clones": sum(1 for r in repos if r.get("gitim")),
+            "dependencies": int(self.dependencies.get("repositories", 0) or 0),
+            "problems": len(self.problems) + (1 if self.error else 0),
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "org": self.org,
+            "status": "complete" if self.complete else ("failed" if self.error or not self.snapshot_id else "incomplete"),
+            "snapshot_id": self.snapshot_id,
+            "data_added": self.data_added,
+            "seconds": round(self.seconds, 1),
+            "hooks": self.hooks,
+            **self.counts(),
+            "problem_list": [str(p) for p in self.problems] + ([self.error] if self.error else []),
+        }
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def render_table(outcome: OrgOutcome) -> str:
+    d = outcome.as_dict()
+    rows = [
+        ("organization", outcome.org),
+        ("status", d["status"]),
+        ("snapshot", d["snapshot_id"] or "-"),
+        ("repositories", d["repositories"]),
+        ("refs", d["refs"]),
+        ("wikis", d["wikis"]),
+        ("LFS objects", d["lfs_objects"]),
+        ("issues", d["issues"]),
+        ("pull requests", f"{d['pulls']} ({d['pull_conversation_comments']} conversation comments)"),
+        ("releases", f"{d['releases']} ({d['release_assets']} assets)"),
+        ("working clones", d["working_clones"]),
+        ("dependencies", d["dependencies"]),
+        ("hooks", "backed up" if outcome.hooks.get("backed_up") else f"skipped: {outcome.hooks.get('reason', '-')}"),
+        ("added to restic", human_bytes(d["data_added"])),
+        ("time", f"{d['seconds']:.1f} s"),
+        ("problems", d["problems"]),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    lines += [f"    - {p}" for p in d["problem_list"]]
+    return "\n".join(lines)
+
+
+def summary_line(outcomes: list[OrgOutcome], exit_status: int, seconds: float) -> str:
+    return json.dumps(
+        {
+            "event": "backup_summary",
+            "exit_status": exit_status,
+            "seconds": round(seconds, 1),
+            "orgs": [o.as_dict() for o in outcomes],
+        },
+        sort_keys=True,
+    )

@@ -1,0 +1,52 @@
+"""Shared pytest fixtures. The GitHub emulator: see tests/github_emulator/STATUS.md."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.github_emulator import start
+from tests.github_emulator.world import build_world, copy_world
+
+
+@pytest.fixture(scope="session")
+def github_world_template(tmp_path_factory):
+    """The default world, built once per session (read-only: copy it before use)."""
+    root = tmp_path_factory.mktemp("github-world-template") / "world"
+    build_world(root)
+    return root
+
+
+@pytest.fixture
+def world_root(github_world_template, tmp_path):
+    """A private copy of the default world for this test (mutate() it freely)."""
+    return copy_world(github_world_template, tmp_path / "github-world")
+
+
+@pytest.fixture
+def hermetic_git_env(tmp_path, monkeypatch):
+    """HOME in tmp_path, no system/global git configuration, no prompts."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    return home
+
+
+@pytest.fixture
+def github_emulator(world_root, hermetic_git_env, monkeypatch):
+    """A running emulator serving a fresh copy of the default world.
+
+    The CA variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE,
+    GIT_SSL_CAINFO) point at its CA for the duration of the test."""
+    started = time.monotonic()
+    emulator = start(world_root)
+    emulator.start_seconds = time.monotonic() - started
+    for key, value in emulator.env().items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

@@ -1,0 +1,11 @@
+"""A real HTTPS GitHub emulator for the test suite.
+
+    from tests.github_emulator import build_world, mutate, truth, start
+    root = build_world(tmp_path / "world")
+    with start(root) as gh:
+        ...  # gh.api_url, gh.host, gh.ca_file, gh.admin_token_file
+
+See STATUS.md for what is served.
+"""
+from .world import build_world, force_push_away, mutate, truth  # noqa: F401
+from .server import Emulator, start  # noqa: F401

@@ -1,0 +1,579 @@
+"""The HTTPS server: TLS, authentication, rate-limit headers, faults, counters, and
+the four kinds of traffic: REST API (api.py), git smart HTTP (git http-backend),
+Git LFS, and release asset downloads.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+import trustme
+
+from . import api
+from .world import git_env
+
+RATE_LIMIT = 5000
+KINDS = ("api", "git", "lfs", "assets")
+FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
+              "secondary_rate_limit", "latency_ms", "seed")
+
+# /ORG/NAME.git/<rest> and /ORG/NAME.wiki.git/<rest> (".git" optional, as on GitHub)
+GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
+                      r"(?P<rest>/(?:info/refs|HEAD|git-upload-pack|git-receive-pack|objects/.*|info/lfs/.*))$")
+LFS_OBJECT = re.compile(r"^/info/lfs/objects/(?P<oid>[0-9a-f]{64})$")
+DOWNLOAD_PATH = re.compile(r"^/_downloads/(?P<id>\d+)/[^/]+$")
+BROWSER_DOWNLOAD = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+)/releases/download/(?P<tag>.+)/(?P<file>[^/]+)$")
+
+
+class Emulator:
+    """A running emulator; see start()."""
+
+    def __init__(self, root: Path, *, port: int = 0, bind: str = "127.0.0.1"):
+        self.root = Path(root)
+        run = self.root / "run"
+        run.mkdir(parents=True, exist_ok=True)
+        self.home = tempfile.mkdtemp(prefix="gh-emulator-cgi-")
+        self.admin_token = "ghp_" + secrets.token_hex(18)
+        self.reader_token = "ghp_" + secrets.token_hex(18)
+        self.tokens = {self.admin_token: {"login": "emulator-admin", "admin": True},
+                       self.reader_token: {"login": "emulator-reader", "admin": False}}
+        self.admin_token_file = run / "admin.token"
+        self.reader_token_file = run / "reader.token"
+        for path, token in ((self.admin_token_file, self.admin_token), (self.reader_token_file, self.reader_token)):
+            path.write_text(token + "\n")
+            path.chmod(0o600)
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_file = run / "ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(self.ssl_context)
+        self.secret = secrets.token_bytes(16)
+        self.store = api.Store(self.root)
+        self.lock = threading.Lock()
+        self._faults: dict = {}
+        self._rng = random.Random(0)
+        self._counters = dict.fromkeys(KINDS, 0)
+        self._usage: dict = {}
+        self._window = int(time.time()) + 3600
+        self.httpd = _Server((bind, port), _Handler)
+        self.httpd.emulator = self
+        self.port = self.httpd.server_address[1]
+        self.host = f"localhost:{self.port}"
+        self.base_url = f"https://{self.host}"
+        self.api_url = f"{self.base_url}/api/v3"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"github-emulator-{self.port}", daemon=True)
+        self._thread.start()
+
+    # -- client helpers ---------------------------------------------------
+    def env(self) -> dict:
+        """Environment variables that make Python, requests and git trust the CA."""
+        ca = str(self.ca_file)
+        return {"SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca, "CURL_CA_BUNDLE": ca, "GIT_SSL_CAINFO": ca}
+
+    def add_token(self, login: str, admin: bool = False) -> str:
+        token = "ghp_" + secrets.token_hex(18)
+        self.tokens[token] = {"login": login, "admin": admin}
+        return token
+
+    # -- counters ---------------------------------------------------------
+    def count(self, kind: str) -> None:
+        with self.lock:
+            self._counters[kind] += 1
+
+    def counters(self) -> dict:
+        with self.lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        with self.lock:
+            self._counters = dict.fromkeys(KINDS, 0)
+            self._usage.clear()
+
+    def rate(self, key: str, spend: bool) -> dict:
+        with self.lock:
+            now = int(time.time())
+            if now >= self._window:
+                self._usage.clear()
+                self._window = now + 3600
+            if spend:
+                self._usage[key] = self._usage.get(key, 0) + 1
+            used = self._usage.get(key, 0)
+            return {"limit": RATE_LIMIT, "remaining": max(0, RATE_LIMIT - used), "reset": self._window,
+                    "used": used, "resource": "core"}
+
+    # -- faults -----------------------------------------------------------
+    def set_faults(self, **faults) -> None:
+        """Replace the active faults. Keys:
+        api_502_fraction: float 0..1, that share of API answers is a 502 (seeded by `seed`)
+        git_500_repos: ["org/name", "org/name.wiki"], their git and LFS endpoints answer 500
+        rate_limit_exhausted: true or seconds (3 by default): API answers 403 with
+            x-ratelimit-remaining 0 until that time is over
+        secondary_rate_limit: true or seconds (3 by default): 403 with retry-after until over
+        latency_ms: sleep before answering any request
+        set_faults() with no argument clears them all."""
+        unknown = set(faults) - set(FAULT_KEYS)
+        if unknown:
+            raise ValueError(f"unknown faults: {sorted(unknown)}")
+        now = time.time()
+        for key in ("rate_limit_exhausted", "secondary_rate_limit"):
+            value = faults.get(key)
+            if value:
+                faults[key] = now + (3.0 if value is True else float(value))
+            else:
+                faults.pop(key, None)
+        faults["git_500_repos"] = [r.lower() for r in faults.get("git_500_repos") or []]
+        with self.lock:
+            self._faults = faults
+            self._rng = random.Random(faults.get("seed", 0))
+
+    def faults(self) -> dict:
+        with self.lock:
+            return dict(self._faults)
+
+    def roll_502(self) -> bool:
+        with self.lock:
+            fraction = self._faults.get("api_502_fraction") or 0
+            return fraction > 0 and self._rng.random() < fraction
+
+    # -- life -------------------------------------------------------------
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(5)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def __repr__(self):
+        return f"<Emulator {self.base_url} root={self.root}>"
+
+
+def start(root: Path, *, port: int = 0) -> Emulator:
+    """Serve the world in `root` over HTTPS on 127.0.0.1; returns once it listens."""
+    return Emulator(root, port=port)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+    emulator: Emulator
+
+    def finish_request(self, request, client_address):
+        """TLS handshake in the connection's own thread, not in the accept loop."""
+        request.settimeout(120)
+        try:
+            conn = self.emulator.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        except (ssl.SSLError, ConnectionError, TimeoutError):
+            pass
+        finally:
+            conn.close()
+
+    def handle_error(self, request, client_address):
+        import traceback
+        traceback.print_exc()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GitHub.com"
+    sys_version = ""
+
+    def log_message(self, format, *args):
+        if os.environ.get("GITHUB_EMULATOR_LOG"):
+            super().log_message(format, *args)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = lambda self: self.dispatch()
+
+    # -- plumbing ---------------------------------------------------------
+    @property
+    def em(self) -> Emulator:
+        return self.server.emulator
+
+    def read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(self, status: int, body: bytes = b"", headers: dict | None = None,
+              content_type: str = "application/json; charset=utf-8") -> None:
+        self.send_response(status)
+        headers = dict(headers or {})
+        if body or status not in (204, 304):
+            headers.setdefault("Content-Type", content_type)
+        headers["Content-Length"] = str(len(body))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def reply_json(self, status: int, obj, headers: dict | None = None) -> None:
+        self.reply(status, json.dumps(obj).encode(), headers)
+
+    def identify(self):
+        """(identity or None, bad credentials?) from the Authorization header, as GitHub reads it."""
+        header = self.headers.get("Authorization")
+        if not header:
+            return None, False
+        scheme, _, value = header.strip().partition(" ")
+        candidates = []
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(value.strip()).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None, True
+            candidates = [password, user]           # x-access-token:TOKEN or TOKEN:x-oauth-basic
+        elif scheme.lower() in ("token", "bearer"):
+            candidates = [value.strip()]
+        for token in candidates:
+            if token in self.em.tokens:
+                return self.em.tokens[token], False
+        return None, True
+
+    def web_base(self) -> str:
+        return "https://" + (self.headers.get("Host") or self.em.host)
+
+    # -- dispatch ---------------------------------------------------------
+    def dispatch(self) -> None:
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        query = dict(parse_qsl(url.query))
+        if path.startswith("/_emulator/"):
+            return self.control(path)
+        latency = self.em.faults().get("latency_ms")
+        if latency:
+            time.sleep(latency / 1000)
+        found = GIT_PATH.match(path)
+        if found:
+            if found["rest"].startswith("/info/lfs/"):
+                self.em.count("lfs")
+                return self.lfs(found["org"], found["name"], found["rest"])
+            self.em.count("git")
+            return self.git(found["org"], found["name"], found["rest"], url.query)
+        found = DOWNLOAD_PATH.match(path)
+        if found:
+            self.em.count("assets")
+            return self.signed_download(int(found["id"]), query.get("sig", ""))
+        found = BROWSER_DOWNLOAD.match(path)
+        if found and not path.startswith(("/repos/", "/api/v3/")):
+            self.em.count("assets")
+            return self.browser_download(found)
+        self.em.count("api")
+        return self.api(path, query)
+
+    # -- control ------------------------------------------------------------
+    def control(self, path: str) -> None:
+        em = self.em
+        if path == "/_emulator/counters" and self.command == "GET":
+            return self.reply_json(200, em.counters())
+        if path == "/_emulator/counters/reset" and self.command == "POST":
+            self.read_body()
+            em.reset_counters()
+            return self.reply_json(200, em.counters())
+        if path == "/_emulator/faults" and self.command == "GET":
+            return self.reply_json(200, em.faults())
+        if path == "/_emulator/faults" and self.command == "POST":
+            try:
+                em.set_faults(**json.loads(self.read_body() or b"{}"))
+            except (ValueError, TypeError) as exc:
+                return self.reply_json(422, {"message": str(exc)})
+            return self.reply_json(200, em.faults())
+        if path == "/_emulator/health":
+            return self.reply_json(200, {"ok": True})
+        return self.reply_json(404, {"message": "Not Found"})
+
+    # -- REST API -------------------------------------------------------------
+    def api(self, path: str, query: dict) -> None:
+        prefix = ""
+        if path == "/api/v3" or path.startswith("/api/v3/"):
+            prefix, path = "/api/v3", path[len("/api/v3"):] or "/"
+        if self.command in ("POST", "PUT", "PATCH"):
+            self.read_body()
+        user, bad = self.identify()
+        key = user["login"] if user else "anonymous:" + self.client_address[0]
+        rate = self.em.rate(key, spend=path != "/rate_limit" and not bad)
+        headers = {"X-RateLimit-Limit": str(rate["limit"]), "X-RateLimit-Remaining": str(rate["remaining"]),
+                   "X-RateLimit-Reset": str(rate["reset"]), "X-RateLimit-Used": str(rate["used"]),
+                   "X-RateLimit-Resource": "core", "X-GitHub-Media-Type": "github.v3; format=json",
+                   "X-GitHub-Request-Id": secrets.token_hex(8).upper()}
+        if bad:
+            return self.reply_json(401, {"message": "Bad credentials",
+                                         "documentation_url": "https://docs.github.com/rest"}, headers)
+        faults = self.em.faults()
+        now = time.time()
+        if faults.get("rate_limit_exhausted", 0) > now:
+            headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(rate["limit"]),
+                            "X-RateLimit-Reset": str(int(faults["rate_limit_exhausted"]) + 1)})
+            who = f"user ID {api._id(user['login'])}" if user else self.client_address[0]
+            return self.reply_json(403, {
+                "message": f"API rate limit exceeded for {who}.",
+                "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"},
+                headers)
+        if faults.get("secondary_rate_limit", 0) > now:
+            headers["Retry-After"] = str(max(1, round(faults["secondary_rate_limit"] - now)))
+            return self.reply_json(403, {
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+                                     "#about-secondary-rate-limits"}, headers)
+        if self.em.roll_502():
+            return self.reply_json(502, {"message": "Server Error"}, headers)
+        handler, params = api.match(self.command, path)
+        if handler is None:
+            status = 405 if params == "method" else 404
+            return self.reply_json(status, {"message": "Not Found" if status == 404 else "Method Not Allowed",
+                                            "documentation_url": "https://docs.github.com/rest"}, headers)
+        web = self.web_base()
+        ctx = api.Ctx(view=self.em.store.current(), user=user, web=web, api=web + prefix, query=query,
+                      headers=self.headers, root=self.em.root, secret=self.em.secret, rate=rate)
+        try:
+            result = handler(ctx, **params)
+        except api.ApiError as exc:
+            body = {"message": exc.message, "documentation_url": "https://docs.github.com/rest"}
+            return self.reply_json(exc.status, body, headers)
+        if isinstance(result, api.Response):
+            headers.update(result.headers)
+            return self.reply(result.status, result.body, headers)
+        if isinstance(result, list):
+            result = self.paginate(result, query, web + prefix + path, headers)
+        return self.reply_json(200, result, headers)
+
+    @staticmethod
+    def paginate(items: list, query: dict, url: str, headers: dict) -> list:
+        def number(key, default):
+            try:
+                return int(query.get(key, default))
+            except ValueError:
+                return default
+        per_page = min(max(number("per_page", 30), 1), 100)
+        page = max(number("page", 1), 1)
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        for rel, target in (("next", page + 1), ("last", last), ("first", 1), ("prev", page - 1)):
+            if (rel in ("next", "last") and page < last) or (rel in ("first", "prev") and page > 1):
+                links.append(f'<{url}?{urlencode({**query, "page": target})}>; rel="{rel}"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return items[(page - 1) * per_page: page * per_page]
+
+    # -- access to a repository over git / LFS -----------------------------------
+    def repository(self, org: str, name: str, *, write: bool):
+        """Resolve and authorize; returns (org login, canonical name, wiki?) or None after replying."""
+        wiki = name.lower().endswith(".wiki")
+        base = name[:-5] if wiki else name
+        found = self.em.store.current().find_repo(org, base)
+        user, bad = self.identify()
+        challenge = {"WWW-Authenticate": 'Basic realm="GitHub"', "LFS-Authenticate": 'Basic realm="GitHub"'}
+        if bad:
+            self.reply(401, b"Invalid username or token. Password authentication is not supported.\n",
+                       challenge, "text/plain")
+            return None
+        if found and found[1]["private"] and not user:
+            self.reply(401, b"Authentication required\n", challenge, "text/plain")
+            return None
+        path = f"{found[0]}/{found[1]['name']}" if found else ""
+        git_dir = self.em.root / "git" / (path + (".wiki.git" if wiki else ".git"))
+        if not found or not git_dir.is_dir():
+            self.reply(404, b"Repository not found.\n", None, "text/plain")
+            return None
+        if write and not (user and user["admin"]):
+            self.reply(403, b"Permission to " + path.encode() + b".git denied.\n", None, "text/plain")
+            return None
+        if (path + (".wiki" if wiki else "")).lower() in self.em.faults().get("git_500_repos", []):
+            self.reply(500, b"Internal Server Error (injected)\n", None, "text/plain")
+            return None
+        return found[0], found[1]["name"], wiki, user
+
+    # -- git smart HTTP ------------------------------------------------------------
+    def git(self, org: str, name: str, rest: str, query_string: str) -> None:
+        write = rest == "/git-receive-pack" or "service=git-receive-pack" in query_string
+        body = self.read_body() if self.command == "POST" else b""
+        access = self.repository(org, name, write=write)
+        if not access:
+            return
+        login, canonical, wiki, user = access
+        env = git_env(self.em.home)
+        env.update({
+            "GIT_PROJECT_ROOT": str(self.em.root / "git"), "GIT_HTTP_EXPORT_ALL": "1",
+            "REQUEST_METHOD": self.command, "QUERY_STRING": query_string,
+            "PATH_INFO": f"/{login}/{canonical}{'.wiki' if wiki else ''}.git{rest}",
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_ADDR": self.client_address[0], "SERVER_PROTOCOL": "HTTP/1.1",
+            "GIT_CONFIG_COUNT": "3",
+            "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*",
+            "GIT_CONFIG_KEY_1": "uploadpack.allowReachableSHA1InWant", "GIT_CONFIG_VALUE_1": "true",
+            "GIT_CONFIG_KEY_2": "uploadpack.allowFilter", "GIT_CONFIG_VALUE_2": "true",
+        })
+        if user:
+            env["REMOTE_USER"] = user["login"]
+        for header in ("Content-Encoding", "Git-Protocol", "Accept"):
+            if self.headers.get(header):
+                env["HTTP_" + header.upper().replace("-", "_")] = self.headers[header]
+        proc = subprocess.Popen(["git", "http-backend"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env)
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, body), daemon=True)
+        feeder.start()
+        try:
+            status, headers = 200, {}
+            while True:
+                line = proc.stdout.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                key, _, value = line.decode("latin-1").partition(":")
+                if key.lower() == "status":
+                    status = int(value.split()[0])
+                elif key.lower() != "content-length":
+                    headers[key.strip()] = value.strip()
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while True:
+                chunk = proc.stdout.read1(65536)
+                if not chunk:
+                    break
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        finally:
+            proc.stdout.close()
+            proc.wait()
+            feeder.join()
+
+    # -- Git LFS ----------------------------------------------------------------------
+    def lfs(self, org: str, name: str, rest: str) -> None:
+        body = self.read_body() if self.command in ("POST", "PUT") else b""
+        lfs_type = {"Content-Type": "application/vnd.git-lfs+json"}
+        if rest == "/info/lfs/objects/batch" and self.command == "POST":
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                return self.reply_json(422, {"message": "Invalid JSON"}, lfs_type)
+            upload = request.get("operation") == "upload"
+            access = self.repository(org, name, write=upload)
+            if not access:
+                return
+            return self.lfs_batch(access, request, upload)
+        if rest.startswith("/info/lfs/locks"):
+            access = self.repository(org, name, write=False)
+            if access:
+                self.reply_json(200, {"locks": [], "ours": [], "theirs": [], "next_cursor": ""}, lfs_type)
+            return
+        found = LFS_OBJECT.match(rest)
+        if not found or self.command not in ("GET", "PUT", "HEAD"):
+            return self.reply_json(404, {"message": "Not Found"}, lfs_type)
+        access = self.repository(org, name, write=self.command == "PUT")
+        if not access:
+            return
+        store = self.em.root / "lfs" / access[0] / access[1] / found["oid"]
+        if self.command == "PUT":
+            if hashlib.sha256(body).hexdigest() != found["oid"]:
+                return self.reply_json(422, {"message": "oid does not match content"}, lfs_type)
+            store.parent.mkdir(parents=True, exist_ok=True)
+            tmp = store.with_suffix(".tmp-" + secrets.token_hex(4))
+            tmp.write_bytes(body)
+            tmp.replace(store)
+            return self.reply(200, b"", None, "text/plain")
+        if not store.is_file():
+            return self.reply_json(404, {"message": "Object does not exist"}, lfs_type)
+        return self.send_file(store)
+
+    def lfs_batch(self, access, request: dict, upload: bool) -> None:
+        login, canonical, _, _ = access
+        base = f"{self.web_base()}/{login}/{canonical}.git/info/lfs/objects"
+        header = {"Authorization": self.headers["Authorization"]} if self.headers.get("Authorization") else {}
+        objects = []
+        for obj in request.get("objects", []):
+            oid, size = str(obj.get("oid", "")), obj.get("size", 0)
+            entry = {"oid": oid, "size": size}
+            if not re.fullmatch(r"[0-9a-f]{64}", oid):
+                entry["error"] = {"code": 422, "message": "Invalid object id"}
+            else:
+                exists = (self.em.root / "lfs" / login / canonical / oid).is_file()
+                action = {"href": f"{base}/{oid}", "header": header, "expires_in": 3600}
+                if upload and not exists:
+                    entry.update(authenticated=True, actions={"upload": action})
+                elif upload:
+                    pass  # already there: nothing to send
+                elif exists:
+                    entry.update(authenticated=True, actions={"download": action})
+                else:
+                    entry["error"] = {"code": 404, "message": "Object does not exist"}
+            objects.append(entry)
+        self.reply_json(200, {"transfer": "basic", "objects": objects, "hash_algo": "sha256"},
+                        {"Content-Type": "application/vnd.git-lfs+json"})
+
+    # -- release assets -----------------------------------------------------------------
+    def signed_download(self, asset_id: int, sig: str) -> None:
+        found = self.em.store.current().assets.get(asset_id)
+        if not found or not secrets.compare_digest(sig, api.sign(self.em.secret, asset_id)):
+            return self.reply(403, b"<Error><Code>AccessDenied</Code></Error>", None, "application/xml")
+        self.send_file(self.em.root / "assets" / str(asset_id))
+
+    def browser_download(self, found) -> None:
+        view = self.em.store.current()
+        repo = view.find_repo(found["org"], found["name"])
+        user, bad = self.identify()
+        if not repo or bad or (repo[1]["private"] and not user):
+            return self.reply(404, b"Not Found", None, "text/plain")
+        for rel in repo[1]["releases"]:
+            for asset in rel["assets"]:
+                if rel["tag_name"] == found["tag"] and asset["name"] == found["file"]:
+                    return self.send_file(self.em.root / "assets" / str(asset["id"]))
+        return self.reply(404, b"Not Found", None, "text/plain")
+
+    def send_file(self, path: Path) -> None:
+        size = path.stat().st_size
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        with open(path, "rb") as f:
+            shutil.copyfileobj(f, self.wfile, 65536)
+
+
+def _feed(pipe, body: bytes) -> None:
+    try:
+        pipe.write(body)
+    except BrokenPipeError:
+        pass
+    finally:
+        try:
+            pipe.close()
+        except BrokenPipeError:
+            pass

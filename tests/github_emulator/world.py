@@ -1,0 +1,604 @@
+"""The world the emulator serves: organizations, repositories, issues, ... on disk.
+
+Layout of a world root:
+    world.json                      what the REST API serves (raw records, rendered by api.py)
+    truth.json                      what a complete backup must contain (see truth())
+    git/<ORG>/<NAME>.git            bare repositories (served by git http-backend)
+    git/<ORG>/<NAME>.wiki.git       wikis
+    lfs/<ORG>/<NAME>/<oid>          Git LFS objects
+    assets/<asset id>               release asset bytes
+
+Everything is made with real git (fast-import), fixed dates and a hermetic
+environment, so the same seed gives the same SHAs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ORG = "V-Sekai"
+UPSTREAM = "upstream-deps"
+OTHER = "other-deps"
+T0 = 1700000000  # 2023-11-14T22:13:20Z: the simulated clock starts here
+DAY = 86400
+AUTHOR = "Emulator Bot <bot@emulator.invalid>"
+USERS = ["alice", "bob", "carol"]
+LFS_ATTRIBUTES = b"*.bin filter=lfs diff=lfs merge=lfs -text\n"
+
+
+def iso(epoch: int | None) -> str | None:
+    return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+# --------------------------------------------------------------------------- git
+
+
+def git_env(home: str | None = None) -> dict:
+    """A hermetic environment for git: no system or user configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
+               GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    if home:
+        env["HOME"] = home
+    return env
+
+
+def git(git_dir: Path, *args, input: bytes | None = None, env=None) -> str:
+    out = subprocess.run(["git", "--git-dir", str(git_dir), *args], input=input,
+                         capture_output=True, env=env or git_env(_HOME), check=True)
+    return out.stdout.decode()
+
+
+_HOME = tempfile.mkdtemp(prefix="gh-emulator-home-")
+
+
+def init_bare(git_dir: Path, branch: str = "main") -> None:
+    git_dir.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "--bare", "--template=", "--initial-branch", branch, str(git_dir)],
+                   check=True, env=git_env(_HOME))
+
+
+class Gitlink(str):
+    """A submodule entry: the SHA of a commit in another repository."""
+
+
+class FastImport:
+    """Builds a `git fast-import` stream; run() applies it in one process."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.mark = 0
+
+    def _data(self, payload: bytes) -> None:
+        self.buf += b"data %d\n" % len(payload) + payload + b"\n"
+
+    def commit(self, ref: str, files: dict, message: str, when: int,
+               parents=(), author: str = AUTHOR) -> str:
+        self.mark += 1
+        self.buf += (f"commit {ref}\nmark :{self.mark}\n"
+                     f"author {author} {when} +0000\ncommitter {author} {when} +0000\n").encode()
+        self._data(message.encode())
+        if parents:
+            self.buf += f"from {parents[0]}\n".encode()
+            for p in parents[1:]:
+                self.buf += f"merge {p}\n".encode()
+        for path, content in files.items():
+            if content is None:
+                self.buf += f"D {path}\n".encode()
+            elif isinstance(content, Gitlink):
+                self.buf += f"M 160000 {content} {path}\n".encode()
+            else:
+                self.buf += f"M 100644 inline {path}\n".encode()
+                self._data(content if isinstance(content, bytes) else content.encode())
+        self.buf += b"\n"
+        return f":{self.mark}"
+
+    def tag(self, name: str, target: str, message: str, when: int) -> None:
+        self.buf += f"tag {name}\nfrom {target}\ntagger {AUTHOR} {when} +0000\n".encode()
+        self._data(message.encode())
+
+    def reset(self, ref: str, target: str) -> None:
+        self.buf += f"reset {ref}\nfrom {target}\n\n".encode()
+
+    def run(self, git_dir: Path, force: bool = False) -> dict:
+        """Apply the stream; returns {":mark": sha}."""
+        marks = git_dir / "fast-import.marks"
+        cmd = ["-c", "fastimport.unpackLimit=0", "fast-import", "--quiet", f"--export-marks={marks}"] + (["--force"] if force else [])
+        git(git_dir, *cmd, input=bytes(self.buf))
+        result = dict(line.split() for line in marks.read_text().splitlines())
+        marks.unlink()
+        return result
+
+
+def lfs_pointer(data: bytes) -> tuple[str, bytes]:
+    oid = hashlib.sha256(data).hexdigest()
+    return oid, f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(data)}\n".encode()
+
+
+# ------------------------------------------------------------------------ builder
+
+
+class Builder:
+    """Holds world.json while repositories are made or changed."""
+
+    def __init__(self, root: Path, world: dict | None = None, seed: int = 0):
+        self.root = Path(root)
+        self.world = world or {"seed": seed, "clock": T0, "day": 0, "next_id": 1000, "orgs": {}}
+        self.rng = random.Random(f"{self.world['seed']}-{self.world['day']}")
+
+    # ids, time and bytes -------------------------------------------------
+    def new_id(self) -> int:
+        self.world["next_id"] += 1
+        return self.world["next_id"]
+
+    def clock(self) -> int:
+        return self.world["clock"]
+
+    def tick(self, seconds: int = 60) -> int:
+        self.world["clock"] += seconds
+        return self.world["clock"]
+
+    def random_bytes(self, n: int) -> bytes:
+        return self.rng.randbytes(n)
+
+    # organizations and repositories ---------------------------------------
+    def org(self, login: str, description: str = "") -> dict:
+        return self.world["orgs"].setdefault(login, {
+            "id": self.new_id(), "login": login, "description": description,
+            "created_at": iso(T0 - 400 * DAY), "repos": {}})
+
+    def repo(self, org: str, name: str, *, private=False, fork=False, archived=False,
+             has_wiki=True, description="", language="C++", parent=None) -> dict:
+        now = iso(self.world["clock"])
+        rec = {
+            "id": self.new_id(), "name": name, "description": description or f"The {name} repository",
+            "private": private, "fork": fork, "archived": archived, "has_wiki": has_wiki,
+            "has_issues": True, "has_projects": True, "default_branch": "main",
+            "language": language, "created_at": now, "updated_at": now, "pushed_at": now,
+            "size": 0, "parent": parent, "topics": [], "submodules": [], "empty": True,
+            "issues": [], "comments": [], "events": [], "review_comments": [],
+            "milestones": [], "labels": [], "hooks": [], "releases": [],
+        }
+        self.org(org)["repos"][name] = rec
+        init_bare(self.git_dir(org, name))
+        return rec
+
+    def git_dir(self, org: str, name: str, wiki: bool = False) -> Path:
+        return self.root / "git" / org / (name + (".wiki.git" if wiki else ".git"))
+
+    def pushed(self, org: str, name: str) -> None:
+        """A push bumps pushed_at (not updated_at, as on GitHub)."""
+        rec = self.world["orgs"][org]["repos"][name]
+        rec["pushed_at"] = iso(self.world["clock"])
+        rec["empty"] = False
+        size = sum(f.stat().st_size for f in self.git_dir(org, name).rglob("*") if f.is_file())
+        rec["size"] = size // 1024
+
+    def store_lfs(self, org: str, name: str, data: bytes) -> bytes:
+        oid, pointer = lfs_pointer(data)
+        path = self.root / "lfs" / org / name / oid
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return pointer
+
+    # issues, pulls and the rest ------------------------------------------
+    def issue(self, rec: dict, title: str, *, user: str, state="open", labels=(),
+              milestone=None, pull=None) -> dict:
+        now = self.tick()
+        issue = {"id": self.new_id(), "number": len(rec["issues"]) + 1, "title": title,
+                 "body": f"Body of {title}.", "user": user, "state": state,
+                 "labels": list(labels), "milestone": milestone, "created_at": iso(now),
+                 "updated_at": iso(now), "closed_at": iso(now) if state == "closed" else None,
+                 "pull": pull}
+        rec["issues"].append(issue)
+        return issue
+
+    def comment(self, rec: dict, issue: dict, body: str, user: str) -> None:
+        now = iso(self.tick())
+        rec["comments"].append({"id": self.new_id(), "issue": issue["number"], "user": user,
+                                "body": body, "created_at": now, "updated_at": now})
+        issue["updated_at"] = now
+
+    def event(self, rec: dict, issue: dict, event: str, actor: str, label=None) -> None:
+        rec["events"].append({"id": self.new_id(), "issue": issue["number"], "event": event,
+                              "actor": actor, "label": label,
+                              "created_at": iso(self.tick())})
+
+    def review_comment(self, rec: dict, issue: dict, body: str, user: str, path: str) -> None:
+        now = iso(self.tick())
+        rec["review_comments"].append({
+            "id": self.new_id(), "pull": issue["number"], "user": user, "body": body,
+            "path": path, "line": 1, "commit_id": issue["pull"]["head_sha"],
+            "created_at": now, "updated_at": now})
+        issue["updated_at"] = now
+
+    def release(self, org: str, rec: dict, tag: str, target: str, assets: dict) -> None:
+        now = iso(self.tick())
+        rel = {"id": self.new_id(), "tag_name": tag, "target_commitish": target,
+               "name": f"Release {tag}", "body": f"Notes for {tag}.", "draft": False,
+               "prerelease": False, "created_at": now, "published_at": now,
+               "author": USERS[0], "assets": []}
+        for name, data in assets.items():
+            aid = self.new_id()
+            path = self.root / "assets" / str(aid)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            rel["assets"].append({"id": aid, "name": name, "label": "", "size": len(data),
+                                  "content_type": "application/octet-stream",
+                                  "sha256": hashlib.sha256(data).hexdigest(),
+                                  "created_at": now, "updated_at": now, "download_count": 0})
+        rec["releases"].append(rel)
+
+    def save(self) -> None:
+        (self.root / "world.json").write_text(json.dumps(self.world, indent=1, sort_keys=True))
+        truth(self.root)
+
+
+def load_world(root: Path) -> dict:
+    return json.loads((Path(root) / "world.json").read_text())
+
+
+# ---------------------------------------------------------------- the content
+
+
+def simple_repo(b: Builder, org: str, name: str, commits: int = 3, files: dict | None = None,
+                **meta) -> dict:
+    """A repository with `commits` commits on main; returns {"main": sha}."""
+    rec = b.repo(org, name, **meta)
+    fi = FastImport()
+    tip = None
+    for i in range(commits):
+        content = {f"src/{name}_{i}.txt": f"{name} file {i}\n" * (i + 1)}
+        if i == 0:
+            content["README.md"] = f"# {name}\n"
+            content.update(files or {})
+        tip = fi.commit("refs/heads/main", content, f"{name}: change {i}", b.tick(3600),
+                        parents=[tip] if tip else ())
+    marks = fi.run(b.git_dir(org, name))
+    b.pushed(org, name)
+    return {"rec": rec, "main": marks[tip]}
+
+
+def build_deps(b: Builder) -> dict:
+    b.org(OTHER, "Dependencies of dependencies")
+    b.org(UPSTREAM, "Upstream dependencies")
+    baz = simple_repo(b, OTHER, "libbaz", commits=2, language="C")
+    libfoo = b.repo(UPSTREAM, "libfoo", language="C")
+    url = "../../other-deps/libbaz.git"
+    libfoo["submodules"] = [{"path": "vendor/libbaz", "url": url, "commit": baz["main"]}]
+    fi = FastImport()
+    c1 = fi.commit("refs/heads/main", {"README.md": "# libfoo\n", "foo.c": "int foo;\n",
+                                       ".gitmodules": _gitmodules("vendor/libbaz", url),
+                                       "vendor/libbaz": Gitlink(baz["main"])},
+                   "libfoo: initial", b.tick(3600))
+    fi.tag("v0.1", c1, "libfoo 0.1", b.tick())
+    c2 = fi.commit("refs/heads/main", {"foo.c": "int foo = 1;\n"}, "libfoo: set foo", b.tick(3600), [c1])
+    c3 = fi.commit("refs/heads/main", {"foo.c": "int foo = 2;\n"}, "libfoo: bump foo", b.tick(3600), [c2])
+    marks = fi.run(b.git_dir(UPSTREAM, "libfoo"))
+    b.pushed(UPSTREAM, "libfoo")
+    return {"libfoo": marks[c3]}
+
+
+def _gitmodules(path: str, url: str) -> str:
+    return f'[submodule "{path}"]\n\tpath = {path}\n\turl = {url}\n'
+
+
+def build_godot(b: Builder, libfoo_sha: str) -> None:
+    name = "godot"
+    rec = b.repo(ORG, name, description="The V-Sekai game engine")
+    sub_url = "../../upstream-deps/libfoo.git"
+    rec["submodules"] = [{"path": "thirdparty/libfoo", "url": sub_url, "commit": libfoo_sha}]
+    fi = FastImport()
+    main = []
+    for i in range(6):
+        files = {f"core/module_{i}.cpp": f"// module {i}\nint m{i}() {{ return {i}; }}\n"}
+        if i == 0:
+            files.update({"README.md": "# godot\n", ".gitmodules": _gitmodules("thirdparty/libfoo", sub_url),
+                          "thirdparty/libfoo": Gitlink(libfoo_sha)})
+        main.append(fi.commit("refs/heads/main", files, f"godot: commit {i}", b.tick(3600),
+                              main[-1:]))
+    fi.tag("v1.0", main[2], "Version 1.0", b.tick())          # annotated
+    fi.tag("v1.1", main[4], "Version 1.1", b.tick())          # annotated
+    fi.reset("refs/tags/v0.9-light", main[1])                  # lightweight
+    fi.reset("refs/tags/nightly", main[5])                     # lightweight
+    d = fi.commit("refs/heads/develop", {"DEVELOP.md": "wip\n"}, "develop: start", b.tick(3600), [main[5]])
+    fi.commit("refs/heads/develop", {"DEVELOP.md": "wip 2\n"}, "develop: more", b.tick(3600), [d])
+    fi.commit("refs/heads/3.x", {"BRANCH.md": "3.x maintenance\n"}, "3.x: branch", b.tick(3600), [main[1]])
+    pr_numbers = [3, 7, 11, 15, 19]
+    heads = {}
+    for n in pr_numbers:
+        ref = f"refs/heads/feature/pr-{n}"
+        c = [fi.commit(ref, {f"feature/pr_{n}.txt": f"pr {n} part 1\n"}, f"PR {n}: part 1", b.tick(600), [main[5]])]
+        c.append(fi.commit(ref, {f"feature/pr_{n}.txt": f"pr {n} part 2\n"}, f"PR {n}: part 2", b.tick(600), [c[0]]))
+        heads[n] = c
+    merge = fi.commit("refs/heads/main", {}, "Merge pull request #3 from V-Sekai/feature/pr-3",
+                      b.tick(600), [main[5], heads[3][1]])
+    marks = fi.run(b.git_dir(ORG, name))
+    b.pushed(ORG, name)
+    sha = marks.__getitem__
+    log = dict(line.split(" ", 1) for line in git(
+        b.git_dir(ORG, name), "log", "--all", "--format=%H %s").splitlines())
+
+    rec["labels"] = [{"id": b.new_id(), "name": n, "color": c, "description": d} for n, c, d in (
+        ("bug", "d73a4a", "Something isn't working"), ("enhancement", "a2eeef", "New feature"),
+        ("documentation", "0075ca", "Docs"))]
+    rec["milestones"] = [
+        {"id": b.new_id(), "number": 1, "title": "4.0", "description": "The 4.0 release",
+         "state": "open", "created_at": iso(b.tick()), "updated_at": iso(b.clock()),
+         "due_on": iso(T0 + 90 * DAY), "closed_at": None},
+        {"id": b.new_id(), "number": 2, "title": "3.5", "description": "Done", "state": "closed",
+         "created_at": iso(b.tick()), "updated_at": iso(b.clock()), "due_on": None,
+         "closed_at": iso(b.clock())}]
+    rec["hooks"] = [{"id": b.new_id(), "name": "web", "events": ["push", "pull_request"], "active": True,
+                     "config": {"url": "https://ci.example.invalid/hook", "content_type": "json",
+                                "insecure_ssl": "0"},
+                     "created_at": iso(b.tick()), "updated_at": iso(b.clock())}]
+    for n in range(1, 131):
+        user = USERS[n % 3]
+        if n in pr_numbers:
+            state = "closed" if n in (3, 11) else "open"
+            c1, c2 = sha(heads[n][0]), sha(heads[n][1])
+            pull = {"head": f"feature/pr-{n}", "base": "main", "head_sha": c2, "base_sha": sha(main[5]),
+                    "merged": n == 3, "merge_commit_sha": sha(merge) if n == 3 else None,
+                    "commits": [{"sha": c, "message": log[c], "parents": [p]} for c, p in
+                                ((c1, sha(main[5])), (c2, c1))]}
+            issue = b.issue(rec, f"Pull request {n}", user=user, state=state, pull=pull)
+            pull["merged_at"] = issue["closed_at"] if n == 3 else None
+            for k in range(n % 3 + 1):
+                b.review_comment(rec, issue, f"Review {k} on #{n}", USERS[k % 3], f"feature/pr_{n}.txt")
+            b.comment(rec, issue, f"Conversation on #{n}", USERS[(n + 1) % 3])
+            continue
+        state = "closed" if n % 6 == 0 else "open"
+        labels = ["bug"] if n % 2 else (["enhancement"] if n % 4 == 0 else [])
+        issue = b.issue(rec, f"Issue number {n}", user=user, state=state, labels=labels,
+                        milestone=1 if n % 5 == 0 else None)
+        for k in range(n % 3):
+            b.comment(rec, issue, f"Comment {k} on #{n}", USERS[(n + k) % 3])
+        if labels:
+            b.event(rec, issue, "labeled", user, labels[0])
+        if state == "closed":
+            b.event(rec, issue, "closed", USERS[0])
+    rng_assets = {"v1.0": {"godot-linux.bin": 20000, "godot-windows.bin": 12000},
+                  "v1.1": {"godot-linux.bin": 24000}}
+    for tag, files in rng_assets.items():
+        b.release(ORG, rec, tag, "main", {f: b.random_bytes(s) for f, s in files.items()})
+
+
+def build_lfs(b: Builder) -> None:
+    name = "assets-lfs"
+    b.repo(ORG, name, language=None, description="Binary assets in Git LFS")
+    fi = FastImport()
+    blobs = [b.random_bytes(size) for size in (30000, 12000, 50000, 8000)]
+    p = [b.store_lfs(ORG, name, data) for data in blobs]
+    c1 = fi.commit("refs/heads/main", {".gitattributes": LFS_ATTRIBUTES, "README.md": "# assets\n",
+                                       "textures/wall.bin": p[0], "textures/floor.bin": p[1]},
+                   "Add textures", b.tick(3600))
+    fi.commit("refs/heads/main", {"models/chair.bin": p[2]}, "Add chair", b.tick(3600), [c1])
+    fi.commit("refs/heads/art-update", {"textures/wall.bin": p[3]}, "New wall texture", b.tick(3600), [c1])
+    fi.run(b.git_dir(ORG, name))
+    b.pushed(ORG, name)
+
+
+def build_wiki(b: Builder, org: str, name: str, pages: dict) -> None:
+    wiki = b.git_dir(org, name, wiki=True)
+    init_bare(wiki, "master")
+    fi = FastImport()
+    tip = None
+    for page, text in pages.items():
+        tip = fi.commit("refs/heads/master", {f"{page}.md": text}, f"Updated {page} (markdown)",
+                        b.tick(600), [tip] if tip else ())
+    fi.run(wiki)
+
+
+def build_game(b: Builder, shared_sha: str) -> None:
+    url = "../shared-lib.git"
+    res = simple_repo(b, ORG, "game", commits=2, language="GDScript",
+                      files={".gitmodules": _gitmodules("lib", url), "lib": Gitlink(shared_sha)})
+    rec = res["rec"]
+    rec["submodules"] = [{"path": "lib", "url": url, "commit": shared_sha}]
+    issue = b.issue(rec, "Game crashes on start", user="bob")
+    b.comment(rec, issue, "Can reproduce.", "carol")
+    b.event(rec, issue, "labeled", "bob", "bug")
+    rec["labels"] = [{"id": b.new_id(), "name": "bug", "color": "d73a4a", "description": ""}]
+
+
+def build_extra(b: Builder, count: int, megabytes: float) -> None:
+    per_repo = int(megabytes * 1024 * 1024 / count) if count else 0
+    for i in range(count):
+        name = f"extra-{i:03d}"
+        b.repo(ORG, name, language="Python", has_wiki=False)
+        fi = FastImport()
+        tip = fi.commit("refs/heads/main", {"README.md": f"# {name}\n"}, "init", b.tick(60))
+        left, part = per_repo, 0
+        while left > 0:
+            n = min(left, 1024 * 1024)
+            tip = fi.commit("refs/heads/main", {f"data/blob_{part}.bin": b.random_bytes(n)},
+                            f"data {part}", b.tick(60), [tip])
+            left -= n
+            part += 1
+        fi.run(b.git_dir(ORG, name))
+        b.pushed(ORG, name)
+
+
+def build_world(root: Path, *, seed: int = 0, extra_repos: int = 0, megabytes: float = 0) -> Path:
+    """Make the default world (plus extra repositories) in an empty directory `root`."""
+    root = Path(root)
+    if (root / "world.json").exists():
+        raise FileExistsError(f"{root} already holds a world")
+    root.mkdir(parents=True, exist_ok=True)
+    b = Builder(root, seed=seed)
+    b.org(ORG, "Open source social VR")
+    deps = build_deps(b)
+    build_godot(b, deps["libfoo"])
+    shared = simple_repo(b, ORG, "shared-lib", commits=2, language="GDScript")
+    build_game(b, shared["main"])
+    simple_repo(b, ORG, "private-tools", commits=2, private=True, language="Python")
+    simple_repo(b, ORG, "godot-fork", commits=2, fork=True, parent="godotengine/godot")
+    simple_repo(b, ORG, "old-archive", commits=2, archived=True)
+    b.repo(ORG, "empty", language=None)
+    io = simple_repo(b, ORG, "v-sekai.github.io", commits=2, language="HTML")
+    build_wiki(b, ORG, "v-sekai.github.io", {"Home": "# Website wiki\n", "Deploy": "How to deploy\n"})
+    docs = simple_repo(b, ORG, "docs", commits=2, language=None)
+    build_wiki(b, ORG, "docs", {"Home": "# Docs\n", "Setup": "Setup steps\n", "FAQ": "Questions\n"})
+    for rec in (io["rec"], docs["rec"]):
+        issue = b.issue(rec, "Typo", user="carol", state="closed")
+        b.event(rec, issue, "closed", "alice")
+    build_lfs(b)
+    if extra_repos or megabytes:
+        build_extra(b, max(extra_repos, 1), megabytes)
+    b.save()
+    return root
+
+
+# ------------------------------------------------------------------- activity
+
+
+def _tip(b: Builder, org: str, name: str, ref: str = "refs/heads/main") -> str:
+    return git(b.git_dir(org, name), "rev-parse", ref).strip()
+
+
+def mutate(root: Path) -> dict:
+    """Simulate a day of activity on the world in `root`; returns the new truth."""
+    root = Path(root)
+    b = Builder(root, load_world(root))
+    b.world["day"] += 1
+    b.rng = random.Random(f"{b.world['seed']}-{b.world['day']}")
+    day = b.world["day"]
+    b.world["clock"] = max(b.world["clock"], T0 + 30 * DAY) + DAY
+    orgs = b.world["orgs"]
+
+    # pushes: godot (commit, new branch, new tag), shared-lib, the LFS repository
+    fi = FastImport()
+    c = fi.commit("refs/heads/main", {f"changes/day-{day}.md": f"Day {day}\n"}, f"Day {day} work",
+                  b.tick(), [_tip(b, ORG, "godot")])
+    fi.commit(f"refs/heads/day-{day}", {f"topic/day-{day}.txt": "topic\n"}, f"Topic of day {day}",
+              b.tick(), [c])
+    fi.reset(f"refs/tags/day-{day}", c)
+    fi.run(b.git_dir(ORG, "godot"))
+    b.pushed(ORG, "godot")
+
+    fi = FastImport()
+    fi.commit("refs/heads/main", {f"lib/day_{day}.gd": f"# day {day}\n"}, f"shared: day {day}",
+              b.tick(), [_tip(b, ORG, "shared-lib")])
+    fi.run(b.git_dir(ORG, "shared-lib"))
+    b.pushed(ORG, "shared-lib")
+
+    fi = FastImport()
+    pointer = b.store_lfs(ORG, "assets-lfs", b.random_bytes(16000))
+    fi.commit("refs/heads/main", {f"textures/day_{day}.bin": pointer}, f"Texture of day {day}",
+              b.tick(), [_tip(b, ORG, "assets-lfs")])
+    fi.run(b.git_dir(ORG, "assets-lfs"))
+    b.pushed(ORG, "assets-lfs")
+
+    # wiki edit
+    fi = FastImport()
+    fi.commit("refs/heads/master", {"Home.md": f"# Docs\nEdited on day {day}\n"}, "Updated Home (markdown)",
+              b.tick(), [_tip(b, ORG, "docs", "refs/heads/master")])
+    fi.run(b.git_dir(ORG, "docs", wiki=True))
+
+    # issues: a new issue with comments, a comment on an old issue and on a PR
+    godot = orgs[ORG]["repos"]["godot"]
+    issue = b.issue(godot, f"New bug of day {day}", user="alice", labels=["bug"])
+    b.comment(godot, issue, "First reply", "bob")
+    b.comment(godot, issue, "Second reply", "carol")
+    b.event(godot, issue, "labeled", "alice", "bug")
+    by_number = {i["number"]: i for i in godot["issues"]}
+    b.comment(godot, by_number[1], f"Still happens on day {day}", "carol")
+    b.comment(godot, by_number[7], f"Rebased on day {day}", "alice")
+
+    # a release of the new tag with an asset
+    b.release(ORG, godot, f"day-{day}", "main", {f"notes-day-{day}.bin": b.random_bytes(5000)})
+
+    # a new repository
+    new = simple_repo(b, ORG, f"new-repo-{day}", commits=1, language="Rust")
+    new["rec"]["updated_at"] = iso(b.world["clock"])
+    b.save()
+    return truth(root)
+
+
+def force_push_away(root: Path, org: str, name: str, branch: str = "main") -> dict:
+    """Rewrite `branch` to drop its tip commit, then prune it from the repository.
+
+    Returns {"old": sha no longer on the server, "new": sha of the new tip}."""
+    root = Path(root)
+    b = Builder(root, load_world(root))
+    git_dir = b.git_dir(org, name)
+    old = _tip(b, org, name, f"refs/heads/{branch}")
+    parent = git(git_dir, "rev-parse", f"{old}^").strip()
+    fi = FastImport()
+    new = fi.commit(f"refs/heads/{branch}", {"REWRITTEN.md": f"{old} was force-pushed away\n"},
+                    "Rewrite history", b.tick(), [parent])
+    new_sha = fi.run(git_dir, force=True)[new]
+    if git(git_dir, "for-each-ref", "--contains", old).strip():
+        raise RuntimeError(f"{old} is still reachable from another ref of {org}/{name}")
+    git(git_dir, "reflog", "expire", "--expire=now", "--all")
+    git(git_dir, "gc", "--quiet", "--prune=now")
+    b.pushed(org, name)
+    b.save()
+    return {"old": old, "new": new_sha}
+
+
+# ---------------------------------------------------------------------- truth
+
+
+def _refs(git_dir: Path) -> dict:
+    out = git(git_dir, "for-each-ref", "--format=%(objectname) %(refname)")
+    return {ref: sha for sha, ref in (line.split(" ", 1) for line in out.splitlines())}
+
+
+def truth(root: Path) -> dict:
+    """What a complete backup of the world must hold; also written to root/truth.json."""
+    root = Path(root)
+    world = load_world(root)
+    result = {"orgs": {}}
+    for login, org in world["orgs"].items():
+        repos = result["orgs"].setdefault(login, {"repos": {}})["repos"]
+        for name, rec in org["repos"].items():
+            git_dir = root / "git" / login / f"{name}.git"
+            wiki_dir = root / "git" / login / f"{name}.wiki.git"
+            lfs_dir = root / "lfs" / login / name
+            issues, pulls = {}, {}
+            comments = _count(rec["comments"], "issue")
+            events = _count(rec["events"], "issue")
+            reviews = _count(rec["review_comments"], "pull")
+            for issue in rec["issues"]:
+                n = issue["number"]
+                if issue["pull"]:
+                    pulls[str(n)] = {"comments": comments.get(n, 0), "review_comments": reviews.get(n, 0),
+                                     "commits": len(issue["pull"]["commits"])}
+                else:
+                    issues[str(n)] = {"comments": comments.get(n, 0), "events": events.get(n, 0)}
+            refs = _refs(git_dir)
+            repos[name] = {
+                "private": rec["private"], "fork": rec["fork"], "archived": rec["archived"],
+                "empty": not refs, "default_branch": rec["default_branch"], "refs": refs,
+                "wiki": {"refs": _refs(wiki_dir)} if wiki_dir.exists() else None,
+                "lfs_oids": sorted(p.name for p in lfs_dir.iterdir()) if lfs_dir.exists() else [],
+                "issues": issues, "pulls": pulls,
+                "milestones": len(rec["milestones"]), "labels": len(rec["labels"]),
+                "hooks": len(rec["hooks"]),
+                "releases": {r["tag_name"]: {"assets": {a["name"]: a["sha256"] for a in r["assets"]}}
+                             for r in rec["releases"]},
+                "submodules": rec["submodules"],
+            }
+    (root / "truth.json").write_text(json.dumps(result, indent=1, sort_keys=True))
+    return result
+
+
+def _count(items: list, key: str) -> dict:
+    counts: dict = {}
+    for item in items:
+        counts[item[key]] = counts.get(item[key], 0) + 1
+    return counts
+
+
+def copy_world(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    return Path(dst)

@@ -1,0 +1,41 @@
+"""The one place that runs programs: failures, timeouts and masking of secrets."""
+
+import pytest
+
+from orgbackup import commands
+from orgbackup.errors import CommandFailed
+
+
+def test_failure_names_program_and_last_line():
+    with pytest.raises(CommandFailed, match=r"sh exited with 3: last words"):
+        commands.run(("sh", "-c", "echo first >&2; echo last words >&2; exit 3"))
+
+
+def test_check_false_returns_result():
+    result = commands.run(("sh", "-c", "echo out; exit 4"), check=False)
+    assert (result.returncode, result.stdout) == (4, "out\n")
+
+
+def test_registered_secret_is_masked_in_output_and_errors():
+    commands.register_secret("s3cr3t-value-xyz")
+    result = commands.run(("sh", "-c", "echo s3cr3t-value-xyz"), check=False)
+    assert result.stdout == "***\n"
+    with pytest.raises(CommandFailed) as err:
+        commands.run(("sh", "-c", "echo token s3cr3t-value-xyz >&2; exit 1"))
+    assert "s3cr3t-value-xyz" not in str(err.value)
+
+
+def test_timeout_ends_the_program():
+    with pytest.raises(CommandFailed, match="did not finish within 1 s"):
+        commands.run(("sleep", "30"), timeout=1)
+
+
+def test_missing_program():
+    with pytest.raises(CommandFailed, match="is not installed"):
+        commands.run(("no-such-program-here",))
+
+
+def test_secret_variables_not_inherited(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "inherited-token-value")
+    result = commands.run(("sh", "-c", 'echo "[$GITHUB_TOKEN]"'))
+    assert result.stdout == "[]\n"

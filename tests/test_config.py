@@ -1,0 +1,113 @@
+"""Configuration: every bad value is one clear line naming the variable, never its secret."""
+
+import pytest
+
+from orgbackup.config import Secret, load_config
+from orgbackup.errors import ConfigError
+
+
+def base_env(tmp_path, **extra):
+    env = {
+        "GITHUB_ORGS": "V-Sekai, other-org",
+        "GITHUB_TOKEN": "tok-" + "x" * 20,
+        "RESTIC_REPOSITORY": str(tmp_path / "repo"),
+        "RESTIC_PASSWORD": "pw-secret-value",
+        "BACKUP_CACHE_DIR": str(tmp_path / "cache"),
+        "BACKUP_ENV_FILE": None,
+    }
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+@pytest.fixture(autouse=True)
+def no_dotenv_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's folder
+
+
+def test_defaults_and_derived_urls(tmp_path):
+    config = load_config(base_env(tmp_path))
+    assert config.orgs == ("V-Sekai", "other-org")
+    assert config.api_url == "https://api.github.com"
+    assert config.git_url == "https://github.com"
+    assert config.retention.daily == 7 and not config.retention.keeps_everything
+    assert config.hooks == "auto" and config.concurrency == 4
+    assert "issues" in config.parts and "wikis" in config.parts
+
+
+def test_enterprise_host(tmp_path):
+    config = load_config(base_env(tmp_path, GITHUB_HOST="localhost:8443"))
+    assert config.api_url == "https://localhost:8443/api/v3"
+    assert config.git_url == "https://localhost:8443"
+
+
+def test_secret_never_in_repr(tmp_path):
+    config = load_config(base_env(tmp_path))
+    text = repr(config) + str(config)
+    assert "x" * 20 not in text and "pw-secret-value" not in text
+    assert "Secret('***')" in text
+
+
+def test_secret_from_file(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("file-token-value\n")
+    config = load_config(base_env(tmp_path, GITHUB_TOKEN=None, GITHUB_TOKEN_FILE=str(token_file)))
+    assert config.token == Secret("file-token-value")
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        ({"GITHUB_ORGS": None}, "GITHUB_ORGS is required"),
+        ({"GITHUB_ORGS": "bad name!"}, "GITHUB_ORGS"),
+        ({"GITHUB_TOKEN": None}, "GITHUB_TOKEN (or GITHUB_TOKEN_FILE) is required"),
+        ({"GITHUB_TOKEN_FILE": "/nonexistent/token"}, "GITHUB_TOKEN and GITHUB_TOKEN_FILE are both set"),
+        ({"RESTIC_PASSWORD": None}, "RESTIC_PASSWORD"),
+        ({"BACKUP_KEEP_DAILY": "seven"}, "BACKUP_KEEP_DAILY"),
+        ({"BACKUP_PARTS": "issues,gists"}, "BACKUP_PARTS: unknown part 'gists'"),
+        ({"BACKUP_HOOKS": "maybe"}, "BACKUP_HOOKS"),
+        ({"BACKUP_GITIM": "perhaps"}, "BACKUP_GITIM"),
+        ({"GITHUB_HOST": "https://exa mple"}, "GITHUB_HOST"),
+        ({"BACKUP_CONCURRENCY": "0"}, "BACKUP_CONCURRENCY: must be at least 1"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path, extra, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(base_env(tmp_path, **extra))
+    message = str(err.value)
+    assert words in message
+    assert "x" * 20 not in message and "pw-secret-value" not in message
+
+
+def test_token_file_unreadable(tmp_path):
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN_FILE: cannot read"):
+        load_config(base_env(tmp_path, GITHUB_TOKEN=None, GITHUB_TOKEN_FILE=str(tmp_path / "missing")))
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path):
+    dotenv = tmp_path / "backup.env"
+    dotenv.write_text("GITHUB_ORGS=FromFile\nBACKUP_CONCURRENCY=7\n")
+    env = base_env(tmp_path, GITHUB_ORGS=None, BACKUP_ENV_FILE=str(dotenv), BACKUP_CONCURRENCY="2")
+    config = load_config(env)
+    assert config.orgs == ("FromFile",)
+    assert config.concurrency == 2
+
+
+def test_default_dotenv_in_working_directory(tmp_path):
+    (tmp_path / ".env").write_text("GITHUB_ORGS=Dotted\n")
+    env = base_env(tmp_path, GITHUB_ORGS=None)
+    assert load_config(env).orgs == ("Dotted",)
+
+
+def test_missing_named_dotenv(tmp_path):
+    with pytest.raises(ConfigError, match="BACKUP_ENV_FILE"):
+        load_config(base_env(tmp_path, BACKUP_ENV_FILE=str(tmp_path / "nope.env")))
+
+
+def test_retention_zero_keeps_everything(tmp_path):
+    env = base_env(tmp_path, BACKUP_KEEP_DAILY="0", BACKUP_KEEP_WEEKLY="0", BACKUP_KEEP_MONTHLY="0", BACKUP_KEEP_YEARLY="0")
+    assert load_config(env).retention.keeps_everything
+
+
+def test_restore_commands_need_no_github(tmp_path):
+    config = load_config(base_env(tmp_path, GITHUB_ORGS=None, GITHUB_TOKEN=None), need_github=False)
+    assert config.orgs == ()
