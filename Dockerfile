@@ -32,6 +32,7 @@ RUN set -eux; \
         restic \
         tini \
     ; \
+    apt-get clean; \
     rm -rf /var/lib/apt/lists/*; \
     git lfs install --system --skip-repo; \
     git --version; \
@@ -60,7 +61,7 @@ RUN set -eux; \
 ARG GITIM_SOURCE="gitim @ git+https://github.com/muhasturk/gitim.git@7b6e898b7587f61b0c5f00c3ab9862868f94479d"
 RUN set -eux; \
     pip install --constraint /usr/src/orgbackup/requirements.txt "$GITIM_SOURCE"; \
-    python -c 'import gitim, github; print("gitim", gitim.__version__, "PyGithub", github.__version__)'
+    python -c 'import gitim; print("gitim", gitim.__version__)'
 
 COPY pyproject.toml /usr/src/orgbackup/
 COPY orgbackup /usr/src/orgbackup/orgbackup
@@ -76,20 +77,23 @@ COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 # restic repository of the compose stack.
 ARG UID=10001
 RUN set -eux; \
-    useradd --system --uid "$UID" --gid 0 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin orgbackup; \
+    groupadd --system --gid "$UID" orgbackup; \
+    useradd --system --uid "$UID" --gid "$UID" --home-dir /tmp --no-create-home --shell /usr/sbin/nologin orgbackup; \
     mkdir -p /cache /repository; \
-    chown "$UID:0" /cache /repository; \
-    chmod 0770 /cache /repository
+    chown "$UID:$UID" /cache /repository; \
+    chmod 0700 /cache /repository
 ENV HOME=/tmp \
     BACKUP_CACHE_DIR=/cache
 VOLUME /cache
-USER ${UID}
+USER ${UID}:${UID}
 WORKDIR /tmp
 
+ARG BASE_IMAGE
 ARG IMAGE_SOURCE=""
+ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="orgbackup" \
       org.opencontainers.image.description="Back up whole GitHub organizations into an encrypted restic repository, verified against GitHub." \
-      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.source="${IMAGE_SOURCE}" \
       org.opencontainers.image.base.name="${BASE_IMAGE}" \

@@ -97,8 +97,29 @@ else
     if ! docker image inspect "$DEBIAN_IMAGE_TAG" >/dev/null 2>&1; then
         debootstrap --variant=minbase --include=ca-certificates trixie "$work/rootfs" "$DEBIAN_MIRROR" \
             >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
-        # A rootfs made by debootstrap keeps the downloaded packages: drop them.
-        rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+        # Make it like Debian's official "slim" images: no docs, man pages or
+        # translations, and apt keeps no downloaded packages or caches.
+        root="$work/rootfs"
+        [[ -d $root/usr/share && $root != / ]] || { echo "docker-setup: no rootfs at $root" >&2; exit 1; }
+        printf '%s\n' \
+            'path-exclude /usr/share/doc/*' \
+            'path-include /usr/share/doc/*/copyright' \
+            'path-exclude /usr/share/info/*' \
+            'path-exclude /usr/share/lintian/*' \
+            'path-exclude /usr/share/locale/*' \
+            'path-include /usr/share/locale/locale.alias' \
+            'path-exclude /usr/share/man/*' \
+            >"$root/etc/dpkg/dpkg.cfg.d/docker-slim"
+        printf '%s\n' \
+            'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+            'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+            'Dir::Cache::pkgcache "";' \
+            'Dir::Cache::srcpkgcache "";' \
+            >"$root/etc/apt/apt.conf.d/docker-clean"
+        find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+        find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+        rm -rf "$root/usr/share/man/"* "$root/usr/share/info/"* "$root/usr/share/lintian/"* \
+            "$root/var/cache/apt/"*.bin "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
         tar -C "$work/rootfs" -c . | docker import \
             --change 'CMD ["bash"]' --change 'ENV LANG=C.UTF-8' - "$DEBIAN_IMAGE_TAG" >/dev/null
         rm -rf "$work/rootfs"

@@ -141,13 +141,22 @@ def point_head(repo: Path, ref: str) -> tuple[str, ...]:
 
 
 def without_credentials(url: str) -> str:
-    """The URL without any user:password@ part (scp-like SSH URLs are left alone)."""
+    """The URL without any user:password@ part (scp-like SSH URLs are left alone).
+
+    For other schemes (ssh://git@host/...) only a password is removed: the user name
+    is no secret there, and SSH needs it.
+    """
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     if not parts.scheme or "@" not in parts.netloc:
         return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    if parts.scheme.lower() not in ("http", "https"):
+        if ":" not in userinfo:
+            return url
+        hostport = f"{userinfo.split(':', 1)[0]}@{hostport}"
+    return urlunsplit(parts._replace(netloc=hostport))
 
 
 def parse_remote_urls(text: str) -> dict[str, str]:
@@ -217,3 +226,107 @@ def config_file_unset_all(config_file: Path, key: str) -> tuple[str, ...]:
 
 def config_file_add(config_file: Path, key: str, value: str) -> tuple[str, ...]:
     return ("git", "config", "--file", str(config_file), "--add", key, value)
+
+
+# Added for the dependencies stage (submodule repositories outside the organization).
+
+KEPT_REF_PREFIX = "refs/orgbackup/kept/"  # commits the organization references, pinned in a mirror
+
+
+def anonymous_git_environment() -> dict[str, str]:
+    """Environment for git and git-lfs talking to a host that is not the GitHub host:
+    no askpass (so the token is never offered), no prompt, no credential helper."""
+    return {
+        "GIT_ASKPASS": "",  # set but empty: git then neither runs core.askPass nor SSH_ASKPASS
+        "SSH_ASKPASS": "",
+        "ORGBACKUP_TOKEN_FILE": "",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "credential.helper",
+        "GIT_CONFIG_VALUE_0": "",
+    }
+
+
+def batch_check(repo: Path) -> tuple[str, ...]:
+    """Reads '<object name>' lines on stdin, prints '<sha> <type>' or '<name> missing' for each."""
+    return ("git", "-C", str(repo), "cat-file", "--batch-check=%(objectname) %(objecttype)")
+
+
+def batch_contents(repo: Path) -> tuple[str, ...]:
+    """Reads object names on stdin, prints '<sha> <type> <size>\\n<contents>\\n' for each."""
+    return ("git", "-C", str(repo), "cat-file", "--batch")
+
+
+def config_blob_list(repo: Path, blob: str) -> tuple[str, ...]:
+    """Every 'key\\nvalue' of a config file stored as a blob (.gitmodules), NUL-separated."""
+    return ("git", "-C", str(repo), "config", "--blob", blob, "--null", "--list")
+
+
+def ls_tree_paths(repo: Path, tree: str, paths) -> tuple[str, ...]:
+    """The entries at exactly these paths of a tree (gitlinks show as mode 160000), NUL-separated."""
+    return ("git", "-C", str(repo), "ls-tree", "-z", "--full-tree", tree, "--") + tuple(paths)
+
+
+def init_bare(dest: Path) -> tuple[str, ...]:
+    return ("git", "init", "--quiet", "--bare", str(dest))
+
+
+def config_set(repo: Path, key: str, value: str) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "config", key, value)
+
+
+def fetch_dependency(repo: Path, url: str) -> tuple[str, ...]:
+    """Every branch and tag of `url` into a bare mirror, pruning what upstream deleted.
+
+    Explicit refspecs (not a mirror's `+refs/*:refs/*`) so `--prune` never touches
+    refs/orgbackup/kept/*; no automatic gc, so no object goes away during the run.
+    """
+    return ("git", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-C", str(repo), "fetch",
+            "--quiet", "--force", "--no-write-fetch-head", "--prune", "--prune-tags", url) + MIRROR_REFSPECS
+
+
+def fetch_commit_kept(repo: Path, url: str, sha: str) -> tuple[str, ...]:
+    """One commit by its name (servers that allow it) into refs/orgbackup/kept/<sha>."""
+    return ("git", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-C", str(repo), "fetch",
+            "--quiet", "--no-tags", "--no-write-fetch-head", url, f"+{sha}:{KEPT_REF_PREFIX}{sha}")
+
+
+def update_refs_stdin(repo: Path) -> tuple[str, ...]:
+    """Reads `update-ref --stdin` commands ('update REF SHA', 'delete REF') on stdin."""
+    return ("git", "-C", str(repo), "update-ref", "--stdin")
+
+
+def not_on_branches_or_tags(repo: Path) -> tuple[str, ...]:
+    """Reads commits on stdin; prints those (and their history) no branch or tag reaches."""
+    return ("git", "-C", str(repo), "rev-list", "--stdin", "--not", "--branches", "--tags")
+
+
+def lfs_fetch_all_from(repo: Path, remote: str = "origin") -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "lfs", "fetch", "--all", remote)
+
+
+# Reading restored repositories (restore and verify)
+
+
+def restored_git_environment() -> dict[str, str]:
+    """Environment for git and git-lfs reading a restored tree: never the network,
+    never a prompt, and no "dubious ownership" refusal for files restored with
+    another owner than the one reading them."""
+    return {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_LFS_SKIP_SMUDGE": "1",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "safe.directory",
+        "GIT_CONFIG_VALUE_0": "*",
+    }
+
+
+def rev_parse_head(repo: Path) -> tuple[str, ...]:
+    return ("git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "HEAD")
+
+
+def probe_commit(repo: Path, url: str, sha: str) -> tuple[str, ...]:
+    """Fetch one commit by name into a scratch repository: succeeds only when the server
+    still has it (a fetch into a repository that already holds it would not ask)."""
+    return ("git", "-C", str(repo), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+            "--depth=1", "--filter=tree:0", url, sha)

@@ -63,7 +63,7 @@ def version() -> tuple[str, ...]:
 
 
 def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_files: Iterable[str] = ()) -> tuple[str, ...]:
-    args = ("restic", "backup", "--json", "--retry-lock", "5m", "--host", host)
+    args = ("restic", "backup", "--json", "--host", host)
     for tag in tags:
         args += ("--tag", tag)
     for path in exclude_files:
@@ -74,7 +74,7 @@ def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_file
 def forget(retention: Retention, *, host: str, tag: str) -> tuple[str, ...]:
     """Retention for one organization's snapshots (grouped by host, filtered by tag)."""
     return (
-        "restic", "forget", "--prune", "--retry-lock", "5m",
+        "restic", "forget", "--prune",
         "--host", host, "--tag", tag, "--group-by", "host",
         "--keep-daily", str(retention.daily),
         "--keep-weekly", str(retention.weekly),
@@ -104,10 +104,40 @@ def restore(snapshot_id: str, target: Path, *, includes: Iterable[str] = ()) -> 
 
 
 def check(read_data_subset: str | None = None) -> tuple[str, ...]:
-    args = ("restic", "check", "--retry-lock", "5m")
+    # No --retry-lock: restic 0.14 (Debian bookworm) does not know it (0.16+).
+    args = ("restic", "check")
     if read_data_subset:
         args += ("--read-data-subset", read_data_subset)
     return args
+
+
+# Commands that take an exclusive or shared lock wait for it (restic 0.16+ has --retry-lock).
+LOCKING_COMMANDS = ("backup", "forget", "check", "prune")
+
+
+def with_retry_lock(argv: tuple[str, ...], version: tuple[int, ...]) -> tuple[str, ...]:
+    if len(argv) > 1 and argv[1] in LOCKING_COMMANDS and version >= (0, 16):
+        return argv[:2] + ("--retry-lock", "5m") + argv[2:]
+    return argv
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """'restic 0.14.0 compiled with go1.19.8 on linux/amd64' -> (0, 14, 0)."""
+    words = text.split()
+    try:
+        return tuple(int(n) for n in words[1].split(".")[:3])
+    except (IndexError, ValueError):
+        return (0,)
+
+
+_version: tuple[int, ...] | None = None
+
+
+def installed_version() -> tuple[int, ...]:
+    global _version
+    if _version is None:
+        _version = parse_version(commands.run(version(), timeout=60).stdout)
+    return _version
 
 
 # Reading what restic says
@@ -191,6 +221,7 @@ def parse_snapshots(stdout: str) -> list[Snapshot]:
 
 
 def run_restic(files: SecretFiles, argv: tuple[str, ...], *, cwd=None, timeout=None, ok_codes=(0,)) -> commands.Completed:
+    argv = with_retry_lock(argv, installed_version())
     result = commands.run(argv, cwd=cwd, env=restic_environment(files), timeout=timeout, check=False)
     if result.returncode not in ok_codes:
         raise ResticError(explain(result), result.returncode)

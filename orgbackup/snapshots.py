@@ -20,7 +20,7 @@ from pathlib import Path
 from . import restic
 from .config import Config
 from .context import STATE_DIR
-from .errors import EXIT_OK
+from .errors import EXIT_OK, BackupError
 from .secret_files import SecretFiles, remove_secret_files, write_secret_files
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,69 @@ def snapshot_size(files: SecretFiles, snapshot_id: str) -> int | None:
         log.warning("size of snapshot %s unknown: %s", snapshot_id[:8], exc)
         return None
     return restic.parse_stats_size(result.stdout)
+
+
+# Choosing snapshots (restore and verify)
+
+
+class SnapshotNotFound(BackupError):
+    """No snapshot matches what was asked for."""
+
+
+def snapshot_org(snap: restic.Snapshot) -> str:
+    """The organization: its `org:` tag, else the last component of its path."""
+    if snap.org:
+        return snap.org
+    if snap.paths:
+        return Path(snap.paths[0]).name
+    raise SnapshotNotFound(f"snapshot {snap.short_id} names no organization (no org: tag, no path)")
+
+
+def select_snapshots(
+    config: Config, files: SecretFiles, *, snapshot: str, org: str | None, complete_only: bool
+) -> list[restic.Snapshot]:
+    """The snapshots to restore or verify, one per organization.
+
+    `snapshot` is an id (or a prefix of one) or `latest`: the newest snapshot of
+    each organization of this host (`complete_only`: the newest complete one).
+    Organization names compare case-insensitively, as GitHub compares them.
+    """
+    wanted = org.lower() if org else None
+    if snapshot != "latest":
+        matches = [s for s in restic.list_snapshots(files) if s.id.startswith(snapshot.lower())]
+        if not matches:
+            raise SnapshotNotFound(f"snapshot {snapshot} is not in the restic repository")
+        if len(matches) > 1:
+            raise SnapshotNotFound(f"snapshot id {snapshot} is ambiguous: give more of it")
+        snap = matches[0]
+        if wanted and snapshot_org(snap).lower() != wanted:
+            raise SnapshotNotFound(
+                f"snapshot {snap.short_id} is of organization {snapshot_org(snap)}, not {org}"
+            )
+        return [snap]
+    snaps = [
+        s for s in restic.list_snapshots(files, host=config.host_name)
+        if not wanted or snapshot_org(s).lower() == wanted
+    ]
+    if not snaps:
+        where = f" of organization {org}" if org else ""
+        raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
+    newest: dict[str, restic.Snapshot] = {}
+    skipped = set()
+    for snap in sorted(snaps, key=lambda s: utc_time(s.time)):
+        name = snapshot_org(snap)
+        if complete_only and not snap.complete:
+            skipped.add(name)
+            continue
+        newest[name] = snap
+    for name in sorted(skipped - set(newest)):
+        log.warning("%s: no complete snapshot, only incomplete ones (name one with --snapshot ID)", name)
+    if not newest:
+        where = f" of organization {org}" if org else ""
+        raise SnapshotNotFound(
+            f"no complete snapshot{where}; only incomplete ones (name one with --snapshot ID)"
+        )
+    return [newest[name] for name in sorted(newest)]
 
 
 # Times

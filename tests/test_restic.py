@@ -35,7 +35,7 @@ def files_for(tmp_path):
 def test_backup_arguments_carry_no_secret():
     argv = restic.backup(["V-Sekai"], host="h", tags=["org:V-Sekai", "complete"], exclude_files=["/c/x"])
     assert argv == (
-        "restic", "backup", "--json", "--retry-lock", "5m", "--host", "h",
+        "restic", "backup", "--json", "--host", "h",
         "--tag", "org:V-Sekai", "--tag", "complete", "--exclude", "/c/x", "V-Sekai",
     )
 
@@ -71,3 +71,11 @@ def test_wrong_password_is_named_and_repository_untouched(files_for, tmp_path):
     with pytest.raises(PreflightError, match="password is wrong"):
         restic.ensure_repository(files_for("not-the-password"))
     assert sorted(p.name for p in (tmp_path / "repo" / "keys").iterdir()) == before
+
+
+def test_retry_lock_only_where_restic_has_it():
+    argv = ("restic", "backup", "--json", "x")
+    assert restic.with_retry_lock(argv, (0, 14, 0)) == argv
+    assert restic.with_retry_lock(argv, (0, 18, 0)) == ("restic", "backup", "--retry-lock", "5m", "--json", "x")
+    assert restic.with_retry_lock(("restic", "snapshots"), (0, 18, 0)) == ("restic", "snapshots")
+    assert restic.parse_version("restic 0.14.0 compiled with go1.19.8 on linux/amd64") == (0, 14, 0)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from orgbackup import git as git_builders
 from orgbackup.config import Config, Secret
 from orgbackup.context import RunContext
 from orgbackup.stages import scrub
@@ -22,16 +23,11 @@ ORG = "V-Sekai"
 
 
 @pytest.fixture
-def hermetic_git(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+def hermetic_git(hermetic_git_env, monkeypatch):
+    """conftest's hermetic git (HOME in tmp, no system config), plus an author for commits."""
     for who in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
         monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
-        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-01-01T00:00:00Z")
 
 
 def make_ctx(cache: Path, token: str = TOKEN) -> RunContext:
@@ -74,8 +70,8 @@ def init_repo(path: Path, url: str) -> Path:
         ("/srv/git/r.git", "/srv/git/r.git"),
     ],
 )
-def test_strip_credentials(url, clean):
-    assert scrub.strip_credentials(url) == clean
+def test_url_without_credentials(url, clean):
+    assert git_builders.without_credentials(url) == clean
     assert scrub.has_credentials(url) == (url != clean)
 
 

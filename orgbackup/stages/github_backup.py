@@ -70,6 +70,11 @@ TOOL = "github-backup"
 STATE_FILE = "repos.json"
 RUNS_DIR = "github-backup-runs"
 LOGS_DIR = "logs"
+# One github-backup run fetches a repository's clone, wiki and every changed issue
+# and pull request (two or more requests each, waiting out rate limits), so it may
+# take far longer than one git command; but 0.40.0 can also loop forever on a
+# network error (URLError is retried without sleeping or counting), so it has a limit.
+TIMEOUT_FACTOR = 6  # x config.git_timeout
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # GitHub's, which github-backup compares as strings
 # Lines of github-backup's output that mean something was not saved.
 _PROBLEM_LINES = (
@@ -329,7 +334,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
         result = commands.run(
             argv,
             env=git_environment(ctx.files),
-            timeout=ctx.config.git_timeout,
+            timeout=ctx.config.git_timeout * TIMEOUT_FACTOR,
             check=False,
             stdout_path=logfile,
         )

@@ -66,7 +66,7 @@ def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Probl
     except CommandFailed as exc:
         return [Problem(org, None, PART, f"gitim did not finish: {exc}")]
     if result.returncode == EXIT_NOT_INSTALLED:
-        return [Problem(org, None, PART, "gitim is not installed; the wrapper made the working clones itself")]
+        return [Problem(org, None, PART, "gitim is not installed (no module named gitim); the wrapper makes the working clones itself")]
     if not result.ok:
         last = commands.last_line(commands.mask(_tail(log_file)))
         return [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")]
@@ -97,6 +97,8 @@ def verify_repair_clones(
     Returns {name: {"branch": ..., "head": sha or None}} for the manifest and
     the problems that remain.
     """
+    if not ctx.config.gitim:
+        return {}, []
     env = git.git_environment(ctx.files)
     paths = ctx.org_paths(org)
 
@@ -176,6 +178,8 @@ def _repair_clone(ctx: RunContext, env: Mapping[str, str], org: str, repo: Mappi
                         org, name, branch, local[:12], keep)
         elif not ff.ok:
             raise commands.failure(ff)
+        else:
+            log.info("%s/%s: fast-forwarding %s to %s", org, name, branch, target[:12])
     if commands.run(git.status_porcelain(clone), timeout=timeout).stdout.strip():
         stash = f"orgbackup: local changes before moving to {target[:12]}"
         _git(git.stash_everything(clone, stash), env, timeout)

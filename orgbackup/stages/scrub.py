@@ -18,7 +18,7 @@ Two steps, before the snapshot of `CACHE/<ORG>`:
 
 Cost: nothing is skipped, so the scan reads the whole tree once (packfiles,
 LFS objects and release assets included) in 1 MiB blocks, searching each with
-`bytes.__contains__` for six patterns: it is bound by the disk.  Measured on a
+`bytes.__contains__` for five patterns: it is bound by the disk.  Measured on a
 210 MB tree (tests/test_scrub.py) on the 2-core development machine: about
 430 MB/s with a cold page cache, 1.2-1.8 GB/s warm, so roughly 2.5 s per GB
 read from disk.  Compressed content (git objects, zip assets) cannot hold the
@@ -36,7 +36,6 @@ import stat
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 from .. import commands, git
 from ..context import RunContext
@@ -52,30 +51,9 @@ URL_KEY_SUFFIXES = (".url", ".pushurl")
 
 # Credentials in URLs
 
-def strip_credentials(url: str) -> str:
-    """The URL without a user name or password for HTTP(S); without a password for others.
-
-    `https://TOKEN:x-oauth-basic@host/o/r.git` -> `https://host/o/r.git`;
-    `ssh://git@host/o/r.git` and `git@host:o/r.git` are left as they are.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    if parts.scheme.lower() in ("http", "https"):
-        netloc = hostport
-    elif ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}@{hostport}"
-    else:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def has_credentials(url: str) -> bool:
-    return strip_credentials(url) != url
+    """A user name or password in an HTTP(S) URL, a password in any other."""
+    return git.without_credentials(url) != url
 
 
 def parse_config_list(text: str) -> list[tuple[str, str]]:
@@ -96,7 +74,7 @@ def credential_fixes(entries: Iterable[tuple[str, str]]) -> dict[str, list[str]]
         if key.lower().endswith(URL_KEY_SUFFIXES):
             values.setdefault(key, []).append(value)
     return {
-        key: [strip_credentials(v) for v in vals]
+        key: [git.without_credentials(v) for v in vals]
         for key, vals in values.items()
         if any(has_credentials(v) for v in vals)
     }
@@ -174,18 +152,19 @@ def file_holds(path: Path, patterns: tuple[bytes, ...], block: int = BLOCK) -> b
             tail = data[-overlap:] if overlap else b""
 
 
-def iter_files(root: Path) -> Iterator[Path]:
-    """Every regular file under `root` (symlinks are stored as links by restic: not followed)."""
+def iter_files(root: Path) -> Iterator[tuple[Path, int]]:
+    """(path, size) of every regular file under `root`; symlinks are not followed (restic
+    stores them as links)."""
     for current, dirs, files in os.walk(root):
         dirs.sort()
         for name in sorted(files):
             path = Path(current, name)
             try:
-                mode = os.lstat(path).st_mode
+                info = os.lstat(path)
             except OSError:
                 continue
-            if stat.S_ISREG(mode):
-                yield path
+            if stat.S_ISREG(info.st_mode):
+                yield path, info.st_size
 
 
 def files_holding(root: Path, patterns: tuple[bytes, ...]) -> tuple[list[Path], list[Path], int]:
@@ -193,13 +172,14 @@ def files_holding(root: Path, patterns: tuple[bytes, ...]) -> tuple[list[Path], 
     holding: list[Path] = []
     unreadable: list[Path] = []
     total = 0
-    for path in iter_files(root):
+    for path, size in iter_files(root):
         try:
             if file_holds(path, patterns):
                 holding.append(path)
-            total += path.stat().st_size
         except OSError:
             unreadable.append(path)
+            continue
+        total += size
     return holding, unreadable, total
 
 

@@ -7,5 +7,7 @@
 
 See STATUS.md for what is served.
 """
-from .world import build_world, force_push_away, mutate, truth  # noqa: F401
-from .server import Emulator, start  # noqa: F401
+from .world import build_world, create_repo, force_push_away, mutate, truth
+from .server import Emulator, start
+
+__all__ = ["Emulator", "build_world", "create_repo", "force_push_away", "mutate", "start", "truth"]

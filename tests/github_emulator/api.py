@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .world import git_env
+from .world import create_repo, git_env
 
 
 class ApiError(Exception):
@@ -107,6 +107,7 @@ class Ctx:
     root: Path
     secret: bytes
     rate: dict             # this identity's core rate limit: limit, remaining, reset, used
+    body: bytes = b""      # the request body (POST)
 
     def repo(self, owner: str, name: str):
         found = self.view.find_repo(owner, name)
@@ -437,6 +438,28 @@ def get_repo(c: Ctx, owner, repo):
     return repo_json(c, login, rec)
 
 
+def create_org_repo(c: Ctx, org):
+    found = c.view.find_org(org)
+    if not found:
+        raise ApiError(404)
+    if not c.user or not c.user["admin"]:
+        raise ApiError(403, "You need admin access to the organization before adding a repository to it.")
+    try:
+        body = json.loads(c.body or b"{}")
+        name = str(body["name"])
+    except (ValueError, KeyError):
+        raise ApiError(422, "Invalid request: name is required") from None
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name.endswith(".git") or name.endswith(".wiki"):
+        raise ApiError(422, "name is invalid")
+    if c.view.find_repo(found["login"], name):
+        raise ApiError(422, "Repository creation failed: name already exists on this account")
+    rec = create_repo(c.root, found["login"], name, private=bool(body.get("private")),
+                      description=body.get("description") or "", has_wiki=body.get("has_wiki", True))
+    return Response(201, json.dumps(repo_json(c, found["login"], rec)).encode(),
+                    {"Content-Type": "application/json; charset=utf-8",
+                     "Location": f"{c.api}/repos/{found['login']}/{name}"})
+
+
 def list_issues(c: Ctx, owner, repo):
     login, rec = c.repo(owner, repo)
     wanted_labels = set(filter(None, c.query.get("labels", "").split(",")))
@@ -614,6 +637,7 @@ ROUTES = [
     ("GET", "/users/{user}", get_user_by_login),
     ("GET", "/orgs/{org}", get_org),
     ("GET", "/orgs/{org}/repos", list_org_repos),
+    ("POST", "/orgs/{org}/repos", create_org_repo),
     ("GET", "/users/{org}/repos", list_org_repos),
     ("GET", R, get_repo),
     ("GET", R + "/issues", list_issues),

@@ -12,6 +12,7 @@ import random
 import re
 import secrets
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -182,6 +183,7 @@ class _Server(ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         """TLS handshake in the connection's own thread, not in the accept loop."""
         request.settimeout(120)
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
         try:
             conn = self.emulator.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
@@ -321,8 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = ""
         if path == "/api/v3" or path.startswith("/api/v3/"):
             prefix, path = "/api/v3", path[len("/api/v3"):] or "/"
-        if self.command in ("POST", "PUT", "PATCH"):
-            self.read_body()
+        body = self.read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         user, bad = self.identify()
         key = user["login"] if user else "anonymous:" + self.client_address[0]
         rate = self.em.rate(key, spend=path != "/rate_limit" and not bad)
@@ -358,7 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
                                             "documentation_url": "https://docs.github.com/rest"}, headers)
         web = self.web_base()
         ctx = api.Ctx(view=self.em.store.current(), user=user, web=web, api=web + prefix, query=query,
-                      headers=self.headers, root=self.em.root, secret=self.em.secret, rate=rate)
+                      headers=self.headers, root=self.em.root, secret=self.em.secret, rate=rate,
+                      body=body)
         try:
             result = handler(ctx, **params)
         except api.ApiError as exc:
@@ -401,7 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.reply(401, b"Invalid username or token. Password authentication is not supported.\n",
                        challenge, "text/plain")
             return None
-        if found and found[1]["private"] and not user:
+        if (found and found[1]["private"] or write) and not user:
             self.reply(401, b"Authentication required\n", challenge, "text/plain")
             return None
         path = f"{found[0]}/{found[1]['name']}" if found else ""

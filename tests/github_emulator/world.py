@@ -13,6 +13,7 @@ environment, so the same seed gives the same SHAs.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,19 +52,27 @@ def git_env(home: str | None = None) -> dict:
     return env
 
 
+_HOME: list = []
+
+
+def _home() -> str:
+    """An empty HOME for the builder's git, made once per process and removed at exit."""
+    if not _HOME:
+        _HOME.append(tempfile.mkdtemp(prefix="gh-emulator-home-"))
+        atexit.register(shutil.rmtree, _HOME[0], True)
+    return _HOME[0]
+
+
 def git(git_dir: Path, *args, input: bytes | None = None, env=None) -> str:
     out = subprocess.run(["git", "--git-dir", str(git_dir), *args], input=input,
-                         capture_output=True, env=env or git_env(_HOME), check=True)
+                         capture_output=True, env=env or git_env(_home()), check=True)
     return out.stdout.decode()
-
-
-_HOME = tempfile.mkdtemp(prefix="gh-emulator-home-")
 
 
 def init_bare(git_dir: Path, branch: str = "main") -> None:
     git_dir.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "--bare", "--template=", "--initial-branch", branch, str(git_dir)],
-                   check=True, env=git_env(_HOME))
+                   check=True, env=git_env(_home()))
 
 
 class Gitlink(str):
@@ -460,8 +470,8 @@ def build_world(root: Path, *, seed: int = 0, extra_repos: int = 0, megabytes: f
 # ------------------------------------------------------------------- activity
 
 
-def _tip(b: Builder, org: str, name: str, ref: str = "refs/heads/main") -> str:
-    return git(b.git_dir(org, name), "rev-parse", ref).strip()
+def _tip(b: Builder, org: str, name: str, ref: str = "refs/heads/main", wiki: bool = False) -> str:
+    return git(b.git_dir(org, name, wiki), "rev-parse", ref).strip()
 
 
 def mutate(root: Path) -> dict:
@@ -500,7 +510,7 @@ def mutate(root: Path) -> dict:
     # wiki edit
     fi = FastImport()
     fi.commit("refs/heads/master", {"Home.md": f"# Docs\nEdited on day {day}\n"}, "Updated Home (markdown)",
-              b.tick(), [_tip(b, ORG, "docs", "refs/heads/master")])
+              b.tick(), [_tip(b, ORG, "docs", "refs/heads/master", wiki=True)])
     fi.run(b.git_dir(ORG, "docs", wiki=True))
 
     # issues: a new issue with comments, a comment on an old issue and on a PR
@@ -521,6 +531,21 @@ def mutate(root: Path) -> dict:
     new["rec"]["updated_at"] = iso(b.world["clock"])
     b.save()
     return truth(root)
+
+
+_CREATE_LOCK = threading.Lock()
+
+
+def create_repo(root: Path, org: str, name: str, *, private: bool = False, description: str = "",
+                has_wiki: bool = True) -> dict:
+    """An empty repository, as `POST /orgs/{org}/repos` makes it (used to push a restore back)."""
+    with _CREATE_LOCK:
+        b = Builder(Path(root), load_world(root))
+        if name in b.world["orgs"][org]["repos"]:
+            raise FileExistsError(f"{org}/{name} exists")
+        rec = b.repo(org, name, private=private, description=description, has_wiki=has_wiki, language=None)
+        b.save()
+        return rec
 
 
 def force_push_away(root: Path, org: str, name: str, branch: str = "main") -> dict:

@@ -1,0 +1,395 @@
+"""`python -m bench.run`: this product against the original procedure, on the GitHub emulator.
+
+    python -m bench.run --size small --latency-ms 0 --latency-ms 100 --out bench-results/
+    python -m bench.run --repos 16 --megabytes 2 --latency-ms 0
+
+For each size and latency, on identical copies of the same emulator world, each procedure
+makes a first run, a re-run with nothing changed, and a re-run after the emulator's
+`mutate` (one simulated day of activity). Per run: wall and CPU time (children included),
+peak memory of the wrapper process (for the original: of its largest Python tool process),
+API / git / LFS / asset requests (the emulator's counters), bytes added to the restic
+repository, and completeness (the latest snapshot restored and counted against truth).
+A table for people goes to standard output (and OUT/*.md), the JSON to OUT/*.json.
+A failing run is recorded, never fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tests.github_emulator import start
+from tests.github_emulator.world import build_world, copy_world, load_world, mutate, truth
+from tests.truth_compare import ITEM_KINDS, compare_org, count_items
+
+from . import measure as m
+from .original import run_original
+from .product import product_env, run_product
+
+ORG = "V-Sekai"
+SIZES = {"small": (16, 2.0), "large": (60, 200.0)}
+RUNS = ("first", "unchanged", "mutated")
+PROCEDURES = ("original", "product")
+PASSWORD = "bench-restic-password"
+MIB = 1024 * 1024
+TARGETS = {
+    "first_wall_vs_original": 0.5,
+    "unchanged_wall_vs_first": 0.15,
+    "unchanged_api_vs_first": 0.2,
+    "unchanged_data_added_bytes": MIB,
+    "mutated_completeness": 1.0,
+    "wrapper_peak_mb": 200,
+}
+
+log = print
+
+
+def say(*parts) -> None:
+    print(time.strftime("%H:%M:%S"), *parts, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ the world
+
+
+def base_repo_count() -> int:
+    """How many repositories the default world's organization has (extra repositories add to it)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bench-base-world-") as tmp:
+        root = build_world(Path(tmp) / "w")
+        return len(load_world(root)["orgs"][ORG]["repos"])
+
+
+def build_template(root: Path, repos: int, megabytes: float, base: int) -> Path:
+    if (root / "world.json").exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    extra = max(0, repos - base)
+    say(f"building the world: {base} + {extra} repositories, {megabytes} MB in the extra ones")
+    build_world(root, extra_repos=extra, megabytes=megabytes)
+    truth(root)
+    return root
+
+
+# ------------------------------------------------------------------ environments
+
+
+def clean_base_env(home: Path, emulator) -> dict:
+    """The environment every measured program gets: hermetic git, the emulator's CA, no stray secrets."""
+    drop = ("GIT_", "GITHUB_", "RESTIC_", "BACKUP_", "ORGBACKUP_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(emulator.env())
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0",
+               XDG_CACHE_HOME=str(home / ".cache"), PYTHONDONTWRITEBYTECODE="1")
+    env.pop("XDG_CONFIG_HOME", None)
+    return env
+
+
+def prepare_home(home: Path, env: dict) -> None:
+    """A user's HOME with git-lfs installed (`git lfs install`), as either procedure's host has."""
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "lfs", "install", "--skip-repo"], env=env, capture_output=True, check=False)
+
+
+# ------------------------------------------------------------------ completeness
+
+
+def completeness(procedure: str, measure: m.RunMeasure, expected: dict, renv: dict, where: Path,
+                 dirs: tuple[Path, Path] | None) -> dict:
+    """Restore the run's snapshot (or the latest) and count found / expected items."""
+    target = where / "restore"
+    shutil.rmtree(target, ignore_errors=True)
+    snapshot = measure.extra.get("snapshot_id") or "latest"
+    try:
+        m.restore(snapshot, target, renv)
+        if procedure == "original":
+            backup_dir, gitim_dir = dirs
+            view = where / "restore-view"
+            shutil.rmtree(view, ignore_errors=True)
+            view.mkdir(parents=True)
+            (view / "github-backup").symlink_to(target / backup_dir.relative_to("/"))
+            (view / "gitim").symlink_to(target / gitim_dir.relative_to("/"))
+            org_dir = view
+        else:
+            org_dir = target / ORG
+        counts = count_items(ORG, expected, org_dir)
+        diffs = compare_org(ORG, expected, org_dir)
+    except Exception as exc:  # noqa: BLE001 -- recorded, not fatal
+        return {"error": f"{type(exc).__name__}: {exc}", "found": 0,
+                "expected": sum_expected(expected), "ratio": 0.0}
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(where / "restore-view", ignore_errors=True)
+    found = sum(f for f, _ in counts.values())
+    total = sum(e for _, e in counts.values())
+    return {"found": found, "expected": total, "ratio": (found / total) if total else 1.0,
+            "by_kind": counts, "differences": len(diffs), "first_differences": diffs[:15]}
+
+
+def sum_expected(expected: dict) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as empty:
+        return sum(e for _, e in count_items(ORG, expected, Path(empty)).values())
+
+
+# ------------------------------------------------------------------ one procedure, three runs
+
+
+def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, timeout: float | None,
+                  runs: tuple[str, ...], on_result) -> list[dict]:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    world = copy_world(template, work / "world")
+    results = []
+    emulator = start(world)
+    try:
+        emulator.set_faults(latency_ms=latency_ms) if latency_ms else emulator.set_faults()
+        home = work / "home"
+        env = clean_base_env(home, emulator)
+        prepare_home(home, env)
+        repository = work / "restic-repo"
+        renv = m.restic_env(env, repository, PASSWORD)
+        m.restic_init(repository, renv)  # both procedures start with an initialised, empty repository
+        dirs = (work / "V-Sekai-Backup", work / "V-Sekai-gitim")
+        penv = product_env(env, host=emulator.host, token_file=emulator.admin_token_file,
+                           repository=repository, password=PASSWORD, cache_dir=work / "cache",
+                           env_file=work / "empty.env")
+        (work / "empty.env").write_text("# the benchmark's configuration is in the environment\n")
+        for run in runs:
+            say(f"{procedure}: {run} run (latency {latency_ms} ms)")
+            if run == "mutated":
+                mutate(world)
+            expected = truth(world)
+            before = m.tree_bytes(repository)
+            emulator.reset_counters()
+            try:
+                if procedure == "original":
+                    result = run_original(run, host=emulator.host, api_url=emulator.api_url,
+                                          token_file=emulator.admin_token_file, dirs=dirs, env=renv,
+                                          log_dir=work / "logs" / run, timeout=timeout)
+                else:
+                    result = run_product(run, env=penv, log_dir=work / "logs" / run, timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 -- a broken run is a result too
+                result = m.RunMeasure(procedure, run, error=f"{type(exc).__name__}: {exc}")
+                traceback.print_exc()
+            result.requests = emulator.counters()
+            result.repo_bytes_before, result.repo_bytes_after = before, m.tree_bytes(repository)
+            if result.data_added is None:
+                result.data_added = max(0, result.repo_bytes_after - before)
+                result.extra["data_added_from"] = "repository size delta"
+            result.completeness = completeness(procedure, result, expected, renv, work / run, dirs)
+            record = dict(result.as_dict(), latency_ms=latency_ms)
+            results.append(record)
+            say(f"{procedure}: {run}: {row_text(record)}")
+            on_result(record)
+    finally:
+        emulator.stop()
+    return results
+
+
+# ------------------------------------------------------------------ tables
+
+
+def peak_mb(record: dict) -> float:
+    """The wrapper's own peak RSS (product); for the original, its largest Python tool process."""
+    steps = [s for s in record["steps"] if s["name"] != "restic-backup"] or record["steps"]
+    return max((s["self_peak_kb"] for s in steps), default=0) / 1024
+
+
+def row_text(r: dict) -> str:
+    c = r["completeness"]
+    return (f"wall {r['wall_s']:.1f}s cpu {r['cpu_s']:.1f}s peak {peak_mb(r):.0f}MB "
+            f"api {r['requests'].get('api')} git {r['requests'].get('git')} lfs {r['requests'].get('lfs')} "
+            f"added {fmt_bytes(r['data_added'])} complete {c.get('found')}/{c.get('expected')} ok={r['ok']}")
+
+
+def fmt_bytes(n) -> str:
+    if n is None:
+        return "-"
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def exits(r: dict) -> str:
+    """Exit statuses of the run's programs, in order (`T` timed out, `E` an error of the harness)."""
+    codes = ["T" if s["exit_status"] is None else str(s["exit_status"]) for s in r["steps"]]
+    return ",".join(codes) if codes and not r.get("error") else "E"
+
+
+def ratio(a, b) -> str:
+    if a is None or b in (None, 0):
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def table(records: list[dict]) -> str:
+    head = ("| procedure | run | wall s | CPU s | peak MB | API | git | LFS | assets | data added | complete | exit |\n"
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    lines = [head]
+    for r in records:
+        q, c = r["requests"], r["completeness"]
+        pct = f"{100 * c.get('ratio', 0):.1f}% ({c.get('found')}/{c.get('expected')})"
+        lines.append(f"| {r['procedure']} | {r['run']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {peak_mb(r):.0f} | "
+                     f"{q.get('api', '-')} | {q.get('git', '-')} | {q.get('lfs', '-')} | {q.get('assets', '-')} | "
+                     f"{fmt_bytes(r['data_added'])} | {pct} | {exits(r)} |")
+    return "\n".join(lines)
+
+
+def ratios_table(records: list[dict]) -> str:
+    by = {(r["procedure"], r["run"]): r for r in records}
+    lines = ["| run | wall | CPU | peak MB | API | git | LFS | data added | completeness |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for run in RUNS:
+        p, o = by.get(("product", run)), by.get(("original", run))
+        if not (p and o):
+            continue
+        lines.append(
+            f"| {run} | {ratio(p['wall_s'], o['wall_s'])} | {ratio(p['cpu_s'], o['cpu_s'])} | "
+            f"{ratio(peak_mb(p), peak_mb(o))} | {ratio(p['requests'].get('api'), o['requests'].get('api'))} | "
+            f"{ratio(p['requests'].get('git'), o['requests'].get('git'))} | "
+            f"{ratio(p['requests'].get('lfs'), o['requests'].get('lfs'))} | "
+            f"{ratio(p['data_added'], o['data_added'])} | "
+            f"{ratio(p['completeness'].get('ratio'), o['completeness'].get('ratio'))} |")
+    return "\n".join(lines)
+
+
+def targets(records: list[dict]) -> dict:
+    """The issue's targets, measured (meaningful at 60 repositories / 200 MB / 100 ms)."""
+    by = {(r["procedure"], r["run"]): r for r in records}
+    p1, p2, p3 = (by.get(("product", r)) for r in RUNS)
+    o1 = by.get(("original", "first"))
+    out = {}
+
+    def check(name, value, limit, at_most=True):
+        if value is None:
+            out[name] = {"value": None, "target": limit, "met": None}
+        else:
+            out[name] = {"value": round(value, 4), "target": limit,
+                         "met": bool(value <= limit if at_most else value >= limit)}
+
+    check("first_wall_vs_original", p1 and o1 and o1["wall_s"] and p1["wall_s"] / o1["wall_s"],
+          TARGETS["first_wall_vs_original"])
+    check("unchanged_wall_vs_first", p1 and p2 and p1["wall_s"] and p2["wall_s"] / p1["wall_s"],
+          TARGETS["unchanged_wall_vs_first"])
+    check("unchanged_api_vs_first", p1 and p2 and p1["requests"].get("api") and
+          p2["requests"]["api"] / p1["requests"]["api"], TARGETS["unchanged_api_vs_first"])
+    check("unchanged_data_added_bytes", p2 and p2["data_added"], TARGETS["unchanged_data_added_bytes"])
+    check("mutated_completeness", p3 and p3["completeness"].get("ratio"), TARGETS["mutated_completeness"],
+          at_most=False)
+    product = [r for r in records if r["procedure"] == "product"]
+    check("wrapper_peak_mb", max((peak_mb(r) for r in product), default=None) if product else None,
+          TARGETS["wrapper_peak_mb"])
+    return out
+
+
+def targets_table(t: dict) -> str:
+    lines = ["| target | measured | limit | met |", "| --- | ---: | ---: | --- |"]
+    for name, v in t.items():
+        met = {True: "yes", False: "NO", None: "-"}[v["met"]]
+        lines.append(f"| {name} | {v['value']} | {'>=' if name == 'mutated_completeness' else '<='} {v['target']} | {met} |")
+    return "\n".join(lines)
+
+
+def render(report: dict) -> str:
+    parts = [f"# Benchmark {report['started']} ({report['machine']})", ""]
+    for case in report["cases"]:
+        parts += [f"## {case['repos']} repositories / {case['megabytes']} MB / {case['latency_ms']} ms per request",
+                  "", table(case["records"]), "", "Ratios product / original:", "",
+                  ratios_table(case["records"]), "", "Targets:", "", targets_table(case["targets"]), ""]
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", action="append", choices=sorted(SIZES),
+                   help="small = 16 repositories / 2 MB, large = 60 / 200 MB (repeatable)")
+    p.add_argument("--repos", type=int, help="repositories in the organization (default world has 10)")
+    p.add_argument("--megabytes", type=float, help="MB of git data spread over the extra repositories")
+    p.add_argument("--latency-ms", type=int, action="append", help="per-request latency (repeatable; default 0)")
+    p.add_argument("--out", default="bench-results", help="folder for the JSON and Markdown results")
+    p.add_argument("--work", help="working folder (worlds, caches, repositories); default OUT/work")
+    p.add_argument("--procedures", default=",".join(PROCEDURES), help="original,product")
+    p.add_argument("--runs", default=",".join(RUNS), help="first,unchanged,mutated")
+    p.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per measured program")
+    p.add_argument("--keep", action="store_true", help="keep the working folder")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    sizes = [SIZES[s] for s in args.size] if args.size else []
+    if args.repos is not None or args.megabytes is not None or not sizes:
+        sizes.append((args.repos or SIZES["small"][0],
+                      args.megabytes if args.megabytes is not None else SIZES["small"][1]))
+    latencies = args.latency_ms or [0]
+    procedures = tuple(p for p in args.procedures.split(",") if p)
+    runs = tuple(r for r in args.runs.split(",") if r)
+    bad = [p for p in procedures if p not in PROCEDURES] + [r for r in runs if r not in RUNS]
+    if bad:
+        print(f"unknown procedure or run: {bad}", file=sys.stderr)
+        return 2
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(args.work).resolve() if args.work else out / "work"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    report = {"started": stamp, "machine": f"{os.cpu_count()} CPUs, {sys.platform}",
+              "command": " ".join(["python", "-m", "bench.run"] + (sys.argv[1:] if argv is None else list(argv))),
+              "item_kinds": list(ITEM_KINDS), "targets": TARGETS, "cases": []}
+    json_path, md_path = out / f"bench-{stamp}.json", out / f"bench-{stamp}.md"
+
+    def save():
+        json_path.write_text(json.dumps(report, indent=1, default=str))
+        md_path.write_text(render(report))
+        shutil.copyfile(json_path, out / "bench-latest.json")
+
+    base = base_repo_count()
+    for repos, megabytes in sizes:
+        template = build_template(work / f"template-{repos}-{megabytes:g}", repos, megabytes, base)
+        for latency in latencies:
+            case = {"repos": max(repos, base), "megabytes": megabytes, "latency_ms": latency,
+                    "world_repos": len(load_world(template)["orgs"][ORG]["repos"]), "records": [], "targets": {}}
+            report["cases"].append(case)
+
+            def on_result(record, case=case):
+                case["records"].append(record)
+                case["targets"] = targets(case["records"])
+                save()
+
+            for procedure in procedures:
+                try:
+                    run_procedure(procedure, template, work / f"{repos}-{megabytes:g}-{latency}ms" / procedure,
+                                  latency, args.timeout, runs, on_result)
+                except Exception as exc:  # noqa: BLE001 -- the other procedure still runs
+                    traceback.print_exc()
+                    case.setdefault("errors", []).append(f"{procedure}: {type(exc).__name__}: {exc}")
+                    save()
+            case["targets"] = targets(case["records"])
+            save()
+    save()
+    print(render(report))
+    print(f"\nJSON: {json_path}\nTable: {md_path}", file=sys.stderr)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""`restore`: a snapshot, an organization or one repository, into a target folder.
+
+Every snapshot's tree starts at `/<ORG>/` (docs/architecture.md), so a restore
+writes `TARGET/<ORG>/...`.  Without `--snapshot` the newest complete snapshot of
+each organization (or of `--org`) is restored.
+
+Nothing half-restored ever looks complete: restic restores into a hidden
+staging folder inside the target (`TARGET/.orgbackup-restore-*`, same file
+system, so moving is a rename), and only when restic succeeded are the restored
+folders renamed into place.  A target that already holds files is refused
+unless `--overwrite` is given; then the folders this restore brings back
+(`TARGET/<ORG>`, or one repository's folders and the manifest) replace the ones
+there, and nothing else in the target is touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import restic
+from .config import Config
+from .errors import EXIT_OK, BackupError, ConfigError
+from .manifest import read_manifest
+from .secret_files import SecretFiles, remove_secret_files, write_secret_files
+from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
+
+log = logging.getLogger(__name__)
+
+STAGING_PREFIX = ".orgbackup-restore-"
+_REPO_NAME = re.compile(r"^[A-Za-z0-9._-]+$")  # GitHub's characters; no glob, no slash
+_ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+
+
+class RestoreError(BackupError):
+    """The restore cannot be done as asked; nothing in the target was changed."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    org: str
+    repo: str | None
+    snapshot: restic.Snapshot
+    paths: tuple[Path, ...]  # what was put into the target
+
+
+def run_restore(
+    config: Config, *, target: str, snapshot: str, org: str | None, repo: str | None, overwrite: bool
+) -> int:
+    check_arguments(org, repo)
+    target_dir = Path(target).expanduser().absolute()
+    check_target(target_dir, overwrite=overwrite)
+    files = write_secret_files(config)
+    try:
+        snaps = select_snapshots(
+            config, files, snapshot=snapshot, org=org, complete_only=snapshot == "latest"
+        )
+        target_dir.mkdir(parents=True, exist_ok=True)
+        done = [restore_snapshot(files, snap, target_dir, repo=repo) for snap in snaps]
+    finally:
+        remove_secret_files(files)
+    sys.stdout.write(format_report(done))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def check_arguments(org: str | None, repo: str | None) -> None:
+    if repo and not org:
+        raise ConfigError("restore --repo needs --org: the organization the repository belongs to")
+    if org and not _ORG_NAME.match(org):
+        raise ConfigError(f"restore --org: {org!r} is not an organization name")
+    if repo and (not _REPO_NAME.match(repo) or repo in (".", "..")):
+        raise ConfigError(f"restore --repo: {repo!r} is not a repository name")
+
+
+def check_target(target: Path, *, overwrite: bool) -> None:
+    """Refuse a target that is a file, or a folder with files in it (unless overwrite)."""
+    if target.exists() and not target.is_dir():
+        raise RestoreError(f"restore target {target} exists and is not a folder")
+    if not target.is_dir() or overwrite:
+        return
+    # Staging folders left by an interrupted restore are not the user's files.
+    present = [p.name for p in target.iterdir() if not p.name.startswith(STAGING_PREFIX)]
+    if present:
+        raise RestoreError(
+            f"restore target {target} is not empty ({len(present)} entries, e.g. {sorted(present)[0]}): "
+            "refusing to overwrite; choose an empty folder or add --overwrite"
+        )
+
+
+def includes_for(org: str, repo: str | None) -> tuple[tuple[str, ...], tuple[Path, ...]]:
+    """restic --include patterns, and the paths (relative to the target) they restore."""
+    if not repo:
+        return (), (Path(org),)
+    units = (
+        Path(org, "github-backup", "repositories", repo),  # mirror, wiki, LFS, issues, pulls, releases
+        Path(org, "gitim", org, repo),
+        Path(org, "manifest.json"),
+    )
+    return tuple("/" + unit.as_posix() for unit in units), units
+
+
+def restore_snapshot(files: SecretFiles, snap: restic.Snapshot, target: Path, *, repo: str | None) -> Restored:
+    org = snapshot_org(snap)
+    includes, units = includes_for(org, repo)
+    what = f"{org}/{repo}" if repo else org
+    log.info("%s: restoring snapshot %s (%s, %s)", what, snap.short_id, iso_utc(snap.time), snapshot_status(snap))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    try:
+        restic.run_restic(files, restic.restore(snap.id, staging, includes=includes))
+        if not (staging / org).is_dir():
+            raise RestoreError(f"snapshot {snap.short_id} holds no /{org}/ folder: nothing restored")
+        if repo and not (staging / units[0]).is_dir():
+            raise RestoreError(missing_repository_message(staging / org, org, repo, snap))
+        take_ownership(staging, target)
+        placed = tuple(
+            place(staging / unit, target / unit, trash=staging / ".replaced")
+            for unit in units
+            if (staging / unit).exists() or (staging / unit).is_symlink()
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for path in placed:
+        log.info("%s: restored %s", what, path)
+    return Restored(org=org, repo=repo, snapshot=snap, paths=placed)
+
+
+def missing_repository_message(org_dir: Path, org: str, repo: str, snap: restic.Snapshot) -> str:
+    message = f"repository {org}/{repo} is not in snapshot {snap.short_id}"
+    try:
+        names = list(read_manifest(org_dir / "manifest.json").get("repositories") or {})
+    except (OSError, ValueError, AttributeError):
+        return message
+    same = [n for n in names if n.lower() == repo.lower()]
+    if same:
+        return f"{message} (did you mean {same[0]}?)"
+    return f"{message} ({len(names)} repositories in its manifest.json)"
+
+
+def take_ownership(tree: Path, target: Path) -> None:
+    """As root, give what restic restored to the target's owner.
+
+    restic, run as root, restores the owners recorded at backup time (say the
+    container's user); git then refuses to read such a repository for anyone else
+    ("dubious ownership"), so `git clone` from it would fail.
+    """
+    if os.geteuid() != 0:
+        return  # restic could not restore foreign owners anyway: the files are ours
+    st = target.stat()
+    uid, gid = st.st_uid, st.st_gid
+    for root, dirs, names in os.walk(tree):
+        for name in dirs + names:
+            os.lchown(os.path.join(root, name), uid, gid)
+    os.lchown(tree, uid, gid)
+
+
+def place(new: Path, dest: Path, *, trash: Path) -> Path:
+    """Rename `new` to `dest`; an existing `dest` (only with --overwrite) goes to `trash`."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists() or dest.is_symlink():
+        trash.mkdir(exist_ok=True)
+        os.rename(dest, trash / f"{len(list(trash.iterdir()))}-{dest.name}")
+    os.rename(new, dest)
+    return dest
+
+
+def format_report(done: list[Restored]) -> str:
+    lines = []
+    for item in done:
+        snap = item.snapshot
+        what = f"{item.org}/{item.repo}" if item.repo else item.org
+        lines.append(
+            f"restored {what} from snapshot {snap.short_id} ({iso_utc(snap.time)}, {snapshot_status(snap)})"
+        )
+        for path in item.paths:
+            lines.append(f"  {path}")
+        if item.repo:
+            clone = item.paths[0] / "repository"
+            if clone.is_dir():
+                lines.append(f"  clone it: git clone {clone}")
+    return "\n".join(lines) + "\n"

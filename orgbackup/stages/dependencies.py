@@ -1,0 +1,740 @@
+"""Dependencies outside the organization: every repository that a submodule of the
+organization's code points at, mirrored into the backup so that every branch and
+tag can still be checked out (with its submodules) when the upstream is gone.
+
+    run_dependencies(ctx, org, repos) -> (manifest["dependencies"], problems)
+
+What it does, after the organization's clones are captured:
+- reads `.gitmodules` and the gitlinks at the tip of every branch and tag of every
+  clone (deduplicated by commit, `.gitmodules` blob and tree, so a hundred branches
+  cost a few git calls), and resolves relative submodule URLs the way git does;
+- submodules inside the organization are only checked against its own clones;
+- every other repository is mirrored (bare, branches and tags, LFS objects where it
+  uses LFS) into `dependencies/<host>/<owner>/<name>.git`, and the submodules of
+  the commits referenced there are followed to `dependencies_depth` levels;
+- every referenced commit that no upstream branch or tag reaches any more is pinned
+  under `refs/orgbackup/kept/<sha>`, so it survives upstream force-pushes; a commit
+  upstream no longer has is reported, and the mirror's earlier copy is kept.
+
+Credentials are offered only to the GitHub host; every other host gets anonymous
+HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reported.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .. import commands, git
+from ..errors import CommandFailed
+from ..problems import Problem
+
+log = logging.getLogger(__name__)
+
+PART = "dependencies"
+GITLINK_MODE = "160000"
+LOCAL_TIMEOUT = 600  # seconds for git calls that only read the local disk
+MAX_WHERE = 3  # how many referencing places a message names
+_SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9_.~+-]+$")
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>.*)$")
+
+
+# ------------------------------------------------------------------ URLs (pure)
+
+
+def is_relative_url(url: str) -> bool:
+    """git treats a submodule URL as relative only when it starts with ./ or ../"""
+    return url.startswith("./") or url.startswith("../")
+
+
+def _chop_last_dir(remote: str) -> tuple[str, bool]:
+    """git's chop_last_dir: drop the last /component (or :component for scp-like URLs)."""
+    slash = remote.rfind("/")
+    if slash >= 0:
+        return remote[:slash], False
+    colon = remote.rfind(":")
+    if colon >= 0:
+        return remote[:colon], True
+    raise ValueError(f"cannot strip one component off url '{remote}'")
+
+
+def resolve_url(base: str, url: str) -> str:
+    """The absolute URL of a submodule `url` whose superproject is at `base`.
+
+    The same algorithm as git's `relative_url()` (builtin/submodule--helper.c):
+    every leading ../ removes one component of the superproject's URL, ./ is
+    skipped, and a `:` separator is kept for scp-like URLs (git@host:owner/x).
+    """
+    url = url.strip()
+    if not is_relative_url(url):
+        return url
+    remote = base.strip().rstrip("/")
+    colonsep = False
+    while url:
+        if url.startswith("../"):
+            url = url[3:]
+            remote, chopped_colon = _chop_last_dir(remote)
+            colonsep |= chopped_colon
+        elif url.startswith("./"):
+            url = url[2:]
+        else:
+            break
+    result = f"{remote}{':' if colonsep else '/'}{url}"
+    return result.rstrip("/") if url.endswith("/") else result
+
+
+@dataclass(frozen=True)
+class RepoURL:
+    """A repository URL taken apart: scheme (https, http, ssh, git, file), host
+    (lower case, with :port for http and https), and path (no .git, no slashes
+    at either end)."""
+
+    scheme: str
+    host: str
+    path: str
+    original: str  # as written (after relative resolution), credentials removed
+    dot_git: bool = False  # the URL's path ended in .git
+
+    @property
+    def normalized(self) -> str:
+        """The key form: https://host/owner/name."""
+        if self.scheme == "file":
+            return f"file://{self.path}"
+        return f"https://{self.host}/{self.path}"
+
+    @property
+    def key(self) -> str:
+        return self.normalized.lower()
+
+    @property
+    def short(self) -> str:
+        """host/owner/name"""
+        return f"{self.host}/{self.path}"
+
+    @property
+    def owner(self) -> str:
+        return self.path.split("/")[0] if "/" in self.path else ""
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def fetchable(self) -> bool:
+        """Can be tried with plain git over HTTP(S) (SSH and git:// URLs by their https form)."""
+        return self.scheme != "file" and bool(self.host) and bool(self.path)
+
+    def fetch_url(self, github_host: str) -> str:
+        """The URL git fetches from: the original for http(s); for ssh and git:// the
+        https form (with the GitHub host's port when it is the GitHub host)."""
+        suffix = ".git" if self.dot_git else ""
+        if self.scheme in ("http", "https"):
+            return f"{self.scheme}://{self.host}/{self.path}{suffix}"
+        host = github_host if _hostname(self.host) == _hostname(github_host) else self.host
+        return f"https://{host}/{self.path}{suffix}"
+
+
+def _hostname(host: str) -> str:
+    return host.lower().split(":", 1)[0]
+
+
+def parse_url(url: str) -> RepoURL | None:
+    """Take an absolute repository URL apart; None when it is not one we understand."""
+    url = url.strip()
+    if not url or is_relative_url(url) or "::" in url or any(ch.isspace() for ch in url):
+        return None  # <transport>::<address> (ext::, fd::) is never fetched
+    if "://" in url:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return None
+        scheme = parts.scheme.lower()
+        if scheme in ("git+ssh", "ssh+git"):
+            scheme = "ssh"
+        path = parts.path
+        if scheme == "file":
+            return _local(path, url)
+        if scheme not in ("http", "https", "ssh", "git") or not parts.hostname:
+            return None
+        host = parts.hostname.lower()
+        if port and scheme in ("http", "https") and port != (443 if scheme == "https" else 80):
+            host = f"{host}:{port}"
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        original = f"{parts.scheme}://{netloc}{path}"
+    else:
+        m = _SCP_LIKE.match(url)
+        # git: a ':' before any '/' makes an scp-like SSH URL; anything else is a local path
+        if not m or "/" in url.split(":", 1)[0]:
+            return _local(url, url)
+        scheme, host, path = "ssh", m.group("host").lower(), m.group("path")
+        original = f"{m.group('user') + '@' if m.group('user') else ''}{host}:{path}"
+    path = path.strip("/")
+    dot_git = path.endswith(".git")
+    if dot_git:
+        path = path[: -len(".git")]
+    path = path.rstrip("/")
+    if scheme == "ssh" and path.startswith("~"):
+        return None
+    return RepoURL(scheme, host, path, original, dot_git)
+
+
+def _local(path: str, original: str) -> RepoURL:
+    """A local path or file:// URL (never fetched: not reachable over HTTPS)."""
+    path = path.rstrip("/") or "/"
+    dot_git = path.endswith(".git")
+    return RepoURL("file", "", path[: -len(".git")] if dot_git else path, original, dot_git)
+
+
+def normalize_url(url: str) -> str:
+    """https://host/owner/name for any form of a repository URL (the key to compare by)."""
+    parsed = parse_url(url)
+    return parsed.normalized if parsed else url.strip().rstrip("/")
+
+
+def mirror_relpath(url: RepoURL) -> Path | None:
+    """dependencies/<host>/<owner>/<name>.git (lower case), or None when a part of the
+    URL is not safe as a folder name (.., empty, odd characters)."""
+    components = [url.host.replace(":", "_")] + url.path.split("/")
+    if not url.path or any(
+        c in ("", ".", "..") or not _SAFE_COMPONENT.match(c) for c in components
+    ):
+        return None
+    components = [c.lower() for c in components]
+    components[-1] += ".git"
+    return Path("dependencies", *components)
+
+
+def is_excluded(url: RepoURL, patterns) -> bool:
+    """fnmatch patterns against the normalised URL, host/owner/name and the URL as written."""
+    candidates = {url.normalized.lower(), url.short.lower(), url.original.lower()}
+    return any(fnmatch.fnmatchcase(c, p.strip().lower()) for p in patterns for c in candidates)
+
+
+def in_organization(url: RepoURL, github_host: str, org: str) -> bool:
+    """On the GitHub host (port ignored for SSH URLs) and owned by `org` (any case)."""
+    if url.scheme in ("http", "https"):
+        same_host = url.host == github_host.lower()
+    else:
+        same_host = _hostname(url.host) == _hostname(github_host)
+    return same_host and "/" in url.path and url.owner.lower() == org.lower()
+
+
+# ------------------------------------------------------------- git output (pure)
+
+
+@dataclass(frozen=True)
+class Submodule:
+    name: str
+    path: str
+    url: str
+
+
+def parse_gitmodules(text: str) -> list[Submodule]:
+    """`git config --blob B --null --list` output -> the submodules having a path and a url."""
+    fields: dict[str, dict[str, str]] = {}
+    for entry in text.split("\0"):
+        key, _, value = entry.partition("\n")
+        if not key.startswith("submodule.") or key.count(".") < 2:
+            continue
+        name, _, var = key[len("submodule."):].rpartition(".")
+        if var in ("path", "url"):
+            fields.setdefault(name, {})[var] = value
+    return [
+        Submodule(name, f["path"].strip("/"), f["url"])
+        for name, f in fields.items()
+        if f.get("path") and f.get("url")
+    ]
+
+
+def parse_gitlinks(text: str) -> dict[str, str]:
+    """`git ls-tree -z` output -> {path: commit} for the gitlinks (mode 160000)."""
+    links = {}
+    for entry in text.split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[0] == GITLINK_MODE:
+            links[path] = parts[2]
+    return links
+
+
+def parse_batch_check(text: str, names: list[str]) -> dict[str, tuple[str, str] | None]:
+    """`cat-file --batch-check` lines (in input order) -> {name: (sha, type) or None}."""
+    result: dict[str, tuple[str, str] | None] = {}
+    for name, line in zip(names, text.splitlines()):
+        parts = line.split(" ")
+        known = len(parts) == 2 and parts[1] in ("commit", "tree", "blob", "tag")
+        result[name] = (parts[0], parts[1]) if known else None
+    return result
+
+
+# ----------------------------------------------------------- reading repositories
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One submodule of one superproject commit: which commit of which repository."""
+
+    url: str  # absolute (relative ones resolved), as written
+    commit: str
+    where: str  # "V-Sekai/godot refs/heads/main:thirdparty/libfoo"
+
+
+def _git(argv, *, input=None, timeout=LOCAL_TIMEOUT, check=True, env=None):
+    return commands.run(argv, input=input, timeout=timeout, check=check, env=env)
+
+
+def _batch_check(repo: Path, names: list[str]) -> dict[str, tuple[str, str] | None]:
+    if not names:
+        return {}
+    out = _git(git.batch_check(repo), input="".join(n + "\n" for n in names)).stdout
+    return parse_batch_check(out, names)
+
+
+def present_commits(repo: Path, shas) -> set[str]:
+    """Those of `shas` that are commits in `repo`."""
+    shas = sorted(set(shas))
+    found = _batch_check(repo, [f"{s}^{{commit}}" for s in shas])
+    return {s for s in shas if found.get(f"{s}^{{commit}}")}
+
+
+def ref_tips(repo: Path) -> dict[str, list[str]]:
+    """{commit: [refs]} for every branch and tag (tags peeled to their commit)."""
+    refs = git.parse_ref_lines(_git(git.for_each_ref(repo)).stdout)
+    peeled = _batch_check(repo, sorted({f"{sha}^{{commit}}" for sha in refs.values()}))
+    tips: dict[str, list[str]] = {}
+    for ref, sha in sorted(refs.items()):
+        found = peeled.get(f"{sha}^{{commit}}")
+        if found:
+            tips.setdefault(found[0], []).append(ref)
+    return tips
+
+
+def scan_submodules(repo: Path, base_url: str, tips: dict[str, list[str]], label: str
+                    ) -> tuple[list[Reference], list[str]]:
+    """The submodules of the commits `tips` ({commit: [names for messages]}).
+
+    Deduplicated: one batch call for every tree and .gitmodules blob, one
+    `git config --blob` per distinct .gitmodules, one `ls-tree` per distinct tree.
+    Returns the references and warnings (unreadable .gitmodules, bad URLs).
+    """
+    commits = sorted(tips)
+    names = [n for c in commits for n in (f"{c}^{{tree}}", f"{c}:.gitmodules")]
+    found = _batch_check(repo, names)
+    warnings: list[str] = []
+    modules_of_blob: dict[str, list[Submodule]] = {}
+    links_of_tree: dict[str, dict[str, str]] = {}
+    references: dict[tuple[str, str], Reference] = {}
+    for commit in commits:
+        tree = found.get(f"{commit}^{{tree}}")
+        blob = found.get(f"{commit}:.gitmodules")
+        if not tree or not blob or blob[1] != "blob":
+            continue
+        tree_sha, blob_sha = tree[0], blob[0]
+        if blob_sha not in modules_of_blob:
+            res = _git(git.config_blob_list(repo, blob_sha), check=False)
+            if not res.ok:
+                warnings.append(f"{label} {tips[commit][0]}: .gitmodules cannot be read: "
+                                f"{commands.last_line(res.stderr)}")
+            modules_of_blob[blob_sha] = parse_gitmodules(res.stdout) if res.ok else []
+        modules = modules_of_blob[blob_sha]
+        if not modules:
+            continue
+        if tree_sha not in links_of_tree:
+            paths = sorted({m.path for m in modules})
+            links_of_tree[tree_sha] = parse_gitlinks(
+                _git(git.ls_tree_paths(repo, tree_sha, paths)).stdout)
+        links = links_of_tree[tree_sha]
+        for module in modules:
+            sha = links.get(module.path)
+            if not sha:
+                continue  # a .gitmodules entry without a gitlink: nothing to check out
+            try:
+                url = resolve_url(base_url, module.url)
+            except ValueError as exc:
+                warnings.append(f"{label} {tips[commit][0]}:{module.path}: {exc}")
+                continue
+            key = (normalize_url(url).lower(), sha)
+            if key not in references:
+                references[key] = Reference(url, sha, f"{label} {tips[commit][0]}:{module.path}")
+    return list(references.values()), warnings
+
+
+# ------------------------------------------------------------- the dependencies
+
+
+@dataclass
+class Dependency:
+    url: RepoURL
+    depth: int
+    relpath: Path | None
+    referenced: dict[str, list[str]] = field(default_factory=dict)  # commit -> where (a few)
+    referrers: set[str] = field(default_factory=set)  # org repositories / dependency URLs
+    excluded: bool = False
+    error: str | None = None  # why it could not be fetched this run
+    fetched: bool = False  # a fetch was attempted this run
+    fetch_ok: bool = False
+    usable: bool = False  # the mirror is on disk (fetched now or kept from an earlier run)
+    checked: set[str] = field(default_factory=set)  # referenced commits looked for in the mirror
+    present: set[str] = field(default_factory=set)
+    tried_by_name: set[str] = field(default_factory=set)
+    lost_upstream: set[str] = field(default_factory=set)
+    scanned: set[str] = field(default_factory=set)
+
+    def add(self, ref: Reference, referrer: str) -> None:
+        where = self.referenced.setdefault(ref.commit, [])
+        if len(where) < MAX_WHERE and ref.where not in where:
+            where.append(ref.where)
+        self.referrers.add(referrer)
+
+
+def _where(places: list[str]) -> str:
+    return ", ".join(places)
+
+
+class _Stage:
+    """One organization's dependency run (state shared by the steps below)."""
+
+    def __init__(self, ctx, org: str):
+        self.ctx = ctx
+        self.cfg = ctx.config
+        self.org = org
+        self.root = ctx.org_paths(org).root
+        self.problems: list[Problem] = []
+        self.deps: dict[str, Dependency] = {}
+        self.in_org: dict[str, dict[str, list[str]]] = {}  # repo name (lower) -> commit -> where
+        self.unparsed: dict[str, list[str]] = {}  # URL -> where
+
+    def problem(self, message: str, repo: str | None = None) -> None:
+        self.problems.append(Problem(self.org, repo, PART, message))
+
+    def env_for(self, url: str) -> dict[str, str]:
+        """Credentials for the GitHub host only: never offer the token to another host."""
+        parsed = urlsplit(url)
+        if parsed.scheme == "https" and (parsed.netloc or "").lower() == self.cfg.github_host.lower():
+            return git.git_environment(self.ctx.files)
+        return git.anonymous_git_environment()
+
+    # -- recording what was found ------------------------------------------
+    def record(self, refs: list[Reference], referrer: str, depth: int) -> None:
+        for ref in refs:
+            url = parse_url(ref.url)
+            if url is None:
+                self.unparsed.setdefault(ref.url, []).append(ref.where)
+                continue
+            if in_organization(url, self.cfg.github_host, self.org):
+                where = self.in_org.setdefault(url.name.lower(), {}).setdefault(ref.commit, [])
+                if len(where) < MAX_WHERE:
+                    where.append(ref.where)
+                continue
+            dep = self.deps.get(url.key)
+            if dep is None:
+                relpath = mirror_relpath(url) if url.fetchable else None
+                dep = Dependency(url, depth, relpath,
+                                 excluded=is_excluded(url, self.cfg.dependencies_exclude))
+                if not url.fetchable:
+                    dep.error = ("a local path or file:// URL: not reachable with plain git over HTTPS"
+                                 if url.scheme == "file" else "not a repository URL")
+                elif relpath is None:
+                    dep.error = "the URL's path is not usable as a folder name"
+                self.deps[url.key] = dep
+            dep.depth = min(dep.depth, depth)
+            dep.add(ref, referrer)
+
+    # -- the organization's own clones ---------------------------------------
+    def scan_org_repo(self, name: str) -> tuple[str, list[Reference], list[str]]:
+        clone = self.ctx.org_paths(self.org).repository_dir(name) / "repository"
+        if not (clone / ".git").exists() and not (clone / "HEAD").exists():
+            log.warning("%s/%s: no clone to read submodules from", self.org, name)
+            return name, [], []
+        tips = ref_tips(clone)
+        base = git.repo_url(self.cfg.git_url, self.org, name)
+        refs, warnings = scan_submodules(clone, base, tips, f"{self.org}/{name}")
+        return name, refs, warnings
+
+    def org_repo_of(self, where: str) -> str | None:
+        """The organization's repository a "ORG/NAME REF:PATH" place is in, if it is one."""
+        prefix = f"{self.org}/"
+        return where.split(" ", 1)[0][len(prefix):] or None if where.startswith(prefix) else None
+
+    def check_in_org(self, clones: dict[str, str]) -> list[dict]:
+        items = []
+        for lname, commits in sorted(self.in_org.items()):
+            name = clones.get(lname)
+            path = self.ctx.org_paths(self.org).repository_dir(name) / "repository" if name else None
+            present = present_commits(path, commits) if path and path.exists() else set()
+            missing = sorted(set(commits) - present)
+            for sha in missing:
+                where = _where(commits[sha])
+                repo = self.org_repo_of(commits[sha][0])
+                if name is None:
+                    self.problem(f"submodule at {where} points at {self.org}/{lname}, which is not "
+                                 f"in the backup (commit {sha})", repo)
+                else:
+                    self.problem(f"submodule at {where} points at commit {sha} that {self.org}/{name} "
+                                 f"does not have", repo)
+            items.append({"repository": name or lname, "referenced_commits": sorted(commits),
+                          "missing_commits": missing})
+        return items
+
+    # -- mirroring a dependency ----------------------------------------------
+    def mirror(self, dep: Dependency) -> None:
+        """Fetch (first time this run) or complete (commits found later) one mirror."""
+        repo = self.root / dep.relpath
+        url = dep.url.fetch_url(self.cfg.github_host)
+        env = self.env_for(url)
+        timeout = self.cfg.git_timeout
+        if not dep.fetched:
+            dep.fetched = True
+            existed = (repo / "HEAD").exists()
+            if not existed:
+                repo.parent.mkdir(parents=True, exist_ok=True)
+                _git(git.init_bare(repo))
+            _git(git.config_set(repo, "remote.origin.url", url))
+            # Pin what we already hold before a fetch could move a branch away from it.
+            self.pin(repo, present_commits(repo, dep.referenced) if existed else set(), unpin=False)
+            log.info("%s: fetching dependency %s", self.org, url)
+            res = _git(git.fetch_dependency(repo, url), env=env, timeout=timeout, check=False)
+            if res.ok:
+                dep.fetch_ok = True
+                point_head_at_a_branch(repo)
+                self.fetch_lfs(repo, dep, env)
+            else:
+                dep.error = commands.last_line(res.stderr) or f"git fetch exited with {res.returncode}"
+                if dep.url.scheme not in ("http", "https"):
+                    dep.error = (f"{dep.url.scheme} URL; its HTTPS form {url} failed "
+                                 f"({dep.error}): not reachable with plain git over HTTPS")
+                if not existed:  # leave no empty mirror (nor empty folders) behind
+                    shutil.rmtree(repo, ignore_errors=True)
+                    for parent in repo.parents:
+                        try:
+                            if parent == self.root or any(parent.iterdir()):
+                                break
+                            parent.rmdir()
+                        except OSError:  # another mirror is being made next to it
+                            break
+                    return
+            dep.usable = True
+        dep.checked = set(dep.referenced)
+        dep.present = present_commits(repo, dep.referenced)
+        if not dep.fetch_ok:
+            return
+        # Referenced commits the mirror lacks: ask for them by name (GitHub serves any
+        # commit it still has, on a branch or not).
+        for sha in sorted(set(dep.referenced) - dep.present - dep.tried_by_name):
+            dep.tried_by_name.add(sha)
+            res = _git(git.fetch_commit_kept(repo, url, sha), env=env, timeout=timeout, check=False)
+            if res.ok:
+                dep.present.add(sha)
+        # Referenced commits the mirror holds but no upstream branch or tag reaches: does
+        # upstream still have them? If not, they are lost upstream (the mirror keeps them).
+        off_branch = self.unreachable(repo, dep.present) - dep.tried_by_name
+        if off_branch:
+            with tempfile.TemporaryDirectory(prefix="orgbackup-probe-") as scratch:
+                _git(git.init_bare(Path(scratch)))
+                for sha in sorted(off_branch):
+                    dep.tried_by_name.add(sha)
+                    res = _git(git.probe_commit(Path(scratch), url, sha), env=env, timeout=timeout,
+                               check=False)
+                    if not res.ok:
+                        dep.lost_upstream.add(sha)
+
+    def fetch_lfs(self, repo: Path, dep: Dependency, env: dict[str, str]) -> None:
+        if not uses_lfs(repo):
+            return
+        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=self.cfg.git_timeout, check=False)
+        if not res.ok:
+            self.problem(f"dependency {dep.url.normalized}: git lfs fetch failed: "
+                         f"{commands.last_line(res.stderr) or res.returncode}")
+
+    def unreachable(self, repo: Path, commits) -> set[str]:
+        """Those of `commits` that no branch or tag of `repo` reaches."""
+        commits = sorted(commits)
+        if not commits:
+            return set()
+        out = _git(git.not_on_branches_or_tags(repo), input="".join(c + "\n" for c in commits)).stdout
+        return set(out.split()) & set(commits)
+
+    def pin(self, repo: Path, keep: set[str], unpin: bool = True) -> None:
+        """refs/orgbackup/kept/<sha> for every commit of `keep`; with `unpin`, drop the
+        pins of commits that a branch or tag reaches again (they are safe there)."""
+        existing = {
+            ref[len(git.KEPT_REF_PREFIX):]
+            for ref in _git(git.for_each_ref(repo, (git.KEPT_REF_PREFIX,))).stdout.split()
+            if ref.startswith(git.KEPT_REF_PREFIX)
+        }
+        lines = [f"update {git.KEPT_REF_PREFIX}{sha} {sha}" for sha in sorted(keep - existing)]
+        if unpin:
+            reached = (existing - keep) - self.unreachable(repo, existing - keep)
+            lines += [f"delete {git.KEPT_REF_PREFIX}{sha}" for sha in sorted(reached)]
+        if lines:
+            _git(git.update_refs_stdin(repo), input="\n".join(lines) + "\n")
+
+    def scan_dependency(self, dep: Dependency, commits: set[str]) -> tuple[Dependency, list[Reference], list[str]]:
+        repo = self.root / dep.relpath
+        tips = {c: [c[:12]] for c in commits}
+        refs, warnings = scan_submodules(repo, dep.url.fetch_url(self.cfg.github_host), tips,
+                                         dep.url.short)
+        return dep, refs, warnings
+
+    # -- the whole stage -------------------------------------------------------
+    def run(self, repos: list[dict]) -> dict:
+        names = [r["name"] for r in repos if r.get("name") and not r.get("empty")]
+        clones = {r["name"].lower(): r["name"] for r in repos if r.get("name")}
+        limit = self.cfg.dependencies_depth
+        with ThreadPoolExecutor(max_workers=max(1, self.cfg.concurrency)) as pool:
+            for name, refs, warnings in _each(pool, self.scan_org_repo, names, self.problem):
+                self.record(refs, f"{self.org}/{name}", 1)
+                for w in warnings:
+                    self.problem(w, name)
+            while True:
+                to_mirror = [
+                    d for d in self.candidates()
+                    if not d.fetched or (d.usable and set(d.referenced) - d.checked)
+                ]
+                for _ in _each(pool, self.mirror, to_mirror, self.problem):
+                    pass
+                to_scan = [
+                    (d, d.present - d.scanned) for d in self.candidates()
+                    if d.usable and (not limit or d.depth < limit) and d.present - d.scanned
+                ]
+                for dep, commits in to_scan:
+                    dep.scanned |= commits
+                if not to_mirror and not to_scan:
+                    break
+                for dep, refs, warnings in _each(pool, lambda a: self.scan_dependency(*a), to_scan,
+                                                 self.problem):
+                    self.record(refs, dep.url.normalized, dep.depth + 1)
+                    for w in warnings:
+                        self.problem(w)
+            usable = [d for d in self.candidates() if d.usable]
+            for _ in _each(pool, self.finish, usable, self.problem):
+                pass
+        in_org = self.check_in_org(clones)
+        return self.report(in_org)
+
+    def candidates(self) -> list[Dependency]:
+        """The dependencies to mirror: not excluded, with a URL that git can fetch."""
+        return [d for _, d in sorted(self.deps.items()) if not d.excluded and d.relpath]
+
+    def finish(self, dep: Dependency) -> None:
+        """Pin every referenced commit no branch or tag reaches; unpin the reachable ones."""
+        repo = self.root / dep.relpath
+        self.pin(repo, self.unreachable(repo, dep.present))
+
+    def report(self, in_org: list[dict]) -> dict:
+        items, excluded = [], []
+        referenced = present = 0
+        for _, dep in sorted(self.deps.items()):
+            if dep.excluded:
+                excluded.append(dep.url.normalized)
+                continue
+            missing = sorted(set(dep.referenced) - dep.present)
+            referenced += len(dep.referenced)
+            present += len(dep.referenced) - len(missing)
+            name = dep.url.normalized
+            repo = self.org_repo_of(min(dep.referrers))
+            if dep.error:
+                lacking = f"; {len(missing)} referenced commit(s) not in the backup" if missing else ""
+                self.problem(f"dependency {dep.url.original} (used at {_where(_first(dep))}): "
+                             f"{dep.error}{lacking}", repo)
+            else:
+                for sha in missing:
+                    self.problem(f"dependency {name}: commit {sha} (used at {_where(dep.referenced[sha])}) "
+                                 f"is not in the mirror: upstream does not have it", repo)
+            for sha in sorted(dep.lost_upstream):
+                self.problem(f"dependency {name}: commit {sha} (used at {_where(dep.referenced[sha])}) "
+                             f"is no longer upstream (force-pushed away or deleted); the copy from an "
+                             f"earlier run is kept under {git.KEPT_REF_PREFIX}{sha}", repo)
+            items.append({
+                "url": name,
+                "fetch_url": dep.url.fetch_url(self.cfg.github_host) if dep.url.fetchable else dep.url.original,
+                "path": dep.relpath.as_posix() if dep.usable else None,
+                "depth": dep.depth,
+                "referenced_by": sorted(dep.referrers),
+                "referenced_commits": sorted(dep.referenced),
+                "missing_commits": missing,
+                "lost_upstream": sorted(dep.lost_upstream),
+                "error": dep.error,
+            })
+        for url, where in sorted(self.unparsed.items()):
+            self.problem(f"submodule URL {url!r} (used at {_where(where[:MAX_WHERE])}) is not a "
+                         f"repository URL this backup can fetch")
+        return {
+            "enabled": True,
+            "repositories": len(items),
+            "commits_referenced": referenced,
+            "commits_present": present,
+            "excluded": excluded,
+            "items": items,
+            "in_organization": in_org,
+            "unresolved_urls": sorted(self.unparsed),
+        }
+
+
+def _first(dep: Dependency) -> list[str]:
+    return next(iter(dep.referenced.values()), [])[:MAX_WHERE]
+
+
+def _each(pool, fn, items, problem):
+    """fn over items in the pool; a failure of one item is a Problem, not the end."""
+    futures = [(item, pool.submit(fn, item)) for item in items]
+    for item, future in futures:
+        try:
+            yield future.result()
+        except (CommandFailed, OSError) as exc:
+            problem(f"{_label(item)}: {exc}")
+
+
+def _label(item) -> str:
+    if isinstance(item, Dependency):
+        return f"dependency {item.url.normalized}"
+    if isinstance(item, tuple) and item and isinstance(item[0], Dependency):
+        return f"dependency {item[0].url.normalized}"
+    return str(item)
+
+
+def point_head_at_a_branch(repo: Path) -> None:
+    """A new bare repository's HEAD names a branch upstream may not have (master):
+    point it at main, master or the first branch, so a clone of the mirror checks out."""
+    if _git(git.resolve_head(repo), check=False).ok:
+        return
+    branches = [ref for ref in _git(git.for_each_ref(repo, ("refs/heads/",))).stdout.split()
+                if ref.startswith("refs/heads/")]
+    for ref in ("refs/heads/main", "refs/heads/master", *branches):
+        if ref in branches:
+            _git(git.point_head(repo, ref))
+            return
+
+
+def uses_lfs(repo: Path) -> bool:
+    """The repository already holds LFS objects, or a branch or tag's root
+    .gitattributes routes files through the LFS filter."""
+    if (repo / "lfs" / "objects").is_dir():
+        return True
+    tips = ref_tips(repo)
+    names = [f"{c}:.gitattributes" for c in sorted(tips)]
+    blobs = sorted({v[0] for v in _batch_check(repo, names).values() if v and v[1] == "blob"})
+    if not blobs:
+        return False
+    out = _git(git.batch_contents(repo), input="".join(b + "\n" for b in blobs)).stdout
+    return "filter=lfs" in out
+
+
+def run_dependencies(ctx, org: str, repos: list[dict]) -> tuple[dict, list[Problem]]:
+    """Mirror every repository outside `org` that its submodules reference; see the module."""
+    if not ctx.config.dependencies:
+        return {"enabled": False}, []
+    stage = _Stage(ctx, org)
+    result = stage.run(repos)
+    log.info("%s: %d dependencies, %d of %d referenced commits present, %d excluded",
+             org, result["repositories"], result["commits_present"], result["commits_referenced"],
+             len(result["excluded"]))
+    return result, stage.problems

@@ -1,0 +1,196 @@
+"""The backup run end to end: real github-backup 0.40.0, the gitim stand-in, git,
+git-lfs and restic against the GitHub emulator, checked by restoring the snapshot
+and comparing it with the emulator's truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from orgbackup import commands
+from orgbackup.cli import main
+from tests.github_emulator.world import mutate, truth
+from tests.truth_compare import compare_org, files_holding
+
+ORG = "V-Sekai"
+PASSWORD = "test-restic-password-" + os.urandom(4).hex()
+
+
+@pytest.fixture
+def backup_env(github_emulator, tmp_path):
+    """The configuration of a run against the emulator (the org name in the wrong case on purpose:
+    github-backup 0.40.0 backs up nothing for a wrongly cased name; the wrapper asks GitHub)."""
+    commands.reset_stop()
+    env = {
+        "GITHUB_ORGS": ORG.lower(),
+        "GITHUB_TOKEN_FILE": str(github_emulator.admin_token_file),
+        "GITHUB_HOST": github_emulator.host,
+        "RESTIC_REPOSITORY": str(tmp_path / "restic-repo"),
+        "RESTIC_PASSWORD": PASSWORD,
+        "BACKUP_CACHE_DIR": str(tmp_path / "cache"),
+        "BACKUP_CONCURRENCY": "4",
+        "BACKUP_ENV_FILE": str(tmp_path / "none.env"),
+    }
+    (tmp_path / "none.env").write_text("# empty\n")
+    return env
+
+
+def restic_env(env: dict) -> dict:
+    return dict(os.environ, RESTIC_REPOSITORY=env["RESTIC_REPOSITORY"], RESTIC_PASSWORD=env["RESTIC_PASSWORD"])
+
+
+def snapshots(env: dict) -> list[dict]:
+    out = subprocess.run(["restic", "snapshots", "--json", "--no-lock"], env=restic_env(env),
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out or "[]")
+
+
+def restore(env: dict, snapshot_id: str, target: Path) -> Path:
+    subprocess.run(["restic", "restore", snapshot_id, "--target", str(target), "--no-lock"],
+                   env=restic_env(env), check=True, capture_output=True)
+    return target / ORG
+
+
+def run_backup(env: dict, capsys) -> tuple[int, dict, float]:
+    started = time.monotonic()
+    status = main(["backup"], environ=env)
+    seconds = time.monotonic() - started
+    out = capsys.readouterr().out
+    print(out)
+    summary = json.loads(out.strip().splitlines()[-1])
+    return status, summary, seconds
+
+
+def test_first_run_mutate_second_run_and_a_failing_repository(github_emulator, backup_env, tmp_path, capsys):
+    env = backup_env
+    token = github_emulator.admin_token_file.read_text().strip()
+
+    # A first run: everything the emulator holds comes back from the snapshot.
+    status, summary, first_seconds = run_backup(env, capsys)
+    assert status == 0, summary
+    org_summary = summary["orgs"][0]
+    assert org_summary["org"] == ORG and org_summary["status"] == "complete"
+    first = restore(env, org_summary["snapshot_id"], tmp_path / "restore-1")
+    expected = truth(github_emulator.root)
+    assert compare_org(ORG, expected, first) == []
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["complete"] is True
+    assert set(manifest["repositories"]) == set(expected["orgs"][ORG]["repos"])
+    assert files_holding(tmp_path / "restore-1", token.encode()) == []
+
+    # A day of activity, then a second run: everything new is there.
+    mutate(github_emulator.root)
+    status, summary, second_seconds = run_backup(env, capsys)
+    assert status == 0, summary
+    second_id = summary["orgs"][0]["snapshot_id"]
+    second = restore(env, second_id, tmp_path / "restore-2")
+    after = truth(github_emulator.root)
+    assert after != expected
+    assert compare_org(ORG, after, second) == []
+    assert files_holding(tmp_path / "restore-2", token.encode()) == []
+    assert summary["orgs"][0]["data_added"] < 5 * 1024 * 1024
+
+    # One repository's git endpoint fails: the others complete, exit 3, the report names it,
+    # and the earlier snapshots stay as they were.
+    before = {s["id"]: s["tree"] for s in snapshots(env)}
+    mutate(github_emulator.root)
+    github_emulator.set_faults(git_500_repos=[f"{ORG}/docs"])
+    status, summary, _ = run_backup(env, capsys)
+    assert status == 3
+    problems = " ".join(summary["orgs"][0]["problem_list"])
+    assert f"{ORG}/docs" in problems
+    after_fault = {s["id"]: s for s in snapshots(env)}
+    for snapshot_id, tree in before.items():
+        assert after_fault[snapshot_id]["tree"] == tree
+    newest = after_fault[summary["orgs"][0]["snapshot_id"]]
+    assert "incomplete" in newest["tags"]
+    third = restore(env, newest["id"], tmp_path / "restore-3")
+    latest_truth = truth(github_emulator.root)
+    others = {k: v for k, v in latest_truth["orgs"][ORG]["repos"].items() if k != "docs"}
+    assert compare_org(ORG, {"orgs": {ORG: {"repos": others}}}, third) == []
+    print(f"first run {first_seconds:.1f} s, second run {second_seconds:.1f} s")
+
+
+def test_bad_token_exits_1_quickly_and_touches_nothing(github_emulator, backup_env, tmp_path, capsys):
+    env = dict(backup_env)
+    bad = tmp_path / "bad-token"
+    bad.write_text("not-a-valid-token\n")
+    env["GITHUB_TOKEN_FILE"] = str(bad)
+    started = time.monotonic()
+    assert main(["backup"], environ=env) == 1
+    assert time.monotonic() - started < 10
+    assert "GitHub rejected the token" in capsys.readouterr().err
+    assert not Path(env["RESTIC_REPOSITORY"]).exists()
+
+
+def test_wrong_restic_password_exits_1_and_repository_untouched(github_emulator, backup_env, tmp_path, capsys):
+    env = dict(backup_env)
+    subprocess.run(["restic", "init"], env=restic_env(env), check=True, capture_output=True)
+    listing = sorted(str(p) for p in Path(env["RESTIC_REPOSITORY"]).rglob("*"))
+    env["RESTIC_PASSWORD"] = "wrong-password-here"
+    assert main(["backup"], environ=env) == 1
+    err = capsys.readouterr().err
+    assert "password is wrong" in err and "wrong-password-here" not in err
+    assert sorted(str(p) for p in Path(env["RESTIC_REPOSITORY"]).rglob("*")) == listing
+
+
+def test_missing_variable_exits_2(backup_env, capsys):
+    env = dict(backup_env)
+    del env["RESTIC_REPOSITORY"]
+    assert main(["backup"], environ=env) == 2
+    assert "RESTIC_REPOSITORY (or RESTIC_REPOSITORY_FILE) is required" in capsys.readouterr().err
+
+
+def test_unknown_organization_exits_1(github_emulator, backup_env, capsys):
+    env = dict(backup_env, GITHUB_ORGS="no-such-org")
+    assert main(["backup"], environ=env) == 1
+    assert "organization 'no-such-org' does not exist" in capsys.readouterr().err
+
+
+def test_second_run_waits_for_no_one_and_says_so(backup_env, tmp_path, capsys):
+    from orgbackup.lock import cache_lock
+
+    env = dict(backup_env)
+    with cache_lock(Path(env["BACKUP_CACHE_DIR"])):
+        # The lock is per open file, so a second lock from this process fails like another run's would.
+        status = main(["backup"], environ=env)
+    assert status == 1
+    assert "holds the cache" in capsys.readouterr().err
+
+
+def test_sigterm_ends_tools_releases_lock_and_marks_nothing_complete(github_emulator, backup_env, tmp_path):
+    import signal
+    import sys
+
+    github_emulator.set_faults(latency_ms=150)  # slow enough to be stopped mid-capture
+    env = dict(os.environ, **backup_env)
+    repo_root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, str(repo_root / "entrypoint.py"), "backup"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    cache = Path(backup_env["BACKUP_CACHE_DIR"]) / ORG
+    while time.monotonic() < deadline and not (cache / "github-backup").exists():
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 130, err[-2000:]
+    assert "stopped by signal SIGTERM" in err
+    # No tool is left running, and no snapshot claims to be complete.
+    leftovers = subprocess.run(["pgrep", "-f", str(cache)], capture_output=True, text=True).stdout.split()
+    assert leftovers == []
+    assert [s for s in snapshots(backup_env) if "complete" in (s.get("tags") or [])] == []
+    # The lock is free again.
+    from orgbackup.lock import cache_lock
+
+    with cache_lock(Path(backup_env["BACKUP_CACHE_DIR"])):
+        pass

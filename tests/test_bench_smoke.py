@@ -1,0 +1,43 @@
+"""The benchmark keeps working: `python -m bench.run --size small --latency-ms 0` runs both
+procedures (first, unchanged, mutated) and writes the JSON with every row.
+
+Times are NOT asserted (they depend on the machine); docs/benchmark.md has the measurements.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUN_FIELDS = ("procedure", "run", "wall_s", "cpu_s", "steps", "requests", "data_added", "completeness")
+
+
+def test_benchmark_small_size_produces_every_row(tmp_path):
+    out = tmp_path / "bench-results"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--size", "small", "--latency-ms", "0", "--out", str(out)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads((out / "bench-latest.json").read_text())
+    (case,) = report["cases"]
+    assert (case["repos"], case["megabytes"], case["latency_ms"]) == (16, 2.0, 0)
+    rows = {(r["procedure"], r["run"]): r for r in case["records"]}
+    assert set(rows) == {(p, r) for p in ("original", "product") for r in ("first", "unchanged", "mutated")}
+    for key, row in rows.items():
+        for field in RUN_FIELDS:
+            assert field in row, (key, field)
+        assert row["steps"], key
+        assert set(row["requests"]) >= {"api", "git", "lfs"}, key
+        assert row["completeness"]["expected"] > 0, key
+    # the counting works: the original procedure's github-backup clones do come back from restic
+    assert rows[("original", "first")]["completeness"]["found"] > 0
+    assert set(case["targets"]) == {"first_wall_vs_original", "unchanged_wall_vs_first", "unchanged_api_vs_first",
+                                    "unchanged_data_added_bytes", "mutated_completeness", "wrapper_peak_mb"}
+    # the table for people is printed and saved
+    assert "| original | first |" in completed.stdout and "| product | mutated |" in completed.stdout
+    assert list(out.glob("bench-*.md"))
+    assert not (out / "work").exists()  # the working folder is removed unless --keep

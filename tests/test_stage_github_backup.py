@@ -1,0 +1,177 @@
+"""The github-backup stage: argument tuples, output parsing, change detection, and
+real github-backup 0.40.0 runs against the emulator."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from orgbackup.config import ALL_PARTS
+from orgbackup.stages import github_backup as gb
+from tests.helpers_run import ORG, make_context, with_config
+
+TOKEN_FILE = Path("/run/orgbackup/github_token")
+OUT = Path("/cache/.state/V-Sekai/github-backup-runs/godot")
+
+
+def argv(**kw):
+    values = dict(token_file=TOKEN_FILE, output_dir=OUT, parts=ALL_PARTS, hooks=False,
+                  github_host=None, prefer_ssh=False)
+    values.update(kw)
+    return gb.github_backup_argv(ORG, "godot", **values)
+
+
+# ---------------------------------------------------------------- pure builders
+
+
+def test_argv_asks_every_part_explicitly_never_all():
+    assert argv() == (
+        "github-backup", "V-Sekai", "--organization",
+        "-t", "file:///run/orgbackup/github_token",
+        "-o", str(OUT),
+        "--incremental", "--private", "--fork", "--lfs",
+        "-R", "godot",
+        "--repositories", "--wikis",
+        "--issues", "--issue-comments", "--issue-events",
+        "--pulls", "--pull-comments", "--pull-commits", "--pull-details",
+        "--milestones", "--labels", "--releases", "--assets",
+    )
+    assert "--all" not in argv(hooks=True)
+
+
+def test_argv_parts_hooks_host_and_ssh():
+    only = argv(parts=("releases",), hooks=True, github_host="ghe.example.com:8443", prefer_ssh=True)
+    assert only[only.index("--repositories"):] == (
+        "--repositories", "--releases", "--hooks", "-H", "ghe.example.com:8443", "--prefer-ssh")
+    assert "--assets" not in argv(parts=("releases",))
+    assert "--assets" not in argv(parts=("assets",))  # assets only come with releases
+    assert argv(parts=())[-1] == "--repositories"
+
+
+def test_argv_carries_no_token():
+    assert not any("ghp_" in a for a in argv())
+
+
+def test_problems_in_output():
+    text = (
+        "2026-11-25T03:00:00.000: Requesting https://h/api/v3/repos/V-Sekai/godot/issues?per_page=100\n"
+        "2026-11-25T03:00:01.000: Skipping godot (https://*****:x-oauth-basic@h/V-Sekai/godot.wiki.git) since it's not initialized\n"
+        "git returned 128:\n\t git lfs clone https://***:x-oauth-basic@h/V-Sekai/godot.git /x\n"
+        "2026-11-25T03:00:02.000: API request returned HTTP 404: Not Found\n"
+        "2026-11-25T03:00:03.000: Skipping download of asset https://h/a/1 due to HTTPError: Not Found\n"
+        "git returned 0:\n"
+    )
+    assert gb.problems_in_output(text) == [
+        "API request returned HTTP 404: Not Found",
+        "git returned 128:",
+        "Skipping download of asset https://h/a/1 due to HTTPError: Not Found",
+    ]
+    assert gb.problems_in_output("Backing up user V-Sekai\n") == []
+
+
+def test_change_reason():
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    repo = {"pushed_at": "2026-11-20T00:00:00Z", "updated_at": "2026-11-19T00:00:00Z"}
+    entry = {**repo, "last_run": "2026-11-24T00:00:00Z"}
+    reason = lambda e, r=repo, days=7: gb.change_reason(e, r, full_refresh_days=days, now=now)  # noqa: E731
+    assert reason(None) == "new"
+    assert reason({}) == "new"
+    assert reason(entry) is None
+    assert reason(entry, {**repo, "pushed_at": "2026-11-24T10:00:00Z"}) == "pushed"
+    assert reason(entry, {**repo, "updated_at": "2026-11-24T10:00:00Z"}) == "updated"
+    assert reason(entry, days=0).startswith("full refresh")
+    assert reason({**entry, "last_run": "2026-11-10T00:00:00Z"}).startswith("full refresh")
+
+
+def test_activity_reason_uses_githubs_clock():
+    assert gb.latest_activity([]) is None
+    assert gb.latest_activity([{"updated_at": "2023-12-01T00:00:00Z"}, {"updated_at": "2023-12-02T00:00:00Z"}]) \
+        == "2023-12-02T00:00:00Z"
+    assert gb.activity_reason(None, None) is None
+    assert gb.activity_reason(None, "2023-12-01T00:00:00Z")
+    assert gb.activity_reason("2023-12-01T00:00:00Z", "2023-12-01T00:00:00Z") is None
+    assert gb.activity_reason("2023-12-01T00:00:00Z", "2023-12-01T00:00:01Z")
+
+
+# --------------------------------------------------------- against the emulator
+
+
+def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
+        github_emulator, tmp_path, monkeypatch):
+    emu = github_emulator
+    ctx = make_context(emu, tmp_path, monkeypatch)
+    repos = ctx.api.org_repositories(ORG)
+    names = sorted(r["name"] for r in repos)
+
+    emu.reset_counters()
+    first = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+    first_api = emu.counters()["api"]
+    assert first.problems == []
+    assert sorted(first.ran) == names and first.skipped == []
+    assert set(first.reasons.values()) == {"new"}
+
+    paths = ctx.org_paths(ORG)
+    godot = paths.repository_dir("godot")
+    # github-backup followed the per-run symlink: the data is in the real folder.
+    run_link = gb.run_dir(ctx, ORG, "godot") / "repositories" / "godot"
+    assert run_link.is_symlink() and Path(os.readlink(run_link)) == godot
+    assert not godot.is_symlink()
+    assert (godot / "repository" / ".git").is_dir()
+    assert len(list((godot / "issues").glob("*.json"))) == 125
+    assert len(list((godot / "pulls").glob("*.json"))) == 5
+    assert json.loads((godot / "hooks" / "hooks.json").read_text())[0]["name"] == "web"
+    assert sorted(p.name for p in (godot / "releases" / "v1.0").iterdir()) == ["godot-linux.bin", "godot-windows.bin"]
+    assert (gb.run_dir(ctx, ORG, "godot") / "last_update").exists()
+    # The empty repository: an empty clone, no problem.
+    empty = paths.repository_dir("empty") / "repository"
+    assert (empty / ".git").is_dir()
+    # The log is kept, without the token.
+    log_text = gb.log_path(ctx, ORG, "godot").read_text()
+    assert "Retrieving V-Sekai/godot issues" in log_text
+    assert emu.admin_token not in log_text
+
+    state = gb.load_state(ctx, ORG)
+    assert state["godot"]["activity_mark"] and state["godot"]["last_run"]
+
+    # Nothing changed: a new run asks one question per repository and skips all.
+    ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
+    emu.reset_counters()
+    second = gb.run_github_backup(ctx2, ORG, repos, hooks=True)
+    assert second.ran == [] and sorted(second.skipped) == names and second.problems == []
+    assert emu.counters()["api"] == len(repos)
+    assert emu.counters()["git"] == 0
+    # The decision is shared: asking again within the same run costs nothing.
+    emu.reset_counters()
+    assert all(v is None for v in gb.change_decisions(ctx2, ORG, repos).values())
+    assert emu.counters()["api"] == 0
+    print(f"API requests: first run {first_api}, unchanged re-run {len(repos)}")
+
+    # full_refresh_days=0 runs everything again; an incremental run keeps the data.
+    ctx3 = with_config(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir), full_refresh_days=0)
+    third = gb.run_github_backup(ctx3, ORG, [r for r in repos if r["name"] == "godot"], hooks=False)
+    assert third.ran == ["godot"] and third.problems == []
+    # It was incremental: github-backup asked for issues since the mark (GitHub's clock).
+    mark = quote(state["godot"]["activity_mark"], safe="")
+    assert f"since={mark}" in gb.log_path(ctx, ORG, "godot").read_text()
+    assert len(list((godot / "issues").glob("*.json"))) == 125
+
+
+def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, monkeypatch):
+    emu = github_emulator
+    # The reader token cannot read hooks: 0.40.0 ends the run on that 404.
+    ctx = make_context(emu, tmp_path, monkeypatch, token=emu.reader_token, parts=("labels",))
+    repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in ("godot", "game")]
+    result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+    assert sorted(result.ran) == ["game", "godot"]
+    assert {p.repo for p in result.problems} == {"game", "godot"}
+    assert all(p.part == "github-backup" for p in result.problems)
+    assert any("exited with 1" in p.message for p in result.problems)
+    assert any("API request returned HTTP 404" in p.message for p in result.problems)
+    # A failed run does not count as done: the next run tries again.
+    assert "last_run" not in gb.load_state(ctx, ORG).get("godot", {})
+    again = gb.run_github_backup(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir,
+                                              token=emu.reader_token, parts=("labels",)),
+                                 ORG, repos, hooks=False)
+    assert sorted(again.ran) == ["game", "godot"] and again.problems == []
