@@ -56,6 +56,7 @@ def setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)-7s %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%SZ",
         stream=sys.stderr,
+        force=True,  # one configuration per main() call (tests call main many times)
     )
     logging.Formatter.converter = __import__("time").gmtime
     for noisy in ("urllib3", "github"):
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         return dispatch(args, os.environ if environ is None else environ)
-    except BackupError as exc:
+    except (BackupError, Interrupted) as exc:
         log.error("%s", commands.mask(str(exc)))
         return exc.exit_status
     except KeyboardInterrupt:

@@ -46,7 +46,10 @@ class SecretLeak(BackupError):
 EXIT_INTERRUPTED = 130
 
 
-class Interrupted(BackupError):
-    """SIGTERM or Ctrl-C: tools ended, lock released, nothing marked complete."""
+class Interrupted(Exception):
+    """SIGTERM or Ctrl-C: tools ended, lock released, nothing marked complete.
+
+    Not a BackupError on purpose: no stage may take it for one organization's
+    failure and go on with the next."""
 
     exit_status = EXIT_INTERRUPTED

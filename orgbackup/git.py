@@ -264,7 +264,8 @@ def config_blob_list(repo: Path, blob: str) -> tuple[str, ...]:
 
 def ls_tree_paths(repo: Path, tree: str, paths) -> tuple[str, ...]:
     """The entries at exactly these paths of a tree (gitlinks show as mode 160000), NUL-separated."""
-    return ("git", "-C", str(repo), "ls-tree", "-z", "--full-tree", tree, "--") + tuple(paths)
+    return ("git", "--literal-pathspecs", "-C", str(repo), "ls-tree", "-z", "--full-tree", tree,
+            "--") + tuple(paths)
 
 
 def init_bare(dest: Path) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import restic
+from . import commands, restic
 from .config import Config
 from .context import STATE_DIR
 from .errors import EXIT_OK, BackupError
@@ -28,7 +28,14 @@ log = logging.getLogger(__name__)
 SIZE_CACHE_NAME = "snapshot-sizes.json"
 
 
+def register_restic_secrets(config: Config) -> None:
+    """Mask the password and the repository (it may carry backend credentials) in all output."""
+    for secret in (config.restic_password, config.restic_repository):
+        commands.register_secret(secret.reveal())
+
+
 def run_snapshots(config: Config, *, org: str | None, as_json: bool) -> int:
+    register_restic_secrets(config)
     files = write_secret_files(config)
     try:
         rows = list_rows(config, files, org=org)
@@ -41,9 +48,11 @@ def run_snapshots(config: Config, *, org: str | None, as_json: bool) -> int:
 
 def list_rows(config: Config, files: SecretFiles, *, org: str | None) -> list[dict]:
     """The snapshots of `config.host_name` (of one organization), oldest first, with sizes."""
-    tags = (f"org:{org}",) if org else ()
-    result = restic.run_restic(files, restic.snapshots(host=config.host_name, tags=tags), timeout=600)
-    snaps = restic.parse_snapshots(result.stdout)
+    result = restic.run_restic(files, restic.snapshots(host=config.host_name), timeout=600)
+    snaps = [  # organization names compare case-insensitively, as on GitHub
+        s for s in restic.parse_snapshots(result.stdout)
+        if not org or (s.org or "").lower() == org.lower()
+    ]
     recorded = restic.parse_snapshot_sizes(result.stdout)
     cache_path = size_cache_path(config)
     cached = read_size_cache(cache_path)

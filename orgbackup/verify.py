@@ -32,7 +32,7 @@ from . import commands, git, restic
 from .config import Config
 from .errors import EXIT_FAILURE, EXIT_OK
 from .secret_files import SecretFiles, remove_secret_files, write_secret_files
-from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
+from .snapshots import iso_utc, register_restic_secrets, select_snapshots, snapshot_org, snapshot_status
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class CheckReport:
 def run_verify(
     config: Config, *, snapshot: str, org: str | None, read_data_subset: str | None, as_json: bool
 ) -> int:
+    register_restic_secrets(config)
     files = write_secret_files(config)
     try:
         # Listing first: a wrong password or a missing repository ends here, clearly.
@@ -290,7 +291,7 @@ def fsck_problem(repo: Path) -> str | None:
     result = run_git(git.fsck(repo))
     if result.ok:
         return None
-    lines = [l.strip() for l in (result.stdout + "\n" + result.stderr).splitlines() if l.strip()]
+    lines = [" ".join(l.split()) for l in (result.stdout + "\n" + result.stderr).splitlines() if l.strip()]
     return "git fsck: " + (name_some(lines) if lines else f"exited with {result.returncode}")
 
 
@@ -431,7 +432,11 @@ def format_report(check: CheckReport, reports: list[OrgReport], ok: bool) -> str
             counts[0] += 1
             counts[1] += 0 if r.ok else 1
         header = ("REPOSITORY", "CHECKS", "FAILED", "RESULT")
-        lines = [(name, str(c), str(f), "ok" if not f else "FAILED") for name, (c, f) in rows.items()]
+        order = [ORG_ROW] + sorted(set(rows) - {ORG_ROW, DEPENDENCIES_ROW}) + [DEPENDENCIES_ROW]
+        lines = [
+            (name, str(rows[name][0]), str(rows[name][1]), "ok" if not rows[name][1] else "FAILED")
+            for name in order if name in rows
+        ]
         widths = [max(len(x[i]) for x in [header, *lines]) for i in range(4)]
         for line in [header, *lines]:
             out.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())

@@ -250,7 +250,7 @@ def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
               "app", 1700000000)
     fi.run(app / ".git")
     result, problems = run_dependencies(ctx, org, [{"name": "app"}])
-    item, ssh = result["items"]
+    ssh, item = sorted(result["items"], key=lambda i: "ssh" not in i["url"])
     assert item["url"] == "https://127.0.0.1:9/other/a" and item["depth"] == 1 and item["path"] is None
     assert item["error"] and item["missing_commits"] == ["a" * 40]
     assert ssh["fetch_url"] == "https://127.0.0.1:9/ssh-only/c.git" and ssh["missing_commits"] == ["c" * 40]
@@ -314,6 +314,7 @@ def test_on_the_emulator(github_emulator, world_root, tmp_path, monkeypatch):
         assert _git("-C", str(mirror), "rev-parse", "--is-bare-repository").strip() == "true"
         assert _refs(mirror) == truth[org_name]["repos"][name]["refs"]
         assert "token" not in (mirror / "config").read_text().lower()
+        assert _git("-C", str(mirror), "for-each-ref", "refs/orgbackup") == ""  # on a branch: no pin
 
     # 2. upstream force-pushes the referenced commit away; the next run reports it
     #    and keeps the earlier copy, pinned.

@@ -73,12 +73,22 @@ def missing(reason: str) -> None:
     pytest.skip(f"{reason}; run `bash .ci/docker-setup.sh` first")
 
 
+_CONFIG: list = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pytest_config(pytestconfig):
+    _CONFIG[:] = [pytestconfig]
+
+
 def show(text: str) -> None:
     """Print into the test output even when pytest captures (build time, size, the run)."""
-    import sys
-
-    sys.__stdout__.write(text.rstrip("\n") + "\n")
-    sys.__stdout__.flush()
+    capture = _CONFIG[0].pluginmanager.getplugin("capturemanager") if _CONFIG else None
+    if capture is None:
+        print(text)
+        return
+    with capture.global_and_fixture_disabled():
+        print(text.rstrip("\n"), flush=True)
 
 
 def run_image(image: str, *args: str, options: tuple[str, ...] = (), timeout: float = 120) -> subprocess.CompletedProcess:
@@ -247,6 +257,14 @@ def test_works_on_a_read_only_root_with_a_tmpfs(image):
 
 # ------------------------------------------------------------------ the compose stack
 
+def own(root: Path) -> None:
+    """Make a restored tree the tester's (git refuses repositories of another user)."""
+    uid, gid = os.getuid(), os.getgid()
+    for folder, dirs, files in os.walk(root):
+        for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
+            os.lchown(name, uid, gid)
+
+
 class Stack:
     """`docker compose -p PROJECT -f compose.yaml -f tests/compose.test.yaml`, with its files."""
 
@@ -358,6 +376,7 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
         target = tmp_path / "restored"
         restored = stack.restic("restore", snapshot_id, "--target", str(target))
         assert restored.returncode == 0, restored.stderr
+        own(target)  # restic as root restores uid 10001's files; git wants them ours
 
         # What came back is what the emulator holds.
         expected = truth(github_emulator.root)

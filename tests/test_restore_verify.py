@@ -145,6 +145,15 @@ def test_restore_one_repository_then_clone_it(world, env, capsys, tmp_path):
     assert (clone / "dev.bin").read_bytes() == made.lfs_contents["dev.bin"]
     hs.git("lfs", "fsck", cwd=restored)
 
+    # docs/restore.md: push it back to an empty "GitHub" repository
+    github = tmp_path / "github" / "alpha.git"
+    hs.git("init", "--quiet", "--bare", github)
+    hs.git("remote", "add", "restored", github.as_uri(), cwd=restored)
+    hs.git("lfs", "push", "--all", "restored", cwd=restored)
+    hs.git("push", "--quiet", "--mirror", "restored", cwd=restored)
+    assert hs.read_refs(github) == made.refs
+    assert sorted(p.name for p in (github / "lfs" / "objects").glob("*/*/*")) == made.lfs_oids
+
 
 def test_restore_everything_latest_complete_of_each_org(world, env, tmp_path):
     target = tmp_path / "all"

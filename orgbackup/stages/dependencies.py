@@ -640,7 +640,7 @@ class _Stage:
             referenced += len(dep.referenced)
             present += len(dep.referenced) - len(missing)
             name = dep.url.normalized
-            repo = self.org_repo_of(min(dep.referrers))
+            repo = next(filter(None, map(self.org_repo_of, sorted(dep.referrers))), None)
             if dep.error:
                 lacking = f"; {len(missing)} referenced commit(s) not in the backup" if missing else ""
                 self.problem(f"dependency {dep.url.original} (used at {_where(_first(dep))}): "
