@@ -21,7 +21,9 @@ FROM ${BASE_IMAGE}
 # The wrapped tools from Debian, installed the way the official images do it;
 # the smoke test at the end fails the build if one of them does not run.
 # `git lfs install --system` puts LFS's filters into /etc/gitconfig, since the
-# user's HOME is a fresh tmpfs at every run.
+# user's HOME is a fresh tmpfs at every run.  Versions are not pinned (DL3008):
+# a Debian release only takes security fixes, as in the official images.
+# hadolint ignore=DL3001,DL3008
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends \

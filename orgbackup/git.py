@@ -331,3 +331,17 @@ def probe_commit(repo: Path, url: str, sha: str) -> tuple[str, ...]:
     still has it (a fetch into a repository that already holds it would not ask)."""
     return ("git", "-C", str(repo), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
             "--depth=1", "--filter=tree:0", url, sha)
+
+
+def lfs_object_status(git_dir: Path, oid: str) -> str:
+    """'ok', 'missing', or 'damaged' (the file's sha256 is not its oid)."""
+    import hashlib
+
+    path = lfs_object_path(git_dir, oid)
+    if not path.is_file():
+        return "missing"
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return "ok" if digest.hexdigest() == oid else "damaged"

@@ -104,7 +104,7 @@ def restore(snapshot_id: str, target: Path, *, includes: Iterable[str] = ()) -> 
 
 
 def check(read_data_subset: str | None = None) -> tuple[str, ...]:
-    # No --retry-lock: restic 0.14 (Debian bookworm) does not know it (0.16+).
+    # --retry-lock is added by run_restic where restic has it (0.16+).
     args = ("restic", "check")
     if read_data_subset:
         args += ("--read-data-subset", read_data_subset)

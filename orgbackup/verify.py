@@ -17,7 +17,6 @@ folder holding `<ORG>/` (a restore, or the cache), for the backup run to reuse.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -209,7 +208,7 @@ def check_restored_org(root: Path, org: str, *, concurrency: int = 4) -> tuple[l
     gitim_dir = base / "gitim" / org
     gitim_names = sorted(p.name for p in gitim_dir.iterdir() if p.is_dir()) if gitim_dir.is_dir() else []
     if manifest is not None:
-        for name in sorted(set(present) - set(listed)):
+        for name in sorted((set(present) | set(gitim_names)) - set(listed)):
             warnings.append(f"{name}: in the snapshot but not in manifest.json")
     names = sorted(set(present) | set(listed) | set(gitim_names))
     results.extend(check_json_outside_repositories(base / "github-backup"))
@@ -249,8 +248,6 @@ def check_repository_folder(
     folder: Path, gitim_clone: Path, name: str, entry: dict | None, *, in_manifest: bool
 ) -> list[Result]:
     results = []
-    if in_manifest and entry is None and not folder.is_dir():
-        results.append(Result(name, "manifest", "not in manifest.json"))
     if in_manifest and entry is not None and not folder.is_dir():
         return results + [Result(name, "repository", "in manifest.json but not in the snapshot")]
     clone = folder / "repository"
@@ -334,27 +331,15 @@ def lfs_problem(clone: Path) -> str | None:
             return None  # an empty repository: nothing to list
         return f"git lfs ls-files --all failed: {commands.last_line(result.stderr) or result.returncode}"
     git_dir = clone / ".git" if (clone / ".git").is_dir() else clone
-    missing, damaged = [], []
-    for oid in sorted(git.parse_lfs_oids(result.stdout)):
-        path = git.lfs_object_path(git_dir, oid)
-        if not path.is_file():
-            missing.append(oid)
-        elif sha256_of(path) != oid:
-            damaged.append(oid)
+    status = {oid: git.lfs_object_status(git_dir, oid) for oid in sorted(git.parse_lfs_oids(result.stdout))}
+    missing = [oid for oid, state in status.items() if state == "missing"]
+    damaged = [oid for oid, state in status.items() if state == "damaged"]
     problems = []
     if missing:
         problems.append(f"{len(missing)} LFS object(s) missing: {name_some(missing)}")
     if damaged:
         problems.append(f"{len(damaged)} LFS object(s) do not match their oid: {name_some(damaged)}")
     return "; ".join(problems) or None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def json_files_of_repository(folder: Path) -> list[Path]:

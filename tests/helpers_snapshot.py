@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orgbackup import commands, restic
+from orgbackup import git as orgbackup_git
 
 HOST = "github-org-backup"
 FIXED_DATE = "2026-11-25T03:00:00Z"
@@ -101,27 +102,8 @@ def take_snapshot(
     """`restic backup` of CACHE/<ORG> as the run does it; returns the snapshot id."""
     tags = [f"org:{org}", "complete" if complete else "incomplete", "orgbackup:test"]
     argv = restic.backup([org], host=host, tags=tags)
-    argv = drop_retry_lock(argv)
     result = commands.run(argv, cwd=cache, env=repo.env, timeout=300)
     return restic.parse_backup_summary(result.stdout)["snapshot_id"]
-
-
-def drop_retry_lock(argv: tuple[str, ...]) -> tuple[str, ...]:
-    """restic 0.14 (Debian bookworm) has no --retry-lock (0.16+): leave it out there."""
-    if "--retry-lock" not in argv or restic_supports_retry_lock():
-        return argv
-    i = argv.index("--retry-lock")
-    return argv[:i] + argv[i + 2:]
-
-
-_retry_lock: list[bool] = []
-
-
-def restic_supports_retry_lock() -> bool:
-    if not _retry_lock:
-        out = commands.run(("restic", "backup", "--help"), check=False).stdout
-        _retry_lock.append("--retry-lock" in out)
-    return _retry_lock[0]
 
 
 # The cache of one organization
@@ -227,8 +209,8 @@ def dump(path: Path, data) -> None:
 
 
 def read_refs(repo: Path) -> dict[str, str]:
-    out = git("for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags", cwd=repo)
-    return dict(reversed(line.split(" ", 1)) for line in out.splitlines() if line.strip())
+    """Branches and tags as manifest.json records them (the product's own builder and parser)."""
+    return orgbackup_git.parse_ref_lines(commands.run(orgbackup_git.for_each_ref(repo)).stdout)
 
 
 def write_manifest(cache: Path, org: str, *, complete: bool = True) -> dict:

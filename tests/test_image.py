@@ -174,7 +174,11 @@ def image(tmp_path_factory) -> Built:
     try:
         yield built
     finally:
-        # The tag only: its parent layers stay as the build cache of the next run.
+        # Containers of this image (the tests remove theirs; this is the safety net),
+        # then the image by its tag: its parent layers stay as the next build's cache.
+        left = docker("ps", "-aq", "--filter", f"ancestor={inspect['Id']}").stdout.split()
+        if left:
+            docker("rm", "-f", *left, timeout=120)
         docker("rmi", "--no-prune", tag, timeout=120)
 
 
@@ -400,6 +404,8 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
         shell = stack("run", "--rm", "backup", "sh", "-c", "id -u && ls /cache", timeout=120)
         assert shell.returncode == 0, shell.stderr
         assert shell.stdout.split()[0] == str(UID) and ORG in shell.stdout.split()
+        drill = stack("run", "--rm", "backup", "verify", timeout=900)
+        assert drill.returncode == 0, drill.stdout[-3000:] + drill.stderr[-3000:]
     finally:
         stack.down()
 

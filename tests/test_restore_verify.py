@@ -11,15 +11,15 @@ The module builds one restic repository holding:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from orgbackup import restic, verify
+from orgbackup import verify
 from orgbackup.cli import main
 from orgbackup.config import load_config
 from orgbackup.restore import includes_for, run_restore
@@ -77,9 +77,19 @@ def env(world, monkeypatch):
 
 
 def run_cli(args, environ, capsys):
+    status, out, _ = run_cli_logged(args, environ, capsys, None)
+    return status, out
+
+
+def run_cli_logged(args, environ, capsys, caplog):
+    """(status, stdout, log text): main() may log to stderr or to pytest's handler."""
     capsys.readouterr()
-    status = main(args, environ=environ)
-    return status, capsys.readouterr().out
+    if caplog is not None:
+        caplog.clear()
+    with caplog.at_level(logging.INFO) if caplog is not None else contextlib.nullcontext():
+        status = main(args, environ=environ)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err + (caplog.text if caplog is not None else "")
 
 
 def branches(repo: Path) -> set[str]:
@@ -176,10 +186,9 @@ def test_restore_refuses_a_folder_with_files(world, env, capsys, caplog, tmp_pat
     target.mkdir()
     (target / "keep.txt").write_text("mine")
     args = ["restore", "--target", str(target), "--org", "globex", "--repo", "gamma"]
-    with caplog.at_level(logging.ERROR):
-        status, _ = run_cli(args, env, capsys)
+    status, _, logged = run_cli_logged(args, env, capsys, caplog)
     assert status == 1
-    assert "is not empty" in caplog.text and "--overwrite" in caplog.text
+    assert "is not empty" in logged and "--overwrite" in logged
     assert [p.name for p in target.iterdir()] == ["keep.txt"] and (target / "keep.txt").read_text() == "mine"
 
     status, _ = run_cli(args + ["--overwrite"], env, capsys)
@@ -206,12 +215,10 @@ def test_restore_argument_errors(world, env, capsys, tmp_path):
 def test_wrong_password_is_named(world, env, capsys, caplog, tmp_path):
     wrong = dict(env, RESTIC_PASSWORD="not the password")
     for args in (["snapshots"], ["verify", "--org", "acme"], ["restore", "--target", str(tmp_path / "t")]):
-        caplog.clear()
-        with caplog.at_level(logging.ERROR):
-            status, _ = run_cli(args, wrong, capsys)
+        status, _, logged = run_cli_logged(args, wrong, capsys, caplog)
         assert status == 1
-        assert "the password is wrong" in caplog.text, args
-        assert "not the password" not in caplog.text
+        assert "the password is wrong" in logged, args
+        assert "not the password" not in logged
 
 
 # verify
@@ -234,7 +241,7 @@ def test_verify_passes_on_a_good_snapshot(world, env, capsys):
 def test_verify_names_a_missing_git_object(world, env, capsys):
     status, out = run_cli(["verify", "--org", "brokengit", "--json"], env, capsys)
     assert status == 1
-    assert f"FAILED delta: fsck repository: git fsck: " in out and world["missing_oid"] in out
+    assert "FAILED delta: fsck repository: git fsck: " in out and world["missing_oid"] in out
     report = json.loads(out.splitlines()[-1])
     failures = report["organizations"][0]["failures"]
     assert {f["check"] for f in failures if f["repo"] == "delta"} >= {"fsck repository"}
