@@ -13,8 +13,8 @@
 # The official Python image on Debian 13 "trixie", because trixie is the first
 # Debian whose packages are recent enough for this product: restic 0.18 (exit
 # codes 10 "no repository" and 12 "wrong password", added in 0.17; bookworm has
-# 0.14) and git-lfs 3.6 (bookworm: 3.3).  Python 3.13 is the newest Python that
-# every pinned dependency supports.
+# 0.14) and git-lfs 3.6 (bookworm: 3.3).  Python 3.13 is trixie's own Python,
+# so the tests' stand-in base (Debian trixie + python3) runs the same version.
 ARG BASE_IMAGE=python:3.13-slim-trixie
 FROM ${BASE_IMAGE}
 

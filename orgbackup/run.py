@@ -76,6 +76,17 @@ def capture(ctx: RunContext, plan: OrgPlan) -> list[Problem]:
     return problems
 
 
+def attach_problems(records: dict[str, dict], problems: list[Problem]) -> None:
+    """Each repository's record lists every problem of that repository, whichever stage found it."""
+    for problem in problems:
+        record = records.get(problem.repo) if problem.repo else None
+        if record is not None:
+            text = f"[{problem.part}] {problem.message}"
+            listed = record.setdefault("problems", [])
+            if problem.message not in listed and text not in listed:
+                listed.append(text)
+
+
 def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
     org = plan.login
     started_clock = time.monotonic()
@@ -106,6 +117,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         outcome.problems += found
         outcome.leaked_files = [str(p) for p in leaked]
 
+        attach_problems(records, outcome.problems)
         complete = not outcome.problems
         write_manifest(
             paths.manifest,

@@ -392,7 +392,8 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
         assert {ref: sha for sha, ref in (line.split() for line in refs.splitlines())} == godot["refs"]
         issues = list((org_dir / "github-backup" / "repositories" / "godot" / "issues").glob("*.json"))
         assert len(issues) == len(godot["issues"])
-        assert compare_org(ORG, expected, org_dir) == []
+        warnings = [line for line in run.stderr.splitlines() if " WARNING " in line or " ERROR " in line]
+        assert compare_org(ORG, expected, org_dir) == [], "\n".join(["the run's warnings:"] + warnings[:20])
         assert json.loads((org_dir / "manifest.json").read_text())["complete"] is True
         assert files_holding(target, token.encode()) == []
 
