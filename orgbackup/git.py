@@ -6,6 +6,7 @@ URL or an argument: git asks the askpass program of the run's secret folder.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from .secret_files import SecretFiles
@@ -335,8 +336,6 @@ def probe_commit(repo: Path, url: str, sha: str) -> tuple[str, ...]:
 
 def lfs_object_status(git_dir: Path, oid: str) -> str:
     """'ok', 'missing', or 'damaged' (the file's sha256 is not its oid)."""
-    import hashlib
-
     path = lfs_object_path(git_dir, oid)
     if not path.is_file():
         return "missing"
