@@ -32,7 +32,8 @@ _stopping = threading.Event()
 
 def register_secret(value: str) -> None:
     """Mask this value wherever output is logged or raised from now on."""
-    if value and len(value) >= 4:
+    # Short values would mask ordinary words in output that code reads back.
+    if value and len(value) >= 8:
         _secrets.add(value)
 
 

@@ -28,8 +28,8 @@ from . import restic
 from .config import Config
 from .errors import EXIT_OK, BackupError, ConfigError
 from .manifest import read_manifest
-from .secret_files import SecretFiles, remove_secret_files, write_secret_files
-from .snapshots import iso_utc, register_restic_secrets, select_snapshots, snapshot_org, snapshot_status
+from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
+from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def run_restore(
     check_arguments(org, repo)
     target_dir = Path(target).expanduser().absolute()
     check_target(target_dir, overwrite=overwrite)
-    register_restic_secrets(config)
+    register_secrets(config)
     files = write_secret_files(config)
     try:
         snaps = select_snapshots(

@@ -22,7 +22,7 @@ from .github_api import GitHubAPI
 from .lock import cache_lock
 from .manifest import build_manifest, write_manifest
 from .problems import Problem
-from .secret_files import remove_secret_files, write_secret_files
+from .secret_files import register_secrets, remove_secret_files, write_secret_files
 from .stages import dependencies, github_backup, gitim, scrub, snapshot, verify_repair
 from .stages.preflight import OrgPlan, run_preflight
 from .stages.summary import OrgOutcome, render_table, summary_line
@@ -102,7 +102,9 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         records, found = verify_repair.run_verify_repair(ctx, org, plan.repos)
         outcome.problems += found
         if ctx.config.gitim:
-            clones, found = gitim.verify_repair_clones(ctx, org, plan.repos)
+            # Refs verify_repair checked against GitHub moments ago need no second ls-remote.
+            checked = {name: r["refs"] for name, r in records.items() if "refs" in r and not r.get("problems")}
+            clones, found = gitim.verify_repair_clones(ctx, org, plan.repos, remote_refs=checked)
             outcome.problems += found
             for name, clone in clones.items():
                 records.setdefault(name, {})["gitim"] = clone
@@ -167,8 +169,7 @@ def report(outcomes: list[OrgOutcome], status: int, seconds: float) -> None:
 
 def run_backup(config: Config) -> int:
     clock = time.monotonic()
-    for secret in (config.token, config.restic_password, config.restic_repository):
-        commands.register_secret(secret.reveal())
+    register_secrets(config)
     files = write_secret_files(config)
     try:
         with cache_lock(config.cache_dir):

@@ -8,13 +8,19 @@ RESTIC_PASSWORD_FILE and RESTIC_REPOSITORY_FILE.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from . import commands
 from .config import Config
 
+# The installed console script (see orgbackup/askpass.py) is preferred: it needs no
+# executable temporary folder. Without an install, this copy goes into the secret folder.
 # git calls this with a prompt ("Username for 'https://host': " or "Password for ...").
 # Any user name works with a token; the password is the token, read from its file.
 ASKPASS_SCRIPT = """#!/bin/sh
@@ -23,6 +29,25 @@ case "$1" in
   *) cat "$ORGBACKUP_TOKEN_FILE" ;;
 esac
 """
+
+
+def repository_credentials(repository: str) -> list[str]:
+    """The secret parts of a restic repository string: the user:password of a URL
+    (`rest:https://user:pw@host/`, `sftp://user:pw@host/`); a plain path has none."""
+    location = repository.split(":", 1)[1] if re.match(r"^(rest|s3|swift|azure|gs|b2|rclone):", repository) else repository
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return []
+    return [p for p in (parts.password,) if p]
+
+
+def register_secrets(config: Config) -> None:
+    """Mask the run's secret values in everything logged or raised from now on."""
+    commands.register_secret(config.token.reveal())
+    commands.register_secret(config.restic_password.reveal())
+    for part in repository_credentials(config.restic_repository.reveal()):
+        commands.register_secret(part)
 
 
 @dataclass(frozen=True)
@@ -54,8 +79,16 @@ def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles
         restic_repository_file=_write_private(
             directory / "restic_repository", config.restic_repository.reveal() + "\n"
         ),
-        askpass=_write_private(directory / "git_askpass", ASKPASS_SCRIPT, 0o700),
+        askpass=installed_askpass() or _write_private(directory / "git_askpass", ASKPASS_SCRIPT, 0o700),
     )
+
+
+def installed_askpass() -> Path | None:
+    beside_python = Path(sys.executable).parent / "orgbackup-askpass"
+    if os.access(beside_python, os.X_OK):
+        return beside_python
+    found = shutil.which("orgbackup-askpass")
+    return Path(found) if found else None
 
 
 def remove_secret_files(files: SecretFiles) -> None:

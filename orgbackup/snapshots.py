@@ -17,25 +17,19 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import commands, restic
+from . import restic
 from .config import Config
 from .context import STATE_DIR
 from .errors import EXIT_OK, BackupError
-from .secret_files import SecretFiles, remove_secret_files, write_secret_files
+from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
 
 log = logging.getLogger(__name__)
 
 SIZE_CACHE_NAME = "snapshot-sizes.json"
 
 
-def register_restic_secrets(config: Config) -> None:
-    """Mask the password and the repository (it may carry backend credentials) in all output."""
-    for secret in (config.restic_password, config.restic_repository):
-        commands.register_secret(secret.reveal())
-
-
 def run_snapshots(config: Config, *, org: str | None, as_json: bool) -> int:
-    register_restic_secrets(config)
+    register_secrets(config)
     files = write_secret_files(config)
     try:
         rows = list_rows(config, files, org=org)

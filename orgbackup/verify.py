@@ -30,8 +30,8 @@ from pathlib import Path
 from . import commands, git, restic
 from .config import Config
 from .errors import EXIT_FAILURE, EXIT_OK
-from .secret_files import SecretFiles, remove_secret_files, write_secret_files
-from .snapshots import iso_utc, register_restic_secrets, select_snapshots, snapshot_org, snapshot_status
+from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
+from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class CheckReport:
 def run_verify(
     config: Config, *, snapshot: str, org: str | None, read_data_subset: str | None, as_json: bool
 ) -> int:
-    register_restic_secrets(config)
+    register_secrets(config)
     files = write_secret_files(config)
     try:
         # Listing first: a wrong password or a missing repository ends here, clearly.

@@ -39,3 +39,31 @@ def test_secret_variables_not_inherited(monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "inherited-token-value")
     result = commands.run(("sh", "-c", 'echo "[$GITHUB_TOKEN]"'))
     assert result.stdout == "[]\n"
+
+
+def test_a_repository_path_is_no_secret_and_stays_readable(tmp_path):
+    """Regression: RESTIC_REPOSITORY=/repository once masked every '.../repository' path git printed."""
+    from orgbackup.config import Secret
+    from orgbackup.secret_files import register_secrets, repository_credentials
+
+    class Config:
+        token = Secret("tok-" + "a" * 30)
+        restic_password = Secret("a-long-restic-password")
+        restic_repository = Secret("/repository")
+
+    register_secrets(Config)
+    out = commands.run(("echo", "/cache/V-Sekai/github-backup/repositories/x/repository/.git")).stdout
+    assert out.strip().endswith("/repository/.git")
+    assert repository_credentials("rest:https://user:pw-secret@host:8000/") == ["pw-secret"]
+    assert repository_credentials("sftp:user@host:/srv/restic") == []
+
+
+def test_askpass_answers_user_name_and_token(tmp_path, monkeypatch, capsys):
+    from orgbackup import askpass
+
+    token_file = tmp_path / "token"
+    token_file.write_text("the-token-value\n")
+    monkeypatch.setenv("ORGBACKUP_TOKEN_FILE", str(token_file))
+    assert askpass.main(["Username for 'https://example': "]) == 0
+    assert askpass.main(["Password for 'https://x-access-token@example': "]) == 0
+    assert capsys.readouterr().out == "x-access-token\nthe-token-value\n"

@@ -90,12 +90,15 @@ def previous_ref(branch: str, when: float | None = None) -> str:
 
 
 def verify_repair_clones(
-    ctx: RunContext, org: str, repos: Sequence[Mapping]
+    ctx: RunContext, org: str, repos: Sequence[Mapping],
+    remote_refs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[dict[str, dict], list[Problem]]:
     """Every repository's working clone exists with its default branch at GitHub's head.
 
-    Returns {name: {"branch": ..., "head": sha or None}} for the manifest and
-    the problems that remain.
+    `remote_refs` holds, per repository, GitHub's refs as an earlier stage of
+    this run saw them (saves one `git ls-remote` per repository); the others
+    are asked for. Returns {name: {"branch": ..., "head": sha or None}} for the
+    manifest and the problems that remain.
     """
     if not ctx.config.gitim:
         return {}, []
@@ -105,7 +108,8 @@ def verify_repair_clones(
     def one(repo: Mapping) -> tuple[str, dict | None, Problem | None]:
         name = repo["name"]
         try:
-            state = _repair_clone(ctx, env, org, repo, paths.gitim_clone(org, name))
+            known = (remote_refs or {}).get(name)
+            state = _repair_clone(ctx, env, org, repo, paths.gitim_clone(org, name), known)
             return name, state, None
         except CommandFailed as exc:
             return name, None, Problem(org, name, PART, str(exc))
@@ -137,11 +141,17 @@ def _commit(clone: Path, rev: str, timeout: int) -> str | None:
     return result.stdout.strip() or None if result.ok else None
 
 
-def _repair_clone(ctx: RunContext, env: Mapping[str, str], org: str, repo: Mapping, clone: Path) -> dict:
+def _repair_clone(
+    ctx: RunContext, env: Mapping[str, str], org: str, repo: Mapping, clone: Path,
+    known_remote: Mapping[str, str] | None = None,
+) -> dict:
     name = repo["name"]
     timeout = ctx.config.git_timeout
     url = git.repo_url(ctx.config.git_url, org, name)
-    remote = git.parse_ref_lines(_git(git.ls_remote(url), env, timeout).stdout)
+    if known_remote is not None:
+        remote = dict(known_remote)
+    else:
+        remote = git.parse_ref_lines(_git(git.ls_remote(url), env, timeout).stdout)
     branch = repo.get("default_branch") or "main"
     remote_head = remote.get(f"refs/heads/{branch}")
 
