@@ -175,3 +175,13 @@ def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, 
                                               token=emu.reader_token, parts=("labels",)),
                                  ORG, repos, hooks=False)
     assert sorted(again.ran) == ["game", "godot"] and again.problems == []
+
+
+def test_longest_repositories_are_expected_first():
+    from orgbackup.stages.github_backup import expected_seconds
+
+    busy = {"name": "godot", "open_issues_count": 120, "size": 900}
+    quiet = {"name": "docs", "open_issues_count": 0, "size": 10}
+    assert expected_seconds(busy, None) > expected_seconds(quiet, None)
+    # A measured time beats the guess.
+    assert expected_seconds(quiet, {"seconds": 99.0}) == 99.0

@@ -53,6 +53,7 @@ import logging
 import os
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -321,6 +322,14 @@ def prepare_run_dir(ctx: RunContext, org: str, name: str, since: str | None) -> 
     return out
 
 
+def expected_seconds(repo: dict, entry: dict | None) -> float:
+    """How long github-backup will take for a repository: its last run's time, or a guess
+    from what GitHub lists (issues cost two requests each, size costs transfer)."""
+    if entry and entry.get("seconds") is not None:
+        return float(entry["seconds"])
+    return 1.0 + 0.2 * int(repo.get("open_issues_count") or 0) + int(repo.get("size") or 0) / 5000
+
+
 def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | None) -> list[Problem]:
     name = repo["name"]
     out = prepare_run_dir(ctx, org, name, since)
@@ -329,6 +338,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     logfile.write_bytes(b"")  # one run per log: its problems are this run's
     argv = argv_for(ctx, org, name, out, hooks=hooks)
     started = format_time(now_utc())
+    clock = time.monotonic()
     log.info("%s/%s: github-backup (%s)", org, name, "incremental since " + since if since else "full")
     try:
         result = commands.run(
@@ -353,7 +363,8 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
         with _state_lock:
             state = load_state(ctx, org)
             entry = state.setdefault(name, {})
-            entry.update(pushed_at=repo.get("pushed_at"), updated_at=repo.get("updated_at"), last_run=started)
+            entry.update(pushed_at=repo.get("pushed_at"), updated_at=repo.get("updated_at"), last_run=started,
+                         seconds=round(time.monotonic() - clock, 1))
             latest = (entry.get("decision") or {}).get("latest_activity")
             if latest and latest > (entry.get("activity_mark") or ""):
                 entry["activity_mark"] = latest
@@ -398,6 +409,8 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
         except (OSError, BackupError) as exc:
             return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
 
+    # The longest first: one repository with years of issues must not start last.
+    todo.sort(key=lambda repo: expected_seconds(repo, state.get(repo["name"])), reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
         for problems in pool.map(work, todo):
             result.problems.extend(problems)
