@@ -1,7 +1,7 @@
 """`python -m bench.launcher --report FILE (--script PATH | --module NAME | --exec) -- ARGS...`
 
 Runs one program and writes, when it ends, what it cost as JSON to FILE:
-its own peak resident memory (`ru_maxrss` of THIS process, which is the
+its own peak resident memory (VmHWM of THIS process, which is the
 measured Python program itself when it runs in-process with --script or
 --module), and the CPU time of this process and of all the children it
 waited for.
@@ -22,11 +22,24 @@ import sys
 import time
 
 
+def peak_rss_kb(fallback: int) -> int:
+    """VmHWM of this process's memory (not ru_maxrss: Linux carries ru_maxrss over fork and
+    exec, so it would report the benchmark harness's own size as this program's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return fallback
+
+
 def usage() -> dict:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
-        "self_maxrss_kb": me.ru_maxrss,
+        "self_maxrss_kb": peak_rss_kb(me.ru_maxrss),
         "self_cpu_s": me.ru_utime + me.ru_stime,
         "children_cpu_s": kids.ru_utime + kids.ru_stime,
         "children_maxrss_kb": kids.ru_maxrss,

@@ -119,7 +119,7 @@ def restic(args: list[str], env: dict, *, check: bool = True) -> subprocess.Comp
     return subprocess.run(["restic", *args], env=env, capture_output=True, text=True, check=check)
 
 
-def restic_init(repository: Path, env: dict) -> None:
+def restic_init(env: dict) -> None:
     restic(["init"], env)
 
 

@@ -49,7 +49,6 @@ TARGETS = {
     "wrapper_peak_mb": 200,
 }
 
-log = print
 
 
 def say(*parts) -> None:
@@ -159,7 +158,7 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
         prepare_home(home, env)
         repository = work / "restic-repo"
         renv = m.restic_env(env, repository, PASSWORD)
-        m.restic_init(repository, renv)  # both procedures start with an initialised, empty repository
+        m.restic_init(renv)  # both procedures start with an initialised, empty repository
         dirs = (work / "V-Sekai-Backup", work / "V-Sekai-gitim")
         penv = product_env(env, host=emulator.host, token_file=emulator.admin_token_file,
                            repository=repository, password=PASSWORD, cache_dir=work / "cache",

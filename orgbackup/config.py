@@ -79,6 +79,7 @@ class Config:
     dependencies_depth: int = 0  # 0: follow dependencies of dependencies without limit
     dependencies_exclude: tuple[str, ...] = ()
     concurrency: int = 4
+    git_concurrency: int = 16  # git reads (ls-remote, fetch) do not spend the API budget
     full_refresh_days: int = 7
     verify_after_backup: bool = False
     verify_read_data_subset: str = "5%"
@@ -270,6 +271,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         dependencies_depth=parse_int(env, "BACKUP_DEPENDENCIES_DEPTH", 0),
         dependencies_exclude=parse_list(env, "BACKUP_DEPENDENCIES_EXCLUDE"),
         concurrency=parse_int(env, "BACKUP_CONCURRENCY", 4, minimum=1),
+        git_concurrency=parse_int(env, "BACKUP_GIT_CONCURRENCY", 16, minimum=1),
         full_refresh_days=parse_int(env, "BACKUP_FULL_REFRESH_DAYS", 7),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         verify_read_data_subset=subset,

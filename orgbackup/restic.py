@@ -72,15 +72,37 @@ def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_file
 
 
 def forget(retention: Retention, *, host: str, tag: str) -> tuple[str, ...]:
-    """Retention for one organization's snapshots (grouped by host, filtered by tag)."""
+    """Retention for one organization's snapshots (grouped by host, filtered by tag).
+
+    Without --prune: `prune` (the expensive part) runs only when a snapshot went."""
     return (
-        "restic", "forget", "--prune",
+        "restic", "forget", "--json",
         "--host", host, "--tag", tag, "--group-by", "host",
         "--keep-daily", str(retention.daily),
         "--keep-weekly", str(retention.weekly),
         "--keep-monthly", str(retention.monthly),
         "--keep-yearly", str(retention.yearly),
     )
+
+
+def prune() -> tuple[str, ...]:
+    return ("restic", "prune")
+
+
+def forgotten_snapshots(stdout: str) -> list[str]:
+    """The ids `restic forget --json` removed (a list of groups, each with `remove`)."""
+    removed: list[str] = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("["):
+            continue
+        try:
+            groups = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        for group in groups or []:
+            removed += [s.get("id", "") for s in (group.get("remove") or [])]
+    return removed
 
 
 def snapshots(*, host: str | None = None, tags: Iterable[str] = ()) -> tuple[str, ...]:

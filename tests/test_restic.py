@@ -42,7 +42,7 @@ def test_backup_arguments_carry_no_secret():
 
 def test_forget_groups_by_host_within_one_org():
     argv = restic.forget(Retention(1, 2, 3, 4), host="h", tag="org:A")
-    assert argv[:2] == ("restic", "forget")
+    assert argv[:3] == ("restic", "forget", "--json")
     assert ("--group-by", "host") == argv[argv.index("--group-by"):argv.index("--group-by") + 2]
     assert argv[-8:] == ("--keep-daily", "1", "--keep-weekly", "2", "--keep-monthly", "3", "--keep-yearly", "4")
 
@@ -79,3 +79,9 @@ def test_retry_lock_only_where_restic_has_it():
     assert restic.with_retry_lock(argv, (0, 18, 0)) == ("restic", "backup", "--retry-lock", "5m", "--json", "x")
     assert restic.with_retry_lock(("restic", "snapshots"), (0, 18, 0)) == ("restic", "snapshots")
     assert restic.parse_version("restic 0.14.0 compiled with go1.19.8 on linux/amd64") == (0, 14, 0)
+
+
+def test_forgotten_snapshots_are_read_from_forget_json():
+    out = '[{"tags":["org:A"],"host":"h","keep":[{"id":"k1"}],"remove":[{"id":"r1"},{"id":"r2"}]},{"keep":[],"remove":null}]\n'
+    assert restic.forgotten_snapshots(out) == ["r1", "r2"]
+    assert restic.forgotten_snapshots("[]\n") == []

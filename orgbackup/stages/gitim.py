@@ -118,7 +118,7 @@ def verify_repair_clones(
 
     results: dict[str, dict] = {}
     problems: list[Problem] = []
-    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
         for name, state, problem in pool.map(one, repos):
             if state is not None:
                 results[name] = state

@@ -71,9 +71,12 @@ def apply_retention(ctx: RunContext, org: str) -> None:
     if ctx.config.retention.keeps_everything:
         log.info("%s: retention keeps everything (all BACKUP_KEEP_* are 0)", org)
         return
-    restic.run_restic(
+    result = restic.run_restic(
         ctx.files,
         restic.forget(ctx.config.retention, host=ctx.config.host_name, tag=f"org:{org}"),
         timeout=None,
     )
-    log.info("%s: retention applied", org)
+    removed = restic.forgotten_snapshots(result.stdout)
+    if removed:
+        restic.run_restic(ctx.files, restic.prune(), timeout=None)
+    log.info("%s: retention applied (%d snapshot(s) forgotten%s)", org, len(removed), ", pruned" if removed else "")

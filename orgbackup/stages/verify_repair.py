@@ -407,7 +407,7 @@ def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> tuple[dic
 
     records: dict[str, dict] = {}
     problems: list[Problem] = []
-    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
         for repo, (record, found, entry) in zip(repos, pool.map(work, repos)):
             if record is not None:
                 records[repo["name"]] = record
