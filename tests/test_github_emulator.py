@@ -517,3 +517,13 @@ def test_cli_build_and_mutate(tmp_path):
     assert (root / "truth.json").is_file()
     run(sys.executable, "-m", "tests.github_emulator", "mutate", "--root", root, cwd=REPO_ROOT, env=env)
     assert "new-repo-1" in json.loads((root / "truth.json").read_text())["orgs"][ORG]["repos"]
+
+
+def test_account_lists_answer_empty(github_emulator):
+    """github-backup --all asks for the account's stars, watches and follows; the world has none."""
+    import requests
+
+    headers = {"Authorization": f"token {github_emulator.admin_token}"}
+    for kind in ("starred", "subscriptions", "followers", "following"):
+        answer = requests.get(f"{github_emulator.api_url}/users/V-Sekai/{kind}", headers=headers, timeout=10)
+        assert (answer.status_code, answer.json()) == (200, [])

@@ -628,6 +628,11 @@ def list_tags(c: Ctx, owner, repo):
     return sorted(out, key=lambda t: t["name"], reverse=True)
 
 
+def list_account_nothing(c: Ctx, user):
+    """An account's stars, watches and follows: the world has none (github-backup --all asks)."""
+    return []
+
+
 # ------------------------------------------------------------------------ the table
 
 R = "/repos/{owner}/{repo}"
@@ -639,6 +644,10 @@ ROUTES = [
     ("GET", "/orgs/{org}/repos", list_org_repos),
     ("POST", "/orgs/{org}/repos", create_org_repo),
     ("GET", "/users/{org}/repos", list_org_repos),
+    ("GET", "/users/{user}/starred", list_account_nothing),
+    ("GET", "/users/{user}/subscriptions", list_account_nothing),
+    ("GET", "/users/{user}/followers", list_account_nothing),
+    ("GET", "/users/{user}/following", list_account_nothing),
     ("GET", R, get_repo),
     ("GET", R + "/issues", list_issues),
     ("GET", R + "/issues/comments", list_repo_issue_comments),
