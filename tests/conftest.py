@@ -1,4 +1,4 @@
-"""Shared pytest fixtures. The GitHub emulator: see tests/github_emulator/STATUS.md."""
+"""Shared pytest fixtures. The GitHub emulator: see tests/github_emulator/README.md."""
 from __future__ import annotations
 
 import time

@@ -5,7 +5,7 @@
     with start(root) as gh:
         ...  # gh.api_url, gh.host, gh.ca_file, gh.admin_token_file
 
-See STATUS.md for what is served.
+See README.md for what is served.
 """
 from .world import build_world, create_repo, force_push_away, mutate, truth
 from .server import Emulator, start
