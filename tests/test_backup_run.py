@@ -195,3 +195,15 @@ def test_sigterm_ends_tools_releases_lock_and_marks_nothing_complete(github_emul
 
     with cache_lock(Path(backup_env["BACKUP_CACHE_DIR"])):
         pass
+
+
+def test_a_token_without_admin_rights_skips_hooks_and_says_why(github_emulator, backup_env, tmp_path, capsys):
+    """github-backup 0.40.0 ends its whole run on the hooks 404 such a token gets; the wrapper asks first."""
+    env = dict(backup_env, GITHUB_TOKEN_FILE=str(github_emulator.reader_token_file))
+    status, summary, _ = run_backup(env, capsys)
+    assert status == 0, summary
+    hooks = summary["orgs"][0]["hooks"]
+    assert hooks["backed_up"] is False and "cannot read hooks" in hooks["reason"]
+    restored = restore(env, summary["orgs"][0]["snapshot_id"], tmp_path / "restore")
+    assert compare_org(ORG, truth(github_emulator.root), restored) == []
+    assert not list(restored.glob("github-backup/repositories/*/hooks/hooks.json"))
