@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from . import __version__, commands
+from . import __version__, commands, restic
 from .config import Config
 from .context import RunContext
 from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
@@ -34,28 +34,31 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _first_line(argv: tuple[str, ...]) -> str:
+def version_word(argv: tuple[str, ...], index: int) -> str:
+    """One word of the first line a program prints about its version ('missing' if it is not there)."""
     try:
         result = commands.run(argv, check=False, timeout=30)
     except BackupError:
         return "missing"
-    return commands.last_line(result.stdout.splitlines()[0] if result.stdout else result.stderr) or "unknown"
+    words = (result.stdout or result.stderr).split("\n", 1)[0].split()
+    return words[index] if len(words) > index else "unknown"
+
+
+def package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "missing"
 
 
 def tool_versions() -> dict[str, str]:
-    def package_version(name: str) -> str | None:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-
     return {
         "orgbackup": __version__,
-        "github-backup": package_version("github-backup") or "missing",
-        "gitim": package_version("gitim") or "missing",
-        "git": _first_line(("git", "--version")).removeprefix("git version "),
-        "git-lfs": _first_line(("git", "lfs", "version")).split(" ")[0].removeprefix("git-lfs/"),
-        "restic": (_first_line(("restic", "version")).split(" ") + ["?"])[1],
+        "github-backup": package_version("github-backup"),
+        "gitim": package_version("gitim"),
+        "git": version_word(("git", "--version"), 2),  # git version 2.39.5
+        "git-lfs": version_word(("git", "lfs", "version"), 0).removeprefix("git-lfs/"),  # git-lfs/3.3.0 (...)
+        "restic": version_word(restic.version(), 1),  # restic 0.14.0 compiled with ...
         "python": sys.version.split()[0],
     }
 
