@@ -7,6 +7,7 @@ URL or an argument: git asks the askpass program of the run's secret folder.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from .secret_files import SecretFiles
@@ -344,3 +345,39 @@ def lfs_object_status(git_dir: Path, oid: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return "ok" if digest.hexdigest() == oid else "damaged"
+
+
+# Reading a repository's own config file without starting git (a quiet night has
+# thousands of repositories to look at; most need no change).
+
+_SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"([^"]*)")?\s*\]\s*$')
+_URL_LINE = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
+
+
+def configured_remote_urls(git_dir: Path) -> dict[str, str] | None:
+    """{remote: url} from `git_dir/config`, or None when it is not that simple
+    (includes, quoting, several URLs): then ask git."""
+    try:
+        text = (git_dir / "config").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    remotes: dict[str, str] = {}
+    section = None
+    for line in text.splitlines():
+        if line.lstrip().startswith(("#", ";")) or not line.strip():
+            continue
+        header = _SECTION.match(line)
+        if header:
+            kind = header.group(1).lower()
+            if kind in ("include", "includeif"):
+                return None
+            section = header.group(2) if kind == "remote" else None
+            continue
+        if line.lstrip().startswith("["):
+            return None
+        if section is not None and line.strip().lower().startswith("url"):
+            found = _URL_LINE.match(line)
+            if not found or '"' in line or section in remotes:
+                return None
+            remotes[section] = found.group(1)
+    return remotes

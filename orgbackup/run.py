@@ -141,7 +141,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         outcome.snapshot_id, outcome.data_added = snap.snapshot_id, snap.data_added
         outcome.problems += found
         if complete:
-            snapshot.apply_retention(ctx, org)
+            outcome.forgotten = snapshot.apply_retention(ctx, org)
         else:
             log.warning("%s: incomplete, so retention is not applied (nothing is forgotten)", org)
     except BackupError as exc:
@@ -185,6 +185,10 @@ def run_backup(config: Config) -> int:
             )
             plans = run_preflight(ctx)
             outcomes = [backup_organization(ctx, plan) for plan in plans.values()]
+            try:
+                snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
+            except BackupError as exc:  # the snapshots are safe; the space comes back next time
+                log.warning("restic prune failed: %s", exc)
     finally:
         remove_secret_files(files)
     status = exit_status_of(outcomes)

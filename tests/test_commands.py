@@ -67,3 +67,23 @@ def test_askpass_answers_user_name_and_token(tmp_path, monkeypatch, capsys):
     assert askpass.main(["Username for 'https://example': "]) == 0
     assert askpass.main(["Password for 'https://x-access-token@example': "]) == 0
     assert capsys.readouterr().out == "x-access-token\nthe-token-value\n"
+
+
+def test_remote_urls_read_from_the_config_file_match_git(tmp_path):
+    """The shortcut that spares a git process per repository must agree with git itself."""
+    import subprocess
+
+    from orgbackup import git
+
+    repo = tmp_path / "r"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", "https://h/o/r.git"], check=True)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "up", "https://u:p@h/o/up.git"], check=True)
+    assert git.configured_remote_urls(repo / ".git") == {"origin": "https://h/o/r.git", "up": "https://u:p@h/o/up.git"}
+    listed = subprocess.run(["git", "-C", str(repo), "config", "--get-regexp", r"^remote\..*\.url$"],
+                            capture_output=True, text=True, check=True).stdout
+    assert git.configured_remote_urls(repo / ".git") == git.parse_remote_urls(listed)
+    # What it cannot read simply, it leaves to git.
+    with open(repo / ".git" / "config", "a") as f:
+        f.write('[include]\n\tpath = other\n')
+    assert git.configured_remote_urls(repo / ".git") is None

@@ -85,3 +85,15 @@ def test_forgotten_snapshots_are_read_from_forget_json():
     out = '[{"tags":["org:A"],"host":"h","keep":[{"id":"k1"}],"remove":[{"id":"r1"},{"id":"r2"}]},{"keep":[],"remove":null}]\n'
     assert restic.forgotten_snapshots(out) == ["r1", "r2"]
     assert restic.forgotten_snapshots("[]\n") == []
+
+
+def test_prune_is_due_by_age():
+    from datetime import datetime, timedelta, timezone
+
+    from orgbackup.stages.snapshot import prune_due
+
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    assert prune_due(None, now, 7)
+    assert not prune_due((now - timedelta(days=2)).isoformat(), now, 7)
+    assert prune_due((now - timedelta(days=7)).isoformat(), now, 7)
+    assert prune_due((now - timedelta(hours=1)).isoformat(), now, 0)

@@ -161,7 +161,7 @@ def _repair_clone(
         log.info("%s/%s: no working clone (gitim did not make one); cloning", org, name)
         clone.parent.mkdir(parents=True, exist_ok=True)
         _git(git.clone(url, clone), env, timeout)
-    elif ctx.config.git_protocol == "https":
+    elif ctx.config.git_protocol == "https" and (git.configured_remote_urls(clone / ".git") or {}).get("origin") != url:
         # gitim's origin is the API's clone_url; keep it, but never with credentials.
         _git(git.set_remote_url(clone, url), env, timeout)
 

@@ -106,8 +106,18 @@ def find_git_dirs(root: Path) -> Iterator[Path]:
         dirs.sort()
 
 
+def may_hold_credentials(config_file: Path) -> bool:
+    """A URL with credentials has an '@': a config file without one needs no git call."""
+    try:
+        return b"@" in config_file.read_bytes()
+    except OSError:
+        return True
+
+
 def scrub_config(config_file: Path) -> list[str]:
     """Rewrite the URL keys of one config file without credentials; the keys changed."""
+    if not may_hold_credentials(config_file):
+        return []
     listed = commands.run(git.config_file_list(config_file), timeout=60)
     fixes = credential_fixes(parse_config_list(listed.stdout))
     for key, clean_values in fixes.items():

@@ -7,12 +7,14 @@ A fixed `--host` keeps retention working although container host names change.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .. import restic
-from ..context import RunContext
+from ..context import STATE_DIR, RunContext
 from ..problems import Problem
 
 log = logging.getLogger(__name__)
@@ -67,16 +69,48 @@ def run_snapshot(
     return snap, problems
 
 
-def apply_retention(ctx: RunContext, org: str) -> None:
+def apply_retention(ctx: RunContext, org: str) -> int:
+    """`restic forget` of this organization's snapshots by the policy; how many went."""
     if ctx.config.retention.keeps_everything:
         log.info("%s: retention keeps everything (all BACKUP_KEEP_* are 0)", org)
-        return
+        return 0
     result = restic.run_restic(
         ctx.files,
         restic.forget(ctx.config.retention, host=ctx.config.host_name, tag=f"org:{org}"),
         timeout=None,
     )
     removed = restic.forgotten_snapshots(result.stdout)
-    if removed:
-        restic.run_restic(ctx.files, restic.prune(), timeout=None)
-    log.info("%s: retention applied (%d snapshot(s) forgotten%s)", org, len(removed), ", pruned" if removed else "")
+    log.info("%s: retention applied (%d snapshot(s) forgotten)", org, len(removed))
+    return len(removed)
+
+
+PRUNE_STATE = "restic-prune.json"
+
+
+def prune_due(last_prune: str | None, now: datetime, every_days: int) -> bool:
+    if every_days == 0 or not last_prune:
+        return True
+    try:
+        last = datetime.fromisoformat(last_prune)
+    except ValueError:
+        return True
+    return now - last >= timedelta(days=every_days)
+
+
+def prune_if_due(ctx: RunContext, forgotten: int) -> bool:
+    """`restic prune` (the expensive part of retention: it rewrites packs) only when
+    snapshots were forgotten and the last prune is BACKUP_PRUNE_DAYS old; forgotten
+    snapshots' data waits for it, nothing else does."""
+    path = ctx.cache_dir / STATE_DIR / PRUNE_STATE
+    try:
+        last = json.loads(path.read_text(encoding="utf-8")).get("last")
+    except (OSError, ValueError):
+        last = None
+    now = datetime.now(timezone.utc)
+    if not forgotten or not prune_due(last, now, ctx.config.prune_days):
+        return False
+    restic.run_restic(ctx.files, restic.prune(), timeout=None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"last": now.isoformat()}), encoding="utf-8")
+    log.info("restic prune done")
+    return True

@@ -20,6 +20,7 @@ class OrgOutcome:
     seconds: float = 0.0
     leaked_files: list[str] = field(default_factory=list)
     error: str | None = None  # the organization failed before a snapshot was taken
+    forgotten: int = 0  # snapshots retention removed after this one
 
     @property
     def complete(self) -> bool:

@@ -39,6 +39,7 @@ comments) are of the files on disk.  `problems` in a record are this stage's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -58,6 +59,7 @@ from .github_backup import change_decisions
 log = logging.getLogger(__name__)
 
 COMMENTS_STATE_FILE = "pull-comments.json"
+LFS_MEMO_DIR = "lfs-oids"
 _ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
 _NUMBERED_JSON = re.compile(r"^(\d+)\.json$")
 # What git says when the wiki (or repository) does not exist; anything else is a failure.
@@ -130,8 +132,10 @@ def head_branch_for(expected: dict[str, str], preferred: str | None) -> str | No
 
 def clean_remote_urls(ctx: RunContext, path: Path, url: str) -> None:
     """origin -> the credential-free URL; any other remote loses its user:password@."""
-    result = _git(ctx, git.get_remote_urls(path))
-    remotes = git.parse_remote_urls(result.stdout) if result.ok else {}
+    remotes = git.configured_remote_urls(path / ".git")
+    if remotes is None:
+        result = _git(ctx, git.get_remote_urls(path))
+        remotes = git.parse_remote_urls(result.stdout) if result.ok else {}
     for remote, current in remotes.items():
         wanted = url if remote == "origin" else git.without_credentials(current)
         if current != wanted:
@@ -189,13 +193,32 @@ def lfs_object_ok(git_dir: Path, oid: str) -> bool:
     return git.lfs_object_status(git_dir, oid) == "ok"
 
 
-def check_lfs(ctx: RunContext, path: Path, url: str, check: Check) -> int:
-    """Every LFS object the clone's refs need, present and whole; returns how many are."""
+def needed_lfs_oids(ctx: RunContext, path: Path, refs: dict[str, str], memo: Path, check: Check) -> set[str] | None:
+    """The LFS objects the clone's history needs. Which objects a history needs depends
+    only on its commits, so for the same branches and tags at the same SHAs the list of
+    the last run is reused (`memo`) instead of walking the history again."""
+    digest = hashlib.sha256(json.dumps(refs, sort_keys=True).encode()).hexdigest()
+    try:
+        saved = json.loads(memo.read_text(encoding="utf-8"))
+        if saved.get("refs") == digest:
+            return set(saved["oids"])
+    except (OSError, ValueError, KeyError):
+        pass
     listed = _git(ctx, git.lfs_ls_all_oids(path))
     if not listed.ok:
         check.problem("lfs", f"git lfs ls-files failed: {_why(listed)}")
-        return 0
+        return None
     oids = git.parse_lfs_oids(listed.stdout)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_json(memo, {"refs": digest, "oids": sorted(oids)})
+    return oids
+
+
+def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[str, str], memo: Path) -> int:
+    """Every LFS object the clone's refs need, present and whole (each hashed); returns how many are."""
+    oids = needed_lfs_oids(ctx, path, refs, memo, check)
+    if oids is None:
+        return 0
     git_dir = path / ".git"
     missing = sorted(oid for oid in oids if not lfs_object_ok(git_dir, oid))
     if missing:
@@ -355,7 +378,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
         if is_repository(clone_dir, ctx):
             clean_remote_urls(ctx, clone_dir, url)
     if remote.ok and is_repository(clone_dir, ctx):
-        lfs_objects = check_lfs(ctx, clone_dir, url, check)
+        lfs_objects = check_lfs(ctx, clone_dir, url, check, refs, ctx.state_dir(org) / LFS_MEMO_DIR / f"{name}.json")
 
     wiki = None
     if repo.get("has_wiki") and "wikis" in ctx.config.parts:
