@@ -278,7 +278,9 @@ def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, 
             decision["reason"] = reason or activity_reason(entry.get("activity_mark"), latest_activity(newest))
         return repo["name"], decision
 
-    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
+    # One small GET per repository, nothing else running on the API meanwhile: twice the
+    # concurrency of the github-backup processes, whose requests come in long trains.
+    with ThreadPoolExecutor(max_workers=max(1, 2 * ctx.config.concurrency)) as pool:
         made = list(pool.map(decide, todo))
     with _state_lock:
         state = load_state(ctx, org)
