@@ -93,7 +93,8 @@ def test_prune_is_due_by_age():
     from orgbackup.stages.snapshot import prune_due
 
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
-    assert prune_due(None, now, 7)
+    assert not prune_due(None, now, 7)  # the first run starts the interval
+    assert prune_due(None, now, 0)
     assert not prune_due((now - timedelta(days=2)).isoformat(), now, 7)
     assert prune_due((now - timedelta(days=7)).isoformat(), now, 7)
     assert prune_due((now - timedelta(hours=1)).isoformat(), now, 0)

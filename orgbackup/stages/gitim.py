@@ -46,10 +46,18 @@ def runner_environment(ctx: RunContext) -> dict[str, str]:
 
 
 def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Problem]:
-    """Run gitim for one organization; its result is checked by `verify_repair_clones`."""
+    """Run gitim for one organization; its result is checked by `verify_repair_clones`.
+
+    gitim only ever adds clones (it never updates one, see tools.md), so when every
+    repository already has its working clone it would do nothing: it is not run then.
+    """
     if not ctx.config.gitim:
         return []
-    dest = ctx.org_paths(org).gitim
+    paths = ctx.org_paths(org)
+    if all((paths.gitim_clone(org, repo["name"]) / ".git").exists() for repo in repos):
+        log.info("%s: every repository has its working clone; gitim has nothing to add", org)
+        return []
+    dest = paths.gitim
     dest.mkdir(parents=True, exist_ok=True)
     log_file = ctx.state_dir(org) / "gitim.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -88,8 +88,9 @@ PRUNE_STATE = "restic-prune.json"
 
 
 def prune_due(last_prune: str | None, now: datetime, every_days: int) -> bool:
+    """`last_prune` is the last prune's time, or the first run's (counting starts there)."""
     if every_days == 0 or not last_prune:
-        return True
+        return every_days == 0
     try:
         last = datetime.fromisoformat(last_prune)
     except ValueError:
@@ -107,6 +108,9 @@ def prune_if_due(ctx: RunContext, forgotten: int) -> bool:
     except (OSError, ValueError):
         last = None
     now = datetime.now(timezone.utc)
+    if last is None:  # the first run with this cache: the interval starts now
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"last": now.isoformat()}), encoding="utf-8")
     if not forgotten or not prune_due(last, now, ctx.config.prune_days):
         return False
     restic.run_restic(ctx.files, restic.prune(), timeout=None)
