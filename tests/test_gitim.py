@@ -7,6 +7,7 @@ Part 2 runs the stand-in and the stage against the GitHub emulator.
 
 from __future__ import annotations
 
+import secrets
 import dataclasses
 import os
 import subprocess
@@ -22,7 +23,7 @@ from orgbackup.context import RunContext
 from orgbackup.secret_files import write_secret_files
 from orgbackup.stages import gitim as gitim_stage
 
-TOKEN = "ghp_GitimTestToken0123456789abcdefABCDEF"
+TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 ORG = "Local-Org"
 
 

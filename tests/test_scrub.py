@@ -5,6 +5,7 @@ Real git on repositories made in tmp_path; no emulator needed.
 
 from __future__ import annotations
 
+import secrets
 import base64
 import os
 import subprocess
@@ -18,7 +19,7 @@ from orgbackup.config import Config, Secret
 from orgbackup.context import RunContext
 from orgbackup.stages import scrub
 
-TOKEN = "ghp_ScrubTestToken0123456789abcdefABCDEF"
+TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 ORG = "V-Sekai"
 
 
