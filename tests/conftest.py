@@ -26,13 +26,9 @@ def world_root(github_world_template, tmp_path):
 @pytest.fixture
 def hermetic_git_env(tmp_path, monkeypatch):
     """HOME in tmp_path, no system/global git configuration, no prompts."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
-    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
-    return home
+    from tests.helpers_run import hermetic_git
+
+    return hermetic_git(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -26,18 +26,23 @@ ORG = "V-Sekai"
 _runs = itertools.count(1)
 
 
-def hermetic(tmp_path: Path, monkeypatch, emulator=None) -> None:
+def hermetic_git(tmp_path: Path, monkeypatch) -> Path:
+    """HOME in tmp_path, no system/global git configuration, no prompts."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    return home
+
+
+def hermetic(tmp_path: Path, monkeypatch, emulator=None) -> None:
+    hermetic_git(tmp_path, monkeypatch)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     if emulator is not None:
-        ca = str(emulator.ca_file)
-        for key in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"):
-            monkeypatch.setenv(key, ca)
+        for key, value in emulator.env().items():
+            monkeypatch.setenv(key, value)
 
 
 def make_config(emulator, cache_dir: Path, *, token: str | None = None, **overrides) -> Config:
