@@ -81,6 +81,7 @@ class Config:
     concurrency: int = 4
     git_concurrency: int = 16  # git reads (ls-remote, fetch) do not spend the API budget
     full_refresh_days: int = 7
+    keep_deleted_days: int = 0  # 0: a repository deleted on GitHub stays in the cache (and snapshots) forever
     prune_days: int = 7  # restic prune at most this often (0: whenever a snapshot was forgotten)
     verify_after_backup: bool = False
     verify_read_data_subset: str = "5%"
@@ -274,6 +275,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         concurrency=parse_int(env, "BACKUP_CONCURRENCY", 4, minimum=1),
         git_concurrency=parse_int(env, "BACKUP_GIT_CONCURRENCY", 16, minimum=1),
         full_refresh_days=parse_int(env, "BACKUP_FULL_REFRESH_DAYS", 7),
+        keep_deleted_days=parse_int(env, "BACKUP_KEEP_DELETED_DAYS", 0),
         prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         verify_read_data_subset=subset,

@@ -9,6 +9,7 @@ from pathlib import Path
 from .config import Config
 from .github_api import GitHubAPI
 from .secret_files import SecretFiles
+from .state_store import StateStore, open_store
 
 STATE_DIR = ".state"  # the wrapper's own bookkeeping, never in a snapshot
 
@@ -49,6 +50,13 @@ class RunContext:
     api: GitHubAPI
     started: str  # ISO 8601 UTC, the run's start
     tool_versions: dict[str, str] = field(default_factory=dict)
+    store: StateStore | None = None
+
+    def state_store(self) -> StateStore:
+        """The state store of this cache, opened on first use."""
+        if self.store is None:
+            self.store = open_store(self.cache_dir, STATE_DIR)
+        return self.store
 
     @property
     def cache_dir(self) -> Path:

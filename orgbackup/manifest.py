@@ -25,7 +25,12 @@ def build_manifest(
     repositories: dict[str, dict],
     dependencies: dict,
     problems: list[Problem],
+    known_problems: list[Problem] = (),
+    deleted: list[dict] = (),
+    renamed: dict[str, str] | None = None,
 ) -> dict:
+    """`problems` make the snapshot incomplete; `known_problems` are upstream problems
+    reported by an earlier run, listed so that every manifest names every gap."""
     return {
         "format": FORMAT,
         "org": org,
@@ -37,6 +42,9 @@ def build_manifest(
         "repositories": {name: repositories[name] for name in sorted(repositories)},
         "dependencies": dependencies,
         "problems": [p.as_dict() for p in problems],
+        "known_upstream_problems": [p.as_dict() for p in known_problems],
+        "deleted_on_github": {d["folder"]: d for d in deleted},
+        "renamed_on_github": dict(renamed or {}),
     }
 
 

@@ -21,10 +21,11 @@ from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
 from .github_api import GitHubAPI
 from .lock import cache_lock
 from .manifest import build_manifest, write_manifest
-from .problems import Problem
+from .plan import OrgPlan, apply_plan
+from .problems import INTEGRITY, UPSTREAM, Problem, split_known
 from .secret_files import register_secrets, remove_secret_files, write_secret_files
 from .stages import dependencies, github_backup, gitim, scrub, snapshot, verify_repair
-from .stages.preflight import OrgPlan, run_preflight
+from .stages.preflight import run_preflight
 from .stages.summary import OrgOutcome, render_table, summary_line
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,14 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
     try:
         paths.root.mkdir(parents=True, exist_ok=True)
         ctx.state_dir(org).mkdir(parents=True, exist_ok=True)
+        store = ctx.state_store()
+        apply_plan(store, plan, paths.github_backup / "repositories", paths.gitim / org, now=ctx.started,
+                   keep_deleted_days=ctx.config.keep_deleted_days, legacy_state_dir=ctx.state_dir(org))
+        outcome.deleted = [d.as_dict() for d in plan.deleted]
+        outcome.renamed = {p.name: p.previous_name for p in plan.events("renamed")}
+        for gone in plan.deleted:
+            log.warning("%s/%s: deleted on GitHub (last seen %s); its backup is kept", org, gone.folder,
+                        gone.last_seen or "before this cache kept track")
         log.info("%s: capturing %d repositories", org, len(plan.repos))
         outcome.problems += capture(ctx, plan)
 
@@ -123,6 +132,11 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         outcome.leaked_files = [str(p) for p in leaked]
 
         attach_problems(records, outcome.problems)
+        upstream_keys = [p.key for p in outcome.problems if p.kind == UPSTREAM]
+        outcome.problems, outcome.known_problems = split_known(outcome.problems, set(store.known_problems(org)))
+        for problem in outcome.problems:
+            if problem.kind == UPSTREAM:
+                log.warning("%s: new upstream problem (GitHub does not have it; reported once): %s", org, problem)
         complete = not outcome.problems
         write_manifest(
             paths.manifest,
@@ -135,11 +149,16 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 repositories=records,
                 dependencies=outcome.dependencies,
                 problems=outcome.problems,
+                known_problems=outcome.known_problems,
+                deleted=outcome.deleted,
+                renamed=outcome.renamed,
             ),
         )
         snap, found = snapshot.run_snapshot(ctx, org, complete=complete, exclude=leaked)
         outcome.snapshot_id, outcome.data_added = snap.snapshot_id, snap.data_added
         outcome.problems += found
+        if snap.snapshot_id:  # what the snapshot records as reported, later runs treat as known
+            store.record_problems(org, upstream_keys, ctx.started)
         if complete:
             outcome.forgotten = snapshot.apply_retention(ctx, org)
         else:
@@ -153,6 +172,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
 
 def exit_status_of(outcomes: list[OrgOutcome]) -> int:
     if any(o.error or o.leaked_files or not o.snapshot_id for o in outcomes):
+        return EXIT_FAILURE
+    if any(p.kind == INTEGRITY for o in outcomes for p in o.problems):
         return EXIT_FAILURE
     if any(o.problems for o in outcomes):
         return EXIT_INCOMPLETE
@@ -183,12 +204,14 @@ def run_backup(config: Config) -> int:
                 started=utc_now(),
                 tool_versions=tool_versions(),
             )
-            plans = run_preflight(ctx)
-            outcomes = [backup_organization(ctx, plan) for plan in plans.values()]
+            preflight = run_preflight(ctx)
+            outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
+            outcomes += [backup_organization(ctx, plan) for plan in preflight.plans.values()]
             try:
                 snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
             except BackupError as exc:  # the snapshots are safe; the space comes back next time
                 log.warning("restic prune failed: %s", exc)
+            ctx.state_store().close()
     finally:
         remove_secret_files(files)
     status = exit_status_of(outcomes)

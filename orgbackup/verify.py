@@ -208,7 +208,9 @@ def check_restored_org(root: Path, org: str, *, concurrency: int = 4) -> tuple[l
     gitim_dir = base / "gitim" / org
     gitim_names = sorted(p.name for p in gitim_dir.iterdir() if p.is_dir()) if gitim_dir.is_dir() else []
     if manifest is not None:
-        for name in sorted((set(present) | set(gitim_names)) - set(listed)):
+        # Deleted on GitHub (or set aside when a new repository took the name): kept on purpose.
+        kept = set(manifest.get("deleted_on_github") or {})
+        for name in sorted((set(present) | set(gitim_names)) - set(listed) - kept):
             warnings.append(f"{name}: in the snapshot but not in manifest.json")
     names = sorted(set(present) | set(listed) | set(gitim_names))
     results.extend(check_json_outside_repositories(base / "github-backup"))

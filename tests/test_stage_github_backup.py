@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 from orgbackup.config import ALL_PARTS
+from orgbackup.state_store import RepoState
 from orgbackup.stages import github_backup as gb
 from tests.helpers_run import ORG, make_context, with_config
 
@@ -74,15 +76,16 @@ def test_problems_in_output():
 def test_change_reason():
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     repo = {"pushed_at": "2026-11-20T00:00:00Z", "updated_at": "2026-11-19T00:00:00Z"}
-    entry = {**repo, "last_run": "2026-11-24T00:00:00Z"}
+    entry = RepoState("o", 1, "r", "r", pushed_at=repo["pushed_at"], updated_at=repo["updated_at"],
+                      last_run="2026-11-24T00:00:00Z")
     reason = lambda e, r=repo, days=7: gb.change_reason(e, r, full_refresh_days=days, now=now)  # noqa: E731
     assert reason(None) == "new"
-    assert reason({}) == "new"
+    assert reason(RepoState("o", 1, "r", "r")) == "new"
     assert reason(entry) is None
     assert reason(entry, {**repo, "pushed_at": "2026-11-24T10:00:00Z"}) == "pushed"
     assert reason(entry, {**repo, "updated_at": "2026-11-24T10:00:00Z"}) == "updated"
     assert reason(entry, days=0).startswith("full refresh")
-    assert reason({**entry, "last_run": "2026-11-10T00:00:00Z"}).startswith("full refresh")
+    assert reason(replace(entry, last_run="2026-11-10T00:00:00Z")).startswith("full refresh")
 
 
 def test_activity_reason_uses_githubs_clock():
@@ -132,8 +135,8 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     assert "Retrieving V-Sekai/godot issues" in log_text
     assert emu.admin_token not in log_text
 
-    state = gb.load_state(ctx, ORG)
-    assert state["godot"]["activity_mark"] and state["godot"]["last_run"]
+    godot_state = ctx.state_store().row_for(ORG, next(r for r in repos if r["name"] == "godot"))
+    assert godot_state.activity_mark and godot_state.last_run
 
     # Nothing changed: a new run asks one question per repository and skips all.
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
@@ -153,7 +156,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     third = gb.run_github_backup(ctx3, ORG, [r for r in repos if r["name"] == "godot"], hooks=False)
     assert third.ran == ["godot"] and third.problems == []
     # It was incremental: github-backup asked for issues since the mark (GitHub's clock).
-    mark = quote(state["godot"]["activity_mark"], safe="")
+    mark = quote(godot_state.activity_mark, safe="")
     assert f"since={mark}" in gb.log_path(ctx, ORG, "godot").read_text()
     assert len(list((godot / "issues").glob("*.json"))) == 125
 
@@ -170,7 +173,7 @@ def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, 
     assert any("exited with 1" in p.message for p in result.problems)
     assert any("API request returned HTTP 404" in p.message for p in result.problems)
     # A failed run does not count as done: the next run tries again.
-    assert "last_run" not in gb.load_state(ctx, ORG).get("godot", {})
+    assert ctx.state_store().row_for(ORG, next(r for r in repos if r["name"] == "godot")).last_run is None
     again = gb.run_github_backup(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir,
                                               token=emu.reader_token, parts=("labels",)),
                                  ORG, repos, hooks=False)
@@ -184,4 +187,4 @@ def test_longest_repositories_are_expected_first():
     quiet = {"name": "docs", "open_issues_count": 0, "size": 10}
     assert expected_seconds(busy, None) > expected_seconds(quiet, None)
     # A measured time beats the guess.
-    assert expected_seconds(quiet, {"seconds": 99.0}) == 99.0
+    assert expected_seconds(quiet, RepoState("o", 1, "docs", "docs", seconds=99.0)) == 99.0

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from .. import commands, git
 from ..errors import CommandFailed
-from ..problems import Problem
+from ..problems import TRANSIENT, UPSTREAM, Problem
 
 log = logging.getLogger(__name__)
 
@@ -412,8 +412,8 @@ class _Stage:
         self.in_org: dict[str, dict[str, list[str]]] = {}  # repo name (lower) -> commit -> where
         self.unparsed: dict[str, list[str]] = {}  # URL -> where
 
-    def problem(self, message: str, repo: str | None = None) -> None:
-        self.problems.append(Problem(self.org, repo, PART, message))
+    def problem(self, message: str, repo: str | None = None, kind: str = TRANSIENT) -> None:
+        self.problems.append(Problem(self.org, repo, PART, message, kind))
 
     def env_for(self, url: str) -> dict[str, str]:
         """Credentials for the GitHub host only: never offer the token to another host."""
@@ -476,10 +476,10 @@ class _Stage:
                 repo = self.org_repo_of(commits[sha][0])
                 if name is None:
                     self.problem(f"submodule at {where} points at {self.org}/{lname}, which is not "
-                                 f"in the backup (commit {sha})", repo)
+                                 f"in the backup (commit {sha})", repo, UPSTREAM)
                 else:
                     self.problem(f"submodule at {where} points at commit {sha} that {self.org}/{name} "
-                                 f"does not have", repo)
+                                 f"does not have", repo, UPSTREAM)
             items.append({"repository": name or lname, "referenced_commits": sorted(commits),
                           "missing_commits": missing})
         return items
@@ -648,11 +648,11 @@ class _Stage:
             else:
                 for sha in missing:
                     self.problem(f"dependency {name}: commit {sha} (used at {_where(dep.referenced[sha])}) "
-                                 f"is not in the mirror: upstream does not have it", repo)
+                                 f"is not in the mirror: upstream does not have it", repo, UPSTREAM)
             for sha in sorted(dep.lost_upstream):
                 self.problem(f"dependency {name}: commit {sha} (used at {_where(dep.referenced[sha])}) "
                              f"is no longer upstream (force-pushed away or deleted); the copy from an "
-                             f"earlier run is kept under {git.KEPT_REF_PREFIX}{sha}", repo)
+                             f"earlier run is kept under {git.KEPT_REF_PREFIX}{sha}", repo, UPSTREAM)
             items.append({
                 "url": name,
                 "fetch_url": dep.url.fetch_url(self.cfg.github_host) if dep.url.fetchable else dep.url.original,
@@ -666,7 +666,7 @@ class _Stage:
             })
         for url, where in sorted(self.unparsed.items()):
             self.problem(f"submodule URL {url!r} (used at {_where(where[:MAX_WHERE])}) is not a "
-                         f"repository URL this backup can fetch")
+                         f"repository URL this backup can fetch", kind=UPSTREAM)
         return {
             "enabled": True,
             "repositories": len(items),

@@ -26,18 +26,19 @@ Why one process per repository (`-R NAME`), each with its own output folder
     (rewritten with the token masked: 0.40.0 prints failing git commands with
     the token in the URL).
 
-Skipping what did not change: `CACHE/.state/<ORG>/repos.json` keeps, per
-repository, `pushed_at`, `updated_at`, `last_run` (local time of the start of
-the last successful run) and `activity_mark` (GitHub's `updated_at` of the most
-recently updated issue or pull request before that run, on GitHub's clock).
-`change_decisions()` (shared with the verify-and-repair stage) decides once per
-run and records the decision in the same file, so a second caller asks GitHub
-nothing.  A repository runs when it is new, its `pushed_at` or `updated_at`
-changed, its last run is older than `full_refresh_days` (0: always), or an issue,
-pull request or comment is newer than its `activity_mark`.  That last check is
-one request per repository (when issues or pulls are backed up), so a re-run
-with nothing changed costs one API request per repository.  A run with any
-problem does not update the state: the repository runs again next time.
+Skipping what did not change: the state store (orgbackup/state_store.py, keyed
+by repository id) keeps, per repository, `pushed_at`, `updated_at`, `last_run`
+(local time of the start of the last successful run) and `activity_mark`
+(GitHub's `updated_at` of the most recently updated issue or pull request before
+that run, on GitHub's clock).  `change_decisions()` (shared with the
+verify-and-repair stage) decides once per run and records the decision in the
+same row, so a second caller asks GitHub nothing.  A repository runs when it is
+new, its `pushed_at` or `updated_at` changed, its last run is older than
+`full_refresh_days` (0: always), or an issue, pull request or comment is newer
+than its `activity_mark`.  That last check is one request per repository (when
+issues or pulls are backed up), so a re-run with nothing changed costs one API
+request per repository.  A run with any problem does not update the state: the
+repository runs again next time.
 
 Empty repositories run like the others: 0.40.0's `git ls-remote` of an empty
 repository succeeds and `git lfs clone` makes an empty clone (exit 0).
@@ -48,11 +49,9 @@ ignored); `verify_repair` checks the data against GitHub.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,11 +63,11 @@ from ..context import RunContext
 from ..errors import BackupError
 from ..git import git_environment
 from ..problems import Problem
+from ..state_store import RepoState
 
 log = logging.getLogger(__name__)
 
 TOOL = "github-backup"
-STATE_FILE = "repos.json"
 RUNS_DIR = "github-backup-runs"
 LOGS_DIR = "logs"
 # One github-backup run fetches a repository's clone, wiki and every changed issue
@@ -84,7 +83,6 @@ _PROBLEM_LINES = (
     re.compile(r"Skipping download of asset .*"),
     re.compile(r"API request problem reading response.*"),
 )
-_state_lock = threading.Lock()
 
 
 @dataclass
@@ -179,22 +177,22 @@ def now_utc() -> datetime:
 EPOCH = "1970-01-01T00:00:00Z"
 
 
-def change_reason(entry: dict | None, repo: dict, *, full_refresh_days: int, now: datetime) -> str | None:
+def change_reason(state: RepoState | None, repo: dict, *, full_refresh_days: int, now: datetime) -> str | None:
     """Why a repository must run, from what is known without asking GitHub more, or None."""
-    if not entry or not entry.get("last_run"):
+    if state is None or not state.last_run:
         return "new"
-    if repo.get("pushed_at") != entry.get("pushed_at"):
+    if repo.get("pushed_at") != state.pushed_at:
         return "pushed"
-    if repo.get("updated_at") != entry.get("updated_at"):
+    if repo.get("updated_at") != state.updated_at:
         return "updated"
     if full_refresh_days == 0:
         return "full refresh (every run)"
     try:
-        last = parse_time(entry["last_run"])
+        last = parse_time(state.last_run)
     except ValueError:
         return "unreadable last run time"
     if now - last >= timedelta(days=full_refresh_days):
-        return f"full refresh (last run {entry['last_run']})"
+        return f"full refresh (last run {state.last_run})"
     return None
 
 
@@ -211,39 +209,15 @@ def activity_reason(mark: str | None, latest: str | None) -> str | None:
     return None
 
 
-# State
-
-
-def state_path(ctx: RunContext, org: str) -> Path:
-    return ctx.state_dir(org) / STATE_FILE
-
-
-def load_state(ctx: RunContext, org: str) -> dict[str, dict]:
-    path = state_path(ctx, org)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        log.warning("%s: unreadable (%s); every repository runs", path, exc)
-        return {}
-    return dict(data.get("repositories") or {})
-
-
-def save_state(ctx: RunContext, org: str, state: dict[str, dict]) -> None:
-    path = state_path(ctx, org)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"format": 1, "repositories": state}, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+# Decisions
 
 
 def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, str | None]:
     """Per repository name: why it must run this time, or None when nothing changed.
 
-    Decided once per run (`ctx.started`) and recorded in repos.json as
-    `decision`, so that the github-backup stage and the verify-and-repair stage
-    share one answer and one set of API requests.
+    Decided once per run (`ctx.started`) and recorded in the repository's row of
+    the state store, so that the github-backup stage and the verify-and-repair
+    stage share one answer and one set of API requests.
 
     When issues or pulls are backed up, every repository costs one request: the
     most recently updated issue or pull request (`issues_updated_since`, sorted by
@@ -251,43 +225,38 @@ def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, 
     `activity_mark` after a successful run, and the next run compares with it, so
     a wrong local clock (or the emulator's simulated one) cannot hide activity.
     """
-    with _state_lock:
-        state = load_state(ctx, org)
+    store = ctx.state_store()
     decisions: dict[str, str | None] = {}
-    todo: list[dict] = []
+    todo: list[tuple[dict, RepoState]] = []
     for repo in repos:
-        decided = (state.get(repo["name"]) or {}).get("decision") or {}
-        if decided.get("run") == ctx.started:
-            decisions[repo["name"]] = decided.get("reason")
+        state = store.row_for(org, repo)
+        if state.decision_run == ctx.started:
+            decisions[repo["name"]] = state.decision_reason
         else:
-            todo.append(repo)
+            todo.append((repo, state))
     ask_github = "issues" in ctx.config.parts or "pulls" in ctx.config.parts
     now = now_utc()
 
-    def decide(repo: dict) -> tuple[str, dict]:
-        entry = state.get(repo["name"]) or {}
-        reason = change_reason(entry, repo, full_refresh_days=ctx.config.full_refresh_days, now=now)
-        decision: dict = {"run": ctx.started, "reason": reason}
+    def decide(item: tuple[dict, RepoState]) -> tuple[dict, str | None, str | None]:
+        repo, state = item
+        reason = change_reason(state, repo, full_refresh_days=ctx.config.full_refresh_days, now=now)
+        latest = None
         if ask_github:
             try:
-                newest = ctx.api.issues_updated_since(repo["full_name"], entry.get("activity_mark") or EPOCH)
+                newest = ctx.api.issues_updated_since(repo["full_name"], state.activity_mark or EPOCH)
             except BackupError as exc:
-                decision["reason"] = reason or f"could not ask GitHub for activity ({exc})"
-                return repo["name"], decision
-            decision["latest_activity"] = latest_activity(newest) or entry.get("activity_mark")
-            decision["reason"] = reason or activity_reason(entry.get("activity_mark"), latest_activity(newest))
-        return repo["name"], decision
+                return repo, reason or f"could not ask GitHub for activity ({exc})", None
+            latest = latest_activity(newest) or state.activity_mark
+            reason = reason or activity_reason(state.activity_mark, latest_activity(newest))
+        return repo, reason, latest
 
     # One small GET per repository, nothing else running on the API meanwhile: twice the
     # concurrency of the github-backup processes, whose requests come in long trains.
     with ThreadPoolExecutor(max_workers=max(1, 2 * ctx.config.concurrency)) as pool:
-        made = list(pool.map(decide, todo))
-    with _state_lock:
-        state = load_state(ctx, org)
-        for name, decision in made:
-            state.setdefault(name, {})["decision"] = decision
-            decisions[name] = decision["reason"]
-        save_state(ctx, org, state)
+        for repo, reason, latest in pool.map(decide, todo):
+            store.update(org, int(repo["id"]), decision_run=ctx.started, decision_reason=reason,
+                         decision_latest=latest)
+            decisions[repo["name"]] = reason
     return decisions
 
 
@@ -324,11 +293,11 @@ def prepare_run_dir(ctx: RunContext, org: str, name: str, since: str | None) -> 
     return out
 
 
-def expected_seconds(repo: dict, entry: dict | None) -> float:
+def expected_seconds(repo: dict, state: RepoState | None) -> float:
     """How long github-backup will take for a repository: its last run's time, or a guess
     from what GitHub lists (issues cost two requests each, size costs transfer)."""
-    if entry and entry.get("seconds") is not None:
-        return float(entry["seconds"])
+    if state is not None and state.seconds is not None:
+        return float(state.seconds)
     return 1.0 + 0.2 * int(repo.get("open_issues_count") or 0) + int(repo.get("size") or 0) / 5000
 
 
@@ -362,15 +331,13 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     if problems:
         log.warning("%s/%s: github-backup: %d problem(s), see %s", org, name, len(problems), logfile)
     else:
-        with _state_lock:
-            state = load_state(ctx, org)
-            entry = state.setdefault(name, {})
-            entry.update(pushed_at=repo.get("pushed_at"), updated_at=repo.get("updated_at"), last_run=started,
-                         seconds=round(time.monotonic() - clock, 1))
-            latest = (entry.get("decision") or {}).get("latest_activity")
-            if latest and latest > (entry.get("activity_mark") or ""):
-                entry["activity_mark"] = latest
-            save_state(ctx, org, state)
+        store = ctx.state_store()
+        state = store.row_for(org, repo)
+        mark = state.activity_mark
+        if state.decision_latest and state.decision_latest > (mark or ""):
+            mark = state.decision_latest
+        store.update(org, state.repo_id, pushed_at=repo.get("pushed_at"), updated_at=repo.get("updated_at"),
+                     last_run=started, seconds=round(time.monotonic() - clock, 1), activity_mark=mark)
     return problems
 
 
@@ -389,8 +356,7 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
     commands.register_secret(ctx.config.token.reveal())
     result = GitHubBackupResult()
     decisions = change_decisions(ctx, org, repos)
-    with _state_lock:
-        state = load_state(ctx, org)
+    states = {repo["name"]: ctx.state_store().row_for(org, repo) for repo in repos}
     todo: list[dict] = []
     for repo in repos:
         name = repo["name"]
@@ -405,14 +371,14 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
             todo.append(repo)
 
     def work(repo: dict) -> list[Problem]:
-        since = (state.get(repo["name"]) or {}).get("activity_mark")
+        since = states[repo["name"]].activity_mark
         try:
             return run_one(ctx, org, repo, hooks=hooks, since=since)
         except (OSError, BackupError) as exc:
             return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
 
     # The longest first: one repository with years of issues must not start last.
-    todo.sort(key=lambda repo: expected_seconds(repo, state.get(repo["name"])), reverse=True)
+    todo.sort(key=lambda repo: expected_seconds(repo, states[repo["name"]]), reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
         for problems in pool.map(work, todo):
             result.problems.extend(problems)

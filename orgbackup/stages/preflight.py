@@ -1,28 +1,30 @@
 """Preflight, before anything is written: the token, the organizations, the rate
-limit, the restic repository and its password, and whether hooks can be read."""
+limit, the restic repository and its password, and whether hooks can be read.
+
+What concerns the whole run (the token, GitHub answering at all, the restic
+repository) raises PreflightError.  What concerns one organization (it does not
+exist, its repositories cannot be listed) is that organization's failure alone:
+it is returned in `Preflight.unavailable` and the others are backed up."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import restic
 from ..context import RunContext
 from ..errors import PreflightError
 from ..github_api import GitHubError
+from ..plan import OrgPlan
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class OrgPlan:
-    """What GitHub says of one organization now."""
-
-    login: str  # GitHub's own spelling: github-backup 0.40.0 compares it case-sensitively
-    repos: list[dict]
-    hooks: bool
-    hooks_reason: str
+class Preflight:
+    plans: dict[str, OrgPlan] = field(default_factory=dict)  # by GitHub's spelling of the login
+    unavailable: dict[str, str] = field(default_factory=dict)  # configured name -> why it cannot be backed up
 
 
 def check_token(ctx: RunContext) -> str:
@@ -46,12 +48,14 @@ def show_rate_limit(ctx: RunContext) -> None:
 
 
 def find_organization(ctx: RunContext, org: str) -> str:
+    """GitHub's spelling of the organization's login; GitHubError when it cannot be had."""
     try:
         return ctx.api.organization(org)["login"]
     except GitHubError as exc:
         if exc.status == 404:
-            raise PreflightError(f"GITHUB_ORGS: organization {org!r} does not exist or the token cannot see it") from None
-        raise PreflightError(f"GitHub is not usable: {exc}") from None
+            raise GitHubError(f"organization {org!r} does not exist or the token cannot see it (GITHUB_ORGS)",
+                              404) from None
+        raise
 
 
 def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool, str]:
@@ -70,22 +74,30 @@ def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool
     return False, f"the token cannot read hooks (tried {probe['full_name']}; needs admin rights)"
 
 
-def run_preflight(ctx: RunContext) -> dict[str, OrgPlan]:
+def run_preflight(ctx: RunContext) -> Preflight:
     started = time.monotonic()
     login = check_token(ctx)
     log.info("GitHub at %s accepts the token (user %s)", ctx.config.api_url, login)
     show_rate_limit(ctx)
-    logins = [find_organization(ctx, org) for org in ctx.config.orgs]
+    result = Preflight()
+    logins: list[str] = []
+    for org in ctx.config.orgs:
+        try:
+            logins.append(find_organization(ctx, org))
+        except GitHubError as exc:
+            result.unavailable[org] = str(exc)
+            log.error("%s: %s; the other organizations are backed up", org, exc)
     created = restic.ensure_repository(ctx.files)
     log.info("restic repository %s", "initialised" if created else "opened, password correct")
-    plans: dict[str, OrgPlan] = {}
     for org_login in logins:
         try:
             repos = ctx.api.org_repositories(org_login)
         except GitHubError as exc:
-            raise PreflightError(f"cannot list the repositories of {org_login}: {exc}") from None
+            result.unavailable[org_login] = f"cannot list its repositories: {exc}"
+            log.error("%s: cannot list its repositories: %s", org_login, exc)
+            continue
         hooks, reason = hooks_decision(ctx, org_login, repos)
-        plans[org_login] = OrgPlan(org_login, repos, hooks, reason)
+        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason)
         log.info("%s: %d repositories; hooks %s (%s)", org_login, len(repos), "on" if hooks else "off", reason)
     log.info("preflight done in %.1f s", time.monotonic() - started)
-    return plans
+    return result

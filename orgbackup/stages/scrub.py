@@ -45,7 +45,7 @@ from typing import Iterable, Iterator
 
 from .. import commands, git
 from ..context import RunContext
-from ..problems import Problem
+from ..problems import INTEGRITY, Problem
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ def run_scrub(ctx: RunContext, org: str) -> tuple[list[Path], list[Problem]]:
             keys = scrub_config(git_dir / "config")
         except commands.CommandFailed as exc:
             where = git_dir.relative_to(root)
-            problems.append(Problem(org, repo_of(root, git_dir), PART, f"{where}: cannot clean its config: {exc}"))
+            problems.append(Problem(org, repo_of(root, git_dir), PART, f"{where}: cannot clean its config: {exc}", INTEGRITY))
             continue
         if keys:
             cleaned += 1
@@ -278,10 +278,11 @@ def run_scrub(ctx: RunContext, org: str) -> tuple[list[Path], list[Problem]]:
     save_clean_memo(memo_path, key, clean)
     for path in holding:
         problems.append(Problem(org, repo_of(root, path), PART,
-                                f"{path.relative_to(root)} holds the GitHub token: left out of the snapshot"))
+                                f"{path.relative_to(root)} holds the GitHub token: left out of the snapshot", INTEGRITY))
     for path in unreadable:
         problems.append(Problem(org, repo_of(root, path), PART,
-                                f"{path.relative_to(root)} could not be read to check it for the token: left out of the snapshot"))
+                                f"{path.relative_to(root)} could not be read to check it for the token: left out of the snapshot",
+                                INTEGRITY))
     seconds = time.monotonic() - started
     log.info("%s: scrubbed %d git configs; scanned %.0f MB in %.1f s; %d files hold the token",
              org, cleaned, total / 1e6, seconds, len(holding))

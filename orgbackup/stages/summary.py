@@ -21,6 +21,9 @@ class OrgOutcome:
     leaked_files: list[str] = field(default_factory=list)
     error: str | None = None  # the organization failed before a snapshot was taken
     forgotten: int = 0  # snapshots retention removed after this one
+    known_problems: list[Problem] = field(default_factory=list)  # upstream, reported by an earlier run
+    deleted: list[dict] = field(default_factory=list)  # repositories GitHub no longer lists, kept
+    renamed: dict[str, str] = field(default_factory=dict)  # new name -> old name, this run
 
     @property
     def complete(self) -> bool:
@@ -45,6 +48,8 @@ class OrgOutcome:
             "working_clones": sum(1 for r in repos if r.get("gitim")),
             "dependencies": int(self.dependencies.get("repositories", 0) or 0),
             "problems": len(self.problems) + (1 if self.error else 0),
+            "known_upstream_problems": len(self.known_problems),
+            "deleted_on_github": len(self.deleted),
         }
 
     def as_dict(self) -> dict:
@@ -57,6 +62,8 @@ class OrgOutcome:
             "hooks": self.hooks,
             **self.counts(),
             "problem_list": [str(p) for p in self.problems] + ([self.error] if self.error else []),
+            "deleted_list": [d["folder"] for d in self.deleted],
+            "renamed": self.renamed,
         }
 
 
@@ -87,6 +94,10 @@ def render_table(outcome: OrgOutcome) -> str:
         ("hooks", "backed up" if outcome.hooks.get("backed_up") else f"skipped: {outcome.hooks.get('reason', '-')}"),
         ("added to restic", human_bytes(d["data_added"])),
         ("time", f"{d['seconds']:.1f} s"),
+        ("deleted on GitHub", ", ".join(f"{x['folder']} (last seen {x['last_seen'] or 'unknown'})"
+                                          for x in outcome.deleted) or "-"),
+        ("renamed on GitHub", ", ".join(f"{old} -> {new}" for new, old in sorted(outcome.renamed.items())) or "-"),
+        ("known upstream gaps", d["known_upstream_problems"]),
         ("problems", d["problems"]),
     ]
     width = max(len(k) for k, _ in rows)

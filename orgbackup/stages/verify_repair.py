@@ -29,7 +29,7 @@ concurrently (at most `config.concurrency` at a time):
   repository's issue comments since the last fetch; those on pull requests are
   merged by id into `pulls/<N>.conversation.json` (never dropping a saved one).
   The `since` of the next fetch is the newest `updated_at` seen, on GitHub's
-  clock, kept in `CACHE/.state/<ORG>/pull-comments.json`.
+  clock, kept in the repository's row of the state store.
 - every remote URL of every clone this stage looks at is set to the
   credential-free URL (github-backup 0.40.0 writes the token into them).
 
@@ -54,11 +54,11 @@ from ..commands import Completed
 from ..context import RunContext
 from ..errors import BackupError
 from ..problems import Problem
+from ..state_store import RepoState
 from .github_backup import change_decisions
 
 log = logging.getLogger(__name__)
 
-COMMENTS_STATE_FILE = "pull-comments.json"
 LFS_MEMO_DIR = "lfs-oids"
 _ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
 _NUMBERED_JSON = re.compile(r"^(\d+)\.json$")
@@ -289,18 +289,11 @@ def save_pull_comments(repo_dir: Path, comments: list[dict], *, issues_saved: bo
     return saved, complete
 
 
-def load_comment_state(ctx: RunContext, org: str) -> dict[str, dict]:
-    path = ctx.state_dir(org) / COMMENTS_STATE_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("repositories", {})
-    except (OSError, ValueError):
-        return {}
-
-
-def save_comment_state(ctx: RunContext, org: str, state: dict[str, dict]) -> None:
-    path = ctx.state_dir(org) / COMMENTS_STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, {"format": 1, "repositories": state})
+def comment_entry(state: RepoState) -> dict | None:
+    """What the state store remembers of the last conversation-comment fetch."""
+    if state.comments_ok is None:
+        return None
+    return {"since": state.comments_since, "ok": bool(state.comments_ok)}
 
 
 def fetch_pull_comments(ctx: RunContext, repo: dict, repo_dir: Path, entry: dict, check: Check) -> dict:
@@ -417,7 +410,8 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
 def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> tuple[dict[str, dict], list[Problem]]:
     commands.register_secret(ctx.config.token.reveal())
     decisions = change_decisions(ctx, org, repos) if "pulls" in ctx.config.parts else {}
-    comment_state = load_comment_state(ctx, org)
+    store = ctx.state_store()
+    comment_state = {repo["name"]: comment_entry(store.row_for(org, repo)) for repo in repos}
 
     def work(repo: dict):
         name = repo["name"]
@@ -438,7 +432,7 @@ def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> tuple[dic
                 records[repo["name"]] = {"problems": [p.message for p in found]}
             problems.extend(found)
             if entry is not None:
-                comment_state[repo["name"]] = entry
-    save_comment_state(ctx, org, comment_state)
+                store.update(org, int(repo["id"]), comments_since=entry.get("since"),
+                             comments_ok=1 if entry.get("ok") else 0)
     log.info("%s: verified %d repositories, %d problem(s)", org, len(records), len(problems))
     return records, problems

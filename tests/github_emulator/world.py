@@ -548,6 +548,49 @@ def create_repo(root: Path, org: str, name: str, *, private: bool = False, descr
         return rec
 
 
+def delete_repo(root: Path, org: str, name: str) -> int:
+    """The repository is gone from GitHub (API and git), as after `DELETE /repos/{o}/{r}`; returns its id."""
+    root = Path(root)
+    with _CREATE_LOCK:
+        b = Builder(root, load_world(root))
+        rec = b.world["orgs"][org]["repos"].pop(name)
+        for wiki in (False, True):
+            shutil.rmtree(b.git_dir(org, name, wiki=wiki), ignore_errors=True)
+        shutil.rmtree(root / "lfs" / org / name, ignore_errors=True)
+        b.save()
+        return rec["id"]
+
+
+def rename_repo(root: Path, org: str, old: str, new: str) -> None:
+    """A rename keeps the id, the issues and the git data (GitHub redirects the old name; we do not)."""
+    root = Path(root)
+    with _CREATE_LOCK:
+        b = Builder(root, load_world(root))
+        repos = b.world["orgs"][org]["repos"]
+        rec = repos.pop(old)
+        rec["name"] = new
+        rec["updated_at"] = iso(b.tick())
+        repos[new] = rec
+        for wiki in (False, True):
+            if b.git_dir(org, old, wiki=wiki).exists():
+                b.git_dir(org, old, wiki=wiki).rename(b.git_dir(org, new, wiki=wiki))
+        if (root / "lfs" / org / old).exists():
+            (root / "lfs" / org / old).rename(root / "lfs" / org / new)
+        b.save()
+
+
+def recreate_repo(root: Path, org: str, name: str, *, commits: int = 2) -> dict:
+    """A new repository (new id) under a name that may have been used before, with a little history."""
+    root = Path(root)
+    with _CREATE_LOCK:
+        b = Builder(root, load_world(root))
+        b.tick(3600)
+        made = simple_repo(b, org, name, commits=commits, language="Go")
+        b.issue(made["rec"], f"First issue of the new {name}", user=USERS[0])
+        b.save()
+        return made["rec"]
+
+
 def force_push_away(root: Path, org: str, name: str, branch: str = "main") -> dict:
     """Rewrite `branch` to drop its tip commit, then prune it from the repository.
 
