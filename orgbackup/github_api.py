@@ -146,10 +146,6 @@ class GitHubAPI:
     def rate_limit(self) -> dict:
         return self.get("rate_limit")
 
-    def can_read_hooks(self, full_name: str) -> bool:
-        response = self._request(self.url(f"repos/{full_name}/hooks"), {"per_page": 1})
-        return response.status_code == 200
-
     def issue_comments_since(self, full_name: str, since: str | None) -> list[dict]:
         params = {"since": since} if since else {}
         return list(self.paginate(f"repos/{full_name}/issues/comments", params))

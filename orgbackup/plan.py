@@ -89,6 +89,11 @@ class OrgPlan:
         return [p for p in self.repo_plans.values() if p.event == kind]
 
 
+def can_admin(repo: dict) -> bool:
+    """The listing says per repository what the token may do; hooks need admin rights."""
+    return bool((repo.get("permissions") or {}).get("admin"))
+
+
 def aside_name(folder: str, repo_id: int | None) -> str:
     return f"{folder}{ASIDE}{repo_id if repo_id is not None else 'old'}"
 

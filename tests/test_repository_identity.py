@@ -89,3 +89,44 @@ def test_plan_swaps_and_chains_of_names():
     assert sorted((m.source, m.target) for m in moves) == [("a", "b"), ("b", "a"), ("c", "c~3")]
     assert sorted((d.repo_id, d.folder) for d in deleted if d.repo_id) == [(3, "c~3")]
     assert [d.folder for d in deleted if d.repo_id is None] == ["stray"]  # a folder no row knew of
+
+
+def test_an_earlier_versions_json_state_is_adopted_once(tmp_path):
+    """Upgrading keeps the incremental marks: repos.json and pull-comments.json (keyed by name) are read
+    into the rows of the repositories the listing names, and only while the store knows nothing."""
+    from orgbackup.plan import OrgPlan, apply_plan
+    from orgbackup.state_store import StateStore
+
+    state_dir = tmp_path / ".state" / "o"
+    state_dir.mkdir(parents=True)
+    (state_dir / "repos.json").write_text(json.dumps({"format": 1, "repositories": {
+        "docs": {"pushed_at": "P", "updated_at": "U", "last_run": "2026-11-30T03:00:00Z", "activity_mark": "M"}}}))
+    (state_dir / "pull-comments.json").write_text(json.dumps({"format": 1, "repositories": {
+        "docs": {"since": "S", "ok": True}}}))
+    repos_dir = tmp_path / "o" / "github-backup" / "repositories"
+    (repos_dir / "docs").mkdir(parents=True)
+    store = StateStore(tmp_path / "state.sqlite3")
+    plan = OrgPlan("o", [{"id": 7, "name": "docs"}, {"id": 8, "name": "new"}], False, "")
+    apply_plan(store, plan, repos_dir, tmp_path / "o" / "gitim" / "o", now="2026-12-01T03:00:00Z",
+               keep_deleted_days=0, legacy_state_dir=state_dir)
+    docs = store.repository("o", 7)
+    assert (docs.last_run, docs.activity_mark, docs.comments_since, docs.comments_ok) == \
+        ("2026-11-30T03:00:00Z", "M", "S", 1)
+    assert store.repository("o", 8).last_run is None
+    assert plan.deleted == [] and plan.moves == []
+
+
+def test_a_deleted_repository_leaves_the_cache_after_keep_deleted_days(tmp_path):
+    from orgbackup.plan import OrgPlan, apply_plan
+    from orgbackup.state_store import StateStore
+
+    repos_dir = tmp_path / "o" / "github-backup" / "repositories"
+    (repos_dir / "gone" / "repository").mkdir(parents=True)
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.put(RepoState("o", 1, "gone", "gone", first_seen="2026-01-01T00:00:00Z", last_seen="2026-11-01T00:00:00Z"))
+    kept = OrgPlan("o", [], False, "")
+    apply_plan(store, kept, repos_dir, tmp_path / "gitim", now="2026-11-20T00:00:00Z", keep_deleted_days=30)
+    assert [d.folder for d in kept.deleted] == ["gone"] and (repos_dir / "gone").is_dir()
+    expired = OrgPlan("o", [], False, "")
+    apply_plan(store, expired, repos_dir, tmp_path / "gitim", now="2026-12-02T00:00:00Z", keep_deleted_days=30)
+    assert expired.deleted == [] and not (repos_dir / "gone").exists() and store.repository("o", 1) is None

@@ -164,7 +164,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
 def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, monkeypatch):
     emu = github_emulator
     # The reader token cannot read hooks: 0.40.0 ends the run on that 404.
-    ctx = make_context(emu, tmp_path, monkeypatch, token=emu.reader_token, parts=("labels",))
+    ctx = make_context(emu, tmp_path, monkeypatch, token=emu.reader_token, parts=("labels",), hooks="on")
     repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in ("godot", "game")]
     result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
     assert sorted(result.ran) == ["game", "godot"]

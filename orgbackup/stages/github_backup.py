@@ -63,6 +63,7 @@ from ..context import RunContext
 from ..errors import BackupError
 from ..git import git_environment
 from ..problems import Problem
+from ..plan import can_admin
 from ..state_store import RepoState
 
 log = logging.getLogger(__name__)
@@ -373,7 +374,8 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
     def work(repo: dict) -> list[Problem]:
         since = states[repo["name"]].activity_mark
         try:
-            return run_one(ctx, org, repo, hooks=hooks, since=since)
+            repo_hooks = hooks and (ctx.config.hooks == "on" or can_admin(repo))
+            return run_one(ctx, org, repo, hooks=repo_hooks, since=since)
         except (OSError, BackupError) as exc:
             return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
 

@@ -16,7 +16,7 @@ from .. import restic
 from ..context import RunContext
 from ..errors import PreflightError
 from ..github_api import GitHubError
-from ..plan import OrgPlan
+from ..plan import OrgPlan, can_admin
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def find_organization(ctx: RunContext, org: str) -> str:
 
 def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool, str]:
     """github-backup 0.40.0 ends its whole run on the 404 of a token without admin rights,
-    so ask GitHub first, on one repository, whether this token can read hooks."""
+    so hooks are asked for only where the listing's `permissions.admin` allows it."""
     mode = ctx.config.hooks
     if mode == "off":
         return False, "BACKUP_HOOKS=off"
@@ -68,10 +68,12 @@ def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool
         return False, "the organization has no repositories"
     if mode == "on":
         return True, "BACKUP_HOOKS=on"
-    probe = sorted(repos, key=lambda r: r["name"])[0]
-    if ctx.api.can_read_hooks(probe["full_name"]):
+    admin = sum(1 for repo in repos if can_admin(repo))
+    if admin == len(repos):
         return True, "the token can read hooks"
-    return False, f"the token cannot read hooks (tried {probe['full_name']}; needs admin rights)"
+    if admin:
+        return True, f"the token can read hooks of {admin} of {len(repos)} repositories (needs admin rights)"
+    return False, "the token cannot read hooks (needs admin rights)"
 
 
 def run_preflight(ctx: RunContext) -> Preflight:
