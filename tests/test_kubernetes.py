@@ -100,6 +100,10 @@ def test_the_cronjob_runs_one_backup_at_a_time_with_limits():
     assert spec["concurrencyPolicy"] == "Forbid"
     assert spec["startingDeadlineSeconds"] > 0
     assert spec["jobTemplate"]["spec"]["backoffLimit"] >= 0
+    # Exit 3 (incomplete, a snapshot was taken) and 2 (configuration) are not retried the same night.
+    [rule] = spec["jobTemplate"]["spec"]["podFailurePolicy"]["rules"]
+    assert rule["action"] == "FailJob" and rule["onExitCodes"]["containerName"] == "backup"
+    assert rule["onExitCodes"]["operator"] == "In" and sorted(rule["onExitCodes"]["values"]) == [2, 3]
     pod = pod_spec()
     assert pod["restartPolicy"] == "Never"
     assert pod["terminationGracePeriodSeconds"] >= 30
