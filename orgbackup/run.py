@@ -140,10 +140,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         snap, found = snapshot.run_snapshot(ctx, org, complete=complete, exclude=leaked)
         outcome.snapshot_id, outcome.data_added = snap.snapshot_id, snap.data_added
         outcome.problems += found
-        if complete:
-            outcome.forgotten = snapshot.apply_retention(ctx, org)
-        else:
-            log.warning("%s: incomplete, so retention is not applied (nothing is forgotten)", org)
+        # After every run, complete or not: the repository stays bounded whatever GitHub does.
+        outcome.forgotten = snapshot.apply_retention(ctx, org)
     except BackupError as exc:
         outcome.error = commands.mask(str(exc))
         log.error("%s: %s", org, outcome.error)
