@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from .config import is_restic_backend_variable
 from .errors import CommandFailed
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,13 @@ def mask(text: str) -> str:
 
 
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a child sees: ours without secret values, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    """The environment a child sees: ours without secret values and without restic's
+    backend variables (AWS_*, B2_*, RESTIC_*, ...: git and the tools never need cloud
+    credentials; restic gets them from the configuration in `extra`), plus `extra`."""
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in SECRET_VARIABLES and not is_restic_backend_variable(k)
+    }
     env.update(extra or {})
     return env
 

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from .errors import ConfigError
 
@@ -49,15 +49,67 @@ class Secret:
         return hash(self._value)
 
 
+class SecretEnvironment(Mapping[str, str]):
+    """Environment variables holding credentials: a mapping whose repr names the
+    variables but never shows their values."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str] | None = None):
+        self._values = dict(values or {})
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return "SecretEnvironment(" + ", ".join(f"{name}=***" for name in sorted(self._values)) + ")"
+
+    __str__ = __repr__
+
+
+# The variables restic and its backends read (restic's manual, "Environment Variables").
+# ST_* is listed by name: the prefix alone is too common.
+RESTIC_BACKEND_PREFIXES = ("RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "RCLONE_")
+RESTIC_BACKEND_NAMES = ("ST_AUTH", "ST_USER", "ST_KEY")
+# These travel by the run's own files (RESTIC_*_FILE), never from the environment.
+RESTIC_OWN_SECRETS = ("RESTIC_PASSWORD", "RESTIC_REPOSITORY")
+
+
+def is_restic_backend_variable(name: str) -> bool:
+    """True for the variables only restic (the repository's backend) needs:
+    they go to restic and to no other program."""
+    return name.startswith(RESTIC_BACKEND_PREFIXES) or name in RESTIC_BACKEND_NAMES
+
+
+def restic_backend_environment(env: Mapping[str, str]) -> SecretEnvironment:
+    """The backend variables of the (environment + dotenv) settings, less the
+    repository and password (and their *_FILE / *_COMMAND forms)."""
+    return SecretEnvironment({
+        name: value for name, value in env.items()
+        if value and is_restic_backend_variable(name) and not name.startswith(RESTIC_OWN_SECRETS)
+    })
+
+
 @dataclass(frozen=True)
 class Retention:
+    """The keep policy applies to complete snapshots; incomplete ones go once a newer
+    complete snapshot exists and they are `incomplete_days` old."""
+
     daily: int = 7
     weekly: int = 4
     monthly: int = 12
     yearly: int = 3
+    incomplete_days: int = 14
 
     @property
     def keeps_everything(self) -> bool:
+        """All keep counts 0: every complete snapshot stays (incomplete ones still go)."""
         return not (self.daily or self.weekly or self.monthly or self.yearly)
 
 
@@ -68,6 +120,8 @@ class Config:
     restic_repository: Secret  # may carry backend credentials (rest:https://user:pw@...)
     restic_password: Secret
     cache_dir: Path
+    # AWS_*, B2_*, RESTIC_CACHE_DIR, ...: for restic only (commands.child_environment drops them)
+    restic_backend: SecretEnvironment = field(default_factory=SecretEnvironment)
     github_host: str = "github.com"
     host_name: str = DEFAULT_HOST_NAME
     retention: Retention = field(default_factory=Retention)
@@ -195,6 +249,7 @@ def parse_retention(environ: Mapping[str, str]) -> Retention:
         weekly=parse_int(environ, "BACKUP_KEEP_WEEKLY", default.weekly),
         monthly=parse_int(environ, "BACKUP_KEEP_MONTHLY", default.monthly),
         yearly=parse_int(environ, "BACKUP_KEEP_YEARLY", default.yearly),
+        incomplete_days=parse_int(environ, "BACKUP_KEEP_INCOMPLETE_DAYS", default.incomplete_days),
     )
 
 
@@ -262,6 +317,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         restic_repository=repository,
         restic_password=password,
         cache_dir=cache_dir,
+        restic_backend=restic_backend_environment(env),
         github_host=host,
         host_name=host_name,
         retention=parse_retention(env),

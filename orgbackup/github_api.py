@@ -1,7 +1,8 @@
 """The wrapper's own small GitHub REST client: what it needs to check the tools' work.
 
 It follows `Link: rel="next"` pagination, retries 502/503 and read errors a few
-times with backoff, waits on secondary rate limits and 429 (`retry-after`), and
+times with backoff, waits on secondary rate limits and 429 (`retry-after`, or
+without it, as GitHub asks: at least a minute, then exponentially longer), and
 waits for the reset when the primary limit is spent (bounded by `max_wait`).
 The token travels in the Authorization header only.
 """
@@ -22,6 +23,8 @@ from .errors import BackupError
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = {500, 502, 503, 504}
+# GitHub's words in a 403 that is a secondary rate limit, not a refusal.
+SECONDARY_RATE_LIMIT_WORDS = "secondary rate limit"
 
 
 class GitHubError(BackupError):
@@ -38,10 +41,13 @@ class RateLimit:
 
 
 class GitHubAPI:
-    def __init__(self, api_url: str, token: str, *, attempts: int = 5, max_wait: float = 900.0):
+    def __init__(self, api_url: str, token: str, *, attempts: int = 5, max_wait: float = 900.0,
+                 secondary_wait: float = 60.0):
         self.api_url = api_url.rstrip("/")
         self.attempts = attempts
         self.max_wait = max_wait
+        # The first wait on a secondary rate limit without retry-after (GitHub: at least a minute).
+        self.secondary_wait = secondary_wait
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -59,6 +65,7 @@ class GitHubAPI:
 
     def _request(self, url: str, params: dict | None) -> requests.Response:
         delay = 1.0
+        slowed = 0  # answers of this request that meant 'slow down' (the backoff's exponent)
         for attempt in range(1, self.attempts + 1):
             with self._count_lock:
                 self.requests_made += 1
@@ -71,7 +78,9 @@ class GitHubAPI:
                 delay *= 2
                 continue
             self._note_rate(response)
-            wait = self._wait_for(response)
+            wait = self._wait_for(response, slowed)
+            if wait is not None:
+                slowed += 1
             if wait is not None and attempt < self.attempts:
                 log.warning("GitHub asks to slow down (HTTP %s); waiting %.0f s", response.status_code, wait)
                 time.sleep(wait)
@@ -92,8 +101,9 @@ class GitHubAPI:
                 int(h.get("x-ratelimit-reset", 0)),
             )
 
-    def _wait_for(self, response: requests.Response) -> float | None:
-        """Seconds to wait before retrying, for the answers that mean 'slow down'."""
+    def _wait_for(self, response: requests.Response, slowed: int = 0) -> float | None:
+        """Seconds to wait before retrying, for the answers that mean 'slow down'
+        (`slowed`: how many such answers this request had before)."""
         status = response.status_code
         if status not in (403, 429):
             return None
@@ -109,8 +119,9 @@ class GitHubAPI:
                     status,
                 )
             return wait
-        if status == 429:
-            return 60.0
+        if status == 429 or SECONDARY_RATE_LIMIT_WORDS in response.text.lower():
+            # No retry-after: a minute, then twice as long each time (GitHub's advice).
+            return min(self.secondary_wait * 2 ** slowed, self.max_wait)
         return None
 
     def get(self, path: str, params: dict | None = None) -> Any:

@@ -1,8 +1,9 @@
 """Pure builders of restic argument tuples, restic's exit-code table, and its JSON.
 
 The repository and the password reach restic through RESTIC_REPOSITORY_FILE and
-RESTIC_PASSWORD_FILE (see `restic_environment`), never through arguments.  Every
-other RESTIC_*, AWS_*, B2_*, ... variable of the environment passes through.
+RESTIC_PASSWORD_FILE (see `restic_environment`), never through arguments.  The
+other RESTIC_*, AWS_*, B2_*, ... variables of the configuration (environment or
+dotenv file) reach restic and no other program.
 Works with restic 0.14 (Debian bookworm) and uses the exit codes of 0.17+ where
 they exist.
 """
@@ -10,7 +11,9 @@ they exist.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable
 
@@ -41,7 +44,9 @@ class ResticError(BackupError):
 
 
 def restic_environment(files: SecretFiles) -> dict[str, str]:
+    """The backend's variables (Config.restic_backend), then the run's own files."""
     return {
+        **files.restic_backend,
         "RESTIC_REPOSITORY_FILE": str(files.restic_repository_file),
         "RESTIC_PASSWORD_FILE": str(files.restic_password_file),
     }
@@ -71,18 +76,29 @@ def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_file
     return args + tuple(paths)
 
 
-def forget(retention: Retention, *, host: str, tag: str) -> tuple[str, ...]:
-    """Retention for one organization's snapshots (grouped by host, filtered by tag).
+def forget(retention: Retention, *, host: str, org: str) -> tuple[str, ...]:
+    """The keep policy over one organization's complete snapshots (a comma in one
+    --tag means AND), so an incomplete snapshot never takes a complete one's place.
 
     Without --prune: `prune` (the expensive part) runs only when a snapshot went."""
     return (
         "restic", "forget", "--json",
-        "--host", host, "--tag", tag, "--group-by", "host",
+        "--host", host, "--tag", f"org:{org},complete", "--group-by", "host",
         "--keep-daily", str(retention.daily),
         "--keep-weekly", str(retention.weekly),
         "--keep-monthly", str(retention.monthly),
         "--keep-yearly", str(retention.yearly),
     )
+
+
+def forget_snapshots(snapshot_ids: Iterable[str]) -> tuple[str, ...]:
+    return ("restic", "forget") + tuple(snapshot_ids)
+
+
+def retag_incomplete(snapshot_id: str) -> tuple[str, ...]:
+    """A snapshot taken as complete whose backup could not read everything.
+    restic rewrites the snapshot: it gets a new id, `original` names the old one."""
+    return ("restic", "tag", "--remove", "complete", "--add", "incomplete", snapshot_id)
 
 
 def prune() -> tuple[str, ...]:
@@ -134,7 +150,7 @@ def check(read_data_subset: str | None = None) -> tuple[str, ...]:
 
 
 # Commands that take an exclusive or shared lock wait for it (restic 0.16+ has --retry-lock).
-LOCKING_COMMANDS = ("backup", "forget", "check", "prune")
+LOCKING_COMMANDS = ("backup", "forget", "tag", "check", "prune")
 
 
 def with_retry_lock(argv: tuple[str, ...], version: tuple[int, ...]) -> tuple[str, ...]:
@@ -212,6 +228,7 @@ class Snapshot:
     host: str
     tags: tuple[str, ...]
     paths: tuple[str, ...]
+    original: str | None = None  # set by `restic tag`: the id before the tags changed
 
     @property
     def org(self) -> str | None:
@@ -234,8 +251,39 @@ def parse_snapshots(stdout: str) -> list[Snapshot]:
             host=s.get("hostname", ""),
             tags=tuple(s.get("tags") or ()),
             paths=tuple(s.get("paths") or ()),
+            original=s.get("original"),
         )
         for s in json.loads(stdout or "[]")
+    ]
+
+
+def parse_time(text: str) -> datetime:
+    """restic's snapshot time ('2026-11-25T03:00:00.123456789+01:00' or '...Z'), aware.
+    Python reads at most 6 digits of a second's fraction; restic writes 9."""
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    return datetime.fromisoformat(text)
+
+
+def retagged(snapshots: Iterable[Snapshot], original_id: str) -> Snapshot | None:
+    """The snapshot `restic tag` made of `original_id` (a full or a short id)."""
+    for snap in snapshots:
+        if snap.original and original_id and snap.original.startswith(original_id):
+            return snap
+    return None
+
+
+def incomplete_to_forget(snapshots: Iterable[Snapshot], now: datetime, keep_days: int) -> list[str]:
+    """Ids of one organization's incomplete snapshots that have had their day: a
+    newer complete snapshot exists and they are older than `keep_days`."""
+    snapshots = list(snapshots)
+    complete = [parse_time(s.time) for s in snapshots if "complete" in s.tags]
+    if not complete:
+        return []  # the newest incomplete snapshots are all there is of this organization
+    newest_complete = max(complete)
+    cutoff = now - timedelta(days=keep_days)
+    return [
+        s.id for s in snapshots
+        if "incomplete" in s.tags and parse_time(s.time) < newest_complete and parse_time(s.time) < cutoff
     ]
 
 

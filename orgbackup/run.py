@@ -159,10 +159,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         outcome.problems += found
         if snap.snapshot_id:  # what the snapshot records as reported, later runs treat as known
             store.record_problems(org, upstream_keys, ctx.started)
-        if complete:
-            outcome.forgotten = snapshot.apply_retention(ctx, org)
-        else:
-            log.warning("%s: incomplete, so retention is not applied (nothing is forgotten)", org)
+        # After every run, complete or not: the repository stays bounded whatever GitHub does.
+        outcome.forgotten = snapshot.apply_retention(ctx, org)
     except BackupError as exc:
         outcome.error = commands.mask(str(exc))
         log.error("%s: %s", org, outcome.error)

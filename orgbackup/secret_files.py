@@ -12,8 +12,9 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import urlsplit
 
 from . import commands
@@ -48,6 +49,9 @@ def register_secrets(config: Config) -> None:
     commands.register_secret(config.restic_password.reveal())
     for part in repository_credentials(config.restic_repository.reveal()):
         commands.register_secret(part)
+    for name, value in config.restic_backend.items():
+        if any(word in name for word in ("KEY", "SECRET", "PASSWORD", "TOKEN", "SAS", "AUTH")):
+            commands.register_secret(value)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class SecretFiles:
     restic_password_file: Path
     restic_repository_file: Path
     askpass: Path
+    # restic's backend variables (Config.restic_backend): restic_environment hands them to restic only.
+    restic_backend: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 def _write_private(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -80,6 +86,7 @@ def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles
             directory / "restic_repository", config.restic_repository.reveal() + "\n"
         ),
         askpass=installed_askpass() or _write_private(directory / "git_askpass", ASKPASS_SCRIPT, 0o700),
+        restic_backend=config.restic_backend,
     )
 
 

@@ -50,6 +50,7 @@ def test_a_repository_path_is_no_secret_and_stays_readable(tmp_path):
         token = Secret("tok-" + "a" * 30)
         restic_password = Secret("a-long-restic-password")
         restic_repository = Secret("/repository")
+        restic_backend = {"AWS_DEFAULT_REGION": "eu-central-1"}
 
     register_secrets(Config)
     out = commands.run(("echo", "/cache/V-Sekai/github-backup/repositories/x/repository/.git")).stdout

@@ -111,3 +111,30 @@ def test_retention_zero_keeps_everything(tmp_path):
 def test_restore_commands_need_no_github(tmp_path):
     config = load_config(base_env(tmp_path, GITHUB_ORGS=None, GITHUB_TOKEN=None), need_github=False)
     assert config.orgs == ()
+
+
+def test_keep_incomplete_days(tmp_path):
+    assert load_config(base_env(tmp_path)).retention.incomplete_days == 14
+    assert load_config(base_env(tmp_path, BACKUP_KEEP_INCOMPLETE_DAYS="3")).retention.incomplete_days == 3
+    with pytest.raises(ConfigError, match="BACKUP_KEEP_INCOMPLETE_DAYS"):
+        load_config(base_env(tmp_path, BACKUP_KEEP_INCOMPLETE_DAYS="-1"))
+
+
+def test_restic_backend_variables_from_dotenv_and_environment(tmp_path):
+    """The dotenv file's AWS_* reach the configuration (the environment wins); the
+    repository and password travel by file, so they are not among them; no value shows."""
+    dotenv = tmp_path / "backup.env"
+    dotenv.write_text("AWS_ACCESS_KEY_ID=from-file-id\nAWS_SECRET_ACCESS_KEY=from-file-secret-1234\n"
+                      "B2_ACCOUNT_ID=b2-from-file\n")
+    config = load_config(base_env(tmp_path, BACKUP_ENV_FILE=str(dotenv),
+                                  B2_ACCOUNT_ID="b2-from-environment", RESTIC_CACHE_DIR="/c/restic",
+                                  GIT_ASKPASS="/bin/true"))
+    assert dict(config.restic_backend) == {
+        "AWS_ACCESS_KEY_ID": "from-file-id",
+        "AWS_SECRET_ACCESS_KEY": "from-file-secret-1234",
+        "B2_ACCOUNT_ID": "b2-from-environment",
+        "RESTIC_CACHE_DIR": "/c/restic",
+    }
+    text = repr(config) + str(config)
+    assert "from-file-secret-1234" not in text and "b2-from-environment" not in text
+    assert "AWS_SECRET_ACCESS_KEY=***" in text

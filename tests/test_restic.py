@@ -16,6 +16,7 @@ class FakeConfig:
         self.token = Secret("unused-token")
         self.restic_repository = Secret(repository)
         self.restic_password = Secret(password)
+        self.restic_backend = {}
 
 
 @pytest.fixture
@@ -41,8 +42,10 @@ def test_backup_arguments_carry_no_secret():
 
 
 def test_forget_groups_by_host_within_one_org():
-    argv = restic.forget(Retention(1, 2, 3, 4), host="h", tag="org:A")
+    argv = restic.forget(Retention(1, 2, 3, 4), host="h", org="A")
     assert argv[:3] == ("restic", "forget", "--json")
+    # The keep policy sees complete snapshots only: one --tag with a comma is an AND.
+    assert ("--tag", "org:A,complete") == argv[argv.index("--tag"):argv.index("--tag") + 2]
     assert ("--group-by", "host") == argv[argv.index("--group-by"):argv.index("--group-by") + 2]
     assert argv[-8:] == ("--keep-daily", "1", "--keep-weekly", "2", "--keep-monthly", "3", "--keep-yearly", "4")
 
@@ -98,3 +101,69 @@ def test_prune_is_due_by_age():
     assert not prune_due((now - timedelta(days=2)).isoformat(), now, 7)
     assert prune_due((now - timedelta(days=7)).isoformat(), now, 7)
     assert prune_due((now - timedelta(hours=1)).isoformat(), now, 0)
+
+
+def test_retag_and_forget_builders():
+    assert restic.retag_incomplete("abc123") == (
+        "restic", "tag", "--remove", "complete", "--add", "incomplete", "abc123",
+    )
+    assert restic.forget_snapshots(["a", "b"]) == ("restic", "forget", "a", "b")
+    # `restic tag` takes the exclusive lock like forget: it waits for it where restic can.
+    assert restic.with_retry_lock(restic.retag_incomplete("x"), (0, 18, 0))[2:4] == ("--retry-lock", "5m")
+
+
+def snap(id, time, *tags, original=None):
+    return restic.Snapshot(id=id, short_id=id[:8], time=time, host="h", tags=("org:A",) + tags,
+                           paths=("/c/A",), original=original)
+
+
+def test_parse_time_reads_restics_nanoseconds_and_offsets():
+    from datetime import datetime, timezone
+
+    assert restic.parse_time("2026-11-25T03:00:00.123456789+01:00") == datetime(
+        2026, 11, 25, 2, 0, 0, 123456, tzinfo=timezone.utc)
+    assert restic.parse_time("2026-11-25T03:00:00Z") == datetime(2026, 11, 25, 3, tzinfo=timezone.utc)
+
+
+def test_incomplete_snapshots_go_once_superseded_and_old():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    snaps = [
+        snap("i-old-superseded", "2026-11-01T00:00:00Z", "incomplete"),
+        snap("c-middle", "2026-11-10T00:00:00Z", "complete"),
+        snap("i-young-superseded", "2026-11-25T00:00:00Z", "incomplete"),
+        snap("c-newest", "2026-11-28T00:00:00Z", "complete"),
+        snap("i-after-newest", "2026-11-30T00:00:00Z", "incomplete"),
+    ]
+    assert restic.incomplete_to_forget(snaps, now, 14) == ["i-old-superseded"]
+    assert restic.incomplete_to_forget(snaps, now, 0) == ["i-old-superseded", "i-young-superseded"]
+    # No complete snapshot at all: the incomplete ones are all there is; none goes.
+    assert restic.incomplete_to_forget([s for s in snaps if "incomplete" in s.tags], now, 0) == []
+
+
+def test_retagged_finds_the_rewritten_snapshot():
+    snaps = [snap("1" * 64, "2026-11-01T00:00:00Z", "complete"),
+             snap("2" * 64, "2026-11-01T00:00:00Z", "incomplete", original="3" * 64)]
+    assert restic.retagged(snaps, "3" * 8).id == "2" * 64
+    assert restic.retagged(snaps, "1" * 8) is None
+
+
+def test_restic_alone_gets_the_backend_variables(files_for, monkeypatch):
+    from dataclasses import replace
+
+    from orgbackup import commands
+    from orgbackup.config import SecretEnvironment, is_restic_backend_variable
+
+    for name in ("AWS_SECRET_ACCESS_KEY", "B2_ACCOUNT_KEY", "AZURE_ACCOUNT_SAS", "GOOGLE_APPLICATION_CREDENTIALS",
+                 "OS_PASSWORD", "ST_KEY", "RCLONE_CONFIG", "RESTIC_CACHE_DIR"):
+        assert is_restic_backend_variable(name), name
+    for name in ("PATH", "HOME", "GIT_ASKPASS", "STATE", "GITHUB_TOKEN_FILE", "SSL_CERT_FILE"):
+        assert not is_restic_backend_variable(name), name
+    files = replace(files_for(), restic_backend=SecretEnvironment({"AWS_ACCESS_KEY_ID": "id-from-dotenv"}))
+    env = restic.restic_environment(files)
+    assert env["AWS_ACCESS_KEY_ID"] == "id-from-dotenv"
+    assert env["RESTIC_PASSWORD_FILE"] == str(files.restic_password_file)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "in-the-process-environment")
+    assert "AWS_SECRET_ACCESS_KEY" not in commands.child_environment()
+    assert commands.child_environment(env)["AWS_ACCESS_KEY_ID"] == "id-from-dotenv"

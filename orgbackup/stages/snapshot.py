@@ -3,6 +3,8 @@
 One snapshot per organization and run, of `CACHE/<ORG>` taken with restic's
 working directory at CACHE, so every snapshot's tree starts at `/<ORG>/`.
 A fixed `--host` keeps retention working although container host names change.
+The `complete`/`incomplete` tag follows the run's final outcome, restic's own
+exit status included; retention runs after every run, complete or not.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class SnapshotResult:
     data_added: int
     files: int
     bytes_processed: int
+    complete: bool  # the snapshot's tag: `complete` or `incomplete`
 
 
 def snapshot_tags(org: str, complete: bool, tool_versions: dict[str, str]) -> tuple[str, ...]:
@@ -56,31 +59,56 @@ def run_snapshot(
     log.info("%s: restic backup (%s)", org, "complete" if complete else "incomplete")
     result = restic.run_restic(ctx.files, argv, cwd=ctx.cache_dir, ok_codes=(0, 3))
     summary = restic.parse_backup_summary(result.stdout)
+    snapshot_id = summary.get("snapshot_id", "")
     problems = []
     if result.returncode == 3:
         problems.append(Problem(org, None, "snapshot", restic.EXIT_MEANINGS[3]))
+        if complete:  # the snapshot lacks files: it must not say `complete`
+            snapshot_id = retag_incomplete(ctx, org, snapshot_id)
+            complete = False
     snap = SnapshotResult(
-        snapshot_id=summary.get("snapshot_id", ""),
+        snapshot_id=snapshot_id,
         data_added=int(summary.get("data_added", 0)),
         files=int(summary.get("total_files_processed", 0)),
         bytes_processed=int(summary.get("total_bytes_processed", 0)),
+        complete=complete,
     )
-    log.info("%s: snapshot %s, %d bytes added", org, snap.snapshot_id, snap.data_added)
+    log.info("%s: snapshot %s (%s), %d bytes added", org, snap.snapshot_id,
+             "complete" if complete else "incomplete", snap.data_added)
     return snap, problems
 
 
-def apply_retention(ctx: RunContext, org: str) -> int:
-    """`restic forget` of this organization's snapshots by the policy; how many went."""
-    if ctx.config.retention.keeps_everything:
-        log.info("%s: retention keeps everything (all BACKUP_KEEP_* are 0)", org)
-        return 0
-    result = restic.run_restic(
-        ctx.files,
-        restic.forget(ctx.config.retention, host=ctx.config.host_name, tag=f"org:{org}"),
-        timeout=None,
-    )
-    removed = restic.forgotten_snapshots(result.stdout)
-    log.info("%s: retention applied (%d snapshot(s) forgotten)", org, len(removed))
+def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:
+    """Tag the new snapshot `incomplete` instead of `complete`; its new id (restic
+    rewrites a snapshot whose tags change), as long as the id restic printed."""
+    log.warning("%s: restic could not read every file; the snapshot is tagged incomplete", org)
+    restic.run_restic(ctx.files, restic.retag_incomplete(snapshot_id), timeout=600)
+    snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
+    new = restic.retagged(snaps, snapshot_id)
+    if new is None:
+        raise restic.ResticError(f"restic tag: the retagged snapshot of {snapshot_id} is not listed")
+    return new.id if len(snapshot_id) == len(new.id) else new.short_id
+
+
+def apply_retention(ctx: RunContext, org: str, now: datetime | None = None) -> int:
+    """After every run: the keep policy over this organization's complete snapshots,
+    then its incomplete snapshots that a newer complete one has superseded for
+    BACKUP_KEEP_INCOMPLETE_DAYS. How many snapshots went."""
+    retention = ctx.config.retention
+    removed: list[str] = []
+    if retention.keeps_everything:
+        log.info("%s: every complete snapshot is kept (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY/YEARLY are 0)", org)
+    else:
+        result = restic.run_restic(
+            ctx.files, restic.forget(retention, host=ctx.config.host_name, org=org), timeout=None
+        )
+        removed += restic.forgotten_snapshots(result.stdout)
+    snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
+    stale = restic.incomplete_to_forget(snaps, now or datetime.now(timezone.utc), retention.incomplete_days)
+    if stale:
+        restic.run_restic(ctx.files, restic.forget_snapshots(stale), timeout=None)
+        removed += stale
+    log.info("%s: retention applied (%d snapshot(s) forgotten, %d of them incomplete)", org, len(removed), len(stale))
     return len(removed)
 
 

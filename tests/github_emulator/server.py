@@ -30,7 +30,7 @@ from .world import git_env
 RATE_LIMIT = 5000
 KINDS = ("api", "git", "lfs", "assets")
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
-              "secondary_rate_limit", "latency_ms", "seed")
+              "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed")
 
 # /ORG/NAME.git/<rest> and /ORG/NAME.wiki.git/<rest> (".git" optional, as on GitHub)
 GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
@@ -126,13 +126,14 @@ class Emulator:
         rate_limit_exhausted: true or seconds (3 by default): API answers 403 with
             x-ratelimit-remaining 0 until that time is over
         secondary_rate_limit: true or seconds (3 by default): 403 with retry-after until over
+        secondary_rate_limit_no_retry_after: the same without retry-after (GitHub does both)
         latency_ms: sleep before answering any request
         set_faults() with no argument clears them all."""
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:
             raise ValueError(f"unknown faults: {sorted(unknown)}")
         now = time.time()
-        for key in ("rate_limit_exhausted", "secondary_rate_limit"):
+        for key in ("rate_limit_exhausted", "secondary_rate_limit", "secondary_rate_limit_no_retry_after"):
             value = faults.get(key)
             if value:
                 faults[key] = now + (3.0 if value is True else float(value))
@@ -344,8 +345,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "message": f"API rate limit exceeded for {who}.",
                 "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"},
                 headers)
-        if faults.get("secondary_rate_limit", 0) > now:
-            headers["Retry-After"] = str(max(1, round(faults["secondary_rate_limit"] - now)))
+        if faults.get("secondary_rate_limit", 0) > now or faults.get("secondary_rate_limit_no_retry_after", 0) > now:
+            if faults.get("secondary_rate_limit", 0) > now:
+                headers["Retry-After"] = str(max(1, round(faults["secondary_rate_limit"] - now)))
             return self.reply_json(403, {
                 "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
                 "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
