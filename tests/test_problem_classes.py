@@ -11,7 +11,9 @@ from tests.test_backup_run import ORG, backup_env, restore, run_backup, snapshot
 
 
 def test_an_upstream_problem_is_reported_once_then_known(github_emulator, backup_env, tmp_path, capsys):
-    env = backup_env
+    # Retention as tight as it gets, so that a run that kept it off would show at once.
+    env = dict(backup_env, BACKUP_KEEP_DAILY="1", BACKUP_KEEP_WEEKLY="0", BACKUP_KEEP_MONTHLY="0",
+               BACKUP_KEEP_YEARLY="0", BACKUP_KEEP_INCOMPLETE_DAYS="0")
     status, summary, _ = run_backup(env, capsys)
     assert status == 0, summary
     lost = force_push_away(github_emulator.root, "upstream-deps", "libfoo", "main")
@@ -34,6 +36,10 @@ def test_an_upstream_problem_is_reported_once_then_known(github_emulator, backup
     assert known["kind"] == "upstream" and lost["old"] in known["message"]
     newest = [s for s in snapshots(env) if s["short_id"] == out["snapshot_id"] or s["id"].startswith(out["snapshot_id"])]
     assert "complete" in newest[0]["tags"]
+    # Retention ran: only this night's complete snapshot is left, and it stays bounded.
+    assert [s["tags"] for s in snapshots(env)] == [newest[0]["tags"]]
+    status, summary, _ = run_backup(env, capsys)
+    assert status == 0 and len(snapshots(env)) == 1
     # The copy of the lost commit is still in the backup.
     mirror = next((restored / "dependencies").rglob("libfoo.git"))
     assert subprocess.run(["git", "-C", str(mirror), "cat-file", "-e", lost["old"]]).returncode == 0
