@@ -101,6 +101,14 @@ def _why(result: Completed) -> str:
     return commands.last_line(result.stderr) or commands.last_line(result.stdout) or f"exit status {result.returncode}"
 
 
+def _git_error(result: Completed) -> str:
+    """git's own complaint ("fatal: ..."), not the hint it prints after it."""
+    for line in (result.stderr + "\n" + result.stdout).splitlines():
+        if line.startswith(("fatal:", "error:")):
+            return line.strip()
+    return _why(result)
+
+
 def clone_state(path: Path, ctx: RunContext) -> tuple[str, str]:
     """("ok", ""): `path` is itself a non-bare git repository; ("gone", why): there is
     none (no .git, or git itself says "not a git repository"), so cloning again loses
@@ -114,8 +122,8 @@ def clone_state(path: Path, ctx: RunContext) -> tuple[str, str]:
             return "ok", ""
         return "unknown", f"its git folder is {result.stdout.strip()}, not {path / '.git'}"
     if result.returncode != -1 and _NOT_A_REPOSITORY in result.stderr.lower():
-        return "gone", _why(result)
-    return "unknown", _why(result)
+        return "gone", _git_error(result)
+    return "unknown", _git_error(result)
 
 
 def is_repository(path: Path, ctx: RunContext) -> bool:
