@@ -27,6 +27,14 @@ def files(root: Path) -> dict[str, str]:
     return out
 
 
+def backed_up(emu, tmp_path, monkeypatch):
+    """A first run of github-backup and verify-and-repair into a fresh cache: (context, repositories)."""
+    ctx = make_context(emu, tmp_path, monkeypatch)
+    repos, _, _, problems = backup(ctx)
+    assert problems == []
+    return ctx, repos
+
+
 def truncate_largest_pack(clone: Path) -> Path:
     pack = max((clone / ".git" / "objects" / "pack").glob("*.pack"), key=lambda p: p.stat().st_size)
     os.chmod(pack, 0o644)
@@ -46,9 +54,7 @@ def expected_refs(truth: dict, name: str) -> dict[str, str]:
 
 def test_a_truncated_pack_heals_and_intact_lfs_objects_are_not_fetched_again(github_emulator, tmp_path, monkeypatch):
     emu = github_emulator
-    ctx = make_context(emu, tmp_path, monkeypatch)
-    repos, _, _, problems = backup(ctx)
-    assert problems == []
+    ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     paths = ctx.org_paths(ORG)
     victims = ("assets-lfs", "godot")
     lfs_before = files(paths.repository_dir("assets-lfs") / "repository" / ".git" / "lfs" / "objects")
@@ -77,9 +83,7 @@ def test_a_truncated_pack_heals_and_intact_lfs_objects_are_not_fetched_again(git
 def test_an_unchanged_whole_clone_is_not_checked_again(github_emulator, tmp_path, monkeypatch):
     """The memo: nothing changed on disk or on GitHub, so no git fsck runs."""
     emu = github_emulator
-    ctx = make_context(emu, tmp_path, monkeypatch)
-    repos, _, _, problems = backup(ctx)
-    assert problems == []
+    ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     ran = []
     real_run = commands.run
 
@@ -128,9 +132,7 @@ def stop_at_first_git_command_on_a_clone(monkeypatch) -> None:
 
 def test_a_stop_during_verify_and_repair_deletes_nothing(github_emulator, tmp_path, monkeypatch):
     emu = github_emulator
-    ctx = make_context(emu, tmp_path, monkeypatch)
-    repos, _, _, problems = backup(ctx)
-    assert problems == []
+    ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     repositories = ctx.org_paths(ORG).github_backup / "repositories"
     truncate_largest_pack(repositories / "godot" / "repository")  # damage must not be "healed" by a stop
     before = files(repositories)
@@ -148,9 +150,7 @@ def test_a_stop_during_verify_and_repair_deletes_nothing(github_emulator, tmp_pa
 def test_a_clone_git_refuses_to_read_is_left_as_it_is(github_emulator, tmp_path, monkeypatch):
     """"dubious ownership" (the clone belongs to another user) is no reason to clone again."""
     emu = github_emulator
-    ctx = make_context(emu, tmp_path, monkeypatch)
-    repos, _, _, problems = backup(ctx)
-    assert problems == []
+    ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     clone = ctx.org_paths(ORG).repository_dir("godot") / "repository"
     before = files(clone)
     subprocess.run(["chown", "-R", "4242:4242", str(clone)], check=True)
@@ -167,9 +167,7 @@ def test_a_clone_git_refuses_to_read_is_left_as_it_is(github_emulator, tmp_path,
 
 def test_a_half_made_new_clone_is_removed_and_the_original_is_untouched(github_emulator, tmp_path, monkeypatch):
     emu = github_emulator
-    ctx = make_context(emu, tmp_path, monkeypatch)
-    repos, _, _, problems = backup(ctx)
-    assert problems == []
+    ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     paths = ctx.org_paths(ORG)
     clone = paths.repository_dir("godot") / "repository"
     before = files(clone)
