@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 from orgbackup import commands
@@ -186,3 +187,39 @@ def test_a_half_made_new_clone_is_removed_and_the_original_is_untouched(github_e
     assert files(clone) == before
     assert not (wiki.parent / "wiki.old").exists()
     assert files(wiki) == wiki_before
+
+
+def test_sigterm_while_a_clone_is_made_again_keeps_the_old_one_and_the_next_run_heals(
+        github_emulator, tmp_path, monkeypatch):
+    """commands.stop_all() (what SIGTERM does) from another thread, at whatever moment it lands."""
+    emu = github_emulator
+    ctx, repos = backed_up(emu, tmp_path, monkeypatch)
+    repositories = ctx.org_paths(ORG).github_backup / "repositories"
+    godot = repositories / "godot" / "repository"
+    truncate_largest_pack(godot)
+    before = files(repositories)
+    emu.set_faults(latency_ms=150)  # so that the stop lands while git talks to GitHub
+
+    ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
+    timer = threading.Timer(1.5, commands.stop_all)
+    timer.start()
+    try:
+        vr.run_verify_repair(ctx2, ORG, repos)
+    finally:
+        timer.cancel()
+        commands.reset_stop()
+    after = files(repositories)
+    godot_prefix = "godot/repository/"
+    lost = {p for p in before if p not in after and not p.startswith(godot_prefix)}
+    assert lost == set()
+    godot_before = {p: h for p, h in before.items() if p.startswith(godot_prefix)}
+    healed = fsck_full(godot / ".git").returncode == 0
+    assert healed or all(after.get(p) == h for p, h in godot_before.items())  # swapped in whole, or untouched
+
+    emu.set_faults()
+    ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
+    records, problems = vr.run_verify_repair(ctx3, ORG, repos)
+    assert problems == []
+    assert fsck_full(godot / ".git").returncode == 0
+    assert git_refs(godot) == expected_refs(truth_repos(emu), "godot")
+    assert not list(repositories.glob("*/*.new")) and not list(repositories.glob("*/*.old"))

@@ -133,6 +133,12 @@ def _git(ctx: RunContext, argv: tuple[str, ...]) -> Completed:
         return Completed(tuple(argv), -1, "", str(exc))
 
 
+def _unfinished(result: Completed) -> bool:
+    """git did not run to its end (did not start, the run is stopping, timed out, killed by
+    a signal): its failure says nothing about the clone."""
+    return result.returncode < 0
+
+
 def _why(result: Completed) -> str:
     return commands.last_line(result.stderr) or commands.last_line(result.stdout) or f"exit status {result.returncode}"
 
@@ -157,7 +163,7 @@ def clone_state(path: Path, ctx: RunContext) -> tuple[str, str]:
         if Path(result.stdout.strip()).resolve() == (path / ".git").resolve():
             return "ok", ""
         return "unknown", f"its git folder is {result.stdout.strip()}, not {path / '.git'}"
-    if result.returncode != -1 and _NOT_A_REPOSITORY in result.stderr.lower():
+    if not _unfinished(result) and _NOT_A_REPOSITORY in result.stderr.lower():
         return "gone", _git_error(result)
     return "unknown", _git_error(result)
 
@@ -285,7 +291,7 @@ def integrity_damage(ctx: RunContext, path: Path, refs: dict[str, str], memo: Pa
         checks.append(git.fsck_connectivity(path))
     for argv in checks:
         result = _git(ctx, argv)
-        if result.returncode == -1:
+        if _unfinished(result):
             check.problem("integrity", f"{where} not checked: {_why(result)}")
             return None
         if not result.ok:
@@ -344,7 +350,7 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
     path.parent.mkdir(parents=True, exist_ok=True)
     result = _git(ctx, git.clone_no_checkout(url, new))
     if not result.ok:
-        if result.returncode != -1:  # a stop deletes nothing: the next run removes it
+        if not _unfinished(result):  # a stop deletes nothing: the next run removes it
             remove_path(new)
         check.problem("integrity" if replacing else part, f"{where} not replaced ({reason}): git clone failed: {_why(result)}"
                       if replacing else f"git clone failed: {_why(result)}")
@@ -353,7 +359,7 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
     fetched = _git(ctx, git.fetch_mirror_refs(new, url))
     if not fetched.ok:
         log.warning("%s/%s: git fetch into the new %s failed: %s", check.org, check.name, where, _why(fetched))
-    if clone_state(path, ctx)[0] == "ok":
+    if (path / ".git").is_dir():  # even when git no longer takes it for a repository
         kept = keep_lfs_objects(path / ".git", new / ".git")
         if kept:
             log.info("%s/%s: %d intact LFS object(s) kept from the old %s", check.org, check.name, kept, where)
@@ -400,7 +406,7 @@ def sync_clone(ctx: RunContext, path: Path, url: str, expected: dict[str, str], 
         log.info("%s/%s: %s is stale (%s); fetching", check.org, check.name, where,
                  "; ".join(ref_differences(expected, actual)) or "refs GitHub no longer has")
         result = _git(ctx, git.fetch_mirror_refs(path, url))
-        if result.returncode == -1:  # stopping or timed out: nothing to conclude about the clone
+        if _unfinished(result):  # stopping or timed out: nothing to conclude about the clone
             log.warning("%s/%s: git fetch did not finish: %s", check.org, check.name, _why(result))
         elif not result.ok:
             damage = f"git fetch failed: {_why(result)}"
