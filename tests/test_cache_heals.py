@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 
 from orgbackup import commands
-from orgbackup.cli import main
 from orgbackup.stages import verify_repair as vr
 from tests.helpers_run import ORG, git_refs, make_context
 from tests.test_backup_run import backup_env, restore, run_backup  # noqa: F401 (a fixture)

@@ -352,8 +352,10 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
     if not result.ok:
         if not _unfinished(result):  # a stop deletes nothing: the next run removes it
             remove_path(new)
-        check.problem("integrity" if replacing else part, f"{where} not replaced ({reason}): git clone failed: {_why(result)}"
-                      if replacing else f"git clone failed: {_why(result)}")
+        if replacing:
+            check.problem("integrity", f"{where} not replaced ({reason}): git clone failed: {_why(result)}")
+        else:
+            check.problem(part, f"git clone failed: {_why(result)}")
         return False
     # A clone makes local only the default branch; the backup keeps every branch as one.
     fetched = _git(ctx, git.fetch_mirror_refs(new, url))
