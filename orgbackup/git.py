@@ -93,7 +93,24 @@ def lfs_ls_all_oids(repo: Path) -> tuple[str, ...]:
 
 
 def fsck(repo: Path) -> tuple[str, ...]:
+    """Every object read and hashed, every link followed (the full check)."""
     return ("git", "-C", str(repo), "fsck", "--no-progress", "--no-dangling")
+
+
+def fsck_connectivity(repo: Path) -> tuple[str, ...]:
+    """Every ref's history reachable (commits and trees read, blobs only looked up): cheap."""
+    return ("git", "-C", str(repo), "fsck", "--no-progress", "--no-dangling", "--connectivity-only")
+
+
+def verify_pack(repo: Path, pack: Path) -> tuple[str, ...]:
+    """One pack file whole: its checksum and every object in it."""
+    return ("git", "-C", str(repo), "verify-pack", str(pack))
+
+
+def clone_no_checkout(url: str, dest: Path) -> tuple[str, ...]:
+    """A clone whose work tree is written later (`reset_worktree`), so that LFS objects
+    put into it first are not downloaded again by the checkout."""
+    return ("git", "clone", "--quiet", "--no-checkout", url, str(dest))
 
 
 def parse_ref_lines(text: str) -> dict[str, str]:

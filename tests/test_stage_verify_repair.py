@@ -72,6 +72,39 @@ def test_git_builders_added_for_this_stage():
     assert git.without_credentials("git@github.com:O/R.git") == "git@github.com:O/R.git"
     assert git.parse_remote_urls("remote.origin.url https://h/O/R.git\nremote.up.url https://h/U/R.git\n") == {
         "origin": "https://h/O/R.git", "up": "https://h/U/R.git"}
+    assert git.fsck_connectivity(repo) == ("git", "-C", "/c/r", "fsck", "--no-progress", "--no-dangling",
+                                           "--connectivity-only")
+    assert git.verify_pack(repo, Path("/c/r/.git/objects/pack/p.pack")) == (
+        "git", "-C", "/c/r", "verify-pack", "/c/r/.git/objects/pack/p.pack")
+    assert git.clone_no_checkout("https://h/O/R.git", repo) == (
+        "git", "clone", "--quiet", "--no-checkout", "https://h/O/R.git", "/c/r")
+
+
+def test_what_a_stopped_swap_left_is_cleaned(tmp_path):
+    clone = tmp_path / "repository"
+    (tmp_path / "repository.old").mkdir()
+    (tmp_path / "repository.old" / "kept").write_text("the only copy")
+    (tmp_path / "repository.new").mkdir()
+    vr.finish_interrupted_swap(clone)  # stopped between the renames: the old one comes back
+    assert (clone / "kept").read_text() == "the only copy"
+    assert not (tmp_path / "repository.new").exists() and not (tmp_path / "repository.old").exists()
+    (tmp_path / "repository.old").mkdir()
+    vr.finish_interrupted_swap(clone)  # stopped after the swap: the old one goes
+    assert (clone / "kept").exists() and not (tmp_path / "repository.old").exists()
+
+
+def test_objects_fingerprint_sees_a_truncated_pack(tmp_path):
+    pack_dir = tmp_path / "objects" / "pack"
+    pack_dir.mkdir(parents=True)
+    (pack_dir / "p.pack").write_bytes(b"x" * 10)
+    (tmp_path / "objects" / "ab").mkdir()
+    (tmp_path / "objects" / "ab" / "cdef").write_bytes(b"loose")
+    packs, loose = vr.objects_fingerprint(tmp_path)
+    assert list(packs) == ["p.pack"] and packs["p.pack"][0] == 10
+    with open(pack_dir / "p.pack", "r+b") as f:
+        f.truncate(5)
+    assert vr.objects_fingerprint(tmp_path)[0] != packs
+    assert vr.objects_fingerprint(tmp_path)[1] == loose
 
 
 # --------------------------------------------------------- against the emulator
