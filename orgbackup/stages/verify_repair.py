@@ -90,7 +90,7 @@ from .. import commands, git
 from ..commands import Completed
 from ..context import RunContext
 from ..errors import BackupError
-from ..problems import Problem
+from ..problems import INTEGRITY, TRANSIENT, Problem
 from ..state_store import RepoState
 from .github_backup import change_decisions
 
@@ -118,9 +118,9 @@ class Check:
     name: str
     problems: list[Problem] = field(default_factory=list)
 
-    def problem(self, part: str, message: str) -> None:
+    def problem(self, part: str, message: str, kind: str = TRANSIENT) -> None:
         log.warning("%s/%s [%s]: %s", self.org, self.name, part, message)
-        self.problems.append(Problem(self.org, self.name, part, message))
+        self.problems.append(Problem(self.org, self.name, part, message, kind))
 
 
 # Running git
@@ -353,7 +353,8 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
         if not _unfinished(result):  # a stop deletes nothing: the next run removes it
             remove_path(new)
         if replacing:
-            check.problem("integrity", f"{where} not replaced ({reason}): git clone failed: {_why(result)}")
+            check.problem("integrity", f"{where} not replaced ({reason}): git clone failed: {_why(result)}",
+                          INTEGRITY)
         else:
             check.problem(part, f"git clone failed: {_why(result)}")
         return False
@@ -374,7 +375,8 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
                     "; ".join(wrong) or damage)
         remove_path(new)
         if replacing:
-            check.problem("integrity", f"{where} could not be healed ({reason}); the damaged copy is kept")
+            check.problem("integrity", f"{where} could not be healed ({reason}); the damaged copy is kept",
+                          INTEGRITY)
         return False
     old = sibling(path, OLD_SUFFIX)
     if replacing:
@@ -411,7 +413,11 @@ def sync_clone(ctx: RunContext, path: Path, url: str, expected: dict[str, str], 
         if _unfinished(result):  # stopping or timed out: nothing to conclude about the clone
             log.warning("%s/%s: git fetch did not finish: %s", check.org, check.name, _why(result))
         elif not result.ok:
-            damage = f"git fetch failed: {_why(result)}"
+            # A server that fails says nothing about the clone: only a clone that fails a full
+            # check (a damaged pack can break a fetch while the memo saw no change) is cloned again.
+            log.warning("%s/%s: git fetch failed: %s; checking the clone", check.org, check.name, _why(result))
+            found = integrity_damage(ctx, path, local_refs(ctx, path), memo, check, where, full=True)
+            damage = f"git fetch failed ({_why(result)}) and {found}" if found else None
         point_head_and_check_out(ctx, path, expected, default_branch, check)
         actual = local_refs(ctx, path)
     damage = damage or integrity_damage(ctx, path, actual, memo, check, where)
