@@ -42,6 +42,12 @@ problem does not update the state: the repository runs again next time.
 Empty repositories run like the others: 0.40.0's `git ls-remote` of an empty
 repository succeeds and `git lfs clone` makes an empty clone (exit 0).
 
+github-backup runs through `orgbackup.github_backup_runner` (its own interpreter,
+patched in-process): no token in any process's arguments or `.git/config`, and
+every file it writes appears whole or not at all.  After the runs, every release
+asset the saved release JSON lists is compared with its `size`; a missing or
+wrong one is fetched again (`repair_release_assets`), leftovers are removed.
+
 Exit status 0 of github-backup proves nothing (git failures are logged and
 ignored); `verify_repair` checks the data against GitHub.
 """
