@@ -14,12 +14,11 @@ from orgbackup.state_store import RepoState
 from orgbackup.stages import github_backup as gb
 from tests.helpers_run import ORG, make_context, with_config
 
-TOKEN_FILE = Path("/run/orgbackup/github_token")
 OUT = Path("/cache/.state/V-Sekai/github-backup-runs/godot")
 
 
 def argv(**kw):
-    values = dict(token_file=TOKEN_FILE, output_dir=OUT, parts=ALL_PARTS, hooks=False,
+    values = dict(output_dir=OUT, parts=ALL_PARTS, hooks=False,
                   github_host=None, prefer_ssh=False)
     values.update(kw)
     return gb.github_backup_argv(ORG, "godot", **values)
@@ -29,9 +28,8 @@ def argv(**kw):
 
 
 def test_argv_asks_every_part_explicitly_never_all():
-    assert argv() == (
-        "github-backup", "V-Sekai", "--organization",
-        "-t", "file:///run/orgbackup/github_token",
+    assert argv() == gb.RUNNER + (
+        "V-Sekai", "--organization",
         "-o", str(OUT),
         "--incremental", "--private", "--fork", "--lfs",
         "-R", "godot",

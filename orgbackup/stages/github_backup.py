@@ -43,6 +43,12 @@ repository runs again next time.
 Empty repositories run like the others: 0.40.0's `git ls-remote` of an empty
 repository succeeds and `git lfs clone` makes an empty clone (exit 0).
 
+github-backup runs through `orgbackup.github_backup_runner` (its own interpreter,
+patched in-process): no token in any process's arguments or `.git/config`, and
+every file it writes appears whole or not at all.  After the runs, every release
+asset the saved release JSON lists is compared with its `size`; a missing or
+wrong one is fetched again (`repair_release_assets`), leftovers are removed.
+
 Exit status 0 of github-backup proves nothing (git failures are logged and
 ignored); `verify_repair` checks the data against GitHub.
 """
@@ -52,13 +58,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .. import commands
+import requests
+
+from .. import commands, github_backup_runner
 from ..context import RunContext
 from ..errors import BackupError
 from ..git import git_environment
@@ -84,6 +93,10 @@ _PROBLEM_LINES = (
     re.compile(r"Skipping download of asset .*"),
     re.compile(r"API request problem reading response.*"),
 )
+# github-backup 0.40.0 in its own interpreter, patched so that no token reaches an argv.
+RUNNER = (sys.executable, "-m", "orgbackup.github_backup_runner")
+ASSETS_PART = "releases"
+ASSET_TIMEOUT = 600  # seconds for one asset's download
 
 
 @dataclass
@@ -101,17 +114,19 @@ def github_backup_argv(
     org: str,
     name: str,
     *,
-    token_file: Path,
     output_dir: Path,
     parts: tuple[str, ...],
     hooks: bool,
     github_host: str | None,
     prefer_ssh: bool,
 ) -> tuple[str, ...]:
-    """The arguments of one github-backup run for one repository (never `--all`)."""
-    argv: tuple[str, ...] = (
-        "github-backup", org, "--organization",
-        "-t", f"file://{token_file}",
+    """One github-backup run for one repository (never `--all`), through the runner.
+
+    No token and no token file here: the runner reads ORGBACKUP_TOKEN_FILE
+    (`git_environment`) and keeps every clone URL free of credentials.
+    """
+    argv: tuple[str, ...] = RUNNER + (
+        org, "--organization",
         "-o", str(output_dir),
         "--incremental", "--private", "--fork", "--lfs",
         "-R", name,
@@ -143,7 +158,6 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
     return github_backup_argv(
         org,
         name,
-        token_file=ctx.files.token_file,
         output_dir=output_dir,
         parts=config.parts,
         hooks=hooks,
@@ -384,8 +398,67 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
         for problems in pool.map(work, todo):
             result.problems.extend(problems)
+    if "releases" in ctx.config.parts and "assets" in ctx.config.parts:
+        for repo in repos:
+            result.problems.extend(repair_release_assets(ctx, org, repo["name"]))
     log.info(
         "%s: github-backup ran for %d repositories, skipped %d unchanged, %d problem(s)",
         org, len(result.ran), len(result.skipped), len(result.problems),
     )
     return result
+
+
+# Release assets: 0.40.0 skips any asset whose name exists, so a truncated one would stay.
+
+
+def asset_is_complete(path: Path, size: int | None) -> bool:
+    try:
+        return path.is_file() and (size is None or path.stat().st_size == int(size))
+    except OSError:
+        return False
+
+
+def download_asset(ctx: RunContext, url: str, path: Path) -> None:
+    """One asset through the wrapper's own client: the token only in its Authorization header
+    (requests drops it when the download is redirected to another host)."""
+    writer = github_backup_runner.AtomicWriter(path, "wb", None)
+    try:
+        with ctx.api.session.get(url, headers={"Accept": "application/octet-stream"}, stream=True,
+                                 timeout=ASSET_TIMEOUT) as response:
+            if response.status_code != 200:
+                raise BackupError(f"GitHub answered HTTP {response.status_code}")
+            for chunk in response.iter_content(github_backup_runner.CHUNK):
+                writer.write(chunk)
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
+
+
+def repair_release_assets(ctx: RunContext, org: str, name: str) -> list[Problem]:
+    """Leftover temporary files removed; every asset the saved release JSON lists has its size
+    on disk, else it is fetched again (no API request for assets that are fine)."""
+    repository_dir = ctx.org_paths(org).repository_dir(name)
+    for path in github_backup_runner.remove_partial_files(repository_dir):
+        log.info("%s/%s: removed %s, left half-written by an interrupted run", org, name, path.name)
+    problems: list[Problem] = []
+    for path, asset in github_backup_runner.expected_assets(repository_dir / "releases"):
+        size = asset.get("size")
+        if asset_is_complete(path, size):
+            continue
+        where = f"{path.parent.name}/{path.name}"
+        log.warning("%s/%s: release asset %s is %s; fetching it again", org, name, where,
+                    "missing" if not path.exists() else "of the wrong size")
+        path.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            download_asset(ctx, asset["url"], path)
+        except (OSError, BackupError, requests.RequestException) as exc:
+            problems.append(Problem(org, name, ASSETS_PART, f"release asset {where} could not be fetched: {exc}"))
+            continue
+        if not asset_is_complete(path, size):
+            got = path.stat().st_size if path.exists() else 0
+            problems.append(Problem(org, name, ASSETS_PART,
+                                    f"release asset {where} has {got} bytes, GitHub says {size}"))
+            path.unlink(missing_ok=True)
+    return problems

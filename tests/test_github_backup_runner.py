@@ -1,0 +1,214 @@
+"""The github-backup runner: no token in any process's arguments or any cached file, atomic
+writes, and release assets repaired after an interrupted run.  Real github-backup 0.40.0, real
+git, the HTTPS emulator."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from orgbackup import commands
+from orgbackup import github_backup_runner as runner
+from orgbackup.config import ALL_PARTS
+from orgbackup.git import git_environment
+from orgbackup.stages import github_backup as gb
+from tests.helpers_run import ORG, make_context
+
+OUT = Path("/cache/.state/V-Sekai/github-backup-runs/godot")
+
+
+# ---------------------------------------------------------------- pure builders
+
+
+def test_argv_starts_the_runner_in_this_interpreter_without_any_token():
+    argv = gb.github_backup_argv(ORG, "godot", output_dir=OUT, parts=ALL_PARTS, hooks=False,
+                                 github_host="localhost:8443", prefer_ssh=False)
+    assert argv[:3] == (sys.executable, "-m", "orgbackup.github_backup_runner")
+    assert argv[3:8] == ("V-Sekai", "--organization", "-o", str(OUT), "--incremental")
+    assert not runner.has_token_argument(list(argv))
+    assert not any("token" in a or a.startswith("file://") for a in argv)
+    assert argv[-2:] == ("-H", "localhost:8443")
+
+
+def test_runner_refuses_a_token_argument():
+    assert runner.has_token_argument(["V-Sekai", "-t", "x"])
+    assert runner.has_token_argument(["-tx"])
+    assert runner.has_token_argument(["--token=x"])
+    assert not runner.has_token_argument(["V-Sekai", "--organization", "--issues"])
+    assert runner.main(["V-Sekai", "--token", "x"]) == runner.EXIT_USAGE
+
+
+def test_commands_lose_their_shell_and_credentials():
+    assert runner.clean_command("git ls-remote https://tok:x-oauth-basic@h:1/o/r.git", shell=True) == [
+        "git", "ls-remote", "https://h:1/o/r.git"]
+    assert runner.clean_command(["git", "clone", "https://x-access-token:tok@h/o/r.git", "/d"]) == [
+        "git", "clone", "https://h/o/r.git", "/d"]
+    assert runner.clean_command(["git", "remote", "show"]) == ["git", "remote", "show"]
+
+
+def test_atomic_writer_replaces_only_when_closed_cleanly(tmp_path):
+    target = tmp_path / "1.json"
+    target.write_text("old")
+    open_ = runner.atomic_codecs().open
+    try:
+        with open_(str(target), "w", encoding="utf-8") as f:
+            f.write('{"half": ')
+            assert target.read_text() == "old"
+            assert runner.partial_name(target).exists()
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
+    with open_(str(target), "w+", encoding="utf-8") as f:
+        f.write("new ü")
+    assert target.read_text(encoding="utf-8") == "new ü" and list(tmp_path.iterdir()) == [target]
+
+
+def test_expected_assets_and_leftovers(tmp_path):
+    releases = tmp_path / "releases"
+    (releases / "a__b").mkdir(parents=True)
+    (releases / "a__b.json").write_text(json.dumps(
+        {"tag_name": "a/b", "assets": [{"name": "x.bin", "size": 3, "url": "https://h/a/1"}]}))
+    (releases / "broken.json").write_text("{")
+    leftover = releases / "a__b" / ".x.bin.77.orgbackup-partial"
+    leftover.write_bytes(b"x")
+    assert [(p.relative_to(releases).as_posix(), a["size"]) for p, a in runner.expected_assets(releases)] == [
+        ("a__b/x.bin", 3)]
+    assert runner.remove_partial_files(tmp_path) == [leftover] and not leftover.exists()
+
+
+# --------------------------------------------------------- against the emulator
+
+
+class CmdlineSampler(threading.Thread):
+    """Reads every process's /proc/PID/cmdline every 20 ms; counts those holding the secret."""
+
+    def __init__(self, secret: str):
+        super().__init__(daemon=True)
+        self.secret = secret.encode()
+        self.hits: list[str] = []
+        self.samples = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                        cmdline = f.read()
+                except OSError:
+                    continue
+                if self.secret in cmdline:
+                    self.hits.append(cmdline.split(b"\0", 2)[0].decode(errors="replace"))
+            self.samples += 1
+            self.stop.wait(0.02)
+
+
+def files_holding(root: Path, secret: str) -> list[str]:
+    needle = secret.encode()
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink() and needle in path.read_bytes():
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_no_token_in_any_argv_or_cached_file_during_a_whole_stage_run(github_emulator, tmp_path, monkeypatch):
+    emu = github_emulator
+    ctx = make_context(emu, tmp_path, monkeypatch)
+    repos = ctx.api.org_repositories(ORG)
+    token = ctx.config.token.reveal()
+    sampler = CmdlineSampler(token)
+    sampler.start()
+    try:
+        result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+    finally:
+        sampler.stop.set()
+        sampler.join()
+    assert result.problems == []
+    assert sampler.samples > 20
+    assert sampler.hits == [], f"{len(sampler.hits)} processes held the token: {sorted(set(sampler.hits))}"
+    configs = list(ctx.org_paths(ORG).github_backup.rglob(".git/config"))
+    assert len(configs) >= len(repos)
+    assert files_holding(ctx.cache_dir, token) == []
+    # The private repository still arrived: git asked GIT_ASKPASS.
+    private = ctx.org_paths(ORG).repository_dir("private-tools") / "repository"
+    assert subprocess.run(["git", "-C", str(private), "rev-parse", "HEAD"], capture_output=True).returncode == 0
+
+
+def asset_bytes(world_root: Path, asset: dict) -> bytes:
+    return (world_root / "assets" / str(asset["id"])).read_bytes()
+
+
+def godot_assets(ctx) -> list[tuple[Path, dict]]:
+    return list(runner.expected_assets(ctx.org_paths(ORG).repository_dir("godot") / "releases"))
+
+
+def test_truncated_asset_and_leftovers_are_repaired_on_the_next_run(github_emulator, world_root, tmp_path,
+                                                                     monkeypatch):
+    emu = github_emulator
+    ctx = make_context(emu, tmp_path, monkeypatch, parts=("releases", "assets"))
+    godot = [r for r in ctx.api.org_repositories(ORG) if r["name"] == "godot"]
+    assert gb.run_github_backup(ctx, ORG, godot, hooks=False).problems == []
+    assets = godot_assets(ctx)
+    assert len(assets) >= 2
+    # What 0.40.0 leaves when killed mid-download: a truncated file at the final name
+    # (and, with the runner, a temporary file).
+    (path, asset), (missing, _) = assets[0], assets[1]
+    path.write_bytes(path.read_bytes()[: asset["size"] // 2])
+    missing.unlink()
+    leftover = runner.partial_name(path).with_name(f".{path.name}.99999{runner.PARTIAL_SUFFIX}")
+    leftover.write_bytes(b"half")
+
+    ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("releases", "assets"))
+    emu.reset_counters()
+    second = gb.run_github_backup(ctx2, ORG, godot, hooks=False)
+    assert second.ran == [] and second.problems == []  # unchanged, yet repaired
+    assert emu.counters()["assets"] >= 2
+    for p, a in godot_assets(ctx2):
+        assert p.stat().st_size == a["size"] and p.read_bytes() == asset_bytes(world_root, a), p
+    assert not leftover.exists()
+
+
+def test_killed_while_downloading_an_asset_leaves_no_truncated_file_and_the_next_run_repairs(
+        github_emulator, world_root, tmp_path, monkeypatch):
+    emu = github_emulator
+    ctx = make_context(emu, tmp_path, monkeypatch, parts=("releases", "assets"))
+    godot = [r for r in ctx.api.org_repositories(ORG) if r["name"] == "godot"]
+    out = gb.prepare_run_dir(ctx, ORG, "godot", None)
+    releases = ctx.org_paths(ORG).repository_dir("godot") / "releases"
+    emu.set_faults(latency_ms=300)
+    proc = subprocess.Popen(gb.argv_for(ctx, ORG, "godot", out, hooks=False),
+                            env=commands.child_environment(git_environment(ctx.files)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        partial = []
+        while not partial and proc.poll() is None and time.monotonic() < deadline:
+            partial = list(releases.glob(f"*/*{runner.PARTIAL_SUFFIX}")) if releases.exists() else []
+            time.sleep(0.01)
+        assert partial, "no asset download was caught in progress"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    emu.set_faults()
+    # Atomic: every asset on disk is whole; the interrupted one is only a temporary file.
+    for p, a in godot_assets(ctx):
+        assert not p.exists() or p.stat().st_size == a["size"], p
+    assert any(p.exists() for p in partial)
+
+    ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("releases", "assets"))
+    result = gb.run_github_backup(ctx2, ORG, godot, hooks=False)
+    assert result.problems == []
+    for p, a in godot_assets(ctx2):
+        assert p.read_bytes() == asset_bytes(world_root, a), p
+    assert list(releases.rglob(f"*{runner.PARTIAL_SUFFIX}")) == []
