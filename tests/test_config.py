@@ -111,3 +111,25 @@ def test_retention_zero_keeps_everything(tmp_path):
 def test_restore_commands_need_no_github(tmp_path):
     config = load_config(base_env(tmp_path, GITHUB_ORGS=None, GITHUB_TOKEN=None), need_github=False)
     assert config.orgs == ()
+
+
+def test_stall_seconds_default_and_setting(tmp_path):
+    assert load_config(base_env(tmp_path)).stall_seconds == 600
+    assert load_config(base_env(tmp_path, BACKUP_STALL_SECONDS="30")).stall_seconds == 30
+    with pytest.raises(ConfigError, match="BACKUP_STALL_SECONDS"):
+        load_config(base_env(tmp_path, BACKUP_STALL_SECONDS="0"))
+
+
+def test_git_timeout_is_a_deprecated_alias(tmp_path, caplog):
+    config = load_config(base_env(tmp_path, BACKUP_GIT_TIMEOUT="120"))
+    assert config.stall_seconds == 120
+    assert "BACKUP_GIT_TIMEOUT is deprecated" in caplog.text
+    both = load_config(base_env(tmp_path, BACKUP_GIT_TIMEOUT="120", BACKUP_STALL_SECONDS="45"))
+    assert both.stall_seconds == 45
+
+
+def test_every_git_environment_limits_stalled_transfers(tmp_path):
+    from orgbackup import git
+
+    assert git.anonymous_git_environment(7)["GIT_HTTP_LOW_SPEED_TIME"] == "7"
+    assert git.stall_environment()["GIT_HTTP_LOW_SPEED_LIMIT"] == "1"

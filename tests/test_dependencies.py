@@ -241,7 +241,7 @@ def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
     """depth 1: direct dependencies are recorded; nothing is fetched from a
     dependency's own submodules (here the fetch fails: nothing listens)."""
     org = "acme"
-    ctx = _context(tmp_path, org, github_host="127.0.0.1:9", dependencies_depth=1, git_timeout=30)
+    ctx = _context(tmp_path, org, github_host="127.0.0.1:9", dependencies_depth=1, stall_seconds=30)
     app = _clone_dir(ctx, org, "app")
     fi = FastImport()
     fi.commit("refs/heads/main", {".gitmodules": _modules(("a", "../../other/a.git"), ("b", "ext::sh"),

@@ -419,8 +419,8 @@ class _Stage:
         """Credentials for the GitHub host only: never offer the token to another host."""
         parsed = urlsplit(url)
         if parsed.scheme == "https" and (parsed.netloc or "").lower() == self.cfg.github_host.lower():
-            return git.git_environment(self.ctx.files)
-        return git.anonymous_git_environment()
+            return git.git_environment(self.ctx.files, self.cfg.stall_seconds)
+        return git.anonymous_git_environment(self.cfg.stall_seconds)
 
     # -- recording what was found ------------------------------------------
     def record(self, refs: list[Reference], referrer: str, depth: int) -> None:
@@ -490,7 +490,7 @@ class _Stage:
         repo = self.root / dep.relpath
         url = dep.url.fetch_url(self.cfg.github_host)
         env = self.env_for(url)
-        timeout = self.cfg.git_timeout
+        timeout = None  # network: git's low-speed limit (the env) ends a stalled transfer
         if not dep.fetched:
             dep.fetched = True
             existed = (repo / "HEAD").exists()
@@ -549,7 +549,7 @@ class _Stage:
     def fetch_lfs(self, repo: Path, dep: Dependency, env: dict[str, str]) -> None:
         if not uses_lfs(repo):
             return
-        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=self.cfg.git_timeout, check=False)
+        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=None, check=False)
         if not res.ok:
             self.problem(f"dependency {dep.url.normalized}: git lfs fetch failed: "
                          f"{commands.last_line(res.stderr) or res.returncode}")

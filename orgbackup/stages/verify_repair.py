@@ -84,7 +84,7 @@ class Check:
 
 def _git(ctx: RunContext, argv: tuple[str, ...]) -> Completed:
     try:
-        return commands.run(argv, env=git.git_environment(ctx.files), timeout=ctx.config.git_timeout, check=False)
+        return commands.run(argv, env=git.git_environment(ctx.files, ctx.config.stall_seconds), check=False)
     except BackupError as exc:  # did not start, or timed out
         return Completed(tuple(argv), -1, "", str(exc))
 
