@@ -34,6 +34,16 @@ def stall_environment(stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, s
     }
 
 
+def failure_reason(stderr: str) -> str:
+    """Why a git call failed, in one line: a stalled transfer said plainly (git's own
+    last line is then only "the remote end hung up"), else git's last line."""
+    for line in stderr.splitlines():
+        if "Operation too slow" in line or "Operation timed out" in line:  # curl 28
+            return f"the transfer stalled and was ended ({line.strip()})"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def git_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
     """Environment for every git and git-lfs call that talks to GitHub."""
     return {

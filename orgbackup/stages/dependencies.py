@@ -14,7 +14,9 @@ What it does, after the organization's clones are captured:
   the commits referenced there are followed to `dependencies_depth` levels;
 - every referenced commit that no upstream branch or tag reaches any more is pinned
   under `refs/orgbackup/kept/<sha>`, so it survives upstream force-pushes; a commit
-  upstream no longer has is reported, and the mirror's earlier copy is kept.
+  upstream no longer has is reported, and the mirror's earlier copy is kept;
+- a mirror whose first fetch failed or was stopped is kept, and the next run
+  fetches into it again.
 
 Credentials are offered only to the GitHub host; every other host gets anonymous
 HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reported.
@@ -25,7 +27,6 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
-import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -507,19 +508,13 @@ class _Stage:
                 point_head_at_a_branch(repo)
                 self.fetch_lfs(repo, dep, env)
             else:
-                dep.error = commands.last_line(res.stderr) or f"git fetch exited with {res.returncode}"
+                dep.error = git.failure_reason(res.stderr) or f"git fetch exited with {res.returncode}"
                 if dep.url.scheme not in ("http", "https"):
                     dep.error = (f"{dep.url.scheme} URL; its HTTPS form {url} failed "
                                  f"({dep.error}): not reachable with plain git over HTTPS")
-                if not existed:  # leave no empty mirror (nor empty folders) behind
-                    shutil.rmtree(repo, ignore_errors=True)
-                    for parent in repo.parents:
-                        try:
-                            if parent == self.root or any(parent.iterdir()):
-                                break
-                            parent.rmdir()
-                        except OSError:  # another mirror is being made next to it
-                            break
+                # The mirror stays, even partial (a fetch that failed or was stopped): the
+                # next run fetches into it instead of starting over. Usable once it has refs.
+                if not git.parse_ref_lines(_git(git.for_each_ref(repo)).stdout):
                     return
             dep.usable = True
         dep.checked = set(dep.referenced)

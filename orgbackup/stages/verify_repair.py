@@ -90,7 +90,7 @@ def _git(ctx: RunContext, argv: tuple[str, ...]) -> Completed:
 
 
 def _why(result: Completed) -> str:
-    return commands.last_line(result.stderr) or commands.last_line(result.stdout) or f"exit status {result.returncode}"
+    return git.failure_reason(result.stderr) or commands.last_line(result.stdout) or f"exit status {result.returncode}"
 
 
 def is_repository(path: Path, ctx: RunContext) -> bool:
