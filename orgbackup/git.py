@@ -34,12 +34,23 @@ def stall_environment(stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, s
     }
 
 
+def _stall_line(stderr: str) -> str | None:
+    for line in stderr.splitlines():
+        if "Operation too slow" in line or "Operation timed out" in line:  # curl 28
+            return line.strip()
+    return None
+
+
+def stalled(stderr: str) -> bool:
+    """git's low-speed limit ended the transfer (curl 28), as opposed to a refusal."""
+    return _stall_line(stderr) is not None
+
+
 def failure_reason(stderr: str) -> str:
     """Why a git call failed, in one line: a stalled transfer said plainly (git's own
     last line is then only "the remote end hung up"), else git's last line."""
-    for line in stderr.splitlines():
-        if "Operation too slow" in line or "Operation timed out" in line:  # curl 28
-            return f"the transfer stalled and was ended ({line.strip()})"
+    if stalled(stderr):
+        return f"the transfer stalled and was ended ({_stall_line(stderr)})"
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 

@@ -20,17 +20,9 @@ from orgbackup.config import Config, Secret
 from orgbackup.context import RunContext
 from orgbackup.secret_files import write_secret_files
 from orgbackup.stages import dependencies as deps
-from orgbackup.stages.dependencies import (
-    in_organization,
-    is_excluded,
-    mirror_relpath,
-    normalize_url,
-    parse_gitlinks,
-    parse_gitmodules,
-    parse_url,
-    resolve_url,
-    run_dependencies,
-)
+from orgbackup.stages.dependencies import run_dependencies
+from orgbackup.submodule_urls import in_organization, is_excluded, mirror_relpath, normalize_url, parse_url, resolve_url
+from orgbackup.submodules import parse_gitlinks, parse_gitmodules
 from tests.github_emulator.world import FastImport, Gitlink
 
 # ------------------------------------------------------------------ pure parts
@@ -257,8 +249,8 @@ def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
     assert result["unresolved_urls"] == ["ext::sh"]
     assert len(problems) == 3
     assert any("ssh URL" in p.message and "not reachable with plain git over HTTPS" in p.message for p in problems)
-    # a failed first fetch keeps the mirror for the next run, though nothing in it is usable yet
-    assert (ctx.org_paths(org).root / "dependencies" / "127.0.0.1_9" / "other" / "a.git" / "HEAD").exists()
+    # a refused first fetch (nothing listens) leaves no empty mirror behind
+    assert not (ctx.org_paths(org).root / "dependencies" / "127.0.0.1_9" / "other" / "a.git").exists()
 
 
 # ---------------------------------------------------------- on the GitHub emulator
@@ -460,7 +452,7 @@ def _app_using_libfoo(ctx, emulator, world_root) -> str:
 def test_an_interrupted_first_mirror_is_kept_and_completed_next_run(github_emulator, world_root, tmp_path,
                                                                     monkeypatch):
     """The first fetch of a dependency stalls and is ended (git's low-speed limit): the
-    mirror stays, and the next run completes it in place."""
+    mirror stays (a refused one would not), and the next run completes it in place."""
     from tests.helpers_run import make_context
 
     ctx = make_context(github_emulator, tmp_path, monkeypatch, orgs=("acme",), stall_seconds=2,
