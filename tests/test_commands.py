@@ -148,3 +148,13 @@ def test_group_io_bytes_sees_a_program_reading():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_idle_timeout_counts_bytes_transferred_as_progress():
+    """A program that prints nothing but keeps receiving (a tool's silent git clone) is not
+    ended: 3 s of a silent trickle through a pipe inside its group, idle_timeout=1."""
+    trickle = "import sys, time\nfor _ in range(10):\n    sys.stdout.write('x'); sys.stdout.flush(); time.sleep(0.3)\n"
+    silent_reader = "import sys\nsys.stdin.read()\n"
+    result = commands.run(("sh", "-c", f"python3 -c \"{trickle}\" | python3 -c \"{silent_reader}\""),
+                          idle_timeout=1)
+    assert result.ok and result.stdout == ""
