@@ -12,6 +12,7 @@ from tests.test_dependencies import _app_using_libfoo, _refs
 
 STALL_SECONDS = 3
 TRICKLE = 200  # bytes/s: the libfoo mirror (~1.6 KB of git responses) takes ~8 s
+GITIM_TRICKLE = 1000  # bytes/s: gitim's silent clones of V-Sekai take ~10 s, godot's alone > 3 s
 
 
 def test_a_slow_steady_dependency_fetch_is_not_ended(github_emulator, world_root, tmp_path, monkeypatch):
@@ -45,3 +46,30 @@ def test_a_slow_steady_clone_is_not_ended_and_a_stalled_one_is(github_emulator, 
     result = commands.run(git.clone(url, tmp_path / "stalled"), env=env, check=False)
     assert not result.ok and time.monotonic() - started < 15
     assert git.failure_reason(result.stderr).startswith("the transfer stalled and was ended")
+
+
+def test_gitim_cloning_slowly_and_silently_is_not_ended(github_emulator, tmp_path, monkeypatch):
+    """gitim prints one line per repository, then its git clone says nothing while the
+    bytes trickle in: the watchdog counts those bytes, so gitim finishes."""
+    from orgbackup.stages import gitim as gitim_stage
+
+    ctx = make_context(github_emulator, tmp_path, monkeypatch, stall_seconds=STALL_SECONDS)
+    repos = ctx.api.org_repositories("V-Sekai")
+    github_emulator.set_faults(throttle_bytes_per_second=GITIM_TRICKLE)
+    started = time.monotonic()
+    assert gitim_stage.run_gitim(ctx, "V-Sekai", repos) == []
+    assert time.monotonic() - started > 2 * STALL_SECONDS
+    assert (ctx.org_paths("V-Sekai").gitim_clone("V-Sekai", "godot") / ".git").is_dir()
+
+
+def test_a_stalled_tool_is_ended_with_a_clear_problem(github_emulator, tmp_path, monkeypatch):
+    """The API stops answering (every request waits 30 s): gitim is ended after the stall budget."""
+    from orgbackup.stages import gitim as gitim_stage
+
+    ctx = make_context(github_emulator, tmp_path, monkeypatch, stall_seconds=2)
+    repos = ctx.api.org_repositories("V-Sekai")
+    github_emulator.set_faults(latency_ms=30000)
+    started = time.monotonic()
+    problems = gitim_stage.run_gitim(ctx, "V-Sekai", repos)
+    assert time.monotonic() - started < 15
+    assert len(problems) == 1 and "made no progress for 2 s" in problems[0].message, problems
