@@ -63,10 +63,19 @@ def git_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECON
         "ORGBACKUP_TOKEN_FILE": str(files.token_file),
         "GIT_TERMINAL_PROMPT": "0",
         # Never store the token anywhere a helper might put it.
-        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_COUNT": "2",
         "GIT_CONFIG_KEY_0": "credential.helper",
         "GIT_CONFIG_VALUE_0": "",
+        # Over SSH (BACKUP_GIT_PROTOCOL=ssh) a dead connection ends after the stall budget;
+        # a GIT_SSH_COMMAND of the user's still wins over core.sshCommand.
+        "GIT_CONFIG_KEY_1": "core.sshCommand",
+        "GIT_CONFIG_VALUE_1": ssh_command(stall_seconds),
     }
+
+
+def ssh_command(stall_seconds: int = DEFAULT_STALL_SECONDS) -> str:
+    interval = min(15, stall_seconds)
+    return f"ssh -o ServerAliveInterval={interval} -o ServerAliveCountMax={max(1, stall_seconds // interval)}"
 
 
 def repo_url(git_url: str, owner: str, name: str) -> str:

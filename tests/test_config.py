@@ -133,3 +133,19 @@ def test_every_git_environment_limits_stalled_transfers(tmp_path):
 
     assert git.anonymous_git_environment(7)["GIT_HTTP_LOW_SPEED_TIME"] == "7"
     assert git.stall_environment()["GIT_HTTP_LOW_SPEED_LIMIT"] == "1"
+
+
+def test_ssh_gives_up_on_a_dead_connection_after_the_stall_budget(tmp_path):
+    import subprocess
+
+    from orgbackup import git
+
+    assert git.ssh_command(600) == "ssh -o ServerAliveInterval=15 -o ServerAliveCountMax=40"
+    assert git.ssh_command(3) == "ssh -o ServerAliveInterval=3 -o ServerAliveCountMax=1"
+
+    class Files:
+        askpass, token_file = tmp_path / "askpass", tmp_path / "token"
+
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", **git.git_environment(Files, 600)}
+    shown = subprocess.run(("git", "config", "core.sshCommand"), env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == git.ssh_command(600)
