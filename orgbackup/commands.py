@@ -1,9 +1,13 @@
 """The one place that starts external programs (git, git-lfs, restic, github-backup, gitim).
 
 Commands arrive as argument tuples built by small pure functions elsewhere; they
-run without a shell, with a timeout where one makes sense, and never carry a
-secret in their arguments (secrets travel in files or the environment).  Any
+run without a shell and never carry a secret in their arguments (secrets travel in files or the environment).  Any
 registered secret value is masked in everything this module logs or raises.
+
+Two limits: `timeout=` (wall clock) for short local commands, and `idle_timeout=`
+for long network work (clones, fetches, github-backup, gitim): the program is
+ended only when it shows no progress for that long (nothing printed, and no byte
+read or written by any process of its group), never for being slow.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -29,6 +34,7 @@ _secrets: set[str] = set()
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
+IDLE_POLL_SECONDS = 2.0  # how often the watchdog looks for progress (at most)
 
 
 def register_secret(value: str) -> None:
@@ -78,6 +84,7 @@ def run(
     cwd: str | os.PathLike | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    idle_timeout: float | None = None,
     check: bool = True,
     input: str | None = None,
     stdout_path: str | os.PathLike | None = None,
@@ -87,7 +94,8 @@ def run(
     `env` is added on top of `child_environment()`.  With `check`, a non-zero
     exit raises CommandFailed naming the program and the last line it printed.
     `stdout_path` sends standard output to a file instead of memory (for tools
-    that print a lot, like github-backup).
+    that print a lot, like github-backup).  `timeout` ends the program after that
+    many seconds; `idle_timeout` after that many seconds without progress.
     """
     argv = tuple(str(a) for a in argv)
     if _stopping.is_set():
@@ -111,13 +119,21 @@ def run(
     with _running_lock:
         _running.add(proc)
     try:
+        data = input.encode() if input is not None else None
         try:
-            stdout, stderr = proc.communicate(
-                input.encode() if input is not None else None, timeout=timeout
-            )
+            if idle_timeout is None:
+                stdout, stderr = proc.communicate(data, timeout=timeout)
+            else:
+                stdout, stderr = _communicate_watched(proc, data, idle_timeout, timeout, stdout_path)
+        except _NoProgress:
+            raise CommandFailed(
+                f"{argv[0]} made no progress for {idle_timeout:.0f} s (printed nothing, transferred "
+                f"nothing) and was ended: {describe(argv)}"
+            ) from None
         except subprocess.TimeoutExpired:
             _end(proc)
-            proc.communicate()
+            if idle_timeout is None:
+                proc.communicate()
             raise CommandFailed(f"{argv[0]} did not finish within {timeout:.0f} s: {describe(argv)}")
     finally:
         with _running_lock:
@@ -147,6 +163,105 @@ def failure(result: Completed) -> CommandFailed:
 def last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+class _NoProgress(Exception):
+    pass
+
+
+def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
+    """communicate(), ending the program when it shows no progress for `idle_timeout` s.
+
+    Progress is output (the pipes, or `stdout_path` growing) or bytes any process of
+    the program's group read or wrote (a git clone inside github-backup prints
+    nothing while it downloads).  Threads drain the pipes; the loop only wakes
+    every few seconds.
+    """
+    last_progress = [time.monotonic()]
+    outputs = {}
+    threads = []
+
+    def drain(pipe, chunks):
+        with pipe:
+            for chunk in iter(lambda: pipe.read1(65536), b""):
+                chunks.append(chunk)
+                last_progress[0] = time.monotonic()
+
+    for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        if pipe is not None:
+            outputs[name] = []
+            threads.append(threading.Thread(target=drain, args=(pipe, outputs[name]), daemon=True))
+    if proc.stdin is not None:
+        threads.append(threading.Thread(target=_feed, args=(proc.stdin, data or b""), daemon=True))
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    poll = min(IDLE_POLL_SECONDS, idle_timeout / 4)
+    seen = None
+    try:
+        while True:
+            try:
+                proc.wait(timeout=poll)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            current = (_file_size(stdout_path), group_io_bytes(proc.pid))
+            if seen is not None and current != seen:
+                last_progress[0] = now
+            seen = current
+            if now - last_progress[0] > idle_timeout:
+                _end(proc)
+                raise _NoProgress()
+            if timeout is not None and now - started > timeout:
+                _end(proc)
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+    finally:
+        for thread in threads:
+            thread.join(10)
+    return (b"".join(outputs["stdout"]) if "stdout" in outputs else None,
+            b"".join(outputs["stderr"]) if "stderr" in outputs else None)
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        with pipe:
+            pipe.write(data)
+    except BrokenPipeError:
+        pass
+
+
+def _file_size(path) -> int | None:
+    try:
+        return os.stat(path).st_size if path else None
+    except OSError:
+        return None
+
+
+def group_io_bytes(pgid: int) -> int | None:
+    """Bytes read and written (sockets, pipes, files) by the processes of one process
+    group, from /proc; None where /proc cannot tell (not Linux)."""
+    total, found = 0, False
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            # Field 5 is the process group; the command name (field 2) may hold spaces.
+            if int(stat[stat.rindex(b")") + 2:].split()[2]) != pgid:
+                continue
+            with open(f"/proc/{entry}/io", "rb") as f:
+                counters = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+            total += int(counters[b"rchar"]) + int(counters[b"wchar"])
+            found = True
+        except (OSError, ValueError, KeyError, IndexError):
+            continue  # ended meanwhile, or not ours to read
+    return total if found else None
 
 
 def _end(proc: subprocess.Popen) -> None:

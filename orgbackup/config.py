@@ -7,6 +7,7 @@ Every secret can be given as NAME or NAME_FILE, never both.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,10 +16,13 @@ from typing import Iterator, Mapping
 
 from .errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 ALL_PARTS = ("issues", "pulls", "milestones", "labels", "releases", "assets", "wikis")
 HOOKS_MODES = ("auto", "on", "off")
 GIT_PROTOCOLS = ("https", "ssh")
 DEFAULT_HOST_NAME = "github-org-backup"
+DEFAULT_STALL_SECONDS = 600  # without progress, a transfer or a tool is ended
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 # GitHub's rule for organization names; also keeps them safe as folder names.
@@ -139,7 +143,7 @@ class Config:
     prune_days: int = 7  # restic prune at most this often (0: whenever a snapshot was forgotten)
     verify_after_backup: bool = False
     verify_read_data_subset: str = "5%"
-    git_timeout: int = 3600
+    stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
 
     @property
     def api_url(self) -> str:
@@ -253,6 +257,16 @@ def parse_retention(environ: Mapping[str, str]) -> Retention:
     )
 
 
+def parse_stall_seconds(environ: Mapping[str, str]) -> int:
+    """BACKUP_STALL_SECONDS, or the deprecated BACKUP_GIT_TIMEOUT (once a wall-clock
+    limit per git call; now read as the stall budget)."""
+    if environ.get("BACKUP_STALL_SECONDS") is not None or environ.get("BACKUP_GIT_TIMEOUT") is None:
+        return parse_int(environ, "BACKUP_STALL_SECONDS", DEFAULT_STALL_SECONDS, minimum=1)
+    log.warning("BACKUP_GIT_TIMEOUT is deprecated: set BACKUP_STALL_SECONDS (seconds without "
+                "progress after which a transfer or tool is ended) instead")
+    return parse_int(environ, "BACKUP_GIT_TIMEOUT", DEFAULT_STALL_SECONDS, minimum=1)
+
+
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME", "/tmp"), ".cache")
     return Path(base) / "orgbackup"
@@ -335,5 +349,5 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         verify_read_data_subset=subset,
-        git_timeout=parse_int(env, "BACKUP_GIT_TIMEOUT", 3600, minimum=10),
+        stall_seconds=parse_stall_seconds(env),
     )

@@ -10,6 +10,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from .config import DEFAULT_STALL_SECONDS
 from .secret_files import SecretFiles
 
 # Refs a backup keeps: branches and tags (pull request refs are GitHub's, not the project's).
@@ -17,17 +18,64 @@ BACKED_UP_REF_PREFIXES = ("refs/heads/", "refs/tags/")
 MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 
 
-def git_environment(files: SecretFiles) -> dict[str, str]:
+# Below this many bytes per second for the stall budget, git ends the transfer itself.
+# 1: only a transfer that has really stopped (GitHub's keep-alives during a long
+# "counting objects" are a few bytes every 5 s).
+LOW_SPEED_BYTES_PER_SECOND = 1
+
+
+def stall_environment(stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
+    """git's own limit on a stalled HTTP transfer (http.lowSpeedLimit/Time, as the
+    variables git reads): inherited by every git a tool starts. git-lfs has its own
+    (lfs.activitytimeout, 30 s without a byte read or written)."""
+    return {
+        "GIT_HTTP_LOW_SPEED_LIMIT": str(LOW_SPEED_BYTES_PER_SECOND),
+        "GIT_HTTP_LOW_SPEED_TIME": str(stall_seconds),
+    }
+
+
+def _stall_line(stderr: str) -> str | None:
+    for line in stderr.splitlines():
+        if "Operation too slow" in line or "Operation timed out" in line:  # curl 28
+            return line.strip()
+    return None
+
+
+def stalled(stderr: str) -> bool:
+    """git's low-speed limit ended the transfer (curl 28), as opposed to a refusal."""
+    return _stall_line(stderr) is not None
+
+
+def failure_reason(stderr: str) -> str:
+    """Why a git call failed, in one line: a stalled transfer said plainly (git's own
+    last line is then only "the remote end hung up"), else git's last line."""
+    if stalled(stderr):
+        return f"the transfer stalled and was ended ({_stall_line(stderr)})"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def git_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
     """Environment for every git and git-lfs call that talks to GitHub."""
     return {
+        **stall_environment(stall_seconds),
         "GIT_ASKPASS": str(files.askpass),
         "ORGBACKUP_TOKEN_FILE": str(files.token_file),
         "GIT_TERMINAL_PROMPT": "0",
         # Never store the token anywhere a helper might put it.
-        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_COUNT": "2",
         "GIT_CONFIG_KEY_0": "credential.helper",
         "GIT_CONFIG_VALUE_0": "",
+        # Over SSH (BACKUP_GIT_PROTOCOL=ssh) a dead connection ends after the stall budget;
+        # a GIT_SSH_COMMAND of the user's still wins over core.sshCommand.
+        "GIT_CONFIG_KEY_1": "core.sshCommand",
+        "GIT_CONFIG_VALUE_1": ssh_command(stall_seconds),
     }
+
+
+def ssh_command(stall_seconds: int = DEFAULT_STALL_SECONDS) -> str:
+    interval = min(15, stall_seconds)
+    return f"ssh -o ServerAliveInterval={interval} -o ServerAliveCountMax={max(1, stall_seconds // interval)}"
 
 
 def repo_url(git_url: str, owner: str, name: str) -> str:
@@ -252,10 +300,11 @@ def config_file_add(config_file: Path, key: str, value: str) -> tuple[str, ...]:
 KEPT_REF_PREFIX = "refs/orgbackup/kept/"  # commits the organization references, pinned in a mirror
 
 
-def anonymous_git_environment() -> dict[str, str]:
+def anonymous_git_environment(stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
     """Environment for git and git-lfs talking to a host that is not the GitHub host:
     no askpass (so the token is never offered), no prompt, no credential helper."""
     return {
+        **stall_environment(stall_seconds),
         "GIT_ASKPASS": "",  # set but empty: git then neither runs core.askPass nor SSH_ASKPASS
         "SSH_ASKPASS": "",
         "ORGBACKUP_TOKEN_FILE": "",

@@ -55,7 +55,7 @@ def make_config(emulator, cache_dir: Path, *, token: str | None = None, **overri
         github_host=emulator.host,
         parts=ALL_PARTS,
         concurrency=4,
-        git_timeout=300,
+        stall_seconds=300,
     )
     values.update(overrides)
     return Config(**values)

@@ -88,3 +88,74 @@ def test_remote_urls_read_from_the_config_file_match_git(tmp_path):
     with open(repo / ".git" / "config", "a") as f:
         f.write('[include]\n\tpath = other\n')
     assert git.configured_remote_urls(repo / ".git") is None
+
+
+PRINT_EVERY_HALF_SECOND = "import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.5)\n"
+
+
+def test_idle_timeout_lets_a_program_that_keeps_printing_finish():
+    """3 s of work with a 2 s budget without output: it finishes, since it prints every 0.5 s."""
+    result = commands.run(("python3", "-c", PRINT_EVERY_HALF_SECOND), idle_timeout=2)
+    assert result.stdout.split() == [str(i) for i in range(6)]
+
+
+def test_idle_timeout_counts_a_growing_stdout_file_as_progress(tmp_path):
+    log_file = tmp_path / "out.log"
+    result = commands.run(("python3", "-c", PRINT_EVERY_HALF_SECOND), idle_timeout=2, stdout_path=log_file)
+    assert result.ok and log_file.read_text().split() == [str(i) for i in range(6)]
+
+
+def test_idle_timeout_ends_a_silent_program():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match=r"sleep made no progress for 1 s .* was ended"):
+        commands.run(("sleep", "5"), idle_timeout=1)
+    assert time.monotonic() - started < 4
+
+
+def test_idle_timeout_ends_the_whole_process_group(tmp_path):
+    """The silent grandchild goes too (a tool's git), and the call does not wait for it."""
+    import time
+
+    marker = tmp_path / "grandchild-still-ran"
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match="made no progress"):
+        commands.run(("sh", "-c", f"(sleep 3; touch {marker}) & wait"), idle_timeout=1,
+                     stdout_path=tmp_path / "log")
+    assert time.monotonic() - started < 3
+    time.sleep(2.5)
+    assert not marker.exists()
+
+
+def test_idle_timeout_still_reads_input_and_both_streams():
+    result = commands.run(("sh", "-c", "cat; echo err >&2"), input="in\n", idle_timeout=5)
+    assert (result.stdout, result.stderr) == ("in\n", "err\n")
+
+
+def test_group_io_bytes_sees_a_program_reading():
+    import subprocess
+
+    proc = subprocess.Popen(("python3", "-c", "import sys, time; sys.stdin.read(); time.sleep(5)"),
+                            stdin=subprocess.PIPE, start_new_session=True)
+    try:
+        before = commands.group_io_bytes(proc.pid)
+        proc.stdin.write(b"x" * 100000)
+        proc.stdin.close()
+        import time
+
+        time.sleep(0.5)
+        assert commands.group_io_bytes(proc.pid) >= (before or 0) + 100000
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_idle_timeout_counts_bytes_transferred_as_progress():
+    """A program that prints nothing but keeps receiving (a tool's silent git clone) is not
+    ended: 3 s of a silent trickle through a pipe inside its group, idle_timeout=1."""
+    trickle = "import sys, time\nfor _ in range(10):\n    sys.stdout.write('x'); sys.stdout.flush(); time.sleep(0.3)\n"
+    silent_reader = "import sys\nsys.stdin.read()\n"
+    result = commands.run(("sh", "-c", f"python3 -c \"{trickle}\" | python3 -c \"{silent_reader}\""),
+                          idle_timeout=1)
+    assert result.ok and result.stdout == ""

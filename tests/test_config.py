@@ -138,3 +138,41 @@ def test_restic_backend_variables_from_dotenv_and_environment(tmp_path):
     text = repr(config) + str(config)
     assert "from-file-secret-1234" not in text and "b2-from-environment" not in text
     assert "AWS_SECRET_ACCESS_KEY=***" in text
+
+
+def test_stall_seconds_default_and_setting(tmp_path):
+    assert load_config(base_env(tmp_path)).stall_seconds == 600
+    assert load_config(base_env(tmp_path, BACKUP_STALL_SECONDS="30")).stall_seconds == 30
+    with pytest.raises(ConfigError, match="BACKUP_STALL_SECONDS"):
+        load_config(base_env(tmp_path, BACKUP_STALL_SECONDS="0"))
+
+
+def test_git_timeout_is_a_deprecated_alias(tmp_path, caplog):
+    config = load_config(base_env(tmp_path, BACKUP_GIT_TIMEOUT="120"))
+    assert config.stall_seconds == 120
+    assert "BACKUP_GIT_TIMEOUT is deprecated" in caplog.text
+    both = load_config(base_env(tmp_path, BACKUP_GIT_TIMEOUT="120", BACKUP_STALL_SECONDS="45"))
+    assert both.stall_seconds == 45
+
+
+def test_every_git_environment_limits_stalled_transfers(tmp_path):
+    from orgbackup import git
+
+    assert git.anonymous_git_environment(7)["GIT_HTTP_LOW_SPEED_TIME"] == "7"
+    assert git.stall_environment()["GIT_HTTP_LOW_SPEED_LIMIT"] == "1"
+
+
+def test_ssh_gives_up_on_a_dead_connection_after_the_stall_budget(tmp_path):
+    import subprocess
+
+    from orgbackup import git
+
+    assert git.ssh_command(600) == "ssh -o ServerAliveInterval=15 -o ServerAliveCountMax=40"
+    assert git.ssh_command(3) == "ssh -o ServerAliveInterval=3 -o ServerAliveCountMax=1"
+
+    class Files:
+        askpass, token_file = tmp_path / "askpass", tmp_path / "token"
+
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", **git.git_environment(Files, 600)}
+    shown = subprocess.run(("git", "config", "core.sshCommand"), env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == git.ssh_command(600)

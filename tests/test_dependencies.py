@@ -20,17 +20,9 @@ from orgbackup.config import Config, Secret
 from orgbackup.context import RunContext
 from orgbackup.secret_files import write_secret_files
 from orgbackup.stages import dependencies as deps
-from orgbackup.stages.dependencies import (
-    in_organization,
-    is_excluded,
-    mirror_relpath,
-    normalize_url,
-    parse_gitlinks,
-    parse_gitmodules,
-    parse_url,
-    resolve_url,
-    run_dependencies,
-)
+from orgbackup.stages.dependencies import run_dependencies
+from orgbackup.submodule_urls import in_organization, is_excluded, mirror_relpath, normalize_url, parse_url, resolve_url
+from orgbackup.submodules import parse_gitlinks, parse_gitmodules
 from tests.github_emulator.world import FastImport, Gitlink
 
 # ------------------------------------------------------------------ pure parts
@@ -241,7 +233,7 @@ def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
     """depth 1: direct dependencies are recorded; nothing is fetched from a
     dependency's own submodules (here the fetch fails: nothing listens)."""
     org = "acme"
-    ctx = _context(tmp_path, org, github_host="127.0.0.1:9", dependencies_depth=1, git_timeout=30)
+    ctx = _context(tmp_path, org, github_host="127.0.0.1:9", dependencies_depth=1, stall_seconds=30)
     app = _clone_dir(ctx, org, "app")
     fi = FastImport()
     fi.commit("refs/heads/main", {".gitmodules": _modules(("a", "../../other/a.git"), ("b", "ext::sh"),
@@ -257,7 +249,7 @@ def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
     assert result["unresolved_urls"] == ["ext::sh"]
     assert len(problems) == 3
     assert any("ssh URL" in p.message and "not reachable with plain git over HTTPS" in p.message for p in problems)
-    # a failed first fetch leaves no empty mirror behind
+    # a refused first fetch (nothing listens) leaves no empty mirror behind
     assert not (ctx.org_paths(org).root / "dependencies" / "127.0.0.1_9" / "other" / "a.git").exists()
 
 
@@ -443,3 +435,44 @@ def test_cycles_depth_and_a_foreign_host_on_the_emulator(github_emulator, world_
     _, result, problems = run(2, "cache-depth-2")
     items = {i["url"].rsplit("/", 1)[-1]: i for i in result["items"]}
     assert items["a"]["referenced_commits"] == [sha["a2"]] and items["b"]["referenced_commits"] == [sha["b1"]]
+
+
+def _app_using_libfoo(ctx, emulator, world_root) -> str:
+    """An organization `acme` whose app has upstream-deps/libfoo as a submodule; its commit."""
+    truth = json.loads((world_root / "truth.json").read_text())["orgs"]
+    sha = truth["V-Sekai"]["repos"]["godot"]["submodules"][0]["commit"]
+    app = _clone_dir(ctx, "acme", "app")
+    fi = FastImport()
+    fi.commit("refs/heads/main", {".gitmodules": _modules(("lib", f"https://{emulator.host}/upstream-deps/libfoo.git")),
+                                  "lib": Gitlink(sha)}, "app", 1700000000)
+    fi.run(app / ".git")
+    return sha
+
+
+def test_an_interrupted_first_mirror_is_kept_and_completed_next_run(github_emulator, world_root, tmp_path,
+                                                                    monkeypatch):
+    """The first fetch of a dependency stalls and is ended (git's low-speed limit): the
+    mirror stays (a refused one would not), and the next run completes it in place."""
+    from tests.helpers_run import make_context
+
+    ctx = make_context(github_emulator, tmp_path, monkeypatch, orgs=("acme",), stall_seconds=2,
+                       dependencies_depth=1)
+    sha = _app_using_libfoo(ctx, github_emulator, world_root)
+    github_emulator.set_faults(stall_seconds=20)
+    started = time.monotonic()
+    result, problems = run_dependencies(ctx, "acme", [{"name": "app"}])
+    assert time.monotonic() - started < 15
+    mirror = ctx.org_paths("acme").root / "dependencies" / github_emulator.host.replace(":", "_") / \
+        "upstream-deps" / "libfoo.git"
+    assert (mirror / "HEAD").is_file() and (mirror / "objects").is_dir()  # kept, not deleted
+    item = result["items"][0]
+    assert item["path"] is None and item["missing_commits"] == [sha]
+    assert len(problems) == 1 and "the transfer stalled and was ended" in problems[0].message, problems
+
+    github_emulator.set_faults()
+    ctx2 = make_context(github_emulator, tmp_path, monkeypatch, orgs=("acme",), cache_dir=ctx.cache_dir,
+                        stall_seconds=2, dependencies_depth=1)
+    result2, problems2 = run_dependencies(ctx2, "acme", [{"name": "app"}])
+    assert problems2 == [] and result2["commits_present"] == 1
+    truth = json.loads((world_root / "truth.json").read_text())["orgs"]["upstream-deps"]["repos"]["libfoo"]
+    assert _refs(mirror) == truth["refs"]

@@ -100,7 +100,7 @@ def local_ctx(tmp_path: Path, concurrency: int = 2) -> RunContext:
         restic_password=Secret("pw"),
         cache_dir=tmp_path / "cache",
         concurrency=concurrency,
-        git_timeout=60,
+        stall_seconds=60,
         local_git_url=f"file://{tmp_path / 'remote'}",
     )
     secrets = tmp_path / "secrets"

@@ -14,7 +14,13 @@ What it does, after the organization's clones are captured:
   the commits referenced there are followed to `dependencies_depth` levels;
 - every referenced commit that no upstream branch or tag reaches any more is pinned
   under `refs/orgbackup/kept/<sha>`, so it survives upstream force-pushes; a commit
-  upstream no longer has is reported, and the mirror's earlier copy is kept.
+  upstream no longer has is reported, and the mirror's earlier copy is kept;
+- a mirror whose first fetch stalled or was stopped is kept, and the next run
+  fetches into it again.
+
+Layers: the URL rules are pure (orgbackup/submodule_urls.py), reading submodules out
+of a clone is local git (orgbackup/submodules.py); this module is the stage: the
+mirrors, the worklist of (url, commit) pairs they must hold, and the report.
 
 Credentials are offered only to the GitHub host; every other host gets anonymous
 HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reported.
@@ -22,9 +28,7 @@ HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reporte
 
 from __future__ import annotations
 
-import fnmatch
 import logging
-import re
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -35,336 +39,17 @@ from urllib.parse import urlsplit
 from .. import commands, git
 from ..errors import CommandFailed
 from ..problems import TRANSIENT, UPSTREAM, Problem
+from ..submodule_urls import RepoURL, in_organization, is_excluded, mirror_relpath, parse_url
+from ..submodules import LOCAL_TIMEOUT, Reference, object_types, present_commits, ref_tips, scan_submodules
 
 log = logging.getLogger(__name__)
 
 PART = "dependencies"
-GITLINK_MODE = "160000"
-LOCAL_TIMEOUT = 600  # seconds for git calls that only read the local disk
 MAX_WHERE = 3  # how many referencing places a message names
-_SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9_.~+-]+$")
-_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>.*)$")
-
-
-# ------------------------------------------------------------------ URLs (pure)
-
-
-def is_relative_url(url: str) -> bool:
-    """git treats a submodule URL as relative only when it starts with ./ or ../"""
-    return url.startswith("./") or url.startswith("../")
-
-
-def _chop_last_dir(remote: str) -> tuple[str, bool]:
-    """git's chop_last_dir: drop the last /component (or :component for scp-like URLs)."""
-    slash = remote.rfind("/")
-    if slash >= 0:
-        return remote[:slash], False
-    colon = remote.rfind(":")
-    if colon >= 0:
-        return remote[:colon], True
-    raise ValueError(f"cannot strip one component off url '{remote}'")
-
-
-def resolve_url(base: str, url: str) -> str:
-    """The absolute URL of a submodule `url` whose superproject is at `base`.
-
-    The same algorithm as git's `relative_url()` (builtin/submodule--helper.c):
-    every leading ../ removes one component of the superproject's URL, ./ is
-    skipped, and a `:` separator is kept for scp-like URLs (git@host:owner/x).
-    """
-    url = url.strip()
-    if not is_relative_url(url):
-        return url
-    remote = base.strip().rstrip("/")
-    colonsep = False
-    while url:
-        if url.startswith("../"):
-            url = url[3:]
-            remote, chopped_colon = _chop_last_dir(remote)
-            colonsep |= chopped_colon
-        elif url.startswith("./"):
-            url = url[2:]
-        else:
-            break
-    result = f"{remote}{':' if colonsep else '/'}{url}"
-    return result.rstrip("/") if url.endswith("/") else result
-
-
-@dataclass(frozen=True)
-class RepoURL:
-    """A repository URL taken apart: scheme (https, http, ssh, git, file), host
-    (lower case, with :port for http and https), and path (no .git, no slashes
-    at either end)."""
-
-    scheme: str
-    host: str
-    path: str
-    original: str  # as written (after relative resolution), credentials removed
-    dot_git: bool = False  # the URL's path ended in .git
-
-    @property
-    def normalized(self) -> str:
-        """The key form: https://host/owner/name."""
-        if self.scheme == "file":
-            return f"file://{self.path}"
-        return f"https://{self.host}/{self.path}"
-
-    @property
-    def key(self) -> str:
-        return self.normalized.lower()
-
-    @property
-    def short(self) -> str:
-        """host/owner/name"""
-        return f"{self.host}/{self.path}"
-
-    @property
-    def owner(self) -> str:
-        return self.path.split("/")[0] if "/" in self.path else ""
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def fetchable(self) -> bool:
-        """Can be tried with plain git over HTTP(S) (SSH and git:// URLs by their https form)."""
-        return self.scheme != "file" and bool(self.host) and bool(self.path)
-
-    def fetch_url(self, github_host: str) -> str:
-        """The URL git fetches from: the original for http(s); for ssh and git:// the
-        https form (with the GitHub host's port when it is the GitHub host)."""
-        suffix = ".git" if self.dot_git else ""
-        if self.scheme in ("http", "https"):
-            return f"{self.scheme}://{self.host}/{self.path}{suffix}"
-        host = github_host if _hostname(self.host) == _hostname(github_host) else self.host
-        return f"https://{host}/{self.path}{suffix}"
-
-
-def _hostname(host: str) -> str:
-    return host.lower().split(":", 1)[0]
-
-
-def parse_url(url: str) -> RepoURL | None:
-    """Take an absolute repository URL apart; None when it is not one we understand."""
-    url = url.strip()
-    if not url or is_relative_url(url) or "::" in url or any(ch.isspace() for ch in url):
-        return None  # <transport>::<address> (ext::, fd::) is never fetched
-    if "://" in url:
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            return None
-        scheme = parts.scheme.lower()
-        if scheme in ("git+ssh", "ssh+git"):
-            scheme = "ssh"
-        path = parts.path
-        if scheme == "file":
-            return _local(path, url)
-        if scheme not in ("http", "https", "ssh", "git") or not parts.hostname:
-            return None
-        host = parts.hostname.lower()
-        if port and scheme in ("http", "https") and port != (443 if scheme == "https" else 80):
-            host = f"{host}:{port}"
-        netloc = parts.netloc.rsplit("@", 1)[-1]
-        original = f"{parts.scheme}://{netloc}{path}"
-    else:
-        m = _SCP_LIKE.match(url)
-        # git: a ':' before any '/' makes an scp-like SSH URL; anything else is a local path
-        if not m or "/" in url.split(":", 1)[0]:
-            return _local(url, url)
-        scheme, host, path = "ssh", m.group("host").lower(), m.group("path")
-        original = f"{m.group('user') + '@' if m.group('user') else ''}{host}:{path}"
-    path = path.strip("/")
-    dot_git = path.endswith(".git")
-    if dot_git:
-        path = path[: -len(".git")]
-    path = path.rstrip("/")
-    if scheme == "ssh" and path.startswith("~"):
-        return None
-    return RepoURL(scheme, host, path, original, dot_git)
-
-
-def _local(path: str, original: str) -> RepoURL:
-    """A local path or file:// URL (never fetched: not reachable over HTTPS)."""
-    path = path.rstrip("/") or "/"
-    dot_git = path.endswith(".git")
-    return RepoURL("file", "", path[: -len(".git")] if dot_git else path, original, dot_git)
-
-
-def normalize_url(url: str) -> str:
-    """https://host/owner/name for any form of a repository URL (the key to compare by)."""
-    parsed = parse_url(url)
-    return parsed.normalized if parsed else url.strip().rstrip("/")
-
-
-def mirror_relpath(url: RepoURL) -> Path | None:
-    """dependencies/<host>/<owner>/<name>.git (lower case), or None when a part of the
-    URL is not safe as a folder name (.., empty, odd characters)."""
-    components = [url.host.replace(":", "_")] + url.path.split("/")
-    if not url.path or any(
-        c in ("", ".", "..") or not _SAFE_COMPONENT.match(c) for c in components
-    ):
-        return None
-    components = [c.lower() for c in components]
-    components[-1] += ".git"
-    return Path("dependencies", *components)
-
-
-def is_excluded(url: RepoURL, patterns) -> bool:
-    """fnmatch patterns against the normalised URL, host/owner/name and the URL as written."""
-    candidates = {url.normalized.lower(), url.short.lower(), url.original.lower()}
-    return any(fnmatch.fnmatchcase(c, p.strip().lower()) for p in patterns for c in candidates)
-
-
-def in_organization(url: RepoURL, github_host: str, org: str) -> bool:
-    """On the GitHub host (port ignored for SSH URLs) and owned by `org` (any case)."""
-    if url.scheme in ("http", "https"):
-        same_host = url.host == github_host.lower()
-    else:
-        same_host = _hostname(url.host) == _hostname(github_host)
-    return same_host and "/" in url.path and url.owner.lower() == org.lower()
-
-
-# ------------------------------------------------------------- git output (pure)
-
-
-@dataclass(frozen=True)
-class Submodule:
-    name: str
-    path: str
-    url: str
-
-
-def parse_gitmodules(text: str) -> list[Submodule]:
-    """`git config --blob B --null --list` output -> the submodules having a path and a url."""
-    fields: dict[str, dict[str, str]] = {}
-    for entry in text.split("\0"):
-        key, _, value = entry.partition("\n")
-        if not key.startswith("submodule.") or key.count(".") < 2:
-            continue
-        name, _, var = key[len("submodule."):].rpartition(".")
-        if var in ("path", "url"):
-            fields.setdefault(name, {})[var] = value
-    return [
-        Submodule(name, f["path"].strip("/"), f["url"])
-        for name, f in fields.items()
-        if f.get("path") and f.get("url")
-    ]
-
-
-def parse_gitlinks(text: str) -> dict[str, str]:
-    """`git ls-tree -z` output -> {path: commit} for the gitlinks (mode 160000)."""
-    links = {}
-    for entry in text.split("\0"):
-        meta, _, path = entry.partition("\t")
-        parts = meta.split()
-        if len(parts) == 3 and parts[0] == GITLINK_MODE:
-            links[path] = parts[2]
-    return links
-
-
-def parse_batch_check(text: str, names: list[str]) -> dict[str, tuple[str, str] | None]:
-    """`cat-file --batch-check` lines (in input order) -> {name: (sha, type) or None}."""
-    result: dict[str, tuple[str, str] | None] = {}
-    for name, line in zip(names, text.splitlines()):
-        parts = line.split(" ")
-        known = len(parts) == 2 and parts[1] in ("commit", "tree", "blob", "tag")
-        result[name] = (parts[0], parts[1]) if known else None
-    return result
-
-
-# ----------------------------------------------------------- reading repositories
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One submodule of one superproject commit: which commit of which repository."""
-
-    url: str  # absolute (relative ones resolved), as written
-    commit: str
-    where: str  # "V-Sekai/godot refs/heads/main:thirdparty/libfoo"
 
 
 def _git(argv, *, input=None, timeout=LOCAL_TIMEOUT, check=True, env=None):
     return commands.run(argv, input=input, timeout=timeout, check=check, env=env)
-
-
-def _batch_check(repo: Path, names: list[str]) -> dict[str, tuple[str, str] | None]:
-    if not names:
-        return {}
-    out = _git(git.batch_check(repo), input="".join(n + "\n" for n in names)).stdout
-    return parse_batch_check(out, names)
-
-
-def present_commits(repo: Path, shas) -> set[str]:
-    """Those of `shas` that are commits in `repo`."""
-    shas = sorted(set(shas))
-    found = _batch_check(repo, [f"{s}^{{commit}}" for s in shas])
-    return {s for s in shas if found.get(f"{s}^{{commit}}")}
-
-
-def ref_tips(repo: Path) -> dict[str, list[str]]:
-    """{commit: [refs]} for every branch and tag (tags peeled to their commit)."""
-    refs = git.parse_ref_lines(_git(git.for_each_ref(repo)).stdout)
-    peeled = _batch_check(repo, sorted({f"{sha}^{{commit}}" for sha in refs.values()}))
-    tips: dict[str, list[str]] = {}
-    for ref, sha in sorted(refs.items()):
-        found = peeled.get(f"{sha}^{{commit}}")
-        if found:
-            tips.setdefault(found[0], []).append(ref)
-    return tips
-
-
-def scan_submodules(repo: Path, base_url: str, tips: dict[str, list[str]], label: str
-                    ) -> tuple[list[Reference], list[str]]:
-    """The submodules of the commits `tips` ({commit: [names for messages]}).
-
-    Deduplicated: one batch call for every tree and .gitmodules blob, one
-    `git config --blob` per distinct .gitmodules, one `ls-tree` per distinct tree.
-    Returns the references and warnings (unreadable .gitmodules, bad URLs).
-    """
-    commits = sorted(tips)
-    names = [n for c in commits for n in (f"{c}^{{tree}}", f"{c}:.gitmodules")]
-    found = _batch_check(repo, names)
-    warnings: list[str] = []
-    modules_of_blob: dict[str, list[Submodule]] = {}
-    links_of_tree: dict[str, dict[str, str]] = {}
-    references: dict[tuple[str, str], Reference] = {}
-    for commit in commits:
-        tree = found.get(f"{commit}^{{tree}}")
-        blob = found.get(f"{commit}:.gitmodules")
-        if not tree or not blob or blob[1] != "blob":
-            continue
-        tree_sha, blob_sha = tree[0], blob[0]
-        if blob_sha not in modules_of_blob:
-            res = _git(git.config_blob_list(repo, blob_sha), check=False)
-            if not res.ok:
-                warnings.append(f"{label} {tips[commit][0]}: .gitmodules cannot be read: "
-                                f"{commands.last_line(res.stderr)}")
-            modules_of_blob[blob_sha] = parse_gitmodules(res.stdout) if res.ok else []
-        modules = modules_of_blob[blob_sha]
-        if not modules:
-            continue
-        if tree_sha not in links_of_tree:
-            paths = sorted({m.path for m in modules})
-            links_of_tree[tree_sha] = parse_gitlinks(
-                _git(git.ls_tree_paths(repo, tree_sha, paths)).stdout)
-        links = links_of_tree[tree_sha]
-        for module in modules:
-            sha = links.get(module.path)
-            if not sha:
-                continue  # a .gitmodules entry without a gitlink: nothing to check out
-            try:
-                url = resolve_url(base_url, module.url)
-            except ValueError as exc:
-                warnings.append(f"{label} {tips[commit][0]}:{module.path}: {exc}")
-                continue
-            key = (normalize_url(url).lower(), sha)
-            if key not in references:
-                references[key] = Reference(url, sha, f"{label} {tips[commit][0]}:{module.path}")
-    return list(references.values()), warnings
 
 
 # ------------------------------------------------------------- the dependencies
@@ -419,8 +104,8 @@ class _Stage:
         """Credentials for the GitHub host only: never offer the token to another host."""
         parsed = urlsplit(url)
         if parsed.scheme == "https" and (parsed.netloc or "").lower() == self.cfg.github_host.lower():
-            return git.git_environment(self.ctx.files)
-        return git.anonymous_git_environment()
+            return git.git_environment(self.ctx.files, self.cfg.stall_seconds)
+        return git.anonymous_git_environment(self.cfg.stall_seconds)
 
     # -- recording what was found ------------------------------------------
     def record(self, refs: list[Reference], referrer: str, depth: int) -> None:
@@ -490,7 +175,7 @@ class _Stage:
         repo = self.root / dep.relpath
         url = dep.url.fetch_url(self.cfg.github_host)
         env = self.env_for(url)
-        timeout = self.cfg.git_timeout
+        timeout = None  # network: git's low-speed limit (the env) ends a stalled transfer
         if not dep.fetched:
             dep.fetched = True
             existed = (repo / "HEAD").exists()
@@ -507,19 +192,16 @@ class _Stage:
                 point_head_at_a_branch(repo)
                 self.fetch_lfs(repo, dep, env)
             else:
-                dep.error = commands.last_line(res.stderr) or f"git fetch exited with {res.returncode}"
+                dep.error = git.failure_reason(res.stderr) or f"git fetch exited with {res.returncode}"
                 if dep.url.scheme not in ("http", "https"):
                     dep.error = (f"{dep.url.scheme} URL; its HTTPS form {url} failed "
                                  f"({dep.error}): not reachable with plain git over HTTPS")
-                if not existed:  # leave no empty mirror (nor empty folders) behind
-                    shutil.rmtree(repo, ignore_errors=True)
-                    for parent in repo.parents:
-                        try:
-                            if parent == self.root or any(parent.iterdir()):
-                                break
-                            parent.rmdir()
-                        except OSError:  # another mirror is being made next to it
-                            break
+                # A transfer that stalled or was stopped leaves its mirror for the next run
+                # to fetch into; a refusal (not found, no access, no server) leaves nothing.
+                interrupted = res.returncode < 0 or git.stalled(res.stderr)
+                if not existed and not interrupted:
+                    remove_empty_mirror(repo, self.root)
+                if not (repo / "HEAD").exists() or not git.parse_ref_lines(_git(git.for_each_ref(repo)).stdout):
                     return
             dep.usable = True
         dep.checked = set(dep.referenced)
@@ -549,7 +231,7 @@ class _Stage:
     def fetch_lfs(self, repo: Path, dep: Dependency, env: dict[str, str]) -> None:
         if not uses_lfs(repo):
             return
-        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=self.cfg.git_timeout, check=False)
+        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=None, check=False)
         if not res.ok:
             self.problem(f"dependency {dep.url.normalized}: git lfs fetch failed: "
                          f"{commands.last_line(res.stderr) or res.returncode}")
@@ -701,6 +383,18 @@ def _label(item) -> str:
     return str(item)
 
 
+def remove_empty_mirror(repo: Path, root: Path) -> None:
+    """A mirror that never received anything, and the folders it leaves empty."""
+    shutil.rmtree(repo, ignore_errors=True)
+    for parent in repo.parents:
+        try:
+            if parent == root or any(parent.iterdir()):
+                break
+            parent.rmdir()
+        except OSError:  # another mirror is being made next to it
+            break
+
+
 def point_head_at_a_branch(repo: Path) -> None:
     """A new bare repository's HEAD names a branch upstream may not have (master):
     point it at main, master or the first branch, so a clone of the mirror checks out."""
@@ -721,7 +415,7 @@ def uses_lfs(repo: Path) -> bool:
         return True
     tips = ref_tips(repo)
     names = [f"{c}:.gitattributes" for c in sorted(tips)]
-    blobs = sorted({v[0] for v in _batch_check(repo, names).values() if v and v[1] == "blob"})
+    blobs = sorted({v[0] for v in object_types(repo, names).values() if v and v[1] == "blob"})
     if not blobs:
         return False
     out = _git(git.batch_contents(repo), input="".join(b + "\n" for b in blobs)).stdout

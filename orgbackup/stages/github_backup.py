@@ -80,11 +80,10 @@ log = logging.getLogger(__name__)
 TOOL = "github-backup"
 RUNS_DIR = "github-backup-runs"
 LOGS_DIR = "logs"
-# One github-backup run fetches a repository's clone, wiki and every changed issue
-# and pull request (two or more requests each, waiting out rate limits), so it may
-# take far longer than one git command; but 0.40.0 can also loop forever on a
-# network error (URLError is retried without sleeping or counting), so it has a limit.
-TIMEOUT_FACTOR = 6  # x config.git_timeout
+# No wall-clock limit (a repository with 30,000 issues takes hours): github-backup is
+# ended when it makes no progress for the stall budget, plus the longest silent wait it
+# does on purpose: 0.40.0 logs one line, then sleeps until the rate limit resets.
+RATE_LIMIT_WAIT_SECONDS = 3600
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # GitHub's, which github-backup compares as strings
 # Lines of github-backup's output that mean something was not saved.
 _PROBLEM_LINES = (
@@ -329,8 +328,8 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     try:
         result = commands.run(
             argv,
-            env=git_environment(ctx.files),
-            timeout=ctx.config.git_timeout * TIMEOUT_FACTOR,
+            env=git_environment(ctx.files, ctx.config.stall_seconds),
+            idle_timeout=ctx.config.stall_seconds + RATE_LIMIT_WAIT_SECONDS,
             check=False,
             stdout_path=logfile,
         )

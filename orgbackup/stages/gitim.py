@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PART = "gitim"
 PREVIOUS_PREFIX = "refs/orgbackup/previous"
+LOCAL_GIT_TIMEOUT = 600  # seconds for git calls that only read or write the local clone
 
 
 def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = False) -> tuple[str, ...]:
@@ -42,7 +43,7 @@ def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = Fals
 
 
 def runner_environment(ctx: RunContext) -> dict[str, str]:
-    return dict(git.git_environment(ctx.files), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
+    return dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
 
 
 def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Problem]:
@@ -67,7 +68,7 @@ def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Probl
         result = commands.run(
             runner_argv(org, dest, ssh=ctx.config.git_protocol == "ssh"),
             env=runner_environment(ctx),
-            timeout=ctx.config.git_timeout * max(1, len(repos)),
+            idle_timeout=ctx.config.stall_seconds,  # gitim prints a line per repository
             check=False,
             stdout_path=log_file,
         )
@@ -110,7 +111,7 @@ def verify_repair_clones(
     """
     if not ctx.config.gitim:
         return {}, []
-    env = git.git_environment(ctx.files)
+    env = git.git_environment(ctx.files, ctx.config.stall_seconds)
     paths = ctx.org_paths(org)
 
     def one(repo: Mapping) -> tuple[str, dict | None, Problem | None]:
@@ -140,7 +141,7 @@ class _CloneError(Exception):
     pass
 
 
-def _git(argv: Sequence[str], env: Mapping[str, str], timeout: int, check: bool = True) -> commands.Completed:
+def _git(argv: Sequence[str], env: Mapping[str, str], timeout: int | None, check: bool = True) -> commands.Completed:
     return commands.run(argv, env=env, timeout=timeout, check=check)
 
 
@@ -154,12 +155,12 @@ def _repair_clone(
     known_remote: Mapping[str, str] | None = None,
 ) -> dict:
     name = repo["name"]
-    timeout = ctx.config.git_timeout
+    timeout = LOCAL_GIT_TIMEOUT  # network calls below pass None: git's low-speed limit ends a stall
     url = git.repo_url(ctx.config.git_url, org, name)
     if known_remote is not None:
         remote = dict(known_remote)
     else:
-        remote = git.parse_ref_lines(_git(git.ls_remote(url), env, timeout).stdout)
+        remote = git.parse_ref_lines(_git(git.ls_remote(url), env, None).stdout)
     branch = repo.get("default_branch") or "main"
     remote_head = remote.get(f"refs/heads/{branch}")
 
@@ -168,7 +169,7 @@ def _repair_clone(
             raise _CloneError(f"{clone.name} is in the cache but is not a git clone; left as it is")
         log.info("%s/%s: no working clone (gitim did not make one); cloning", org, name)
         clone.parent.mkdir(parents=True, exist_ok=True)
-        _git(git.clone(url, clone), env, timeout)
+        _git(git.clone(url, clone), env, None)
     elif ctx.config.git_protocol == "https" and (git.configured_remote_urls(clone / ".git") or {}).get("origin") != url:
         # gitim's origin is the API's clone_url; keep it, but never with credentials.
         _git(git.set_remote_url(clone, url), env, timeout)
@@ -183,7 +184,7 @@ def _repair_clone(
     if local == remote_head and on_branch == f"refs/heads/{branch}":
         return {"branch": branch, "head": remote_head}
 
-    _git(git.fetch_branches_as_remote(clone, url), env, timeout)
+    _git(git.fetch_branches_as_remote(clone, url), env, None)
     target = _commit(clone, f"refs/remotes/origin/{branch}", timeout)
     if target is None:
         raise _CloneError(f"fetching {branch!r} brought no commit")

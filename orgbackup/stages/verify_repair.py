@@ -128,7 +128,7 @@ class Check:
 
 def _git(ctx: RunContext, argv: tuple[str, ...]) -> Completed:
     try:
-        return commands.run(argv, env=git.git_environment(ctx.files), timeout=ctx.config.git_timeout, check=False)
+        return commands.run(argv, env=git.git_environment(ctx.files, ctx.config.stall_seconds), check=False)
     except BackupError as exc:  # did not start, or timed out
         return Completed(tuple(argv), -1, "", str(exc))
 
@@ -140,7 +140,7 @@ def _unfinished(result: Completed) -> bool:
 
 
 def _why(result: Completed) -> str:
-    return commands.last_line(result.stderr) or commands.last_line(result.stdout) or f"exit status {result.returncode}"
+    return git.failure_reason(result.stderr) or commands.last_line(result.stdout) or f"exit status {result.returncode}"
 
 
 def _git_error(result: Completed) -> str:

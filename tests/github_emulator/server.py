@@ -30,7 +30,8 @@ from .world import git_env
 RATE_LIMIT = 5000
 KINDS = ("api", "git", "lfs", "assets")
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
-              "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed")
+              "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
+              "throttle_bytes_per_second", "stall_seconds")
 
 # /ORG/NAME.git/<rest> and /ORG/NAME.wiki.git/<rest> (".git" optional, as on GitHub)
 GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
@@ -128,6 +129,8 @@ class Emulator:
         secondary_rate_limit: true or seconds (3 by default): 403 with retry-after until over
         secondary_rate_limit_no_retry_after: the same without retry-after (GitHub does both)
         latency_ms: sleep before answering any request
+        throttle_bytes_per_second: git, LFS and asset bodies trickle out at that rate (steadily)
+        stall_seconds: a git pack (git-upload-pack answer) stops after its first bytes for that long
         set_faults() with no argument clears them all."""
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:
@@ -466,11 +469,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            first = True
             while True:
                 chunk = proc.stdout.read1(65536)
                 if not chunk:
                     break
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.write_paced(chunk, chunked=True, stall=first and rest == "/git-upload-pack")
+                first = False
             self.wfile.write(b"0\r\n\r\n")
         finally:
             proc.stdout.close()
@@ -568,7 +573,23 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         with open(path, "rb") as f:
-            shutil.copyfileobj(f, self.wfile, 65536)
+            for block in iter(lambda: f.read(65536), b""):
+                self.write_paced(block)
+
+    def write_paced(self, data: bytes, *, chunked: bool = False, stall: bool = False) -> None:
+        """Write body bytes, slowed by `throttle_bytes_per_second`, stopped after the first
+        piece for `stall_seconds` (when `stall`); as is without those faults."""
+        faults = self.em.faults()
+        rate = faults.get("throttle_bytes_per_second") or 0
+        step = max(1, int(rate) // 10) if rate else max(1, len(data))
+        for start in range(0, len(data), step):
+            piece = data[start:start + step]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            self.wfile.flush()
+            if rate:
+                time.sleep(len(piece) / rate)
+            if stall and start == 0 and faults.get("stall_seconds"):
+                time.sleep(float(faults["stall_seconds"]))
 
 
 def _feed(pipe, body: bytes) -> None:
