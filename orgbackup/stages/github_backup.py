@@ -95,7 +95,6 @@ _PROBLEM_LINES = (
 # github-backup 0.40.0 in its own interpreter, patched so that no token reaches an argv.
 RUNNER = (sys.executable, "-m", "orgbackup.github_backup_runner")
 ASSETS_PART = "releases"
-ASSET_TIMEOUT = 600  # seconds for one asset's download
 
 
 @dataclass
@@ -423,7 +422,7 @@ def download_asset(ctx: RunContext, url: str, path: Path) -> None:
     writer = github_backup_runner.AtomicWriter(path, "wb", None)
     try:
         with ctx.api.session.get(url, headers={"Accept": "application/octet-stream"}, stream=True,
-                                 timeout=ASSET_TIMEOUT) as response:
+                                 timeout=ctx.config.stall_seconds) as response:  # per read: a stall, not a size
             if response.status_code != 200:
                 raise BackupError(f"GitHub answered HTTP {response.status_code}")
             for chunk in response.iter_content(github_backup_runner.CHUNK):
