@@ -212,3 +212,37 @@ def test_killed_while_downloading_an_asset_leaves_no_truncated_file_and_the_next
     for p, a in godot_assets(ctx2):
         assert p.read_bytes() == asset_bytes(world_root, a), p
     assert list(releases.rglob(f"*{runner.PARTIAL_SUFFIX}")) == []
+
+
+def test_no_token_in_any_argv_during_whole_backup_runs(github_emulator, tmp_path, capsys):
+    """Every program of two whole runs (github-backup, gitim, git, git-lfs, restic, the
+    dependency mirrors), a first one and one after a day of activity: no argv holds the token,
+    and neither the cache nor the restored snapshot holds it in any file."""
+    from orgbackup import commands
+    from orgbackup.cli import main
+    from tests.github_emulator.world import mutate
+    from tests.test_backup_run import restore
+
+    commands.reset_stop()
+    token = github_emulator.admin_token_file.read_text().strip()
+    (tmp_path / "none.env").write_text("# empty\n")
+    env = {"GITHUB_ORGS": ORG, "GITHUB_TOKEN_FILE": str(github_emulator.admin_token_file),
+           "GITHUB_HOST": github_emulator.host, "RESTIC_REPOSITORY": str(tmp_path / "restic-repo"),
+           "RESTIC_PASSWORD": "pw-" + os.urandom(6).hex(), "BACKUP_CACHE_DIR": str(tmp_path / "cache"),
+           "BACKUP_ENV_FILE": str(tmp_path / "none.env")}
+    sampler = CmdlineSampler(token)
+    sampler.start()
+    try:
+        first = main(["backup"], environ=env)
+        mutate(github_emulator.root)
+        second = main(["backup"], environ=env)
+    finally:
+        sampler.stop.set()
+        sampler.join()
+    out = capsys.readouterr().out
+    assert (first, second) == (0, 0), out[-3000:]
+    assert sampler.samples > 50
+    assert sampler.hits == [], f"{len(sampler.hits)} processes held the token: {sorted(set(sampler.hits))}"
+    assert files_holding(tmp_path / "cache", token) == []
+    snapshot_id = json.loads(out.strip().splitlines()[-1])["orgs"][0]["snapshot_id"]
+    assert files_holding(restore(env, snapshot_id, tmp_path / "restored"), token) == []
