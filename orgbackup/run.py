@@ -64,19 +64,14 @@ def tool_versions() -> dict[str, str]:
     }
 
 
-def problems_of(result) -> list[Problem]:
-    """Stages return problems alone or an object carrying them."""
-    return list(result if isinstance(result, list) else getattr(result, "problems", []))
-
-
 def capture(ctx: RunContext, plan: OrgPlan) -> list[Problem]:
     """github-backup and gitim do not depend on each other: run them at the same time."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="capture") as pool:
         backup_job = pool.submit(github_backup.run_github_backup, ctx, plan.login, plan.repos, hooks=plan.hooks)
         gitim_job = pool.submit(gitim.run_gitim, ctx, plan.login, plan.repos) if ctx.config.gitim else None
-        problems = problems_of(backup_job.result())
+        problems = list(backup_job.result().problems)
         if gitim_job:
-            problems += problems_of(gitim_job.result())
+            problems += gitim_job.result().problems
     return problems
 
 

@@ -170,7 +170,7 @@ def test_truncated_asset_and_leftovers_are_repaired_on_the_next_run(github_emula
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("releases", "assets"))
     emu.reset_counters()
     second = gb.run_github_backup(ctx2, ORG, godot, hooks=False)
-    assert second.ran == [] and second.problems == []  # unchanged, yet repaired
+    assert second.captured.ran == [] and second.problems == []  # unchanged, yet repaired
     assert emu.counters()["assets"] >= 2
     for p, a in godot_assets(ctx2):
         assert p.stat().st_size == a["size"] and p.read_bytes() == asset_bytes(world_root, a), p

@@ -208,10 +208,10 @@ def test_missing_gitim_is_a_problem_not_a_crash(tmp_path, hermetic_git, monkeypa
     monkeypatch.setattr(sys, "executable", str(bare / "bin" / "python"))
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
     ctx = local_ctx(tmp_path)
-    problems = gitim_stage.run_gitim(ctx, ORG, [{"name": "x", "default_branch": "main"}])
+    problems = gitim_stage.run_gitim(ctx, ORG, [{"name": "x", "default_branch": "main"}]).problems
     assert [(p.repo, p.part) for p in problems] == [(None, "gitim")]
     assert "not installed" in problems[0].message
-    assert gitim_stage.run_gitim(dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, gitim=False)), ORG, []) == []
+    assert gitim_stage.run_gitim(dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, gitim=False)), ORG, []).problems == []
 
 
 # Part 2: against the GitHub emulator
@@ -291,7 +291,7 @@ def test_stage_clones_every_repository_and_keeps_them_current(
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
     paths = ctx.org_paths(EMU_ORG)
     repos = ctx.api.org_repositories(EMU_ORG)
-    assert gitim_stage.run_gitim(ctx, EMU_ORG, repos) == []
+    assert gitim_stage.run_gitim(ctx, EMU_ORG, repos).problems == []
     # gitim itself cloned the private repository: git found the token through GIT_ASKPASS
     assert (paths.gitim_clone(EMU_ORG, "private-tools") / ".git").is_dir()
     states, problems = gitim_stage.verify_repair_clones(ctx, EMU_ORG, repos)
@@ -309,7 +309,7 @@ def test_stage_clones_every_repository_and_keeps_them_current(
     ctx2 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     repos2 = ctx2.api.org_repositories(EMU_ORG)
     assert len(repos2) == len(after["orgs"][EMU_ORG]["repos"])
-    assert gitim_stage.run_gitim(ctx2, EMU_ORG, repos2) == []
+    assert gitim_stage.run_gitim(ctx2, EMU_ORG, repos2).problems == []
     states2, problems = gitim_stage.verify_repair_clones(ctx2, EMU_ORG, repos2)
     assert problems == []
     assert {n: s["head"] for n, s in states2.items()} == expected2
@@ -369,7 +369,7 @@ def test_token_is_in_no_process_argument_list(github_emulator, tmp_path, monkeyp
     watcher.start()
     try:
         repos = ctx.api.org_repositories(EMU_ORG)
-        assert gitim_stage.run_gitim(ctx, EMU_ORG, repos) == []
+        assert gitim_stage.run_gitim(ctx, EMU_ORG, repos).problems == []
     finally:
         stop.set()
         watcher.join()

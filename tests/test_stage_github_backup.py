@@ -110,8 +110,8 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     first = gb.run_github_backup(ctx, ORG, repos, hooks=True)
     first_api = emu.counters()["api"]
     assert first.problems == []
-    assert sorted(first.ran) == names and first.skipped == []
-    assert set(first.reasons.values()) == {"new"}
+    assert sorted(first.captured.ran) == names and first.captured.skipped == []
+    assert set(first.captured.reasons.values()) == {"new"}
 
     paths = ctx.org_paths(ORG)
     godot = paths.repository_dir("godot")
@@ -140,7 +140,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
     second = gb.run_github_backup(ctx2, ORG, repos, hooks=True)
-    assert second.ran == [] and sorted(second.skipped) == names and second.problems == []
+    assert second.captured.ran == [] and sorted(second.captured.skipped) == names and second.problems == []
     assert emu.counters()["api"] == len(repos)
     assert emu.counters()["git"] == 0
     # The decision is shared: asking again within the same run costs nothing.
@@ -152,7 +152,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     # full_refresh_days=0 runs everything again; an incremental run keeps the data.
     ctx3 = with_config(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir), full_refresh_days=0)
     third = gb.run_github_backup(ctx3, ORG, [r for r in repos if r["name"] == "godot"], hooks=False)
-    assert third.ran == ["godot"] and third.problems == []
+    assert third.captured.ran == ["godot"] and third.problems == []
     # It was incremental: github-backup asked for issues since the mark (GitHub's clock).
     mark = quote(godot_state.activity_mark, safe="")
     assert f"since={mark}" in gb.log_path(ctx, ORG, "godot").read_text()
@@ -165,7 +165,7 @@ def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, 
     ctx = make_context(emu, tmp_path, monkeypatch, token=emu.reader_token, parts=("labels",), hooks="on")
     repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in ("godot", "game")]
     result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
-    assert sorted(result.ran) == ["game", "godot"]
+    assert sorted(result.captured.ran) == ["game", "godot"]
     assert {p.repo for p in result.problems} == {"game", "godot"}
     assert all(p.part == "github-backup" for p in result.problems)
     assert any("exited with 1" in p.message for p in result.problems)
@@ -175,7 +175,7 @@ def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, 
     again = gb.run_github_backup(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir,
                                               token=emu.reader_token, parts=("labels",)),
                                  ORG, repos, hooks=False)
-    assert sorted(again.ran) == ["game", "godot"] and again.problems == []
+    assert sorted(again.captured.ran) == ["game", "godot"] and again.problems == []
 
 
 def test_longest_repositories_are_expected_first():

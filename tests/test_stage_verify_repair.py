@@ -153,8 +153,8 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     repos2 = ctx2.api.org_repositories(ORG)
     result2 = gb.run_github_backup(ctx2, ORG, repos2, hooks=True)
     assert result2.problems == []
-    assert {"godot", "shared-lib", "assets-lfs", "new-repo-1"} <= set(result2.ran)
-    assert "old-archive" in result2.skipped
+    assert {"godot", "shared-lib", "assets-lfs", "new-repo-1"} <= set(result2.captured.ran)
+    assert "old-archive" in result2.captured.skipped
     godot_clone = ctx.org_paths(ORG).repository_dir("godot") / "repository"
     assert git_refs(godot_clone)["refs/heads/main"] != truth["godot"]["refs"]["refs/heads/main"]  # upstream #210
     # ... and verify-and-repair brings everything new.
@@ -170,7 +170,7 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     result3 = gb.run_github_backup(ctx3, ORG, repos2, hooks=True)
     records3, problems3 = vr.run_verify_repair(ctx3, ORG, repos2)
     counters = emu.counters()
-    assert result3.ran == [] and problems3 == []
+    assert result3.captured.ran == [] and problems3 == []
     assert counters["api"] == len(repos2)
     assert counters["lfs"] == 0
     assert records3 == records2
@@ -233,7 +233,7 @@ def test_a_repository_whose_git_fails_is_a_problem_others_complete(github_emulat
     emu.set_faults()
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     result2 = gb.run_github_backup(ctx2, ORG, repos, hooks=True)
-    assert result2.ran == []
+    assert result2.captured.ran == []
     records2, problems2 = vr.run_verify_repair(ctx2, ORG, repos)
     assert problems2 == []
     assert differences_from_truth(ctx.org_paths(ORG).github_backup, truth, records=records2) == []

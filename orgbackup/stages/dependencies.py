@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from .. import commands, git
 from ..errors import CommandFailed
 from ..problems import TRANSIENT, UPSTREAM, Problem
+from ..stage_result import StageResult
 from ..submodule_urls import RepoURL, in_organization, is_excluded, mirror_relpath, parse_url
 from ..submodules import LOCAL_TIMEOUT, Reference, object_types, present_commits, ref_tips, scan_submodules
 
@@ -422,13 +423,13 @@ def uses_lfs(repo: Path) -> bool:
     return "filter=lfs" in out
 
 
-def run_dependencies(ctx, org: str, repos: list[dict]) -> tuple[dict, list[Problem]]:
+def run_dependencies(ctx, org: str, repos: list[dict]) -> StageResult:
     """Mirror every repository outside `org` that its submodules reference; see the module."""
     if not ctx.config.dependencies:
-        return {"enabled": False}, []
+        return StageResult({"enabled": False}, [])
     stage = _Stage(ctx, org)
     result = stage.run(repos)
     log.info("%s: %d dependencies, %d of %d referenced commits present, %d excluded",
              org, result["repositories"], result["commits_present"], result["commits_referenced"],
              len(result["excluded"]))
-    return result, stage.problems
+    return StageResult(result, stage.problems)

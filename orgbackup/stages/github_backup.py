@@ -1,6 +1,6 @@
 """Run github-backup 0.40.0 into the cache: one process per repository, only where something changed.
 
-Entry: `run_github_backup(ctx, org, repos, *, hooks) -> GitHubBackupResult` with
+Entry: `run_github_backup(ctx, org, repos, *, hooks) -> StageResult(GitHubBackupRuns, problems)` with
   - `problems`: list[Problem] (part "github-backup"): a non-zero exit, an
     "API request returned HTTP ..." line, a git command that "returned N", an
     asset that could not be downloaded;
@@ -72,6 +72,7 @@ from ..context import RunContext
 from ..errors import BackupError
 from ..git import git_environment
 from ..problems import Problem
+from ..stage_result import StageResult
 from ..plan import can_admin
 from ..state_store import RepoState
 
@@ -98,8 +99,9 @@ ASSETS_PART = "releases"
 
 
 @dataclass
-class GitHubBackupResult:
-    problems: list[Problem] = field(default_factory=list)
+class GitHubBackupRuns:
+    """What the stage captured: which repositories github-backup ran for, and why."""
+
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
@@ -365,9 +367,10 @@ def _mask_file(path: Path) -> None:
         path.write_text(masked, encoding="utf-8")
 
 
-def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bool) -> GitHubBackupResult:
+def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bool) -> StageResult:
     commands.register_secret(ctx.config.token.reveal())
-    result = GitHubBackupResult()
+    result = GitHubBackupRuns()
+    problems: list[Problem] = []
     decisions = change_decisions(ctx, org, repos)
     states = {repo["name"]: ctx.state_store().row_for(org, repo) for repo in repos}
     todo: list[dict] = []
@@ -394,16 +397,16 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
     # The longest first: one repository with years of issues must not start last.
     todo.sort(key=lambda repo: expected_seconds(repo, states[repo["name"]]), reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:
-        for problems in pool.map(work, todo):
-            result.problems.extend(problems)
+        for found in pool.map(work, todo):
+            problems.extend(found)
     if "releases" in ctx.config.parts and "assets" in ctx.config.parts:
         for repo in repos:
-            result.problems.extend(repair_release_assets(ctx, org, repo["name"]))
+            problems.extend(repair_release_assets(ctx, org, repo["name"]))
     log.info(
         "%s: github-backup ran for %d repositories, skipped %d unchanged, %d problem(s)",
-        org, len(result.ran), len(result.skipped), len(result.problems),
+        org, len(result.ran), len(result.skipped), len(problems),
     )
-    return result
+    return StageResult(result, problems)
 
 
 # Release assets: 0.40.0 skips any asset whose name exists, so a truncated one would stay.

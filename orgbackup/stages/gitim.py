@@ -26,6 +26,7 @@ from ..context import RunContext
 from ..errors import CommandFailed
 from ..gitim_runner import EXIT_NOT_INSTALLED
 from ..problems import Problem
+from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,18 @@ def runner_environment(ctx: RunContext) -> dict[str, str]:
     return dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
 
 
-def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Problem]:
+def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResult:
     """Run gitim for one organization; its result is checked by `verify_repair_clones`.
 
     gitim only ever adds clones (it never updates one, see tools.md), so when every
     repository already has its working clone it would do nothing: it is not run then.
     """
     if not ctx.config.gitim:
-        return []
+        return StageResult("off", [])
     paths = ctx.org_paths(org)
     if all((paths.gitim_clone(org, repo["name"]) / ".git").exists() for repo in repos):
         log.info("%s: every repository has its working clone; gitim has nothing to add", org)
-        return []
+        return StageResult("nothing to add", [])
     dest = paths.gitim
     dest.mkdir(parents=True, exist_ok=True)
     log_file = ctx.state_dir(org) / "gitim.log"
@@ -73,13 +74,14 @@ def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> list[Probl
             stdout_path=log_file,
         )
     except CommandFailed as exc:
-        return [Problem(org, None, PART, f"gitim did not finish: {exc}")]
+        return StageResult("failed", [Problem(org, None, PART, f"gitim did not finish: {exc}")])
     if result.returncode == EXIT_NOT_INSTALLED:
-        return [Problem(org, None, PART, "gitim is not installed (no module named gitim); the wrapper makes the working clones itself")]
+        return StageResult("missing", [Problem(org, None, PART, "gitim is not installed (no module named gitim); "
+                                                             "the wrapper makes the working clones itself")])
     if not result.ok:
         last = commands.last_line(commands.mask(_tail(log_file)))
-        return [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")]
-    return []
+        return StageResult("failed", [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")])
+    return StageResult("ran", [])
 
 
 def _tail(path: Path, size: int = 4096) -> str:
@@ -101,7 +103,7 @@ def previous_ref(branch: str, when: float | None = None) -> str:
 def verify_repair_clones(
     ctx: RunContext, org: str, repos: Sequence[Mapping],
     remote_refs: Mapping[str, Mapping[str, str]] | None = None,
-) -> tuple[dict[str, dict], list[Problem]]:
+) -> StageResult:
     """Every repository's working clone exists with its default branch at GitHub's head.
 
     `remote_refs` holds, per repository, GitHub's refs as an earlier stage of
@@ -110,7 +112,7 @@ def verify_repair_clones(
     manifest and the problems that remain.
     """
     if not ctx.config.gitim:
-        return {}, []
+        return StageResult({}, [])
     env = git.git_environment(ctx.files, ctx.config.stall_seconds)
     paths = ctx.org_paths(org)
 
@@ -134,7 +136,7 @@ def verify_repair_clones(
             if problem is not None:
                 problems.append(problem)
     log.info("%s: %d working clones current, %d problems", org, len(results), len(problems))
-    return results, problems
+    return StageResult(results, problems)
 
 
 class _CloneError(Exception):

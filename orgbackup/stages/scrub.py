@@ -46,6 +46,7 @@ from typing import Iterable, Iterator
 from .. import commands, git
 from ..context import RunContext
 from ..problems import INTEGRITY, Problem
+from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
 
@@ -247,15 +248,15 @@ def repo_of(root: Path, path: Path) -> str | None:
     return None
 
 
-def run_scrub(ctx: RunContext, org: str) -> tuple[list[Path], list[Problem]]:
+def run_scrub(ctx: RunContext, org: str) -> StageResult:
     """Clean every remote URL, then list the files that still hold the token.
 
-    The files returned must be left out of the snapshot; each has a Problem.
+    The files captured (returned) must be left out of the snapshot; each has a Problem.
     """
     root = ctx.org_paths(org).root
     problems: list[Problem] = []
     if not root.is_dir():
-        return [], []
+        return StageResult([], [])
     started = time.monotonic()
     cleaned = 0
     for git_dir in find_git_dirs(root):
@@ -271,7 +272,7 @@ def run_scrub(ctx: RunContext, org: str) -> tuple[list[Path], list[Problem]]:
 
     patterns = token_patterns(ctx.config.token.reveal())
     if not patterns:
-        return [], problems
+        return StageResult([], problems)
     memo_path = ctx.state_dir(org) / CLEAN_MEMO
     key = memo_key(ctx.config.token.reveal())
     holding, unreadable, total, clean = files_holding(root, patterns, load_clean_memo(memo_path, key))
@@ -286,4 +287,4 @@ def run_scrub(ctx: RunContext, org: str) -> tuple[list[Path], list[Problem]]:
     seconds = time.monotonic() - started
     log.info("%s: scrubbed %d git configs; scanned %.0f MB in %.1f s; %d files hold the token",
              org, cleaned, total / 1e6, seconds, len(holding))
-    return holding + unreadable, problems
+    return StageResult(holding + unreadable, problems)

@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import restic
 from ..context import STATE_DIR, RunContext
 from ..problems import Problem
+from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def exclude_pattern(path: Path) -> str:
 
 def run_snapshot(
     ctx: RunContext, org: str, *, complete: bool, exclude: list[Path]
-) -> tuple[SnapshotResult, list[Problem]]:
+) -> StageResult:
     argv = restic.backup(
         [org],
         host=ctx.config.host_name,
@@ -75,7 +76,7 @@ def run_snapshot(
     )
     log.info("%s: snapshot %s (%s), %d bytes added", org, snap.snapshot_id,
              "complete" if complete else "incomplete", snap.data_added)
-    return snap, problems
+    return StageResult(snap, problems)
 
 
 def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:

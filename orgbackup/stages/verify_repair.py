@@ -91,6 +91,7 @@ from ..commands import Completed
 from ..context import RunContext
 from ..errors import BackupError
 from ..problems import INTEGRITY, TRANSIENT, Problem
+from ..stage_result import StageResult
 from ..state_store import RepoState
 from .github_backup import change_decisions
 
@@ -658,7 +659,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
     return record, check.problems, new_entry
 
 
-def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> tuple[dict[str, dict], list[Problem]]:
+def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResult:
     commands.register_secret(ctx.config.token.reveal())
     decisions = change_decisions(ctx, org, repos) if "pulls" in ctx.config.parts else {}
     store = ctx.state_store()
@@ -686,4 +687,4 @@ def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> tuple[dic
                 store.update(org, int(repo["id"]), comments_since=entry.get("since"),
                              comments_ok=1 if entry.get("ok") else 0)
     log.info("%s: verified %d repositories, %d problem(s)", org, len(records), len(problems))
-    return records, problems
+    return StageResult(records, problems)
