@@ -25,6 +25,15 @@ module `github_backup.github_backup` (line numbers of 0.40.0), nothing copied:
   Content-Length, then `os.replace`d.  Failures print the same "Skipping
   download of asset ..." line, which the stage counts as a problem.
 
+* `_request_url_error` (L600-610) is meant to allow three retries of a network
+  error, but its counter is a copy that never reaches the caller's loop
+  (`_get_response`, L522-548): a URLError is retried at once, forever (fixed in
+  0.42.0).  Since every retry prints a line, the stage's watchdog (no progress
+  for BACKUP_STALL_SECONDS) would never end it either.  Replaced by one that
+  counts per URL, sleeps 1, 2, 4 ... seconds between tries and gives up after
+  `URL_ERROR_TRIES` (ORGBACKUP_URL_ERROR_TRIES overrides it), so the repository
+  becomes a problem and the run goes on.
+
 Temporary files are named by `partial_name()`; the stage removes leftovers of
 a killed run (`remove_partial_files`) and checks every asset's size against the
 release JSON (`expected_assets`).  Exit status 4: github-backup is not installed;
@@ -54,6 +63,7 @@ PARTIAL_SUFFIX = ".orgbackup-partial"
 # The folders of a repository that github-backup fills through these writers (not the clones).
 WRITTEN_FOLDERS = ("issues", "pulls", "milestones", "labels", "hooks", "releases")
 CHUNK = 64 * 1024
+URL_ERROR_TRIES = 6  # about a minute of waiting (1 + 2 + ... + 32 s) before a URL is given up
 
 
 # Temporary files
@@ -215,6 +225,23 @@ def expected_assets(releases_dir: Path) -> Iterator[tuple[Path, dict]]:
 # The run
 
 
+def bounded_url_error_retry(tries: int = URL_ERROR_TRIES, sleep=None):
+    """A `_request_url_error(template, retry_timeout)` that really counts and waits."""
+    import time
+
+    sleep = sleep or time.sleep
+    failures: dict[str, int] = {}
+
+    def request_url_error(template, retry_timeout=None):
+        failures[template] = failures.get(template, 0) + 1
+        if failures[template] >= tries:
+            raise Exception(f"{template}: network error {failures[template]} times, giving up")
+        sleep(2 ** (failures[template] - 1))
+        return True
+
+    return request_url_error
+
+
 def patch(gb: types.ModuleType) -> None:
     """Replace the functions of github_backup.github_backup described at the top."""
     if getattr(gb, "_orgbackup_patched", False):
@@ -228,6 +255,7 @@ def patch(gb: types.ModuleType) -> None:
     gb.subprocess = subprocess_without_shell()
     gb.codecs = atomic_codecs()
     gb.download_file = download_file
+    gb._request_url_error = bounded_url_error_retry(int(os.environ.get("ORGBACKUP_URL_ERROR_TRIES") or URL_ERROR_TRIES))
     gb._orgbackup_patched = True
 
 

@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from orgbackup import commands
 from orgbackup import github_backup_runner as runner
 from orgbackup.config import ALL_PARTS
@@ -246,3 +248,14 @@ def test_no_token_in_any_argv_during_whole_backup_runs(github_emulator, tmp_path
     assert files_holding(tmp_path / "cache", token) == []
     snapshot_id = json.loads(out.strip().splitlines()[-1])["orgs"][0]["snapshot_id"]
     assert files_holding(restore(env, snapshot_id, tmp_path / "restored"), token) == []
+
+
+def test_a_network_error_is_retried_with_waits_then_given_up():
+    waits = []
+    retry = runner.bounded_url_error_retry(4, sleep=waits.append)
+    assert retry("https://h/a", 3) and retry("https://h/a", 3) and retry("https://h/b", 3)
+    assert retry("https://h/a", 3)
+    with pytest.raises(Exception, match="network error 4 times, giving up"):
+        retry("https://h/a", 3)
+    assert waits == [1, 2, 1, 4]
+
