@@ -7,9 +7,9 @@ so a change of shape needs a new `format` number.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from .json_files import write_json_atomically
 from .problems import Problem
 
 FORMAT = 1
@@ -49,10 +49,7 @@ def build_manifest(
 
 
 def write_manifest(path: Path, manifest: dict) -> None:
-    """Written to a temporary name and renamed, so a stop never leaves half a manifest."""
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomically(path, manifest, indent=2)
 
 
 def read_manifest(path: Path) -> dict:

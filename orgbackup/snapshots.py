@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ from . import restic
 from .config import Config
 from .context import STATE_DIR
 from .errors import EXIT_OK, BackupError
+from .json_files import write_json_atomically
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
 
 log = logging.getLogger(__name__)
@@ -236,9 +236,6 @@ def write_size_cache(path: Path | None, sizes: dict[str, int], *, keep: set[str]
     if keep is not None:
         sizes = {k: v for k, v in sizes.items() if k in keep}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sizes, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_json_atomically(path, sizes, indent=None)
     except OSError as exc:
         log.debug("snapshot sizes not cached: %s", exc)

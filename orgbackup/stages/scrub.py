@@ -45,6 +45,7 @@ from typing import Iterable, Iterator
 
 from .. import commands, git
 from ..context import RunContext
+from ..json_files import write_json_atomically
 from ..problems import INTEGRITY, Problem
 from ..stage_result import StageResult
 
@@ -232,10 +233,7 @@ def load_clean_memo(path: Path, key: str) -> dict[str, list[int]]:
 
 
 def save_clean_memo(path: Path, key: str, files: dict[str, list[int]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomically(path, {"key": key, "files": files}, indent=None)
 
 
 def repo_of(root: Path, path: Path) -> str | None:

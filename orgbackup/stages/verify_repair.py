@@ -90,6 +90,7 @@ from .. import commands, git
 from ..commands import Completed
 from ..context import RunContext
 from ..errors import BackupError
+from ..json_files import write_json_atomically
 from ..problems import INTEGRITY, TRANSIENT, Problem
 from ..stage_result import StageResult
 from ..state_store import RepoState
@@ -298,7 +299,7 @@ def integrity_damage(ctx: RunContext, path: Path, refs: dict[str, str], memo: Pa
         if not result.ok:
             return _why(result)
     memo.parent.mkdir(parents=True, exist_ok=True)
-    write_json(memo, {"refs": refs_digest(refs), "packs": packs, "loose": loose,
+    write_json_atomically(memo, {"refs": refs_digest(refs), "packs": packs, "loose": loose,
                       "full_check": now if full else saved["full_check"]})
     return None
 
@@ -456,7 +457,7 @@ def needed_lfs_oids(ctx: RunContext, path: Path, refs: dict[str, str], memo: Pat
         return None
     oids = git.parse_lfs_oids(listed.stdout)
     memo.parent.mkdir(parents=True, exist_ok=True)
-    write_json(memo, {"refs": digest, "oids": sorted(oids)})
+    write_json_atomically(memo, {"refs": digest, "oids": sorted(oids)})
     return oids
 
 
@@ -500,12 +501,6 @@ def merge_comments(saved: list[dict], new: list[dict]) -> list[dict]:
     return [by_id[i] for i in sorted(by_id)]
 
 
-def write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def save_pull_comments(repo_dir: Path, comments: list[dict], *, issues_saved: bool) -> tuple[int, bool]:
     """Merge the comments on pull requests into pulls/N.conversation.json.
 
@@ -530,7 +525,7 @@ def save_pull_comments(repo_dir: Path, comments: list[dict], *, issues_saved: bo
         pulls_dir.mkdir(parents=True, exist_ok=True)
         path = pulls_dir / f"{number}.conversation.json"
         old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-        write_json(path, merge_comments(old, new))
+        write_json_atomically(path, merge_comments(old, new))
         saved += len(new)
     return saved, complete
 
