@@ -9,6 +9,7 @@ from pathlib import Path
 
 from orgbackup import git
 from orgbackup.stages import github_backup as gb
+from orgbackup import clones
 from orgbackup.stages import verify_repair as vr
 from tests.github_emulator import force_push_away, mutate
 from tests.github_emulator.world import FastImport
@@ -52,14 +53,14 @@ def test_save_pull_comments_only_for_pull_requests(tmp_path):
 
 def test_ref_differences_and_head_choice():
     expected = {"refs/heads/main": "a" * 40, "refs/heads/dev": "b" * 40, "refs/tags/v1": "c" * 40}
-    assert vr.ref_differences(expected, dict(expected)) == []
-    assert vr.ref_differences(expected, {**expected, "refs/heads/gone": "d" * 40}) == []
-    diffs = vr.ref_differences(expected, {"refs/heads/main": "e" * 40})
+    assert clones.ref_differences(expected, dict(expected)) == []
+    assert clones.ref_differences(expected, {**expected, "refs/heads/gone": "d" * 40}) == []
+    diffs = clones.ref_differences(expected, {"refs/heads/main": "e" * 40})
     assert diffs[0].startswith("2 ref(s) missing: refs/heads/dev, refs/tags/v1")
     assert "refs/heads/main (eeeeeeeeee instead of aaaaaaaaaa)" in diffs[1]
-    assert vr.head_branch_for(expected, "dev") == "refs/heads/dev"
-    assert vr.head_branch_for(expected, "gone") == "refs/heads/main"
-    assert vr.head_branch_for({}, "main") is None
+    assert clones.head_branch_for(expected, "dev") == "refs/heads/dev"
+    assert clones.head_branch_for(expected, "gone") == "refs/heads/main"
+    assert clones.head_branch_for({}, "main") is None
 
 
 def test_git_builders_added_for_this_stage():
@@ -85,11 +86,11 @@ def test_what_a_stopped_swap_left_is_cleaned(tmp_path):
     (tmp_path / "repository.old").mkdir()
     (tmp_path / "repository.old" / "kept").write_text("the only copy")
     (tmp_path / "repository.new").mkdir()
-    vr.finish_interrupted_swap(clone)  # stopped between the renames: the old one comes back
+    clones.finish_interrupted_swap(clone)  # stopped between the renames: the old one comes back
     assert (clone / "kept").read_text() == "the only copy"
     assert not (tmp_path / "repository.new").exists() and not (tmp_path / "repository.old").exists()
     (tmp_path / "repository.old").mkdir()
-    vr.finish_interrupted_swap(clone)  # stopped after the swap: the old one goes
+    clones.finish_interrupted_swap(clone)  # stopped after the swap: the old one goes
     assert (clone / "kept").exists() and not (tmp_path / "repository.old").exists()
 
 
@@ -99,12 +100,12 @@ def test_objects_fingerprint_sees_a_truncated_pack(tmp_path):
     (pack_dir / "p.pack").write_bytes(b"x" * 10)
     (tmp_path / "objects" / "ab").mkdir()
     (tmp_path / "objects" / "ab" / "cdef").write_bytes(b"loose")
-    packs, loose = vr.objects_fingerprint(tmp_path)
+    packs, loose = clones.objects_fingerprint(tmp_path)
     assert list(packs) == ["p.pack"] and packs["p.pack"][0] == 10
     with open(pack_dir / "p.pack", "r+b") as f:
         f.truncate(5)
-    assert vr.objects_fingerprint(tmp_path)[0] != packs
-    assert vr.objects_fingerprint(tmp_path)[1] == loose
+    assert clones.objects_fingerprint(tmp_path)[0] != packs
+    assert clones.objects_fingerprint(tmp_path)[1] == loose
 
 
 # --------------------------------------------------------- against the emulator
