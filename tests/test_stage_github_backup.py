@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from orgbackup.config import ALL_PARTS
 from orgbackup.state_store import RepoState
+from orgbackup import changes
 from orgbackup.stages import github_backup as gb
 from tests.helpers_run import ORG, make_context, with_config
 
@@ -76,7 +77,7 @@ def test_change_reason():
     repo = {"pushed_at": "2026-11-20T00:00:00Z", "updated_at": "2026-11-19T00:00:00Z"}
     entry = RepoState("o", 1, "r", "r", pushed_at=repo["pushed_at"], updated_at=repo["updated_at"],
                       last_run="2026-11-24T00:00:00Z")
-    reason = lambda e, r=repo, days=7: gb.change_reason(e, r, full_refresh_days=days, now=now)  # noqa: E731
+    reason = lambda e, r=repo, days=7: changes.change_reason(e, r, full_refresh_days=days, now=now)  # noqa: E731
     assert reason(None) == "new"
     assert reason(RepoState("o", 1, "r", "r")) == "new"
     assert reason(entry) is None
@@ -87,13 +88,13 @@ def test_change_reason():
 
 
 def test_activity_reason_uses_githubs_clock():
-    assert gb.latest_activity([]) is None
-    assert gb.latest_activity([{"updated_at": "2023-12-01T00:00:00Z"}, {"updated_at": "2023-12-02T00:00:00Z"}]) \
+    assert changes.latest_activity([]) is None
+    assert changes.latest_activity([{"updated_at": "2023-12-01T00:00:00Z"}, {"updated_at": "2023-12-02T00:00:00Z"}]) \
         == "2023-12-02T00:00:00Z"
-    assert gb.activity_reason(None, None) is None
-    assert gb.activity_reason(None, "2023-12-01T00:00:00Z")
-    assert gb.activity_reason("2023-12-01T00:00:00Z", "2023-12-01T00:00:00Z") is None
-    assert gb.activity_reason("2023-12-01T00:00:00Z", "2023-12-01T00:00:01Z")
+    assert changes.activity_reason(None, None) is None
+    assert changes.activity_reason(None, "2023-12-01T00:00:00Z")
+    assert changes.activity_reason("2023-12-01T00:00:00Z", "2023-12-01T00:00:00Z") is None
+    assert changes.activity_reason("2023-12-01T00:00:00Z", "2023-12-01T00:00:01Z")
 
 
 # --------------------------------------------------------- against the emulator
@@ -145,7 +146,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     assert emu.counters()["git"] == 0
     # The decision is shared: asking again within the same run costs nothing.
     emu.reset_counters()
-    assert all(v is None for v in gb.change_decisions(ctx2, ORG, repos).values())
+    assert all(v is None for v in changes.change_decisions(ctx2, ORG, repos).values())
     assert emu.counters()["api"] == 0
     print(f"API requests: first run {first_api}, unchanged re-run {len(repos)}")
 

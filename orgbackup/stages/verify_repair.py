@@ -26,7 +26,7 @@ concurrently (at most `config.concurrency` at a time):
   is verified and repaired like the repository ("wiki").
 - pull request conversation comments (0.40.0 drops them when issues and pulls
   are both backed up): for repositories that changed (the decision of
-  `github_backup.change_decisions`, shared), one paginated request of the
+  `changes.change_decisions`, shared), one paginated request of the
   repository's issue comments since the last fetch; those on pull requests are
   merged by id into `pulls/<N>.conversation.json` (never dropping a saved one).
   The `since` of the next fetch is the newest `updated_at` seen, on GitHub's
@@ -48,6 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import commands, git
+from ..changes import change_decisions
 from ..clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, run_git,
                       sync_clone, why_failed)
 from ..commands import Completed
@@ -57,7 +58,6 @@ from ..json_files import write_json_atomically
 from ..problems import Problem
 from ..stage_result import StageResult
 from ..state_store import RepoState
-from .github_backup import change_decisions
 
 log = logging.getLogger(__name__)
 
