@@ -46,3 +46,25 @@ def github_emulator(world_root, hermetic_git_env, monkeypatch):
         yield emulator
     finally:
         emulator.stop()
+
+
+@pytest.fixture
+def backup_env(github_emulator, tmp_path):
+    """The configuration of a run against the emulator (the org name in the wrong case on purpose:
+    github-backup 0.40.0 backs up nothing for a wrongly cased name; the wrapper asks GitHub)."""
+    from orgbackup import commands
+    from tests.helpers_cli import ORG, PASSWORD
+
+    commands.reset_stop()
+    env = {
+        "GITHUB_ORGS": ORG.lower(),
+        "GITHUB_TOKEN_FILE": str(github_emulator.admin_token_file),
+        "GITHUB_HOST": github_emulator.host,
+        "RESTIC_REPOSITORY": str(tmp_path / "restic-repo"),
+        "RESTIC_PASSWORD": PASSWORD,
+        "BACKUP_CACHE_DIR": str(tmp_path / "cache"),
+        "BACKUP_CONCURRENCY": "4",
+        "BACKUP_ENV_FILE": str(tmp_path / "none.env"),
+    }
+    (tmp_path / "none.env").write_text("# empty\n")
+    return env

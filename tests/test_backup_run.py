@@ -10,60 +10,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
-from orgbackup import commands
 from orgbackup.cli import main
 from tests.github_emulator.world import mutate, truth
+from tests.helpers_cli import ORG, restic_env, restore, run_backup, snapshots
 from tests.truth_compare import compare_org, files_holding
-
-ORG = "V-Sekai"
-PASSWORD = "test-restic-password-" + os.urandom(4).hex()
-
-
-@pytest.fixture
-def backup_env(github_emulator, tmp_path):
-    """The configuration of a run against the emulator (the org name in the wrong case on purpose:
-    github-backup 0.40.0 backs up nothing for a wrongly cased name; the wrapper asks GitHub)."""
-    commands.reset_stop()
-    env = {
-        "GITHUB_ORGS": ORG.lower(),
-        "GITHUB_TOKEN_FILE": str(github_emulator.admin_token_file),
-        "GITHUB_HOST": github_emulator.host,
-        "RESTIC_REPOSITORY": str(tmp_path / "restic-repo"),
-        "RESTIC_PASSWORD": PASSWORD,
-        "BACKUP_CACHE_DIR": str(tmp_path / "cache"),
-        "BACKUP_CONCURRENCY": "4",
-        "BACKUP_ENV_FILE": str(tmp_path / "none.env"),
-    }
-    (tmp_path / "none.env").write_text("# empty\n")
-    return env
-
-
-def restic_env(env: dict) -> dict:
-    return dict(os.environ, RESTIC_REPOSITORY=env["RESTIC_REPOSITORY"], RESTIC_PASSWORD=env["RESTIC_PASSWORD"])
-
-
-def snapshots(env: dict) -> list[dict]:
-    out = subprocess.run(["restic", "snapshots", "--json", "--no-lock"], env=restic_env(env),
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out or "[]")
-
-
-def restore(env: dict, snapshot_id: str, target: Path) -> Path:
-    subprocess.run(["restic", "restore", snapshot_id, "--target", str(target), "--no-lock"],
-                   env=restic_env(env), check=True, capture_output=True)
-    return target / ORG
-
-
-def run_backup(env: dict, capsys) -> tuple[int, dict, float]:
-    started = time.monotonic()
-    status = main(["backup"], environ=env)
-    seconds = time.monotonic() - started
-    out = capsys.readouterr().out
-    print(out)
-    summary = json.loads(out.strip().splitlines()[-1])
-    return status, summary, seconds
 
 
 def test_first_run_mutate_second_run_and_a_failing_repository(github_emulator, backup_env, tmp_path, capsys):

@@ -12,7 +12,7 @@ from pathlib import Path
 from orgbackup import commands
 from orgbackup.stages import verify_repair as vr
 from tests.helpers_run import ORG, git_refs, make_context
-from tests.test_backup_run import backup_env, restore, run_backup  # noqa: F401 (a fixture)
+from tests.helpers_cli import restore, run_backup
 from tests.test_stage_verify_repair import backup, truth_repos
 
 

@@ -216,22 +216,16 @@ def test_killed_while_downloading_an_asset_leaves_no_truncated_file_and_the_next
     assert list(releases.rglob(f"*{runner.PARTIAL_SUFFIX}")) == []
 
 
-def test_no_token_in_any_argv_during_whole_backup_runs(github_emulator, tmp_path, capsys):
+def test_no_token_in_any_argv_during_whole_backup_runs(github_emulator, backup_env, tmp_path, capsys):
     """Every program of two whole runs (github-backup, gitim, git, git-lfs, restic, the
     dependency mirrors), a first one and one after a day of activity: no argv holds the token,
     and neither the cache nor the restored snapshot holds it in any file."""
-    from orgbackup import commands
     from orgbackup.cli import main
     from tests.github_emulator.world import mutate
-    from tests.test_backup_run import restore
+    from tests.helpers_cli import restore
 
-    commands.reset_stop()
+    env = backup_env
     token = github_emulator.admin_token_file.read_text().strip()
-    (tmp_path / "none.env").write_text("# empty\n")
-    env = {"GITHUB_ORGS": ORG, "GITHUB_TOKEN_FILE": str(github_emulator.admin_token_file),
-           "GITHUB_HOST": github_emulator.host, "RESTIC_REPOSITORY": str(tmp_path / "restic-repo"),
-           "RESTIC_PASSWORD": "pw-" + os.urandom(6).hex(), "BACKUP_CACHE_DIR": str(tmp_path / "cache"),
-           "BACKUP_ENV_FILE": str(tmp_path / "none.env")}
     sampler = CmdlineSampler(token)
     sampler.start()
     try:

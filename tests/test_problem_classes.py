@@ -7,7 +7,7 @@ import json
 import subprocess
 
 from tests.github_emulator import force_push_away
-from tests.test_backup_run import ORG, backup_env, restore, run_backup, snapshots  # noqa: F401 (fixture)
+from tests.helpers_cli import restore, run_backup, snapshots
 
 
 def test_an_upstream_problem_is_reported_once_then_known(github_emulator, backup_env, tmp_path, capsys):

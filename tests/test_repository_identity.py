@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 
-from orgbackup.cli import main
 from orgbackup.plan import make_plan
 from orgbackup.state_store import RepoState
 from tests.github_emulator.world import delete_repo, recreate_repo, rename_repo, truth
-from tests.test_backup_run import ORG, backup_env, restore, run_backup  # noqa: F401 (fixture)
+from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org, git_refs
 
 

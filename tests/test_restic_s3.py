@@ -19,7 +19,7 @@ from orgbackup import git as orgbackup_git
 from orgbackup.config import load_config
 from orgbackup.secret_files import remove_secret_files, write_secret_files
 from tests.github_emulator.world import truth
-from tests.test_backup_run import ORG, backup_env, run_backup  # noqa: F401 (fixture)
+from tests.helpers_cli import ORG, run_backup
 from tests.truth_compare import compare_org
 
 boto3 = pytest.importorskip("boto3")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import commands, restic
+from orgbackup import restic
 from orgbackup.config import Config, Retention, Secret
 from orgbackup.context import RunContext
 from orgbackup.secret_files import remove_secret_files, write_secret_files
 from orgbackup.stages import snapshot
-from tests.test_backup_run import ORG, backup_env, restic_env, run_backup, snapshots  # noqa: F401 (fixture)
+from tests.helpers_cli import ORG, restic_env, run_backup, snapshots
 
 HOST = "github-org-backup"
 
