@@ -18,7 +18,11 @@ from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-ALL_PARTS = ("issues", "pulls", "milestones", "labels", "releases", "assets", "wikis")
+# What github-backup captures (its flags), then what the wrapper captures itself (orgbackup/metadata/).
+GITHUB_BACKUP_PARTS = ("issues", "pulls", "milestones", "labels", "releases", "assets", "wikis")
+METADATA_PARTS = ("discussions", "reviews", "commit-comments", "settings", "organization", "projects",
+                  "attachments")
+ALL_PARTS = GITHUB_BACKUP_PARTS + METADATA_PARTS
 HOOKS_MODES = ("auto", "on", "off")
 GIT_PROTOCOLS = ("https", "ssh")
 DEFAULT_HOST_NAME = "github-org-backup"

@@ -33,6 +33,19 @@ class GitHubError(BackupError):
         self.status = status
 
 
+class GraphQLError(GitHubError):
+    """GitHub answered a GraphQL query with `errors` (HTTP 200): `types` are GitHub's error
+    types (NOT_FOUND, FORBIDDEN, INSUFFICIENT_SCOPES, ...), `data` what it answered anyway."""
+
+    def __init__(self, errors: list[dict], data: dict | None):
+        first = errors[0] if errors else {}
+        super().__init__(f"GitHub's GraphQL API answered: {first.get('message', 'an error')}"
+                         + (f" ({len(errors)} errors)" if len(errors) > 1 else ""), 200)
+        self.errors = errors
+        self.types = {e.get("type") for e in errors if e.get("type")}
+        self.data = data or {}
+
+
 @dataclass
 class RateLimit:
     limit: int | None = None
@@ -40,10 +53,19 @@ class RateLimit:
     reset: int | None = None
 
 
+def graphql_url_of(api_url: str) -> str:
+    """api.github.com -> api.github.com/graphql; Enterprise HOST/api/v3 -> HOST/api/graphql."""
+    api_url = api_url.rstrip("/")
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
+
+
 class GitHubAPI:
     def __init__(self, api_url: str, token: str, *, attempts: int = 5, max_wait: float = 900.0,
                  secondary_wait: float = 60.0):
         self.api_url = api_url.rstrip("/")
+        self.graphql_url = graphql_url_of(self.api_url)
         self.attempts = attempts
         self.max_wait = max_wait
         # The first wait on a secondary rate limit without retry-after (GitHub: at least a minute).
@@ -63,14 +85,17 @@ class GitHubAPI:
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.api_url}/{path.lstrip('/')}"
 
-    def _request(self, url: str, params: dict | None) -> requests.Response:
+    def _request(self, url: str, params: dict | None, *, json_body: dict | None = None) -> requests.Response:
         delay = 1.0
         slowed = 0  # answers of this request that meant 'slow down' (the backoff's exponent)
         for attempt in range(1, self.attempts + 1):
             with self._count_lock:
                 self.requests_made += 1
             try:
-                response = self.session.get(url, params=params, timeout=60)
+                if json_body is None:
+                    response = self.session.get(url, params=params, timeout=60)
+                else:
+                    response = self.session.post(url, json=json_body, timeout=120)
             except requests.RequestException as exc:
                 if attempt == self.attempts:
                     raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
@@ -94,7 +119,8 @@ class GitHubAPI:
 
     def _note_rate(self, response: requests.Response) -> None:
         h = response.headers
-        if "x-ratelimit-remaining" in h:
+        # GraphQL has a budget of its own (points); `rate` is the REST core budget the tools share.
+        if "x-ratelimit-remaining" in h and h.get("x-ratelimit-resource", "core") == "core":
             self.rate = RateLimit(
                 int(h.get("x-ratelimit-limit", 0)),
                 int(h["x-ratelimit-remaining"]),
@@ -130,6 +156,17 @@ class GitHubAPI:
         if response.status_code != 200:
             raise GitHubError(f"GitHub answered HTTP {response.status_code} for {url}", response.status_code)
         return response.json()
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        """The `data` of a GraphQL query; GraphQLError when GitHub lists errors."""
+        response = self._request(self.graphql_url, None, json_body={"query": query, "variables": variables or {}})
+        if response.status_code != 200:
+            raise GitHubError(f"GitHub answered HTTP {response.status_code} for {self.graphql_url}",
+                              response.status_code)
+        answer = response.json()
+        if answer.get("errors"):
+            raise GraphQLError(answer["errors"], answer.get("data"))
+        return answer.get("data") or {}
 
     def paginate(self, path: str, params: dict | None = None) -> Iterator[Any]:
         params = dict(params or {})

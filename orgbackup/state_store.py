@@ -10,6 +10,9 @@ Tables (one transaction per write, so a stop never leaves half a record):
   (`deleted_seen`), and what the stages remember of it: github-backup's change
   marks (pushed_at, updated_at, last_run, seconds, activity_mark), the run's
   decision, and the pull-request conversation comments' `since`.
+- `part_marks`: per (org, repo_id, part) of the metadata parts (discussions,
+  settings, ...; repo_id 0 is the organization itself) the change mark GitHub gave
+  at the last good refresh and when that refresh was (the rotation's clock).
 - `problems`: the upstream-permanent problems already reported (by a stable key),
   so that each is reported once and then no longer makes a run incomplete.
 
@@ -51,6 +54,14 @@ CREATE TABLE IF NOT EXISTS repositories (
     comments_since TEXT,
     comments_ok INTEGER,
     PRIMARY KEY (org, repo_id)
+);
+CREATE TABLE IF NOT EXISTS part_marks (
+    org TEXT NOT NULL,
+    repo_id INTEGER NOT NULL,
+    part TEXT NOT NULL,
+    mark TEXT,
+    refreshed TEXT,
+    PRIMARY KEY (org, repo_id, part)
 );
 CREATE TABLE IF NOT EXISTS problems (
     org TEXT NOT NULL,
@@ -166,6 +177,24 @@ class StateStore:
     def remove(self, org: str, repo_id: int) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM repositories WHERE org = ? AND repo_id = ?", (org, repo_id))
+            db.execute("DELETE FROM part_marks WHERE org = ? AND repo_id = ?", (org, repo_id))
+
+    # metadata parts' change marks
+
+    def part_marks(self, org: str, part: str) -> dict[int, tuple[str | None, str | None]]:
+        """repo_id -> (mark, refreshed) of one part."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT repo_id, mark, refreshed FROM part_marks WHERE org = ? AND part = ?", (org, part)
+            ).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def set_part_mark(self, org: str, repo_id: int, part: str, mark: str | None, refreshed: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO part_marks (org, repo_id, part, mark, refreshed) VALUES (?, ?, ?, ?, ?)",
+                (org, repo_id, part, mark, refreshed),
+            )
 
     # upstream-permanent problems
 
