@@ -120,3 +120,26 @@ def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, 
                          decision_latest=latest)
             decisions[repo["name"]] = reason
     return decisions
+
+
+def rotation_reason(refreshed: str | None, slot: int, *, days: int, now: datetime) -> str | None:
+    """Why a part refreshed on a rotation must refresh now, or None.
+
+    Every item is at most `days` old, and the refreshes are spread evenly over the
+    nights: an item whose `slot` (its id) falls on tonight refreshes even when
+    younger, so a first run's thousand repositories do not all fall due on the
+    same night a week later (`days` 0: every run)."""
+    if not refreshed:
+        return "new"
+    if days <= 0:
+        return "every run"
+    try:
+        last = parse_time(refreshed[:19] + "Z")
+    except ValueError:
+        return "unreadable refresh time"
+    if now - last >= timedelta(days=days):
+        return f"older than {days} days"
+    tonight = now.date()
+    if (tonight.toordinal() - slot) % days == 0 and last.date() < tonight:
+        return "rotation"
+    return None

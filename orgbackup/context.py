@@ -38,6 +38,42 @@ class OrgPaths:
     def dependencies(self) -> Path:  # dependencies/<host>/<owner>/<name>.git (bare mirrors)
         return self.root / "dependencies"
 
+    # The metadata parts (orgbackup/metadata/): one folder each, per repository below it
+    # where the part is a repository's.
+
+    @property
+    def discussions(self) -> Path:  # discussions/<REPO>/<number>.json
+        return self.root / "discussions"
+
+    @property
+    def reviews(self) -> Path:  # reviews/<REPO>/<pull number>.json
+        return self.root / "reviews"
+
+    @property
+    def commit_comments(self) -> Path:  # commit-comments/<REPO>/comments.json
+        return self.root / "commit-comments"
+
+    @property
+    def settings(self) -> Path:  # settings/<REPO>/<piece>.json
+        return self.root / "settings"
+
+    @property
+    def organization(self) -> Path:  # organization/<piece>.json
+        return self.root / "organization"
+
+    @property
+    def projects(self) -> Path:  # projects/<number>.json
+        return self.root / "projects"
+
+    @property
+    def attachments(self) -> Path:  # attachments/index.json, attachments/files/<sha[:2]>/<sha256>
+        return self.root / "attachments"
+
+    @property
+    def per_repository_parents(self) -> tuple[Path, ...]:
+        """The metadata folders with one entry per repository (moved with a renamed repository)."""
+        return (self.discussions, self.reviews, self.commit_comments, self.settings)
+
     @property
     def manifest(self) -> Path:
         return self.root / "manifest.json"

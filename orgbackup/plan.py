@@ -81,6 +81,7 @@ class OrgPlan:
     repos: list[dict]  # the listing
     hooks: bool
     hooks_reason: str
+    organization: dict = field(default_factory=dict)  # GitHub's organization object, read in preflight
     repo_plans: dict[str, RepoPlan] = field(default_factory=dict)  # by current name
     deleted: list[DeletedRepo] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
@@ -187,11 +188,13 @@ def folders_in(path: Path) -> set[str]:
 
 
 def apply_plan(store: StateStore, plan: OrgPlan, repositories_dir: Path, gitim_dir: Path, *, now: str,
-               keep_deleted_days: int, legacy_state_dir: Path | None = None) -> None:
+               keep_deleted_days: int, legacy_state_dir: Path | None = None,
+               more_parents: tuple[Path, ...] = ()) -> None:
     """Decide, move the folders, write the rows: the cache then matches GitHub's names.
 
     `legacy_state_dir` holds the JSON files of an earlier version, read only while
-    the store knows nothing of this organization."""
+    the store knows nothing of this organization; `more_parents` are the other
+    folders holding one entry per repository (the metadata parts')."""
     states = store.repositories(plan.login)
     legacy = legacy_entries(legacy_state_dir) if legacy_state_dir and not states else {}
     plans, deleted, moves = make_plan(
@@ -200,7 +203,8 @@ def apply_plan(store: StateStore, plan: OrgPlan, repositories_dir: Path, gitim_d
     )
     for move in moves:
         log.info("%s: %s -> %s (%s)", plan.login, move.source, move.target, move.why)
-    _move_folders([repositories_dir, gitim_dir], moves)
+    parents = [repositories_dir, gitim_dir, *more_parents]
+    _move_folders(parents, moves)
     for repo_plan in plans.values():
         if repo_plan.event == "renamed":
             log.warning("%s/%s: renamed on GitHub (was %s); its backup moved with it",
@@ -217,7 +221,7 @@ def apply_plan(store: StateStore, plan: OrgPlan, repositories_dir: Path, gitim_d
             log.warning("%s/%s: deleted on GitHub, last seen %s, older than BACKUP_KEEP_DELETED_DAYS=%d: "
                         "its folders leave the cache (earlier snapshots keep it)",
                         plan.login, gone.name, gone.last_seen, keep_deleted_days)
-            for parent in (repositories_dir, gitim_dir):
+            for parent in parents:
                 if (parent / gone.folder).exists():
                     shutil.rmtree(parent / gone.folder)
             store.remove(plan.login, gone.repo_id)

@@ -24,7 +24,7 @@ from .manifest import build_manifest, write_manifest
 from .plan import OrgPlan, apply_plan
 from .problems import INTEGRITY, UPSTREAM, Problem, split_known
 from .secret_files import register_secrets, remove_secret_files, write_secret_files
-from .stages import dependencies, github_backup, gitim, scrub, snapshot, verify_repair
+from .stages import dependencies, github_backup, gitim, metadata, scrub, snapshot, verify_repair
 from .stages.preflight import run_preflight
 from .stages.summary import OrgOutcome, render_table, summary_line
 
@@ -96,7 +96,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         ctx.state_dir(org).mkdir(parents=True, exist_ok=True)
         store = ctx.state_store()
         apply_plan(store, plan, paths.github_backup / "repositories", paths.gitim / org, now=ctx.started,
-                   keep_deleted_days=ctx.config.keep_deleted_days, legacy_state_dir=ctx.state_dir(org))
+                   keep_deleted_days=ctx.config.keep_deleted_days, legacy_state_dir=ctx.state_dir(org),
+                   more_parents=paths.per_repository_parents)
         outcome.deleted = [d.as_dict() for d in plan.deleted]
         outcome.renamed = {p.name: p.previous_name for p in plan.events("renamed")}
         for gone in plan.deleted:
@@ -116,6 +117,14 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
             for name, clone in clones.items():
                 records.setdefault(name, {})["gitim"] = clone
         outcome.repositories = records
+
+        log.info("%s: discussions, reviews, commit comments, settings, the organization, projects, attachments", org)
+        found_metadata, found = metadata.run_metadata(ctx, plan)
+        outcome.problems += found
+        outcome.metadata = found_metadata.as_dict()
+        for name, parts in found_metadata.per_repository.items():
+            if name in records:
+                records[name]["metadata"] = parts
 
         log.info("%s: dependencies outside the organization", org)
         outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos)
@@ -143,6 +152,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 hooks=outcome.hooks,
                 repositories=records,
                 dependencies=outcome.dependencies,
+                metadata=outcome.metadata,
                 problems=outcome.problems,
                 known_problems=outcome.known_problems,
                 deleted=outcome.deleted,

@@ -12,7 +12,8 @@ Tables (one transaction per write, so a stop never leaves half a record):
   decision, and the pull-request conversation comments' `since`.
 - `part_marks`: per (org, repo_id, part) of the metadata parts (discussions,
   settings, ...; repo_id 0 is the organization itself) the change mark GitHub gave
-  at the last good refresh and when that refresh was (the rotation's clock).
+  at the last good refresh, when that refresh was (the rotation's clock) and the
+  counts of what the backup held after it.
 - `problems`: the upstream-permanent problems already reported (by a stable key),
   so that each is reported once and then no longer makes a run incomplete.
 
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS part_marks (
     part TEXT NOT NULL,
     mark TEXT,
     refreshed TEXT,
+    saved TEXT,
     PRIMARY KEY (org, repo_id, part)
 );
 CREATE TABLE IF NOT EXISTS problems (
@@ -95,6 +97,13 @@ class RepoState:
 
 
 COLUMNS = tuple(f.name for f in fields(RepoState))
+
+
+@dataclass
+class PartMark:
+    mark: str | None  # GitHub's change mark then (updated_at, a discussions' count and newest update, ...)
+    refreshed: str | None  # when (the run's start): the rotation's clock
+    saved: dict  # what the backup held after it, by kind (reported on nights it is not refreshed)
 
 
 class StateStore:
@@ -181,19 +190,19 @@ class StateStore:
 
     # metadata parts' change marks
 
-    def part_marks(self, org: str, part: str) -> dict[int, tuple[str | None, str | None]]:
-        """repo_id -> (mark, refreshed) of one part."""
+    def part_marks(self, org: str, part: str) -> dict[int, PartMark]:
+        """repo_id -> what the last good refresh of one part left."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT repo_id, mark, refreshed FROM part_marks WHERE org = ? AND part = ?", (org, part)
+                "SELECT repo_id, mark, refreshed, saved FROM part_marks WHERE org = ? AND part = ?", (org, part)
             ).fetchall()
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: PartMark(row[1], row[2], json.loads(row[3]) if row[3] else {}) for row in rows}
 
-    def set_part_mark(self, org: str, repo_id: int, part: str, mark: str | None, refreshed: str) -> None:
+    def set_part_mark(self, org: str, repo_id: int, part: str, mark: PartMark) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO part_marks (org, repo_id, part, mark, refreshed) VALUES (?, ?, ?, ?, ?)",
-                (org, repo_id, part, mark, refreshed),
+                "INSERT OR REPLACE INTO part_marks (org, repo_id, part, mark, refreshed, saved) VALUES (?, ?, ?, ?, ?, ?)",
+                (org, repo_id, part, mark.mark, mark.refreshed, json.dumps(mark.saved, sort_keys=True)),
             )
 
     # upstream-permanent problems

@@ -47,10 +47,10 @@ def show_rate_limit(ctx: RunContext) -> None:
     log.info("GitHub API budget: %s of %s requests left (resets %s UTC)", core.get("remaining"), core.get("limit"), reset)
 
 
-def find_organization(ctx: RunContext, org: str) -> str:
-    """GitHub's spelling of the organization's login; GitHubError when it cannot be had."""
+def find_organization(ctx: RunContext, org: str) -> dict:
+    """GitHub's organization object (its `login` is GitHub's spelling); GitHubError when it cannot be had."""
     try:
-        return ctx.api.organization(org)["login"]
+        return ctx.api.organization(org)
     except GitHubError as exc:
         if exc.status == 404:
             raise GitHubError(f"organization {org!r} does not exist or the token cannot see it (GITHUB_ORGS)",
@@ -82,16 +82,17 @@ def run_preflight(ctx: RunContext) -> Preflight:
     log.info("GitHub at %s accepts the token (user %s)", ctx.config.api_url, login)
     show_rate_limit(ctx)
     result = Preflight()
-    logins: list[str] = []
+    found: dict[str, dict] = {}
     for org in ctx.config.orgs:
         try:
-            logins.append(find_organization(ctx, org))
+            organization = find_organization(ctx, org)
+            found[organization["login"]] = organization
         except GitHubError as exc:
             result.unavailable[org] = str(exc)
             log.error("%s: %s; the other organizations are backed up", org, exc)
     created = restic.ensure_repository(ctx.files)
     log.info("restic repository %s", "initialised" if created else "opened, password correct")
-    for org_login in logins:
+    for org_login, organization in found.items():
         try:
             repos = ctx.api.org_repositories(org_login)
         except GitHubError as exc:
@@ -99,7 +100,7 @@ def run_preflight(ctx: RunContext) -> Preflight:
             log.error("%s: cannot list its repositories: %s", org_login, exc)
             continue
         hooks, reason = hooks_decision(ctx, org_login, repos)
-        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason)
+        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason, organization)
         log.info("%s: %d repositories; hooks %s (%s)", org_login, len(repos), "on" if hooks else "off", reason)
     log.info("preflight done in %.1f s", time.monotonic() - started)
     return result

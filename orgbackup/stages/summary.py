@@ -24,6 +24,7 @@ class OrgOutcome:
     known_problems: list[Problem] = field(default_factory=list)  # upstream, reported by an earlier run
     deleted: list[dict] = field(default_factory=list)  # repositories GitHub no longer lists, kept
     renamed: dict[str, str] = field(default_factory=dict)  # new name -> old name, this run
+    metadata: dict = field(default_factory=dict)  # part -> {saved, refreshed, unchanged, skipped} (stages/metadata.py)
 
     @property
     def complete(self) -> bool:
@@ -50,6 +51,10 @@ class OrgOutcome:
             "problems": len(self.problems) + (1 if self.error else 0),
             "known_upstream_problems": len(self.known_problems),
             "deleted_on_github": len(self.deleted),
+            **{f"{part.replace('-', '_')}_{kind}": n
+               for part, report in sorted(self.metadata.items()) for kind, n in report.get("saved", {}).items()},
+            "skipped_pieces": sum(len(where) for report in self.metadata.values()
+                                  for where in report.get("skipped", {}).values()),
         }
 
     def as_dict(self) -> dict:
@@ -64,6 +69,8 @@ class OrgOutcome:
             "problem_list": [str(p) for p in self.problems] + ([self.error] if self.error else []),
             "deleted_list": [d["folder"] for d in self.deleted],
             "renamed": self.renamed,
+            "skipped": {part: report["skipped"] for part, report in sorted(self.metadata.items())
+                        if report.get("skipped")},
         }
 
 
@@ -92,6 +99,7 @@ def render_table(outcome: OrgOutcome) -> str:
         ("working clones", d["working_clones"]),
         ("dependencies", d["dependencies"]),
         ("hooks", "backed up" if outcome.hooks.get("backed_up") else f"skipped: {outcome.hooks.get('reason', '-')}"),
+        *metadata_rows(outcome.metadata),
         ("added to restic", human_bytes(d["data_added"])),
         ("time", f"{d['seconds']:.1f} s"),
         ("deleted on GitHub", ", ".join(f"{x['folder']} (last seen {x['last_seen'] or 'unknown'})"
@@ -104,6 +112,38 @@ def render_table(outcome: OrgOutcome) -> str:
     lines = [f"  {k.ljust(width)}  {v}" for k, v in rows]
     lines += [f"    - {p}" for p in d["problem_list"]]
     return "\n".join(lines)
+
+
+# How the summary names each metadata part's counts: (row, main kind, other kinds in brackets).
+METADATA_ROWS = (
+    ("discussions", "discussions", "discussions", ("comments", "replies")),
+    ("reviews", "pull request reviews", "reviews", ("pulls",)),
+    ("commit-comments", "commit comments", "commit_comments", ()),
+    ("settings", "settings", "repositories", ("collaborators", "teams", "protected_branches", "rulesets",
+                                              "deploy_keys", "environments", "variables", "secrets")),
+    ("organization", "organization", "members", ("outside_collaborators", "teams", "team_members", "hooks",
+                                                 "rulesets", "variables", "secrets")),
+    ("projects", "projects", "projects", ("items", "fields")),
+    ("attachments", "attachments", "attachments", ("files",)),
+)
+
+
+def metadata_rows(metadata: dict) -> list[tuple[str, str]]:
+    rows = []
+    for part, title, main, others in METADATA_ROWS:
+        report = metadata.get(part)
+        if report is None:
+            continue
+        saved = report.get("saved", {})
+        extra = ", ".join(f"{saved[k]} {k.replace('_', ' ')}" for k in others if saved.get(k))
+        text = f"{saved.get(main, 0)}" + (f" ({extra})" if extra else "")
+        skipped = report.get("skipped", {})
+        if skipped:
+            text += "; skipped: " + "; ".join(
+                f"{reason}" + (f" ({len(where)} repositories)" if any(where) else "")
+                for reason, where in sorted(skipped.items()))
+        rows.append((title, text))
+    return rows
 
 
 def summary_line(outcomes: list[OrgOutcome], exit_status: int, seconds: float) -> str:
