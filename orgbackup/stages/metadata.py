@@ -62,6 +62,7 @@ class PartReport:
 
     def add_saved(self, saved: dict[str, int]) -> None:
         for kind, n in saved.items():
+            kind = kind.replace(" ", "_")
             self.saved[kind] = self.saved.get(kind, 0) + int(n)
 
     def as_dict(self) -> dict:
@@ -182,7 +183,7 @@ def run_metadata(ctx: RunContext, plan: OrgPlan) -> StageResult:
                 force = None if name in current_marks else "GitHub gave no activity mark"
                 plan_part(part, repo, current_marks.get(name), marks=marks, force=force,
                           run=lambda full, mark, repo=repo, folder=folder: discussions.back_up_discussions(
-                              ctx, org, repo, paths.discussions / folder, None if full else mark))
+                              ctx, org, repo, paths.discussions / folder, mark, full=full))
 
     org_slot_key = int(plan.organization.get("id") or 0)
     if "organization" in wanted:
@@ -200,10 +201,10 @@ def run_metadata(ctx: RunContext, plan: OrgPlan) -> StageResult:
         marks = store.part_marks(org, "projects")
         previous = marks.get(ORG_SLOT)
         rotation = rotation_reason(previous.refreshed if previous else None, org_slot_key, days=days, now=now)
-        before = None if rotation or previous is None else previous.mark
+        before = previous.mark if previous else None
         jobs.append(Job("projects", None, ORG_SLOT, None,
-                        lambda full, before=before: projects.back_up_projects(
-                            ctx, org, paths.projects, None if full else before),
+                        lambda full, before=before, rotation=bool(rotation): projects.back_up_projects(
+                            ctx, org, paths.projects, before, full=full or rotation),
                         rotation or "listing"))
 
     problems += run_jobs(ctx, org, jobs, report, store)
