@@ -15,6 +15,8 @@ import hashlib
 import json
 from pathlib import Path
 
+# A team's `permission` in GitHub's listings -> the role name truth.json holds.
+ROLE_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
 MERGE_FLAGS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge", "allow_auto_merge",
                "delete_branch_on_merge", "web_commit_signoff_required")
 
@@ -72,7 +74,7 @@ def settings_differences(folder: Path, want: dict, where: str) -> list[str]:
     got = {key: repo.get(key) for key in ("description", "homepage", "topics", "visibility", "default_branch",
                                           "has_discussions", *MERGE_FLAGS)}
     got["collaborators"] = {c["login"]: c.get("role_name") for c in _load(folder / "collaborators.json") or []}
-    got["teams"] = {t["slug"]: t.get("role_name") or t.get("permission")
+    got["teams"] = {t["slug"]: t.get("role_name") or ROLE_NAMES.get(t.get("permission"), t.get("permission"))
                     for t in _load(folder / "teams.json") or []}
     got["protected_branches"] = sorted(_load(folder / "branch-protection.json") or {})
     got["rulesets"] = [r["name"] for r in _load(folder / "rulesets.json") or []]
