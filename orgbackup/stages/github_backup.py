@@ -31,7 +31,11 @@ verify-and-repair stage); a run with any problem does not update the state, so
 the repository runs again next time.
 
 Empty repositories run like the others: 0.40.0's `git ls-remote` of an empty
-repository succeeds and `git lfs clone` makes an empty clone (exit 0).
+repository succeeds and `git lfs clone` makes an empty clone (exit 0).  Its
+update of that clone (a later run) ends with `git lfs fetch --all --prune`,
+which fails in a clone without commits (git-lfs exits 2): in a clone that
+holds no refs that failure is not a problem (there is nothing to fetch; the
+verify-and-repair stage compares the refs with GitHub's anyway).
 
 github-backup runs through `orgbackup.github_backup_runner` (its own interpreter,
 patched in-process): no token in any process's arguments or `.git/config`, and
@@ -56,7 +60,7 @@ from pathlib import Path
 
 import requests
 
-from .. import commands, github_backup_runner
+from .. import clones, commands, github_backup_runner
 from ..context import RunContext
 from ..errors import BackupError
 from ..git import git_environment
@@ -166,6 +170,10 @@ def problems_in_output(text: str) -> list[str]:
     return found
 
 
+# 0.40.0's logging_subprocess: "git returned 2:" and, on the next line, the command.
+LFS_FETCH_FAILURE = re.compile(r"^git returned -?[1-9]\d*:[ \t]*\n\s*git lfs fetch\b.*$", re.MULTILINE)
+
+
 # The run
 
 
@@ -230,6 +238,8 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     finally:
         _mask_file(logfile)
     text = logfile.read_text(encoding="utf-8", errors="replace")
+    if LFS_FETCH_FAILURE.search(text) and not clones.local_refs(ctx, ctx.org_paths(org).repository_dir(name) / "repository"):
+        text = LFS_FETCH_FAILURE.sub("", text)
     problems = [Problem(org, name, TOOL, line) for line in problems_in_output(text)]
     if not result.ok:
         last = commands.last_line(text) or "no output"
