@@ -187,3 +187,14 @@ def test_longest_repositories_are_expected_first():
     assert expected_seconds(busy, None) > expected_seconds(quiet, None)
     # A measured time beats the guess.
     assert expected_seconds(quiet, RepoState("o", 1, "docs", "docs", seconds=99.0)) == 99.0
+
+
+def test_an_lfs_fetch_failure_is_recognised_with_its_command_line():
+    from orgbackup.stages.github_backup import LFS_FETCH_FAILURE, problems_in_output
+
+    text = ("Updating empty in /cache/repositories/empty/repository\n"
+            "git returned 2:\n\t git lfs fetch --all --prune\n"
+            "git returned 128:\n\t git fetch --all --force --tags --prune\n")
+    left = LFS_FETCH_FAILURE.sub("", text)
+    assert problems_in_output(left) == ["git returned 128:"]
+    assert problems_in_output(text) == ["git returned 2:", "git returned 128:"]
