@@ -28,9 +28,21 @@ SECONDARY_RATE_LIMIT_WORDS = "secondary rate limit"
 
 
 class GitHubError(BackupError):
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, *, rate_limited: bool = False):
         super().__init__(message)
         self.status = status
+        # A 403/429 that meant "slow down" (still so after the retries): not a refusal of access.
+        self.rate_limited = rate_limited
+
+
+def refused(url: str, response: requests.Response) -> GitHubError:
+    """The error for an answer other than 200, saying whether it was a rate limit."""
+    limited = response.status_code in (403, 429) and (
+        response.headers.get("x-ratelimit-remaining") == "0"
+        or SECONDARY_RATE_LIMIT_WORDS in response.text.lower() or response.status_code == 429)
+    what = " (rate limit)" if limited else ""
+    return GitHubError(f"GitHub answered HTTP {response.status_code}{what} for {url}", response.status_code,
+                       rate_limited=limited)
 
 
 class GraphQLError(GitHubError):
@@ -44,6 +56,7 @@ class GraphQLError(GitHubError):
         self.errors = errors
         self.types = {e.get("type") for e in errors if e.get("type")}
         self.data = data or {}
+        self.rate_limited = "RATE_LIMITED" in self.types
 
 
 @dataclass
@@ -142,7 +155,7 @@ class GitHubAPI:
             if wait > self.max_wait:
                 raise GitHubError(
                     f"GitHub's rate limit is spent until {time.strftime('%H:%M:%S', time.gmtime(reset))} UTC",
-                    status,
+                    status, rate_limited=True,
                 )
             return wait
         if status == 429 or SECONDARY_RATE_LIMIT_WORDS in response.text.lower():
@@ -154,15 +167,14 @@ class GitHubAPI:
         url = self.url(path)
         response = self._request(url, params)
         if response.status_code != 200:
-            raise GitHubError(f"GitHub answered HTTP {response.status_code} for {url}", response.status_code)
+            raise refused(url, response)
         return response.json()
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         """The `data` of a GraphQL query; GraphQLError when GitHub lists errors."""
         response = self._request(self.graphql_url, None, json_body={"query": query, "variables": variables or {}})
         if response.status_code != 200:
-            raise GitHubError(f"GitHub answered HTTP {response.status_code} for {self.graphql_url}",
-                              response.status_code)
+            raise refused(self.graphql_url, response)
         answer = response.json()
         if answer.get("errors"):
             raise GraphQLError(answer["errors"], answer.get("data"))
@@ -175,7 +187,7 @@ class GitHubAPI:
         while url:
             response = self._request(url, params)
             if response.status_code != 200:
-                raise GitHubError(f"GitHub answered HTTP {response.status_code} for {url}", response.status_code)
+                raise refused(url, response)
             yield from response.json()
             url = response.links.get("next", {}).get("url")
             params = None  # the next link carries the query
@@ -203,5 +215,5 @@ class GitHubAPI:
         params = {"state": "all", "since": since, "per_page": limit, "sort": "updated"}
         response = self._request(self.url(f"repos/{full_name}/issues"), params)
         if response.status_code != 200:
-            raise GitHubError(f"GitHub answered HTTP {response.status_code} for issues of {full_name}", response.status_code)
+            raise refused(f"issues of {full_name}", response)
         return response.json()

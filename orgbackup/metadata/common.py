@@ -49,6 +49,8 @@ def skip_reason(exc: GitHubError, what: str) -> str | None:
     """The reason to skip `what` when GitHub refused it the way it refuses a token
     without the permission (REST 403/404, GraphQL FORBIDDEN/INSUFFICIENT_SCOPES/NOT_FOUND),
     else None (then it is a problem, not a permission)."""
+    if exc.rate_limited:
+        return None
     if isinstance(exc, GraphQLError):
         refused = exc.types & NOT_PERMITTED_TYPES
         if refused:
