@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import restic
 from .config import Config
+from .context import OrgPaths
 from .errors import EXIT_OK, BackupError, ConfigError
 from .manifest import read_manifest
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
@@ -102,6 +103,8 @@ def includes_for(org: str, repo: str | None) -> tuple[tuple[str, ...], tuple[Pat
     units = (
         Path(org, "github-backup", "repositories", repo),  # mirror, wiki, LFS, issues, pulls, releases
         Path(org, "gitim", org, repo),
+        # the metadata parts' folders of the repository (README: the snapshot layout)
+        *(parent / repo for parent in OrgPaths(Path(org)).per_repository_parents),
         Path(org, "manifest.json"),
     )
     return tuple("/" + unit.as_posix() for unit in units), units

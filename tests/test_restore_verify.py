@@ -208,7 +208,9 @@ def test_restore_argument_errors(world, env, capsys, tmp_path):
     assert run_cli(["restore", "--target", str(tmp_path / "x"), "--org", "acme", "--repo", "nope"], env, capsys)[0] == 1
     assert not any((tmp_path / "x").iterdir())  # nothing half-restored left
     assert includes_for("acme", "alpha")[0] == (
-        "/acme/github-backup/repositories/alpha", "/acme/gitim/acme/alpha", "/acme/manifest.json",
+        "/acme/github-backup/repositories/alpha", "/acme/gitim/acme/alpha",
+        "/acme/discussions/alpha", "/acme/reviews/alpha", "/acme/commit-comments/alpha", "/acme/settings/alpha",
+        "/acme/manifest.json",
     )
 
 
