@@ -401,16 +401,21 @@ def probe_commit(repo: Path, url: str, sha: str) -> tuple[str, ...]:
             "--depth=1", "--filter=tree:0", url, sha)
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks (LFS objects and attachments are named by it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def lfs_object_status(git_dir: Path, oid: str) -> str:
     """'ok', 'missing', or 'damaged' (the file's sha256 is not its oid)."""
     path = lfs_object_path(git_dir, oid)
     if not path.is_file():
         return "missing"
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return "ok" if digest.hexdigest() == oid else "damaged"
+    return "ok" if file_sha256(path) == oid else "damaged"
 
 
 # Reading a repository's own config file without starting git (a quiet night has

@@ -214,6 +214,7 @@ def check_restored_org(root: Path, org: str, *, concurrency: int = 4) -> tuple[l
             warnings.append(f"{name}: in the snapshot but not in manifest.json")
     names = sorted(set(present) | set(listed) | set(gitim_names))
     results.extend(check_json_outside_repositories(base / "github-backup"))
+    results.extend(check_metadata_parts(base))
 
     def one(name: str) -> list[Result]:
         entry = listed.get(name) if isinstance(listed.get(name), dict) else None
@@ -368,6 +369,42 @@ def check_json_outside_repositories(github_backup: Path) -> list[Result]:
             dirs[:] = [d for d in dirs if d != "repositories"]
         files.extend(Path(root) / n for n in names if n.endswith(".json"))
     return [Result(ORG_ROW, "json", json_problem(sorted(files)))] if files else []
+
+
+METADATA_FOLDERS = ("discussions", "reviews", "commit-comments", "settings", "organization", "projects")
+
+
+def check_metadata_parts(base: Path) -> list[Result]:
+    """Every JSON file of the metadata parts parses; every attachment's bytes match its sha256."""
+    results = []
+    for folder in METADATA_FOLDERS:
+        files = sorted((base / folder).rglob("*.json")) if (base / folder).is_dir() else []
+        if files:
+            results.append(Result(ORG_ROW, f"json {folder}", json_problem(files)))
+    if (base / "attachments").is_dir():
+        results.append(Result(ORG_ROW, "attachments", attachments_problem(base / "attachments")))
+    return results
+
+
+def attachments_problem(folder: Path) -> str | None:
+    """attachments/index.json parses, and each file it names is there with the bytes of its sha256."""
+    try:
+        index = json.loads((folder / "index.json").read_bytes())
+    except (OSError, ValueError) as exc:
+        return f"attachments/index.json cannot be read ({exc.__class__.__name__})"
+    missing, damaged = [], []
+    for sha in sorted({entry.get("sha256", "") for entry in index.values() if isinstance(entry, dict)}):
+        path = folder / "files" / sha[:2] / sha
+        if not path.is_file():
+            missing.append(sha[:12])
+        elif git.file_sha256(path) != sha:
+            damaged.append(sha[:12])
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} attachment(s) missing: {name_some(missing)}")
+    if damaged:
+        problems.append(f"{len(damaged)} attachment(s) do not match their sha256: {name_some(damaged)}")
+    return "; ".join(problems) or None
 
 
 def json_problem(paths: list[Path]) -> str | None:
