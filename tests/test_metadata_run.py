@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from orgbackup.cli import main
+from orgbackup.verify import check_restored_org
 from tests.github_emulator import start
 from tests.github_emulator.world import build_world, mutate, truth
 from tests.helpers_cli import ORG, restore, run_backup
@@ -43,6 +45,22 @@ def test_every_part_backed_up_restored_and_current_after_a_day(github_emulator, 
     assert saved["attachments"]["attachments"] == len(expected["attachments"])
     assert saved["organization"]["members"] == len(expected["organization"]["members"])
     assert all(not manifest["metadata"][part]["skipped"] for part in METADATA), manifest["metadata"]
+
+    # verify's checks of a restored tree: they pass, and a damaged attachment is found.
+    results, _ = check_restored_org(first.parent, ORG)
+    assert [r for r in results if not r.ok] == []
+    stored = next((first / "attachments" / "files").rglob("*/*"))
+    stored.write_bytes(stored.read_bytes() + b"!")
+    failed = [r for r in check_restored_org(first.parent, ORG)[0] if not r.ok]
+    assert [r.check for r in failed] == ["attachments"] and stored.name[:12] in failed[0].message
+
+    # restore --repo brings a repository's metadata folders with it.
+    assert main(["restore", "--target", str(tmp_path / "one"), "--org", ORG, "--repo", "godot"], environ=env) == 0
+    one = tmp_path / "one" / ORG
+    assert sorted(p.name for p in (one / "discussions" / "godot").iterdir()) == sorted(
+        f"{n}.json" for n in godot["discussions"])
+    assert (one / "settings" / "godot" / "collaborators.json").is_file()
+    assert not (one / "settings" / "docs").exists()
 
     # A day on GitHub: a new discussion and reply, review, commit comment with an attachment,
     # collaborator, description, team member, project item, organization variable.
