@@ -324,6 +324,8 @@ def test_truth_holds_the_metadata(world_root):
                                                                             "COMMENTED"}
     s = godot["settings"]
     assert s["has_discussions"] is True and s["protected_branches"] == ["main"]
+    assert s["rulesets"] == ["Release tags", "Protect default branches"]
+    assert t["repos"]["godot-fork"]["settings"]["rulesets"] == ["Protect default branches"]
     assert s["teams"] == {"engineering": "write", "rendering": "maintain"}
     assert s["environments"]["production"]["variables"] == {"DEPLOY_URL": "https://deploy.v-sekai.invalid"}
     assert t["repos"]["v-sekai.github.io"]["settings"]["pages"] == "main"
