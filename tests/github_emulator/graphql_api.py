@@ -44,7 +44,8 @@ type Query {
 type Repository implements Node {
   id: ID! databaseId: Int name: String! nameWithOwner: String! hasDiscussionsEnabled: Boolean! updatedAt: DateTime!
   isPrivate: Boolean! url: URI!
-  discussions(first: Int, after: String, orderBy: DiscussionOrder = {field: UPDATED_AT, direction: DESC}): DiscussionConnection!
+  discussions(first: Int, after: String, categoryId: ID = null, answered: Boolean = null,
+              orderBy: DiscussionOrder = {field: UPDATED_AT, direction: DESC}): DiscussionConnection!
   discussion(number: Int!): Discussion
   discussionCategories(first: Int, after: String): DiscussionCategoryConnection!
 }
@@ -360,10 +361,13 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
     labels = {label["name"]: label for label in rec.get("labels") or []}
     settings = rec.get("settings") or {}
 
-    def discussion_list(first=None, after=None, orderBy=None):
+    def discussion_list(first=None, after=None, orderBy=None, categoryId=None, answered=None):
         order = orderBy or {"field": "UPDATED_AT", "direction": "DESC"}
         key = "updatedAt" if order["field"] == "UPDATED_AT" else "createdAt"
-        ordered = sorted(discussions, key=lambda d: (d[key], d["number"]), reverse=order["direction"] == "DESC")
+        chosen = [d for d in discussions
+                  if (categoryId is None or _category_obj(categories.get(d["category"], _NO_CATEGORY))["id"] == categoryId)
+                  and (answered is None or bool(d.get("answer")) == answered)]
+        ordered = sorted(chosen, key=lambda d: (d[key], d["number"]), reverse=order["direction"] == "DESC")
         return _connection(ordered, lambda d: _discussion_obj(c, full, d, categories, labels), first, after)
 
     def discussion(number):
@@ -384,6 +388,9 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
     }
 
 
+_NO_CATEGORY = {"id": 0, "name": "General", "slug": "general"}
+
+
 def _category_obj(cat: dict) -> dict:
     return {"id": _nid("DiscussionCategory", cat["id"]), "name": cat["name"], "slug": cat["slug"],
             "emoji": cat.get("emoji") or ":speech_balloon:", "description": cat.get("description"),
@@ -399,7 +406,7 @@ def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) 
     url = f"{c.web}/{full}/discussions/{d['number']}"
     comments = d.get("comments") or []
     answer = next((x for x in comments if x["id"] == d.get("answer")), None) if d.get("answer") else None
-    category = categories.get(d["category"]) or {"id": 0, "name": d["category"], "slug": d["category"]}
+    category = categories.get(d["category"]) or dict(_NO_CATEGORY, name=d["category"], slug=d["category"])
 
     def comment(x, parent=None):
         obj = {
