@@ -448,6 +448,11 @@ def test_enterprise_path_and_faults(em):
     limited = post(em, query)
     assert limited.status_code == 403 and "secondary rate limit" in limited.json()["message"]
     assert int(limited.headers["Retry-After"]) >= 1
+    em.set_faults(rate_limit_exhausted=5)
+    exhausted = post(em, query)  # GitHub answers GraphQL's spent budget with HTTP 200 and an error
+    assert exhausted.status_code == 200 and exhausted.headers["X-RateLimit-Remaining"] == "0"
+    assert exhausted.headers["X-RateLimit-Resource"] == "graphql"
+    assert exhausted.json()["errors"][0]["type"] == "RATE_LIMITED" and "data" not in exhausted.json()
     em.set_faults()
     assert data(post(em, query))["repository"]["nameWithOwner"] == f"{ORG}/{REPO}"
-    assert em.counters()["graphql"] == 4
+    assert em.counters()["graphql"] == em.counters()["api"] == 5
