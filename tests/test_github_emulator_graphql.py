@@ -171,7 +171,8 @@ def test_a_discussion_with_its_comments_replies_answer_labels_and_category(em):
     """ % (ORG, REPO)
     d = data(post(em, query, {"number": FIRST_DISCUSSION}))["repository"]["discussion"]
     assert d["number"] == FIRST_DISCUSSION and d["databaseId"] == 7000 and d["id"]
-    assert d["body"] == f"Body of {FIRST_DISCUSSION} ![shot]({em.base_url}/user-attachments/assets/uuid-{FIRST_DISCUSSION})"
+    attachment = f"{em.base_url}/user-attachments/assets/uuid-{FIRST_DISCUSSION}"
+    assert d["body"] == f"Body of {FIRST_DISCUSSION} ![shot]({attachment})"  # {{WEB}} replaced
     assert d["url"] == f"{em.base_url}/{ORG}/{REPO}/discussions/{FIRST_DISCUSSION}"
     assert d["author"] == {"login": "alice"}
     assert d["category"]["slug"] == "q-a" and d["category"]["isAnswerable"] is True
@@ -181,14 +182,15 @@ def test_a_discussion_with_its_comments_replies_answer_labels_and_category(em):
     assert d["labels"]["nodes"][0]["color"] == "d73a4a"  # the repository's label record
     comments = d["comments"]
     assert comments["totalCount"] == 3 and comments["pageInfo"]["hasNextPage"] is True
-    assert [c["body"] for c in comments["nodes"]] == [f"comment 0 on {FIRST_DISCUSSION}", f"comment 1 on {FIRST_DISCUSSION}"]
+    assert [c["body"] for c in comments["nodes"]] == [f"comment {k} on {FIRST_DISCUSSION}" for k in (0, 1)]
     second = comments["nodes"][1]
     assert d["answer"] == {"id": second["id"], "body": second["body"], "isAnswer": True}
     assert [c["isAnswer"] for c in comments["nodes"]] == [False, True]
     assert d["answerChosenAt"] == _time(15)
     assert second["replies"]["totalCount"] == 1
     reply = second["replies"]["nodes"][0]
-    assert reply["body"] == f"reply 0 to comment 1 on {FIRST_DISCUSSION}" and reply["replyTo"] == {"id": second["id"]}
+    assert reply["body"] == f"reply 0 to comment 1 on {FIRST_DISCUSSION}"
+    assert reply["replyTo"] == {"id": second["id"]}
     assert reply["author"] == {"login": "alice"} and reply["databaseId"] == 9500 + 3
     # the rest of the comments from the cursor
     rest = data(post(em, """query($after: String) { repository(owner: "%s", name: "%s") {
@@ -373,7 +375,8 @@ def test_rate_limit_cost_and_remaining(em):
     assert rate["nodeCount"] == 100 + 100 * 100 + 100 * 100 * 40
     assert second.headers["X-RateLimit-Remaining"] == str(4999 - 101)
     # the REST core budget is separate
-    core = requests.get(em.api_url + "/rate_limit", headers={"Authorization": f"token {em.admin_token}"}, timeout=30)
+    core = requests.get(em.api_url + "/rate_limit", headers={"Authorization": f"token {em.admin_token}"},
+                        timeout=30)
     assert core.json()["resources"]["core"]["used"] == 0
     # another identity has its own graphql budget
     assert data(post(em, "{ rateLimit { remaining } }", token="reader"))["rateLimit"]["remaining"] == 4999
@@ -391,7 +394,8 @@ def test_too_many_nodes_first_over_100_and_missing_first(em):
     variables = post(em, 'query($n: Int) { repository(owner: "%s", name: "%s") { discussions(first: $n) '
                          '{ totalCount } } }' % (ORG, REPO), {"n": 101}).json()
     assert variables["errors"][0]["type"] == "EXCESSIVE_PAGINATION"
-    missing = post(em, '{ repository(owner: "%s", name: "%s") { discussions { totalCount } } }' % (ORG, REPO)).json()
+    missing = post(em, '{ repository(owner: "%s", name: "%s") { discussions { totalCount } } }'
+                   % (ORG, REPO)).json()
     assert missing["errors"][0]["message"] == ("You must provide a `first` or `last` value to properly paginate "
                                                "the `discussions` connection.")
     nodes = post(em, COSTLY.replace("first: 40", "first: 60")).json()
@@ -456,3 +460,13 @@ def test_enterprise_path_and_faults(em):
     em.set_faults()
     assert data(post(em, query))["repository"]["nameWithOwner"] == f"{ORG}/{REPO}"
     assert em.counters()["graphql"] == em.counters()["api"] == 5
+
+
+def test_variables_of_the_wrong_type_are_an_error_not_a_crash(em):
+    body = post(em, 'query($n: Int) { repository(owner: "%s", name: "%s") { discussions(first: $n) '
+                    '{ totalCount } } }' % (ORG, REPO), {"n": "many"}).json()
+    assert "data" not in body or body["data"] is None
+    assert "$n" in body["errors"][0]["message"]
+    broken = requests.post(em.base_url + "/graphql", data=b"{not json",
+                           headers={"Authorization": f"bearer {em.admin_token}"}, timeout=30)
+    assert broken.status_code == 400 and broken.json()["message"] == "Problems parsing JSON"

@@ -393,8 +393,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.reply_json(200, result, headers)
 
     def graphql(self, prepared, user: dict, rate: dict, headers: dict) -> None:
-        if prepared.errors:
-            return self.reply_json(prepared.status, {"errors": prepared.errors}, headers)
+        if prepared.answer is not None:  # did not parse, validate or pass the limits
+            return self.reply_json(prepared.status, prepared.answer, headers)
         ctx = graphql_api.Ctx(view=self.em.store.current(), user=user, web=self.web_base(), rate=rate,
                               cost=prepared.cost, node_count=prepared.node_count)
         return self.reply_json(200, graphql_api.execute(prepared, ctx), headers)
