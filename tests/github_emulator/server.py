@@ -24,11 +24,11 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import trustme
 
-from . import api
+from . import api, graphql_api
 from .world import git_env
 
 RATE_LIMIT = 5000
-KINDS = ("api", "git", "lfs", "assets")
+KINDS = ("api", "git", "lfs", "assets", "graphql")  # "api" counts GraphQL POSTs too
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds")
@@ -40,6 +40,7 @@ LFS_OBJECT = re.compile(r"^/info/lfs/objects/(?P<oid>[0-9a-f]{64})$")
 DOWNLOAD_PATH = re.compile(r"^/_downloads/(?P<id>\d+)/[^/]+$")
 ATTACHMENT_PATH = re.compile(r"^/user-attachments/(?:assets/(?P<asset>[0-9a-f-]{36})|files/(?P<file>[0-9a-f-]{36})/[^/]+)$")
 ATTACHMENT_DOWNLOAD = re.compile(r"^/_downloads/attachments/(?P<uuid>[0-9a-f-]{36})$")
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com, Enterprise
 BROWSER_DOWNLOAD = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+)/releases/download/(?P<tag>.+)/(?P<file>[^/]+)$")
 
 
@@ -109,17 +110,19 @@ class Emulator:
             self._counters = dict.fromkeys(KINDS, 0)
             self._usage.clear()
 
-    def rate(self, key: str, spend: bool) -> dict:
+    def rate(self, key: str, spend: bool, resource: str = "core", cost: int = 1) -> dict:
+        """One identity's budget in one resource ("core" REST, "graphql" points)."""
         with self.lock:
             now = int(time.time())
             if now >= self._window:
                 self._usage.clear()
                 self._window = now + 3600
+            key = key if resource == "core" else f"{resource}:{key}"
             if spend:
-                self._usage[key] = self._usage.get(key, 0) + 1
+                self._usage[key] = self._usage.get(key, 0) + cost
             used = self._usage.get(key, 0)
             return {"limit": RATE_LIMIT, "remaining": max(0, RATE_LIMIT - used), "reset": self._window,
-                    "used": used, "resource": "core"}
+                    "used": used, "resource": resource}
 
     # -- faults -----------------------------------------------------------
     def set_faults(self, **faults) -> None:
@@ -336,20 +339,29 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         user, bad = self.identify()
         key = user["login"] if user else "anonymous:" + self.client_address[0]
-        rate = self.em.rate(key, spend=path != "/rate_limit" and not bad)
+        # GraphQL: the same checks and faults as REST, its own budget (cost priced before running)
+        graphql = graphql_api.prepare(body) if self.command == "POST" and path in GRAPHQL_PATHS else None
+        if graphql:
+            self.em.count("graphql")
+            rate = self.em.rate(key, spend=bool(user), resource="graphql", cost=graphql.cost)
+        else:
+            rate = self.em.rate(key, spend=path != "/rate_limit" and not bad)
         headers = {"X-RateLimit-Limit": str(rate["limit"]), "X-RateLimit-Remaining": str(rate["remaining"]),
                    "X-RateLimit-Reset": str(rate["reset"]), "X-RateLimit-Used": str(rate["used"]),
-                   "X-RateLimit-Resource": "core", "X-GitHub-Media-Type": "github.v3; format=json",
+                   "X-RateLimit-Resource": rate["resource"], "X-GitHub-Media-Type": "github.v3; format=json",
                    "X-GitHub-Request-Id": secrets.token_hex(8).upper()}
-        if bad:
-            return self.reply_json(401, {"message": "Bad credentials",
-                                         "documentation_url": "https://docs.github.com/rest"}, headers)
+        if bad or (graphql and not user):  # GraphQL requires authentication
+            docs = "https://docs.github.com/graphql" if graphql else "https://docs.github.com/rest"
+            return self.reply_json(401, {"message": "Bad credentials", "documentation_url": docs}, headers)
         faults = self.em.faults()
         now = time.time()
         if faults.get("rate_limit_exhausted", 0) > now:
             headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(rate["limit"]),
                             "X-RateLimit-Reset": str(int(faults["rate_limit_exhausted"]) + 1)})
             who = f"user ID {api._id(user['login'])}" if user else self.client_address[0]
+            if graphql:  # GitHub: HTTP 200, a RATE_LIMITED error, remaining 0
+                return self.reply_json(200, {"errors": [{"type": "RATE_LIMITED",
+                                                         "message": f"API rate limit exceeded for {who}."}]}, headers)
             return self.reply_json(403, {
                 "message": f"API rate limit exceeded for {who}.",
                 "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"},
@@ -363,6 +375,8 @@ class _Handler(BaseHTTPRequestHandler):
                                      "#about-secondary-rate-limits"}, headers)
         if self.em.roll_502():
             return self.reply_json(502, {"message": "Server Error"}, headers)
+        if graphql:
+            return self.graphql(graphql, user, rate, headers)
         handler, params = api.match(self.command, path)
         if handler is None:
             status = 405 if params == "method" else 404
@@ -383,6 +397,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(result, list):
             result = self.paginate(result, query, web + prefix + path, headers)
         return self.reply_json(200, result, headers)
+
+    def graphql(self, prepared, user: dict, rate: dict, headers: dict) -> None:
+        if prepared.answer is not None:  # did not parse, validate or pass the limits
+            return self.reply_json(prepared.status, prepared.answer, headers)
+        ctx = graphql_api.Ctx(view=self.em.store.current(), user=user, web=self.web_base(), rate=rate,
+                              cost=prepared.cost, node_count=prepared.node_count)
+        return self.reply_json(200, graphql_api.execute(prepared, ctx), headers)
 
     @staticmethod
     def paginate(items: list, query: dict, url: str, headers: dict) -> list:
