@@ -184,6 +184,15 @@ def test_settings_requests_are_few(github_emulator, tmp_path, monkeypatch):
     assert github_emulator.counters()["api"] == 11
 
 
+def test_settings_of_a_repository_github_no_longer_has_are_one_skip(github_emulator, tmp_path, monkeypatch):
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    github_emulator.reset_counters()
+    outcome = repository_settings.back_up_settings(ctx, ORG, {"name": "gone"}, tmp_path / "settings-gone")
+    assert outcome.skipped == ["settings: repository: not visible to the token (HTTP 404)"]
+    assert not outcome.problems and not (tmp_path / "settings-gone").exists()
+    assert github_emulator.counters()["api"] == 1
+
+
 def test_organization_matches_truth_and_follows_a_day_of_changes(github_emulator, world_root, tmp_path, monkeypatch):
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
     folder = ctx.org_paths(ORG).root / "organization"

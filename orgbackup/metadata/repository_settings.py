@@ -92,7 +92,10 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
     base = f"repos/{full_name_of(org, repo)}"
     folder = Path(folder)
 
-    pieces.save(folder, "repository.json", pieces.get("repository", base))
+    repository = pieces.get("repository", base)
+    if repository is FAILED and outcome.skipped:
+        return outcome  # gone, or hidden from the token: so is everything in it
+    pieces.save(folder, "repository.json", repository)
 
     for name, what, kind, path, params in (
         ("collaborators.json", "collaborators", "collaborators", "/collaborators", {"affiliation": "all"}),
