@@ -162,11 +162,14 @@ def test_settings_match_truth_and_follow_a_day_of_changes(github_emulator, world
     assert_settings_match(ctx, truth_of(world_root), outcomes)
     godot = outcomes["godot"]
     assert godot.saved == {"collaborators": len(truth_of(world_root)["repos"]["godot"]["settings"]["collaborators"]),
-                           "teams": 2, "deploy keys": 2, "autolinks": 2, "protected branches": 1, "rulesets": 1,
+                           "teams": 2, "deploy keys": 2, "autolinks": 2, "protected branches": 1, "rulesets": 2,
                            "environments": 2, "environment variables": 1, "variables": 2, "secrets": 2}
     assert godot.expected == godot.saved
     protection = read(ctx.org_paths(ORG).root / "settings" / "godot" / "branch-protection.json")
     assert set(protection) == {"main"} and protection["main"]
+    rulesets = read(ctx.org_paths(ORG).root / "settings" / "godot" / "rulesets.json")
+    assert [r["source_type"] for r in rulesets] == ["Repository", "Organization"]  # own, then the org's
+    assert all("rules" in r for r in rulesets)
 
     mutate(world_root)
     again = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)

@@ -152,10 +152,10 @@ def branch_protection(pieces: Pieces, base: str) -> Any:
 
 
 def rulesets_in_full(pieces: Pieces, base: str) -> Any:
-    """The repository's own rulesets, each as GET .../rulesets/{id} answers it (the listing
-    omits the rules), or FAILED.  The organization's rulesets that apply are left out: the
-    organization part keeps them."""
-    listed = pieces.listing("rulesets", base + "/rulesets", {"includes_parents": "false"})
+    """The rulesets that apply to the repository (its own, then the organization's, as
+    GitHub lists them by default), each as GET .../rulesets/{id} answers it (the listing
+    omits the rules), or FAILED."""
+    listed = pieces.listing("rulesets", base + "/rulesets")
     if listed is FAILED:
         return FAILED
     full = []
