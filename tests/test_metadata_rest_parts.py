@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
-
 from orgbackup.github_api import GitHubError
 from orgbackup.json_files import write_json_atomically
 from orgbackup.metadata import commit_comments, organization, repository_settings, reviews
