@@ -1,0 +1,30 @@
+"""The `commit-comments` part: a repository's commit comments, the current list as GitHub
+gives it, in CACHE/<ORG>/commit-comments/<REPO>.json (older snapshots keep what was deleted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..github_api import GitHubError
+from ..json_files import write_json_atomically
+from .common import PartOutcome
+from .repository_settings import full_name_of, refusal
+
+PART = "commit-comments"
+
+
+def back_up_commit_comments(ctx, org: str, repo: dict, folder_file: Path) -> PartOutcome:
+    """commit-comments/<REPO>.json (`folder_file`) from GET /repos/{o}/{r}/comments."""
+    outcome = PartOutcome(PART, org, repo["name"])
+    try:
+        comments = list(ctx.api.paginate(f"repos/{full_name_of(org, repo)}/comments"))
+    except GitHubError as exc:
+        reason = refusal(exc, f"{PART}: comments")
+        if reason:
+            outcome.skipped.append(reason)
+        else:
+            outcome.problem(f"commit comments: {exc}")
+        return outcome
+    write_json_atomically(Path(folder_file), comments)
+    outcome.count("commit comments", len(comments), len(comments))
+    return outcome
