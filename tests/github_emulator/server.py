@@ -38,6 +38,8 @@ GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
                       r"(?P<rest>/(?:info/refs|HEAD|git-upload-pack|git-receive-pack|objects/.*|info/lfs/.*))$")
 LFS_OBJECT = re.compile(r"^/info/lfs/objects/(?P<oid>[0-9a-f]{64})$")
 DOWNLOAD_PATH = re.compile(r"^/_downloads/(?P<id>\d+)/[^/]+$")
+ATTACHMENT_PATH = re.compile(r"^/user-attachments/(?:assets/(?P<asset>[0-9a-f-]{36})|files/(?P<file>[0-9a-f-]{36})/[^/]+)$")
+ATTACHMENT_DOWNLOAD = re.compile(r"^/_downloads/attachments/(?P<uuid>[0-9a-f-]{36})$")
 BROWSER_DOWNLOAD = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+)/releases/download/(?P<tag>.+)/(?P<file>[^/]+)$")
 
 
@@ -294,6 +296,10 @@ class _Handler(BaseHTTPRequestHandler):
         if found:
             self.em.count("assets")
             return self.signed_download(int(found["id"]), query.get("sig", ""))
+        found = ATTACHMENT_PATH.match(path) or ATTACHMENT_DOWNLOAD.match(path)
+        if found:
+            self.em.count("assets")
+            return self.attachment(found, query.get("sig", ""))
         found = BROWSER_DOWNLOAD.match(path)
         if found and not path.startswith(("/repos/", "/api/v3/")):
             self.em.count("assets")
@@ -564,10 +570,27 @@ class _Handler(BaseHTTPRequestHandler):
                     return self.send_file(self.em.root / "assets" / str(asset["id"]))
         return self.reply(404, b"Not Found", None, "text/plain")
 
-    def send_file(self, path: Path) -> None:
+    # -- user attachments (issue, comment, ... bodies link them) ----------------------------
+    def attachment(self, found, sig: str) -> None:
+        """/user-attachments/...: 302 to signed storage (a private repository's needs a token);
+        /_downloads/attachments/<uuid>?sig=: the bytes, no auth (like S3)."""
+        key = found.groupdict().get("uuid") or found["asset"] or found["file"]
+        meta = self.em.store.current().attachments.get(key)
+        if "uuid" in found.groupdict():
+            if not meta or not secrets.compare_digest(sig, api.sign(self.em.secret, key)):
+                return self.reply(403, b"<Error><Code>AccessDenied</Code></Error>", None, "application/xml")
+            return self.send_file(self.em.root / "attachments" / key, meta["content_type"])
+        user, bad = self.identify()
+        repo = meta and self.em.store.current().find_repo(*meta["repo"].split("/", 1))
+        if not repo or bad or (repo[1]["private"] and not user):
+            return self.reply(404, b"Not Found", None, "text/plain")
+        location = f"{self.web_base()}/_downloads/attachments/{key}?sig={api.sign(self.em.secret, key)}"
+        return self.reply(302, b"", {"Location": location}, "text/html")
+
+    def send_file(self, path: Path, content_type: str = "application/octet-stream") -> None:
         size = path.stat().st_size
         self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(size))
         self.end_headers()
         if self.command == "HEAD":
