@@ -176,6 +176,22 @@ def test_downloads_match_truth_and_an_unchanged_night_only_stats(org_tree, githu
     assert [Path(p).name for p in reads] == ["2.json"] and github_emulator.counters()["assets"] == 0
     assert third.saved == outcome.saved and memo3[issue.relative_to(root).as_posix()][1] == issue.stat().st_mtime_ns
 
+    # A new file links a saved attachment and no longer does after an edit: found_in follows.
+    index = json.loads((root / "attachments" / "index.json").read_text())
+    url = next(u for u, e in index.items() if "github-backup/repositories/godot/issues/2.json" in e["found_in"])
+    review = root / "reviews" / "godot" / "3.json"
+    write_json_atomically(review, {"reviews": [{"body": f"Again: ![a]({url})"}]})
+    back_up_attachments(ctx2, ORG, root, memo3)
+    found_in = json.loads((root / "attachments" / "index.json").read_text())[url]["found_in"]
+    assert found_in == ["github-backup/repositories/godot/issues/2.json", "reviews/godot/3.json"]
+    write_json_atomically(review, {"reviews": [{"body": "edited"}]})
+    issue.unlink()
+    fourth, _ = back_up_attachments(ctx2, ORG, root, memo3)
+    assert json.loads((root / "attachments" / "index.json").read_text())[url]["found_in"] == []
+    assert fourth.saved["attachments"] == outcome.saved["attachments"] - 1  # no longer linked anywhere
+    assert stored_path(root / "attachments", index[url]["sha256"]).is_file()  # the bytes stay
+    assert github_emulator.counters()["assets"] == 0
+
 
 def test_a_lost_file_is_downloaded_again_though_its_source_is_in_the_memo(org_tree, github_emulator):
     ctx, root, truth = org_tree
@@ -277,3 +293,25 @@ def test_requests_drops_the_token_on_a_redirect_to_another_host(github_emulator,
         assert [r.status_code for r in other.history] == [302] and other.status_code == 200
         assert other.url.startswith("https://127.0.0.1:") and "Authorization" not in other.request.headers
         assert hashlib.sha256(other.content).hexdigest() == world["attachments"][key]["sha256"]
+
+
+def test_a_day_later_only_the_new_attachment_is_downloaded(org_tree, github_emulator, world_root, monkeypatch):
+    from tests.github_emulator import mutate
+
+    ctx, root, truth = org_tree
+    outcome, memo = back_up_attachments(ctx, ORG, root, {})
+    new_truth = mutate(world_root)["orgs"][ORG]["attachments"]
+    (new,) = set(new_truth) - set(truth)  # the day's commit comment screenshot
+    save_like_github_backup(ctx, root, "godot")
+    github_emulator.reset_counters()
+    ctx2 = make_context(github_emulator, ctx.cache_dir.parent, monkeypatch, cache_dir=ctx.cache_dir)
+    later, memo2 = back_up_attachments(ctx2, ORG, root, memo)
+    assert later.problems == [] and later.mismatches() == []
+    assert later.saved["attachments"] == outcome.saved["attachments"] + 1
+    assert github_emulator.counters()["assets"] == 2  # the 302 and the signed download of the new one
+    index = json.loads((root / "attachments" / "index.json").read_text())
+    (entry,) = [e for u, e in index.items() if new in u]
+    assert entry["sha256"] == new_truth[new] and entry["found_in"] == ["commit-comments/godot.json"]
+    assert entry["first_seen"] == ctx2.started != ctx.started
+    assert all(e["first_seen"] == ctx.started for u, e in index.items() if new not in u)
+    assert set(memo2) == {rel for rel, _, _ in json_files(root)}

@@ -153,6 +153,10 @@ class DownloadFailed(Exception):
     """The network or GitHub failed this time; the message holds no URL and no token."""
 
 
+class _Retry(Exception):
+    """A 5xx worth another attempt."""
+
+
 @dataclass(frozen=True)
 class Saved:
     sha256: str
@@ -192,10 +196,6 @@ def download(session: requests.Session, url: str, web_host: str, token: str, att
             time.sleep(delay)
             delay *= 2
     raise DownloadFailed("no attempt made")  # not reached
-
-
-class _Retry(Exception):
-    pass
 
 
 def _store(response: requests.Response, attachments_dir: Path) -> Saved:
@@ -268,7 +268,7 @@ def back_up_attachments(ctx: RunContext, org: str, org_root: Path,
     remove_leftover_downloads(attachments_dir)
     index_path = attachments_dir / INDEX
     loaded = load_index(index_path)
-    index: dict[str, dict] = loaded or {}
+    index: dict[str, dict] = json.loads(json.dumps(loaded)) if loaded else {}  # a copy, to see changes
     if loaded is None:
         memo = {}  # without the index, the memo's files' URLs are unknown: read them again
     web_host = ctx.config.github_host
@@ -278,7 +278,9 @@ def back_up_attachments(ctx: RunContext, org: str, org_root: Path,
     full_url: dict[str, str] = {}  # index key -> the URL as found (with its query, if any)
     read: dict[str, list[int]] = {}  # files read this run
     unchanged: dict[str, list[int]] = {}  # files the memo vouches for
+    walked: set[str] = set()  # every JSON file there is
     for rel, size, mtime_ns in json_files(org_root):
+        walked.add(rel)
         stamp = [size, mtime_ns]
         if memo.get(rel) == stamp:
             unchanged[rel] = stamp
@@ -320,11 +322,13 @@ def back_up_attachments(ctx: RunContext, org: str, org_root: Path,
                 failed.add(key)
                 index.pop(key, None)
                 outcome.problem(f"attachment {key} (linked in {where}) could not be downloaded: {result}")
-    # Files that link an attachment already saved add themselves to its found_in.
-    for key, rels in links.items():
-        entry = index.get(key)
-        if entry is not None and not rels <= set(entry.get("found_in", ())):
-            entry["found_in"] = sorted(set(entry.get("found_in", ())) | rels)
+    # found_in: the files that link it now (a file read again that no longer links it, or a
+    # file that is gone, leaves; the bytes stay, as the snapshots' history).
+    for key, entry in index.items():
+        kept = {rel for rel in entry.get("found_in", ()) if rel in walked and rel not in read}
+        found_in = sorted(kept | links.get(key, set()))
+        if found_in != entry.get("found_in"):
+            entry["found_in"] = found_in
     if index != loaded:
         write_json_atomically(index_path, index)
 
