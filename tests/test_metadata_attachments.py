@@ -57,6 +57,12 @@ def test_other_urls_are_not_attachments():
     assert attachment_urls(text, HOST) == set()
 
 
+def test_hosts_are_case_insensitive_paths_are_not():
+    assert attachment_urls("https://GitHub.com/user-attachments/assets/abc", HOST) == \
+        {"https://GitHub.com/user-attachments/assets/abc"}
+    assert attachment_urls("https://github.com/User-Attachments/assets/abc", HOST) == set()
+
+
 def test_enterprise_host():
     host = "ghe.example.com:8443"
     mine = "https://ghe.example.com:8443/user-attachments/assets/abc-123"

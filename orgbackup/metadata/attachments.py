@@ -59,17 +59,21 @@ _TRAILING = ".,;:!?*_~"
 _GITHUB_COM_IMAGE_HOSTS = ("user-images.githubusercontent.com", "private-user-images.githubusercontent.com")
 
 
+# Words every recognised URL holds: a file without any is not searched (most are not).
+_MARKERS = ("/user-attachments/", "/assets/", "user-images.githubusercontent.com/")
+
+
 def _patterns(web_host: str) -> re.Pattern:
-    host = re.escape(web_host)
+    host = f"(?i:{re.escape(web_host)})"  # a host is case-insensitive; paths are not
     forms = [
         rf"https://{host}/user-attachments/assets/[A-Za-z0-9-]+",
         rf"https://{host}/user-attachments/files/[A-Za-z0-9-]+/{_URL_CHAR}+",
         rf"https://{host}/[A-Za-z0-9-]+/[A-Za-z0-9._-]+/assets/[0-9]+/[A-Za-z0-9-]+",
     ]
     if web_host.lower() == "github.com":
-        forms += [rf"https://{re.escape(h)}/{_URL_CHAR}+" for h in _GITHUB_COM_IMAGE_HOSTS]
+        forms += [rf"https://(?i:{re.escape(h)})/{_URL_CHAR}+" for h in _GITHUB_COM_IMAGE_HOSTS]
     # An optional query (private-user-images carry a short-lived ?jwt=).
-    return re.compile("(?:" + "|".join(forms) + rf")(?:\?{_URL_CHAR}*)?", re.IGNORECASE)
+    return re.compile("(?:" + "|".join(forms) + rf")(?:\?{_URL_CHAR}*)?")
 
 
 _compiled: dict[str, re.Pattern] = {}
@@ -78,8 +82,10 @@ _compiled: dict[str, re.Pattern] = {}
 def attachment_urls(text: str, web_host: str) -> set[str]:
     """The attachment URLs in `text` (any string: markdown, HTML, or a JSON file's raw text,
     whose `\\/` and `\\u0026` escapes are read as `/` and `&`)."""
-    pattern = _compiled.get(web_host) or _compiled.setdefault(web_host, _patterns(web_host))
     text = text.replace("\\/", "/").replace("\\u0026", "&")
+    if not any(marker in text for marker in _MARKERS):
+        return set()
+    pattern = _compiled.get(web_host) or _compiled.setdefault(web_host, _patterns(web_host))
     urls = set()
     for found in pattern.finditer(text):
         url = found.group(0).rstrip(_TRAILING)
