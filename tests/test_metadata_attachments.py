@@ -229,7 +229,8 @@ def test_the_same_content_under_two_urls_is_stored_once(github_emulator, tmp_pat
     truth = json.loads((github_emulator.root / "truth.json").read_text())["orgs"][ORG]["attachments"]
     key = sorted(truth)[0]
     web = f"https://{github_emulator.host}"
-    write_json_atomically(root / "discussions" / "godot" / "1.json", {"body": f"![a]({web}/user-attachments/assets/{key})"})
+    write_json_atomically(root / "discussions" / "godot" / "1.json",
+                          {"body": f"![a]({web}/user-attachments/assets/{key})"})
     write_json_atomically(root / "reviews" / "godot" / "3.json",
                           {"reviews": [{"body": f"[a]({web}/user-attachments/files/{key}/a.png)"}]})
     outcome, _ = back_up_attachments(ctx, ORG, root, {})
@@ -243,7 +244,11 @@ def test_an_attachment_github_no_longer_has_is_an_upstream_problem(github_emulat
     gone = f"https://{github_emulator.host}/user-attachments/assets/{uuid.uuid4()}"
     write_json_atomically(root / "commit-comments" / "godot.json", [{"body": f"![x]({gone})"}])
     write_json_atomically(root / "discussions" / "godot" / "1.json", {"body": "no attachment here"})
+    leftover = root / "attachments" / f"{attachments.TEMP_PREFIX}killed-run"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half")
     outcome, memo = back_up_attachments(ctx, ORG, root, {})
+    assert not leftover.exists()
     (problem,) = outcome.problems
     assert problem.kind == UPSTREAM and gone in problem.message and "commit-comments/godot.json" in problem.message
     assert outcome.saved == {"attachments": 0, "files": 0} and outcome.mismatches() == []
@@ -321,3 +326,22 @@ def test_a_day_later_only_the_new_attachment_is_downloaded(org_tree, github_emul
     assert entry["first_seen"] == ctx2.started != ctx.started
     assert all(e["first_seen"] == ctx.started for u, e in index.items() if new not in u)
     assert set(memo2) == {rel for rel, _, _ in json_files(root)}
+
+
+def test_without_a_readable_index_the_memo_is_not_trusted(github_emulator, tmp_path, monkeypatch):
+    """The memo says "read, all saved"; only the index knows what those files link."""
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    root = ctx.org_paths(ORG).root
+    truth = json.loads((github_emulator.root / "truth.json").read_text())["orgs"][ORG]["attachments"]
+    key = sorted(truth)[0]
+    source = root / "discussions" / "godot" / "1.json"
+    write_json_atomically(source, {"body": f"![a](https://{github_emulator.host}/user-attachments/assets/{key})"})
+    outcome, memo = back_up_attachments(ctx, ORG, root, {})
+    assert outcome.saved == {"attachments": 1, "files": 1}
+    (root / "attachments" / "index.json").write_text("{not json")
+    reads = count_reads(monkeypatch)
+    again, memo2 = back_up_attachments(ctx, ORG, root, memo)
+    assert [Path(p).name for p in reads] == ["1.json"] and memo2 == memo
+    assert again.problems == [] and again.saved == {"attachments": 1, "files": 1}
+    assert list(json.loads((root / "attachments" / "index.json").read_text())) == \
+        [f"https://{github_emulator.host}/user-attachments/assets/{key}"]
