@@ -288,7 +288,8 @@ def back_up_attachments(ctx: RunContext, org: str, org_root: Path,
     for rel, size, mtime_ns in json_files(org_root):
         walked.add(rel)
         stamp = [size, mtime_ns]
-        if memo.get(rel) == stamp:
+        known = memo.get(rel)
+        if known is not None and list(known) == stamp:  # lists from JSON, or tuples
             unchanged[rel] = stamp
             continue
         try:
