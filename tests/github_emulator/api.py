@@ -7,6 +7,7 @@ a Response, or raises ApiError. Add an endpoint by adding one line to ROUTES.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import hmac
 import json
@@ -17,7 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .world import create_repo, git_env
+from .world import ROLE_NAMES, WEB, create_repo, git_env, org_defaults, repo_defaults
 
 
 class ApiError(Exception):
@@ -68,11 +69,16 @@ class View:
         self.repos = {}   # (org lower, name lower) -> (org login, repo record)
         self.assets = {}  # asset id -> (org login, repo record, release, asset)
         self.index = {}   # repo id -> per-repository indexes
+        self.attachments = world.get("attachments", {})  # uuid -> {name, content_type, size, sha256, repo}
         for login, org in world["orgs"].items():
+            org_defaults(org)
             for name, rec in org["repos"].items():
+                repo_defaults(rec)
                 self.repos[(login.lower(), name.lower())] = (login, rec)
                 idx = self.index[rec["id"]] = {"issues": {}, "comments": {}, "events": {},
-                                               "reviews": {}, "releases": {}}
+                                               "reviews": {}, "releases": {}, "pull_reviews": {}}
+                for review in rec["reviews"]:
+                    idx["pull_reviews"].setdefault(review["pull"], []).append(review)
                 for issue in rec["issues"]:
                     idx["issues"][issue["number"]] = issue
                 for key, field_ in (("comments", "issue"), ("events", "issue"),
@@ -130,6 +136,11 @@ def node(kind: str, number: int) -> str:
     return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
 
 
+def text(c: Ctx, body: str | None) -> str | None:
+    """A stored body with the {{WEB}} placeholder made this request's https://HOST."""
+    return body.replace(WEB, c.web) if body else body
+
+
 def user_json(c: Ctx, login: str, kind: str = "User") -> dict:
     uid = c.view.orgs[login.lower()]["id"] if kind == "Organization" else _id(login)
     api = f"{c.api}/{'users' if kind == 'User' else 'orgs'}/{login}"
@@ -163,11 +174,11 @@ def repo_json(c: Ctx, owner: str, rec: dict) -> dict:
         "url": api, "created_at": rec["created_at"], "updated_at": rec["updated_at"],
         "pushed_at": rec["pushed_at"], "git_url": f"git://{host}/{full}.git",
         "ssh_url": f"git@{host.split(':')[0]}:{full}.git", "clone_url": f"{c.web}/{full}.git",
-        "svn_url": f"{c.web}/{full}", "homepage": None, "size": rec["size"],
+        "svn_url": f"{c.web}/{full}", "homepage": rec["settings"]["homepage"], "size": rec["size"],
         "stargazers_count": 0, "watchers_count": 0, "language": rec["language"],
         "has_issues": rec["has_issues"], "has_projects": rec["has_projects"],
-        "has_downloads": True, "has_wiki": rec["has_wiki"], "has_pages": rec["name"].endswith(".github.io"),
-        "has_discussions": False, "forks_count": 0, "mirror_url": None, "archived": rec["archived"],
+        "has_downloads": True, "has_wiki": rec["has_wiki"], "has_pages": rec["pages"] is not None,
+        "has_discussions": rec["settings"]["has_discussions"], "forks_count": 0, "mirror_url": None, "archived": rec["archived"],
         "disabled": False, "open_issues_count": sum(1 for i in rec["issues"] if i["state"] == "open"),
         "license": None, "allow_forking": True, "is_template": False, "topics": rec["topics"],
         "visibility": "private" if rec["private"] else "public", "forks": 0,
@@ -227,7 +238,7 @@ def issue_json(c: Ctx, owner: str, rec: dict, issue: dict) -> dict:
            "milestone": milestone_json(c, full, rec, ms) if ms else None,
            "comments": len(idx["comments"].get(issue["number"], [])),
            "created_at": issue["created_at"], "updated_at": issue["updated_at"],
-           "closed_at": issue["closed_at"], "author_association": "MEMBER", "body": issue["body"]}
+           "closed_at": issue["closed_at"], "author_association": "MEMBER", "body": text(c, issue["body"])}
     if issue["pull"]:
         pulls = f"{c.api}/repos/{full}/pulls/{issue['number']}"
         html = f"{c.web}/{full}/pull/{issue['number']}"
@@ -244,7 +255,7 @@ def comment_json(c: Ctx, full: str, comment: dict) -> dict:
             "id": comment["id"], "node_id": node("IssueComment", comment["id"]),
             "user": user_json(c, comment["user"]), "created_at": comment["created_at"],
             "updated_at": comment["updated_at"], "author_association": "MEMBER",
-            "body": comment["body"]}
+            "body": text(c, comment["body"])}
 
 
 def event_json(c: Ctx, full: str, event: dict) -> dict:
@@ -274,7 +285,7 @@ def pull_json(c: Ctx, owner: str, rec: dict, issue: dict) -> dict:
             "html_url": html, "diff_url": html + ".diff", "patch_url": html + ".patch",
             "issue_url": f"{c.api}/repos/{full}/issues/{n}", "number": n, "state": issue["state"],
             "locked": False, "title": issue["title"], "user": user_json(c, issue["user"]),
-            "body": issue["body"], "created_at": issue["created_at"], "updated_at": issue["updated_at"],
+            "body": text(c, issue["body"]), "created_at": issue["created_at"], "updated_at": issue["updated_at"],
             "closed_at": issue["closed_at"], "merged_at": pull.get("merged_at"),
             "merge_commit_sha": pull["merge_commit_sha"], "assignee": None, "assignees": [],
             "requested_reviewers": [], "requested_teams": [],
@@ -302,7 +313,7 @@ def review_comment_json(c: Ctx, full: str, rc: dict) -> dict:
             "node_id": node("PullRequestReviewComment", rc["id"]),
             "diff_hunk": "@@ -0,0 +1 @@\n+line", "path": rc["path"], "position": rc["line"],
             "original_position": rc["line"], "commit_id": rc["commit_id"],
-            "original_commit_id": rc["commit_id"], "user": user_json(c, rc["user"]), "body": rc["body"],
+            "original_commit_id": rc["commit_id"], "user": user_json(c, rc["user"]), "body": text(c, rc["body"]),
             "created_at": rc["created_at"], "updated_at": rc["updated_at"],
             "html_url": f"{c.web}/{full}/pull/{rc['pull']}#discussion_r{rc['id']}",
             "pull_request_url": f"{c.api}/repos/{full}/pulls/{rc['pull']}",
@@ -351,7 +362,7 @@ def release_json(c: Ctx, full: str, rel: dict) -> dict:
             "created_at": rel["created_at"], "published_at": rel["published_at"],
             "assets": [asset_json(c, full, rel, a) for a in rel["assets"]],
             "tarball_url": f"{c.api}/repos/{full}/tarball/{rel['tag_name']}",
-            "zipball_url": f"{c.api}/repos/{full}/zipball/{rel['tag_name']}", "body": rel["body"]}
+            "zipball_url": f"{c.api}/repos/{full}/zipball/{rel['tag_name']}", "body": text(c, rel["body"])}
 
 
 # ------------------------------------------------------------------------ helpers
@@ -410,7 +421,25 @@ def get_org(c: Ctx, org):
     found = c.view.find_org(org)
     if not found:
         raise ApiError(404)
-    return org_json(c, found)
+    out = org_json(c, found)
+    settings = org_defaults(found)["settings"]
+    out.update(blog=settings["blog"], location=settings["location"], email=settings["email"],
+               twitter_username=None, is_verified=False, has_organization_projects=True,
+               has_repository_projects=True, followers=0, following=0, public_gists=0)
+    if c.user and c.user["admin"]:  # GitHub shows these to organization owners only
+        private = sum(1 for r in found["repos"].values() if r["private"])
+        out.update(billing_email=settings["billing_email"],
+                   default_repository_permission=settings["default_repository_permission"],
+                   members_can_create_repositories=settings["members_can_create_repositories"],
+                   two_factor_requirement_enabled=settings["two_factor_requirement_enabled"],
+                   members_allowed_repository_creation_type="none" if not settings["members_can_create_repositories"] else "all",
+                   members_can_create_public_repositories=settings["members_can_create_repositories"],
+                   members_can_create_private_repositories=settings["members_can_create_repositories"],
+                   total_private_repos=private, owned_private_repos=private, private_gists=0,
+                   disk_usage=sum(r["size"] for r in found["repos"].values()), collaborators=len(found["outside_collaborators"]),
+                   plan={"name": "team", "space": 976562499, "private_repos": 999999, "filled_seats": len(found["members"]),
+                         "seats": len(found["members"])})
+    return out
 
 
 def list_org_repos(c: Ctx, org):
@@ -435,7 +464,7 @@ def list_org_repos(c: Ctx, org):
 
 def get_repo(c: Ctx, owner, repo):
     login, rec = c.repo(owner, repo)
-    return repo_json(c, login, rec)
+    return repo_full_json(c, login, rec)
 
 
 def create_org_repo(c: Ctx, org):
@@ -609,9 +638,13 @@ def list_refs(c: Ctx, owner, repo, prefix=""):
 def list_branches(c: Ctx, owner, repo):
     login, rec = c.repo(owner, repo)
     full = f"{login}/{rec['name']}"
-    return [{"name": ref[len("refs/heads/"):], "protected": False,
-             "commit": {"sha": sha, "url": f"{c.api}/repos/{full}/commits/{sha}"}}
-            for sha, _, ref, _ in _git_refs(c, login, rec["name"], "refs/heads/")]
+    out = [{"name": ref[len("refs/heads/"):], "protected": ref[len("refs/heads/"):] in rec["protected_branches"],
+            "commit": {"sha": sha, "url": f"{c.api}/repos/{full}/commits/{sha}"}}
+           for sha, _, ref, _ in _git_refs(c, login, rec["name"], "refs/heads/")]
+    wanted = c.query.get("protected")
+    if wanted in ("true", "false"):
+        out = [b for b in out if b["protected"] == (wanted == "true")]
+    return out
 
 
 def list_tags(c: Ctx, owner, repo):
@@ -633,6 +666,394 @@ def list_account_nothing(c: Ctx, user):
     return []
 
 
+# ------------------------------------------------------ metadata: shapes and handlers
+
+ADMIN_REPO = "Must have admin rights to Repository."
+ADMIN_ORG = "Must have admin rights to Organization."
+LEVELS = ["pull", "triage", "push", "maintain", "admin"]
+MERGE_KEYS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge", "allow_auto_merge",
+              "delete_branch_on_merge", "web_commit_signoff_required")
+
+
+def _require_admin(c: Ctx, message: str = ADMIN_REPO) -> None:
+    """As the emulator's rule: anonymous -> 404, a reader token -> 403, the admin token passes."""
+    if not c.user:
+        raise ApiError(404)
+    if not c.user["admin"]:
+        raise ApiError(403, message)
+
+
+def _member(c: Ctx) -> None:
+    """What an organization member may read (the reader token is one); anonymous -> 404."""
+    if not c.user:
+        raise ApiError(404)
+
+
+def permissions_json(permission: str) -> dict:
+    level = LEVELS.index(permission)
+    return {"admin": level >= 4, "maintain": level >= 3, "push": level >= 2, "triage": level >= 1, "pull": True}
+
+
+def _paged(c: Ctx, path: str, key: str, items: list) -> Response:
+    """An object {"total_count", key: [...]} with one page of items (and Link), as GitHub pages them."""
+    from .server import _Handler  # late: server imports this module
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    page = _Handler.paginate(items, c.query, c.api + path, headers)
+    return Response(200, json.dumps({"total_count": len(items), key: page}).encode(), headers)
+
+
+def repo_full_json(c: Ctx, owner: str, rec: dict) -> dict:
+    """GET /repos/{o}/{r}: the listing's object plus what GitHub shows only there."""
+    out = repo_json(c, owner, rec)
+    settings = rec["settings"]
+    out.update({k: settings[k] for k in MERGE_KEYS})
+    out.update(allow_update_branch=False, use_squash_pr_title_as_default=False,
+               squash_merge_commit_title="COMMIT_OR_PR_TITLE", squash_merge_commit_message="COMMIT_MESSAGES",
+               merge_commit_title="MERGE_MESSAGE", merge_commit_message="PR_TITLE",
+               network_count=0, subscribers_count=0,
+               organization=user_json(c, owner, "Organization"))
+    if c.user and c.user["admin"]:
+        out["security_and_analysis"] = settings["security_and_analysis"]
+    return out
+
+
+def _org(c: Ctx, org: str) -> dict:
+    found = c.view.find_org(org)
+    if not found:
+        raise ApiError(404)
+    return found
+
+
+def _team(c: Ctx, org: str, slug: str):
+    found = _org(c, org)
+    _member(c)
+    team = next((t for t in found["teams"] if t["slug"].lower() == slug.lower()), None)
+    if not team:
+        raise ApiError(404)
+    return found, team
+
+
+def team_json(c: Ctx, org: dict, team: dict, *, with_parent: bool = True) -> dict:
+    api = f"{c.api}/orgs/{org['login']}/teams/{team['slug']}"
+    out = {"id": team["id"], "node_id": node("Team", team["id"]), "url": api,
+           "html_url": f"{c.web}/orgs/{org['login']}/teams/{team['slug']}", "name": team["name"],
+           "slug": team["slug"], "description": team["description"], "privacy": team["privacy"],
+           "notification_setting": "notifications_enabled", "permission": "pull",
+           "members_url": api + "/members{/member}", "repositories_url": api + "/repos"}
+    if with_parent:
+        parent = next((t for t in org["teams"] if t["slug"] == team["parent"]), None)
+        out["parent"] = team_json(c, org, parent, with_parent=False) if parent else None
+    return out
+
+
+def review_json(c: Ctx, full: str, review: dict) -> dict:
+    html = f"{c.web}/{full}/pull/{review['pull']}#pullrequestreview-{review['id']}"
+    pull = f"{c.api}/repos/{full}/pulls/{review['pull']}"
+    return {"id": review["id"], "node_id": node("PullRequestReview", review["id"]),
+            "user": user_json(c, review["user"]), "body": text(c, review["body"]), "state": review["state"],
+            "html_url": html, "pull_request_url": pull, "author_association": "MEMBER",
+            "_links": {"html": {"href": html}, "pull_request": {"href": pull}},
+            "submitted_at": review["submitted_at"], "commit_id": review["commit_id"]}
+
+
+def commit_comment_json(c: Ctx, full: str, comment: dict) -> dict:
+    return {"html_url": f"{c.web}/{full}/commit/{comment['commit_id']}#commitcomment-{comment['id']}",
+            "url": f"{c.api}/repos/{full}/comments/{comment['id']}", "id": comment["id"],
+            "node_id": node("CommitComment", comment["id"]), "body": text(c, comment["body"]),
+            "path": comment["path"], "position": comment["line"], "line": comment["line"],
+            "commit_id": comment["commit_id"], "user": user_json(c, comment["user"]),
+            "created_at": comment["created_at"], "updated_at": comment["updated_at"],
+            "author_association": "MEMBER"}
+
+
+def _ruleset_applies(ruleset: dict, repo_name: str) -> bool:
+    names = ruleset["conditions"].get("repository_name") or {"include": ["~ALL"], "exclude": []}
+    included = any(p == "~ALL" or fnmatch.fnmatch(repo_name, p) for p in names["include"])
+    return included and not any(fnmatch.fnmatch(repo_name, p) for p in names["exclude"])
+
+
+def ruleset_json(c: Ctx, ruleset: dict, source_type: str, source: str, *, full: bool) -> dict:
+    if source_type == "Repository":
+        api, html = f"{c.api}/repos/{source}/rulesets/{ruleset['id']}", f"{c.web}/{source}/rules/{ruleset['id']}"
+    else:
+        api = f"{c.api}/orgs/{source}/rulesets/{ruleset['id']}"
+        html = f"{c.web}/organizations/{source}/settings/rules/{ruleset['id']}"
+    out = {"id": ruleset["id"], "name": ruleset["name"], "target": ruleset["target"],
+           "source_type": source_type, "source": source, "enforcement": ruleset["enforcement"],
+           "node_id": node("RepositoryRuleset", ruleset["id"]),
+           "_links": {"self": {"href": api}, "html": {"href": html}},
+           "created_at": ruleset["created_at"], "updated_at": ruleset["updated_at"]}
+    if full:
+        admin = bool(c.user and c.user["admin"])
+        out.update(conditions=ruleset["conditions"], rules=ruleset["rules"],
+                   current_user_can_bypass="always" if admin else "never")
+        if admin:  # GitHub shows bypass actors only to those who may edit the ruleset
+            out["bypass_actors"] = ruleset["bypass_actors"]
+    return out
+
+
+def _repo_rulesets(c: Ctx, login: str, rec: dict) -> list:
+    """(ruleset, source type, source): the repository's own, then (includes_parents) the org's that apply."""
+    full = f"{login}/{rec['name']}"
+    found = [(r, "Repository", full) for r in rec["repo_rulesets"]]
+    if c.query.get("includes_parents", "true") != "false":
+        org = c.view.find_org(login)
+        found += [(r, "Organization", org["login"]) for r in org["rulesets"] if _ruleset_applies(r, rec["name"])]
+    return found
+
+
+def protection_json(c: Ctx, full: str, branch: str, protection: dict) -> dict:
+    api = f"{c.api}/repos/{full}/branches/{branch}/protection"
+    out = {"url": api}
+    for key, value in protection.items():
+        value = dict(value) if isinstance(value, dict) else value
+        if key in ("required_status_checks", "required_pull_request_reviews", "required_signatures",
+                   "enforce_admins"):
+            value["url"] = f"{api}/{key}"
+        if key == "required_status_checks":
+            value["contexts_url"] = f"{api}/required_status_checks/contexts"
+        out[key] = value
+    return out
+
+
+def environment_json(c: Ctx, login: str, rec: dict, env: dict) -> dict:
+    full = f"{login}/{rec['name']}"
+    org = c.view.find_org(login)
+    rules = []
+    for rule in env["protection_rules"]:
+        out = {"id": rule["id"], "node_id": node("ProtectionRule", rule["id"]), "type": rule["type"]}
+        if rule["type"] == "wait_timer":
+            out["wait_timer"] = rule["wait_timer"]
+        else:
+            out["prevent_self_review"] = rule.get("prevent_self_review", False)
+            out["reviewers"] = [
+                {"type": "User", "reviewer": user_json(c, r["login"])} if r["type"] == "User" else
+                {"type": "Team", "reviewer": team_json(c, org, next(t for t in org["teams"] if t["slug"] == r["slug"]),
+                                                       with_parent=False)}
+                for r in rule["reviewers"]]
+        rules.append(out)
+    return {"id": env["id"], "node_id": node("Environment", env["id"]), "name": env["name"],
+            "url": f"{c.api}/repos/{full}/environments/{env['name']}",
+            "html_url": f"{c.web}/{full}/deployments/activity_log?environments_filter={env['name']}",
+            "created_at": env["created_at"], "updated_at": env["updated_at"], "can_admins_bypass": True,
+            "protection_rules": rules, "deployment_branch_policy": env["deployment_branch_policy"]}
+
+
+def _variables(items: list) -> list:
+    return [{k: v[k] for k in ("name", "value", "created_at", "updated_at") if k in v} for v in items]
+
+
+def _org_variables(c: Ctx, org: dict, items: list, kind: str) -> list:
+    out = []
+    for v in items:
+        entry = {k: v[k] for k in ("name", "value", "created_at", "updated_at", "visibility") if k in v}
+        if v.get("visibility") == "selected":
+            entry["selected_repositories_url"] = \
+                f"{c.api}/orgs/{org['login']}/actions/{kind}/{v['name']}/repositories"
+        out.append(entry)
+    return out
+
+
+def list_pull_reviews(c: Ctx, owner, repo, number):
+    login, rec, issue = _pull(c, owner, repo, number)
+    return [review_json(c, f"{login}/{rec['name']}", r)
+            for r in c.view.index[rec["id"]]["pull_reviews"].get(issue["number"], [])]
+
+
+def list_commit_comments(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    return [commit_comment_json(c, f"{login}/{rec['name']}", x) for x in rec["commit_comments"]]
+
+
+def list_collaborators(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    outside = set(c.view.find_org(login)["outside_collaborators"])
+    people = rec["collaborators"]
+    affiliation = c.query.get("affiliation", "all")
+    if affiliation == "outside":
+        people = [p for p in people if p["login"] in outside]
+    return [user_json(c, p["login"]) | {"permissions": permissions_json(p["permission"]),
+                                        "role_name": ROLE_NAMES[p["permission"]]} for p in people]
+
+
+def list_repo_teams(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    org = c.view.find_org(login)
+    return [team_json(c, org, t) | {"permission": t["repos"][rec["name"]],
+                                    "permissions": permissions_json(t["repos"][rec["name"]])}
+            for t in org["teams"] if rec["name"] in t["repos"]]
+
+
+def get_branch_protection(c: Ctx, owner, repo, branch):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    if not any(ref == f"refs/heads/{branch}" for _, _, ref, _ in _git_refs(c, login, rec["name"], f"refs/heads/{branch}")):
+        raise ApiError(404, "Branch not found")
+    protection = rec["protected_branches"].get(branch)
+    if protection is None:
+        raise ApiError(404, "Branch not protected")
+    return protection_json(c, f"{login}/{rec['name']}", branch, protection)
+
+
+def list_repo_rulesets(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    return [ruleset_json(c, r, kind, source, full=False) for r, kind, source in _repo_rulesets(c, login, rec)]
+
+
+def get_repo_ruleset(c: Ctx, owner, repo, id):
+    login, rec = c.repo(owner, repo)
+    for r, kind, source in _repo_rulesets(c, login, rec):
+        if r["id"] == int(id):
+            return ruleset_json(c, r, kind, source, full=True)
+    raise ApiError(404)
+
+
+def list_deploy_keys(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    full = f"{login}/{rec['name']}"
+    return [{"id": k["id"], "key": k["key"], "url": f"{c.api}/repos/{full}/keys/{k['id']}", "title": k["title"],
+             "verified": True, "created_at": k["created_at"], "read_only": k["read_only"],
+             "added_by": "alice", "last_used": None, "enabled": True} for k in rec["deploy_keys"]]
+
+
+def list_environments(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    envs = [environment_json(c, login, rec, e) for e in rec["environments"]]
+    return _paged(c, f"/repos/{login}/{rec['name']}/environments", "environments", envs)
+
+
+def list_environment_variables(c: Ctx, owner, repo, name):
+    login, rec = c.repo(owner, repo)
+    env = next((e for e in rec["environments"] if e["name"].lower() == name.lower()), None)
+    _require_admin(c)
+    if env is None:
+        raise ApiError(404)
+    return _paged(c, f"/repos/{login}/{rec['name']}/environments/{env['name']}/variables", "variables",
+                  _variables(env["variables"]))
+
+
+def list_repo_variables(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    return _paged(c, f"/repos/{login}/{rec['name']}/actions/variables", "variables", _variables(rec["variables"]))
+
+
+def list_repo_secrets(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    return _paged(c, f"/repos/{login}/{rec['name']}/actions/secrets", "secrets", _variables(rec["secrets"]))
+
+
+def list_autolinks(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    _require_admin(c)
+    return [dict(a) for a in rec["autolinks"]]
+
+
+def get_pages(c: Ctx, owner, repo):
+    login, rec = c.repo(owner, repo)
+    pages = rec["pages"]
+    if pages is None:
+        raise ApiError(404)
+    name = rec["name"]
+    html = f"https://{name}/" if name.lower() == f"{login.lower()}.github.io" else \
+        f"https://{login.lower()}.github.io/{name}/"
+    return {"url": f"{c.api}/repos/{login}/{name}/pages", "status": pages["status"], "cname": pages["cname"],
+            "custom_404": False, "html_url": html, "build_type": pages["build_type"], "source": pages["source"],
+            "public": not rec["private"], "protected_domain_state": None, "pending_domain_unverified_at": None,
+            "https_enforced": pages["https_enforced"]}
+
+
+def list_org_members(c: Ctx, org):
+    found = _org(c, org)
+    if not c.user:
+        return []  # anonymous sees public members only; the world has none
+    role = c.query.get("role", "all")
+    return [user_json(c, m["login"]) for m in found["members"] if role == "all" or m["role"] == role]
+
+
+def list_outside_collaborators(c: Ctx, org):
+    found = _org(c, org)
+    _require_admin(c, ADMIN_ORG)
+    return [user_json(c, login) for login in found["outside_collaborators"]]
+
+
+def list_org_teams(c: Ctx, org):
+    found = _org(c, org)
+    _member(c)
+    return [team_json(c, found, t) for t in found["teams"]]
+
+
+def get_org_team(c: Ctx, org, slug):
+    found, team = _team(c, org, slug)
+    return team_json(c, found, team) | {
+        "members_count": len(team["members"]), "repos_count": len(team["repos"]),
+        "created_at": found["created_at"], "updated_at": found["created_at"],
+        "organization": org_json(c, found)}
+
+
+def list_team_members(c: Ctx, org, slug):
+    _, team = _team(c, org, slug)
+    role = c.query.get("role", "all")
+    return [user_json(c, m["login"]) for m in team["members"] if role == "all" or m["role"] == role]
+
+
+def list_team_repos(c: Ctx, org, slug):
+    found, team = _team(c, org, slug)
+    out = []
+    for name, permission in team["repos"].items():
+        rec = found["repos"].get(name)
+        if rec:
+            out.append(repo_json(c, found["login"], rec) | {"role_name": ROLE_NAMES[permission],
+                                                            "permissions": permissions_json(permission)})
+    return out
+
+
+def list_org_hooks(c: Ctx, org):
+    found = _org(c, org)
+    _require_admin(c, ADMIN_ORG)
+    out = []
+    for hook in found["org_hooks"]:
+        api = f"{c.api}/orgs/{found['login']}/hooks/{hook['id']}"
+        out.append({"id": hook["id"], "url": api, "ping_url": f"{api}/pings", "deliveries_url": f"{api}/deliveries",
+                    "name": hook["name"], "events": hook["events"], "active": hook["active"],
+                    "config": hook["config"], "updated_at": hook["updated_at"],
+                    "created_at": hook["created_at"], "type": "Organization"})
+    return out
+
+
+def list_org_rulesets(c: Ctx, org):
+    found = _org(c, org)
+    _require_admin(c, ADMIN_ORG)
+    return [ruleset_json(c, r, "Organization", found["login"], full=False) for r in found["rulesets"]]
+
+
+def get_org_ruleset(c: Ctx, org, id):
+    found = _org(c, org)
+    _require_admin(c, ADMIN_ORG)
+    for r in found["rulesets"]:
+        if r["id"] == int(id):
+            return ruleset_json(c, r, "Organization", found["login"], full=True)
+    raise ApiError(404)
+
+
+def list_org_variables(c: Ctx, org):
+    found = _org(c, org)
+    _require_admin(c, ADMIN_ORG)
+    return _paged(c, f"/orgs/{found['login']}/actions/variables", "variables",
+                  _org_variables(c, found, found["variables"], "variables"))
+
+
+def list_org_secrets(c: Ctx, org):
+    found = _org(c, org)
+    _require_admin(c, ADMIN_ORG)
+    return _paged(c, f"/orgs/{found['login']}/actions/secrets", "secrets",
+                  _org_variables(c, found, found["secrets"], "secrets"))
+
+
 # ------------------------------------------------------------------------ the table
 
 R = "/repos/{owner}/{repo}"
@@ -642,6 +1063,17 @@ ROUTES = [
     ("GET", "/users/{user}", get_user_by_login),
     ("GET", "/orgs/{org}", get_org),
     ("GET", "/orgs/{org}/repos", list_org_repos),
+    ("GET", "/orgs/{org}/members", list_org_members),
+    ("GET", "/orgs/{org}/outside_collaborators", list_outside_collaborators),
+    ("GET", "/orgs/{org}/teams", list_org_teams),
+    ("GET", "/orgs/{org}/teams/{slug}", get_org_team),
+    ("GET", "/orgs/{org}/teams/{slug}/members", list_team_members),
+    ("GET", "/orgs/{org}/teams/{slug}/repos", list_team_repos),
+    ("GET", "/orgs/{org}/hooks", list_org_hooks),
+    ("GET", "/orgs/{org}/rulesets", list_org_rulesets),
+    ("GET", "/orgs/{org}/rulesets/{id}", get_org_ruleset),
+    ("GET", "/orgs/{org}/actions/variables", list_org_variables),
+    ("GET", "/orgs/{org}/actions/secrets", list_org_secrets),
     ("POST", "/orgs/{org}/repos", create_org_repo),
     ("GET", "/users/{org}/repos", list_org_repos),
     ("GET", "/users/{user}/starred", list_account_nothing),
@@ -658,6 +1090,20 @@ ROUTES = [
     ("GET", R + "/pulls/{number}", get_pull),
     ("GET", R + "/pulls/{number}/comments", list_review_comments),
     ("GET", R + "/pulls/{number}/commits", list_pull_commits),
+    ("GET", R + "/pulls/{number}/reviews", list_pull_reviews),
+    ("GET", R + "/comments", list_commit_comments),
+    ("GET", R + "/collaborators", list_collaborators),
+    ("GET", R + "/teams", list_repo_teams),
+    ("GET", R + "/branches/{branch:path}/protection", get_branch_protection),
+    ("GET", R + "/rulesets", list_repo_rulesets),
+    ("GET", R + "/rulesets/{id}", get_repo_ruleset),
+    ("GET", R + "/keys", list_deploy_keys),
+    ("GET", R + "/environments", list_environments),
+    ("GET", R + "/environments/{name}/variables", list_environment_variables),
+    ("GET", R + "/actions/variables", list_repo_variables),
+    ("GET", R + "/actions/secrets", list_repo_secrets),
+    ("GET", R + "/autolinks", list_autolinks),
+    ("GET", R + "/pages", get_pages),
     ("GET", R + "/milestones", list_milestones),
     ("GET", R + "/labels", list_labels),
     ("GET", R + "/hooks", list_hooks),

@@ -24,11 +24,11 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import trustme
 
-from . import api
+from . import api, graphql_api
 from .world import git_env
 
 RATE_LIMIT = 5000
-KINDS = ("api", "git", "lfs", "assets")
+KINDS = ("api", "git", "lfs", "assets", "graphql")  # "api" counts GraphQL POSTs too
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds")
@@ -38,6 +38,9 @@ GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
                       r"(?P<rest>/(?:info/refs|HEAD|git-upload-pack|git-receive-pack|objects/.*|info/lfs/.*))$")
 LFS_OBJECT = re.compile(r"^/info/lfs/objects/(?P<oid>[0-9a-f]{64})$")
 DOWNLOAD_PATH = re.compile(r"^/_downloads/(?P<id>\d+)/[^/]+$")
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com, Enterprise
+ATTACHMENT_PATH = re.compile(r"^/user-attachments/(?:assets/(?P<asset>[0-9a-f-]{36})|files/(?P<file>[0-9a-f-]{36})/[^/]+)$")
+ATTACHMENT_DOWNLOAD = re.compile(r"^/_downloads/attachments/(?P<uuid>[0-9a-f-]{36})$")
 BROWSER_DOWNLOAD = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+)/releases/download/(?P<tag>.+)/(?P<file>[^/]+)$")
 
 
@@ -107,17 +110,19 @@ class Emulator:
             self._counters = dict.fromkeys(KINDS, 0)
             self._usage.clear()
 
-    def rate(self, key: str, spend: bool) -> dict:
+    def rate(self, key: str, spend: bool, resource: str = "core", cost: int = 1) -> dict:
+        """One identity's budget in one resource ("core" REST, "graphql" points)."""
         with self.lock:
             now = int(time.time())
             if now >= self._window:
                 self._usage.clear()
                 self._window = now + 3600
+            key = key if resource == "core" else f"{resource}:{key}"
             if spend:
-                self._usage[key] = self._usage.get(key, 0) + 1
+                self._usage[key] = self._usage.get(key, 0) + cost
             used = self._usage.get(key, 0)
             return {"limit": RATE_LIMIT, "remaining": max(0, RATE_LIMIT - used), "reset": self._window,
-                    "used": used, "resource": "core"}
+                    "used": used, "resource": resource}
 
     # -- faults -----------------------------------------------------------
     def set_faults(self, **faults) -> None:
@@ -294,6 +299,10 @@ class _Handler(BaseHTTPRequestHandler):
         if found:
             self.em.count("assets")
             return self.signed_download(int(found["id"]), query.get("sig", ""))
+        found = ATTACHMENT_PATH.match(path) or ATTACHMENT_DOWNLOAD.match(path)
+        if found:
+            self.em.count("assets")
+            return self.attachment(found, query.get("sig", ""))
         found = BROWSER_DOWNLOAD.match(path)
         if found and not path.startswith(("/repos/", "/api/v3/")):
             self.em.count("assets")
@@ -330,14 +339,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         user, bad = self.identify()
         key = user["login"] if user else "anonymous:" + self.client_address[0]
-        rate = self.em.rate(key, spend=path != "/rate_limit" and not bad)
+        # GraphQL: the same checks and faults as REST, its own budget (cost priced before running)
+        graphql = graphql_api.prepare(body) if self.command == "POST" and path in GRAPHQL_PATHS else None
+        if graphql:
+            self.em.count("graphql")
+            rate = self.em.rate(key, spend=bool(user), resource="graphql", cost=graphql.cost)
+        else:
+            rate = self.em.rate(key, spend=path != "/rate_limit" and not bad)
         headers = {"X-RateLimit-Limit": str(rate["limit"]), "X-RateLimit-Remaining": str(rate["remaining"]),
                    "X-RateLimit-Reset": str(rate["reset"]), "X-RateLimit-Used": str(rate["used"]),
-                   "X-RateLimit-Resource": "core", "X-GitHub-Media-Type": "github.v3; format=json",
+                   "X-RateLimit-Resource": rate["resource"], "X-GitHub-Media-Type": "github.v3; format=json",
                    "X-GitHub-Request-Id": secrets.token_hex(8).upper()}
-        if bad:
-            return self.reply_json(401, {"message": "Bad credentials",
-                                         "documentation_url": "https://docs.github.com/rest"}, headers)
+        if bad or (graphql and not user):  # GraphQL requires authentication
+            docs = "https://docs.github.com/graphql" if graphql else "https://docs.github.com/rest"
+            return self.reply_json(401, {"message": "Bad credentials", "documentation_url": docs}, headers)
         faults = self.em.faults()
         now = time.time()
         if faults.get("rate_limit_exhausted", 0) > now:
@@ -357,6 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
                                      "#about-secondary-rate-limits"}, headers)
         if self.em.roll_502():
             return self.reply_json(502, {"message": "Server Error"}, headers)
+        if graphql:
+            return self.graphql(graphql, user, rate, headers)
         handler, params = api.match(self.command, path)
         if handler is None:
             status = 405 if params == "method" else 404
@@ -377,6 +394,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(result, list):
             result = self.paginate(result, query, web + prefix + path, headers)
         return self.reply_json(200, result, headers)
+
+    def graphql(self, prepared, user: dict, rate: dict, headers: dict) -> None:
+        if prepared.errors:
+            return self.reply_json(prepared.status, {"errors": prepared.errors}, headers)
+        ctx = graphql_api.Ctx(view=self.em.store.current(), user=user, web=self.web_base(), rate=rate,
+                              cost=prepared.cost, node_count=prepared.node_count)
+        return self.reply_json(200, graphql_api.execute(prepared, ctx), headers)
 
     @staticmethod
     def paginate(items: list, query: dict, url: str, headers: dict) -> list:
@@ -564,10 +588,27 @@ class _Handler(BaseHTTPRequestHandler):
                     return self.send_file(self.em.root / "assets" / str(asset["id"]))
         return self.reply(404, b"Not Found", None, "text/plain")
 
-    def send_file(self, path: Path) -> None:
+    # -- user attachments (issue, comment, ... bodies link them) ----------------------------
+    def attachment(self, found, sig: str) -> None:
+        """/user-attachments/...: 302 to signed storage (a private repository's needs a token);
+        /_downloads/attachments/<uuid>?sig=: the bytes, no auth (like S3)."""
+        key = found.groupdict().get("uuid") or found["asset"] or found["file"]
+        meta = self.em.store.current().attachments.get(key)
+        if "uuid" in found.groupdict():
+            if not meta or not secrets.compare_digest(sig, api.sign(self.em.secret, key)):
+                return self.reply(403, b"<Error><Code>AccessDenied</Code></Error>", None, "application/xml")
+            return self.send_file(self.em.root / "attachments" / key, meta["content_type"])
+        user, bad = self.identify()
+        repo = meta and self.em.store.current().find_repo(*meta["repo"].split("/", 1))
+        if not repo or bad or (repo[1]["private"] and not user):
+            return self.reply(404, b"Not Found", None, "text/plain")
+        location = f"{self.web_base()}/_downloads/attachments/{key}?sig={api.sign(self.em.secret, key)}"
+        return self.reply(302, b"", {"Location": location}, "text/html")
+
+    def send_file(self, path: Path, content_type: str = "application/octet-stream") -> None:
         size = path.stat().st_size
         self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(size))
         self.end_headers()
         if self.command == "HEAD":

@@ -7,6 +7,7 @@ Layout of a world root:
     git/<ORG>/<NAME>.wiki.git       wikis
     lfs/<ORG>/<NAME>/<oid>          Git LFS objects
     assets/<asset id>               release asset bytes
+    attachments/<uuid>              user attachment bytes (issue, comment, ... bodies link them)
 
 Everything is made with real git (fast-import), fixed dates and a hermetic
 environment, so the same seed gives the same SHAs.
@@ -14,6 +15,7 @@ environment, so the same seed gives the same SHAs.
 from __future__ import annotations
 
 import atexit
+import base64
 import hashlib
 import json
 import os
@@ -23,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 ORG = "V-Sekai"
@@ -32,6 +35,8 @@ T0 = 1700000000  # 2023-11-14T22:13:20Z: the simulated clock starts here
 DAY = 86400
 AUTHOR = "Emulator Bot <bot@emulator.invalid>"
 USERS = ["alice", "bob", "carol"]
+OUTSIDE = "dave"          # an outside collaborator of V-Sekai (not a member)
+WEB = "{{WEB}}"           # bodies hold this; the API serves it as https://HOST
 LFS_ATTRIBUTES = b"*.bin filter=lfs diff=lfs merge=lfs -text\n"
 
 
@@ -160,9 +165,11 @@ class Builder:
 
     # organizations and repositories ---------------------------------------
     def org(self, login: str, description: str = "") -> dict:
-        return self.world["orgs"].setdefault(login, {
-            "id": self.new_id(), "login": login, "description": description,
-            "created_at": iso(T0 - 400 * DAY), "repos": {}})
+        if login not in self.world["orgs"]:
+            self.world["orgs"][login] = {
+                "id": self.new_id(), "login": login, "description": description,
+                "created_at": iso(T0 - 400 * DAY), "repos": {}}
+        return org_defaults(self.world["orgs"][login])
 
     def repo(self, org: str, name: str, *, private=False, fork=False, archived=False,
              has_wiki=True, description="", language="C++", parent=None) -> dict:
@@ -176,6 +183,7 @@ class Builder:
             "issues": [], "comments": [], "events": [], "review_comments": [],
             "milestones": [], "labels": [], "hooks": [], "releases": [],
         }
+        repo_defaults(rec)
         self.org(org)["repos"][name] = rec
         init_bare(self.git_dir(org, name))
         return rec
@@ -202,7 +210,7 @@ class Builder:
     def issue(self, rec: dict, title: str, *, user: str, state="open", labels=(),
               milestone=None, pull=None) -> dict:
         now = self.tick()
-        issue = {"id": self.new_id(), "number": len(rec["issues"]) + 1, "title": title,
+        issue = {"id": self.new_id(), "number": next_number(rec), "title": title,
                  "body": f"Body of {title}.", "user": user, "state": state,
                  "labels": list(labels), "milestone": milestone, "created_at": iso(now),
                  "updated_at": iso(now), "closed_at": iso(now) if state == "closed" else None,
@@ -246,6 +254,62 @@ class Builder:
                                   "created_at": now, "updated_at": now, "download_count": 0})
         rec["releases"].append(rel)
 
+    def review(self, rec: dict, issue: dict, user: str, state: str, body: str) -> dict:
+        """A pull request review; bumps the pull's updated_at (GitHub does)."""
+        now = iso(self.tick())
+        review = {"id": self.new_id(), "pull": issue["number"], "user": user, "state": state,
+                  "body": body, "submitted_at": now, "commit_id": issue["pull"]["head_sha"]}
+        rec["reviews"].append(review)
+        issue["updated_at"] = now
+        return review
+
+    def commit_comment(self, rec: dict, commit_id: str, user: str, body: str,
+                       path: str | None = None, line: int | None = None) -> dict:
+        now = iso(self.tick())
+        comment = {"id": self.new_id(), "commit_id": commit_id, "user": user, "body": body,
+                   "path": path, "line": line, "created_at": now, "updated_at": now}
+        rec["commit_comments"].append(comment)
+        return comment
+
+    def discussion(self, rec: dict, title: str, body: str, author: str, category: str,
+                   labels=()) -> dict:
+        """A discussion; its number comes from the issue sequence (as on GitHub)."""
+        now = iso(self.tick())
+        found = {"id": self.new_id(), "number": next_number(rec), "title": title, "body": body,
+                 "author": author, "category": category, "createdAt": now, "updatedAt": now,
+                 "closed": False, "closedAt": None, "locked": False, "upvoteCount": 0,
+                 "labels": list(labels), "answer": None, "answerChosenAt": None,
+                 "answerChosenBy": None, "comments": []}
+        rec["discussions"].append(found)
+        return found
+
+    def discussion_comment(self, discussion: dict, body: str, author: str,
+                           reply_to: dict | None = None) -> dict:
+        now = iso(self.tick())
+        comment = {"id": self.new_id(), "body": body, "author": author, "createdAt": now,
+                   "updatedAt": now, "upvoteCount": 0}
+        if reply_to is None:
+            comment["replies"] = []
+            discussion["comments"].append(comment)
+        else:
+            reply_to["replies"].append(comment)
+        discussion["updatedAt"] = now
+        return comment
+
+    def attachment(self, repo_full: str, name: str, content_type: str, data: bytes,
+                   as_file: bool = False) -> str:
+        """Store a user attachment; returns the markdown that links it (with the {{WEB}} placeholder)."""
+        key = str(uuid.UUID(bytes=self.rng.randbytes(16), version=4))
+        path = self.root / "attachments" / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.world.setdefault("attachments", {})[key] = {
+            "name": name, "content_type": content_type, "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "repo": repo_full}
+        if as_file:
+            return f"[{name}]({WEB}/user-attachments/files/{key}/{name})"
+        return f"![{name}]({WEB}/user-attachments/assets/{key})"
+
     def save(self) -> None:
         (self.root / "world.json").write_text(json.dumps(self.world, indent=1, sort_keys=True))
         truth(self.root)
@@ -253,6 +317,44 @@ class Builder:
 
 def load_world(root: Path) -> dict:
     return json.loads((Path(root) / "world.json").read_text())
+
+
+def next_number(rec: dict) -> int:
+    """Issues, pulls and discussions share one number sequence per repository."""
+    used = [i["number"] for i in rec["issues"]] + [d["number"] for d in rec.get("discussions", [])]
+    return max(used, default=0) + 1
+
+
+def default_settings() -> dict:
+    return {"homepage": None, "has_discussions": False, "allow_merge_commit": True,
+            "allow_squash_merge": True, "allow_rebase_merge": True, "allow_auto_merge": False,
+            "delete_branch_on_merge": False, "web_commit_signoff_required": False,
+            "security_and_analysis": {"secret_scanning": {"status": "disabled"},
+                                      "secret_scanning_push_protection": {"status": "disabled"},
+                                      "dependabot_security_updates": {"status": "disabled"}}}
+
+
+def repo_defaults(rec: dict) -> dict:
+    """The metadata keys every repository record has (empty unless the builder fills them)."""
+    rec.setdefault("settings", default_settings())
+    for key in ("collaborators", "repo_rulesets", "deploy_keys", "environments", "variables",
+                "secrets", "autolinks", "reviews", "commit_comments", "discussion_categories",
+                "discussions"):
+        rec.setdefault(key, [])
+    rec.setdefault("protected_branches", {})
+    rec.setdefault("pages", None)
+    return rec
+
+
+def org_defaults(org: dict) -> dict:
+    org.setdefault("settings", {"billing_email": None, "default_repository_permission": "read",
+                                "members_can_create_repositories": True,
+                                "two_factor_requirement_enabled": False, "blog": None,
+                                "location": None, "email": None})
+    for key in ("members", "outside_collaborators", "teams", "org_hooks", "rulesets", "variables",
+                "secrets", "projects"):
+        org.setdefault(key, [])
+    return org
 
 
 # ---------------------------------------------------------------- the content
@@ -381,6 +483,247 @@ def build_godot(b: Builder, libfoo_sha: str) -> None:
         b.release(ORG, rec, tag, "main", {f: b.random_bytes(s) for f, s in files.items()})
 
 
+# ------------------------------------------------------- organization metadata
+
+
+def _ruleset(b: Builder, name: str, conditions: dict, rules: list, bypass: list) -> dict:
+    when = iso(b.tick())
+    return {"id": b.new_id(), "name": name, "target": "branch", "enforcement": "active",
+            "conditions": conditions, "rules": rules, "bypass_actors": bypass,
+            "created_at": when, "updated_at": when}
+
+
+def _variable(b: Builder, name: str, value: str | None, visibility: str | None = None) -> dict:
+    when = iso(b.tick())
+    out = {"name": name, "created_at": when, "updated_at": when}
+    if value is not None:
+        out["value"] = value
+    if visibility:
+        out["visibility"] = visibility
+    return out
+
+
+def _png(b: Builder, size: int) -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + b.random_bytes(size)
+
+
+def build_org_metadata(b: Builder) -> None:
+    org = b.org(ORG)
+    org["settings"] = {"billing_email": "billing@v-sekai.invalid", "default_repository_permission": "read",
+                       "members_can_create_repositories": False, "two_factor_requirement_enabled": True,
+                       "blog": "https://v-sekai.invalid", "location": "The Internet",
+                       "email": "team@v-sekai.invalid"}
+    org["members"] = [{"login": "alice", "role": "admin"}, {"login": "bob", "role": "member"},
+                      {"login": "carol", "role": "member"}]
+    org["outside_collaborators"] = [OUTSIDE]
+    org["teams"] = [
+        {"id": b.new_id(), "slug": "engineering", "name": "Engineering", "description": "Everyone who builds",
+         "privacy": "closed", "parent": None,
+         "members": [{"login": "alice", "role": "maintainer"}, {"login": "bob", "role": "member"}],
+         "repos": {"godot": "push", "game": "push", "private-tools": "pull"}},
+        {"id": b.new_id(), "slug": "rendering", "name": "Rendering", "description": "The renderer",
+         "privacy": "closed", "parent": "engineering",
+         "members": [{"login": "carol", "role": "member"}], "repos": {"godot": "maintain"}},
+        {"id": b.new_id(), "slug": "docs-team", "name": "Docs team", "description": "Documentation",
+         "privacy": "closed", "parent": None,
+         "members": [{"login": "carol", "role": "maintainer"}],
+         "repos": {"docs": "admin", "v-sekai.github.io": "triage"}}]
+    org["org_hooks"] = [
+        {"id": b.new_id(), "name": "web", "active": True, "events": ["push", "repository"],
+         "config": {"url": "https://audit.example.invalid/org-hook", "content_type": "json", "insecure_ssl": "0"},
+         "created_at": iso(b.tick()), "updated_at": iso(b.clock())},
+        {"id": b.new_id(), "name": "web", "active": False, "events": ["member", "team"],
+         "config": {"url": "https://chat.example.invalid/org-hook", "content_type": "form", "insecure_ssl": "0"},
+         "created_at": iso(b.tick()), "updated_at": iso(b.clock())}]
+    org["rulesets"] = [_ruleset(
+        b, "Protect default branches",
+        {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []},
+         "repository_name": {"include": ["godot", "godot-fork"], "exclude": [], "protected": False}},
+        [{"type": "deletion"}, {"type": "non_fast_forward"}],
+        [{"actor_id": 1, "actor_type": "OrganizationAdmin", "bypass_mode": "always"}])]
+    org["variables"] = [_variable(b, "DEPLOY_ENV", "production", "all"),
+                        _variable(b, "GODOT_VERSION", "4.2", "private")]
+    org["secrets"] = [_variable(b, "SIGNING_KEY", None, "all"), _variable(b, "DOCKER_PASSWORD", None, "private")]
+    org["projects"] = [_roadmap_project(b), _website_project(b)]
+
+
+def _field(b: Builder, prefix: str, name: str, data_type: str, **extra) -> dict:
+    return {"id": f"{prefix}_{b.new_id()}", "name": name, "dataType": data_type, **extra}
+
+
+def _item(b: Builder, kind: str, content: dict, values: dict, archived: bool = False) -> dict:
+    when = iso(b.tick())
+    return {"id": f"PVTI_{b.new_id()}", "type": kind, "isArchived": archived, "createdAt": when,
+            "updatedAt": when, "content": content, "values": values}
+
+
+def _draft(b: Builder, title: str, body: str, creator: str) -> dict:
+    return {"id": f"DI_{b.new_id()}", "title": title, "body": body, "creator": creator}
+
+
+def _roadmap_project(b: Builder) -> dict:
+    status = _field(b, "PVTSSF", "Status", "SINGLE_SELECT", options=[
+        {"id": f"{b.new_id():08x}", "name": n, "color": c, "description": d}
+        for n, c, d in (("Todo", "GRAY", "Not started"), ("In Progress", "YELLOW", "Being worked on"),
+                        ("Done", "GREEN", "Finished"))])
+    start = T0 + 10 * DAY
+    sprint = _field(b, "PVTIF", "Sprint", "ITERATION", configuration={
+        "duration": 14, "startDay": 1,
+        "iterations": [{"id": f"{b.new_id():08x}", "title": f"Sprint {k + 1}",
+                        "startDate": iso(start + k * 14 * DAY)[:10], "duration": 14} for k in range(2)]})
+    title, notes = _field(b, "PVTF", "Title", "TITLE"), _field(b, "PVTF", "Notes", "TEXT")
+    estimate, due = _field(b, "PVTF", "Estimate", "NUMBER"), _field(b, "PVTF", "Due", "DATE")
+    opt = {o["name"]: o["id"] for o in status["options"]}
+    its = [i["id"] for i in sprint["configuration"]["iterations"]]
+    when = iso(b.tick())
+    project = {"id": f"PVT_{b.new_id()}", "number": 1, "title": "Roadmap",
+               "shortDescription": "What comes next", "readme": "# Roadmap\nThe plan for 2024.",
+               "public": True, "closed": False, "createdAt": when, "updatedAt": when, "creator": "alice",
+               "fields": [title, status, notes, estimate, due, sprint], "items": []}
+    project["items"] = [
+        _item(b, "ISSUE", {"repo": "godot", "number": 1},
+              {status["id"]: opt["In Progress"], estimate["id"]: 3, sprint["id"]: its[0], notes["id"]: "Crash"}),
+        _item(b, "PULL_REQUEST", {"repo": "godot", "number": 7},
+              {status["id"]: opt["Todo"], due["id"]: "2024-01-15", sprint["id"]: its[1]}),
+        _item(b, "DRAFT_ISSUE", _draft(b, "Plan the 5.0 release", "Collect ideas here.", "alice"),
+              {status["id"]: opt["Todo"], notes["id"]: "Draft only", estimate["id"]: 8.5}),
+        _item(b, "ISSUE", {"repo": "game", "number": 1}, {status["id"]: opt["Done"], due["id"]: "2023-12-01"}),
+    ]
+    project["updatedAt"] = iso(b.clock())
+    return project
+
+
+def _website_project(b: Builder) -> dict:
+    title = _field(b, "PVTF", "Title", "TITLE")
+    priority = _field(b, "PVTSSF", "Priority", "SINGLE_SELECT", options=[
+        {"id": f"{b.new_id():08x}", "name": n, "color": c, "description": ""}
+        for n, c in (("High", "RED"), ("Low", "BLUE"))])
+    when = iso(b.tick())
+    project = {"id": f"PVT_{b.new_id()}", "number": 2, "title": "Website", "shortDescription": "",
+               "readme": "", "public": False, "closed": True, "createdAt": when, "updatedAt": when,
+               "creator": "carol", "fields": [title, priority], "items": []}
+    project["items"] = [
+        _item(b, "ISSUE", {"repo": "docs", "number": 1}, {priority["id"]: priority["options"][1]["id"]}),
+        _item(b, "DRAFT_ISSUE", _draft(b, "New landing page", "", "carol"),
+              {priority["id"]: priority["options"][0]["id"]}, archived=True),
+    ]
+    project["updatedAt"] = iso(b.clock())
+    return project
+
+
+# ---------------------------------------------------------- repository metadata
+
+
+def _ssh_key(b: Builder) -> str:
+    """Key-shaped text made from the seeded generator (not a real key pair)."""
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b.random_bytes(32)
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
+
+
+def _protection() -> dict:
+    return {"required_status_checks": {"strict": True, "contexts": ["ci/build"],
+                                       "checks": [{"context": "ci/build", "app_id": None}]},
+            "enforce_admins": {"enabled": True},
+            "required_pull_request_reviews": {"dismiss_stale_reviews": True, "require_code_owner_reviews": False,
+                                              "require_last_push_approval": False,
+                                              "required_approving_review_count": 1},
+            "required_signatures": {"enabled": False}, "required_linear_history": {"enabled": True},
+            "allow_force_pushes": {"enabled": False}, "allow_deletions": {"enabled": False},
+            "block_creations": {"enabled": False}, "required_conversation_resolution": {"enabled": True},
+            "lock_branch": {"enabled": False}, "allow_fork_syncing": {"enabled": False}}
+
+
+def build_godot_metadata(b: Builder) -> None:
+    rec = b.world["orgs"][ORG]["repos"]["godot"]
+    full = f"{ORG}/godot"
+    by_number = {i["number"]: i for i in rec["issues"]}
+    rec["topics"] = ["game-engine", "vr"]
+    rec["settings"] = dict(default_settings(), homepage="https://v-sekai.invalid/godot", has_discussions=True,
+                           allow_merge_commit=False, allow_auto_merge=True, delete_branch_on_merge=True,
+                           web_commit_signoff_required=True,
+                           security_and_analysis={"secret_scanning": {"status": "enabled"},
+                                                  "secret_scanning_push_protection": {"status": "enabled"},
+                                                  "dependabot_security_updates": {"status": "disabled"}})
+    rec["collaborators"] = [{"login": "alice", "permission": "admin"}, {"login": "bob", "permission": "push"},
+                            {"login": OUTSIDE, "permission": "triage"}]
+    rec["protected_branches"] = {"main": _protection()}
+    rec["repo_rulesets"] = [_ruleset(
+        b, "Release tags", {"ref_name": {"include": ["refs/tags/v*"], "exclude": []}},
+        [{"type": "deletion"}, {"type": "update", "parameters": {"update_allows_fetch_and_merge": False}}],
+        [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "pull_request"}])]
+    rec["repo_rulesets"][0]["target"] = "tag"
+    rec["deploy_keys"] = [{"id": b.new_id(), "title": title, "key": _ssh_key(b), "read_only": ro,
+                           "created_at": iso(b.tick())} for title, ro in (("ci-readonly", True), ("release-bot", False))]
+    rec["environments"] = [
+        {"id": b.new_id(), "name": "production", "created_at": iso(b.tick()), "updated_at": iso(b.clock()),
+         "protection_rules": [{"id": b.new_id(), "type": "wait_timer", "wait_timer": 5},
+                              {"id": b.new_id(), "type": "required_reviewers", "prevent_self_review": False,
+                               "reviewers": [{"type": "User", "login": "alice"},
+                                             {"type": "Team", "slug": "engineering"}]}],
+         "deployment_branch_policy": {"protected_branches": True, "custom_branch_policies": False},
+         "variables": [_variable(b, "DEPLOY_URL", "https://deploy.v-sekai.invalid")]},
+        {"id": b.new_id(), "name": "staging", "created_at": iso(b.tick()), "updated_at": iso(b.clock()),
+         "protection_rules": [], "deployment_branch_policy": None, "variables": []}]
+    rec["variables"] = [_variable(b, "BUILD_FLAGS", "-O2"), _variable(b, "SCONS_CACHE", "/cache")]
+    rec["secrets"] = [_variable(b, "RELEASE_TOKEN", None), _variable(b, "SENTRY_DSN", None)]
+    rec["autolinks"] = [{"id": b.new_id(), "key_prefix": "GH-", "url_template": "https://github.com/godotengine/godot/issues/<num>",
+                         "is_alphanumeric": False},
+                        {"id": b.new_id(), "key_prefix": "JIRA-", "url_template": "https://jira.example.invalid/browse/JIRA-<num>",
+                         "is_alphanumeric": True}]
+
+    # reviews of each state; bodies of an issue and a release link attachments
+    for n, user, state, body in ((3, "alice", "APPROVED", "Looks good."),
+                                 (7, "bob", "CHANGES_REQUESTED", "Please add a test."),
+                                 (7, "carol", "COMMENTED", "A question inline."),
+                                 (11, "alice", "COMMENTED", ""), (15, "carol", "APPROVED", "")):
+        b.review(rec, by_number[n], user, state, body)
+    shot = b.attachment(full, "crash.png", "image/png", _png(b, 3000))
+    by_number[2]["body"] = f"Body of {by_number[2]['title']}.\n\n{shot}\n"
+    log = b.attachment(full, "build-log.txt", "text/plain", b"build log\n" * 200, as_file=True)
+    release = next(r for r in rec["releases"] if r["tag_name"] == "v1.1")
+    release["body"] = f"Notes for v1.1.\n\nFull build log: {log}\n"
+
+    # commit comments, one with an attachment
+    heads = [git(b.git_dir(ORG, "godot"), "rev-parse", f"main~{k}").strip() for k in range(3)]
+    b.commit_comment(rec, heads[2], "alice", "Nice refactor.")
+    b.commit_comment(rec, heads[1], "bob", "This line needs a comment.", "core/module_4.cpp", 1)
+    diagram = b.attachment(full, "diagram.png", "image/png", _png(b, 2000))
+    b.commit_comment(rec, heads[0], "carol", f"See the diagram:\n\n{diagram}\n")
+
+    # discussions in two categories: one answered, comments with replies, one comment with an attachment
+    rec["discussion_categories"] = [
+        {"id": f"DIC_{b.new_id()}", "name": "Q&A", "slug": "q-a", "emoji": ":pray:",
+         "description": "Ask the community for help", "isAnswerable": True},
+        {"id": f"DIC_{b.new_id()}", "name": "General", "slug": "general", "emoji": ":speech_balloon:",
+         "description": "Chat about anything", "isAnswerable": False}]
+    q1 = b.discussion(rec, "How do I build on Linux?", "scons fails for me.", "bob", "q-a", ["bug"])
+    first = b.discussion_comment(q1, "Which compiler?", "alice")
+    b.discussion_comment(q1, "gcc 13", "bob", reply_to=first)
+    b.discussion_comment(q1, "Then try clang.", "alice", reply_to=first)
+    answer = b.discussion_comment(q1, "Install the dev packages first.", "carol")
+    q1["answer"], q1["answerChosenAt"], q1["answerChosenBy"] = answer["id"], iso(b.tick()), "bob"
+    q2 = b.discussion(rec, "Is VR on Quest supported?", "Asking for a friend.", "carol", "q-a")
+    b.discussion_comment(q2, "Not yet.", "alice")
+    g1 = b.discussion(rec, "Welcome!", "Introduce yourself here.", "alice", "general")
+    pic = b.attachment(full, "avatar.png", "image/png", _png(b, 1500))
+    c1 = b.discussion_comment(g1, f"Hi, I am bob.\n\n{pic}\n", "bob")
+    b.discussion_comment(g1, "Welcome bob!", "alice", reply_to=c1)
+    g2 = b.discussion(rec, "Old announcement", "This is locked.", "alice", "general")
+    g2.update(closed=True, closedAt=iso(b.tick()), locked=True)
+
+
+def build_other_metadata(b: Builder) -> None:
+    repos = b.world["orgs"][ORG]["repos"]
+    io = repos["v-sekai.github.io"]
+    io["settings"]["homepage"] = "https://v-sekai.github.io"
+    io["pages"] = {"status": "built", "cname": None, "source": {"branch": "main", "path": "/"},
+                   "build_type": "legacy", "https_enforced": True}
+    tools = repos["private-tools"]
+    secret = b.attachment(f"{ORG}/private-tools", "internal.png", "image/png", _png(b, 2500))
+    issue = b.issue(tools, "Internal tooling plan", user="alice")
+    issue["body"] = f"Only for members.\n\n{secret}\n"
+
+
 def build_lfs(b: Builder) -> None:
     name = "assets-lfs"
     b.repo(ORG, name, language=None, description="Binary assets in Git LFS")
@@ -461,6 +804,9 @@ def build_world(root: Path, *, seed: int = 0, extra_repos: int = 0, megabytes: f
         issue = b.issue(rec, "Typo", user="carol", state="closed")
         b.event(rec, issue, "closed", "alice")
     build_lfs(b)
+    build_org_metadata(b)
+    build_godot_metadata(b)
+    build_other_metadata(b)
     if extra_repos or megabytes:
         build_extra(b, max(extra_repos, 1), megabytes)
     b.save()
@@ -529,8 +875,41 @@ def mutate(root: Path) -> dict:
     # a new repository
     new = simple_repo(b, ORG, f"new-repo-{day}", commits=1, language="Rust")
     new["rec"]["updated_at"] = iso(b.world["clock"])
+    mutate_metadata(b, day)
     b.save()
     return truth(root)
+
+
+def mutate_metadata(b: Builder, day: int) -> None:
+    """The day's changes to discussions, reviews, settings, the organization and projects."""
+    org = b.world["orgs"][ORG]
+    godot = org["repos"]["godot"]
+    full = f"{ORG}/godot"
+    new = b.discussion(godot, f"Idea of day {day}", "What about a new feature?", "bob", "general")
+    b.discussion_comment(new, "Sounds good.", "carol")
+    old = godot["discussions"][0]
+    b.discussion_comment(old, f"Still relevant on day {day}", "carol", reply_to=old["comments"][0])
+    by_number = {i["number"]: i for i in godot["issues"]}
+    b.review(godot, by_number[7], "alice", "COMMENTED", f"Second look on day {day}.")
+    shot = b.attachment(full, f"day-{day}.png", "image/png", _png(b, 1800))
+    b.commit_comment(godot, _tip(b, ORG, "godot"), "bob", f"Screenshot of day {day}:\n\n{shot}\n")
+    if not any(c["login"] == "carol" for c in godot["collaborators"]):
+        godot["collaborators"].append({"login": "carol", "permission": "push"})
+    docs = org["repos"]["docs"]
+    docs["description"] = f"Documentation (edited on day {day})"
+    docs["updated_at"] = iso(b.tick())
+    engineering = next(t for t in org["teams"] if t["slug"] == "engineering")
+    if not any(m["login"] == "carol" for m in engineering["members"]):
+        engineering["members"].append({"login": "carol", "role": "member"})
+    roadmap = next(p for p in org["projects"] if p["number"] == 1)
+    status = next(f for f in roadmap["fields"] if f["name"] == "Status")
+    done = next(o["id"] for o in status["options"] if o["name"] == "Done")
+    roadmap["items"].append(_item(b, "DRAFT_ISSUE", _draft(b, f"Follow-up of day {day}", "To do.", "bob"),
+                                  {status["id"]: status["options"][0]["id"]}))
+    first = roadmap["items"][0]
+    first["values"][status["id"]] = done
+    first["updatedAt"] = roadmap["updatedAt"] = iso(b.tick())
+    org["variables"].append(_variable(b, f"DAY_{day}", f"value of day {day}", "all"))
 
 
 _CREATE_LOCK = threading.Lock()
@@ -621,14 +1000,108 @@ def _refs(git_dir: Path) -> dict:
     return {ref: sha for sha, ref in (line.split(" ", 1) for line in out.splitlines())}
 
 
+# GitHub's permission names (world records, team `permission`) and role names (`role_name`)
+ROLE_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
+MERGE_FLAGS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge", "allow_auto_merge",
+               "delete_branch_on_merge", "web_commit_signoff_required")
+
+
+def _metadata_truth(org: dict, rec: dict) -> dict:
+    """The repository's discussions, reviews, commit comments and settings, as truth.json holds them."""
+    discussions = {}
+    for d in rec["discussions"]:
+        answer = next((c["body"] for c in d["comments"] if c["id"] == d["answer"]), None)
+        discussions[str(d["number"])] = {
+            "title": d["title"], "body": d["body"], "category": d["category"], "answer_body": answer,
+            "comments": [{"body": c["body"], "replies": [r["body"] for r in c["replies"]]} for c in d["comments"]]}
+    reviews: dict = {}
+    for r in rec["reviews"]:
+        reviews.setdefault(str(r["pull"]), []).append({"state": r["state"], "body": r["body"]})
+    settings = rec["settings"]
+    return {
+        "discussions": discussions, "reviews": reviews,
+        "commit_comments": [c["body"] for c in rec["commit_comments"]],
+        "settings": {
+            "description": rec["description"], "homepage": settings["homepage"], "topics": rec["topics"],
+            "visibility": "private" if rec["private"] else "public", "default_branch": rec["default_branch"],
+            "has_discussions": settings["has_discussions"], **{k: settings[k] for k in MERGE_FLAGS},
+            "collaborators": {c["login"]: ROLE_NAMES[c["permission"]] for c in rec["collaborators"]},
+            "teams": {t["slug"]: ROLE_NAMES[t["repos"][rec["name"]]] for t in org["teams"]
+                      if rec["name"] in t["repos"]},
+            "protected_branches": sorted(rec["protected_branches"]),
+            "rulesets": [r["name"] for r in rec["repo_rulesets"]],
+            "deploy_keys": {k["title"]: {"key": k["key"], "read_only": k["read_only"]} for k in rec["deploy_keys"]},
+            "environments": {e["name"]: {"protection_rules": [p["type"] for p in e["protection_rules"]],
+                                         "variables": {v["name"]: v["value"] for v in e["variables"]}}
+                             for e in rec["environments"]},
+            "variables": {v["name"]: v["value"] for v in rec["variables"]},
+            "secrets": [s["name"] for s in rec["secrets"]],
+            "autolinks": [a["key_prefix"] for a in rec["autolinks"]],
+            "pages": rec["pages"]["source"]["branch"] if rec["pages"] else None,
+        }}
+
+
+def _organization_truth(org: dict) -> dict:
+    return {
+        "members": {m["login"]: m["role"] for m in org["members"]},
+        "outside_collaborators": list(org["outside_collaborators"]),
+        "teams": {t["slug"]: {"parent": t["parent"], "members": {m["login"]: m["role"] for m in t["members"]},
+                              "repos": {name: ROLE_NAMES[p] for name, p in t["repos"].items()}}
+                  for t in org["teams"]},
+        "hooks": len(org["org_hooks"]), "rulesets": [r["name"] for r in org["rulesets"]],
+        "variables": {v["name"]: v["value"] for v in org["variables"]},
+        "secrets": [s["name"] for s in org["secrets"]]}
+
+
+def project_value(field: dict, value):
+    """A field value as the backup shows it: option and iteration ids become their names."""
+    if field["dataType"] == "SINGLE_SELECT":
+        return next(o["name"] for o in field["options"] if o["id"] == value)
+    if field["dataType"] == "ITERATION":
+        return next(i["title"] for i in field["configuration"]["iterations"] if i["id"] == value)
+    return value
+
+
+def item_title(org: dict, item: dict) -> str:
+    content = item["content"]
+    if item["type"] == "DRAFT_ISSUE":
+        return content["title"]
+    issues = org["repos"][content["repo"]]["issues"]
+    return next(i["title"] for i in issues if i["number"] == content["number"])
+
+
+def _projects_truth(org: dict) -> dict:
+    out = {}
+    for p in org["projects"]:
+        fields = {f["id"]: f for f in p["fields"]}
+        items = []
+        for item in p["items"]:
+            title = item_title(org, item)
+            values = {fields[fid]["name"]: project_value(fields[fid], v) for fid, v in item["values"].items()}
+            items.append({"type": item["type"], "title": title,
+                          "body": item["content"]["body"] if item["type"] == "DRAFT_ISSUE" else None,
+                          "values": {"Title": title, **values}})
+        out[str(p["number"])] = {"title": p["title"],
+                                 "fields": {f["name"]: [o["name"] for o in f.get("options", [])] for f in p["fields"]},
+                                 "items": items}
+    return out
+
+
 def truth(root: Path) -> dict:
     """What a complete backup of the world must hold; also written to root/truth.json."""
     root = Path(root)
     world = load_world(root)
     result = {"orgs": {}}
     for login, org in world["orgs"].items():
-        repos = result["orgs"].setdefault(login, {"repos": {}})["repos"]
+        org_defaults(org)
+        org_truth = result["orgs"].setdefault(login, {"repos": {}})
+        repos = org_truth["repos"]
+        org_truth["organization"] = _organization_truth(org)
+        org_truth["projects"] = _projects_truth(org)
+        org_truth["attachments"] = {key: a["sha256"] for key, a in sorted(world.get("attachments", {}).items())
+                                    if a["repo"].split("/")[0] == login}
         for name, rec in org["repos"].items():
+            repo_defaults(rec)
             git_dir = root / "git" / login / f"{name}.git"
             wiki_dir = root / "git" / login / f"{name}.wiki.git"
             lfs_dir = root / "lfs" / login / name
@@ -655,6 +1128,7 @@ def truth(root: Path) -> dict:
                 "releases": {r["tag_name"]: {"assets": {a["name"]: a["sha256"] for a in r["assets"]}}
                              for r in rec["releases"]},
                 "submodules": rec["submodules"],
+                **_metadata_truth(org, rec),
             }
     (root / "truth.json").write_text(json.dumps(result, indent=1, sort_keys=True))
     return result
