@@ -83,10 +83,10 @@ query($id: ID!, $after: String) {
 def marks_query(names: list[str]) -> tuple[str, dict]:
     """One query asking each repository's discussion mark under alias r<i>; names travel as
     variables ($n<i>), never pasted into the query text."""
-    declared = " ".join(f"$n{i}: String!" for i in range(len(names)))
+    declared = "".join(f", $n{i}: String!" for i in range(len(names)))
     asked = "\n".join(f"  r{i}: repository(owner: $o, name: $n{i}) {{ {MARK_FIELDS} }}"
                       for i in range(len(names)))
-    query = f"query($o: String!{', ' + declared if declared else ''}) {{\n{asked}\n}}"
+    query = f"query($o: String!{declared}) {{\n{asked}\n}}"
     return query, {f"n{i}": name for i, name in enumerate(names)}
 
 
