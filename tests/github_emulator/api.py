@@ -7,7 +7,6 @@ a Response, or raises ApiError. Add an endpoint by adding one line to ROUTES.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
 import hmac
 import json
@@ -18,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .world import ROLE_NAMES, WEB, create_repo, git_env, org_defaults, repo_defaults
+from .world import ROLE_NAMES, WEB, create_repo, git_env, org_defaults, repo_defaults, ruleset_applies
 
 
 class ApiError(Exception):
@@ -766,12 +765,6 @@ def commit_comment_json(c: Ctx, full: str, comment: dict) -> dict:
             "author_association": "MEMBER"}
 
 
-def _ruleset_applies(ruleset: dict, repo_name: str) -> bool:
-    names = ruleset["conditions"].get("repository_name") or {"include": ["~ALL"], "exclude": []}
-    included = any(p == "~ALL" or fnmatch.fnmatch(repo_name, p) for p in names["include"])
-    return included and not any(fnmatch.fnmatch(repo_name, p) for p in names["exclude"])
-
-
 def ruleset_json(c: Ctx, ruleset: dict, source_type: str, source: str, *, full: bool) -> dict:
     if source_type == "Repository":
         api, html = f"{c.api}/repos/{source}/rulesets/{ruleset['id']}", f"{c.web}/{source}/rules/{ruleset['id']}"
@@ -798,7 +791,7 @@ def _repo_rulesets(c: Ctx, login: str, rec: dict) -> list:
     found = [(r, "Repository", full) for r in rec["repo_rulesets"]]
     if c.query.get("includes_parents", "true") != "false":
         org = c.view.find_org(login)
-        found += [(r, "Organization", org["login"]) for r in org["rulesets"] if _ruleset_applies(r, rec["name"])]
+        found += [(r, "Organization", org["login"]) for r in org["rulesets"] if ruleset_applies(r, rec["name"])]
     return found
 
 

@@ -44,7 +44,8 @@ type Query {
 type Repository implements Node {
   id: ID! databaseId: Int name: String! nameWithOwner: String! hasDiscussionsEnabled: Boolean! updatedAt: DateTime!
   isPrivate: Boolean! url: URI!
-  discussions(first: Int, after: String, orderBy: DiscussionOrder = {field: UPDATED_AT, direction: DESC}): DiscussionConnection!
+  discussions(first: Int, after: String, categoryId: ID = null, answered: Boolean = null,
+              orderBy: DiscussionOrder = {field: UPDATED_AT, direction: DESC}): DiscussionConnection!
   discussion(number: Int!): Discussion
   discussionCategories(first: Int, after: String): DiscussionCategoryConnection!
 }
@@ -127,13 +128,13 @@ PROJECTS_SCOPE_MESSAGE = ("Your token has not been granted the required scopes t
 
 @dataclass
 class Prepared:
-    """A parsed, validated request with its cost; `errors` set when it cannot run."""
+    """A parsed, validated request with its cost; `answer` (the reply's JSON) set when it cannot run."""
     document: object = None
     variables: dict = field(default_factory=dict)
     operation_name: str | None = None
     cost: int = 1
     node_count: int = 0
-    errors: list | None = None
+    answer: dict | None = None
     status: int = 200
 
 
@@ -151,10 +152,12 @@ def prepare(body: bytes) -> Prepared:
     try:
         request = json.loads(body or b"{}")
     except ValueError:
-        return Prepared(errors=[{"message": "Problems parsing JSON"}], status=400)
+        return Prepared(answer={"message": "Problems parsing JSON",
+                                "documentation_url": "https://docs.github.com/graphql"}, status=400)
     query = request.get("query") if isinstance(request, dict) else None
     if not isinstance(query, str):
-        return Prepared(errors=[{"message": "A query attribute must be specified and must be a string."}])
+        message = "A query attribute must be specified and must be a string."
+        return Prepared(answer={"errors": [{"message": message}]})
     variables = request.get("variables") or {}
     if isinstance(variables, str):
         try:
@@ -162,14 +165,14 @@ def prepare(body: bytes) -> Prepared:
         except ValueError:
             variables = None
     if not isinstance(variables, dict):
-        return Prepared(errors=[{"message": "Variables are invalid JSON."}])
+        return Prepared(answer={"errors": [{"message": "Variables are invalid JSON."}]})
     try:
         document = parse(query)
     except GraphQLError as exc:
-        return Prepared(errors=[_format_error(exc)])
+        return Prepared(answer={"errors": [_format_error(exc)]})
     errors = validate(SCHEMA, document)
     if errors:
-        return Prepared(errors=[_format_error(e) for e in errors])
+        return Prepared(answer={"errors": [_format_error(e) for e in errors]})
     prepared = Prepared(document=document, variables=variables, operation_name=request.get("operationName"))
     _price(prepared)
     return prepared
@@ -178,8 +181,8 @@ def prepare(body: bytes) -> Prepared:
 def execute(prepared: Prepared, ctx: Ctx) -> dict:
     """The answer's JSON body (HTTP 200)."""
     root = {
-        "repository": lambda info, owner, name: _repository(ctx, owner, name, info),
-        "organization": lambda info, login: _organization(ctx, login, info),
+        "repository": lambda info, owner, name: _repository(ctx, owner, name),
+        "organization": lambda info, login: _organization(ctx, login),
         "rateLimit": lambda info: _rate_limit(ctx),
         "viewer": lambda info: _actor(ctx.user["login"]),
     }
@@ -207,7 +210,7 @@ def _format_error(error: GraphQLError) -> dict:
     return out
 
 
-def _fail(kind: str, message: str, info=None):
+def _fail(kind: str, message: str):
     raise GraphQLError(message, extensions={"type": kind})
 
 
@@ -265,6 +268,8 @@ def _price(prepared: Prepared) -> None:
             inner = multiplier
             if kind.name.endswith("Connection"):
                 size = argument(sel, "first")
+                if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+                    size = 0  # a variable of the wrong type: execution reports it
                 if size is None:
                     errors.append(GraphQLError(
                         f"You must provide a `first` or `last` value to properly paginate the `{name}` "
@@ -288,7 +293,7 @@ def _price(prepared: Prepared) -> None:
             f"This query requests up to {totals['nodes']:,} possible nodes which exceeds the maximum "
             f"limit of {MAX_NODES:,}.", extensions={"type": "MAX_NODE_LIMIT_EXCEEDED"}))
     if errors:
-        prepared.errors = [_format_error(e) for e in errors]
+        prepared.answer = {"errors": [_format_error(e) for e in errors]}
     prepared.cost = max(1, round(totals["requests"] / 100))
     prepared.node_count = totals["nodes"]
 
@@ -346,7 +351,7 @@ def _rate_limit(c: Ctx) -> dict:
             "remaining": c.rate["remaining"], "resetAt": reset, "used": c.rate["used"]}
 
 
-def _repository(c: Ctx, owner: str, name: str, info):
+def _repository(c: Ctx, owner: str, name: str):
     found = c.view.find_repo(owner, name)
     if not found or (found[1]["private"] and not c.user):
         _fail("NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'.")
@@ -360,10 +365,14 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
     labels = {label["name"]: label for label in rec.get("labels") or []}
     settings = rec.get("settings") or {}
 
-    def discussion_list(first=None, after=None, orderBy=None):
+    def discussion_list(first=None, after=None, orderBy=None, categoryId=None, answered=None):
         order = orderBy or {"field": "UPDATED_AT", "direction": "DESC"}
         key = "updatedAt" if order["field"] == "UPDATED_AT" else "createdAt"
-        ordered = sorted(discussions, key=lambda d: (d[key], d["number"]), reverse=order["direction"] == "DESC")
+        def category_id(d):
+            return _category_obj(categories.get(d["category"], _NO_CATEGORY))["id"]
+        chosen = [d for d in discussions if (categoryId is None or category_id(d) == categoryId)
+                  and (answered is None or bool(d.get("answer")) == answered)]
+        ordered = sorted(chosen, key=lambda d: (d[key], d["number"]), reverse=order["direction"] == "DESC")
         return _connection(ordered, lambda d: _discussion_obj(c, full, d, categories, labels), first, after)
 
     def discussion(number):
@@ -384,6 +393,9 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
     }
 
 
+_NO_CATEGORY = {"id": 0, "name": "General", "slug": "general"}
+
+
 def _category_obj(cat: dict) -> dict:
     return {"id": _nid("DiscussionCategory", cat["id"]), "name": cat["name"], "slug": cat["slug"],
             "emoji": cat.get("emoji") or ":speech_balloon:", "description": cat.get("description"),
@@ -399,7 +411,7 @@ def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) 
     url = f"{c.web}/{full}/discussions/{d['number']}"
     comments = d.get("comments") or []
     answer = next((x for x in comments if x["id"] == d.get("answer")), None) if d.get("answer") else None
-    category = categories.get(d["category"]) or {"id": 0, "name": d["category"], "slug": d["category"]}
+    category = categories.get(d["category"]) or dict(_NO_CATEGORY, name=d["category"], slug=d["category"])
 
     def comment(x, parent=None):
         obj = {
@@ -420,7 +432,8 @@ def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) 
         "createdAt": d["createdAt"], "updatedAt": d["updatedAt"], "closed": bool(d.get("closed")),
         "closedAt": d.get("closedAt"), "locked": bool(d.get("locked")), "upvoteCount": d.get("upvoteCount", 0),
         "category": _category_obj(category),
-        "answer": comment(answer) if answer else None, "answerChosenAt": d.get("answerChosenAt") if answer else None,
+        "answer": comment(answer) if answer else None,
+        "answerChosenAt": d.get("answerChosenAt") if answer else None,
         "answerChosenBy": _actor(d.get("answerChosenBy")) if answer else None,
         "labels": lambda info, **kw: _connection(
             [labels.get(n) or {"id": n, "name": n, "color": "ededed"} for n in d.get("labels") or []],
@@ -432,7 +445,7 @@ def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) 
 # ------------------------------------------------------------------------ organizations and projects
 
 
-def _organization(c: Ctx, login: str, info):
+def _organization(c: Ctx, login: str):
     org = c.view.find_org(login)
     if not org:
         _fail("NOT_FOUND", f"Could not resolve to an Organization with the login of '{login}'.")

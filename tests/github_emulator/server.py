@@ -359,6 +359,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(rate["limit"]),
                             "X-RateLimit-Reset": str(int(faults["rate_limit_exhausted"]) + 1)})
             who = f"user ID {api._id(user['login'])}" if user else self.client_address[0]
+            if graphql:  # GitHub: HTTP 200, a RATE_LIMITED error, remaining 0
+                return self.reply_json(200, {"errors": [{"type": "RATE_LIMITED",
+                                                         "message": f"API rate limit exceeded for {who}."}]}, headers)
             return self.reply_json(403, {
                 "message": f"API rate limit exceeded for {who}.",
                 "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"},
@@ -396,8 +399,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.reply_json(200, result, headers)
 
     def graphql(self, prepared, user: dict, rate: dict, headers: dict) -> None:
-        if prepared.errors:
-            return self.reply_json(prepared.status, {"errors": prepared.errors}, headers)
+        if prepared.answer is not None:  # did not parse, validate or pass the limits
+            return self.reply_json(prepared.status, prepared.answer, headers)
         ctx = graphql_api.Ctx(view=self.em.store.current(), user=user, web=self.web_base(), rate=rate,
                               cost=prepared.cost, node_count=prepared.node_count)
         return self.reply_json(200, graphql_api.execute(prepared, ctx), headers)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import fnmatch
 import hashlib
 import json
 import os
@@ -1006,6 +1007,13 @@ MERGE_FLAGS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge",
                "delete_branch_on_merge", "web_commit_signoff_required")
 
 
+def ruleset_applies(ruleset: dict, repo_name: str) -> bool:
+    """Does an organization ruleset's repository_name condition take in this repository?"""
+    names = ruleset["conditions"].get("repository_name") or {"include": ["~ALL"], "exclude": []}
+    included = any(p == "~ALL" or fnmatch.fnmatch(repo_name, p) for p in names["include"])
+    return included and not any(fnmatch.fnmatch(repo_name, p) for p in names["exclude"])
+
+
 def _metadata_truth(org: dict, rec: dict) -> dict:
     """The repository's discussions, reviews, commit comments and settings, as truth.json holds them."""
     discussions = {}
@@ -1029,7 +1037,9 @@ def _metadata_truth(org: dict, rec: dict) -> dict:
             "teams": {t["slug"]: ROLE_NAMES[t["repos"][rec["name"]]] for t in org["teams"]
                       if rec["name"] in t["repos"]},
             "protected_branches": sorted(rec["protected_branches"]),
-            "rulesets": [r["name"] for r in rec["repo_rulesets"]],
+            # as GET /repos/{o}/{r}/rulesets lists them: its own, then the org's that apply
+            "rulesets": [r["name"] for r in rec["repo_rulesets"]] +
+                        [r["name"] for r in org["rulesets"] if ruleset_applies(r, rec["name"])],
             "deploy_keys": {k["title"]: {"key": k["key"], "read_only": k["read_only"]} for k in rec["deploy_keys"]},
             "environments": {e["name"]: {"protection_rules": [p["type"] for p in e["protection_rules"]],
                                          "variables": {v["name"]: v["value"] for v in e["variables"]}}
