@@ -33,6 +33,23 @@ def test_every_query_is_valid_against_githubs_schema_subset():
     assert valid(disc.REPLIES_QUERY, with_node) == []
 
 
+def test_every_query_costs_one_point_and_stays_far_below_the_node_limit():
+    """As the emulator prices them (GitHub's documented rule), before anything runs."""
+    from tests.github_emulator import graphql_api
+
+    marks, names = disc.marks_query([f"repo-{k}" for k in range(disc.MARK_BATCH)])
+    asked = [(marks, dict(names, o=ORG)),
+             (disc.LIST_QUERY, {"o": ORG, "n": "godot", "first": disc.PAGE, "after": None}),
+             (disc.DISCUSSION_QUERY, {"o": ORG, "n": "godot", "number": 1, "after": None}),
+             (proj.MARKS_QUERY, {"login": ORG, "after": None}),
+             (proj.PROJECT_QUERY, {"login": ORG, "number": 1, "after": None}),
+             (proj.ITEMS_QUERY, {"login": ORG, "number": 1, "after": None})]
+    for query, variables in asked:
+        prepared = graphql_api.prepare(json.dumps({"query": query, "variables": variables}).encode())
+        assert prepared.answer is None  # no error answer: it may run
+        assert prepared.cost == 1 and prepared.node_count <= 6000
+
+
 def test_marks_query_asks_each_repository_under_an_alias_with_its_name_as_a_variable():
     query, variables = disc.marks_query(["godot", 'we"ird', "docs"])
     assert variables == {"n0": "godot", "n1": 'we"ird', "n2": "docs"}

@@ -22,7 +22,7 @@ from .common import PartOutcome, skip_reason
 log = logging.getLogger(__name__)
 
 PART = "discussions"
-MARK_BATCH = 25  # repositories per mark query (aliases r0..r24)
+MARK_BATCH = 25  # repositories per mark query (aliases r0..r24): 25 connections, 1 point
 PAGE = 50  # discussions per listing page, comments per page, replies per page
 
 # ------------------------------------------------------------------ queries
@@ -45,8 +45,9 @@ query($o: String!, $n: String!, $first: Int!, $after: String) {
 
 REPLY_FIELDS = "id databaseId body author { login } createdAt updatedAt"
 
-# One discussion with a page of 50 comments, each with its first 50 replies:
-# 1 + 50 connections, 2,550 nodes at most: one point.
+# One discussion with a page of 50 comments, each with its first 50 replies: labels 1 +
+# comments 1 + 50 replies connections (GitHub's cost: requests / 100, rounded, at least 1)
+# = 1 point; 2,650 nodes at most (GitHub's limit: 500,000).
 DISCUSSION_QUERY = """
 query($o: String!, $n: String!, $number: Int!, $after: String) {
   repository(owner: $o, name: $n) {
@@ -54,7 +55,7 @@ query($o: String!, $n: String!, $number: Int!, $after: String) {
       id number title body url author { login } createdAt updatedAt closed locked
       category { name slug emoji description isAnswerable }
       answer { id } answerChosenAt
-      labels(first: 100) { totalCount nodes { name } }
+      labels(first: 100) { nodes { name } }  # (the first 100: more on one discussion is not seen)
       comments(first: %d, after: $after) {
         totalCount
         pageInfo { hasNextPage endCursor }

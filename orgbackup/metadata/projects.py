@@ -42,8 +42,10 @@ query($login: String!, $after: String) {
 
 FIELD_NAME = "field { ... on ProjectV2FieldCommon { name } }"
 
-# A page of items: 100 items x 50 field values = 5,000 nodes at most (GitHub's limit is
-# 500,000 per query); 1 + 100 connections cost about 2 points of the 5,000 an hour.
+# A page of items: 100 items x 50 field values = 5,100 nodes at most (GitHub's limit is
+# 500,000 per query); its cost, as GitHub computes it (requests needed to fill every
+# connection / 100, rounded, at least 1): fields 1 + items 1 + 100 fieldValues = 1 point
+# of the 5,000 an hour.
 ITEMS_SELECTION = """
 items(first: %d, after: $after) {
   totalCount
