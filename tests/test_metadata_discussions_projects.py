@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, extend_schema, parse, validate
 
+from orgbackup.github_api import GitHubError
 from orgbackup.metadata import discussions as disc
 from orgbackup.metadata import projects as proj
 from tests.github_emulator.graphql_api import SDL
@@ -424,3 +425,50 @@ def test_project_items_page_by_100(github_emulator, world_root, tmp_path, monkey
     assert len(saved["items"]) == saved["itemsTotalCount"] > 230
     # listing + project 1 (3 pages of items) + project 2
     assert graphql_requests(github_emulator) == 1 + 3 + 1
+
+
+def test_github_failing_is_a_problem_without_a_mark_never_an_exception(github_emulator, tmp_path, monkeypatch):
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    listing = godot_listing(ctx)
+    ctx.api.attempts = 1  # no retries: every answer is a 502 here
+    github_emulator.set_faults(api_502_fraction=1.0)
+    try:
+        folder = ctx.org_paths(ORG).root / "discussions" / "godot"
+        outcome = disc.back_up_discussions(ctx, ORG, listing, folder, None)
+        assert outcome.skipped == [] and outcome.mark is None and len(outcome.problems) == 1
+        assert "HTTP 502" in outcome.problems[0].message and outcome.problems[0].repo == "godot"
+        projects = proj.back_up_projects(ctx, ORG, ctx.org_paths(ORG).root / "projects", None)
+        assert projects.skipped == [] and projects.mark is None and len(projects.problems) == 1
+        with pytest.raises(GitHubError):
+            disc.discussion_marks(ctx, ORG, [listing])
+        with pytest.raises(GitHubError):
+            proj.project_marks(ctx, ORG)
+    finally:
+        github_emulator.set_faults()
+
+
+def test_a_comment_with_more_than_50_replies(github_emulator, world_root, tmp_path, monkeypatch):
+    """Replies beyond the first 50 page through GitHub's node(id:); an emulator without
+    it makes that one discussion a problem (no mark), the others are still saved."""
+    from tests.github_emulator import graphql_api
+
+    b = Builder(world_root, load_world(world_root))
+    godot = b.world["orgs"][ORG]["repos"]["godot"]
+    busy = b.discussion(godot, "Busy", "Many replies.", "alice", "general")
+    comment = b.discussion_comment(busy, "Reply to me", "bob")
+    for k in range(55):
+        b.discussion_comment(busy, f"reply {k}", "carol", reply_to=comment)
+    b.save()
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    folder = ctx.org_paths(ORG).root / "discussions" / "godot"
+    outcome = disc.back_up_discussions(ctx, ORG, godot_listing(ctx), folder, None)
+    others = [n for n in load_truth_after_save(world_root) if int(n) != busy["number"]]
+    assert all((folder / f"{n}.json").is_file() for n in others)
+    if "node" in graphql_api.SCHEMA.query_type.fields:
+        assert (outcome.problems, outcome.mismatches()) == ([], [])
+        saved = json.loads((folder / f"{busy['number']}.json").read_text())
+        assert [r["body"] for r in saved["comments"][0]["replies"]] == [f"reply {k}" for k in range(55)]
+    else:
+        assert [p.message.split(":")[0] for p in outcome.problems] == [
+            f"discussion #{busy['number']} could not be fetched"]
+        assert outcome.mark is None and not (folder / f"{busy['number']}.json").exists()
