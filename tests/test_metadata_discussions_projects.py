@@ -271,6 +271,9 @@ def test_an_incomplete_earlier_run_is_finished_not_skipped(github_emulator, worl
     assert again.saved["fetched"] == 2 and again.mismatches() == [] and again.mark == first.mark
     truth = org_truth(world_root)["repos"]["godot"]["discussions"]
     assert discussion_differences(folder, truth, github_emulator) == []
+    # full (the stage's rotation): every discussion again, whatever the mark says
+    assert disc.back_up_discussions(ctx, ORG, godot_listing(ctx), folder, first.mark,
+                                    full=True).saved["fetched"] == len(truth)
 
 
 def test_pages_of_discussions_and_comments_are_followed(github_emulator, world_root, tmp_path, monkeypatch):
@@ -399,6 +402,8 @@ def test_projects_match_truth_and_a_second_run_fetches_only_the_changed_one(gith
     github_emulator.reset_counters()
     same = proj.back_up_projects(ctx, ORG, folder, outcome.mark)
     assert graphql_requests(github_emulator) == 1 and same.saved["fetched"] == 0 and same.mark == outcome.mark
+    assert proj.back_up_projects(ctx, ORG, folder, None).saved["fetched"] == 0  # the files say they are current
+    assert proj.back_up_projects(ctx, ORG, folder, outcome.mark, full=True).saved["fetched"] == len(truth)
 
     new_truth = mutate(world_root)["orgs"][ORG]["projects"]
     assert proj.marks_text(proj.project_marks(ctx, ORG)) != outcome.mark

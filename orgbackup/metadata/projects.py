@@ -3,9 +3,10 @@
 with its content and field values.
 
 Change detection: `project_marks` gives number -> updatedAt for every project (one
-query per 100 projects); the part's mark is that map as JSON (`marks_text`).  A
-backup fetches only the projects whose updatedAt differs from the previous mark or
-whose file is missing.  Files of projects deleted on GitHub are kept.
+query per 100 projects); the part's mark is that map as JSON (`marks_text`), so the
+stage calls `back_up_projects` when `marks_text(project_marks(...))` differs from the
+mark it kept.  A backup fetches only the projects whose saved file is missing or holds
+another updatedAt.  Files of projects deleted on GitHub are kept.
 
 A token without `read:project` (a classic token) gets INSUFFICIENT_SCOPES with
 `organization.projectsV2 = null`: the part is skipped with that reason.
@@ -14,14 +15,11 @@ A token without `read:project` (a classic token) gets INSUFFICIENT_SCOPES with
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from ..github_api import GitHubError, GraphQLError
 from ..json_files import write_json_atomically
 from .common import NOT_PERMITTED_TYPES, PartOutcome, skip_reason
-
-log = logging.getLogger(__name__)
 
 PART = "projects"
 PROJECTS_PAGE = 100
@@ -268,8 +266,12 @@ def saved_project(folder: Path, number: int) -> dict | None:
 
 def back_up_projects(ctx, org: str, folder: Path, mark: str | None, *, full: bool = False) -> PartOutcome:
     """Save the organization's new and changed projects into `folder` (CACHE/<ORG>/projects).
-    `mark`: the previous outcome's mark (JSON {number: updatedAt}); None fetches every project;
-    so does `full`. Never raises for GitHub's answers."""
+
+    A project is fetched when its file is missing, unreadable or holds another updatedAt
+    than GitHub lists (a file is written whole, so its updatedAt says what it holds);
+    `full` fetches every project again.  `mark` (the previous outcome's mark) is not
+    needed for that and only taken for the stage's uniform call.  Never raises for
+    GitHub's answers: refusals are `skipped`, other failures `problems`."""
     folder = Path(folder)
     outcome = PartOutcome(PART, org, None)
     try:
@@ -282,12 +284,11 @@ def back_up_projects(ctx, org: str, folder: Path, mark: str | None, *, full: boo
             outcome.problem(f"listing the projects failed: {exc}")
         return outcome
 
-    before = {} if full else parse_marks(mark)
     held = {}
     fetched = 0
     for number, updated in sorted(marks_now.items()):
         record = saved_project(folder, number)
-        if record is None or before.get(number) != updated or record.get("updatedAt") != updated:
+        if full or record is None or record.get("updatedAt") != updated:
             try:
                 fresh = fetch_project(ctx.api, org, number, outcome)
             except GitHubError as exc:
