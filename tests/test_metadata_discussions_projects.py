@@ -77,14 +77,14 @@ def test_discussion_node_becomes_the_designs_file_shape():
              "createdAt": "t2", "updatedAt": "t2"}
     comment = dict(reply, id="DC_1", databaseId=1, body="Which compiler?", author={"login": "alice"},
                    isAnswer=True)
-    node = {"number": 7, "title": "Build?", "body": "fails", "url": "https://h/o/r/discussions/7",
+    node = {"id": "D_7", "number": 7, "title": "Build?", "body": "fails", "url": "https://h/o/r/discussions/7",
             "author": {"login": "bob"}, "createdAt": "t0", "updatedAt": "t3", "closed": False, "locked": True,
             "category": {"name": "Q&A", "slug": "q-a", "emoji": ":pray:", "description": "Ask", "isAnswerable": True},
             "answer": {"id": "DC_1"}, "answerChosenAt": "t4",
             "labels": {"totalCount": 1, "nodes": [{"name": "bug"}]}}
     record = disc.discussion_record(node, [disc.comment_record(comment, [reply], 1)], 1)
     assert record == {
-        "number": 7, "title": "Build?", "body": "fails", "url": "https://h/o/r/discussions/7", "author": "bob",
+        "id": "D_7", "number": 7, "title": "Build?", "body": "fails", "url": "https://h/o/r/discussions/7", "author": "bob",
         "createdAt": "t0", "updatedAt": "t3", "closed": False, "locked": True,
         "category": {"name": "Q&A", "slug": "q-a", "emoji": ":pray:", "description": "Ask", "isAnswerable": True},
         "answer": {"id": "DC_1"}, "answerChosenAt": "t4", "labels": ["bug"],

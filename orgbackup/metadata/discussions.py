@@ -169,6 +169,7 @@ def discussion_record(node: dict, comments: list[dict], comments_total: int) -> 
     category = node.get("category") or {}
     answer = node.get("answer")
     return {
+        "id": node.get("id"),  # beyond the design's shape: the node id the answer's and comments' ids go with
         "number": node["number"], "title": node.get("title"), "body": node.get("body"),
         "url": node.get("url"), "author": login_of(node.get("author")),
         "createdAt": node.get("createdAt"), "updatedAt": node.get("updatedAt"),
