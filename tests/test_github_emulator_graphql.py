@@ -422,7 +422,7 @@ def test_not_found_repository_and_organization(em):
 
 
 def test_graphql_needs_a_valid_token(em):
-    for token in (None, "ghp_not-a-token"):
+    for token in (None, "not-a-valid-token"):
         response = post(em, "{ viewer { login } }", token=token)
         assert response.status_code == 401
         assert response.json()["message"] == "Bad credentials"
