@@ -373,3 +373,19 @@ def test_endpoints_at_both_prefixes(github_emulator, prefix):
     url = f"{em.base_url}{prefix}/repos/{ORG}/godot/pulls/3/reviews"
     r = requests.get(url, timeout=30)
     assert r.status_code == 200 and r.json()[0]["pull_request_url"].startswith(f"{em.base_url}{prefix}/repos/")
+
+
+def test_rename_and_delete_carry_the_references(world_root):
+    from tests.github_emulator.world import delete_repo, rename_repo
+    rename_repo(world_root, ORG, "docs", "handbook")
+    rename_repo(world_root, ORG, "private-tools", "internal-tools")
+    delete_repo(world_root, ORG, "game")
+    t = truth(world_root)["orgs"][ORG]
+    assert t["organization"]["teams"]["docs-team"]["repos"] == {"handbook": "admin", "v-sekai.github.io": "triage"}
+    assert "game" not in t["organization"]["teams"]["engineering"]["repos"]
+    assert [i["title"] for i in t["projects"]["2"]["items"]][0] == "Typo"              # handbook#1
+    assert "Game crashes on start" not in [i["title"] for i in t["projects"]["1"]["items"]]
+    world = json.loads((world_root / "world.json").read_text())
+    assert f"{ORG}/internal-tools" in {a["repo"] for a in world["attachments"].values()}
+    rename_repo(world_root, ORG, "handbook", "docs")
+    mutate(world_root)                                  # game is gone: the day goes on without it
