@@ -335,7 +335,7 @@ def test_a_repository_graphql_cannot_see_is_skipped_with_the_reason(github_emula
     folder = tmp_path / "discussions" / "ghost"
     outcome = disc.back_up_discussions(ctx, ORG, {"name": "ghost", "has_discussions": True}, folder, None)
     assert outcome.problems == [] and outcome.mark is None
-    assert outcome.skipped == ["discussions of ghost: the token may not read it (NOT_FOUND)"]
+    assert outcome.skipped == ["discussions: listing: the token may not read it (NOT_FOUND)"]
     assert not folder.exists()
 
 
@@ -347,7 +347,7 @@ def test_the_reader_token_reads_discussions_but_projects_are_skipped(github_emul
     assert outcome.problems == [] and outcome.skipped == [] and outcome.mark
     assert proj.project_marks(ctx, ORG) is None
     projects = proj.back_up_projects(ctx, ORG, ctx.org_paths(ORG).root / "projects", None)
-    assert projects.skipped == ["projects: the token may not read it (INSUFFICIENT_SCOPES)"]
+    assert projects.skipped == ["projects: listing: the token may not read it (INSUFFICIENT_SCOPES)"]
     assert (projects.problems, projects.mark, projects.saved, projects.repo) == ([], None, {}, None)
     assert not (ctx.org_paths(ORG).root / "projects").exists()
 

@@ -11,7 +11,7 @@ from orgbackup.github_api import GitHubError
 from orgbackup.json_files import write_json_atomically
 from orgbackup.metadata import commit_comments, organization, repository_settings, reviews
 from orgbackup.metadata.organization import permission_of
-from orgbackup.metadata.repository_settings import refusal
+from orgbackup.metadata.common import skip_reason as refusal
 from tests.github_emulator.world import ROLE_NAMES, mutate
 from tests.helpers_run import ORG, make_context
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..github_api import GitHubError
 from ..json_files import write_json_atomically
 from .common import PartOutcome
-from .repository_settings import full_name_of, refusal
+from .repository_settings import full_name_of
 
 PART = "commit-comments"
 
@@ -19,11 +19,7 @@ def back_up_commit_comments(ctx, org: str, repo: dict, folder_file: Path) -> Par
     try:
         comments = list(ctx.api.paginate(f"repos/{full_name_of(org, repo)}/comments"))
     except GitHubError as exc:
-        reason = refusal(exc, f"{PART}: comments")
-        if reason:
-            outcome.skipped.append(reason)
-        else:
-            outcome.problem(f"commit comments: {exc}")
+        outcome.refused_or_failed(exc, "comments")
         return outcome
     write_json_atomically(Path(folder_file), comments)
     outcome.count("commit comments", len(comments), len(comments))

@@ -34,6 +34,15 @@ class PartOutcome:
         extra = {"kind": kind} if kind else {}
         self.problems.append(Problem(self.org, self.repo, self.part, message, **extra))
 
+    def refused_or_failed(self, exc: GitHubError, what: str) -> None:
+        """A refusal the way a token without the permission gets it: `what` is skipped with
+        the reason; anything else (5xx, network, a rate limit) is a problem."""
+        reason = skip_reason(exc, f"{self.part}: {what}")
+        if reason:
+            self.skipped.append(reason)
+        else:
+            self.problem(f"{what}: {exc}")
+
     def count(self, kind: str, saved: int, expected: int | None = None) -> None:
         self.saved[kind] = self.saved.get(kind, 0) + saved
         if expected is not None:
@@ -49,7 +58,7 @@ def skip_reason(exc: GitHubError, what: str) -> str | None:
     """The reason to skip `what` when GitHub refused it the way it refuses a token
     without the permission (REST 403/404, GraphQL FORBIDDEN/INSUFFICIENT_SCOPES/NOT_FOUND),
     else None (then it is a problem, not a permission)."""
-    if exc.rate_limited:
+    if exc.rate_limited or "rate limit" in str(exc).lower():  # slow down, not access denied
         return None
     if isinstance(exc, GraphQLError):
         refused = exc.types & NOT_PERMITTED_TYPES

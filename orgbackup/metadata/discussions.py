@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..github_api import GitHubError
 from ..json_files import write_json_atomically
-from .common import PartOutcome, skip_reason
+from .common import PartOutcome
 
 log = logging.getLogger(__name__)
 
@@ -287,11 +287,7 @@ def back_up_discussions(ctx, org: str, repo: dict, folder: Path, mark: str | Non
     try:
         first_page, to_fetch, seen, walked_all = list_changed(ctx.api, org, name, saved, parse_mark(mark), full)
     except GitHubError as exc:
-        reason = skip_reason(exc, f"discussions of {name}")
-        if reason:
-            outcome.skipped.append(reason)
-        else:
-            outcome.problem(f"listing the discussions failed: {exc}")
+        outcome.refused_or_failed(exc, "listing")
         return outcome
 
     for number in to_fetch:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import PartOutcome
-from .repository_settings import FAILED, Pieces
+from .repository_settings import FAILED, Pieces, save_actions_variables_and_secrets
 
 PART = "organization"
 MEMBER_ROLES = ("admin", "member")  # GET /orgs/{org}/members?role=...
@@ -57,15 +57,7 @@ def back_up_organization(ctx, org: str, folder: Path) -> PartOutcome:
         if pieces.save(folder, "rulesets.json", full):
             outcome.count("rulesets", len(full), len(rulesets))
 
-    for name, what, kind, path, key in (
-        ("actions-variables.json", "actions-variables", "variables", "/actions/variables", "variables"),
-        ("actions-secrets.json", "actions-secrets", "secrets", "/actions/secrets", "secrets"),
-    ):
-        listed = pieces.object_listing(what, base + path, key)
-        if listed is not FAILED:
-            items, total = listed
-            pieces.save(folder, name, {"total_count": total, key: items})
-            outcome.count(kind, len(items), total)
+    save_actions_variables_and_secrets(pieces, base, folder)
     return outcome
 
 

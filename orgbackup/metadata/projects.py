@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..github_api import GitHubError, GraphQLError
 from ..json_files import write_json_atomically
-from .common import NOT_PERMITTED_TYPES, PartOutcome, skip_reason
+from .common import NOT_PERMITTED_TYPES, PartOutcome
 
 PART = "projects"
 PROJECTS_PAGE = 100
@@ -277,11 +277,7 @@ def back_up_projects(ctx, org: str, folder: Path, mark: str | None, *, full: boo
     try:
         marks_now, total = list_projects(ctx.api, org)
     except GitHubError as exc:
-        reason = skip_reason(exc, "projects")
-        if reason:
-            outcome.skipped.append(reason)
-        else:
-            outcome.problem(f"listing the projects failed: {exc}")
+        outcome.refused_or_failed(exc, "listing")
         return outcome
 
     held = {}

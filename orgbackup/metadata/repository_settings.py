@@ -23,13 +23,6 @@ PER_PAGE = 100
 FAILED = object()
 
 
-def refusal(exc: GitHubError, what: str) -> str | None:
-    """skip_reason, except that a spent rate limit (a 403 too) is a problem, not a permission."""
-    if "rate limit" in str(exc).lower():
-        return None
-    return skip_reason(exc, what)
-
-
 class Pieces:
     """Fetches the pieces of one part into `outcome`: refusals become skips, other GitHub
     errors problems; either way the call answers FAILED."""
@@ -42,11 +35,7 @@ class Pieces:
         try:
             return call()
         except GitHubError as exc:
-            reason = refusal(exc, f"{self.outcome.part}: {what}")
-            if reason:
-                self.outcome.skipped.append(reason)
-            else:
-                self.outcome.problem(f"{what}: {exc}")
+            self.outcome.refused_or_failed(exc, what)
             return FAILED
 
     def get(self, what: str, path: str, params: dict | None = None) -> Any:
@@ -119,6 +108,16 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
 
     environments_file(pieces, base, folder)
 
+    save_actions_variables_and_secrets(pieces, base, folder)
+
+    pages = pieces.fetch("pages", lambda: pages_of(ctx.api, base))
+    pieces.save(folder, "pages.json", pages)
+    return outcome
+
+
+def save_actions_variables_and_secrets(pieces: Pieces, base: str, folder: Path) -> None:
+    """actions-variables.json (values) and actions-secrets.json (names: GitHub never gives
+    values) of a repository or an organization (`base`: repos/O/R or orgs/O)."""
     for name, what, kind, path, key in (
         ("actions-variables.json", "actions-variables", "variables", "/actions/variables", "variables"),
         ("actions-secrets.json", "actions-secrets", "secrets", "/actions/secrets", "secrets"),
@@ -127,11 +126,7 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
         if listed is not FAILED:
             items, total = listed
             pieces.save(folder, name, {"total_count": total, key: items})
-            outcome.count(kind, len(items), total)
-
-    pages = pieces.fetch("pages", lambda: pages_of(ctx.api, base))
-    pieces.save(folder, "pages.json", pages)
-    return outcome
+            pieces.outcome.count(kind, len(items), total)
 
 
 def branch_protection(pieces: Pieces, base: str) -> Any:
@@ -182,7 +177,7 @@ def environments_file(pieces: Pieces, base: str, folder: Path) -> None:
         try:
             variables, count = list_object(pieces.api, path, "variables")
         except GitHubError as exc:
-            reason = refusal(exc, f"{PART}: environment variables")
+            reason = skip_reason(exc, f"{PART}: environment variables")
             if not reason:
                 outcome.problem(f"environment variables of {environment['name']}: {exc}")
                 return  # the old file stays whole

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..github_api import GitHubError
 from ..json_files import write_json_atomically
 from .common import PartOutcome
-from .repository_settings import full_name_of, refusal
+from .repository_settings import full_name_of
 
 PART = "reviews"
 
@@ -63,11 +63,7 @@ def back_up_reviews(ctx, org: str, repo: dict, folder: Path, pulls_dir: Path) ->
         try:
             reviews = list(ctx.api.paginate(f"repos/{full_name}/pulls/{number}/reviews"))
         except GitHubError as exc:
-            reason = refusal(exc, f"{PART}: pull {number}")
-            if reason:
-                outcome.skipped.append(reason)
-            else:
-                outcome.problem(f"reviews of pull {number}: {exc}")
+            outcome.refused_or_failed(exc, f"pull {number}")
             continue  # no file: the next run asks again
         write_json_atomically(folder / f"{number}.json",
                               {"pull": number, "pull_updated_at": updated_at, "reviews": reviews})
