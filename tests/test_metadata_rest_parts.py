@@ -181,8 +181,8 @@ def test_settings_requests_are_few(github_emulator, tmp_path, monkeypatch):
     outcome = repository_settings.back_up_settings(ctx, ORG, empty, tmp_path / "settings-empty")
     assert not outcome.problems and not outcome.skipped
     # repository, collaborators, teams, keys, autolinks, branches, rulesets, environments,
-    # variables, secrets, pages: no protection or environment-variable requests when there are none
-    assert github_emulator.counters()["api"] == 11
+    # variables, secrets: no protection, environment-variable or Pages requests when there are none
+    assert github_emulator.counters()["api"] == 10
 
 
 def test_settings_of_a_repository_github_no_longer_has_are_one_skip(github_emulator, tmp_path, monkeypatch):

@@ -90,7 +90,12 @@ def test_every_part_backed_up_restored_and_current_after_a_day(github_emulator, 
 def test_a_reader_token_skips_what_it_may_not_read_and_says_why(github_emulator, backup_env, tmp_path, capsys):
     env = dict(backup_env, GITHUB_TOKEN_FILE=str(github_emulator.reader_token_file))
     status, summary, _ = run_backup(env, capsys)
+    table = capsys.readouterr().out  # run_backup printed what the run printed
     assert status == 0, summary  # skipped for want of permission is not incomplete, as hooks
+    repos = summary["orgs"][0]["repositories"]
+    assert (f"skipped, needs more access than the token has (HTTP 403): actions-secrets ({repos} repositories)"
+            in table), table
+    assert "skipped, the token may not read it (INSUFFICIENT_SCOPES)" in table
     skipped = summary["orgs"][0]["skipped"]
     assert any("deploy-keys" in reason for reason in skipped["settings"]), skipped
     assert any("hooks" in reason for reason in skipped["organization"]), skipped

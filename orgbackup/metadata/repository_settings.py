@@ -110,7 +110,11 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
 
     save_actions_variables_and_secrets(pieces, base, folder)
 
-    pages = pieces.fetch("pages", lambda: pages_of(ctx.api, base))
+    # The repository object says whether there is a Pages site: no request for the many without one.
+    if repository is not FAILED and not repository.get("has_pages", True):
+        pages = None
+    else:
+        pages = pieces.fetch("pages", lambda: pages_of(ctx.api, base))
     pieces.save(folder, "pages.json", pages)
     return outcome
 

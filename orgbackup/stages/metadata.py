@@ -48,6 +48,7 @@ from ..state_store import PartMark
 log = logging.getLogger(__name__)
 
 ORG_SLOT = 0  # part_marks' repo_id of the organization itself
+FETCHED = "fetched"  # the kind a part counts what it fetched this run by
 PROGRESS_EVERY_SECONDS = 30
 
 
@@ -56,6 +57,7 @@ class PartReport:
     """One part, for the manifest and the summary."""
 
     saved: dict[str, int] = field(default_factory=dict)  # what the backup holds, by kind
+    fetched: int = 0  # items fetched this run (discussions, projects), where the part counts them
     refreshed: int = 0  # repositories (or the organization) refreshed this run
     unchanged: int = 0  # not refreshed: GitHub said nothing changed
     skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> repositories ("" = the organization)
@@ -66,7 +68,7 @@ class PartReport:
             self.saved[kind] = self.saved.get(kind, 0) + int(n)
 
     def as_dict(self) -> dict:
-        return {"saved": dict(sorted(self.saved.items())), "refreshed": self.refreshed,
+        return {"saved": dict(sorted(self.saved.items())), "fetched": self.fetched, "refreshed": self.refreshed,
                 "unchanged": self.unchanged, "skipped": {k: sorted(v) for k, v in sorted(self.skipped.items())}}
 
 
@@ -232,6 +234,7 @@ def run_jobs(ctx: RunContext, org: str, jobs: list[Job], report: MetadataReport,
             problems += outcome.problems
             part = report.part(job.part)
             part.refreshed += 1
+            part.fetched += outcome.saved.pop(FETCHED, 0)  # this run's, not what the backup holds
             part.add_saved(outcome.saved)
             where = job.repo["name"] if job.repo else ""
             for reason in outcome.skipped:
@@ -258,6 +261,8 @@ def run_checked(job: Job) -> PartOutcome:
         outcome = job.run(True)
     for missing in outcome.mismatches():
         outcome.problem(f"GitHub reports more than the backup holds ({missing})")
+    if job.part == "settings" and "repository" not in " ".join(outcome.skipped) and not outcome.problems:
+        outcome.saved["repositories"] = 1
     return outcome
 
 

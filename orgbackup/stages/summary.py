@@ -139,11 +139,21 @@ def metadata_rows(metadata: dict) -> list[tuple[str, str]]:
         text = f"{saved.get(main, 0)}" + (f" ({extra})" if extra else "")
         skipped = report.get("skipped", {})
         if skipped:
-            text += "; skipped: " + "; ".join(
-                f"{reason}" + (f" ({len(where)} repositories)" if any(where) else "")
-                for reason, where in sorted(skipped.items()))
+            text += "; " + skipped_text(part, skipped)
         rows.append((title, text))
     return rows
+
+
+def skipped_text(part: str, skipped: dict[str, list[str]]) -> str:
+    """'skipped, <why>: piece (N repositories), ...', the pieces grouped by why (reasons read
+    '<part>: <piece>: <why>', metadata/common.py)."""
+    by_why: dict[str, list[str]] = {}
+    for reason, where in sorted(skipped.items()):
+        piece, _, why = reason.removeprefix(f"{part}: ").rpartition(": ")
+        repos = sum(1 for w in where if w)
+        count = f" ({repos} {'repository' if repos == 1 else 'repositories'})" if repos else ""
+        by_why.setdefault(why, []).append((piece or part) + count)
+    return "; ".join(f"skipped, {why}: {', '.join(pieces)}" for why, pieces in sorted(by_why.items()))
 
 
 def summary_line(outcomes: list[OrgOutcome], exit_status: int, seconds: float) -> str:
