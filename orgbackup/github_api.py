@@ -171,14 +171,28 @@ class GitHubAPI:
         return response.json()
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
-        """The `data` of a GraphQL query; GraphQLError when GitHub lists errors."""
-        response = self._request(self.graphql_url, None, json_body={"query": query, "variables": variables or {}})
-        if response.status_code != 200:
-            raise refused(self.graphql_url, response)
-        answer = response.json()
-        if answer.get("errors"):
-            raise GraphQLError(answer["errors"], answer.get("data"))
-        return answer.get("data") or {}
+        """The `data` of a GraphQL query; GraphQLError when GitHub lists errors.
+
+        A spent GraphQL budget is an HTTP 200 with a RATE_LIMITED error: waited out until
+        its reset like the REST budget (bounded by `max_wait`), then asked again."""
+        body = {"query": query, "variables": variables or {}}
+        for attempt in range(1, self.attempts + 1):
+            response = self._request(self.graphql_url, None, json_body=body)
+            if response.status_code != 200:
+                raise refused(self.graphql_url, response)
+            answer = response.json()
+            error = GraphQLError(answer["errors"], answer.get("data")) if answer.get("errors") else None
+            if error is None:
+                return answer.get("data") or {}
+            if not error.rate_limited or attempt == self.attempts:
+                raise error
+            reset = int(response.headers.get("x-ratelimit-reset", "0") or 0)
+            wait = max(1.0, reset - time.time() + 1)
+            if wait > self.max_wait:
+                raise error
+            log.warning("GitHub's GraphQL budget is spent; waiting %.0f s for its reset", wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")
 
     def paginate(self, path: str, params: dict | None = None) -> Iterator[Any]:
         params = dict(params or {})

@@ -64,3 +64,20 @@ def test_a_plain_403_is_not_waited_on():
     assert api._wait_for(answer(403, "You have exceeded a secondary rate limit."), 0) == 60
     assert api._wait_for(answer(429, "Too many requests"), 2) == 240
     assert api._wait_for(answer(403, "You have exceeded a secondary rate limit."), 9) == api.max_wait
+
+
+def test_a_spent_graphql_budget_is_waited_out_then_the_query_answers(github_emulator, waits):
+    """GitHub answers HTTP 200 with a RATE_LIMITED error and the reset time in its headers."""
+    api = GitHubAPI(github_emulator.api_url, github_emulator.admin_token)
+    github_emulator.set_faults(rate_limit_exhausted=2)
+    data = api.graphql("query { organization(login: \"V-Sekai\") { login } }")
+    assert data == {"organization": {"login": ORG}}
+    assert len(waits) == 1 and 0 < waits[0] <= 4
+
+
+def test_a_graphql_budget_spent_for_longer_than_max_wait_is_a_rate_limit_error(github_emulator, waits):
+    api = GitHubAPI(github_emulator.api_url, github_emulator.admin_token, max_wait=1)
+    github_emulator.set_faults(rate_limit_exhausted=30)
+    with pytest.raises(github_api.GraphQLError) as raised:
+        api.graphql("query { organization(login: \"V-Sekai\") { login } }")
+    assert raised.value.rate_limited and waits == []

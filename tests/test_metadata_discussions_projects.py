@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from graphql import build_schema, extend_schema, parse, validate
+from graphql import build_schema, parse, validate
 
 from orgbackup.github_api import GitHubError
 from orgbackup.metadata import discussions as disc
@@ -29,9 +29,7 @@ def test_every_query_is_valid_against_githubs_schema_subset():
     for query in (disc.LIST_QUERY, disc.DISCUSSION_QUERY, proj.MARKS_QUERY, proj.PROJECT_QUERY,
                   proj.ITEMS_QUERY, disc.marks_query(["a", "b"])[0]):
         assert valid(query) == []
-    # Further replies use GitHub's node(id:) lookup, which the emulator's subset lacks.
-    with_node = extend_schema(SCHEMA, parse("extend type Query { node(id: ID!): Node }"))
-    assert valid(disc.REPLIES_QUERY, with_node) == []
+    assert valid(disc.REPLIES_QUERY) == []  # further replies: GitHub's node(id:) lookup
 
 
 def test_every_query_costs_one_point_and_stays_far_below_the_node_limit():
@@ -453,10 +451,7 @@ def test_github_failing_is_a_problem_without_a_mark_never_an_exception(github_em
 
 
 def test_a_comment_with_more_than_50_replies(github_emulator, world_root, tmp_path, monkeypatch):
-    """Replies beyond the first 50 page through GitHub's node(id:); an emulator without
-    it makes that one discussion a problem (no mark), the others are still saved."""
-    from tests.github_emulator import graphql_api
-
+    """Replies beyond the first 50 page through GitHub's node(id:)."""
     b = Builder(world_root, load_world(world_root))
     godot = b.world["orgs"][ORG]["repos"]["godot"]
     busy = b.discussion(godot, "Busy", "Many replies.", "alice", "general")
@@ -469,11 +464,7 @@ def test_a_comment_with_more_than_50_replies(github_emulator, world_root, tmp_pa
     outcome = disc.back_up_discussions(ctx, ORG, godot_listing(ctx), folder, None)
     others = [n for n in load_truth_after_save(world_root) if int(n) != busy["number"]]
     assert all((folder / f"{n}.json").is_file() for n in others)
-    if "node" in graphql_api.SCHEMA.query_type.fields:
-        assert (outcome.problems, outcome.mismatches()) == ([], [])
-        saved = json.loads((folder / f"{busy['number']}.json").read_text())
-        assert [r["body"] for r in saved["comments"][0]["replies"]] == [f"reply {k}" for k in range(55)]
-    else:
-        assert [p.message.split(":")[0] for p in outcome.problems] == [
-            f"discussion #{busy['number']} could not be fetched"]
-        assert outcome.mark is None and not (folder / f"{busy['number']}.json").exists()
+    assert (outcome.problems, outcome.mismatches()) == ([], [])
+    saved = json.loads((folder / f"{busy['number']}.json").read_text())
+    assert [r["body"] for r in saved["comments"][0]["replies"]] == [f"reply {k}" for k in range(55)]
+    assert saved["comments"][0]["repliesTotalCount"] == 55

@@ -40,6 +40,7 @@ type Query {
   organization(login: String!): Organization
   rateLimit: RateLimit
   viewer: User!
+  node(id: ID!): Node
 }
 type Repository implements Node {
   id: ID! databaseId: Int name: String! nameWithOwner: String! hasDiscussionsEnabled: Boolean! updatedAt: DateTime!
@@ -185,6 +186,7 @@ def execute(prepared: Prepared, ctx: Ctx) -> dict:
         "organization": lambda info, login: _organization(ctx, login),
         "rateLimit": lambda info: _rate_limit(ctx),
         "viewer": lambda info: _actor(ctx.user["login"]),
+        "node": lambda info, id: _node(ctx, id),
     }
     result = execute_sync(SCHEMA, prepared.document, root_value=root, context_value=ctx,
                           variable_values=prepared.variables, operation_name=prepared.operation_name)
@@ -351,6 +353,22 @@ def _rate_limit(c: Ctx) -> dict:
             "remaining": c.rate["remaining"], "resetAt": reset, "used": c.rate["used"]}
 
 
+def _node(c: Ctx, node_id: str):
+    """GitHub's lookup by node id; the subset: discussion comments (how replies beyond the
+    first page are paged), in repositories the caller may read."""
+    for login, rec in c.view.repos.values():
+        if rec["private"] and not c.user:
+            continue
+        categories = {cat["slug"]: cat for cat in rec.get("discussion_categories") or []}
+        labels = {label["name"]: label for label in rec.get("labels") or []}
+        for d in rec.get("discussions") or []:
+            for x in d.get("comments") or []:
+                if _nid("DiscussionComment", x["id"]) == node_id:
+                    found = _discussion_obj(c, f"{login}/{rec['name']}", d, categories, labels)
+                    return dict(found["_comment"](x), __typename="DiscussionComment")
+    _fail("NOT_FOUND", f"Could not resolve to a node with the global id of '{node_id}'")
+
+
 def _repository(c: Ctx, owner: str, name: str):
     found = c.view.find_repo(owner, name)
     if not found or (found[1]["private"] and not c.user):
@@ -439,6 +457,7 @@ def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) 
             [labels.get(n) or {"id": n, "name": n, "color": "ededed"} for n in d.get("labels") or []],
             _label_obj, kw.get("first"), kw.get("after")),
         "comments": lambda info, **kw: _connection(comments, comment, kw.get("first"), kw.get("after")),
+        "_comment": comment,  # for node(id:); not a field of the schema
     }
 
 
