@@ -354,6 +354,7 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
     """`docker compose run --rm backup` on the emulator, checked by restoring on the host."""
     from tests.github_emulator.world import truth
     from tests.truth_compare import compare_org, files_holding
+    from tests.truth_compare_metadata import metadata_differences
 
     token = github_emulator.admin_token_file.read_text().strip()
     password = "restic-" + uuid.uuid4().hex
@@ -394,6 +395,8 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
         assert len(issues) == len(godot["issues"])
         warnings = [line for line in run.stderr.splitlines() if " WARNING " in line or " ERROR " in line]
         assert compare_org(ORG, expected, org_dir) == [], "\n".join(["the run's warnings:"] + warnings[:20])
+        # and every metadata part (discussions, reviews, settings, teams, projects, attachments, ...)
+        assert metadata_differences(org_dir, expected["orgs"][ORG], github_emulator.base_url) == []
         assert json.loads((org_dir / "manifest.json").read_text())["complete"] is True
         assert files_holding(target, token.encode()) == []
 
