@@ -1,4 +1,4 @@
-"""The command line: `backup` (default), `restore`, `verify`, `snapshots`.
+"""The command line: `backup` (default), `restore`, `verify`, `snapshots`, `status`.
 
 This is the only place that turns errors into exit statuses:
 0 complete, 1 failure, 2 configuration error (nothing touched),
@@ -16,7 +16,7 @@ import time
 
 from . import __version__, commands
 from .config import load_config
-from .errors import EXIT_FAILURE, BackupError, Interrupted
+from .errors import EXIT_FAILURE, BackupError, ConfigError, Interrupted
 
 log = logging.getLogger("orgbackup")
 
@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--org", help="only this organization")
     restore.add_argument("--repo", help="only this repository (needs --org)")
     restore.add_argument("--overwrite", action="store_true", help="allow restoring into a folder that has files")
+
+    status = sub.add_parser("status", help="is every organization's newest complete snapshot recent? exit 0 yes, 1 no")
+    status.add_argument("--max-age", type=float, default=36.0, metavar="HOURS",
+                        help="a complete snapshot older than this is stale (default 36)")
+    status.add_argument("--json", action="store_true", help="print JSON instead of lines")
 
     verify = sub.add_parser("verify", help="the restore drill: check, restore, fsck, LFS, manifest")
     verify.add_argument("--snapshot", default="latest", help="snapshot id (default: the latest of each organization)")
@@ -100,6 +105,12 @@ def dispatch(args, environ) -> int:
             config, target=args.target, snapshot=args.snapshot, org=args.org,
             repo=args.repo, overwrite=args.overwrite,
         )
+    if args.command == "status":
+        from .status import run_status
+
+        if args.max_age < 0:
+            raise ConfigError("status --max-age: hours cannot be negative")
+        return run_status(config, max_age_hours=args.max_age, as_json=args.json)
     if args.command == "verify":
         from .verify import run_verify
 

@@ -96,6 +96,15 @@ def init_restic_repo(path: Path, password: str = "correct horse battery staple")
     return repo
 
 
+def backup_at(cwd: Path, path: str, when, tags: list[str], env: dict, host: str = HOST) -> str:
+    """A real snapshot of `cwd/path` dated `when` (a datetime; restic reads --time in local
+    time: set TZ=UTC); `env` holds restic's repository and password. Returns the short id."""
+    argv = restic.backup([path], host=host, tags=tags)
+    argv = argv[:2] + ("--time", when.strftime("%Y-%m-%d %H:%M:%S")) + argv[2:]
+    result = subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return restic.parse_backup_summary(result.stdout)["snapshot_id"]
+
+
 def take_snapshot(
     cache: Path, org: str, repo: ResticRepo, *, complete: bool = True, host: str = HOST
 ) -> str:

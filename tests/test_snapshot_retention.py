@@ -18,16 +18,9 @@ from orgbackup.context import RunContext
 from orgbackup.secret_files import remove_secret_files, write_secret_files
 from orgbackup.stages import snapshot
 from tests.helpers_cli import ORG, restic_env, run_backup, snapshots
+from tests.helpers_snapshot import backup_at
 
 HOST = "github-org-backup"
-
-
-def backup_at(cwd: Path, path: str, when: datetime, tags: list[str], env: dict) -> str:
-    """A real snapshot dated `when` (restic reads --time in local time: TZ=UTC is set)."""
-    argv = restic.backup([path], host=HOST, tags=tags)
-    argv = argv[:2] + ("--time", when.strftime("%Y-%m-%d %H:%M:%S")) + argv[2:]
-    result = subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    return restic.parse_backup_summary(result.stdout)["snapshot_id"]
 
 
 def listed(env: dict) -> dict[str, tuple[str, ...]]:

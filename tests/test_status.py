@@ -1,0 +1,81 @@
+"""`status` from the restic repository alone: fresh and stale, per organization, exit 0 or 1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from orgbackup import restic
+from orgbackup.cli import main
+from orgbackup.status import org_statuses
+from tests.helpers_snapshot import backup_at
+
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
+
+
+def snap(short_id: str, org: str, hours_ago: float, *tags: str) -> restic.Snapshot:
+    when = (NOW - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
+    return restic.Snapshot(short_id * 8, short_id, when, "github-org-backup", (f"org:{org}", *tags), (org,))
+
+
+def test_each_organization_by_its_newest_complete_snapshot():
+    snaps = [snap("a1", "A", 50, "complete"), snap("a2", "A", 10, "complete"), snap("a3", "A", 1, "incomplete"),
+             snap("b1", "B", 40, "complete"), snap("b2", "b", 2, "incomplete")]
+    rows = {r["org"]: r for r in org_statuses(snaps, ("A", "B", "C"), now=NOW, max_age_hours=36)}
+    assert rows["A"]["ok"] and rows["A"]["newest_complete"] == "a2" and rows["A"]["age_hours"] == 10.0
+    assert (rows["A"]["newest"], rows["A"]["newest_status"]) == ("a3", "incomplete")
+    assert not rows["B"]["ok"] and rows["B"]["newest"] == "b2"  # organization names ignore case
+    assert "40.0 hours old" in rows["B"]["reason"]
+    assert not rows["C"]["ok"] and rows["C"]["reason"] == "no complete snapshot"
+    # Without GITHUB_ORGS: every organization the repository knows.
+    assert [r["org"] for r in org_statuses(snaps, (), now=NOW, max_age_hours=36)] == ["A", "b"]
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch):
+    """A real restic repository with snapshots of two organizations, dated as the test wants."""
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    env = {"RESTIC_REPOSITORY": str(tmp_path / "repo"), "RESTIC_PASSWORD": "status-" + os.urandom(6).hex(),
+           "BACKUP_ENV_FILE": str(tmp_path / "none.env")}
+    (tmp_path / "none.env").write_text("# empty\n")
+    restic_env = dict(os.environ, **env)
+    subprocess.run(restic.init(), env=restic_env, check=True, capture_output=True)
+    cache = tmp_path / "cache"
+    for org in ("A", "B"):
+        (cache / org).mkdir(parents=True)
+        (cache / org / "manifest.json").write_text(json.dumps({"org": org}))
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    backup_at(cache, "A", now - timedelta(hours=2), ["org:A", "complete"], restic_env)
+    backup_at(cache, "A", now - timedelta(hours=1), ["org:A", "incomplete"], restic_env)
+    backup_at(cache, "B", now - timedelta(hours=50), ["org:B", "complete"], restic_env)
+    return env
+
+
+def test_status_fresh_stale_and_json(repository, capsys):
+    assert main(["status"], environ=dict(repository, GITHUB_ORGS="A")) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK    A: complete") and "newest" in out and "is incomplete" in out
+
+    # B's only complete snapshot is 50 hours old: the whole status is stale, and says which.
+    assert main(["status"], environ=repository) == 1
+    out = capsys.readouterr().out
+    assert "OK    A:" in out and "STALE B:" in out and "50.0 hours old" in out
+
+    assert main(["status", "--max-age", "72", "--json"], environ=repository) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and [o["org"] for o in report["orgs"]] == ["A", "B"]
+    assert main(["status", "--max-age", "1"], environ=dict(repository, GITHUB_ORGS="A")) == 1
+
+    # An organization configured but never backed up is stale too.
+    assert main(["status"], environ=dict(repository, GITHUB_ORGS="A,C")) == 1
+    assert "STALE C: no complete snapshot" in capsys.readouterr().out
+
+
+def test_status_argument_and_repository_errors(repository, capsys):
+    assert main(["status", "--max-age", "-1"], environ=repository) == 2
+    assert main(["status"], environ=dict(repository, RESTIC_PASSWORD="wrong")) == 1
