@@ -6,11 +6,11 @@ URL or an argument: git asks the askpass program of the run's secret folder.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 from .config import DEFAULT_STALL_SECONDS
+from .file_digest import file_sha256
 from .secret_files import SecretFiles
 
 # Refs a backup keeps: branches and tags (pull request refs are GitHub's, not the project's).
@@ -399,15 +399,6 @@ def probe_commit(repo: Path, url: str, sha: str) -> tuple[str, ...]:
     still has it (a fetch into a repository that already holds it would not ask)."""
     return ("git", "-C", str(repo), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
             "--depth=1", "--filter=tree:0", url, sha)
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, read in blocks (LFS objects and attachments are named by it)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def lfs_object_status(git_dir: Path, oid: str) -> str:

@@ -23,8 +23,9 @@ from orgbackup import verify
 from orgbackup.cli import main
 from orgbackup.config import load_config
 from orgbackup.restore import includes_for, run_restore
+from orgbackup.restored_tree_checks import compare_refs, json_files_of_repository
 from orgbackup.snapshots import format_table, iso_utc
-from orgbackup.verify import compare_refs, json_files_of_repository, run_verify
+from orgbackup.verify import run_verify
 from tests import helpers_snapshot as hs
 
 
