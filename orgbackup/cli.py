@@ -17,6 +17,8 @@ import time
 from . import __version__, commands
 from .config import load_config
 from .errors import EXIT_FAILURE, BackupError, ConfigError, Interrupted
+from .monitoring import Monitor, load_monitoring
+from .run_result import RunResult
 
 log = logging.getLogger("orgbackup")
 
@@ -87,31 +89,32 @@ def _on_signal(signum, frame):
     raise Interrupted(f"stopped by signal {signal.Signals(signum).name}; tools ended, nothing marked complete")
 
 
-def dispatch(args, environ) -> int:
-    if args.command in (None, "backup"):
+def dispatch(args, environ) -> RunResult:
+    command = args.command or "backup"
+    if command == "backup":
         config = load_config(environ)
         from .run import run_backup
 
         return run_backup(config)
     config = load_config(environ, need_github=False)
-    if args.command == "snapshots":
+    if command == "snapshots":
         from .snapshots import run_snapshots
 
-        return run_snapshots(config, org=args.org, as_json=args.json)
-    if args.command == "restore":
+        return RunResult(command, run_snapshots(config, org=args.org, as_json=args.json))
+    if command == "restore":
         from .restore import run_restore
 
         return run_restore(
             config, target=args.target, snapshot=args.snapshot, org=args.org,
             repo=args.repo, overwrite=args.overwrite,
         )
-    if args.command == "status":
+    if command == "status":
         from .status import run_status
 
         if args.max_age < 0:
             raise ConfigError("status --max-age: hours cannot be negative")
-        return run_status(config, max_age_hours=args.max_age, as_json=args.json)
-    if args.command == "verify":
+        return RunResult(command, run_status(config, max_age_hours=args.max_age, as_json=args.json))
+    if command == "verify":
         from .verify import run_verify
 
         return run_verify(
@@ -119,7 +122,27 @@ def dispatch(args, environ) -> int:
             read_data_subset=args.read_data_subset or config.verify_read_data_subset,
             as_json=args.json,
         )
-    raise AssertionError(args.command)
+    raise AssertionError(command)
+
+
+def run_command(args, environ) -> RunResult:
+    """dispatch(), with every way a run can end turned into a RunResult (one line, masked, logged)."""
+    command = args.command or "backup"
+    try:
+        return dispatch(args, environ)
+    except (BackupError, Interrupted) as exc:
+        line = commands.mask(str(exc))
+        log.error("%s", line)
+        return RunResult(command, exc.exit_status, summary=line)
+    except KeyboardInterrupt:
+        commands.stop_all()
+        line = "interrupted; tools ended, nothing marked complete"
+        log.error("%s", line)
+        return RunResult(command, Interrupted.exit_status, summary=line)
+    except Exception as exc:  # a bug: still one line, still a failure status
+        line = f"unexpected error: {commands.mask(str(exc))}"
+        log.exception("%s", line)
+        return RunResult(command, EXIT_FAILURE, summary=line)
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:
@@ -127,15 +150,21 @@ def main(argv: list[str] | None = None, environ=None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _on_signal)
+    environ = os.environ if environ is None else environ
+    # First, so that even a configuration error or a bad token is reported.
     try:
-        return dispatch(args, os.environ if environ is None else environ)
-    except (BackupError, Interrupted) as exc:
+        monitor = Monitor(load_monitoring(environ))
+    except ConfigError as exc:
         log.error("%s", commands.mask(str(exc)))
         return exc.exit_status
-    except KeyboardInterrupt:
+    clock = time.monotonic()
+    result = None
+    try:
+        monitor.start(args.command or "backup")
+        result = run_command(args, environ)
+        result.seconds = result.seconds or time.monotonic() - clock
+        monitor.finish(result)
+    except (Interrupted, KeyboardInterrupt):  # a signal while pinging: the run's own status stands
         commands.stop_all()
-        log.error("interrupted; tools ended, nothing marked complete")
-        return Interrupted.exit_status
-    except Exception as exc:  # a bug: still one line, still a failure status
-        log.exception("unexpected error: %s", commands.mask(str(exc)))
-        return EXIT_FAILURE
+        return result.status if result else Interrupted.exit_status
+    return result.status

@@ -29,6 +29,7 @@ from .config import Config
 from .context import OrgPaths
 from .errors import EXIT_OK, BackupError, ConfigError
 from .manifest import read_manifest
+from .run_result import COMPLETE, OrgResult, RunResult
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
 from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
 
@@ -53,7 +54,7 @@ class Restored:
 
 def run_restore(
     config: Config, *, target: str, snapshot: str, org: str | None, repo: str | None, overwrite: bool
-) -> int:
+) -> RunResult:
     check_arguments(org, repo)
     target_dir = Path(target).expanduser().absolute()
     check_target(target_dir, overwrite=overwrite)
@@ -67,9 +68,11 @@ def run_restore(
         done = [restore_snapshot(files, snap, target_dir, repo=repo) for snap in snaps]
     finally:
         remove_secret_files(files)
-    sys.stdout.write(format_report(done))
+    summary = format_report(done)
+    sys.stdout.write(summary)
     sys.stdout.flush()
-    return EXIT_OK
+    orgs = [OrgResult(item.org, COMPLETE, snapshot_id=item.snapshot.short_id) for item in done]
+    return RunResult(command="restore", status=EXIT_OK, orgs=orgs, summary=summary)
 
 
 def check_arguments(org: str | None, repo: str | None) -> None:

@@ -23,6 +23,7 @@ from .lock import cache_lock
 from .manifest import build_manifest, write_manifest
 from .plan import OrgPlan, apply_plan
 from .problems import INTEGRITY, UPSTREAM, Problem, split_known
+from .run_result import COMPLETE, FAILED, INCOMPLETE, OrgResult, RunResult
 from .secret_files import register_secrets, remove_secret_files, write_secret_files
 from .stages import dependencies, github_backup, gitim, metadata, scrub, snapshot, verify_repair
 from .stages.preflight import run_preflight
@@ -183,18 +184,38 @@ def exit_status_of(outcomes: list[OrgOutcome]) -> int:
     return EXIT_OK
 
 
-def report(outcomes: list[OrgOutcome], status: int, seconds: float) -> None:
-    out = sys.stdout
+def report(outcomes: list[OrgOutcome], status: int, seconds: float) -> str:
+    """Print the tables and the summary line; return what was printed (monitoring sends it)."""
+    lines = []
     for outcome in outcomes:
-        print(render_table(outcome), file=out)
+        lines.append(render_table(outcome))
         if outcome.leaked_files:
-            print(f"  SECRET FOUND: these files hold the token and were NOT backed up: "
-                  f"{', '.join(outcome.leaked_files)}", file=out)
-    print(summary_line(outcomes, status, seconds), file=out)
-    out.flush()
+            lines.append(f"  SECRET FOUND: these files hold the token and were NOT backed up: "
+                         f"{', '.join(outcome.leaked_files)}")
+    lines.append(summary_line(outcomes, status, seconds))
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return text
 
 
-def run_backup(config: Config) -> int:
+STATE_OF_STATUS = {EXIT_OK: COMPLETE, EXIT_INCOMPLETE: INCOMPLETE, EXIT_FAILURE: FAILED}
+
+
+def org_result(outcome: OrgOutcome) -> OrgResult:
+    """The organization's state is the exit status it alone would give (an integrity problem fails it)."""
+    d = outcome.as_dict()
+    return OrgResult(
+        org=outcome.org,
+        state=STATE_OF_STATUS[exit_status_of([outcome])],
+        repositories=d["repositories"],
+        problems=list(d["problem_list"]),
+        bytes_added=int(outcome.data_added or 0),
+        snapshot_id=outcome.snapshot_id,
+    )
+
+
+def run_backup(config: Config) -> RunResult:
     clock = time.monotonic()
     register_secrets(config)
     files = write_secret_files(config)
@@ -220,11 +241,19 @@ def run_backup(config: Config) -> int:
     status = exit_status_of(outcomes)
     seconds = time.monotonic() - clock
     log.info("API requests made by the wrapper itself: %d", ctx.api.requests_made)
-    report(outcomes, status, seconds)
+    summary = report(outcomes, status, seconds)
     if config.verify_after_backup and status != EXIT_FAILURE:
         from .verify import run_verify
 
         verified = run_verify(config, snapshot="latest", org=None,
                               read_data_subset=config.verify_read_data_subset, as_json=False)
-        status = status if verified == 0 else EXIT_FAILURE
-    return status
+        status = status if verified.status == EXIT_OK else EXIT_FAILURE
+        summary += verified.summary
+    return RunResult(
+        command="backup",
+        status=status,
+        seconds=time.monotonic() - clock,
+        orgs=[org_result(o) for o in outcomes],
+        summary=summary,
+        api_requests=ctx.api.requests_made,
+    )

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import commands, restic
 from .config import Config
 from .errors import EXIT_FAILURE, EXIT_OK
+from .run_result import COMPLETE, FAILED, OrgResult, RunResult
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
 from .restored_tree_checks import DEPENDENCIES_ROW, MAX_NAMED, ORG_ROW, Result, check_restored_org, name_some
 from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
@@ -77,7 +78,7 @@ class CheckReport:
 
 def run_verify(
     config: Config, *, snapshot: str, org: str | None, read_data_subset: str | None, as_json: bool
-) -> int:
+) -> RunResult:
     register_secrets(config)
     files = write_secret_files(config)
     try:
@@ -88,16 +89,28 @@ def run_verify(
     finally:
         remove_secret_files(files)
     ok = check.ok and all(r.ok for r in reports)
-    sys.stdout.write(format_report(check, reports, ok))
+    summary = format_report(check, reports, ok)
     if as_json:
-        sys.stdout.write(json.dumps(report_dict(check, reports, ok), sort_keys=True) + "\n")
+        summary += json.dumps(report_dict(check, reports, ok), sort_keys=True) + "\n"
+    sys.stdout.write(summary)
     sys.stdout.flush()
-    if not ok:
+    result = RunResult(command="verify", status=EXIT_OK if ok else EXIT_FAILURE,
+                       orgs=[org_result(check, r) for r in reports], summary=summary)
+    if ok:
+        log.info("verify passed")
+    else:
         failed = sum(len(r.failures) for r in reports) + (0 if check.ok else 1)
         log.error("verify failed: %d check%s failed", failed, "s" if failed != 1 else "")
-        return EXIT_FAILURE
-    log.info("verify passed")
-    return EXIT_OK
+    return result
+
+
+def org_result(check: CheckReport, report: OrgReport) -> OrgResult:
+    """A failed restic check fails every organization: their data shares the repository."""
+    problems = [f"{r.repo}: {r.check}: {r.message}" for r in report.failures]
+    if not check.ok:
+        problems.insert(0, f"restic check: {check.message}")
+    return OrgResult(report.org, COMPLETE if check.ok and report.ok else FAILED,
+                     problems=problems, snapshot_id=report.snapshot or None)
 
 
 # 1. restic check

@@ -169,7 +169,7 @@ def test_restore_one_repository_then_clone_it(world, env, capsys, tmp_path):
 def test_restore_everything_latest_complete_of_each_org(world, env, tmp_path):
     target = tmp_path / "all"
     config = load_config(env, need_github=False)
-    assert run_restore(config, target=str(target), snapshot="latest", org=None, repo=None, overwrite=False) == 0
+    assert run_restore(config, target=str(target), snapshot="latest", org=None, repo=None, overwrite=False).status == 0
     assert sorted(p.name for p in target.iterdir()) == ["acme", "brokengit", "brokenlfs", "globex"]
     for org in ("acme", "globex"):
         for name, made in world["made"][org].items():
@@ -238,7 +238,7 @@ def test_verify_passes_on_a_good_snapshot(world, env, capsys):
     assert "restic check --read-data-subset 100%: passed" in out and "verify: passed" in out
     # and through the function, a snapshot named by id
     config = load_config(env, need_github=False)
-    assert run_verify(config, snapshot=world["complete_id"][:8], org=None, read_data_subset=None, as_json=False) == 0
+    assert run_verify(config, snapshot=world["complete_id"][:8], org=None, read_data_subset=None, as_json=False).status == 0
 
 
 def test_verify_names_a_missing_git_object(world, env, capsys):
