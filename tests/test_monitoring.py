@@ -111,6 +111,7 @@ def test_the_textfile_keeps_the_last_success_and_the_other_commands_series(tmp_p
     third = read_textfile(path)
     assert third[("orgbackup_run_status", "other")] == 1
     assert third[("orgbackup_last_success_timestamp_seconds", "other")] == 2000.0
+    assert third[("orgbackup_repositories", "acme")] == second[("orgbackup_repositories", "acme")]  # not counted
 
     # A verify run writes its own series and leaves the backup's as they were.
     metrics.write_textfile(path, metrics.run_samples(result("verify", 0, OrgResult("Acme", "complete")), 3000.0))

@@ -20,6 +20,12 @@ from tests.helpers_monitoring import (  # noqa: F401 (fixtures)
 LABEL = ORG.lower()  # the metrics' org label
 
 
+def show(capsys, *what) -> None:
+    """For the closing note: what the services received (pytest -s shows it)."""
+    with capsys.disabled():
+        print(*what)
+
+
 def assert_nothing_carries(secret: str, ping_recorder, smtp_server) -> None:
     assert secret and all(secret.encode() not in p.everything() for p in ping_recorder.pings)
     assert all(secret.encode() not in m.as_bytes() for _, _, m in smtp_server.messages)
@@ -59,7 +65,7 @@ def test_complete_incomplete_verify_and_restore_runs_are_reported(
     [(subject, text)] = smtp_server.texts()
     assert subject == f"orgbackup backup complete (exit 0): {ORG}"
     assert f"{ORG}: complete, snapshot {complete_id}" in text
-    print("pushgateway after the complete run:", pushed)
+    show(capsys, "pushgateway after the complete run:", pushed)
 
     # 2. Incomplete: one repository's git fails. /fail, status 3, the last success kept.
     github_emulator.set_faults(git_500_repos=[f"{ORG}/docs"])
@@ -77,7 +83,7 @@ def test_complete_incomplete_verify_and_restore_runs_are_reported(
     subject, text = smtp_server.texts()[1]
     assert subject == f"orgbackup backup INCOMPLETE (exit 3): {ORG}"
     assert f"{ORG}: incomplete" in text and f"{ORG}/docs" in text
-    print("pushgateway after the incomplete run:", pushed)
+    show(capsys, "pushgateway after the incomplete run:", pushed)
 
     # 3. verify of the complete snapshot: its own series; the backup's stay as they were.
     assert main(["verify", "--snapshot", complete_id], environ=env) == 0
@@ -91,8 +97,10 @@ def test_complete_incomplete_verify_and_restore_runs_are_reported(
         assert found[("orgbackup_run_status", LABEL)] == 3
         assert found[("orgbackup_last_success_timestamp_seconds", LABEL)] == first_success
     assert smtp_server.texts()[2][0] == f"orgbackup verify complete (exit 0): {ORG}"
-    print("pushgateway after verify:", pushed)
+    show(capsys, "pushgateway after verify:", pushed)
     assert_nothing_carries(token, ping_recorder, smtp_server)
+    show(capsys, "pings:", [(p.method, p.path, len(p.body)) for p in ping_recorder.pings])
+    show(capsys, "mail received:", smtp_server.texts()[1][0], "\n", smtp_server.texts()[1][1][:600])
 
     # 4. Every monitoring service down (and the metrics file a folder): the restore's exit
     # status is what it would be without monitoring, and each failure is one warning.
@@ -127,7 +135,8 @@ def test_a_bad_token_run_is_reported_as_failed(
     for found in (pushed, filed):
         assert found[("orgbackup_run_status", LABEL)] == 1
         assert ("orgbackup_last_success_timestamp_seconds", LABEL) not in found  # never, not 0
+        assert ("orgbackup_repositories", LABEL) not in found  # not counted, not 0
     [(subject, text)] = smtp_server.texts()
     assert subject == "orgbackup backup FAILED (exit 1)" and "GitHub rejected the token" in text
     assert_nothing_carries(bad_token, ping_recorder, smtp_server)
-    print("pushgateway after the failed run:", pushed)
+    show(capsys, "pushgateway after the failed run:", pushed)

@@ -81,9 +81,10 @@ def run_samples(result: RunResult, now: float, fallback_orgs: tuple[str, ...] = 
         # knows an organization only as GITHUB_ORGS spells it.
         samples.setdefault(metric_name(command, name), {})[org.lower()] = float(value)
 
-    orgs = result.orgs
+    orgs, known = result.orgs, True
     if not orgs and result.status:
         orgs = [OrgResult(org, FAILED, problems=[result.summary]) for org in (fallback_orgs or ("",))]
+        known = False
     for org in orgs:
         status = org_status(result, org.state)
         put("last_run_timestamp_seconds", org.org, now)
@@ -92,7 +93,7 @@ def run_samples(result: RunResult, now: float, fallback_orgs: tuple[str, ...] = 
         put("run_status", org.org, status)
         put("duration_seconds", org.org, round(result.seconds, 3))
         put("problems", org.org, len(org.problems))
-        if command == "backup":
+        if command == "backup" and known:  # a run that never reached GitHub counted nothing
             put("repositories", org.org, org.repositories)
             put("bytes_added", org.org, org.bytes_added)
             put("api_requests", org.org, result.api_requests)
