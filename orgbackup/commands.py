@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # Variables that hold secret values themselves: never handed to a child process.
 # (Their *_FILE forms are, since a file path is not a secret.)
-SECRET_VARIABLES = ("GITHUB_TOKEN", "RESTIC_PASSWORD", "RESTIC_REPOSITORY")
+SECRET_VARIABLES = ("GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "RESTIC_PASSWORD", "RESTIC_REPOSITORY")
 
 _secrets: set[str] = set()
 _running: set[subprocess.Popen] = set()

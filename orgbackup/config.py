@@ -122,6 +122,16 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class GitHubAppSettings:
+    """A GitHub App instead of a token: the run signs a JWT with the private key and
+    exchanges it for an installation token per organization (orgbackup/credentials.py)."""
+
+    app_id: str
+    private_key: Secret  # PEM
+    installation_id: int | None = None  # else GET /orgs/{org}/installation
+
+
+@dataclass(frozen=True)
 class Config:
     orgs: tuple[str, ...]
     token: Secret
@@ -148,6 +158,7 @@ class Config:
     verify_after_backup: bool = False
     verify_read_data_subset: str = "5%"
     stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
+    app: GitHubAppSettings | None = None  # then `token` is empty
 
     @property
     def api_url(self) -> str:
@@ -271,6 +282,53 @@ def parse_stall_seconds(environ: Mapping[str, str]) -> int:
     return parse_int(environ, "BACKUP_GIT_TIMEOUT", DEFAULT_STALL_SECONDS, minimum=1)
 
 
+APP_VARIABLES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
+
+
+def parse_github_app(environ: Mapping[str, str], orgs: tuple[str, ...]) -> GitHubAppSettings | None:
+    """GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY(_FILE), GITHUB_APP_INSTALLATION_ID; None when none is set."""
+    app_id = (environ.get("GITHUB_APP_ID") or "").strip()
+    key = read_secret(environ, "GITHUB_APP_PRIVATE_KEY", required=False)
+    installation = (environ.get("GITHUB_APP_INSTALLATION_ID") or "").strip()
+    if not (app_id or key or installation):
+        return None
+    if not app_id:
+        raise ConfigError("GITHUB_APP_PRIVATE_KEY or GITHUB_APP_INSTALLATION_ID is set without GITHUB_APP_ID")
+    if not app_id.isdigit():
+        raise ConfigError(f"GITHUB_APP_ID: expected the App's number, got {app_id!r}")
+    if key is None:
+        raise ConfigError("GITHUB_APP_ID is set: GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) is required")
+    from .github_app import check_private_key
+
+    check_private_key(key)
+    installation_id = None
+    if installation:
+        if not installation.isdigit() or int(installation) < 1:
+            raise ConfigError(f"GITHUB_APP_INSTALLATION_ID: expected a number, got {installation!r}")
+        if len(orgs) > 1:
+            raise ConfigError("GITHUB_APP_INSTALLATION_ID names the installation of one organization: "
+                              "list one in GITHUB_ORGS, or leave it unset (found per organization)")
+        installation_id = int(installation)
+    return GitHubAppSettings(app_id, key, installation_id)
+
+
+def parse_github_credentials(environ: Mapping[str, str], orgs: tuple[str, ...]) -> tuple[Secret, GitHubAppSettings | None]:
+    """A token or a GitHub App, never both, never neither."""
+    app = parse_github_app(environ, orgs)
+    token = read_secret(environ, "GITHUB_TOKEN", required=False)
+    if app and token:
+        raise ConfigError("GITHUB_TOKEN (or GITHUB_TOKEN_FILE) and GITHUB_APP_ID are both set: "
+                          "authenticate with a token or with a GitHub App, not both")
+    if app:
+        return Secret(""), app
+    if token is None:
+        raise ConfigError("GITHUB_TOKEN (or GITHUB_TOKEN_FILE) is required, or a GitHub App "
+                          "(GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)")
+    if any(ch.isspace() for ch in token.reveal().strip()) or not token.reveal().strip():
+        raise ConfigError("GITHUB_TOKEN: the token contains spaces or is empty")
+    return Secret(token.reveal().strip()), None
+
+
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME", "/tmp"), ".cache")
     return Path(base) / "orgbackup"
@@ -310,12 +368,10 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
     host = host.removeprefix("https://").rstrip("/")
     if not _HOST.match(host):
         raise ConfigError(f"GITHUB_HOST: {env.get('GITHUB_HOST')!r} is not a host[:port]")
+    app = None
     if need_github:
         orgs = parse_orgs(env)
-        token = read_secret(env, "GITHUB_TOKEN")
-        if any(ch.isspace() for ch in token.reveal().strip()) or not token.reveal().strip():
-            raise ConfigError("GITHUB_TOKEN: the token contains spaces or is empty")
-        token = Secret(token.reveal().strip())
+        token, app = parse_github_credentials(env, orgs)
     else:
         orgs = parse_list(env, "GITHUB_ORGS")
         token = read_secret(env, "GITHUB_TOKEN", required=False) or Secret("")
@@ -354,4 +410,5 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         verify_read_data_subset=subset,
         stall_seconds=parse_stall_seconds(env),
+        app=app,
     )

@@ -87,6 +87,15 @@ class RunContext:
     started: str  # ISO 8601 UTC, the run's start
     tool_versions: dict[str, str] = field(default_factory=dict)
     store: StateStore | None = None
+    credentials: object = None  # credentials.PersonalToken or AppInstallationTokens (None: config.token)
+
+    def tokens(self) -> list:
+        """Every token of this run (credentials.IssuedToken): what must never be in the backup."""
+        if self.credentials is not None:
+            return self.credentials.issued()
+        from .credentials import IssuedToken
+
+        return [IssuedToken(self.config.token.reveal(), 0.0)] if self.config.token.reveal() else []
 
     def state_store(self) -> StateStore:
         """The state store of this cache, opened on first use."""

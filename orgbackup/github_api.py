@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import requests
 
@@ -75,8 +75,11 @@ def graphql_url_of(api_url: str) -> str:
 
 
 class GitHubAPI:
-    def __init__(self, api_url: str, token: str, *, attempts: int = 5, max_wait: float = 900.0,
-                 secondary_wait: float = 60.0):
+    def __init__(self, api_url: str, token: str | Callable[[], str], *, attempts: int = 5, max_wait: float = 900.0,
+                 secondary_wait: float = 60.0, scheme: str = "token"):
+        """`token`: the token, or a function giving the current one (a GitHub App's installation
+        token is renewed during the run: it is asked for at every request). `scheme`: "Bearer"
+        for an App's JWT."""
         self.api_url = api_url.rstrip("/")
         self.graphql_url = graphql_url_of(self.api_url)
         self.attempts = attempts
@@ -88,12 +91,20 @@ class GitHubAPI:
             {
                 "Accept": "application/vnd.github+json",
                 "User-Agent": "orgbackup",
-                "Authorization": f"token {token}",
             }
         )
+        self._token = token if callable(token) else (lambda: token)
+        self._scheme = scheme
         self.rate = RateLimit()
         self.requests_made = 0
         self._count_lock = threading.Lock()
+
+    def current_token(self) -> str:
+        return self._token()
+
+    def authorization(self) -> dict[str, str]:
+        """The header for a request made outside this client (a streamed download)."""
+        return {"Authorization": f"{self._scheme} {self._token()}"}
 
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.api_url}/{path.lstrip('/')}"
@@ -104,11 +115,12 @@ class GitHubAPI:
         for attempt in range(1, self.attempts + 1):
             with self._count_lock:
                 self.requests_made += 1
+            headers = self.authorization()
             try:
                 if json_body is None:
-                    response = self.session.get(url, params=params, timeout=60)
+                    response = self.session.get(url, params=params, timeout=60, headers=headers)
                 else:
-                    response = self.session.post(url, json=json_body, timeout=120)
+                    response = self.session.post(url, json=json_body, timeout=120, headers=headers)
             except requests.RequestException as exc:
                 if attempt == self.attempts:
                     raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
@@ -167,6 +179,14 @@ class GitHubAPI:
         url = self.url(path)
         response = self._request(url, params)
         if response.status_code != 200:
+            raise refused(url, response)
+        return response.json()
+
+    def post(self, path: str, body: dict | None = None) -> Any:
+        """A REST POST that creates something (201) or answers (200)."""
+        url = self.url(path)
+        response = self._request(url, None, json_body=body or {})
+        if response.status_code not in (200, 201):
             raise refused(url, response)
         return response.json()
 

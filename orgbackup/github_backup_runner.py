@@ -25,6 +25,10 @@ module `github_backup.github_backup` (line numbers of 0.40.0), nothing copied:
   Content-Length, then `os.replace`d.  Failures print the same "Skipping
   download of asset ..." line, which the stage counts as a problem.
 
+* `get_auth` (L330-375) reads a `file://` token once and keeps it: wrapped so
+  that it reads the file again at every call, since a GitHub App's installation
+  token is renewed during the run (orgbackup/credentials.py rewrites the file).
+
 * `_request_url_error` (L600-610) is meant to allow three retries of a network
   error, but its counter is a copy that never reaches the caller's loop
   (`_get_response`, L522-548): a URLError is retried at once, forever (fixed in
@@ -175,7 +179,10 @@ def subprocess_without_shell() -> types.ModuleType:
 
 
 def download_file(url: str, path: str, auth: bytes) -> None:
-    """Replaces github-backup's: a temporary file, its length checked, then renamed into place."""
+    """Replaces github-backup's: a temporary file, its length checked, then renamed into place.
+
+    The token is the file's of this moment (`auth`, what 0.40.0 hands over, may be an
+    App's expired one, and with --as-app it is no Basic credential at all)."""
     from github_backup import github_backup as gb
 
     if os.path.exists(path):
@@ -183,7 +190,7 @@ def download_file(url: str, path: str, auth: bytes) -> None:
     partial = partial_name(path)
     request = gb.Request(url)
     request.add_header("Accept", "application/octet-stream")
-    request.add_header("Authorization", "Basic ".encode("ascii") + auth)
+    request.add_header("Authorization", f"token {current_token()}")
     try:
         with open(partial, "wb") as f:  # before the request: a killed run leaves only this name
             response = gb.build_opener(gb.S3HTTPRedirectHandler).open(request)
@@ -242,11 +249,25 @@ def bounded_url_error_retry(tries: int = URL_ERROR_TRIES, sleep=None):
     return request_url_error
 
 
+def current_token() -> str:
+    """The token in ORGBACKUP_TOKEN_FILE now (renewed there during a GitHub App's run)."""
+    with open(os.environ["ORGBACKUP_TOKEN_FILE"], encoding="utf-8") as f:
+        return f.readline().strip()
+
+
 def patch(gb: types.ModuleType) -> None:
     """Replace the functions of github_backup.github_backup described at the top."""
     if getattr(gb, "_orgbackup_patched", False):
         return
     original_repo_url = gb.get_github_repo_url
+    original_get_auth = gb.get_auth
+
+    def get_auth(args, encode=True, for_git_cli=False):
+        if args.token and os.environ.get("ORGBACKUP_TOKEN_FILE"):
+            args.token = "file://" + os.environ["ORGBACKUP_TOKEN_FILE"]  # read again: it may be renewed
+        return original_get_auth(args, encode, for_git_cli)
+
+    gb.get_auth = get_auth
 
     def get_github_repo_url(args, repository):
         return without_credentials(original_repo_url(args, repository))

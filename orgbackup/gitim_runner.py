@@ -8,6 +8,10 @@ it in /proc/<pid>/cmdline.  This runner closes both gaps without changing gitim:
 * the token is read from the file named by ORGBACKUP_TOKEN_FILE;
 * `github.Github` (and `github.MainClass.Github`) is replaced by a subclass that
   adds `base_url=ORGBACKUP_GITHUB_API_URL` when that is not api.github.com;
+* the token reaches PyGithub as an `Auth` object that reads the file at every
+  request (a GitHub App's installation token is renewed during the run); with
+  ORGBACKUP_GITHUB_APP set (a GitHub App), `get_user()` answers `.login`
+  without asking GitHub: an installation token may not read /user (HTTP 403);
 * `sys.argv` is set *inside this process* to gitim's command line, token
   included, and gitim runs in this same interpreter through
   `runpy.run_module('gitim', run_name='__main__')`.  No process is started
@@ -26,6 +30,7 @@ import importlib.util
 import os
 import runpy
 import sys
+import types
 
 DEFAULT_API_URL = "https://api.github.com"
 EXIT_NOT_INSTALLED = 4
@@ -64,24 +69,54 @@ def read_token(environ) -> str:
     return token
 
 
-def point_pygithub_at(api_url: str) -> None:
-    """Make every `Github(...)` created from now on talk to `api_url`."""
+def token_from_file(path: str):
+    """A PyGithub Auth whose token is the file's at each request."""
+    import github.Auth
+
+    class TokenFromFile(github.Auth.Auth):
+        @property
+        def token_type(self) -> str:
+            return "token"
+
+        @property
+        def token(self) -> str:
+            with open(path, encoding="utf-8") as f:
+                return f.readline().strip()
+
+        @property
+        def _masked_token(self) -> str:
+            return "token (removed)"
+
+    return TokenFromFile()
+
+
+def point_pygithub_at(api_url: str, token_file: str | None = None, app_id: str | None = None) -> None:
+    """Make every `Github(...)` created from now on talk to `api_url`, with the token of
+    `token_file` read at every request, and (a GitHub App) a login that needs no /user."""
     api_url = api_url.rstrip("/")
-    if not api_url or api_url == DEFAULT_API_URL:
+    if (not api_url or api_url == DEFAULT_API_URL) and not token_file and not app_id:
         return
     import github
     import github.MainClass
 
     original = github.MainClass.Github
-    if getattr(original, "_orgbackup_base_url", None) == api_url:
+    if getattr(original, "_orgbackup_patched", None) == (api_url, token_file, app_id):
         return
 
     class Github(original):  # type: ignore[misc, valid-type]
-        _orgbackup_base_url = api_url
+        _orgbackup_patched = (api_url, token_file, app_id)
 
         def __init__(self, *args, **kwargs):
-            kwargs.setdefault("base_url", api_url)
+            if api_url and api_url != DEFAULT_API_URL:
+                kwargs.setdefault("base_url", api_url)
+            if token_file and args and isinstance(args[0], str) and len(args) == 1 and "auth" not in kwargs:
+                args, kwargs["auth"] = (), token_from_file(token_file)  # Github(token), as gitim calls it
             super().__init__(*args, **kwargs)
+
+        def get_user(self, *args, **kwargs):
+            if app_id and not args and not kwargs:
+                return types.SimpleNamespace(login=f"app-{app_id}[bot]")
+            return super().get_user(*args, **kwargs)
 
     Github.__name__ = Github.__qualname__ = original.__name__
     Github.__module__ = original.__module__
@@ -95,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         print("gitim_runner: gitim is not installed (no module named 'gitim')", file=sys.stderr)
         return EXIT_NOT_INSTALLED
     token = read_token(os.environ)
-    point_pygithub_at(os.environ.get("ORGBACKUP_GITHUB_API_URL") or DEFAULT_API_URL)
+    point_pygithub_at(os.environ.get("ORGBACKUP_GITHUB_API_URL") or DEFAULT_API_URL,
+                      os.environ.get("ORGBACKUP_TOKEN_FILE"), os.environ.get("ORGBACKUP_GITHUB_APP"))
     sys.argv = gitim_argv(args.org, args.dest, token, ssh=args.ssh, noforks=args.noforks)
     sys.stdout.flush()
     runpy.run_module("gitim", run_name="__main__", alter_sys=True)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from . import __version__, commands, restic
 from .config import Config
 from .context import RunContext
+from .credentials import credentials_for
 from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
 from .github_api import GitHubAPI
 from .lock import cache_lock
@@ -93,6 +94,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
     outcome = OrgOutcome(org, hooks={"backed_up": plan.hooks, "reason": plan.hooks_reason})
     paths = ctx.org_paths(org)
     try:
+        if ctx.credentials is not None:
+            ctx.credentials.use(org)  # a GitHub App: this organization's installation token
         paths.root.mkdir(parents=True, exist_ok=True)
         ctx.state_dir(org).mkdir(parents=True, exist_ok=True)
         store = ctx.state_store()
@@ -219,14 +222,16 @@ def run_backup(config: Config) -> RunResult:
     clock = time.monotonic()
     register_secrets(config)
     files = write_secret_files(config)
+    credentials = credentials_for(config, files.token_file)
     try:
         with cache_lock(config.cache_dir):
             ctx = RunContext(
                 config=config,
                 files=files,
-                api=GitHubAPI(config.api_url, config.token.reveal()),
+                api=GitHubAPI(config.api_url, credentials.current_token),
                 started=utc_now(),
                 tool_versions=tool_versions(),
+                credentials=credentials,
             )
             preflight = run_preflight(ctx)
             outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
@@ -237,6 +242,7 @@ def run_backup(config: Config) -> RunResult:
                 log.warning("restic prune failed: %s", exc)
             ctx.state_store().close()
     finally:
+        credentials.close()
         remove_secret_files(files)
     status = exit_status_of(outcomes)
     seconds = time.monotonic() - clock

@@ -357,7 +357,6 @@ def back_up_attachments(ctx: RunContext, org: str, org_root: Path,
 def _download_all(ctx: RunContext, urls: list[str], web_host: str, attachments_dir: Path) -> list:
     """Saved, AttachmentGone or DownloadFailed for each URL, in order (a small thread pool,
     a session per thread)."""
-    token = ctx.config.token.reveal()
     local = threading.local()
     sessions: list[requests.Session] = []
 
@@ -367,7 +366,9 @@ def _download_all(ctx: RunContext, urls: list[str], web_host: str, attachments_d
             session = local.session = requests.Session()
             sessions.append(session)
         try:
-            return download(session, url, web_host, token, attachments_dir, ctx.config.stall_seconds)
+            # The token of this moment: a GitHub App's is renewed during the run.
+            return download(session, url, web_host, ctx.api.current_token(), attachments_dir,
+                            ctx.config.stall_seconds)
         except (AttachmentGone, DownloadFailed) as exc:
             return exc
 

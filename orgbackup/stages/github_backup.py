@@ -112,6 +112,7 @@ def github_backup_argv(
     hooks: bool,
     github_host: str | None,
     prefer_ssh: bool,
+    as_app: bool = False,
 ) -> tuple[str, ...]:
     """One github-backup run for one repository (never `--all`), through the runner.
 
@@ -143,6 +144,8 @@ def github_backup_argv(
         argv += ("-H", github_host)
     if prefer_ssh:
         argv += ("--prefer-ssh",)
+    if as_app:  # a GitHub App's installation token: "token" auth, and no GET /user (403 for it)
+        argv += ("--as-app",)
     return argv
 
 
@@ -156,6 +159,7 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
         hooks=hooks,
         github_host=config.github_host if config.enterprise else None,
         prefer_ssh=config.git_protocol == "ssh",
+        as_app=config.app is not None,
     )
 
 
@@ -325,7 +329,8 @@ def download_asset(ctx: RunContext, url: str, path: Path) -> None:
     (requests drops it when the download is redirected to another host)."""
     writer = github_backup_runner.AtomicWriter(path, "wb", None)
     try:
-        with ctx.api.session.get(url, headers={"Accept": "application/octet-stream"}, stream=True,
+        with ctx.api.session.get(url, headers={"Accept": "application/octet-stream", **ctx.api.authorization()},
+                                 stream=True,
                                  timeout=ctx.config.stall_seconds) as response:  # per read: a stall, not a size
             if response.status_code != 200:
                 raise BackupError(f"GitHub answered HTTP {response.status_code}")

@@ -44,7 +44,10 @@ def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = Fals
 
 
 def runner_environment(ctx: RunContext) -> dict[str, str]:
-    return dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
+    env = dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
+    if ctx.config.app is not None:  # the runner answers gitim's get_user().login itself
+        env["ORGBACKUP_GITHUB_APP"] = ctx.config.app.app_id
+    return env
 
 
 def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResult:

@@ -28,13 +28,24 @@ class Preflight:
 
 
 def check_token(ctx: RunContext) -> str:
+    """Who GitHub says we are: the token's user, or the GitHub App (an installation token
+    may not read /user)."""
     try:
-        user = ctx.api.user()
+        if ctx.credentials is not None:
+            return ctx.credentials.identity(ctx.api)
+        return ctx.api.user().get("login", "?")
     except GitHubError as exc:
+        if exc.status == 401 and ctx.credentials is not None and ctx.credentials.is_app:
+            raise PreflightError(str(exc)) from None
         if exc.status == 401:
             raise PreflightError("GITHUB_TOKEN: GitHub rejected the token (HTTP 401 Bad credentials)") from None
         raise PreflightError(f"GitHub is not usable: {exc}") from None
-    return user.get("login", "?")
+
+
+def use_credentials_of(ctx: RunContext, org: str) -> None:
+    """A GitHub App speaks for each organization with that installation's token."""
+    if ctx.credentials is not None:
+        ctx.credentials.use(org)
 
 
 def show_rate_limit(ctx: RunContext) -> None:
@@ -79,12 +90,18 @@ def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool
 def run_preflight(ctx: RunContext) -> Preflight:
     started = time.monotonic()
     login = check_token(ctx)
-    log.info("GitHub at %s accepts the token (user %s)", ctx.config.api_url, login)
-    show_rate_limit(ctx)
+    log.info("GitHub at %s accepts the token (%s)", ctx.config.api_url,
+             login if login.startswith("GitHub App") else f"user {login}")
+    app = ctx.credentials is not None and ctx.credentials.is_app
+    if not app:  # an App's budget is per installation: shown below, per organization
+        show_rate_limit(ctx)
     result = Preflight()
     found: dict[str, dict] = {}
     for org in ctx.config.orgs:
         try:
+            use_credentials_of(ctx, org)
+            if app:
+                show_rate_limit(ctx)
             organization = find_organization(ctx, org)
             found[organization["login"]] = organization
         except GitHubError as exc:
@@ -94,6 +111,7 @@ def run_preflight(ctx: RunContext) -> Preflight:
     log.info("restic repository %s", "initialised" if created else "opened, password correct")
     for org_login, organization in found.items():
         try:
+            use_credentials_of(ctx, org_login)
             repos = ctx.api.org_repositories(org_login)
         except GitHubError as exc:
             result.unavailable[org_login] = f"cannot list its repositories: {exc}"

@@ -18,8 +18,13 @@ Two steps, before the snapshot of `CACHE/<ORG>`:
 
 Cost: a file already found clean for this token, and unchanged since (same
 size, inode, mtime and ctime: ctime cannot be set back by any program), is not
-read again; that memo lives in `CACHE/.state/<ORG>/scrub-clean.json`, keyed by
-a hash of the token, so a new token rescans everything. The first run reads
+read again; that memo lives in `CACHE/.state/<ORG>/scrub-clean.json` with the
+hashes of the tokens it was checked for, so a new personal token rescans
+everything. A GitHub App's installation tokens are new every run (and renewed
+during it), yet they do not rescan: a token issued after a file was last
+changed (its ctime) cannot be in it, so a file unchanged since its check needs
+reading only for new tokens issued before its ctime, which for an unchanged
+file means none. The first run reads
 the whole tree once (packfiles,
 LFS objects and release assets included) in 1 MiB blocks, searching each with
 `bytes.__contains__` for five patterns: it is bound by the disk.  Measured on a
@@ -224,16 +229,28 @@ def memo_key(token: str) -> str:
     return hashlib.sha256(b"orgbackup-scrub:" + token.encode()).hexdigest()
 
 
-def load_clean_memo(path: Path, key: str) -> dict[str, list[int]]:
+def load_clean_memo(path: Path, tokens: list) -> dict[str, list[int]]:
+    """The files known clean of every token in `tokens` (credentials.IssuedToken).
+
+    A file checked for some of them is still known clean when every token it was not
+    checked for was issued after the file last changed (ctime): it cannot hold those."""
     try:
         memo = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return memo.get("files", {}) if memo.get("key") == key else {}
+    checked = set(memo.get("tokens") or ([memo["key"]] if memo.get("key") else []))
+    unchecked = [t for t in tokens if memo_key(t.token) not in checked]
+    files = memo.get("files", {})
+    if not unchecked:
+        return files
+    # ctime in ns (file_identity's last field) before the first unchecked token was issued
+    newer_than = min(t.issued_at for t in unchecked) * 1e9
+    return {key: identity for key, identity in files.items() if identity[-1] < newer_than}
 
 
-def save_clean_memo(path: Path, key: str, files: dict[str, list[int]]) -> None:
-    write_json_atomically(path, {"key": key, "files": files}, indent=None)
+def save_clean_memo(path: Path, tokens: list, files: dict[str, list[int]]) -> None:
+    write_json_atomically(path, {"tokens": sorted(memo_key(t.token) for t in tokens), "files": files},
+                          indent=None)
 
 
 def repo_of(root: Path, path: Path) -> str | None:
@@ -268,13 +285,14 @@ def run_scrub(ctx: RunContext, org: str) -> StageResult:
             cleaned += 1
             log.info("%s: removed credentials from %s (%s)", org, git_dir.relative_to(root), ", ".join(keys))
 
-    patterns = token_patterns(ctx.config.token.reveal())
+    # Every token of this run: a GitHub App's are several (one per organization, renewed).
+    tokens = ctx.tokens()
+    patterns = tuple(dict.fromkeys(p for t in tokens for p in token_patterns(t.token)))
     if not patterns:
         return StageResult([], problems)
     memo_path = ctx.state_dir(org) / CLEAN_MEMO
-    key = memo_key(ctx.config.token.reveal())
-    holding, unreadable, total, clean = files_holding(root, patterns, load_clean_memo(memo_path, key))
-    save_clean_memo(memo_path, key, clean)
+    holding, unreadable, total, clean = files_holding(root, patterns, load_clean_memo(memo_path, tokens))
+    save_clean_memo(memo_path, tokens, clean)
     for path in holding:
         problems.append(Problem(org, repo_of(root, path), PART,
                                 f"{path.relative_to(root)} holds the GitHub token: left out of the snapshot", INTEGRITY))

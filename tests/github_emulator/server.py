@@ -68,6 +68,7 @@ class Emulator:
         self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(self.ssl_context)
         self.secret = secrets.token_bytes(16)
+        self._start_app(run)
         self.store = api.Store(self.root)
         self.lock = threading.Lock()
         self._faults: dict = {}
@@ -91,10 +92,64 @@ class Emulator:
         ca = str(self.ca_file)
         return {"SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca, "CURL_CA_BUNDLE": ca, "GIT_SSL_CAINFO": ca}
 
-    def add_token(self, login: str, admin: bool = False) -> str:
-        token = "ghp_" + secrets.token_hex(18)
+    def add_token(self, login: str, admin: bool = False, *, fine_grained: bool = False) -> str:
+        """A new personal token: classic (ghp_) or fine-grained (github_pat_, GitHub's length)."""
+        if fine_grained:
+            token = "github_pat_" + secrets.token_urlsafe(60).replace("-", "A").replace("_", "b")[:82]
+        else:
+            token = "ghp_" + secrets.token_hex(18)
         self.tokens[token] = {"login": login, "admin": admin}
         return token
+
+    # -- the GitHub App -----------------------------------------------------
+    def _start_app(self, run: Path) -> None:
+        """One App (a fresh RSA key per start), installed on every organization of the world.
+        Installation tokens (ghs_) live `app_token_lifetime` seconds (GitHub: 3600)."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.app_id = 4242
+        self.app_slug = "orgbackup-emulator"
+        self.app_public_key = key.public_key()
+        self.app_private_key_file = run / "app.private-key.pem"
+        self.app_private_key_file.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption()))
+        self.app_private_key_file.chmod(0o600)
+        self.app_token_lifetime = 3600
+        self.app_tokens_issued: list[dict] = []  # {"token", "installation", "issued", "expires"}
+        self.expired_token_requests = 0  # requests refused because their installation token had expired
+
+    def installation_id(self, org: str) -> int:
+        return 7000 + int(hashlib.sha256(org.lower().encode()).hexdigest()[:6], 16) % 1000
+
+    def app_identity(self, value: str) -> dict | None:
+        """The App itself, from a JWT it signed (RS256, iss = the App id, not expired)."""
+        import jwt
+
+        try:
+            claims = jwt.decode(value, self.app_public_key, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"]}, leeway=0)
+        except jwt.PyJWTError:
+            return None
+        if str(claims["iss"]) != str(self.app_id) or claims["exp"] - claims["iat"] > 600:
+            return None
+        return {"login": self.app_slug, "admin": False, "app": True}
+
+    def issue_installation_token(self, installation: int, org_login: str) -> dict:
+        token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "b")[:36]
+        issued = time.time()
+        expires = issued + self.app_token_lifetime
+        with self.lock:
+            self.tokens[token] = {"login": f"{self.app_slug}[bot]", "admin": True,
+                                  "installation": installation, "org": org_login, "expires": expires}
+            self.app_tokens_issued.append({"token": token, "installation": installation,
+                                           "issued": issued, "expires": expires})
+        return {"token": token, "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
+                "permissions": {"contents": "read", "issues": "read", "metadata": "read",
+                                "pull_requests": "read", "administration": "read", "members": "read"},
+                "repository_selection": "all"}
 
     # -- counters ---------------------------------------------------------
     def count(self, kind: str) -> None:
@@ -270,9 +325,17 @@ class _Handler(BaseHTTPRequestHandler):
             candidates = [password, user]           # x-access-token:TOKEN or TOKEN:x-oauth-basic
         elif scheme.lower() in ("token", "bearer"):
             candidates = [value.strip()]
+            if scheme.lower() == "bearer" and value.strip().count(".") == 2:  # a JWT: the App itself
+                app = self.em.app_identity(value.strip())
+                return (app, False) if app else (None, True)
         for token in candidates:
             if token in self.em.tokens:
-                return self.em.tokens[token], False
+                found = self.em.tokens[token]
+                if found.get("expires") and time.time() >= found["expires"]:
+                    with self.em.lock:
+                        self.em.expired_token_requests += 1
+                    return None, True  # GitHub: 401 Bad credentials for an expired installation token
+                return found, False
         return None, True
 
     def web_base(self) -> str:
@@ -375,6 +438,11 @@ class _Handler(BaseHTTPRequestHandler):
                                      "#about-secondary-rate-limits"}, headers)
         if self.em.roll_502():
             return self.reply_json(502, {"message": "Server Error"}, headers)
+        if (user or {}).get("app") or path.startswith("/app/") or path == "/app":
+            return self.app_api(path, user, headers)
+        if (user or {}).get("installation") and path == "/user":
+            return self.reply_json(403, {"message": "Resource not accessible by integration",
+                                         "documentation_url": "https://docs.github.com/rest/users/users"}, headers)
         if graphql:
             return self.graphql(graphql, user, rate, headers)
         handler, params = api.match(self.command, path)
@@ -397,6 +465,32 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(result, list):
             result = self.paginate(result, query, web + prefix + path, headers)
         return self.reply_json(200, result, headers)
+
+    def app_api(self, path: str, user: dict | None, headers: dict) -> None:
+        """What a GitHub App's JWT may ask: itself, its installations, installation tokens."""
+        if not (user or {}).get("app"):
+            return self.reply_json(401, {"message": "A JSON web token could not be decoded",
+                                         "documentation_url": "https://docs.github.com/rest"}, headers)
+        view = self.em.store.current()
+        found = re.match(r"^/orgs/([^/]+)/installation$", path)
+        if path == "/app" and self.command == "GET":
+            return self.reply_json(200, {"id": self.em.app_id, "slug": self.em.app_slug,
+                                         "name": "orgbackup emulator"}, headers)
+        if found and self.command == "GET":
+            org = view.find_org(found[1])
+            if org is None:
+                return self.reply_json(404, {"message": "Not Found"}, headers)
+            return self.reply_json(200, {"id": self.em.installation_id(org["login"]), "app_id": self.em.app_id,
+                                         "account": {"login": org["login"], "type": "Organization"}}, headers)
+        found = re.match(r"^/app/installations/(\d+)/access_tokens$", path)
+        if found and self.command == "POST":
+            for org in view.orgs.values():
+                if self.em.installation_id(org["login"]) == int(found[1]):
+                    return self.reply_json(201, self.em.issue_installation_token(int(found[1]), org["login"]),
+                                           headers)
+            return self.reply_json(404, {"message": "Not Found"}, headers)
+        return self.reply_json(403, {"message": "Resource not accessible by integration: a JWT may only "
+                                                "ask about the App and its installations"}, headers)
 
     def graphql(self, prepared, user: dict, rate: dict, headers: dict) -> None:
         if prepared.answer is not None:  # did not parse, validate or pass the limits
