@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from . import __version__, commands, restic
+from .ca_bundle import trusted_for_run
 from .config import Config
 from .context import RunContext
 from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
@@ -199,7 +200,7 @@ def run_backup(config: Config) -> int:
     register_secrets(config)
     files = write_secret_files(config)
     try:
-        with cache_lock(config.cache_dir):
+        with cache_lock(config.cache_dir), trusted_for_run(config, files.directory):
             ctx = RunContext(
                 config=config,
                 files=files,
