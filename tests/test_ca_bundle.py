@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import trustme
 
 from orgbackup import commands
 from orgbackup.ca_bundle import BUNDLE_NAME, requests_verify, system_roots_file, trusted_for_run
@@ -115,6 +116,11 @@ def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(syst
         assert requests_verify() is True
         with pytest.raises(GitHubError, match="not trusted"):
             api.user()
+        # A CA that did not sign the certificate: the error says so.
+        other = load_config(dict(backup_env, GITHUB_CA_BUNDLE=trustme.CA().cert_pem.bytes().decode()))
+        with trusted_for_run(other, files.directory):
+            with pytest.raises(GitHubError, match="even with GITHUB_CA_BUNDLE"):
+                GitHubAPI(config.api_url, config.token.reveal(), attempts=1).user()
     finally:
         remove_secret_files(files)
 
