@@ -58,6 +58,9 @@ def untrusted_certificate(url: str, exc: Exception) -> str:
     found = re.search(r"certificate verify failed: ([^(\]'\"]+)", str(exc))
     reason = found.group(1).strip() if found else "certificate verify failed"
     host = urlsplit(url).netloc
+    if requests_verify() is not True:
+        return (f"the TLS certificate of {host} is not trusted ({reason}), even with GITHUB_CA_BUNDLE(_FILE): "
+                f"is that the certificate authority that signed it?")
     return (f"the TLS certificate of {host} is not trusted ({reason}); behind an internal certificate "
             f"authority set GITHUB_CA_BUNDLE_FILE to its CA certificate (PEM)")
 
