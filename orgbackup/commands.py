@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 SECRET_VARIABLES = ("GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "RESTIC_PASSWORD", "RESTIC_REPOSITORY")
 
 _secrets: set[str] = set()
+_run_environment: dict[str, str] = {}  # set_run_environment: for every child of the run
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
@@ -50,14 +51,27 @@ def mask(text: str) -> str:
     return text
 
 
+def set_run_environment(values: Mapping[str, str]) -> None:
+    """Variables every child of this run gets (e.g. the CA bundle's SSL_CERT_FILE,
+    GIT_SSL_CAINFO), over our own environment; `extra` of a call still wins."""
+    _run_environment.clear()
+    _run_environment.update(values)
+
+
+def clear_run_environment() -> None:
+    _run_environment.clear()
+
+
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a child sees: ours without secret values and without restic's
     backend variables (AWS_*, B2_*, RESTIC_*, ...: git and the tools never need cloud
-    credentials; restic gets them from the configuration in `extra`), plus `extra`."""
+    credentials; restic gets them from the configuration in `extra`), plus the run's
+    environment (set_run_environment), plus `extra`."""
     env = {
         k: v for k, v in os.environ.items()
         if k not in SECRET_VARIABLES and not is_restic_backend_variable(k)
     }
+    env.update(_run_environment)
     env.update(extra or {})
     return env
 

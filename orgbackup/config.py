@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -159,6 +160,10 @@ class Config:
     verify_read_data_subset: str = "5%"
     stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
     app: GitHubAppSettings | None = None  # then `token` is empty
+    # GITHUB_CA_BUNDLE_FILE as given (None for GITHUB_CA_BUNDLE or neither), and the PEM
+    # certificates of either: trusted by every program of the run besides the system's roots.
+    ca_bundle_file: Path | None = None
+    ca_bundle_pem: str | None = field(default=None, repr=False)
 
     @property
     def api_url(self) -> str:
@@ -282,9 +287,6 @@ def parse_stall_seconds(environ: Mapping[str, str]) -> int:
     return parse_int(environ, "BACKUP_GIT_TIMEOUT", DEFAULT_STALL_SECONDS, minimum=1)
 
 
-APP_VARIABLES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
-
-
 def parse_github_app(environ: Mapping[str, str], orgs: tuple[str, ...]) -> GitHubAppSettings | None:
     """GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY(_FILE), GITHUB_APP_INSTALLATION_ID; None when none is set."""
     app_id = (environ.get("GITHUB_APP_ID") or "").strip()
@@ -327,6 +329,45 @@ def parse_github_credentials(environ: Mapping[str, str], orgs: tuple[str, ...]) 
     if any(ch.isspace() for ch in token.reveal().strip()) or not token.reveal().strip():
         raise ConfigError("GITHUB_TOKEN: the token contains spaces or is empty")
     return Secret(token.reveal().strip()), None
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+
+
+def parse_ca_bundle(environ: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """GITHUB_CA_BUNDLE (PEM text) or GITHUB_CA_BUNDLE_FILE (a PEM file), never both:
+    (the file given, the PEM text), each checked to hold certificates OpenSSL can load."""
+    text = environ.get("GITHUB_CA_BUNDLE") or ""
+    named = (environ.get("GITHUB_CA_BUNDLE_FILE") or "").strip()
+    if text.strip() and named:
+        raise ConfigError("GITHUB_CA_BUNDLE and GITHUB_CA_BUNDLE_FILE are both set: set only one")
+    name, path = "GITHUB_CA_BUNDLE", None
+    if named:
+        name, path = "GITHUB_CA_BUNDLE_FILE", Path(named)
+        try:
+            text = path.read_text(encoding="ascii")
+        except OSError as exc:
+            raise ConfigError(f"GITHUB_CA_BUNDLE_FILE: cannot read {named}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"GITHUB_CA_BUNDLE_FILE: {named} is not PEM text (DER? convert it with "
+                              "openssl x509 -inform der)") from None
+    elif not text.strip():
+        return None, None
+    elif "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")  # an env file that cannot hold newlines: \n written out
+    where = f"{name}: {named}" if named else name
+    if PEM_CERTIFICATE not in text:
+        raise ConfigError(f"{where} holds no PEM certificate ({PEM_CERTIFICATE})")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError(f"{where}: the certificates cannot be loaded ({exc.__class__.__name__}: "
+                          f"{getattr(exc, 'reason', None) or exc})") from None
+    return path, text.strip() + "\n"
+
+
+def ca_bundle_fields(env: Mapping[str, str]) -> dict:
+    """The Config fields of parse_ca_bundle."""
+    ca_file, ca_pem = parse_ca_bundle(env)
+    return {"ca_bundle_file": ca_file, "ca_bundle_pem": ca_pem}
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
@@ -411,4 +452,6 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         verify_read_data_subset=subset,
         stall_seconds=parse_stall_seconds(env),
         app=app,
+        **ca_bundle_fields(env),
     )
+

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
 import requests
 
+from .ca_bundle import requests_verify
 from .errors import BackupError
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,23 @@ def refused(url: str, response: requests.Response) -> GitHubError:
     what = " (rate limit)" if limited else ""
     return GitHubError(f"GitHub answered HTTP {response.status_code}{what} for {url}", response.status_code,
                        rate_limited=limited)
+
+
+def certificate_refused(exc: Exception) -> bool:
+    """True when TLS failed because the server's certificate is not trusted (not a dropped connection)."""
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc)
+
+
+def untrusted_certificate(url: str, exc: Exception) -> str:
+    """One line: the host, OpenSSL's reason, and the variable that fixes an internal CA."""
+    found = re.search(r"certificate verify failed: ([^(\]'\"]+)", str(exc))
+    reason = found.group(1).strip() if found else "certificate verify failed"
+    host = urlsplit(url).netloc
+    if requests_verify() is not True:
+        return (f"the TLS certificate of {host} is not trusted ({reason}), even with GITHUB_CA_BUNDLE(_FILE): "
+                f"is that the certificate authority that signed it?")
+    return (f"the TLS certificate of {host} is not trusted ({reason}); behind an internal certificate "
+            f"authority set GITHUB_CA_BUNDLE_FILE to its CA certificate (PEM)")
 
 
 class GraphQLError(GitHubError):
@@ -118,9 +138,19 @@ class GitHubAPI:
             headers = self.authorization()
             try:
                 if json_body is None:
-                    response = self.session.get(url, params=params, timeout=60, headers=headers)
+                    response = self.session.get(url, params=params, timeout=60, headers=headers,
+                                                verify=requests_verify())
                 else:
-                    response = self.session.post(url, json=json_body, timeout=120, headers=headers)
+                    response = self.session.post(url, json=json_body, timeout=120, headers=headers,
+                                                 verify=requests_verify())
+            except requests.exceptions.SSLError as exc:
+                if certificate_refused(exc):  # no retry: the next attempt would meet the same certificate
+                    raise GitHubError(untrusted_certificate(url, exc)) from None
+                if attempt == self.attempts:
+                    raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
+                time.sleep(delay)
+                delay *= 2
+                continue
             except requests.RequestException as exc:
                 if attempt == self.attempts:
                     raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from . import __version__, commands, restic
+from .ca_bundle import trusted_for_run
 from .config import Config
 from .context import RunContext
 from .credentials import credentials_for
@@ -224,7 +225,7 @@ def run_backup(config: Config) -> RunResult:
     files = write_secret_files(config)
     credentials = credentials_for(config, files.token_file)
     try:
-        with cache_lock(config.cache_dir):
+        with cache_lock(config.cache_dir), trusted_for_run(config, files.directory):
             ctx = RunContext(
                 config=config,
                 files=files,

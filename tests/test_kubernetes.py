@@ -35,12 +35,16 @@ def one(kind: str, name: str | None = None) -> dict:
     return found[0]
 
 
-def pod_spec() -> dict:
-    return one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+BACKUP_JOB = "orgbackup"
+STATUS_JOB = "orgbackup-status"
 
 
-def container() -> dict:
-    containers = pod_spec()["containers"]
+def pod_spec(cronjob: str = BACKUP_JOB) -> dict:
+    return one("CronJob", cronjob)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def container(cronjob: str = BACKUP_JOB) -> dict:
+    containers = pod_spec(cronjob)["containers"]
     assert len(containers) == 1
     return containers[0]
 
@@ -85,18 +89,18 @@ def test_every_manifest_is_valid(version):
 
 
 def test_the_validation_really_catches_mistakes():
-    cronjob = copy.deepcopy(one("CronJob"))
+    cronjob = copy.deepcopy(one("CronJob", BACKUP_JOB))
     cronjob["spec"]["startingDeadlineSeconds"] = "an hour"
     with pytest.raises(kv.ValidationError):  # a wrong type
         kv.validate(cronjob, VERSIONS[0], strict=True)
-    cronjob = copy.deepcopy(one("CronJob"))
+    cronjob = copy.deepcopy(one("CronJob", BACKUP_JOB))
     cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["readOnlyRootFilesystem"] = True
     with pytest.raises(kv.ValidationError):  # strict: a field in the wrong place
         kv.validate(cronjob, VERSIONS[0], strict=True)
 
 
 def test_the_cronjob_runs_one_backup_at_a_time_with_limits():
-    spec = one("CronJob")["spec"]
+    spec = one("CronJob", BACKUP_JOB)["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
     assert spec["startingDeadlineSeconds"] > 0
     assert spec["jobTemplate"]["spec"]["backoffLimit"] >= 0
@@ -113,8 +117,9 @@ def test_the_cronjob_runs_one_backup_at_a_time_with_limits():
     assert "memory" in c["resources"]["limits"]
 
 
-def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root():
-    pod_sc, c_sc = pod_spec()["securityContext"], container()["securityContext"]
+@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB])
+def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(cronjob):
+    pod_sc, c_sc = pod_spec(cronjob)["securityContext"], container(cronjob)["securityContext"]
     assert pod_sc["runAsNonRoot"] is True and c_sc["runAsNonRoot"] is True
     assert pod_sc["runAsUser"] == c_sc["runAsUser"] == 10001
     assert c_sc["readOnlyRootFilesystem"] is True
@@ -125,8 +130,9 @@ def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root():
     assert compose_service()["read_only"] is True
 
 
-def test_every_reference_points_at_a_manifest_here():
-    pod = pod_spec()
+@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB])
+def test_every_reference_points_at_a_manifest_here(cronjob):
+    pod = pod_spec(cronjob)
     volumes = {v["name"]: v for v in pod["volumes"]}
     for v in volumes.values():
         if "persistentVolumeClaim" in v:
@@ -135,7 +141,7 @@ def test_every_reference_points_at_a_manifest_here():
             secret = one("Secret", v["secret"]["secretName"])
             for item in v["secret"]["items"]:
                 assert item["key"] in secret["stringData"]
-    refs = container()["envFrom"]
+    refs = container(cronjob)["envFrom"]
     one("ConfigMap", next(r["configMapRef"]["name"] for r in refs if "configMapRef" in r))
     # The backend credentials' Secret is optional: users make it only for a remote repository.
     assert all(r["secretRef"].get("optional") for r in refs if "secretRef" in r)
@@ -146,10 +152,10 @@ def test_the_secret_is_a_template_without_real_values():
         assert value.startswith("REPLACE-WITH-")
 
 
-def mounts() -> dict[str, dict]:
+def mounts(cronjob: str = BACKUP_JOB) -> dict[str, dict]:
     """mountPath -> the pod volume mounted there."""
-    volumes = {v["name"]: v for v in pod_spec()["volumes"]}
-    return {m["mountPath"]: volumes[m["name"]] for m in container()["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod_spec(cronjob)["volumes"]}
+    return {m["mountPath"]: volumes[m["name"]] for m in container(cronjob)["volumeMounts"]}
 
 
 def test_same_secret_files_as_compose():
@@ -195,3 +201,66 @@ def test_every_variable_is_one_the_product_reads():
         assert name in known, f"ConfigMap: {name} is not a documented variable"
     for name in compose_env():
         assert name in known, f"config/compose.env: {name} is not a documented variable"
+
+
+def test_the_status_cronjob_alarms_on_a_missed_night_with_the_repository_alone():
+    backup, status = one("CronJob", BACKUP_JOB)["spec"], one("CronJob", STATUS_JOB)["spec"]
+    assert status["schedule"] != backup["schedule"] and status["concurrencyPolicy"] == "Forbid"
+    assert status["jobTemplate"]["spec"]["backoffLimit"] == 0  # stale stays stale on a retry
+    c = container(STATUS_JOB)
+    assert c["args"][0] == "status" and c["image"] == container()["image"]
+    assert c["envFrom"] == container()["envFrom"]
+    # The repository only read, the same claim as the backup's; its password the only secret file.
+    status_mounts, backup_mounts = mounts(STATUS_JOB), mounts()
+    assert status_mounts["/repository"] == backup_mounts["/repository"] | {
+        "persistentVolumeClaim": {**backup_mounts["/repository"]["persistentVolumeClaim"], "readOnly": True}}
+    assert next(m for m in c["volumeMounts"] if m["mountPath"] == "/repository")["readOnly"] is True
+    assert [i["key"] for i in status_mounts["/run/secrets"]["secret"]["items"]] == ["restic_password"]
+    assert "/cache" not in status_mounts and "emptyDir" in status_mounts["/tmp"]
+    cleared = {e["name"] for e in c["env"] if e["value"] == ""}
+    assert {"GITHUB_TOKEN_FILE", "GITHUB_APP_PRIVATE_KEY_FILE", "BACKUP_HEALTHCHECK_URL_FILE"} <= cleared
+
+
+def container_environ(cronjob: str, root: Path) -> dict[str, str]:
+    """What the container sees (ConfigMap, then its env), its paths moved under `root`."""
+    environ = dict(one("ConfigMap")["data"])
+    environ.update({e["name"]: e["value"] for e in container(cronjob).get("env", [])})
+    for name, value in environ.items():
+        if value.startswith(("/run/secrets/", "/repository", "/cache")):
+            environ[name] = str(root / value.lstrip("/"))
+    return environ
+
+
+def test_the_status_container_reads_the_repository_without_github_credentials(tmp_path, monkeypatch, capsys):
+    """The status CronJob's args and environment run the real `status` against a real repository."""
+    import os
+    import secrets
+    import subprocess
+    from datetime import datetime, timedelta, timezone
+
+    from orgbackup import restic
+    from orgbackup.cli import main
+    from tests.helpers_snapshot import backup_at
+
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    environ = container_environ(STATUS_JOB, tmp_path)
+    environ["BACKUP_ENV_FILE"] = str(tmp_path / "none.env")
+    (tmp_path / "none.env").write_text("# empty\n")
+    password = Path(environ["RESTIC_PASSWORD_FILE"])
+    password.parent.mkdir(parents=True)
+    password.write_text(secrets.token_hex(12) + "\n")
+    restic_env = dict(os.environ, RESTIC_REPOSITORY=environ["RESTIC_REPOSITORY"], RESTIC_PASSWORD_FILE=str(password))
+    subprocess.run(restic.init(), env=restic_env, check=True, capture_output=True)
+    org = environ["GITHUB_ORGS"]
+    (tmp_path / "cache" / org).mkdir(parents=True)
+    (tmp_path / "cache" / org / "manifest.json").write_text("{}")
+    when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
+    backup_at(tmp_path / "cache", org, when, [f"org:{org}", "complete"], restic_env,
+              host=environ["BACKUP_HOST_NAME"])
+    args = container(STATUS_JOB)["args"]
+    assert main(args, environ=environ) == 0, capsys.readouterr()
+    assert f"OK    {org}: complete" in capsys.readouterr().out
+    # The GitHub token is not mounted in this pod: without the cleared variables, exit 2.
+    backup_like = dict(environ, GITHUB_TOKEN_FILE=container_environ(BACKUP_JOB, tmp_path)["GITHUB_TOKEN_FILE"])
+    assert main(args, environ=backup_like) == 2

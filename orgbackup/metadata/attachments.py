@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from ..ca_bundle import requests_verify
 from ..context import RunContext
 from ..json_files import write_json_atomically
 from ..problems import UPSTREAM
@@ -187,7 +188,7 @@ def download(session: requests.Session, url: str, web_host: str, token: str, att
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with session.get(url, headers=headers, stream=True, allow_redirects=True,
-                             timeout=(CONNECT_TIMEOUT, read_timeout)) as response:
+                             timeout=(CONNECT_TIMEOUT, read_timeout), verify=requests_verify()) as response:
                 if response.status_code == 404:
                     raise AttachmentGone("GitHub answers HTTP 404")
                 if response.status_code != 200:

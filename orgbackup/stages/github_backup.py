@@ -61,6 +61,7 @@ from pathlib import Path
 import requests
 
 from .. import clones, commands, github_backup_runner
+from ..ca_bundle import requests_verify
 from ..context import RunContext
 from ..errors import BackupError
 from ..git import git_environment
@@ -331,7 +332,8 @@ def download_asset(ctx: RunContext, url: str, path: Path) -> None:
     try:
         with ctx.api.session.get(url, headers={"Accept": "application/octet-stream", **ctx.api.authorization()},
                                  stream=True,
-                                 timeout=ctx.config.stall_seconds) as response:  # per read: a stall, not a size
+                                 timeout=ctx.config.stall_seconds,  # per read: a stall, not a size
+                                 verify=requests_verify()) as response:
             if response.status_code != 200:
                 raise BackupError(f"GitHub answered HTTP {response.status_code}")
             for chunk in response.iter_content(github_backup_runner.CHUNK):
