@@ -25,11 +25,11 @@ def app_env(backup_env: dict, emulator) -> dict:
 
 def test_an_app_run_outlives_its_installation_tokens(github_emulator, backup_env, tmp_path, capsys):
     github_emulator.app_token_lifetime = TOKEN_LIFETIME
-    github_emulator.set_faults(latency_ms=15)  # a run of several token lifetimes
+    github_emulator.set_faults(latency_ms=25)  # a run of about two token lifetimes
     status, summary, seconds = run_backup(app_env(backup_env, github_emulator), capsys)
     assert status == 0, summary
     issued = github_emulator.app_tokens_issued
-    assert seconds > 2 * TOKEN_LIFETIME, f"the run took {seconds:.0f} s: too short to prove renewal"
+    assert seconds > TOKEN_LIFETIME, f"the run took {seconds:.0f} s: too short to prove renewal"
     assert issued[-1]["issued"] > issued[0]["expires"], "no token was renewed after the first one expired"
     assert len(issued) >= 3
     # Renewed before expiry: nothing (wrapper, github-backup, gitim, git, git-lfs) sent an expired token.
@@ -125,3 +125,43 @@ def test_the_scrub_memo_holds_across_app_tokens_but_not_a_new_personal_token(tmp
     assert load_clean_memo(memo, first) == {"changed.json": file_identity(changed)}
     # A personal token (its age unknown) that the memo was not checked for: everything again.
     assert load_clean_memo(memo, [IssuedToken("ghp_" + os.urandom(12).hex(), 0.0)]) == {}
+
+
+class _NightsTokens:
+    """The tokens of one night's run, as AppInstallationTokens.issued() lists them."""
+
+    is_app = True
+
+    def __init__(self, *tokens: IssuedToken):
+        self._tokens = list(tokens)
+
+    def issued(self) -> list[IssuedToken]:
+        return self._tokens
+
+
+def test_a_file_that_held_last_nights_app_token_stays_flagged_until_it_changes(tmp_path):
+    from orgbackup.config import Config, Secret
+    from orgbackup.context import RunContext
+    from orgbackup.stages.scrub import run_scrub
+
+    cache = tmp_path / "cache"
+    folder = cache / ORG / "github-backup" / "repositories" / "docs"
+    folder.mkdir(parents=True)
+    (folder / "clean.json").write_text("{}")
+    leak = folder / "leak.json"
+    config = Config(orgs=(ORG,), token=Secret(""), restic_repository=Secret("local:/nowhere"),
+                    restic_password=Secret("pw"), cache_dir=cache)
+
+    def night(token: str):
+        ctx = RunContext(config=config, files=None, api=None, started="2026-01-01T00:00:00Z",
+                         credentials=_NightsTokens(IssuedToken(token, time.time())))
+        return run_scrub(ctx, ORG)[0]
+
+    first = "ghs_" + os.urandom(16).hex()
+    leak.write_text(f'{{"token": "{first}"}}')
+    time.sleep(0.02)
+    assert night(first) == [leak]
+    # The next night searches only for its own token, yet the unchanged file stays left out.
+    assert night("ghs_" + os.urandom(16).hex()) == [leak]
+    leak.write_text("{}")  # cleaned by hand: backed up again
+    assert night("ghs_" + os.urandom(16).hex()) == []

@@ -248,9 +248,19 @@ def load_clean_memo(path: Path, tokens: list) -> dict[str, list[int]]:
     return {key: identity for key, identity in files.items() if identity[-1] < newer_than}
 
 
-def save_clean_memo(path: Path, tokens: list, files: dict[str, list[int]]) -> None:
-    write_json_atomically(path, {"tokens": sorted(memo_key(t.token) for t in tokens), "files": files},
-                          indent=None)
+def save_clean_memo(path: Path, tokens: list, files: dict[str, list[int]],
+                    holding: dict[str, list[int]] | None = None) -> None:
+    write_json_atomically(path, {"tokens": sorted(memo_key(t.token) for t in tokens), "files": files,
+                                 "holding": holding or {}}, indent=None)
+
+
+def load_holding_memo(path: Path) -> dict[str, list[int]]:
+    """The files an earlier run found holding a token, as they were then. One unchanged since
+    still holds it, even when that token (an earlier night's App token) is no longer searched for."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("holding", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def repo_of(root: Path, path: Path) -> str | None:
@@ -291,8 +301,14 @@ def run_scrub(ctx: RunContext, org: str) -> StageResult:
     if not patterns:
         return StageResult([], problems)
     memo_path = ctx.state_dir(org) / CLEAN_MEMO
+    held_before = load_holding_memo(memo_path)
     holding, unreadable, total, clean = files_holding(root, patterns, load_clean_memo(memo_path, tokens))
-    save_clean_memo(memo_path, tokens, clean)
+    for key, identity in held_before.items():
+        if clean.get(key) == identity:  # read clean of today's tokens, but unchanged since it held one
+            del clean[key]
+            holding.append(root / key)
+    save_clean_memo(memo_path, tokens, clean,
+                    {str(p.relative_to(root)): file_identity(p) for p in holding if p.exists()})
     for path in holding:
         problems.append(Problem(org, repo_of(root, path), PART,
                                 f"{path.relative_to(root)} holds the GitHub token: left out of the snapshot", INTEGRITY))
