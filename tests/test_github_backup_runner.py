@@ -34,7 +34,7 @@ def test_argv_starts_the_runner_in_this_interpreter_without_any_token():
     assert argv[3:8] == ("V-Sekai", "--organization", "-o", str(OUT), "--incremental")
     assert not runner.has_token_argument(list(argv))
     assert not any("token" in a or a.startswith("file://") for a in argv)
-    assert argv[-2:] == ("-H", "localhost:8443")
+    assert argv[-3:] == ("-H", "localhost:8443", "--as-app")
 
 
 def test_runner_refuses_a_token_argument():

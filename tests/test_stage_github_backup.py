@@ -38,6 +38,7 @@ def test_argv_asks_every_part_explicitly_never_all():
         "--issues", "--issue-comments", "--issue-events",
         "--pulls", "--pull-comments", "--pull-commits", "--pull-details",
         "--milestones", "--labels", "--releases", "--assets",
+        "--as-app",  # no GET /user per repository
     )
     assert "--all" not in argv(hooks=True)
 
@@ -45,10 +46,10 @@ def test_argv_asks_every_part_explicitly_never_all():
 def test_argv_parts_hooks_host_and_ssh():
     only = argv(parts=("releases",), hooks=True, github_host="ghe.example.com:8443", prefer_ssh=True)
     assert only[only.index("--repositories"):] == (
-        "--repositories", "--releases", "--hooks", "-H", "ghe.example.com:8443", "--prefer-ssh")
+        "--repositories", "--releases", "--hooks", "-H", "ghe.example.com:8443", "--prefer-ssh", "--as-app")
     assert "--assets" not in argv(parts=("releases",))
     assert "--assets" not in argv(parts=("assets",))  # assets only come with releases
-    assert argv(parts=())[-1] == "--repositories"
+    assert argv(parts=())[-2:] == ("--repositories", "--as-app")
 
 
 def test_argv_carries_no_token():
@@ -132,6 +133,8 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     # The log is kept, without the token.
     log_text = gb.log_path(ctx, ORG, "godot").read_text()
     assert "Retrieving V-Sekai/godot issues" in log_text
+    # --as-app: no GET /user per repository (an organization's backup never needs the login)
+    assert "Backing up user" not in log_text and "--as-app" in gb.argv_for(ctx, ORG, "godot", godot, hooks=True)
     assert emu.admin_token not in log_text
 
     godot_state = ctx.state_store().row_for(ORG, next(r for r in repos if r["name"] == "godot"))

@@ -113,7 +113,7 @@ def github_backup_argv(
     hooks: bool,
     github_host: str | None,
     prefer_ssh: bool,
-    as_app: bool = False,
+    as_app: bool = True,
 ) -> tuple[str, ...]:
     """One github-backup run for one repository (never `--all`), through the runner.
 
@@ -145,7 +145,11 @@ def github_backup_argv(
         argv += ("-H", github_host)
     if prefer_ssh:
         argv += ("--prefer-ssh",)
-    if as_app:  # a GitHub App's installation token: "token" auth, and no GET /user (403 for it)
+    if as_app:
+        # github-backup's "App" mode: `Authorization: token X` (right for every kind of token) and
+        # no GET /user, which an App's installation token may not make and an organization's backup
+        # never needs (its login only chooses /user/repos over /users/NAME/repos, and
+        # --organization overrides both): one request less per repository and night.
         argv += ("--as-app",)
     return argv
 
@@ -160,7 +164,6 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
         hooks=hooks,
         github_host=config.github_host if config.enterprise else None,
         prefer_ssh=config.git_protocol == "ssh",
-        as_app=config.app is not None,
     )
 
 
