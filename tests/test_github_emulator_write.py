@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.github_emulator import add_org, delete_issue, truth
+from tests.github_emulator import add_org, create_wiki, delete_issue, truth
 from tests.github_emulator.world import ORG
 
 TARGET = "restored-org"
@@ -281,3 +281,17 @@ def test_concurrent_writes_keep_every_number(github_emulator, target):
     assert sorted(numbers) == list(range(1, 21)), numbers
     assert len(admin.ok("GET", f"/repos/{full}/issues", params={"per_page": 100})) == 20
     assert time.monotonic() - started < 30
+
+
+def test_wiki_push_once_it_exists(github_emulator, world_root, target, tmp_path):
+    em = github_emulator
+    src = tmp_path / "wiki"
+    git("clone", "-q", f"{em.base_url}/{ORG}/docs.wiki.git", src)
+    dest = authed_url(em, f"{TARGET}/assets.wiki.git")
+    refused = run("git", "-C", src, "push", dest, "refs/remotes/origin/*:refs/heads/*", check=False)
+    assert refused.returncode != 0  # no wiki repository yet, as on GitHub
+    create_wiki(world_root, TARGET, "assets")
+    git("-C", src, "push", "-q", dest, "refs/remotes/origin/master:refs/heads/master")
+    assert refs(f"{em.base_url}/{TARGET}/assets.wiki.git") == refs(f"{em.base_url}/{ORG}/docs.wiki.git")
+    assert truth(world_root)["orgs"][TARGET]["repos"]["assets"]["wiki"]["refs"] == \
+        truth(world_root)["orgs"][ORG]["repos"]["docs"]["wiki"]["refs"]

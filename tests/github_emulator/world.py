@@ -971,6 +971,23 @@ def add_org(root: Path, login: str, description: str = "") -> dict:
     return write_world(root, change)[0]
 
 
+def create_wiki(root: Path, org: str, name: str) -> Path:
+    """The wiki's git repository, empty (branch master), as if a person had opened the wiki once:
+    GitHub has no API that creates it, and a push to a wiki that does not exist is refused."""
+    root = Path(root)
+    with world_lock(root):
+        world = load_world(root)
+        rec = world["orgs"][org]["repos"][name]
+        wiki = root / "git" / org / f"{name}.wiki.git"
+        if not wiki.exists():
+            init_bare(wiki, "master")
+        if not rec["has_wiki"]:
+            rec["has_wiki"] = True
+            _write_atomic(root / "world.json", json.dumps(world, indent=1, sort_keys=True))
+        truth(root)
+        return wiki
+
+
 def delete_issue(root: Path, org: str, name: str, number: int) -> None:
     """An issue deleted (GitHub: GraphQL deleteIssue): gone with its comments and events; its number
     is never given again."""
