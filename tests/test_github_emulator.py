@@ -440,13 +440,13 @@ def test_counters(github_emulator):
     em = github_emulator
     api(em, "/rate_limit")
     em.reset_counters()
-    assert em.counters() == {"api": 0, "git": 0, "lfs": 0, "assets": 0, "graphql": 0}
+    assert em.counters() == {"api": 0, "git": 0, "lfs": 0, "assets": 0, "graphql": 0, "writes": 0}
     api(em, f"/repos/{ORG}/godot")
     api(em, f"/repos/{ORG}/docs")
     git("ls-remote", f"{em.base_url}/{ORG}/docs.git")
     over_http = requests.get(em.base_url + "/_emulator/counters", timeout=10).json()
     # ls-remote over protocol v2 is two HTTP requests: info/refs and git-upload-pack (ls-refs)
-    assert over_http == em.counters() == {"api": 2, "git": 2, "lfs": 0, "assets": 0, "graphql": 0}
+    assert over_http == em.counters() == {"api": 2, "git": 2, "lfs": 0, "assets": 0, "graphql": 0, "writes": 0}
     requests.post(em.base_url + "/_emulator/counters/reset", timeout=10)
     assert em.counters()["api"] == 0
 

@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .world import ROLE_NAMES, WEB, create_repo, git_env, org_defaults, repo_defaults, ruleset_applies
+from .world import ROLE_NAMES, WEB, git_env, org_defaults, repo_defaults, ruleset_applies
 
 
 class ApiError(Exception):
@@ -113,6 +113,7 @@ class Ctx:
     secret: bytes
     rate: dict             # this identity's core rate limit: limit, remaining, reset, used
     body: bytes = b""      # the request body (POST)
+    uploads: bool = False  # the request came to the uploads host (/api/uploads/...)
 
     def repo(self, owner: str, name: str):
         found = self.view.find_repo(owner, name)
@@ -209,7 +210,7 @@ def milestone_json(c: Ctx, full: str, rec: dict, ms: dict) -> dict:
             "labels_url": f"{c.api}/repos/{full}/milestones/{ms['number']}/labels",
             "id": ms["id"], "node_id": node("Milestone", ms["id"]), "number": ms["number"],
             "title": ms["title"], "description": ms["description"],
-            "creator": user_json(c, "alice"), "state": ms["state"],
+            "creator": user_json(c, ms.get("creator", "alice")), "state": ms["state"],
             "open_issues": sum(1 for i in issues if i["state"] == "open"),
             "closed_issues": sum(1 for i in issues if i["state"] == "closed"),
             "created_at": ms["created_at"], "updated_at": ms["updated_at"],
@@ -232,8 +233,9 @@ def issue_json(c: Ctx, owner: str, rec: dict, issue: dict) -> dict:
            "id": issue["id"], "node_id": node("Issue", issue["id"]), "number": issue["number"],
            "title": issue["title"], "user": user_json(c, issue["user"]),
            "labels": _labels(c, full, rec, issue["labels"]), "state": issue["state"],
-           "state_reason": "completed" if issue["state"] == "closed" else None, "locked": False,
-           "assignee": None, "assignees": [],
+           "state_reason": issue.get("state_reason", "completed" if issue["state"] == "closed" else None),
+           "locked": False, "assignee": _assignees(c, issue)[0] if issue.get("assignees") else None,
+           "assignees": _assignees(c, issue),
            "milestone": milestone_json(c, full, rec, ms) if ms else None,
            "comments": len(idx["comments"].get(issue["number"], [])),
            "created_at": issue["created_at"], "updated_at": issue["updated_at"],
@@ -243,8 +245,12 @@ def issue_json(c: Ctx, owner: str, rec: dict, issue: dict) -> dict:
         html = f"{c.web}/{full}/pull/{issue['number']}"
         out["pull_request"] = {"url": pulls, "html_url": html, "diff_url": html + ".diff",
                                "patch_url": html + ".patch", "merged_at": issue["pull"].get("merged_at")}
-        out["draft"] = False
+        out["draft"] = bool(issue["pull"].get("draft"))
     return out
+
+
+def _assignees(c: Ctx, issue: dict) -> list:
+    return [user_json(c, login) for login in issue.get("assignees", [])]
 
 
 def comment_json(c: Ctx, full: str, comment: dict) -> dict:
@@ -286,10 +292,12 @@ def pull_json(c: Ctx, owner: str, rec: dict, issue: dict) -> dict:
             "locked": False, "title": issue["title"], "user": user_json(c, issue["user"]),
             "body": text(c, issue["body"]), "created_at": issue["created_at"], "updated_at": issue["updated_at"],
             "closed_at": issue["closed_at"], "merged_at": pull.get("merged_at"),
-            "merge_commit_sha": pull["merge_commit_sha"], "assignee": None, "assignees": [],
+            "merge_commit_sha": pull["merge_commit_sha"],
+            "assignee": _assignees(c, issue)[0] if issue.get("assignees") else None,
+            "assignees": _assignees(c, issue),
             "requested_reviewers": [], "requested_teams": [],
             "labels": _labels(c, full, rec, issue["labels"]),
-            "milestone": milestone_json(c, full, rec, ms) if ms else None, "draft": False,
+            "milestone": milestone_json(c, full, rec, ms) if ms else None, "draft": bool(pull.get("draft")),
             "commits_url": f"{api}/commits", "review_comments_url": f"{api}/comments",
             "review_comment_url": f"{c.api}/repos/{full}/pulls/comments{{/number}}",
             "comments_url": f"{c.api}/repos/{full}/issues/{n}/comments",
@@ -464,28 +472,6 @@ def list_org_repos(c: Ctx, org):
 def get_repo(c: Ctx, owner, repo):
     login, rec = c.repo(owner, repo)
     return repo_full_json(c, login, rec)
-
-
-def create_org_repo(c: Ctx, org):
-    found = c.view.find_org(org)
-    if not found:
-        raise ApiError(404)
-    if not c.user or not c.user["admin"]:
-        raise ApiError(403, "You need admin access to the organization before adding a repository to it.")
-    try:
-        body = json.loads(c.body or b"{}")
-        name = str(body["name"])
-    except (ValueError, KeyError):
-        raise ApiError(422, "Invalid request: name is required") from None
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name.endswith(".git") or name.endswith(".wiki"):
-        raise ApiError(422, "name is invalid")
-    if c.view.find_repo(found["login"], name):
-        raise ApiError(422, "Repository creation failed: name already exists on this account")
-    rec = create_repo(c.root, found["login"], name, private=bool(body.get("private")),
-                      description=body.get("description") or "", has_wiki=body.get("has_wiki", True))
-    return Response(201, json.dumps(repo_json(c, found["login"], rec)).encode(),
-                    {"Content-Type": "application/json; charset=utf-8",
-                     "Location": f"{c.api}/repos/{found['login']}/{name}"})
 
 
 def list_issues(c: Ctx, owner, repo):
@@ -1067,7 +1053,6 @@ ROUTES = [
     ("GET", "/orgs/{org}/rulesets/{id}", get_org_ruleset),
     ("GET", "/orgs/{org}/actions/variables", list_org_variables),
     ("GET", "/orgs/{org}/actions/secrets", list_org_secrets),
-    ("POST", "/orgs/{org}/repos", create_org_repo),
     ("GET", "/users/{org}/repos", list_org_repos),
     ("GET", "/users/{user}/starred", list_account_nothing),
     ("GET", "/users/{user}/subscriptions", list_account_nothing),
@@ -1119,6 +1104,11 @@ def _compile(template: str):
     return re.compile("^" + re.sub(r"\{([^}]+)\}", group, template) + "/?$")
 
 
+from . import write_api  # noqa: E402  (late: it uses the shapes above)
+
+WRITE_ROUTES = write_api.WRITE_ROUTES
+ROUTES += WRITE_ROUTES
+WRITE_HANDLERS = {handler for _, _, handler in WRITE_ROUTES}
 COMPILED = [(method, _compile(path), handler) for method, path, handler in ROUTES]
 
 

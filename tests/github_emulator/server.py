@@ -28,10 +28,13 @@ from . import api, graphql_api
 from .world import git_env
 
 RATE_LIMIT = 5000
-KINDS = ("api", "git", "lfs", "assets", "graphql")  # "api" counts GraphQL POSTs too
+KINDS = ("api", "git", "lfs", "assets", "graphql", "writes")  # "api" counts GraphQL POSTs too;
+# "writes": content-creating requests (REST POSTs that reached a write handler, asset uploads included)
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
-              "throttle_bytes_per_second", "stall_seconds")
+              "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute")
+SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+SECONDARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 
 # /ORG/NAME.git/<rest> and /ORG/NAME.wiki.git/<rest> (".git" optional, as on GitHub)
 GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
@@ -75,6 +78,7 @@ class Emulator:
         self._rng = random.Random(0)
         self._counters = dict.fromkeys(KINDS, 0)
         self._usage: dict = {}
+        self._creations: list[float] = []  # times of the content-creating requests of the last minute
         self._window = int(time.time()) + 3600
         self.httpd = _Server((bind, port), _Handler)
         self.httpd.emulator = self
@@ -191,6 +195,9 @@ class Emulator:
         latency_ms: sleep before answering any request
         throttle_bytes_per_second: git, LFS and asset bodies trickle out at that rate (steadily)
         stall_seconds: a git pack (git-upload-pack answer) stops after its first bytes for that long
+        content_creation_per_minute: N, GitHub's content-creation secondary limit: past N
+            content-creating requests (POSTs) in a rolling minute, 403 with Retry-After (the seconds
+            until the oldest of them leaves the minute)
         set_faults() with no argument clears them all."""
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:
@@ -206,6 +213,21 @@ class Emulator:
         with self.lock:
             self._faults = faults
             self._rng = random.Random(faults.get("seed", 0))
+            self._creations = []
+
+    def content_creation(self) -> int | None:
+        """Admit one content-creating request: None, or the Retry-After seconds when the
+        `content_creation_per_minute` limit is reached (the refused request is not counted)."""
+        with self.lock:
+            limit = self._faults.get("content_creation_per_minute")
+            now = time.monotonic()
+            self._creations = [t for t in self._creations if t > now - 60]
+            if limit is not None and len(self._creations) >= int(limit):
+                oldest = self._creations[0] if self._creations else now
+                return max(1, int(oldest + 60 - now + 0.999))
+            self._creations.append(now)
+            self._counters["writes"] += 1
+            return None
 
     def faults(self) -> dict:
         with self.lock:
@@ -396,9 +418,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- REST API -------------------------------------------------------------
     def api(self, path: str, query: dict) -> None:
-        prefix = ""
+        prefix, uploads = "", False
         if path == "/api/v3" or path.startswith("/api/v3/"):
             prefix, path = "/api/v3", path[len("/api/v3"):] or "/"
+        elif path.startswith("/api/uploads/"):  # GitHub Enterprise's uploads host (uploads.github.com)
+            prefix, path, uploads = "/api/v3", path[len("/api/uploads"):], True
         body = self.read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         user, bad = self.identify()
         key = user["login"] if user else "anonymous:" + self.client_address[0]
@@ -432,10 +456,8 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.get("secondary_rate_limit", 0) > now or faults.get("secondary_rate_limit_no_retry_after", 0) > now:
             if faults.get("secondary_rate_limit", 0) > now:
                 headers["Retry-After"] = str(max(1, round(faults["secondary_rate_limit"] - now)))
-            return self.reply_json(403, {
-                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-                                     "#about-secondary-rate-limits"}, headers)
+            return self.reply_json(403, {"message": SECONDARY_MESSAGE, "documentation_url": SECONDARY_DOCS},
+                                   headers)
         if self.em.roll_502():
             return self.reply_json(502, {"message": "Server Error"}, headers)
         if (user or {}).get("app") or path.startswith("/app/") or path == "/app":
@@ -450,10 +472,19 @@ class _Handler(BaseHTTPRequestHandler):
             status = 405 if params == "method" else 404
             return self.reply_json(status, {"message": "Not Found" if status == 404 else "Method Not Allowed",
                                             "documentation_url": "https://docs.github.com/rest"}, headers)
+        if uploads != (handler is api.write_api.upload_asset):
+            return self.reply_json(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
+                                   headers)
+        if self.command == "POST" and handler in api.WRITE_HANDLERS:
+            retry = self.em.content_creation()
+            if retry is not None:
+                headers["Retry-After"] = str(retry)
+                return self.reply_json(403, {"message": SECONDARY_MESSAGE, "documentation_url": SECONDARY_DOCS},
+                                       headers)
         web = self.web_base()
         ctx = api.Ctx(view=self.em.store.current(), user=user, web=web, api=web + prefix, query=query,
                       headers=self.headers, root=self.em.root, secret=self.em.secret, rate=rate,
-                      body=body)
+                      body=body, uploads=uploads)
         try:
             result = handler(ctx, **params)
         except api.ApiError as exc:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
+import fcntl
 import fnmatch
 import hashlib
 import json
@@ -312,8 +314,15 @@ class Builder:
         return f"![{name}]({WEB}/user-attachments/assets/{key})"
 
     def save(self) -> None:
-        (self.root / "world.json").write_text(json.dumps(self.world, indent=1, sort_keys=True))
+        """world.json replaced atomically (a running server never reads half a file), then truth.json."""
+        _write_atomic(self.root / "world.json", json.dumps(self.world, indent=1, sort_keys=True))
         truth(self.root)
+
+
+def _write_atomic(path: Path, data: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(data)
+    os.replace(tmp, path)
 
 
 def load_world(root: Path) -> dict:
@@ -321,9 +330,12 @@ def load_world(root: Path) -> dict:
 
 
 def next_number(rec: dict) -> int:
-    """Issues, pulls and discussions share one number sequence per repository."""
+    """Issues, pulls and discussions share one number sequence per repository; a number is never
+    used twice, not even after its issue is deleted (`last_number` keeps the high-water mark)."""
     used = [i["number"] for i in rec["issues"]] + [d["number"] for d in rec.get("discussions", [])]
-    return max(used, default=0) + 1
+    number = max(used + [rec.get("last_number", 0)], default=0) + 1
+    rec["last_number"] = number
+    return number
 
 
 def default_settings() -> dict:
@@ -914,25 +926,85 @@ def mutate_metadata(b: Builder, day: int) -> None:
     org["variables"].append(_variable(b, f"DAY_{day}", f"value of day {day}", "all"))
 
 
-_CREATE_LOCK = threading.Lock()
+_CREATE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def world_lock(root: Path):
+    """The writers' lock: threads of this process (a lock) and other processes (flock on root/world.lock)."""
+    with _CREATE_LOCK:
+        with open(Path(root) / "world.lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def write_world(root: Path, change):
+    """Run change(builder) on a fresh load of world.json under the lock, then save atomically.
+    Returns (change's result, the saved world)."""
+    root = Path(root)
+    with world_lock(root):
+        b = Builder(root, load_world(root))
+        result = change(b)
+        b.save()
+        return result, b.world
 
 
 def create_repo(root: Path, org: str, name: str, *, private: bool = False, description: str = "",
                 has_wiki: bool = True) -> dict:
     """An empty repository, as `POST /orgs/{org}/repos` makes it (used to push a restore back)."""
-    with _CREATE_LOCK:
-        b = Builder(Path(root), load_world(root))
+    def change(b):
         if name in b.world["orgs"][org]["repos"]:
             raise FileExistsError(f"{org}/{name} exists")
-        rec = b.repo(org, name, private=private, description=description, has_wiki=has_wiki, language=None)
-        b.save()
-        return rec
+        return b.repo(org, name, private=private, description=description, has_wiki=has_wiki, language=None)
+    return write_world(root, change)[0]
+
+
+def add_org(root: Path, login: str, description: str = "") -> dict:
+    """An empty organization (no repositories, no members): a target to restore into."""
+    def change(b):
+        if login.lower() in (o.lower() for o in b.world["orgs"]):
+            raise FileExistsError(f"organization {login} exists")
+        return b.org(login, description)
+    return write_world(root, change)[0]
+
+
+def create_wiki(root: Path, org: str, name: str) -> Path:
+    """The wiki's git repository, empty (branch master), as if a person had opened the wiki once:
+    GitHub has no API that creates it, and a push to a wiki that does not exist is refused."""
+    root = Path(root)
+    with world_lock(root):
+        world = load_world(root)
+        rec = world["orgs"][org]["repos"][name]
+        wiki = root / "git" / org / f"{name}.wiki.git"
+        if not wiki.exists():
+            init_bare(wiki, "master")
+        if not rec["has_wiki"]:
+            rec["has_wiki"] = True
+            _write_atomic(root / "world.json", json.dumps(world, indent=1, sort_keys=True))
+        truth(root)
+        return wiki
+
+
+def delete_issue(root: Path, org: str, name: str, number: int) -> None:
+    """An issue deleted (GitHub: GraphQL deleteIssue): gone with its comments and events; its number
+    is never given again."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        rec["last_number"] = max(rec.get("last_number", 0), *[i["number"] for i in rec["issues"]])
+        rec["issues"] = [i for i in rec["issues"] if i["number"] != number]
+        for key, field in (("comments", "issue"), ("events", "issue"), ("review_comments", "pull"),
+                           ("reviews", "pull")):
+            rec[key] = [x for x in rec.get(key, []) if x[field] != number]
+    write_world(root, change)
 
 
 def delete_repo(root: Path, org: str, name: str) -> int:
     """The repository is gone from GitHub (API and git), as after `DELETE /repos/{o}/{r}`; returns its id."""
     root = Path(root)
-    with _CREATE_LOCK:
+    with world_lock(root):
         b = Builder(root, load_world(root))
         rec = b.world["orgs"][org]["repos"].pop(name)
         _repoint_references(b.world, org, name, None)
@@ -1165,7 +1237,7 @@ def truth(root: Path) -> dict:
                 "submodules": rec["submodules"],
                 **_metadata_truth(org, rec),
             }
-    (root / "truth.json").write_text(json.dumps(result, indent=1, sort_keys=True))
+    _write_atomic(root / "truth.json", json.dumps(result, indent=1, sort_keys=True))
     return result
 
 
