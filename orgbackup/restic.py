@@ -35,6 +35,11 @@ EXIT_MEANINGS = {
 # restic before 0.17 says these only in words.
 _NO_REPOSITORY_WORDS = ("Is there a repository at the following location?", "unable to open config file")
 _WRONG_PASSWORD_WORDS = ("wrong password or no key found",)
+# The backend's server is down or unreachable (restic 0.14 then also asks "Is there a
+# repository at the following location?", which must not read as a missing repository).
+_UNREACHABLE_WORDS = ("connection refused", "no such host", "i/o timeout", "connection reset",
+                      "network is unreachable", "no route to host")
+UNREACHABLE = "the repository cannot be reached, its server did not answer"
 
 
 class ResticError(BackupError):
@@ -184,6 +189,9 @@ def installed_version() -> tuple[int, ...]:
 def explain(result: commands.Completed) -> str:
     """One line for a failed restic call: the meaning of its code, then its last words."""
     text = result.stderr + result.stdout
+    unreachable = unreachable_line(text)
+    if unreachable:
+        return f"restic {result.argv[1]}: {UNREACHABLE}: {unreachable}"
     if result.returncode == 10 or any(w in text for w in _NO_REPOSITORY_WORDS):
         meaning = EXIT_MEANINGS[10]
     elif result.returncode == 12 or any(w in text for w in _WRONG_PASSWORD_WORDS):
@@ -194,8 +202,18 @@ def explain(result: commands.Completed) -> str:
     return f"restic {result.argv[1]}: {meaning}" + (f" ({detail})" if detail else "")
 
 
+def unreachable_line(text: str) -> str:
+    """restic's line saying that the backend's server could not be reached, or ''."""
+    for line in text.splitlines():
+        if any(w in line for w in _UNREACHABLE_WORDS):
+            return line.strip().removeprefix("Fatal: ")
+    return ""
+
+
 def is_missing_repository(result: commands.Completed) -> bool:
     text = result.stderr + result.stdout
+    if unreachable_line(text):
+        return False
     return result.returncode == 10 or (
         result.returncode == 1 and any(w in text for w in _NO_REPOSITORY_WORDS)
     )
