@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -107,56 +106,3 @@ def snapshot_trees(restic_env: dict) -> dict[str, str]:
 def restore_latest(restic_env: dict, target: Path, org: str) -> Path:
     restic_call(restic_env, "restore", "latest", "--target", str(target), "--no-lock")
     return target / org
-
-
-RELAY = r"""
-import socket, sys, threading
-listen, target = int(sys.argv[1]), int(sys.argv[2])
-
-def pipe(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data:
-                break
-            b.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-server = socket.socket()
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", listen))
-server.listen(64)
-while True:
-    client, _ = server.accept()
-    upstream = socket.create_connection(("127.0.0.1", target))
-    threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
-    threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
-"""
-
-
-class Relay:
-    """A TCP relay on a fixed loopback port to `target_port`: the endpoint restic sees.
-    Stopped (by its pid) and started again on the same port."""
-
-    def __init__(self, target_port: int, log: Path):
-        self.port = free_port()
-        self.target_port = target_port
-        self.log = log
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-c", RELAY, str(self.port), str(self.target_port)],
-                                         stdout=log, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.proc, self.log)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, sig)
