@@ -254,16 +254,20 @@ def parse_orgs(environ: Mapping[str, str]) -> tuple[str, ...]:
     return orgs
 
 
-def parse_parts(environ: Mapping[str, str]) -> tuple[str, ...]:
-    if environ.get("BACKUP_PARTS") is None:
-        return ALL_PARTS
-    parts = tuple(p.lower() for p in parse_list(environ, "BACKUP_PARTS"))
-    unknown = [p for p in parts if p not in ALL_PARTS]
+def parse_words(environ: Mapping[str, str], name: str, known: tuple[str, ...], default: tuple[str, ...],
+                *, noun: str = "word") -> tuple[str, ...]:
+    """A comma-separated list of words from `known` (lower-cased); `default` when unset."""
+    if environ.get(name) is None:
+        return default
+    words = tuple(w.lower() for w in parse_list(environ, name))
+    unknown = [w for w in words if w not in known]
     if unknown:
-        raise ConfigError(
-            f"BACKUP_PARTS: unknown part {unknown[0]!r} (known: {', '.join(ALL_PARTS)})"
-        )
-    return parts
+        raise ConfigError(f"{name}: unknown {noun} {unknown[0]!r} (known: {', '.join(known)})")
+    return words
+
+
+def parse_parts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    return parse_words(environ, "BACKUP_PARTS", ALL_PARTS, ALL_PARTS, noun="part")
 
 
 def parse_retention(environ: Mapping[str, str]) -> Retention:

@@ -13,7 +13,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from .. import commands
-from ..config import Secret, parse_list, read_dotenv, read_secret
+from ..config import Secret, parse_list, parse_words, read_dotenv, read_secret
 from ..errors import ConfigError
 
 # When to notify: the words of BACKUP_NOTIFY_ON, and which exit statuses each covers.
@@ -93,10 +93,4 @@ def parse_metrics_file(env: Mapping[str, str]) -> Path | None:
 
 
 def parse_notify_on(env: Mapping[str, str]) -> tuple[str, ...]:
-    if env.get("BACKUP_NOTIFY_ON") is None:
-        return DEFAULT_NOTIFY_ON
-    words = tuple(w.lower() for w in parse_list(env, "BACKUP_NOTIFY_ON"))
-    unknown = [w for w in words if w not in NOTIFY_WORDS]
-    if unknown:
-        raise ConfigError(f"BACKUP_NOTIFY_ON: unknown word {unknown[0]!r} (known: {', '.join(NOTIFY_WORDS)})")
-    return words
+    return parse_words(env, "BACKUP_NOTIFY_ON", NOTIFY_WORDS, DEFAULT_NOTIFY_ON)
