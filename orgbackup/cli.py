@@ -1,4 +1,4 @@
-"""The command line: `backup` (default), `restore`, `verify`, `snapshots`, `status`.
+"""The command line: `backup` (default), `restore`, `restore-to-github`, `verify`, `snapshots`, `status`.
 
 This is the only place that turns errors into exit statuses:
 0 complete, 1 failure, 2 configuration error (nothing touched),
@@ -44,6 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--org", help="only this organization")
     restore.add_argument("--repo", help="only this repository (needs --org)")
     restore.add_argument("--overwrite", action="store_true", help="allow restoring into a folder that has files")
+
+    to_github = sub.add_parser("restore-to-github",
+                               help="make a snapshot's organization again in another (empty) organization")
+    to_github.add_argument("--org", required=True, help="the organization the snapshot is of")
+    to_github.add_argument("--to-org", required=True, help="the organization to create the repositories in (must exist)")
+    to_github.add_argument("--snapshot", default="latest", help="snapshot id (default: the newest complete one of --org)")
+    to_github.add_argument("--repo", action="append", default=[], metavar="NAME",
+                           help="only this repository (may be given more than once)")
+    to_github.add_argument("--dry-run", action="store_true", help="print what would be created; create nothing")
+    to_github.add_argument("--with-access", action="store_true",
+                           help="also branch protection and collaborators (a decision for a person)")
 
     status = sub.add_parser("status", help="is every organization's newest complete snapshot recent? exit 0 yes, 1 no")
     status.add_argument("--max-age", type=float, default=36.0, metavar="HOURS",
@@ -107,6 +118,14 @@ def dispatch(args, environ) -> RunResult:
         return run_restore(
             config, target=args.target, snapshot=args.snapshot, org=args.org,
             repo=args.repo, overwrite=args.overwrite,
+        )
+    if command == "restore-to-github":
+        from .restore_to_github.command import run_restore_to_github
+        from .restore_to_github.settings import load_restore_settings
+
+        return run_restore_to_github(
+            config, load_restore_settings(environ, config), source_org=args.org, target_org=args.to_org,
+            snapshot=args.snapshot, repos=args.repo, dry_run=args.dry_run, with_access=args.with_access,
         )
     if command == "status":
         from .status import run_status

@@ -31,8 +31,9 @@ DEFAULT_STALL_SECONDS = 600  # without progress, a transfer or a tool is ended
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 # GitHub's rule for organization names; also keeps them safe as folder names.
-_ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
+ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+REPO_NAME = re.compile(r"^[A-Za-z0-9._-]+$")  # GitHub's characters; no glob, no slash
+HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
 
 
 class Secret:
@@ -246,7 +247,7 @@ def parse_orgs(environ: Mapping[str, str]) -> tuple[str, ...]:
     if not orgs:
         raise ConfigError("GITHUB_ORGS is required: one or more organizations, comma-separated")
     for org in orgs:
-        if not _ORG_NAME.match(org):
+        if not ORG_NAME.match(org):
             raise ConfigError(f"GITHUB_ORGS: {org!r} is not a valid organization name")
     lowered = [o.lower() for o in orgs]
     if len(set(lowered)) != len(lowered):
@@ -411,7 +412,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
     env = read_dotenv(environ)
     host = (env.get("GITHUB_HOST") or "github.com").strip().lower()
     host = host.removeprefix("https://").rstrip("/")
-    if not _HOST.match(host):
+    if not HOST.match(host):
         raise ConfigError(f"GITHUB_HOST: {env.get('GITHUB_HOST')!r} is not a host[:port]")
     app = None
     if need_github:

@@ -129,30 +129,38 @@ class GitHubAPI:
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.api_url}/{path.lstrip('/')}"
 
-    def _request(self, url: str, params: dict | None, *, json_body: dict | None = None) -> requests.Response:
+    def _request(self, url: str, params: dict | None, *, json_body: dict | None = None,
+                 method: str | None = None, data: bytes | None = None,
+                 content_type: str | None = None, retry_errors: bool = True) -> requests.Response:
+        """GET without a body, POST with `json_body`; or `method` with a JSON body or raw `data`.
+        `retry_errors=False`: a 5xx or a lost connection is not retried (a write that may have
+        happened is the caller's to check); 'slow down' answers are still waited out and retried."""
         delay = 1.0
         slowed = 0  # answers of this request that meant 'slow down' (the backoff's exponent)
         for attempt in range(1, self.attempts + 1):
             with self._count_lock:
                 self.requests_made += 1
             headers = self.authorization()
+            if content_type:
+                headers["Content-Type"] = content_type
+            verb = method or ("GET" if json_body is None else "POST")
             try:
-                if json_body is None:
+                if verb == "GET":
                     response = self.session.get(url, params=params, timeout=60, headers=headers,
                                                 verify=requests_verify())
                 else:
-                    response = self.session.post(url, json=json_body, timeout=120, headers=headers,
-                                                 verify=requests_verify())
+                    response = self.session.request(verb, url, params=params, json=json_body, data=data,
+                                                    timeout=300, headers=headers, verify=requests_verify())
             except requests.exceptions.SSLError as exc:
                 if certificate_refused(exc):  # no retry: the next attempt would meet the same certificate
                     raise GitHubError(untrusted_certificate(url, exc)) from None
-                if attempt == self.attempts:
+                if attempt == self.attempts or not retry_errors:
                     raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
                 time.sleep(delay)
                 delay *= 2
                 continue
             except requests.RequestException as exc:
-                if attempt == self.attempts:
+                if attempt == self.attempts or not retry_errors:
                     raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
                 time.sleep(delay)
                 delay *= 2
@@ -165,7 +173,7 @@ class GitHubAPI:
                 log.warning("GitHub asks to slow down (HTTP %s); waiting %.0f s", response.status_code, wait)
                 time.sleep(wait)
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.attempts:
+            if response.status_code in RETRY_STATUSES and attempt < self.attempts and retry_errors:
                 time.sleep(delay + random.uniform(0, delay / 2))
                 delay *= 2
                 continue
@@ -219,6 +227,14 @@ class GitHubAPI:
         if response.status_code not in (200, 201):
             raise refused(url, response)
         return response.json()
+
+    def send(self, method: str, path: str, body: dict | None = None, *, params: dict | None = None,
+             data: bytes | None = None, content_type: str | None = None,
+             retry_errors: bool = True) -> requests.Response:
+        """Any request, answered as it came (after the waits, and the retries unless
+        `retry_errors=False`): for writes whose refusals the caller interprets (422, 404)."""
+        return self._request(self.url(path), params, json_body=body, method=method.upper(), data=data,
+                             content_type=content_type, retry_errors=retry_errors)
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         """The `data` of a GraphQL query; GraphQLError when GitHub lists errors.

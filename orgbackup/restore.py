@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import restic
-from .config import Config
+from .config import ORG_NAME, REPO_NAME, Config
 from .context import OrgPaths
 from .errors import EXIT_OK, BackupError, ConfigError
 from .manifest import read_manifest
@@ -36,8 +35,6 @@ from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
 log = logging.getLogger(__name__)
 
 STAGING_PREFIX = ".orgbackup-restore-"
-_REPO_NAME = re.compile(r"^[A-Za-z0-9._-]+$")  # GitHub's characters; no glob, no slash
-_ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
 
 
 class RestoreError(BackupError):
@@ -78,9 +75,9 @@ def run_restore(
 def check_arguments(org: str | None, repo: str | None) -> None:
     if repo and not org:
         raise ConfigError("restore --repo needs --org: the organization the repository belongs to")
-    if org and not _ORG_NAME.match(org):
+    if org and not ORG_NAME.match(org):
         raise ConfigError(f"restore --org: {org!r} is not an organization name")
-    if repo and (not _REPO_NAME.match(repo) or repo in (".", "..")):
+    if repo and (not REPO_NAME.match(repo) or repo in (".", "..")):
         raise ConfigError(f"restore --repo: {repo!r} is not a repository name")
 
 

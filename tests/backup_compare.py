@@ -283,6 +283,8 @@ def _compare_milestones(name: str, src_base: Path, dst_base: Path) -> list[str]:
             a, b = src[title].get(field), dst[title].get(field)
             if field == "description":
                 a, b = _text(a), _text(b)
+            if field == "due_on":  # GitHub keeps a milestone's due date, not its time
+                a, b = (a or "")[:10], (b or "")[:10]
             if a != b:
                 diffs.append(f"{name}: milestone {title!r} {field} {_short(a)} != {_short(b)}")
     return diffs
