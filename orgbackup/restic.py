@@ -39,7 +39,12 @@ _WRONG_PASSWORD_WORDS = ("wrong password or no key found",)
 # repository at the following location?", which must not read as a missing repository).
 _UNREACHABLE_WORDS = ("connection refused", "no such host", "i/o timeout", "connection reset",
                       "network is unreachable", "no route to host")
-UNREACHABLE = "the repository cannot be reached, its server did not answer"
+UNREACHABLE = "the repository cannot be reached, its {backend}server did not answer"
+# restic's backend prefixes (`s3:https://...`), named in the unreachable line; restic
+# 0.14 prints the repository's location (its password stripped) after a failed open.
+_BACKEND_NAMES = {"s3": "S3", "rest": "REST", "sftp": "SFTP", "b2": "B2", "azure": "Azure",
+                  "gs": "Google Cloud Storage", "swift": "Swift", "rclone": "rclone"}
+_LOCATION_WORDS = "Is there a repository at the following location?"
 
 
 class ResticError(BackupError):
@@ -191,7 +196,9 @@ def explain(result: commands.Completed) -> str:
     text = result.stderr + result.stdout
     unreachable = unreachable_line(text)
     if unreachable:
-        return f"restic {result.argv[1]}: {UNREACHABLE}: {unreachable}"
+        backend = backend_name(text)
+        meaning = UNREACHABLE.format(backend=backend + " " if backend else "")
+        return f"restic {result.argv[1]}: {meaning}: {unreachable}"
     if result.returncode == 10 or any(w in text for w in _NO_REPOSITORY_WORDS):
         meaning = EXIT_MEANINGS[10]
     elif result.returncode == 12 or any(w in text for w in _WRONG_PASSWORD_WORDS):
@@ -207,6 +214,15 @@ def unreachable_line(text: str) -> str:
     for line in text.splitlines():
         if any(w in line for w in _UNREACHABLE_WORDS):
             return line.strip().removeprefix("Fatal: ")
+    return ""
+
+
+def backend_name(text: str) -> str:
+    """The kind of backend ("S3", "REST", ...) of the location restic printed, or ''."""
+    lines = [line.strip() for line in text.splitlines()]
+    for here, line in enumerate(lines[:-1]):
+        if line == _LOCATION_WORDS:
+            return _BACKEND_NAMES.get(lines[here + 1].split(":", 1)[0], "")
     return ""
 
 

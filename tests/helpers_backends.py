@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -106,3 +107,68 @@ def snapshot_trees(restic_env: dict) -> dict[str, str]:
 def restore_latest(restic_env: dict, target: Path, org: str) -> Path:
     restic_call(restic_env, "restore", "latest", "--target", str(target), "--no-lock")
     return target / org
+
+
+# The relay, run as its own process: accepted connections are piped both ways to the
+# target; a connection the target refuses is closed. Killed by its pid, nothing listens
+# on its port any more, so a client is refused at once (no timeout to wait for).
+RELAY = r"""
+import socket, sys, threading
+listen, target = int(sys.argv[1]), int(sys.argv[2])
+
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+def serve(client):
+    try:
+        upstream = socket.create_connection(("127.0.0.1", target), timeout=10)
+        upstream.settimeout(None)
+    except OSError:
+        client.close()
+        return
+    threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+    pipe(client, upstream)
+
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", listen))
+server.listen(64)
+while True:
+    client, _ = server.accept()
+    threading.Thread(target=serve, args=(client,), daemon=True).start()
+"""
+
+
+class Relay:
+    """A TCP relay on a fixed loopback port to `target_port`: the endpoint restic sees.
+    Stopped (by its pid) and started again on the same port, while the store behind it
+    keeps running."""
+
+    def __init__(self, target_port: int, log: Path):
+        self.port = free_port()
+        self.target_port = target_port
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-c", RELAY, str(self.port), str(self.target_port)],
+                                         stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.proc, self.log)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, sig)

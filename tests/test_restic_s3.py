@@ -1,41 +1,55 @@
 """restic's backend variables: set in BACKUP_ENV_FILE, they reach restic (and only
-restic). A whole backup run into an S3 repository served by moto on loopback."""
+restic). A whole backup run into an S3 repository served by moto on loopback; then the
+S3 endpoint goes away during a run's snapshot stage: exit 1, one clear line naming the
+S3 server, and once the endpoint is back the repository checks, keeps its snapshots and
+the next run completes.
+
+moto's server keeps its buckets in memory: killed, the repository would be gone. So
+restic talks to a TCP relay in front of moto (tests/helpers_backends.Relay), and the
+relay is what goes away; moto, with the bucket, stays."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import pytest
 import requests
 
-from orgbackup import commands
+from orgbackup import commands, restic
 from orgbackup import git as orgbackup_git
 from orgbackup.config import load_config
 from orgbackup.secret_files import remove_secret_files, write_secret_files
 from tests.github_emulator.world import truth
+from tests.helpers_backends import (Relay, assert_one_clear_failure, free_port, restic_call, restore_latest,
+                                    run_cli, run_stopping_backend, snapshot_trees, stop_process)
 from tests.helpers_cli import ORG, run_backup
-from tests.truth_compare import compare_org
+from tests.truth_compare import compare_org, files_holding
 
 boto3 = pytest.importorskip("boto3")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass(frozen=True)
+class S3Server:
+    port: int
+    key_id: str
+    secret: str
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture
 def s3_server(tmp_path):
     """moto's S3 on a free loopback port, checking credentials: the first three
     requests (an IAM user, its policy, its key) need none, every later one does.
-    Yields (endpoint, access key id, secret key); the key is made at run time."""
+    The key is made at run time."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -60,15 +74,22 @@ def s3_server(tmp_path):
         iam.put_user_policy(UserName="restic", PolicyName="s3", PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
         key = iam.create_access_key(UserName="restic")["AccessKey"]
-        yield endpoint, key["AccessKeyId"], key["SecretAccessKey"]
+        yield S3Server(port, key["AccessKeyId"], key["SecretAccessKey"])
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process(proc)
         log.close()
+
+
+@pytest.fixture
+def s3_relay(s3_server, tmp_path):
+    """The endpoint restic is given: a relay to moto's port, stopped and started again
+    on its own port while moto keeps the bucket."""
+    relay = Relay(s3_server.port, tmp_path / "relay.log")
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
 
 
 @pytest.fixture
@@ -84,7 +105,7 @@ def no_aws_in_process(monkeypatch):
 
 def test_backup_into_s3_with_credentials_from_the_dotenv_file(
         github_emulator, backup_env, s3_server, no_aws_in_process, tmp_path, capsys):
-    endpoint, key_id, secret = s3_server
+    endpoint, key_id, secret = s3_server.endpoint, s3_server.key_id, s3_server.secret
     dotenv = tmp_path / "backup.env"
     dotenv.write_text(f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n")
     env = dict(backup_env, RESTIC_REPOSITORY=f"s3:{endpoint}/orgbackup/repo", BACKUP_ENV_FILE=str(dotenv))
@@ -112,6 +133,54 @@ def test_backup_into_s3_with_credentials_from_the_dotenv_file(
     assert refused.returncode != 0
 
 
+def test_backup_into_s3_then_the_endpoint_goes_away_mid_run(
+        github_emulator, backup_env, s3_server, s3_relay, no_aws_in_process, tmp_path, capsys):
+    repository = f"s3:http://127.0.0.1:{s3_relay.port}/orgbackup/repo"
+    dotenv = tmp_path / "backup.env"
+    dotenv.write_text(f"AWS_ACCESS_KEY_ID={s3_server.key_id}\nAWS_SECRET_ACCESS_KEY={s3_server.secret}\n")
+    # Every snapshot kept (retention would keep one a day), so none goes but by failure.
+    env = dict(backup_env, RESTIC_REPOSITORY=repository, BACKUP_ENV_FILE=str(dotenv), BACKUP_KEEP_DAILY="0",
+               BACKUP_KEEP_WEEKLY="0", BACKUP_KEEP_MONTHLY="0", BACKUP_KEEP_YEARLY="0")
+    restic_env = dict(os.environ, RESTIC_REPOSITORY=repository, RESTIC_PASSWORD=env["RESTIC_PASSWORD"],
+                      AWS_ACCESS_KEY_ID=s3_server.key_id, AWS_SECRET_ACCESS_KEY=s3_server.secret)
+    secrets = [s3_server.secret]
+
+    # A whole run through the relay: restored by restic itself, equal to truth.
+    status, out, err = run_cli(env, capsys)
+    assert status == 0, out + err
+    for secret in secrets:
+        assert secret not in out and secret not in err
+    first = restore_latest(restic_env, tmp_path / "restore-1", ORG)
+    assert compare_org(ORG, truth(github_emulator.root), first) == []
+    assert files_holding(tmp_path / "restore-1", s3_server.secret.encode()) == []
+    before = snapshot_trees(restic_env)
+    assert before
+
+    # The endpoint goes away when the run starts its snapshot: nothing listens on the
+    # relay's port, restic is refused at once. Exit 1, one line naming the S3 server.
+    started = time.monotonic()
+    status, out, err = run_stopping_backend(env, capsys, lambda: s3_relay.stop(signal.SIGKILL))
+    text = assert_one_clear_failure(status, out, err, secrets)
+    assert "its S3 server did not answer" in text and "connection refused" in text, text
+    assert "does not exist" not in text and "Traceback" not in out + err, text
+    assert time.monotonic() - started < 90  # restic is refused at once, it does not retry for minutes
+
+    # The endpoint back (moto kept the bucket all along): the repository checks, the
+    # snapshots are the same, and the next run completes and restores equal to truth.
+    s3_relay.start()
+    restic_call(restic_env, "check")
+    assert snapshot_trees(restic_env) == before
+    status, out, err = run_cli(env, capsys)
+    assert status == 0, out + err
+    for secret in secrets:
+        assert secret not in out and secret not in err
+    restic_call(restic_env, "check")
+    after = snapshot_trees(restic_env)
+    assert set(before) < set(after)
+    again = restore_latest(restic_env, tmp_path / "restore-2", ORG)
+    assert compare_org(ORG, truth(github_emulator.root), again) == []
+
+
 def test_git_children_get_no_cloud_credentials(tmp_path, monkeypatch, hermetic_git_env):
     """AWS_* in the process environment and in the dotenv file: a git child process sees
     none of them (git's `!` alias runs `env` as git's own child)."""
@@ -137,3 +206,37 @@ def test_git_children_get_no_cloud_credentials(tmp_path, monkeypatch, hermetic_g
     assert "GIT_ASKPASS" in names
     assert not {n for n in names if n.startswith(("AWS_", "B2_", "GOOGLE_"))}, names
     assert process_secret not in out and file_secret not in out
+
+
+def _failed(argv, stderr, returncode=1):
+    return commands.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr)
+
+
+def test_an_unreachable_s3_endpoint_is_named_not_a_missing_repository():
+    """restic 0.14's words for an S3 endpoint that refuses connections (seen with moto
+    behind a stopped relay, tests/test_restic_s3.py)."""
+    result = _failed(("restic", "backup", "--json"), (
+        'Fatal: unable to open config file: Stat: Get "http://127.0.0.1:40123/orgbackup/?location=": '
+        "dial tcp 127.0.0.1:40123: connect: connection refused\n"
+        "Is there a repository at the following location?\n"
+        "s3:http://127.0.0.1:40123/orgbackup/repo\n"))
+    assert restic.explain(result) == (
+        "restic backup: the repository cannot be reached, its S3 server did not answer: unable to open config "
+        'file: Stat: Get "http://127.0.0.1:40123/orgbackup/?location=": dial tcp 127.0.0.1:40123: connect: '
+        "connection refused")
+    assert not restic.is_missing_repository(result)
+
+
+def test_the_unreachable_line_names_the_backend_only_when_restic_printed_its_location():
+    rest = _failed(("restic", "snapshots"), (
+        'Fatal: unable to open config file: Head "http://127.0.0.1:1/config": dial tcp 127.0.0.1:1: '
+        "connect: connection refused\nIs there a repository at the following location?\n"
+        "rest:http://user:***@127.0.0.1:1/\n"))
+    assert restic.explain(rest).startswith("restic snapshots: the repository cannot be reached, its REST server "
+                                           "did not answer: unable to open config file")
+    mid_upload = _failed(("restic", "backup"), "Save(<data/1234>) returned error: connection reset by peer\n")
+    assert restic.explain(mid_upload) == ("restic backup: the repository cannot be reached, its server did not "
+                                          "answer: Save(<data/1234>) returned error: connection reset by peer")
+    local = _failed(("restic", "snapshots"), "Fatal: unable to open config file: stat /r/config: no such file or "
+                    "directory\nIs there a repository at the following location?\n/r\n", returncode=10)
+    assert restic.explain(local).startswith("restic snapshots: the repository does not exist")
