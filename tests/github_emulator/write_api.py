@@ -71,25 +71,24 @@ def _created(obj: dict, location: str | None = None) -> Response:
     return Response(201, json.dumps(obj).encode(), headers)
 
 
-def _known_users(b, login: str) -> set:
-    """Logins that exist on this emulated GitHub (lower case)."""
-    known = {u.lower() for u in USERS} | {OUTSIDE, "emulator-admin", "emulator-reader"}
-    for org in b.world["orgs"].values():
-        known |= {m["login"].lower() for m in org.get("members", [])}
-        known |= {x.lower() for x in org.get("outside_collaborators", [])}
-        for rec in org["repos"].values():
-            known |= {x["login"].lower() for x in rec.get("collaborators", [])}
-    return known
-
-
-def _canonical_user(b, login: str) -> str | None:
-    """The login as this emulated GitHub spells it, or None for a user that does not exist."""
+def _user_names(b) -> list:
+    """Logins that exist on this emulated GitHub, as they are spelt."""
     names = list(USERS) + [OUTSIDE, "emulator-admin", "emulator-reader"]
     for org in b.world["orgs"].values():
         names += [m["login"] for m in org.get("members", [])] + list(org.get("outside_collaborators", []))
         for rec in org["repos"].values():
             names += [x["login"] for x in rec.get("collaborators", [])]
-    return next((n for n in names if n.lower() == str(login).lower()), None)
+    return names
+
+
+def _known_users(b, login: str) -> set:
+    """Logins that exist on this emulated GitHub (lower case)."""
+    return {n.lower() for n in _user_names(b)}
+
+
+def _canonical_user(b, login: str) -> str | None:
+    """The login as this emulated GitHub spells it, or None for a user that does not exist."""
+    return next((n for n in _user_names(b) if n.lower() == str(login).lower()), None)
 
 
 def _branch_sha(c: Ctx, login: str, name: str, branch: str) -> str | None:
