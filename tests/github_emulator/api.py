@@ -781,8 +781,28 @@ def _repo_rulesets(c: Ctx, login: str, rec: dict) -> list:
     return found
 
 
+def _actors_json(c: Ctx, org_login: str, actors: dict, url: str | None = None) -> dict:
+    """{users, teams, apps} as stored (logins, team slugs, app slugs) -> GitHub's objects."""
+    org = c.view.find_org(org_login) or {"teams": [], "login": org_login}
+    teams = {t["slug"]: t for t in org.get("teams", [])}
+    out = {}
+    if url:
+        out.update(url=url, users_url=f"{url}/users", teams_url=f"{url}/teams")
+    out["users"] = [user_json(c, login) for login in actors.get("users", [])]
+    out["teams"] = [team_json(c, org, teams[slug], with_parent=False) for slug in actors.get("teams", [])
+                    if slug in teams]
+    if "apps" in actors:
+        if url:
+            out["apps_url"] = f"{url}/apps"
+        out["apps"] = [{"slug": slug, "name": slug, "id": _id("app:" + slug), "node_id": node("App", _id("app:" + slug)),
+                        "owner": user_json(c, org_login, "Organization") if org_login.lower() in c.view.orgs else None}
+                       for slug in actors["apps"]]
+    return out
+
+
 def protection_json(c: Ctx, full: str, branch: str, protection: dict) -> dict:
     api = f"{c.api}/repos/{full}/branches/{branch}/protection"
+    owner = full.split("/")[0]
     out = {"url": api}
     for key, value in protection.items():
         value = dict(value) if isinstance(value, dict) else value
@@ -791,6 +811,15 @@ def protection_json(c: Ctx, full: str, branch: str, protection: dict) -> dict:
             value["url"] = f"{api}/{key}"
         if key == "required_status_checks":
             value["contexts_url"] = f"{api}/required_status_checks/contexts"
+        if key == "required_pull_request_reviews":
+            if "dismissal_restrictions" in value:
+                value["dismissal_restrictions"] = _actors_json(
+                    c, owner, value["dismissal_restrictions"], f"{api}/dismissal_restrictions")
+            if "bypass_pull_request_allowances" in value:
+                value["bypass_pull_request_allowances"] = _actors_json(
+                    c, owner, value["bypass_pull_request_allowances"])
+        if key == "restrictions":
+            value = _actors_json(c, owner, value, f"{api}/restrictions")
         out[key] = value
     return out
 

@@ -25,11 +25,14 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 import trustme
 
 from . import api, graphql_api
-from .world import git_env
+from .world import git_env, refresh_truth, truth
 
 RATE_LIMIT = 5000
 KINDS = ("api", "git", "lfs", "assets", "graphql", "writes")  # "api" counts GraphQL POSTs too;
 # "writes": content-creating requests (REST POSTs that reached a write handler, asset uploads included)
+# Kept apart so counters() keeps its keys: "content_created" counts the write side's requests that
+# succeeded (2xx; POST, PUT and PATCH: counters(all=True), content_created(), GET /_emulator/counters?all=1)
+EXTRA_KINDS = ("content_created",)
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute")
@@ -76,7 +79,7 @@ class Emulator:
         self.lock = threading.Lock()
         self._faults: dict = {}
         self._rng = random.Random(0)
-        self._counters = dict.fromkeys(KINDS, 0)
+        self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
         self._usage: dict = {}
         self._creations: list[float] = []  # times of the content-creating requests of the last minute
         self._window = int(time.time()) + 3600
@@ -160,13 +163,19 @@ class Emulator:
         with self.lock:
             self._counters[kind] += 1
 
-    def counters(self) -> dict:
+    def counters(self, all: bool = False) -> dict:
+        """{kind: n} for KINDS; all=True adds EXTRA_KINDS ("content_created")."""
         with self.lock:
-            return dict(self._counters)
+            return {k: v for k, v in self._counters.items() if all or k in KINDS}
+
+    def content_created(self) -> int:
+        """Successful (2xx) requests to the write side (POST, PUT, PATCH) since the last reset."""
+        with self.lock:
+            return self._counters["content_created"]
 
     def reset_counters(self) -> None:
         with self.lock:
-            self._counters = dict.fromkeys(KINDS, 0)
+            self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
             self._usage.clear()
 
     def rate(self, key: str, spend: bool, resource: str = "core", cost: int = 1) -> dict:
@@ -239,10 +248,16 @@ class Emulator:
             return fraction > 0 and self._rng.random() < fraction
 
     # -- life -------------------------------------------------------------
+    def truth(self) -> dict:
+        """truth(root), rebuilt now (the write side leaves truth.json stale; see world.write_world)."""
+        return truth(self.root)
+
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(5)
+        if (self.root / "world.json").exists():
+            refresh_truth(self.root)  # truth.json on disk is fresh again once the server is gone
         shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self):
@@ -369,7 +384,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(url.path)
         query = dict(parse_qsl(url.query))
         if path.startswith("/_emulator/"):
-            return self.control(path)
+            return self.control(path, query)
         latency = self.em.faults().get("latency_ms")
         if latency:
             time.sleep(latency / 1000)
@@ -396,10 +411,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self.api(path, query)
 
     # -- control ------------------------------------------------------------
-    def control(self, path: str) -> None:
+    def control(self, path: str, query: dict) -> None:
         em = self.em
         if path == "/_emulator/counters" and self.command == "GET":
-            return self.reply_json(200, em.counters())
+            return self.reply_json(200, em.counters(all=query.get("all") in ("1", "true")))
+        if path == "/_emulator/truth" and self.command == "GET":
+            return self.reply_json(200, truth(em.root))
         if path == "/_emulator/counters/reset" and self.command == "POST":
             self.read_body()
             em.reset_counters()
@@ -490,6 +507,8 @@ class _Handler(BaseHTTPRequestHandler):
         except api.ApiError as exc:
             body = {"message": exc.message, "documentation_url": "https://docs.github.com/rest"}
             return self.reply_json(exc.status, body, headers)
+        if handler in api.WRITE_HANDLERS:  # it returned: the write was made (2xx)
+            self.em.count("content_created")
         if isinstance(result, api.Response):
             headers.update(result.headers)
             return self.reply(result.status, result.body, headers)

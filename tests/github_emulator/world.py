@@ -929,27 +929,61 @@ def mutate_metadata(b: Builder, day: int) -> None:
 _CREATE_LOCK = threading.RLock()
 
 
+_HELD = threading.local()  # the roots whose world_lock this thread holds (the lock is reentrant)
+STALE = "truth.stale"      # present while truth.json lags behind world.json (see write_world)
+
+
 @contextlib.contextmanager
 def world_lock(root: Path):
-    """The writers' lock: threads of this process (a lock) and other processes (flock on root/world.lock)."""
+    """The writers' lock: threads of this process (a lock) and other processes (flock on root/world.lock).
+    Reentrant in one thread (truth() takes it, and is called by writers that hold it)."""
+    key = str(Path(root).resolve())
+    held = _HELD.__dict__.setdefault("roots", set())
+    if key in held:
+        yield
+        return
     with _CREATE_LOCK:
         with open(Path(root) / "world.lock", "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
+            held.add(key)
             try:
                 yield
             finally:
+                held.discard(key)
                 fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def write_world(root: Path, change):
+def write_world(root: Path, change, *, lazy_truth: bool = False):
     """Run change(builder) on a fresh load of world.json under the lock, then save atomically.
-    Returns (change's result, the saved world)."""
+    Returns (change's result, the saved world).
+    lazy_truth (the write side's requests): truth.json is not rebuilt (that is most of a write's cost);
+    root/truth.stale marks it behind until truth(root) rebuilds it (truth(), Emulator.truth(),
+    GET /_emulator/truth and Emulator.stop() do)."""
     root = Path(root)
     with world_lock(root):
         b = Builder(root, load_world(root))
         result = change(b)
-        b.save()
+        if lazy_truth:
+            # compact: the indented dump is pure-Python json, ~5x slower (build and mutate indent it)
+            _write_atomic(root / "world.json", json.dumps(b.world, sort_keys=True, separators=(",", ":")))
+            (root / STALE).touch()
+        else:
+            b.save()
         return result, b.world
+
+
+def truth_is_stale(root: Path) -> bool:
+    """Has a lazy write changed world.json since truth.json was last written?"""
+    return (Path(root) / STALE).exists()
+
+
+def refresh_truth(root: Path) -> bool:
+    """Rebuild truth.json if a lazy write left it stale; True when it did."""
+    with world_lock(root):
+        if not truth_is_stale(root):
+            return False
+        truth(root)
+        return True
 
 
 def create_repo(root: Path, org: str, name: str, *, private: bool = False, description: str = "",
@@ -1195,9 +1229,16 @@ def _projects_truth(org: dict) -> dict:
 
 
 def truth(root: Path) -> dict:
-    """What a complete backup of the world must hold; also written to root/truth.json."""
+    """What a complete backup of the world must hold; also written to root/truth.json (always rebuilt,
+    so it is fresh after lazy writes too; under the writers' lock so a write cannot slip in between)."""
     root = Path(root)
-    world = load_world(root)
+    with world_lock(root):
+        (root / STALE).unlink(missing_ok=True)
+        world = load_world(root)
+        return _truth(root, world)
+
+
+def _truth(root: Path, world: dict) -> dict:
     result = {"orgs": {}}
     for login, org in world["orgs"].items():
         org_defaults(org)

@@ -3,7 +3,8 @@
 Every handler authorizes (the admin token writes; a reader token gets 403, anonymous 401, or 404
 for a private repository), then changes world.json under the writers' lock with
 `world.write_world` (a fresh load, the change, an atomic replace), and answers from a new View of
-the saved world, so the read endpoints serve what was written at once. Numbers: issues and pull
+the saved world, so the read endpoints serve what was written at once. truth.json is rebuilt lazily
+(`lazy_truth`: marked stale, rebuilt by truth(root)), which keeps a write at a few milliseconds. Numbers: issues and pull
 requests share one sequence per repository (`world.next_number`, never reused).
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 
 from . import api
 from .api import ApiError, Ctx, Response, View
-from .world import OUTSIDE, USERS, git_env, iso, repo_defaults, write_world
+from .world import OUTSIDE, ROLE_NAMES, USERS, git_env, iso, repo_defaults, write_world
 
 ADMIN_REPO = "Must have admin rights to Repository."
 ARCHIVED = "Repository was archived so is read-only."
@@ -58,7 +59,7 @@ def _change(c: Ctx, login: str, name: str, fn):
     def change(b):
         rec = repo_defaults(b.world["orgs"][login]["repos"][name])
         return fn(b, rec)
-    result, world = write_world(c.root, change)
+    result, world = write_world(c.root, change, lazy_truth=True)
     c.view = View(world)
     return c.view.find_repo(login, name)[1], result
 
@@ -70,15 +71,24 @@ def _created(obj: dict, location: str | None = None) -> Response:
     return Response(201, json.dumps(obj).encode(), headers)
 
 
+def _user_names(b) -> list:
+    """Logins that exist on this emulated GitHub, as they are spelt."""
+    names = list(USERS) + [OUTSIDE, "emulator-admin", "emulator-reader"]
+    for org in b.world["orgs"].values():
+        names += [m["login"] for m in org.get("members", [])] + list(org.get("outside_collaborators", []))
+        for rec in org["repos"].values():
+            names += [x["login"] for x in rec.get("collaborators", [])]
+    return names
+
+
 def _known_users(b, login: str) -> set:
     """Logins that exist on this emulated GitHub (lower case)."""
-    known = {u.lower() for u in USERS} | {OUTSIDE, "emulator-admin", "emulator-reader"}
-    for org in b.world["orgs"].values():
-        known |= {m["login"].lower() for m in org.get("members", [])}
-        known |= {x.lower() for x in org.get("outside_collaborators", [])}
-        for rec in org["repos"].values():
-            known |= {x["login"].lower() for x in rec.get("collaborators", [])}
-    return known
+    return {n.lower() for n in _user_names(b)}
+
+
+def _canonical_user(b, login: str) -> str | None:
+    """The login as this emulated GitHub spells it, or None for a user that does not exist."""
+    return next((n for n in _user_names(b) if n.lower() == str(login).lower()), None)
 
 
 def _branch_sha(c: Ctx, login: str, name: str, branch: str) -> str | None:
@@ -189,7 +199,7 @@ def create_org_repo(c: Ctx, org):
             if key in body:
                 rec["settings"][key] = bool(body[key])
         return rec
-    _, world = write_world(c.root, change)
+    _, world = write_world(c.root, change, lazy_truth=True)
     c.view = View(world)
     rec = c.view.find_repo(login, name)[1]
     return _created(api.repo_full_json(c, login, rec), f"{c.api}/repos/{login}/{name}")
@@ -619,6 +629,136 @@ def upload_asset(c: Ctx, owner, repo, id):
     return _created(api.asset_json(c, f"{login}/{name}", rel, asset))
 
 
+# ------------------------------------------------------------------------ access: protection, collaborators
+
+PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
+PROTECTION_FLAGS = ("required_linear_history", "allow_force_pushes", "allow_deletions", "block_creations",
+                    "required_conversation_resolution", "lock_branch", "allow_fork_syncing")
+
+
+def _flag(body: dict, key: str, default=False) -> bool:
+    value = body.get(key, default)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid("BranchProtection", key, message=f"Invalid request.\n\nFor '{key}', {json.dumps(value)} "
+                                                          "is not a boolean.")
+    return value
+
+
+def _actors(b, login: str, value, key: str, *, apps: bool = True) -> dict:
+    """{users, teams[, apps]} of a request -> stored logins / team slugs / app slugs (422 for unknown ones)."""
+    if not isinstance(value, dict):
+        raise _invalid("BranchProtection", key, message=f"Invalid request.\n\nFor '{key}', "
+                                                          f"{json.dumps(value)} is not an object.")
+    org = b.world["orgs"][login]
+    slugs = {t["slug"].lower(): t["slug"] for t in org.get("teams", [])}
+    out = {"users": [], "teams": []}
+    for name in value.get("users") or []:
+        user = _canonical_user(b, name)
+        if user is None:
+            raise ApiError(422, f"Validation Failed: Could not find user {name} for {key}")
+        out["users"].append(user)
+    for slug in value.get("teams") or []:
+        if str(slug).lower() not in slugs:
+            raise ApiError(422, f"Validation Failed: Could not find team {slug} for {key}")
+        out["teams"].append(slugs[str(slug).lower()])
+    if apps:
+        out["apps"] = [str(a) for a in value.get("apps") or []]
+    return out
+
+
+def set_branch_protection(c: Ctx, owner, repo, branch):
+    """PUT .../branches/{branch}/protection: GitHub's body (the four required keys, null to switch one
+    off, and the optional booleans); stored as the world stores protections, answered as GET answers."""
+    login, name = _writer(c, owner, repo)
+    body = _body(c)
+    for key in ("required_status_checks", "enforce_admins", "required_pull_request_reviews", "restrictions"):
+        if key not in body:
+            raise ApiError(422, f"Invalid request.\n\n\"{key}\" wasn't supplied.")
+    if _branch_sha(c, login, name, branch) is None:
+        raise ApiError(404, "Branch not found")
+
+    def fn(b, rec):
+        protection = {}
+        checks = body["required_status_checks"]
+        if checks is not None:
+            if not isinstance(checks, dict) or "strict" not in checks or \
+                    ("contexts" not in checks and "checks" not in checks):
+                raise ApiError(422, "Invalid request.\n\nFor 'required_status_checks', strict and contexts "
+                                    "(or checks) are required.")
+            if checks.get("checks") is not None:
+                listed = [{"context": str(x["context"]), "app_id": x.get("app_id")} for x in checks["checks"]]
+            else:
+                listed = [{"context": str(x), "app_id": None} for x in checks.get("contexts") or []]
+            protection["required_status_checks"] = {"strict": bool(checks["strict"]),
+                                                    "contexts": [x["context"] for x in listed], "checks": listed}
+        protection["enforce_admins"] = {"enabled": _flag(body, "enforce_admins")}
+        reviews = body["required_pull_request_reviews"]
+        if reviews is not None:
+            if not isinstance(reviews, dict):
+                raise _invalid("BranchProtection", "required_pull_request_reviews")
+            count = reviews.get("required_approving_review_count", 1)
+            if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 6:
+                raise ApiError(422, "Invalid request.\n\nrequired_approving_review_count must be between 0 and 6.")
+            stored = {"dismiss_stale_reviews": _flag(reviews, "dismiss_stale_reviews"),
+                      "require_code_owner_reviews": _flag(reviews, "require_code_owner_reviews"),
+                      "require_last_push_approval": _flag(reviews, "require_last_push_approval"),
+                      "required_approving_review_count": count}
+            for key in ("dismissal_restrictions", "bypass_pull_request_allowances"):
+                if reviews.get(key):
+                    stored[key] = _actors(b, login, reviews[key], key)
+            protection["required_pull_request_reviews"] = stored
+        if body["restrictions"] is not None:
+            protection["restrictions"] = _actors(b, login, body["restrictions"], "restrictions")
+        old = rec["protected_branches"].get(branch) or {}
+        protection["required_signatures"] = old.get("required_signatures", {"enabled": False})
+        for key in PROTECTION_FLAGS:
+            protection[key] = {"enabled": _flag(body, key)}
+        rec["protected_branches"][branch] = protection
+        return protection
+    rec, protection = _change(c, login, name, fn)
+    return api.protection_json(c, f"{login}/{name}", branch, protection)
+
+
+def add_collaborator(c: Ctx, owner, repo, username):
+    """PUT .../collaborators/{username} {"permission"}: GitHub invites (201 with the invitation) and the
+    user joins on accepting; the emulator makes the user a collaborator at once. 204 (no body) when the
+    user already is one (the permission is updated, as GitHub does)."""
+    login, name = _writer(c, owner, repo, archived_ok=True)
+    permission = _body(c).get("permission", "push")
+    if permission not in PERMISSIONS:
+        raise ApiError(422, f"Validation Failed: permission {permission!r} is not one of "
+                            f"{', '.join(PERMISSIONS)}")
+
+    def fn(b, rec):
+        user = _canonical_user(b, username)
+        if user is None:
+            raise ApiError(404)
+        found = next((x for x in rec["collaborators"] if x["login"].lower() == user.lower()), None)
+        if found:
+            found["permission"] = permission
+            return user, False
+        rec["collaborators"].append({"login": user, "permission": permission})
+        org = b.world["orgs"][login]
+        members = {m["login"].lower() for m in org.get("members", [])}
+        outside = org.setdefault("outside_collaborators", [])
+        if user.lower() not in members and user.lower() not in (x.lower() for x in outside):
+            outside.append(user)   # a collaborator who is not a member is an outside collaborator
+        return user, (b.new_id(), iso(b.tick()))
+    rec, (user, invitation) = _change(c, login, name, fn)
+    if not invitation:
+        return Response(204, b"", {})
+    full = f"{login}/{name}"
+    invitation, created_at = invitation
+    return _created({
+        "id": invitation, "node_id": api.node("RepositoryInvitation", invitation),
+        "repository": api.repo_json(c, login, rec), "invitee": api.user_json(c, user),
+        "inviter": api.user_json(c, _user(c)), "permissions": ROLE_NAMES[permission],
+        "created_at": created_at, "expired": False,
+        "url": f"{c.api}/user/repository_invitations/{invitation}", "html_url": f"{c.web}/{full}/invitations"})
+
+
 R = "/repos/{owner}/{repo}"
 WRITE_ROUTES = [
     ("POST", "/orgs/{org}/repos", create_org_repo),
@@ -636,4 +776,6 @@ WRITE_ROUTES = [
     ("POST", R + "/pulls/{number}/comments", create_review_comment),
     ("POST", R + "/releases", create_release),
     ("POST", R + "/releases/{id}/assets", upload_asset),   # only on the uploads host
+    ("PUT", R + "/branches/{branch:path}/protection", set_branch_protection),
+    ("PUT", R + "/collaborators/{username}", add_collaborator),
 ]
