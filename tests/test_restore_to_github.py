@@ -84,7 +84,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     github_emulator.reset_counters()
     status, plan, out = to_github(env, capsys, "--dry-run")
     assert status == 0
-    assert github_emulator.counters()["writes"] == 0
+    assert github_emulator.counters()["writes"] == 0 and github_emulator.content_created() == 0
     assert plan["planned"]["placeholders"] == 1 and plan["planned"]["repository"] == 10
     assert plan["content_requests"] > 300 and "godot" in out and "nothing is created" in out
     assert requests.get(f"{github_emulator.api_url}/orgs/{TARGET}/repos",
@@ -237,3 +237,32 @@ def test_bad_input_is_one_line_and_exit_2(restore_env, github_emulator, capsys, 
     assert status == 2
     assert words in caplog.text
     assert github_emulator.counters()["writes"] == 0
+
+
+def without_urls(value):
+    if isinstance(value, dict):
+        return {k: without_urls(v) for k, v in value.items() if not k.endswith("url")}
+    if isinstance(value, list):
+        return [without_urls(v) for v in value]
+    return value
+
+
+def test_with_access_restores_protection_and_collaborators(restore_env, github_emulator, tmp_path, capsys):
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    status, plain, _ = to_github(env, capsys, "--repo", "shared-lib")
+    assert status == 0 and "protections" not in plain["created"] and "collaborators" not in plain["created"]
+    status, last, _ = to_github(env, capsys, "--repo", "godot", "--with-access")
+    assert status == 0, last
+    assert last["created"]["protections"] == 1 and last["created"]["collaborators"] == 3
+    backup_org(env, TARGET, capsys)
+    source = newest_tree(env, ORG, tmp_path / "source") / "settings" / "godot"
+    copy = newest_tree(env, TARGET, tmp_path / "copy") / "settings"
+    protection = json.loads((source / "branch-protection.json").read_text())
+    assert protection, "the world protects a branch of godot"
+    assert without_urls(json.loads((copy / "godot" / "branch-protection.json").read_text())) == without_urls(protection)
+
+    def people(folder):
+        return sorted((p["login"], p["role_name"]) for p in json.loads((folder / "collaborators.json").read_text()))
+    assert people(copy / "godot") == people(source)
+    assert json.loads((copy / "shared-lib" / "collaborators.json").read_text()) == []
