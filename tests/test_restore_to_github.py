@@ -266,3 +266,27 @@ def test_with_access_restores_protection_and_collaborators(restore_env, github_e
         return sorted((p["login"], p["role_name"]) for p in json.loads((folder / "collaborators.json").read_text()))
     assert people(copy / "godot") == people(source)
     assert json.loads((copy / "shared-lib" / "collaborators.json").read_text()) == []
+
+
+def test_a_refused_optional_field_is_dropped_and_the_create_sent_again(github_emulator, tmp_path):
+    """GitHub refuses some creates for one field alone (a draft on a plan without drafts, an assignee
+    it will not take, a release's deleted target branch): sent again without it (a real 422 here:
+    a milestone that does not exist)."""
+    import threading
+
+    from orgbackup.github_api import GitHubAPI
+    from orgbackup.restore_to_github.repository import RepositoryRestore
+    from orgbackup.restore_to_github.restore_state import RestoreState
+    from orgbackup.restore_to_github.writer import Pacer, Progress, TargetWriter, WriteRefused
+
+    api = GitHubAPI(github_emulator.api_url, github_emulator.admin_token)
+    writer = TargetWriter(api, RestoreState(tmp_path / "s.sqlite3", github_emulator.host, ORG),
+                          Pacer(1000, 100000, threading.Event()), Progress(10, 1000))
+    restore = RepositoryRestore.__new__(RepositoryRestore)
+    restore.w, restore.name = writer, "game"
+    restore.target = type("T", (), {"org": ORG})()
+    body = {"title": "with a milestone GitHub refuses", "milestone": 999}
+    with pytest.raises(WriteRefused):
+        restore.write_dropping("POST", f"repos/{ORG}/game/issues", body, (), what="t")
+    made = restore.write_dropping("POST", f"repos/{ORG}/game/issues", body, ("milestone",), what="t")
+    assert made["title"] == body["title"] and made["milestone"] is None

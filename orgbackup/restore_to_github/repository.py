@@ -400,8 +400,8 @@ class RepositoryRestore:
                 pull = {"title": item.data.get("title") or f"#{item.number}", "body": self.item_body(item, []),
                         "head": head["ref"], "base": base["ref"], "draft": bool(item.data.get("draft"))}
                 try:
-                    return self.w.write("POST", f"{self.path}/pulls", pull, what=f"pull #{item.number}",
-                                        idempotent=False)
+                    return self.write_dropping("POST", f"{self.path}/pulls", pull, ("draft",),
+                                               what=f"pull #{item.number}")
                 except WriteRefused as exc:
                     if exc.status != 422:
                         raise
@@ -409,17 +409,30 @@ class RepositoryRestore:
             notes = [f"*This was a pull request ({item.data.get('head', {}).get('label', '?')} into "
                      f"{item.data.get('base', {}).get('ref', '?')}) that could not be opened again: {reason}*"] \
                 if item.kind == "pull" else []
-            return self.w.write("POST", path, self.issue_body(item, self.item_body(item, notes)),
-                                what=f"issue #{item.number}", idempotent=False)
+            return self.write_dropping("POST", path, self.issue_body(item, self.item_body(item, notes)),
+                                       ("assignees",), what=f"issue #{item.number}")
 
         made = self.w.create_once("item", key, create, find, summary=summary)
         self.count("pulls" if made.get("as") == "pull" else "issues")
         if made.get("as") == "pull" and pull_fields(item, self.milestones) and \
                 self.state.done_target("pull-fields", key) is None:
-            self.w.write("PATCH", f"{path}/{made['number']}", pull_fields(item, self.milestones),
-                         what=f"labels of #{item.number}")
+            self.write_dropping("PATCH", f"{path}/{made['number']}", pull_fields(item, self.milestones),
+                                ("assignees",), what=f"labels of #{item.number}")
             self.state.mark_done("pull-fields", key)
         return made
+
+    def write_dropping(self, method: str, path: str, body: dict, optional: tuple[str, ...], *, what: str):
+        """A create that GitHub may refuse (422) for an optional field alone: a draft pull request on a
+        plan without drafts, an assignee who cannot be assigned; then sent again without them."""
+        try:
+            return self.w.write(method, path, body, what=what, idempotent=method != "POST")
+        except WriteRefused as exc:
+            dropped = [key for key in optional if body.get(key)]
+            if exc.status != 422 or not dropped:
+                raise
+            log.info("%s/%s: %s without %s (%s)", self.target.org, self.name, what, ", ".join(dropped), exc.message)
+            return self.w.write(method, path, {k: v for k, v in body.items() if k not in dropped}, what=what,
+                                idempotent=method != "POST")
 
     def close_item(self, item: Item, number: int, as_pull: bool) -> None:
         closed = item.kind == "gap" or item.data.get("state") == "closed"
@@ -533,7 +546,9 @@ class RepositoryRestore:
         try:
             made = self.w.create_once(
                 "release", self.key("release", tag),
-                lambda: self.w.write("POST", f"{self.path}/releases", body, what=f"release {tag}", idempotent=False),
+                # target_commitish may name a branch deleted since; the tag is what counts
+                lambda: self.write_dropping("POST", f"{self.path}/releases", body, ("target_commitish",),
+                                            what=f"release {tag}"),
                 find, summary=lambda r: {"id": r.get("id"), "upload_url": r.get("upload_url")})
             self.count("releases")
         except WriteRefused as exc:
