@@ -17,8 +17,8 @@ process itself and of its largest child), with the emulator's counters reset bef
                  compared (tests/backup_compare.differences, must be [])
   5 restic-restore  a bare `restic restore` of the source snapshot, for scale
 
-Per step also the content-creating requests from its summary JSON (dry run: `content_requests`;
-restore and resume: `created_now`) and what those would take at GitHub's documented secondary
+Per step also the content-creating requests from its summary JSON (`content_requests`: the dry
+run's plan, the restore's creates, PATCHes, PUTs and uploads sent) and what those would take at GitHub's documented secondary
 limits (80 a minute and 500 an hour: N / 80 minutes up to 500, N / 500 hours above).
 The table goes to standard output and OUT/restore-to-github-<stamp>.md, everything to .json.
 """
@@ -147,11 +147,11 @@ def run_case(size: str, latency_ms: int, work: Path, timeout: float | None) -> d
         bench.step("1 dry run", "script", ENTRYPOINT, to_github + ["--dry-run"], penv, emulator,
                    "content_requests")
         first, _ = bench.step("2 restore (pacing off)", "script", ENTRYPOINT, to_github, penv, emulator,
-                              "created_now")
+                              "content_requests")
         for name in wikis:
             create_wiki(world, TARGET, name)  # the person opens each wiki once
         resume, last = bench.step(f"3 resume after create_wiki ({len(wikis)})", "script", ENTRYPOINT, to_github,
-                                  penv, emulator, "created_now")
+                                  penv, emulator, "content_requests")
         created = last.get("created") or {}
         if set(created) - {"wiki refs"} or last.get("created_now"):
             bench.notes.append(f"the resume created more than wiki refs: created {created}, "

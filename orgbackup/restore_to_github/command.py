@@ -188,11 +188,12 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
     lines.append(f"  {restored} of {len(outcomes)} repositories restored completely"
                  + (f"; left alone (already in {target_org}): {', '.join(left)}" if left else ""))
     lines.append(f"  {sum(writer.created.values())} created now, {writer.adopted} found made by a stopped run, "
-                 f"{requests} API requests, {seconds:.1f} s")
+                 f"{writer.writes_sent} content-creating requests of {requests} API requests, {seconds:.1f} s")
     line = {"event": "restore_to_github_summary", "exit_status": status, "source_org": source_org,
             "target_org": target_org, "snapshot_id": snap.short_id, "repositories": len(outcomes),
             "restored": restored, "left_alone": left, "created": dict(totals),
             "created_now": sum(writer.created.values()), "adopted": writer.adopted,
+            "content_requests": writer.writes_sent,
             "problems": [f"{o.name}: {p}" for o in outcomes for p in o.problems if o.state != LEFT_ALONE],
             "api_requests": requests, "seconds": round(seconds, 1)}
     return "\n".join(lines) + "\n" + json.dumps(line, sort_keys=True) + "\n"

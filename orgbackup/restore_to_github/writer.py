@@ -125,6 +125,7 @@ class TargetWriter:
         self.created = collections.Counter()
         self.adopted = 0  # pending rows found already made on GitHub
         self.fresh = False  # did the last create_once create something now
+        self.writes_sent = 0  # content-creating requests sent (creates, PATCHes, PUTs, uploads)
 
     # -------------------------------------------------------------- reading
 
@@ -153,6 +154,7 @@ class TargetWriter:
         """One paced write; the JSON answered (None for 204), WriteRefused for a 4xx."""
         check_stop(self.pacer.stop)
         self.pacer.wait_turn()
+        self.writes_sent += 1
         response = self.api.send(method, path, body, data=data, content_type=content_type, params=params,
                                  retry_errors=idempotent)
         self.progress.step(what or f"{method} {path}")
