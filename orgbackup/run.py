@@ -132,7 +132,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 records[name]["metadata"] = parts
 
         log.info("%s: dependencies outside the organization", org)
-        outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos)
+        outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos,
+                                                                           set(plan.other_shards.values()))
         outcome.problems += found
 
         log.info("%s: checking the tree for credentials", org)
@@ -162,6 +163,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 known_problems=outcome.known_problems,
                 deleted=outcome.deleted,
                 renamed=outcome.renamed,
+                shard=ctx.config.shard,
             ),
         )
         snap, found = snapshot.run_snapshot(ctx, org, complete=complete, exclude=leaked)
@@ -219,6 +221,19 @@ def org_result(outcome: OrgOutcome) -> OrgResult:
     )
 
 
+def prunes(ctx: RunContext, outcomes: list[OrgOutcome]) -> bool:
+    """`restic prune` holds restic's exclusive lock for long: in a sharded run only the
+    shard that finds every shard's snapshot of the night present prunes (the others'
+    backups are over; one still running would have to wait for the lock)."""
+    if ctx.config.shard is None:
+        return True
+    done = [o.org for o in outcomes if o.snapshot_id]
+    if all(snapshot.completes_the_night(ctx, org, ctx.started) for org in done):
+        return True
+    log.info("restic prune left to the last shard of the night (shard %s is not)", ctx.config.shard)
+    return False
+
+
 def run_backup(config: Config) -> RunResult:
     clock = time.monotonic()
     register_secrets(config)
@@ -238,7 +253,8 @@ def run_backup(config: Config) -> RunResult:
             outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
             outcomes += [backup_organization(ctx, plan) for plan in preflight.plans.values()]
             try:
-                snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
+                if prunes(ctx, outcomes):
+                    snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
             except BackupError as exc:  # the snapshots are safe; the space comes back next time
                 log.warning("restic prune failed: %s", exc)
             ctx.state_store().close()
