@@ -94,9 +94,11 @@ def format_status(rows: list[dict]) -> str:
             what += f"; newest {row['newest']} is {row['newest_status']}"
         if row.get("shards") and row["newest"] == row["newest_complete"]:
             what += f" (set of {row['shards']} shards)"
+        reason = row["reason"] if row["newest_complete"] else (row["reason"] or "").removeprefix(
+            "no complete snapshot; ")  # what already says so
         named = row["reason"] and (row["newest_complete"] or row.get("missing_shards"))
         lines.append(f"{'OK   ' if row['ok'] else 'STALE'} {row['org']}: {what}"
-                     + (f" -- {row['reason']}" if named else ""))
+                     + (f" -- {reason}" if named else ""))
     return "\n".join(lines) + "\n"
 
 
