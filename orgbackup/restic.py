@@ -77,8 +77,13 @@ def version() -> tuple[str, ...]:
     return ("restic", "version")
 
 
-def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_files: Iterable[str] = ()) -> tuple[str, ...]:
+def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_files: Iterable[str] = (),
+           parent: str | None = None) -> tuple[str, ...]:
+    """`parent`: the snapshot to compare with (restic picks the newest of the same host and
+    paths, which for shards whose caches share a path would be another shard's)."""
     args = ("restic", "backup", "--json", "--host", host)
+    if parent:
+        args += ("--parent", parent)
     for tag in tags:
         args += ("--tag", tag)
     for path in exclude_files:
@@ -204,6 +209,9 @@ def explain(result: commands.Completed) -> str:
         meaning = EXIT_MEANINGS[10]
     elif result.returncode == 12 or any(w in text for w in _WRONG_PASSWORD_WORDS):
         meaning = EXIT_MEANINGS[12]
+    elif is_locked(result):  # restic 0.14 says it in words, exit 1, with the lock's details after it
+        holder = next((line.strip() for line in result.stderr.splitlines() if "already locked" in line), "")
+        return f"restic {result.argv[1]}: {EXIT_MEANINGS[11]}" + (f" ({holder})" if holder else "")
     else:
         meaning = EXIT_MEANINGS.get(result.returncode, f"unknown exit status {result.returncode}")
     detail = commands.last_line(result.stderr)
@@ -330,6 +338,11 @@ _LOCKED_WORDS = ("repository is already locked", "unable to create lock in backe
 
 def is_locked(result: commands.Completed) -> bool:
     return result.returncode == 11 or any(w in result.stderr for w in _LOCKED_WORDS)
+
+
+def is_lock_failure(exc: ResticError) -> bool:
+    """A ResticError because another process held the repository's lock (after waiting)."""
+    return exc.returncode == 11 or EXIT_MEANINGS[11] in str(exc)
 
 
 def run_restic(files: SecretFiles, argv: tuple[str, ...], *, cwd=None, timeout=None, ok_codes=(0,)) -> commands.Completed:

@@ -134,6 +134,14 @@ def test_retention_keeps_each_shard_by_itself():
     assert restic.forget(Retention(), host="h", org="A")[argv.index("--tag") + 1] == "org:A,complete"
 
 
+def test_a_shard_compares_with_its_own_last_snapshot():
+    """restic would take the newest snapshot of the same host and path as the parent: in
+    Kubernetes every shard's cache is /cache, so that would be another shard's."""
+    argv = restic.backup(["A"], host="h", tags=["org:A"], parent="abc123")
+    assert argv[:6] == ("restic", "backup", "--json", "--host", "h", "--parent") and argv[6] == "abc123"
+    assert "--parent" not in restic.backup(["A"], host="h", tags=["org:A"])
+
+
 @pytest.fixture
 def local_repository(tmp_path, monkeypatch):
     """A real restic repository and a RunContext for it (no GitHub)."""
@@ -230,8 +238,11 @@ def test_a_locked_repository_is_waited_for_with_restic_0_14(local_repository, tm
     try:
         while not list((tmp_path / "repo" / "locks").iterdir()):
             time.sleep(0.1)
-        with pytest.raises(restic.ResticError):  # waited long enough: the lock is the failure
+        with pytest.raises(restic.ResticError) as caught:  # waited long enough: the lock is the failure
             restic.run_restic(ctx.files, ("restic", "forget", "--json", "--tag", "nothing", "--keep-last", "1"))
+        assert restic.is_lock_failure(caught.value)
+        assert str(caught.value).startswith("restic forget: the repository is locked by another process (")
+        assert "already locked by" in str(caught.value)
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)

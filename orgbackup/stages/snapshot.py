@@ -19,6 +19,7 @@ from .. import restic
 from ..context import STATE_DIR, RunContext
 from ..problems import Problem
 from ..shards import Shard
+from ..snapshots import utc_time
 from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def run_snapshot(
         host=ctx.config.host_name,
         tags=snapshot_tags(org, complete, ctx.tool_versions, ctx.config.shard),
         exclude_files=[exclude_pattern(p) for p in exclude],
+        parent=shard_parent(ctx, org),
     )
     log.info("%s: restic backup (%s)", org, "complete" if complete else "incomplete")
     result = restic.run_restic(ctx.files, argv, cwd=ctx.cache_dir, ok_codes=(0, 3))
@@ -81,6 +83,19 @@ def run_snapshot(
     log.info("%s: snapshot %s (%s), %d bytes added", org, snap.snapshot_id,
              "complete" if complete else "incomplete", snap.data_added)
     return StageResult(snap, problems)
+
+
+def shard_parent(ctx: RunContext, org: str) -> str | None:
+    """A sharded run's parent snapshot: this shard's newest (by its tag), never another
+    shard's of the same host and path (every pod's cache is /cache); None unsharded."""
+    shard = ctx.config.shard
+    if shard is None:
+        return None
+    snaps = [s for s in restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org},{shard.tag}"])
+             if s.shard == shard]
+    if not snaps:
+        return None
+    return max(snaps, key=lambda s: utc_time(s.time)).id
 
 
 def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:
@@ -112,6 +127,8 @@ def apply_retention(ctx: RunContext, org: str, now: datetime | None = None) -> i
         try:
             removed += apply_retention_of(ctx, org, Shard(index, shard.count), now)
         except restic.ResticError as exc:
+            if not restic.is_lock_failure(exc):
+                raise
             log.warning("%s: retention of shard %d/%d not applied this time (%s); a shard that finishes "
                         "later applies it", org, index, shard.count, exc)
     return removed
@@ -145,8 +162,6 @@ def completes_the_night(ctx: RunContext, org: str, since: str) -> bool:
     shard = ctx.config.shard
     if shard is None:
         return True
-    from ..snapshots import utc_time
-
     start = utc_time(since) - timedelta(hours=ctx.config.shard_window_hours)
     snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
     present = {s.shard.index for s in snaps
