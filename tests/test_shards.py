@@ -380,8 +380,29 @@ def run_the_shards(github_emulator, backup_env, tmp_path, capsys, server):
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["verify"] == "passed" and report["organizations"][0]["status"] == "complete set of 3 shards"
 
+    # A second night, the shards one after the other from the SAME cache path (as every pod's
+    # /cache): each compares with its own last snapshot, not the newest of that path;
+    # retention keeps one a day of each shard, none of another's.
+    shared = tmp_path / "cache-now"
+    for index in range(3):
+        (tmp_path / f"cache-{index}").rename(shared)
+        try:
+            assert main(["backup"], environ=dict(env, BACKUP_SHARD=f"{index}/3",
+                                                 BACKUP_CACHE_DIR=str(shared))) == 0
+        finally:
+            shared.rename(tmp_path / f"cache-{index}")
+    capsys.readouterr()
+    second = json.loads(restic_call(restic_env, "snapshots", "--json", "--no-lock").stdout)
+    assert len(second) == 3  # BACKUP_KEEP_DAILY: the first night's went, each by its own shard's policy
+    first_ids = {next(t for t in s["tags"] if t.startswith("shard:")): s["id"] for s in listed}
+    for s in second:
+        shard_tag = next(t for t in s["tags"] if t.startswith("shard:"))
+        assert s.get("parent") == first_ids[shard_tag], shard_tag
+    assert main(["status"], environ=env) == 0
+    capsys.readouterr()
+
     # One shard's snapshot forgotten: the set is incomplete, status names the shard.
-    shard1 = next(s["id"] for s in listed if "shard:1/3" in s["tags"])
+    shard1 = next(s["id"] for s in second if "shard:1/3" in s["tags"])
     restic_call(restic_env, "forget", shard1)
     assert main(["status"], environ=env) == 1
     out = capsys.readouterr().out
