@@ -74,6 +74,30 @@ def test_repositories_are_assigned_by_id_stably():
     assert set(select_repositories(repos, Shard(0, 3))[1]) == {10, 11, 13, 14, 16}
 
 
+def test_with_another_n_a_live_repository_of_another_shard_leaves_the_cache_a_deleted_one_stays(tmp_path):
+    from orgbackup.plan import OrgPlan, apply_plan
+    from orgbackup.state_store import RepoState, StateStore
+
+    repos_dir = tmp_path / "o" / "github-backup" / "repositories"
+    gitim_dir = tmp_path / "o" / "gitim" / "o"
+    store = StateStore(tmp_path / "state.sqlite3")
+    for repo_id, name in ((4, "mine"), (5, "moved"), (7, "gone")):
+        (repos_dir / name / "repository").mkdir(parents=True)
+        (gitim_dir / name).mkdir(parents=True)
+        store.put(RepoState("o", repo_id, name, name, first_seen="2026-11-01T00:00:00Z",
+                            last_seen="2026-11-30T00:00:00Z"))
+    # The cache of a run of the whole organization, now shard 0 of 4: id 5 is shard 1's
+    # (5 % 4) and leaves; id 7 is deleted on GitHub and stays where it is.
+    listing = [{"id": 4, "name": "mine"}, {"id": 5, "name": "moved"}]
+    mine, others = select_repositories(listing, Shard(0, 4))
+    plan = OrgPlan("o", mine, False, "", other_shards=others)
+    apply_plan(store, plan, repos_dir, gitim_dir, now="2026-12-01T00:00:00Z", keep_deleted_days=0)
+    assert list(plan.repo_plans) == ["mine"] and [d.folder for d in plan.deleted] == ["gone"]
+    assert sorted(p.name for p in repos_dir.iterdir()) == ["gone", "mine"]
+    assert sorted(p.name for p in gitim_dir.iterdir()) == ["gone", "mine"]
+    assert store.repository("o", 5) is None and store.repository("o", 7) is not None
+
+
 def snap(short: str, hours_ago: float, *tags: str, org: str = "A") -> restic.Snapshot:
     when = (NOW - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
     return restic.Snapshot(short * 4, short, when, "github-org-backup", (f"org:{org}", *tags), (org,))
