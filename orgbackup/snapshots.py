@@ -188,9 +188,8 @@ def select_backups(
     chosen: dict[str, BackupUnit] = {}
     for key, mine in by_org.items():
         units = backup_units(mine, lambda s: utc_time(s.time), config.shard_window_hours)
-        for unit in units:
-            if unit.sharded and unit.missing:
-                log.warning("%s: %s", spelling[key], unit.describe_missing())
+        if units[-1].sharded and units[-1].missing:  # the newest night lacks a shard
+            log.warning("%s: %s", spelling[key], units[-1].describe_missing())
         if complete_only:
             units = [u for u in units if u.complete]
             if not units:
