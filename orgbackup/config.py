@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from .errors import ConfigError
+from .shards import DEFAULT_WINDOW_HOURS, Shard, parse_shard
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,9 @@ class Config:
     # certificates of either: trusted by every program of the run besides the system's roots.
     ca_bundle_file: Path | None = None
     ca_bundle_pem: str | None = field(default=None, repr=False)
+    # BACKUP_SHARD=i/N: this run backs up shard i of N (orgbackup/shards.py); None: everything
+    shard: Shard | None = None
+    shard_window_hours: float = DEFAULT_WINDOW_HOURS  # BACKUP_SHARD_WINDOW: one night's shards
 
     @property
     def api_url(self) -> str:
@@ -280,6 +284,19 @@ def parse_retention(environ: Mapping[str, str]) -> Retention:
         yearly=parse_int(environ, "BACKUP_KEEP_YEARLY", default.yearly),
         incomplete_days=parse_int(environ, "BACKUP_KEEP_INCOMPLETE_DAYS", default.incomplete_days),
     )
+
+
+def parse_hours(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of hours, got {raw!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise ConfigError(f"{name}: must be more than 0 hours, got {raw!r}")
+    return value
 
 
 def parse_stall_seconds(environ: Mapping[str, str]) -> int:
@@ -458,5 +475,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         stall_seconds=parse_stall_seconds(env),
         app=app,
         **ca_bundle_fields(env),
+        shard=parse_shard(env.get("BACKUP_SHARD")),
+        shard_window_hours=parse_hours(env, "BACKUP_SHARD_WINDOW", DEFAULT_WINDOW_HOURS),
     )
 

@@ -29,10 +29,11 @@ def build_manifest(
     known_problems: list[Problem] = (),
     deleted: list[dict] = (),
     renamed: dict[str, str] | None = None,
+    shard=None,
 ) -> dict:
     """`problems` make the snapshot incomplete; `known_problems` are upstream problems
     reported by an earlier run, listed so that every manifest names every gap."""
-    return {
+    manifest = {
         "format": FORMAT,
         "org": org,
         "started": started,
@@ -48,6 +49,10 @@ def build_manifest(
         "deleted_on_github": {d["folder"]: d for d in deleted},
         "renamed_on_github": dict(renamed or {}),
     }
+    if shard is not None:  # BACKUP_SHARD: which shard this snapshot is, and what it holds
+        manifest["shard"] = {**shard.as_dict(), "repositories": sorted(repositories),
+                             "organization": shard.owns_organization}
+    return manifest
 
 
 def write_manifest(path: Path, manifest: dict) -> None:

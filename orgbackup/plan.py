@@ -85,6 +85,8 @@ class OrgPlan:
     repo_plans: dict[str, RepoPlan] = field(default_factory=dict)  # by current name
     deleted: list[DeletedRepo] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
+    # A sharded run: the live repositories another shard backs up (BACKUP_SHARD), id -> name
+    other_shards: dict[int, str] = field(default_factory=dict)
 
     def events(self, kind: str) -> list[RepoPlan]:
         return [p for p in self.repo_plans.values() if p.event == kind]
@@ -196,6 +198,16 @@ def apply_plan(store: StateStore, plan: OrgPlan, repositories_dir: Path, gitim_d
     the store knows nothing of this organization; `more_parents` are the other
     folders holding one entry per repository (the metadata parts')."""
     states = store.repositories(plan.login)
+    parents = [repositories_dir, gitim_dir, *more_parents]
+    for repo_id in sorted(set(states) & set(plan.other_shards)):
+        # BACKUP_SHARD's N changed: a live repository now another shard's leaves this cache
+        # (a deleted one stays with the shard that has it).
+        row = states.pop(repo_id)
+        log.info("%s/%s: now backed up by another shard; it leaves this shard's cache", plan.login, row.folder)
+        for parent in parents:
+            if (parent / row.folder).exists():
+                shutil.rmtree(parent / row.folder)
+        store.remove(plan.login, repo_id)
     legacy = legacy_entries(legacy_state_dir) if legacy_state_dir and not states else {}
     plans, deleted, moves = make_plan(
         plan.login, states, plan.repos, folders_in(repositories_dir), now,
@@ -203,7 +215,6 @@ def apply_plan(store: StateStore, plan: OrgPlan, repositories_dir: Path, gitim_d
     )
     for move in moves:
         log.info("%s: %s -> %s (%s)", plan.login, move.source, move.target, move.why)
-    parents = [repositories_dir, gitim_dir, *more_parents]
     _move_folders(parents, moves)
     for repo_plan in plans.values():
         if repo_plan.event == "renamed":

@@ -11,7 +11,9 @@ they exist.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,9 @@ from . import commands
 from .config import Retention
 from .errors import BackupError, PreflightError
 from .secret_files import SecretFiles
+from .shards import Shard, shard_of_tags
+
+log = logging.getLogger(__name__)
 
 # restic's scripting contract (0.17+); anything else is a failure.
 EXIT_MEANINGS = {
@@ -77,8 +82,13 @@ def version() -> tuple[str, ...]:
     return ("restic", "version")
 
 
-def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_files: Iterable[str] = ()) -> tuple[str, ...]:
+def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_files: Iterable[str] = (),
+           parent: str | None = None) -> tuple[str, ...]:
+    """`parent`: the snapshot to compare with (restic picks the newest of the same host and
+    paths, which for shards whose caches share a path would be another shard's)."""
     args = ("restic", "backup", "--json", "--host", host)
+    if parent:
+        args += ("--parent", parent)
     for tag in tags:
         args += ("--tag", tag)
     for path in exclude_files:
@@ -86,14 +96,17 @@ def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_file
     return args + tuple(paths)
 
 
-def forget(retention: Retention, *, host: str, org: str) -> tuple[str, ...]:
+def forget(retention: Retention, *, host: str, org: str, shard: Shard | None = None) -> tuple[str, ...]:
     """The keep policy over one organization's complete snapshots (a comma in one
     --tag means AND), so an incomplete snapshot never takes a complete one's place.
+    With a shard, over that shard's alone (`shard:i/N` in the same --tag): one
+    shard's snapshots never count for, or forget, another's.
 
     Without --prune: `prune` (the expensive part) runs only when a snapshot went."""
+    tags = f"org:{org},complete" + (f",{shard.tag}" if shard else "")
     return (
         "restic", "forget", "--json",
-        "--host", host, "--tag", f"org:{org},complete", "--group-by", "host",
+        "--host", host, "--tag", tags, "--group-by", "host",
         "--keep-daily", str(retention.daily),
         "--keep-weekly", str(retention.weekly),
         "--keep-monthly", str(retention.monthly),
@@ -203,6 +216,9 @@ def explain(result: commands.Completed) -> str:
         meaning = EXIT_MEANINGS[10]
     elif result.returncode == 12 or any(w in text for w in _WRONG_PASSWORD_WORDS):
         meaning = EXIT_MEANINGS[12]
+    elif is_locked(result):  # restic 0.14 says it in words, exit 1, with the lock's details after it
+        holder = next((line.strip() for line in result.stderr.splitlines() if "already locked" in line), "")
+        return f"restic {result.argv[1]}: {EXIT_MEANINGS[11]}" + (f" ({holder})" if holder else "")
     else:
         meaning = EXIT_MEANINGS.get(result.returncode, f"unknown exit status {result.returncode}")
     detail = commands.last_line(result.stderr)
@@ -275,6 +291,11 @@ class Snapshot:
     def complete(self) -> bool:
         return "complete" in self.tags
 
+    @property
+    def shard(self) -> Shard | None:
+        """`shard:i/N` of a sharded run, None for a run of the whole organization."""
+        return shard_of_tags(self.tags)
+
 
 def parse_snapshots(stdout: str) -> list[Snapshot]:
     return [
@@ -324,27 +345,73 @@ def incomplete_to_forget(snapshots: Iterable[Snapshot], now: datetime, keep_days
 # Running restic (through commands.run)
 
 
+# restic before 0.16 has no --retry-lock: a locking command that finds the repository
+# locked (another shard's backup holds a shared lock while this one forgets, or the
+# other way round) is run again, for as long as --retry-lock 5m would wait.
+LOCK_WAIT_SECONDS = 300.0
+_LOCKED_WORDS = ("repository is already locked", "unable to create lock in backend")
+
+
+def is_locked(result: commands.Completed) -> bool:
+    return result.returncode == 11 or any(w in result.stderr for w in _LOCKED_WORDS)
+
+
+def is_lock_failure(exc: ResticError) -> bool:
+    """A ResticError because another process held the repository's lock (after waiting)."""
+    return exc.returncode == 11 or EXIT_MEANINGS[11] in str(exc)
+
+
 def run_restic(files: SecretFiles, argv: tuple[str, ...], *, cwd=None, timeout=None, ok_codes=(0,)) -> commands.Completed:
-    argv = with_retry_lock(argv, installed_version())
-    result = commands.run(argv, cwd=cwd, env=restic_environment(files), timeout=timeout, check=False)
+    version = installed_version()
+    argv = with_retry_lock(argv, version)
+    retries_lock = version < (0, 16) and len(argv) > 1 and argv[1] in LOCKING_COMMANDS
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    pause = 1.0
+    while True:
+        result = commands.run(argv, cwd=cwd, env=restic_environment(files), timeout=timeout, check=False)
+        if result.returncode in ok_codes or not (retries_lock and is_locked(result)):
+            break
+        if time.monotonic() + pause > deadline:
+            break
+        log.info("restic %s: the repository is locked by another process; trying again in %.0f s",
+                 argv[1], pause)
+        time.sleep(pause)
+        pause = min(pause * 2, 30.0)
     if result.returncode not in ok_codes:
         raise ResticError(explain(result), result.returncode)
     return result
 
 
-def ensure_repository(files: SecretFiles) -> bool:
-    """Open the repository, initialising it when it does not exist. True if created."""
-    probe = commands.run(cat_config(), env=restic_environment(files), check=False, timeout=300)
-    if probe.ok:
-        return False
-    if is_wrong_password(probe):
-        raise PreflightError("restic: the password is wrong for this repository (RESTIC_PASSWORD)")
-    if is_missing_repository(probe):
-        created = commands.run(init(), env=restic_environment(files), check=False, timeout=300)
-        if not created.ok:
-            raise PreflightError(explain(created))
-        return True
-    raise PreflightError(explain(probe))
+# Shards other than 0 wait this long for shard 0 to initialise a new repository.
+INIT_WAIT_SECONDS = 600.0
+
+
+def ensure_repository(files: SecretFiles, *, may_create: bool = True) -> bool:
+    """Open the repository, initialising it when it does not exist. True if created.
+
+    `may_create=False` (a shard other than 0): two `restic init` at once into one
+    backend each write their own master key and one config, which leaves a repository
+    that the loser's key cannot open; so only shard 0 initialises, the others wait
+    for it (INIT_WAIT_SECONDS)."""
+    deadline = time.monotonic() + INIT_WAIT_SECONDS
+    while True:
+        probe = commands.run(cat_config(), env=restic_environment(files), check=False, timeout=300)
+        if probe.ok:
+            return False
+        if is_wrong_password(probe):
+            raise PreflightError("restic: the password is wrong for this repository (RESTIC_PASSWORD)")
+        if not is_missing_repository(probe):
+            raise PreflightError(explain(probe))
+        if may_create:
+            created = commands.run(init(), env=restic_environment(files), check=False, timeout=300)
+            if not created.ok:
+                raise PreflightError(explain(created))
+            return True
+        if time.monotonic() > deadline:
+            raise PreflightError(f"{explain(probe)}; shard 0 initialises a new repository and did not "
+                                 f"within {INIT_WAIT_SECONDS:.0f} s")
+        log.info("restic repository not there yet: waiting for shard 0 to initialise it")
+        time.sleep(2)
 
 
 def list_snapshots(files: SecretFiles, *, host: str | None = None, tags=()) -> list[Snapshot]:

@@ -30,7 +30,9 @@ from .errors import EXIT_OK, BackupError, ConfigError
 from .manifest import read_manifest
 from .run_result import COMPLETE, OrgResult, RunResult
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
-from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
+from .shard_sets import merge_shard_trees
+from .shards import BackupUnit
+from .snapshots import iso_utc, select_backups, snapshot_org, snapshot_status, utc_time
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,9 @@ class RestoreError(BackupError):
 class Restored:
     org: str
     repo: str | None
-    snapshot: restic.Snapshot
+    snapshot: restic.Snapshot  # of a set of shards: its newest
     paths: tuple[Path, ...]  # what was put into the target
+    members: tuple[restic.Snapshot, ...] = ()  # a set of shards: every shard's snapshot
 
 
 def run_restore(
@@ -58,11 +61,12 @@ def run_restore(
     register_secrets(config)
     files = write_secret_files(config)
     try:
-        snaps = select_snapshots(
+        units = select_backups(
             config, files, snapshot=snapshot, org=org, complete_only=snapshot == "latest"
         )
         target_dir.mkdir(parents=True, exist_ok=True)
-        done = [restore_snapshot(files, snap, target_dir, repo=repo) for snap in snaps]
+        done = [restore_set(files, unit, target_dir, repo=repo) if unit.sharded
+                else restore_snapshot(files, unit.snapshots[0], target_dir, repo=repo) for unit in units]
     finally:
         remove_secret_files(files)
     summary = format_report(done)
@@ -135,6 +139,51 @@ def restore_snapshot(files: SecretFiles, snap: restic.Snapshot, target: Path, *,
     return Restored(org=org, repo=repo, snapshot=snap, paths=placed)
 
 
+def restore_set_into(files: SecretFiles, unit: BackupUnit, staging: Path, *, includes=()) -> str:
+    """Every shard's snapshot of the set restored beside the others under `staging`,
+    then merged into `staging/<ORG>` (orgbackup/shard_sets.py).  The organization."""
+    org = snapshot_org(unit.snapshots[0])
+    restored = []
+    for snap in unit.snapshots:
+        shard_dir = staging / f".shard-{snap.shard.index}-of-{snap.shard.count}"
+        shard_dir.mkdir()
+        restic.run_restic(files, restic.restore(snap.id, shard_dir, includes=includes))
+        if not (shard_dir / org).is_dir():
+            raise RestoreError(f"snapshot {snap.short_id} (shard {snap.shard}) holds no /{org}/ folder: nothing restored")
+        restored.append((str(snap.shard), {"snapshot": snap.short_id, "time": iso_utc(snap.time)}, shard_dir / org))
+    merge_shard_trees(restored, staging / org)
+    for _, _, org_dir in restored:
+        shutil.rmtree(org_dir.parent, ignore_errors=True)
+    return org
+
+
+def restore_set(files: SecretFiles, unit: BackupUnit, target: Path, *, repo: str | None) -> Restored:
+    """A sharded backup: every shard's snapshot of the set into one TARGET/<ORG>/ tree,
+    the same tree a single-process backup restores (with one merged manifest.json)."""
+    org = snapshot_org(unit.snapshots[0])
+    includes, units = includes_for(org, repo)
+    what = f"{org}/{repo}" if repo else org
+    newest = max(unit.snapshots, key=lambda s: utc_time(s.time))
+    log.info("%s: restoring the set of %d shards of %s (%s)", what, unit.count, iso_utc(newest.time),
+             ", ".join(f"{s.shard} {s.short_id}" for s in unit.snapshots))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    try:
+        restore_set_into(files, unit, staging, includes=includes)
+        if repo and not (staging / units[0]).is_dir():
+            raise RestoreError(missing_repository_message(staging / org, org, repo, newest))
+        take_ownership(staging, target)
+        placed = tuple(
+            place(staging / unit_path, target / unit_path, trash=staging / ".replaced")
+            for unit_path in units
+            if (staging / unit_path).exists() or (staging / unit_path).is_symlink()
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for path in placed:
+        log.info("%s: restored %s", what, path)
+    return Restored(org=org, repo=repo, snapshot=newest, paths=placed, members=tuple(unit.snapshots))
+
+
 def missing_repository_message(org_dir: Path, org: str, repo: str, snap: restic.Snapshot) -> str:
     message = f"repository {org}/{repo} is not in snapshot {snap.short_id}"
     try:
@@ -179,9 +228,14 @@ def format_report(done: list[Restored]) -> str:
     for item in done:
         snap = item.snapshot
         what = f"{item.org}/{item.repo}" if item.repo else item.org
-        lines.append(
-            f"restored {what} from snapshot {snap.short_id} ({iso_utc(snap.time)}, {snapshot_status(snap)})"
-        )
+        if item.members:
+            shards = ", ".join(f"{s.shard} {s.short_id}" for s in item.members)
+            lines.append(f"restored {what} from the set of {len(item.members)} shards of "
+                         f"{iso_utc(snap.time)} ({shards})")
+        else:
+            lines.append(
+                f"restored {what} from snapshot {snap.short_id} ({iso_utc(snap.time)}, {snapshot_status(snap)})"
+            )
         for path in item.paths:
             lines.append(f"  {path}")
         if item.repo:

@@ -132,7 +132,8 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 records[name]["metadata"] = parts
 
         log.info("%s: dependencies outside the organization", org)
-        outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos)
+        outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos,
+                                                                           set(plan.other_shards.values()))
         outcome.problems += found
 
         log.info("%s: checking the tree for credentials", org)
@@ -162,6 +163,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 known_problems=outcome.known_problems,
                 deleted=outcome.deleted,
                 renamed=outcome.renamed,
+                shard=ctx.config.shard,
             ),
         )
         snap, found = snapshot.run_snapshot(ctx, org, complete=complete, exclude=leaked)
@@ -219,6 +221,21 @@ def org_result(outcome: OrgOutcome) -> OrgResult:
     )
 
 
+def completes_the_night(ctx: RunContext, outcomes: list[OrgOutcome]) -> bool:
+    """Whether this run is the night's last: always unsharded; a shard when it finds every
+    shard's snapshot of the night present.  `restic prune` holds restic's exclusive lock for
+    long and the verify after the backup reads the whole set: both are the last shard's
+    (the others' backups are over; one still running would have to wait for the lock)."""
+    if ctx.config.shard is None:
+        return True
+    done = [o.org for o in outcomes if o.snapshot_id]
+    if all(snapshot.completes_the_night(ctx, org, ctx.started) for org in done):
+        return True
+    log.info("restic prune and the verify after the backup are left to the last shard of the night "
+             "(shard %s is not)", ctx.config.shard)
+    return False
+
+
 def run_backup(config: Config) -> RunResult:
     clock = time.monotonic()
     register_secrets(config)
@@ -237,8 +254,11 @@ def run_backup(config: Config) -> RunResult:
             preflight = run_preflight(ctx)
             outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
             outcomes += [backup_organization(ctx, plan) for plan in preflight.plans.values()]
+            last_of_night = True
             try:
-                snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
+                last_of_night = completes_the_night(ctx, outcomes)
+                if last_of_night:
+                    snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
             except BackupError as exc:  # the snapshots are safe; the space comes back next time
                 log.warning("restic prune failed: %s", exc)
             ctx.state_store().close()
@@ -249,7 +269,7 @@ def run_backup(config: Config) -> RunResult:
     seconds = time.monotonic() - clock
     log.info("API requests made by the wrapper itself: %d", ctx.api.requests_made)
     summary = report(outcomes, status, seconds)
-    if config.verify_after_backup and status != EXIT_FAILURE:
+    if config.verify_after_backup and status != EXIT_FAILURE and last_of_night:
         from .verify import run_verify
 
         verified = run_verify(config, snapshot="latest", org=None,

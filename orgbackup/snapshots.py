@@ -22,6 +22,7 @@ from .context import STATE_DIR
 from .errors import EXIT_OK, BackupError
 from .json_files import write_json_atomically
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
+from .shards import BackupUnit, backup_units
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def snapshot_row(snap: restic.Snapshot, size: int | None) -> dict:
         "size": size,
         "host": snap.host,
         "tags": list(snap.tags),
+        "shard": str(snap.shard) if snap.shard else None,
     }
 
 
@@ -158,6 +160,51 @@ def select_snapshots(
     return [newest[name] for name in sorted(newest)]
 
 
+def select_backups(
+    config: Config, files: SecretFiles, *, snapshot: str, org: str | None, complete_only: bool
+) -> list[BackupUnit]:
+    """As select_snapshots, but a sharded organization's newest set of shards
+    (orgbackup/shards.py) is one backup: restore and verify take all of its snapshots.
+
+    `latest` with `complete_only`: each organization's newest complete backup (a
+    single snapshot or a whole set); without: its newest backup, whatever it holds
+    (a set missing a shard too: verify names the shard)."""
+    if snapshot != "latest":
+        return [BackupUnit(snapshots=[snap], time=utc_time(snap.time), member_times=[utc_time(snap.time)])
+                for snap in select_snapshots(config, files, snapshot=snapshot, org=org, complete_only=False)]
+    wanted = org.lower() if org else None
+    snaps = [
+        s for s in restic.list_snapshots(files, host=config.host_name)
+        if not wanted or snapshot_org(s).lower() == wanted
+    ]
+    if not snaps:
+        where = f" of organization {org}" if org else ""
+        raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
+    by_org: dict[str, list[restic.Snapshot]] = {}
+    spelling: dict[str, str] = {}
+    for snap in sorted(snaps, key=lambda s: utc_time(s.time)):
+        by_org.setdefault(snapshot_org(snap).lower(), []).append(snap)
+        spelling[snapshot_org(snap).lower()] = snapshot_org(snap)
+    chosen: dict[str, BackupUnit] = {}
+    for key, mine in by_org.items():
+        units = backup_units(mine, lambda s: utc_time(s.time), config.shard_window_hours)
+        if units[-1].sharded and units[-1].missing:  # the newest night lacks a shard
+            log.warning("%s: %s", spelling[key], units[-1].describe_missing())
+        if complete_only:
+            units = [u for u in units if u.complete]
+            if not units:
+                log.warning("%s: no complete snapshot, only incomplete ones (name one with --snapshot ID)",
+                            spelling[key])
+                continue
+        chosen[spelling[key]] = units[-1]
+    if not chosen:
+        where = f" of organization {org}" if org else ""
+        raise SnapshotNotFound(
+            f"no complete snapshot{where}; only incomplete ones (name one with --snapshot ID)"
+        )
+    return [chosen[name] for name in sorted(chosen)]
+
+
 # Times
 
 
@@ -199,6 +246,9 @@ def format_table(rows: list[dict]) -> str:
         (r["short_id"], r["time"].replace("T", " "), r["org"] or "-", r["status"], human_size(r["size"]))
         for r in rows
     ]
+    if any(r.get("shard") for r in rows):  # sharded runs: a SHARD column (i/N, - for a whole run)
+        header = header[:3] + ("SHARD",) + header[3:]
+        lines = [line[:3] + (r.get("shard") or "-",) + line[3:] for line, r in zip(lines, rows)]
     widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
     out = []
     for line in [header, *lines]:

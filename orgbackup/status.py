@@ -19,12 +19,28 @@ from . import restic
 from .config import Config
 from .errors import EXIT_FAILURE, EXIT_OK
 from .secret_files import register_secrets, remove_secret_files, write_secret_files
-from .snapshots import iso_utc, snapshot_status, utc_time
+from .shards import DEFAULT_WINDOW_HOURS, BackupUnit, backup_units
+from .snapshots import snapshot_status, utc_time
+
+
+def unit_id(unit: BackupUnit) -> str:
+    """A snapshot's short id; a set of shards' as `id0+id1+...` (by shard)."""
+    return "+".join(s.short_id for s in unit.snapshots)
+
+
+def unit_status(unit: BackupUnit) -> str:
+    if not unit.sharded:
+        return snapshot_status(unit.snapshots[0])
+    return "complete" if unit.complete else "incomplete"
 
 
 def org_statuses(snaps: list[restic.Snapshot], orgs: tuple[str, ...], *, now: datetime,
-                 max_age_hours: float) -> list[dict]:
-    """One row per organization (pure: the snapshots and the clock in, the rows out)."""
+                 max_age_hours: float, window_hours: float = DEFAULT_WINDOW_HOURS) -> list[dict]:
+    """One row per organization (pure: the snapshots and the clock in, the rows out).
+
+    A sharded organization's backup is a set of shards of one night (orgbackup/shards.py):
+    its age is its oldest shard's, and a newest night missing a shard is not ok (the row
+    names the shard)."""
     by_org: dict[str, list[restic.Snapshot]] = {}
     for snap in snaps:
         if snap.org:
@@ -34,23 +50,33 @@ def org_statuses(snaps: list[restic.Snapshot], orgs: tuple[str, ...], *, now: da
     names = list(orgs) or sorted(spelling.values(), key=str.lower)
     rows = []
     for org in names:
-        mine = sorted(by_org.get(org.lower(), []), key=lambda s: utc_time(s.time))
-        complete = [s for s in mine if s.complete]
-        newest, good = (mine[-1] if mine else None), (complete[-1] if complete else None)
-        age = (now - utc_time(good.time)).total_seconds() / 3600 if good else None
+        units = backup_units(by_org.get(org.lower(), []), lambda s: utc_time(s.time), window_hours)
+        complete = [u for u in units if u.complete]
+        newest, good = (units[-1] if units else None), (complete[-1] if complete else None)
+        age = (now - good.oldest_time).total_seconds() / 3600 if good else None
         fresh = age is not None and age <= max_age_hours
-        rows.append({
+        missing = newest.describe_missing() if newest is not None and newest.sharded else ""
+        if not fresh:
+            reason = ("no complete snapshot" if good is None
+                      else f"the newest complete snapshot is {age:.1f} hours old (more than {max_age_hours:g})")
+            if missing:
+                reason += f"; {missing}"
+        else:
+            reason = missing or None
+        row = {
             "org": org,
-            "ok": fresh,
-            "newest_complete": good.short_id if good else None,
-            "newest_complete_time": iso_utc(good.time) if good else None,
+            "ok": fresh and not missing,
+            "newest_complete": unit_id(good) if good else None,
+            "newest_complete_time": good.oldest_time.strftime("%Y-%m-%dT%H:%M:%SZ") if good else None,
             "age_hours": round(age, 1) if age is not None else None,
-            "newest": newest.short_id if newest else None,
-            "newest_status": snapshot_status(newest) if newest else None,
-            "reason": None if fresh else ("no complete snapshot" if good is None
-                                          else f"the newest complete snapshot is {age:.1f} hours old "
-                                               f"(more than {max_age_hours:g})"),
-        })
+            "newest": unit_id(newest) if newest else None,
+            "newest_status": unit_status(newest) if newest else None,
+            "reason": reason,
+        }
+        if any(u.sharded for u in units):
+            row["shards"] = newest.count if newest.sharded else None
+            row["missing_shards"] = newest.missing_names() if newest.sharded else []
+        rows.append(row)
     return rows
 
 
@@ -66,8 +92,13 @@ def format_status(rows: list[dict]) -> str:
             what = "no complete snapshot"
         if row["newest"] and row["newest"] != row["newest_complete"]:
             what += f"; newest {row['newest']} is {row['newest_status']}"
+        if row.get("shards") and row["newest"] == row["newest_complete"]:
+            what += f" (set of {row['shards']} shards)"
+        reason = row["reason"] if row["newest_complete"] else (row["reason"] or "").removeprefix(
+            "no complete snapshot; ")  # what already says so
+        named = row["reason"] and (row["newest_complete"] or row.get("missing_shards"))
         lines.append(f"{'OK   ' if row['ok'] else 'STALE'} {row['org']}: {what}"
-                     + (f" -- {row['reason']}" if row["reason"] and row["newest_complete"] else ""))
+                     + (f" -- {reason}" if named else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -79,7 +110,8 @@ def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: date
     finally:
         remove_secret_files(files)
     rows = org_statuses(restic.parse_snapshots(result.stdout), tuple(config.orgs),
-                        now=now or datetime.now(timezone.utc), max_age_hours=max_age_hours)
+                        now=now or datetime.now(timezone.utc), max_age_hours=max_age_hours,
+                        window_hours=config.shard_window_hours)
     ok = bool(rows) and all(row["ok"] for row in rows)
     if as_json:
         sys.stdout.write(json.dumps({"ok": ok, "max_age_hours": max_age_hours, "orgs": rows}, sort_keys=True) + "\n")

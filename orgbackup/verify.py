@@ -31,7 +31,9 @@ from .errors import EXIT_FAILURE, EXIT_OK
 from .run_result import COMPLETE, FAILED, OrgResult, RunResult
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
 from .restored_tree_checks import DEPENDENCIES_ROW, MAX_NAMED, ORG_ROW, Result, check_restored_org, name_some
-from .snapshots import iso_utc, select_snapshots, snapshot_org, snapshot_status
+from .shard_sets import merge_shard_trees
+from .shards import BackupUnit
+from .snapshots import iso_utc, select_backups, snapshot_org, snapshot_status
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,11 @@ def run_verify(
     files = write_secret_files(config)
     try:
         # Listing first: a wrong password or a missing repository ends here, clearly.
-        snaps = select_snapshots(config, files, snapshot=snapshot, org=org, complete_only=False)
+        units = select_backups(config, files, snapshot=snapshot, org=org, complete_only=False)
         check = check_repository(files, read_data_subset)
-        reports = [verify_snapshot(files, snap, concurrency=config.concurrency) for snap in snaps]
+        reports = [verify_set(files, unit, concurrency=config.concurrency) if unit.sharded
+                   else verify_snapshot(files, unit.snapshots[0], concurrency=config.concurrency)
+                   for unit in units]
     finally:
         remove_secret_files(files)
     ok = check.ok and all(r.ok for r in reports)
@@ -152,6 +156,43 @@ def verify_snapshot(files: SecretFiles, snap: restic.Snapshot, *, concurrency: i
             report.warnings.extend(warnings)
         else:
             report.results.append(Result(ORG_ROW, "restore", f"the snapshot holds no /{org}/ folder"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    log.info("%s: %d checks, %d failed", org, len(report.results), len(report.failures))
+    return report
+
+
+def verify_set(files: SecretFiles, unit: BackupUnit, *, concurrency: int = 4) -> OrgReport:
+    """A sharded backup: every shard's snapshot of the set restored and merged into one
+    tree (as `restore` does), then the same checks; a missing shard is a failed check."""
+    org = snapshot_org(unit.snapshots[0]) if unit.snapshots else "?"
+    report = OrgReport(org=org, snapshot="+".join(s.short_id for s in unit.snapshots),
+                       time=unit.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       status=f"{'complete' if unit.complete else 'incomplete'} set of {unit.count} shards")
+    if unit.missing:
+        report.results.append(Result(ORG_ROW, "shards", unit.describe_missing()))
+    workdir = Path(tempfile.mkdtemp(prefix="orgbackup-verify-"))
+    try:
+        restored = []
+        for snap in unit.snapshots:
+            shard_dir = workdir / f".shard-{snap.shard.index}-of-{snap.shard.count}"
+            shard_dir.mkdir()
+            log.info("%s: restoring shard %s snapshot %s into %s", org, snap.shard, snap.short_id, shard_dir)
+            result = restic.run_restic(files, restic.restore(snap.id, shard_dir), ok_codes=(0, 1))
+            for item in restore_results(result, org):
+                if not item.ok or not restored:
+                    report.results.append(item)
+            if (shard_dir / org).is_dir():
+                restored.append((str(snap.shard), {"snapshot": snap.short_id, "time": iso_utc(snap.time)},
+                                 shard_dir / org))
+            else:
+                report.results.append(Result(ORG_ROW, "restore",
+                                             f"shard {snap.shard}'s snapshot holds no /{org}/ folder"))
+        if restored:
+            merge_shard_trees(restored, workdir / org)
+            results, warnings = check_restored_org(workdir, org, concurrency=concurrency)
+            report.results.extend(results)
+            report.warnings.extend(warnings)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     log.info("%s: %d checks, %d failed", org, len(report.results), len(report.failures))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 from orgbackup.cli import main
+
+RCLONE = shutil.which("rclone")
 
 
 def free_port() -> int:
@@ -44,6 +47,40 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+class RestServer:
+    """`rclone serve restic` over a data folder, on a fixed loopback port: stopped and
+    started again, it serves the same repository at the same address."""
+
+    def __init__(self, tmp_path: Path):
+        self.data = tmp_path / "rest-data"
+        self.data.mkdir()
+        self.port = free_port()
+        self.user = "backup-" + os.urandom(4).hex()
+        self.password = "rest-" + os.urandom(12).hex()
+        self.log = tmp_path / "rclone.log"
+        self.config = tmp_path / "rclone.conf"
+        self.config.write_text("")
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def repository(self) -> str:
+        return f"rest:http://{self.user}:{self.password}@127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
+        env["RCLONE_CONFIG"] = str(self.config)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [RCLONE, "serve", "restic", "--addr", f"127.0.0.1:{self.port}",
+                 "--user", self.user, "--pass", self.password, str(self.data)],
+                env=env, stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.proc, self.log)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, sig)
 
 
 class StopAtSnapshotStage(logging.Handler):

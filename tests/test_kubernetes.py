@@ -37,6 +37,7 @@ def one(kind: str, name: str | None = None) -> dict:
 
 BACKUP_JOB = "orgbackup"
 STATUS_JOB = "orgbackup-status"
+SHARDED_JOB = "orgbackup-sharded"
 
 
 def pod_spec(cronjob: str = BACKUP_JOB) -> dict:
@@ -117,7 +118,7 @@ def test_the_cronjob_runs_one_backup_at_a_time_with_limits():
     assert "memory" in c["resources"]["limits"]
 
 
-@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB])
+@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB, SHARDED_JOB])
 def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(cronjob):
     pod_sc, c_sc = pod_spec(cronjob)["securityContext"], container(cronjob)["securityContext"]
     assert pod_sc["runAsNonRoot"] is True and c_sc["runAsNonRoot"] is True
@@ -130,7 +131,7 @@ def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(cronjob):
     assert compose_service()["read_only"] is True
 
 
-@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB])
+@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB, SHARDED_JOB])
 def test_every_reference_points_at_a_manifest_here(cronjob):
     pod = pod_spec(cronjob)
     volumes = {v["name"]: v for v in pod["volumes"]}
@@ -264,3 +265,60 @@ def test_the_status_container_reads_the_repository_without_github_credentials(tm
     # The GitHub token is not mounted in this pod: without the cleared variables, exit 2.
     backup_like = dict(environ, GITHUB_TOKEN_FILE=container_environ(BACKUP_JOB, tmp_path)["GITHUB_TOKEN_FILE"])
     assert main(args, environ=backup_like) == 2
+
+
+def expand(value: str, environ: dict[str, str]) -> str:
+    """Kubernetes' $(VAR) expansion of an env value or a subPathExpr."""
+    return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: environ.get(m.group(1), m.group(0)), value)
+
+
+def sharded_pod_environ(index: int) -> dict[str, str]:
+    """The sharded pod's environment for completion index `index`: the ConfigMap, then
+    its env in order (the index read from the annotation Kubernetes sets)."""
+    environ = dict(one("ConfigMap")["data"])
+    annotation = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    for e in container(SHARDED_JOB)["env"]:
+        if "valueFrom" in e:
+            assert e["valueFrom"]["fieldRef"]["fieldPath"] == annotation
+            environ[e["name"]] = str(index)
+        else:
+            environ[e["name"]] = expand(e["value"], environ)
+    return environ
+
+
+def test_the_sharded_job_is_indexed_one_shard_per_pod_each_with_its_own_cache(tmp_path):
+    from orgbackup.config import load_config
+    from orgbackup.shards import Shard
+
+    cronjob = one("CronJob", SHARDED_JOB)["spec"]
+    job = cronjob["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed" and cronjob["concurrencyPolicy"] == "Forbid"
+    count = job["completions"]
+    assert job["parallelism"] == count >= 2
+    assert container(SHARDED_JOB)["args"] == ["backup"]
+    assert container(SHARDED_JOB)["image"] == container()["image"]
+    # Exit 2 fails every shard at once; exit 3 only its own index; a failure retries its index.
+    rules = {r["action"]: r["onExitCodes"]["values"] for r in job["podFailurePolicy"]["rules"]}
+    assert rules == {"FailJob": [2], "FailIndex": [3]} and job["backoffLimitPerIndex"] >= 1
+    # Each completion index reads as BACKUP_SHARD=i/N with N = completions, checked by the product.
+    (tmp_path / "token").write_text("ghp_x\n")
+    (tmp_path / "password").write_text("p\n")
+    caches = set()
+    for index in range(count):
+        environ = sharded_pod_environ(index)
+        assert environ["BACKUP_SHARD"] == f"{index}/{count}"
+        environ.update(GITHUB_TOKEN_FILE=str(tmp_path / "token"), RESTIC_PASSWORD_FILE=str(tmp_path / "password"),
+                       BACKUP_ENV_FILE=str(tmp_path / "none.env"))
+        (tmp_path / "none.env").write_text("")
+        assert load_config(environ).shard == Shard(index, count)
+        [mount] = [m for m in container(SHARDED_JOB)["volumeMounts"] if m["mountPath"] == "/cache"]
+        caches.add(expand(mount["subPathExpr"], environ))
+    assert len(caches) == count  # one cache folder per shard, none shared
+    claim = one("PersistentVolumeClaim", mounts(SHARDED_JOB)["/cache"]["persistentVolumeClaim"]["claimName"])
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # the pods may run on different nodes
+    # Every pod writes into the same remote repository: no local repository claim is mounted.
+    assert "/repository" not in mounts(SHARDED_JOB)
+    # The same secret files and temporary folder as the CronJob.
+    assert mounts(SHARDED_JOB)["/run/secrets"] == mounts()["/run/secrets"]
+    assert mounts(SHARDED_JOB)["/tmp"] == mounts()["/tmp"]
+    assert container(SHARDED_JOB)["envFrom"] == container()["envFrom"]

@@ -11,55 +11,17 @@ every version."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.github_emulator.world import truth
-from tests.helpers_backends import (assert_one_clear_failure, free_port, restic_call, restore_latest, run_cli,
-                                    run_stopping_backend, snapshot_trees, stop_process, wait_for_port)
+from tests.helpers_backends import (RCLONE, RestServer, assert_one_clear_failure, restic_call, restore_latest,
+                                    run_cli, run_stopping_backend, snapshot_trees)
 from tests.helpers_cli import ORG
 from tests.truth_compare import compare_org, files_holding
 
-RCLONE = shutil.which("rclone")
 pytestmark = pytest.mark.skipif(RCLONE is None, reason="rclone is not installed (apt-get install rclone)")
-
-
-class RestServer:
-    """`rclone serve restic` over a data folder, on a fixed loopback port: stopped and
-    started again, it serves the same repository at the same address."""
-
-    def __init__(self, tmp_path: Path):
-        self.data = tmp_path / "rest-data"
-        self.data.mkdir()
-        self.port = free_port()
-        self.user = "backup-" + os.urandom(4).hex()
-        self.password = "rest-" + os.urandom(12).hex()
-        self.log = tmp_path / "rclone.log"
-        self.config = tmp_path / "rclone.conf"
-        self.config.write_text("")
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def repository(self) -> str:
-        return f"rest:http://{self.user}:{self.password}@127.0.0.1:{self.port}/"
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
-        env["RCLONE_CONFIG"] = str(self.config)
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [RCLONE, "serve", "restic", "--addr", f"127.0.0.1:{self.port}",
-                 "--user", self.user, "--pass", self.password, str(self.data)],
-                env=env, stdout=log, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.proc, self.log)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, sig)
 
 
 @pytest.fixture

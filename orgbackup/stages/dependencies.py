@@ -88,8 +88,10 @@ def _where(places: list[str]) -> str:
 class _Stage:
     """One organization's dependency run (state shared by the steps below)."""
 
-    def __init__(self, ctx, org: str):
+    def __init__(self, ctx, org: str, other_shards: dict[str, str] | None = None):
         self.ctx = ctx
+        # A sharded run: the organization's repositories another shard backs up (lower name -> name)
+        self.other_shards = other_shards or {}
         self.cfg = ctx.config
         self.org = org
         self.root = ctx.org_paths(org).root
@@ -154,6 +156,11 @@ class _Stage:
         items = []
         for lname, commits in sorted(self.in_org.items()):
             name = clones.get(lname)
+            if name is None and lname in self.other_shards:
+                # Another shard's repository (BACKUP_SHARD): that shard holds and checks it.
+                items.append({"repository": self.other_shards[lname], "referenced_commits": sorted(commits),
+                              "missing_commits": [], "in_another_shard": True})
+                continue
             path = self.ctx.org_paths(self.org).repository_dir(name) / "repository" if name else None
             present = present_commits(path, commits) if path and path.exists() else set()
             missing = sorted(set(commits) - present)
@@ -423,11 +430,14 @@ def uses_lfs(repo: Path) -> bool:
     return "filter=lfs" in out
 
 
-def run_dependencies(ctx, org: str, repos: list[dict]) -> StageResult:
-    """Mirror every repository outside `org` that its submodules reference; see the module."""
+def run_dependencies(ctx, org: str, repos: list[dict], other_shards: set[str] | None = None) -> StageResult:
+    """Mirror every repository outside `org` that its submodules reference; see the module.
+
+    `other_shards` (a sharded run): the names of the organization's repositories other
+    shards back up; a submodule pointing into one of them is theirs to hold."""
     if not ctx.config.dependencies:
         return StageResult({"enabled": False}, [])
-    stage = _Stage(ctx, org)
+    stage = _Stage(ctx, org, {name.lower(): name for name in (other_shards or {})})
     result = stage.run(repos)
     log.info("%s: %d dependencies, %d of %d referenced commits present, %d excluded",
              org, result["repositories"], result["commits_present"], result["commits_referenced"],

@@ -47,6 +47,7 @@ from ..state_store import PartMark
 
 log = logging.getLogger(__name__)
 
+ORGANIZATION_PARTS = ("organization", "projects")  # of the organization, not of a repository: shard 0's
 ORG_SLOT = 0  # part_marks' repo_id of the organization itself
 FETCHED = "fetched"  # the kind a part counts what it fetched this run by
 PROGRESS_EVERY_SECONDS = 30
@@ -129,6 +130,8 @@ def run_metadata(ctx: RunContext, plan: OrgPlan) -> StageResult:
     """Refresh the metadata parts of one organization; StageResult(MetadataReport, problems)."""
     org = plan.login
     wanted = [p for p in METADATA_PARTS if p in ctx.config.parts]
+    if ctx.config.shard is not None and not ctx.config.shard.owns_organization:
+        wanted = [p for p in wanted if p not in ORGANIZATION_PARTS]  # shard 0's
     report = MetadataReport()
     problems = []
     if not wanted:

@@ -17,6 +17,7 @@ from ..context import RunContext
 from ..errors import PreflightError
 from ..github_api import GitHubError
 from ..plan import OrgPlan, can_admin
+from ..shards import select_repositories
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ def run_preflight(ctx: RunContext) -> Preflight:
         except GitHubError as exc:
             result.unavailable[org] = str(exc)
             log.error("%s: %s; the other organizations are backed up", org, exc)
-    created = restic.ensure_repository(ctx.files)
+    shard = ctx.config.shard
+    created = restic.ensure_repository(ctx.files, may_create=shard is None or shard.index == 0)
     log.info("restic repository %s", "initialised" if created else "opened, password correct")
     for org_login, organization in found.items():
         try:
@@ -117,8 +119,14 @@ def run_preflight(ctx: RunContext) -> Preflight:
             result.unavailable[org_login] = f"cannot list its repositories: {exc}"
             log.error("%s: cannot list its repositories: %s", org_login, exc)
             continue
+        listed = len(repos)
+        repos, others = select_repositories(repos, ctx.config.shard)
+        if ctx.config.shard is not None:
+            log.info("%s: shard %s backs up %d of the %d repositories%s", org_login, ctx.config.shard,
+                     len(repos), listed, " and the organization's own data" if ctx.config.shard.owns_organization
+                     else "")
         hooks, reason = hooks_decision(ctx, org_login, repos)
-        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason, organization)
+        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason, organization, other_shards=others)
         log.info("%s: %d repositories; hooks %s (%s)", org_login, len(repos), "on" if hooks else "off", reason)
     log.info("preflight done in %.1f s", time.monotonic() - started)
     return result

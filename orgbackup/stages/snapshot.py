@@ -18,6 +18,8 @@ from pathlib import Path
 from .. import restic
 from ..context import STATE_DIR, RunContext
 from ..problems import Problem
+from ..shards import Shard
+from ..snapshots import utc_time
 from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,11 @@ class SnapshotResult:
     complete: bool  # the snapshot's tag: `complete` or `incomplete`
 
 
-def snapshot_tags(org: str, complete: bool, tool_versions: dict[str, str]) -> tuple[str, ...]:
+def snapshot_tags(org: str, complete: bool, tool_versions: dict[str, str],
+                  shard: Shard | None = None) -> tuple[str, ...]:
     tags = [f"org:{org}", "complete" if complete else "incomplete"]
+    if shard is not None:
+        tags.append(shard.tag)
     for tool in ("orgbackup", "github-backup", "gitim"):
         if tool_versions.get(tool):
             tags.append(f"{tool}:{tool_versions[tool]}")
@@ -54,8 +59,9 @@ def run_snapshot(
     argv = restic.backup(
         [org],
         host=ctx.config.host_name,
-        tags=snapshot_tags(org, complete, ctx.tool_versions),
+        tags=snapshot_tags(org, complete, ctx.tool_versions, ctx.config.shard),
         exclude_files=[exclude_pattern(p) for p in exclude],
+        parent=shard_parent(ctx, org),
     )
     log.info("%s: restic backup (%s)", org, "complete" if complete else "incomplete")
     result = restic.run_restic(ctx.files, argv, cwd=ctx.cache_dir, ok_codes=(0, 3))
@@ -79,6 +85,19 @@ def run_snapshot(
     return StageResult(snap, problems)
 
 
+def shard_parent(ctx: RunContext, org: str) -> str | None:
+    """A sharded run's parent snapshot: this shard's newest (by its tag), never another
+    shard's of the same host and path (every pod's cache is /cache); None unsharded."""
+    shard = ctx.config.shard
+    if shard is None:
+        return None
+    snaps = [s for s in restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org},{shard.tag}"])
+             if s.shard == shard]
+    if not snaps:
+        return None
+    return max(snaps, key=lambda s: utc_time(s.time)).id
+
+
 def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:
     """Tag the new snapshot `incomplete` instead of `complete`; its new id (restic
     rewrites a snapshot whose tags change), as long as the id restic printed."""
@@ -94,23 +113,60 @@ def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:
 def apply_retention(ctx: RunContext, org: str, now: datetime | None = None) -> int:
     """After every run: the keep policy over this organization's complete snapshots,
     then its incomplete snapshots that a newer complete one has superseded for
-    BACKUP_KEEP_INCOMPLETE_DAYS. How many snapshots went."""
+    BACKUP_KEEP_INCOMPLETE_DAYS. How many snapshots went.
+
+    A sharded run applies the policy to every shard of its N, each shard's snapshots
+    on their own (`forget` takes restic's exclusive lock, which another shard's
+    running backup blocks: the last shard of the night to finish gets it, so a
+    shard that waited in vain only warns)."""
+    shard = ctx.config.shard
+    if shard is None:
+        return apply_retention_of(ctx, org, None, now)
+    removed = 0
+    for index in range(shard.count):
+        try:
+            removed += apply_retention_of(ctx, org, Shard(index, shard.count), now)
+        except restic.ResticError as exc:
+            if not restic.is_lock_failure(exc):
+                raise
+            log.warning("%s: retention of shard %d/%d not applied this time (%s); a shard that finishes "
+                        "later applies it", org, index, shard.count, exc)
+    return removed
+
+
+def apply_retention_of(ctx: RunContext, org: str, shard: Shard | None, now: datetime | None) -> int:
     retention = ctx.config.retention
+    what = f"{org} (shard {shard})" if shard else org
     removed: list[str] = []
     if retention.keeps_everything:
-        log.info("%s: every complete snapshot is kept (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY/YEARLY are 0)", org)
+        log.info("%s: every complete snapshot is kept (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY/YEARLY are 0)", what)
     else:
         result = restic.run_restic(
-            ctx.files, restic.forget(retention, host=ctx.config.host_name, org=org), timeout=None
+            ctx.files, restic.forget(retention, host=ctx.config.host_name, org=org, shard=shard), timeout=None
         )
         removed += restic.forgotten_snapshots(result.stdout)
-    snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
+    tags = [f"org:{org},{shard.tag}" if shard else f"org:{org}"]
+    snaps = [s for s in restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=tags)
+             if s.shard == shard]
     stale = restic.incomplete_to_forget(snaps, now or datetime.now(timezone.utc), retention.incomplete_days)
     if stale:
         restic.run_restic(ctx.files, restic.forget_snapshots(stale), timeout=None)
         removed += stale
-    log.info("%s: retention applied (%d snapshot(s) forgotten, %d of them incomplete)", org, len(removed), len(stale))
+    log.info("%s: retention applied (%d snapshot(s) forgotten, %d of them incomplete)", what, len(removed), len(stale))
     return len(removed)
+
+
+def completes_the_night(ctx: RunContext, org: str, since: str) -> bool:
+    """A sharded run: every shard of its N has a snapshot since `since` minus the
+    window (this shard finishes the night: nobody else's backup should be running)."""
+    shard = ctx.config.shard
+    if shard is None:
+        return True
+    start = utc_time(since) - timedelta(hours=ctx.config.shard_window_hours)
+    snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
+    present = {s.shard.index for s in snaps
+               if s.shard is not None and s.shard.count == shard.count and utc_time(s.time) >= start}
+    return present >= set(range(shard.count))
 
 
 PRUNE_STATE = "restic-prune.json"
