@@ -390,6 +390,14 @@ def run_the_shards(github_emulator, backup_env, tmp_path, capsys, server):
     assert (tmp_path / "one" / ORG / "github-backup" / "repositories" / one / "repository").is_dir()
     assert sorted(json_of(tmp_path / "one" / ORG / "manifest.json")["repositories"]) == sorted(ids)
 
+    # restore-to-github reads the whole set: every shard's repositories are planned.
+    from tests.github_emulator.world import add_org
+    add_org(github_emulator.root, "V-Sekai-Restored")
+    capsys.readouterr()
+    assert main(["restore-to-github", "--org", ORG, "--to-org", "V-Sekai-Restored", "--dry-run"], environ=env) == 0
+    plan = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert plan["repositories"] == len(ids) and plan["planned"]["repository"] == len(ids), plan
+
     # snapshots shows the shard; status sees one fresh backup; verify checks the set.
     capsys.readouterr()
     assert main(["snapshots"], environ=env) == 0

@@ -32,10 +32,10 @@ from ..config import Config
 from ..errors import EXIT_INCOMPLETE, EXIT_OK, ConfigError
 from ..github_api import GitHubAPI, GitHubError
 from ..lock import cache_lock
-from ..restore import restore_snapshot
+from ..restore import restore_set, restore_snapshot
 from ..run_result import COMPLETE, INCOMPLETE, OrgResult, RunResult
 from ..secret_files import register_secrets, remove_secret_files, write_secret_files
-from ..snapshots import iso_utc, select_snapshots, snapshot_org
+from ..snapshots import iso_utc, select_backups, snapshot_org, utc_time
 from .repository import LEFT_ALONE, RESTORED, RepositoryRestore, Target, planned_writes
 from .restore_state import RestoreState, state_path
 from .settings import RestoreSettings, check_names
@@ -59,14 +59,19 @@ def work_folder(config: Config, snapshot_id: str) -> Path:
     return config.cache_dir / ".state" / "restore-to-github" / snapshot_id[:16]
 
 
-def restored_source(files, snap, work: Path) -> SourceOrganization:
-    """The snapshot's tree on disk (restored once; a rerun of the same snapshot reuses it)."""
+def restored_source(files, unit, work: Path) -> SourceOrganization:
+    """The backup's tree on disk (restored once; a rerun of the same snapshot reuses it).
+    A sharded backup's set of shards is one tree, as `restore` makes it."""
+    snap = unit.snapshots[0]
     org = snapshot_org(snap)
     if not (work / COMPLETE_MARK).is_file():
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        restore_snapshot(files, snap, work, repo=None)
-        (work / COMPLETE_MARK).write_text(snap.id + "\n")
+        if unit.sharded:
+            restore_set(files, unit, work, repo=None)
+        else:
+            restore_snapshot(files, snap, work, repo=None)
+        (work / COMPLETE_MARK).write_text(" ".join(s.id for s in unit.snapshots) + "\n")
     return read_organization(work / org)
 
 
@@ -99,10 +104,11 @@ def run_restore_to_github(config: Config, settings: RestoreSettings, *, source_o
                 trusted_for_run(target_config, files.directory):
             api = GitHubAPI(api_url_of(settings.host), settings.token.reveal())
             target_org = target_organization(api, target_org, settings.host)
-            snap = select_snapshots(config, files, snapshot=snapshot, org=source_org,
-                                    complete_only=snapshot == "latest")[0]
+            unit = select_backups(config, files, snapshot=snapshot, org=source_org,
+                                  complete_only=snapshot == "latest")[0]
+            snap = max(unit.snapshots, key=lambda s: utc_time(s.time))  # a set of shards: named by its newest
             work = work_folder(config, snap.id)
-            source = restored_source(files, snap, work)
+            source = restored_source(files, unit, work)
             names = selected_repositories(source, repos)
             state = RestoreState(state_path(config.cache_dir), settings.host, target_org, snap.id)
             try:
