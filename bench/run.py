@@ -183,6 +183,11 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
                 result = m.RunMeasure(procedure, run, error=f"{type(exc).__name__}: {exc}")
                 traceback.print_exc()
             result.requests = emulator.counters()
+            served = emulator.bytes_served()
+            data = org_data_bytes(world)
+            cache = [work / "cache" / ORG] if procedure == "product" else list(dirs)
+            result.extra["bytes"] = {"git_served": served["git"], "lfs_served": served["lfs"],
+                                     "org_git_lfs_data": data, "cache_on_disk": m.disk_usage(*cache)}
             result.extra["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             result.repo_bytes_before, result.repo_bytes_after = before, m.tree_bytes(repository)
             if result.data_added is None:
@@ -198,7 +203,30 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
     return results
 
 
+def org_data_bytes(world: Path) -> int:
+    """The organization's git + LFS data as the emulator keeps it (bare repositories and wikis,
+    LFS objects), on disk as `du` counts it."""
+    return m.disk_usage(world / "git" / ORG, world / "lfs" / ORG)
+
+
 # ------------------------------------------------------------------ tables
+
+
+def bytes_table(records: list[dict]) -> str:
+    """Bytes git and LFS served for each run, and the cache on disk after it, against the data."""
+    lines = ["| procedure | run | org git+LFS data | git served | LFS served | served / data | cache on disk | cache / data |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in records:
+        b = r.get("extra", {}).get("bytes")
+        if not b:
+            continue
+        served = b["git_served"] + b["lfs_served"]
+        lines.append(f"| {r['procedure']} | {r['run']} | {fmt_bytes(b['org_git_lfs_data'])} | "
+                     f"{fmt_bytes(b['git_served'])} | {fmt_bytes(b['lfs_served'])} | "
+                     f"{ratio(served, b['org_git_lfs_data'])} | {fmt_bytes(b['cache_on_disk'])} | "
+                     f"{ratio(b['cache_on_disk'], b['org_git_lfs_data'])} |")
+    return "\n".join(lines)
+
 
 
 def peak_mb(record: dict) -> float:
@@ -311,7 +339,9 @@ def render(report: dict) -> str:
     for case in report["cases"]:
         parts += [f"## {case['repos']} repositories / {case['megabytes']} MB / {case['latency_ms']} ms per request",
                   "", table(case["records"]), "", "Ratios product / original:", "",
-                  ratios_table(case["records"]), "", "Targets:", "", targets_table(case["targets"]), ""]
+                  ratios_table(case["records"]), "", "Targets:", "", targets_table(case["targets"]), "",
+                  "Bytes served by git and LFS, and the cache on disk (du, hard links once):", "",
+                  bytes_table(case["records"]), ""]
     return "\n".join(parts)
 
 
