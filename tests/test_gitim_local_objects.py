@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from orgbackup import worktree_links
 from orgbackup.git import git_environment
 from orgbackup.stages import github_backup as gb
 from orgbackup.stages import gitim as gitim_stage
@@ -68,6 +69,47 @@ def test_git_reads_the_include_as_meant(tmp_path, hermetic_git_env):
     assert rewritten("https://h/O/game.git") == str(local)
     assert rewritten("https://h/O/game.github.io.git") == "https://h/O/game.github.io.git"
     assert rewritten("https://h/O/other.git") == "https://h/O/other.git"
+
+
+def test_identical_working_tree_files_share_an_inode_and_a_checkout_breaks_only_its_own(tmp_path, hermetic_git_env):
+    up = tmp_path / "up"
+    git("init", "--quiet", "-b", "main", up)
+    (up / "same.txt").write_text("same\n")
+    (up / "tool.sh").write_text("#!/bin/sh\n")
+    (up / "tool.sh").chmod(0o755)
+    (up / "sub").mkdir()
+    (up / "sub" / "deep.bin").write_bytes(os.urandom(5000))
+    os.symlink("same.txt", up / "link")
+    git("-C", up, "add", ".")
+    git("-C", up, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "one")
+    a, b = tmp_path / "a", tmp_path / "b"
+    git("clone", "--quiet", "--no-hardlinks", up, a)
+    git("clone", "--quiet", "--no-hardlinks", up, b)
+    (b / "sub" / "deep.bin").unlink()
+    (b / "sub" / "deep.bin").write_bytes(os.urandom(5000))  # a local change: not linked
+    (a / "tool.sh").chmod(0o644)  # another mode: not linked
+
+    shared = worktree_links.share_identical_files(a, b)
+    assert (shared.linked, shared.already) == (1, 0) and shared.bytes_saved == 5
+    assert os.stat(a / "same.txt").st_ino == os.stat(b / "same.txt").st_ino
+    for path in ("tool.sh", "sub/deep.bin", "link"):
+        assert os.lstat(a / path).st_ino != os.lstat(b / path).st_ino
+    assert os.path.islink(b / "link") and not (b / ".git" / worktree_links.LINK_NAME).exists()
+    assert git("-C", b, "status", "--porcelain") == "M sub/deep.bin"  # (stripped)
+    assert worktree_links.share_identical_files(a, b).already == 1
+
+    # git replaces a file it checks out (unlink, then write): the other clone keeps its bytes.
+    (up / "same.txt").write_text("changed\n")
+    git("-C", up, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-am", "two")
+    git("-C", a, "pull", "--quiet", "--ff-only")
+    assert (a / "same.txt").read_text() == "changed\n" and (b / "same.txt").read_text() == "same\n"
+
+
+def test_ls_files_stage_paths_are_regular_files_only():
+    text = ("100644 " + "a" * 40 + " 0\tplain\0" + "100755 " + "b" * 40 + " 0\texec\0"
+            + "120000 " + "c" * 40 + " 0\tsymlink\0" + "160000 " + "d" * 40 + " 0\tsubmodule\0"
+            + "100644 " + "e" * 40 + " 2\tconflict\0")
+    assert worktree_links.regular_paths(text) == ["plain", "exec"]
 
 
 # Part 2: against the emulator
@@ -151,6 +193,13 @@ def test_first_run_clones_from_the_cache_equal_to_github_and_later_checks_fetch_
         assert not (ours / ".git" / "objects" / "info" / "alternates").exists()
         packs = list((ours / ".git" / "objects" / "pack").glob("*.pack"))
         assert packs and all(p.stat().st_nlink > 1 for p in packs), name
+    # One working tree on disk: the working clone's files are github-backup's clone's.
+    for name in ("assets-lfs", "godot"):
+        source = paths.repository_dir(name) / "repository"
+        for path in working_tree(paths.gitim_clone(ORG, name)):
+            ours = paths.gitim_clone(ORG, name) / path
+            if ours.is_file() and not ours.is_symlink():
+                assert os.stat(ours).st_ino == os.stat(source / path).st_ino, (name, path)
     lfs_work = paths.gitim_clone(ORG, "assets-lfs")
     oids = {line.split()[0] for line in lfs_files(lfs_work).splitlines()}
     assert oids
@@ -175,6 +224,9 @@ def test_first_run_clones_from_the_cache_equal_to_github_and_later_checks_fetch_
         head = after[name]["refs"][f"refs/heads/{after[name]['default_branch']}"]
         assert states2[name]["head"] == head
         assert git("-C", paths.gitim_clone(ORG, name), "rev-parse", "HEAD") == head
+        # both clones whole where their files were shared: each at its own commit, nothing modified
+        assert git("-C", paths.gitim_clone(ORG, name), "status", "--porcelain") == ""
+        assert git("-C", paths.repository_dir(name) / "repository", "status", "--porcelain") == ""
 
 
 def test_a_restored_snapshot_holds_whole_working_clones(github_emulator, backup_env, tmp_path, capsys,

@@ -35,9 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .. import clones, commands, git
+from .. import clones, commands, git, worktree_links
 from ..context import RunContext
-from ..errors import CommandFailed
+from ..errors import BackupError, CommandFailed
 from ..gitim_runner import EXIT_NOT_INSTALLED
 from ..problems import Problem
 from ..stage_result import StageResult
@@ -216,6 +216,8 @@ def verify_repair_clones(
         try:
             known = (remote_refs or {}).get(name)
             state = _repair_clone(ctx, env, org, repo, paths.gitim_clone(org, name), known)
+            if state.get("head"):
+                _share_working_tree(org, name, paths.repository_dir(name) / "repository", paths.gitim_clone(org, name))
             return name, state, None
         except CommandFailed as exc:
             return name, None, Problem(org, name, PART, str(exc))
@@ -232,6 +234,21 @@ def verify_repair_clones(
                 problems.append(problem)
     log.info("%s: %d working clones current, %d problems", org, len(results), len(problems))
     return StageResult(results, problems)
+
+
+def _share_working_tree(org: str, name: str, source: Path, clone: Path) -> None:
+    """The working clone's files that equal github-backup's clone's share their inode
+    (see orgbackup/worktree_links.py): one working tree on disk, not two."""
+    if not (source / ".git").is_dir():
+        return
+    try:
+        shared = worktree_links.share_identical_files(source, clone)
+    except (OSError, BackupError) as exc:
+        log.warning("%s/%s: working tree not shared with github-backup's clone: %s", org, name, exc)
+        return
+    if shared.linked:
+        log.info("%s/%s: %d file(s) of the working clone shared with github-backup's clone (%d bytes)",
+                 org, name, shared.linked, shared.bytes_saved)
 
 
 class _CloneError(Exception):
