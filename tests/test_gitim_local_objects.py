@@ -191,6 +191,7 @@ def test_first_run_clones_from_the_cache_equal_to_github_and_later_checks_fetch_
         # GitHub's URL, no alternates: the clone stands alone; its objects are shared by hard links.
         assert git("-C", ours, "remote", "get-url", "origin") == repo["clone_url"]
         assert not (ours / ".git" / "objects" / "info" / "alternates").exists()
+        assert not list((ours / ".git" / "hooks").glob("*.sample"))  # no template files (init.templateDir)
         packs = list((ours / ".git" / "objects" / "pack").glob("*.pack"))
         assert packs and all(p.stat().st_nlink > 1 for p in packs), name
     # One working tree on disk: the working clone's files are github-backup's clone's.
