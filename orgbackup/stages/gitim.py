@@ -29,6 +29,7 @@ clone is missing or not current is cloned from GitHub as before.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,8 @@ from .. import clones, commands, git, worktree_links
 from ..context import RunContext
 from ..errors import BackupError, CommandFailed
 from ..gitim_runner import EXIT_NOT_INSTALLED
-from ..problems import Problem
+from ..json_files import write_json_atomically
+from ..problems import INTEGRITY, Problem
 from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
@@ -173,6 +175,10 @@ def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
     if not result.ok:
         last = commands.last_line(commands.mask(_tail(log_file)))
         return StageResult("failed", [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")])
+    for repo in repos:
+        clone = paths.gitim_clone(org, repo["name"])
+        if gitim_clone_url(ctx, org, repo) in sources and (clone / ".git").is_dir():
+            seed_integrity_memo(ctx, org, repo["name"], clone)
     return StageResult("ran", [])
 
 
@@ -211,29 +217,84 @@ def verify_repair_clones(
     env = git.git_environment(ctx.files, ctx.config.stall_seconds)
     paths = ctx.org_paths(org)
 
-    def one(repo: Mapping) -> tuple[str, dict | None, Problem | None]:
+    def one(repo: Mapping) -> tuple[str, dict | None, list[Problem]]:
         name = repo["name"]
+        clone, source = paths.gitim_clone(org, name), paths.repository_dir(name) / "repository"
+        known = (remote_refs or {}).get(name)
         try:
-            known = (remote_refs or {}).get(name)
-            state = _repair_clone(ctx, env, org, repo, paths.gitim_clone(org, name), known)
+            found = _whole_or_made_again(ctx, org, name, clone, source if known else None)
+            state = _repair_clone(ctx, env, org, repo, clone, known)
             if state.get("head"):
-                _share_working_tree(org, name, paths.repository_dir(name) / "repository", paths.gitim_clone(org, name))
-            return name, state, None
+                _share_working_tree(org, name, source, clone)
+            return name, state, found
         except CommandFailed as exc:
-            return name, None, Problem(org, name, PART, str(exc))
+            return name, None, [Problem(org, name, PART, str(exc))]
         except _CloneError as exc:
-            return name, None, Problem(org, name, PART, str(exc))
+            return name, None, [Problem(org, name, PART, str(exc))]
 
     results: dict[str, dict] = {}
     problems: list[Problem] = list(gitim_problems)
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
-        for name, state, problem in pool.map(one, repos):
+        for name, state, found in pool.map(one, repos):
             if state is not None:
                 results[name] = state
-            if problem is not None:
-                problems.append(problem)
+            problems.extend(found)
     log.info("%s: %d working clones current, %d problems", org, len(results), len(problems))
     return StageResult(results, problems)
+
+
+INTEGRITY_MEMO_DIR = "clone-checks"  # CACHE/.state/<ORG>/clone-checks/gitim/<NAME>.json (as verify_repair's)
+
+
+def integrity_memo(ctx: RunContext, org: str, name: str) -> Path:
+    return ctx.state_dir(org) / INTEGRITY_MEMO_DIR / PART / f"{name}.json"
+
+
+def seed_integrity_memo(ctx: RunContext, org: str, name: str, clone: Path) -> None:
+    """A working clone just made from a checked github-backup clone holds hard links of objects
+    git fsck passed moments ago: recorded as checked, so that only what changes later is."""
+    packs, loose = clones.objects_fingerprint(clone / ".git")
+    memo = integrity_memo(ctx, org, name)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(memo, {"refs": clones.refs_digest(clones.local_refs(ctx, clone)), "packs": packs,
+                                 "loose": loose, "full_check": time.time()})
+
+
+def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, source: Path | None) -> list[Problem]:
+    """The working clone shares its objects with github-backup's clone (hard links), so damage
+    to one file is damage to both: verify-and-repair made github-backup's clone again, and the
+    working clone is checked the same way (`clones.integrity_damage`, with a memo). A damaged one
+    is made again beside it (from github-backup's clone when it is current, else from GitHub) and
+    swapped in only when the new one is made; otherwise the damaged one stays (a problem)."""
+    clones.finish_interrupted_swap(clone)
+    if not (clone / ".git").is_dir():
+        return []
+    check = clones.Check(org, name)
+    memo = integrity_memo(ctx, org, name)
+    damage = clones.integrity_damage(ctx, clone, clones.local_refs(ctx, clone), memo, check, "working clone")
+    if not damage:
+        return check.problems
+    url = git.repo_url(ctx.config.git_url, org, name)
+    origin = source if source is not None and clones.is_repository(source, ctx) else None
+    log.warning("%s/%s: the working clone is damaged (%s); making it again from %s", org, name, damage,
+                "github-backup's clone" if origin else "GitHub")
+    new = clones.sibling(clone, clones.NEW_SUFFIX)
+    clones.remove_path(new)
+    made = clones.run_git(ctx, git.clone(str(origin.absolute()) if origin else url, new))
+    if made.ok and origin:
+        made = clones.run_git(ctx, git.set_remote_url(new, url))
+    if not made.ok:
+        if not clones.unfinished(made):
+            clones.remove_path(new)
+        check.problem("integrity", f"the working clone is damaged ({damage}) and could not be made again: "
+                                   f"{clones.why_failed(made)}", INTEGRITY)
+        return check.problems
+    old = clones.sibling(clone, clones.OLD_SUFFIX)
+    os.rename(clone, old)
+    os.rename(new, clone)
+    clones.remove_path(old)
+    memo.unlink(missing_ok=True)  # checked in full next time
+    return check.problems
 
 
 def _share_working_tree(org: str, name: str, source: Path, clone: Path) -> None:
