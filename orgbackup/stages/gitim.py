@@ -112,16 +112,19 @@ def local_sources(ctx: RunContext, org: str, repos: Sequence[Mapping],
     whose github-backup clone holds exactly the refs `checked` has for it (what verify-and-repair
     found equal to GitHub moments ago); an empty repository needs none."""
     paths = ctx.org_paths(org)
-    sources: dict[str, Path] = {}
-    for repo in repos:
+
+    def source_of(repo: Mapping) -> tuple[str, Path] | None:
         name = repo["name"]
         refs = checked.get(name)
         if not refs or (paths.gitim_clone(org, name) / ".git").exists():
-            continue
+            return None
         source = (paths.repository_dir(name) / "repository").absolute()
         if clones.clone_state(source, ctx)[0] == "ok" and clones.local_refs(ctx, source) == dict(refs):
-            sources[gitim_clone_url(ctx, org, repo)] = source
-    return sources
+            return gitim_clone_url(ctx, org, repo), source
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
+        return dict(found for found in pool.map(source_of, repos) if found)
 
 
 def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResult:
