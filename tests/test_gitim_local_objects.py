@@ -262,3 +262,36 @@ def test_a_restored_snapshot_holds_whole_working_clones(github_emulator, backup_
         assert fsck.returncode == 0, (clone.name, fsck.stderr)
         if expected["orgs"][ORG]["repos"][clone.name]["refs"]:
             assert git("-C", clone, "status", "--porcelain") == "", clone.name
+
+
+def test_damage_to_a_shared_pack_is_healed_in_both_clones(github_emulator, tmp_path, monkeypatch,
+                                                          gitim_installed):  # noqa: F811
+    """Hard links share damage: a pack truncated in github-backup's clone is the working clone's
+    pack too. verify-and-repair makes github-backup's clone again; the working clone's own check
+    (its memo sees the changed pack) makes it again as well, from the healed clone."""
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    paths = ctx.org_paths(ORG)
+    repos = ctx.api.org_repositories(ORG)
+    checked = first_run_stages(ctx, repos)
+    assert gitim_stage.verify_repair_clones(ctx, ORG, repos, remote_refs=checked).problems == []
+    work = paths.gitim_clone(ORG, "godot")
+    pack = max((work / ".git" / "objects" / "pack").glob("*.pack"), key=lambda p: p.stat().st_size)
+    assert pack.stat().st_nlink > 1
+    os.chmod(pack, 0o644)
+    with open(pack, "r+b") as f:  # in place: both clones' file
+        f.truncate(pack.stat().st_size // 2)
+
+    ctx2 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
+    records, problems = vr.run_verify_repair(ctx2, ORG, repos)
+    assert problems == []
+    checked2 = {name: r["refs"] for name, r in records.items() if "refs" in r and not r.get("problems")}
+    github_emulator.reset_counters()
+    states, problems = gitim_stage.verify_repair_clones(ctx2, ORG, repos, remote_refs=checked2)
+    assert problems == [] and states["godot"]["head"] == checked2["godot"]["refs/heads/main"]
+    assert github_emulator.bytes_served()["git"] == 0  # made again from the healed local clone
+    for clone in (work, paths.repository_dir("godot") / "repository"):
+        fsck = subprocess.run(["git", "-C", str(clone), "fsck", "--full", "--no-dangling"], capture_output=True,
+                              text=True)
+        assert fsck.returncode == 0, (clone, fsck.stderr)
+    assert git("-C", work, "remote", "get-url", "origin") == repos[[r["name"] for r in repos].index("godot")]["clone_url"]
+    assert git("-C", work, "status", "--porcelain") == ""
