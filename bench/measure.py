@@ -148,6 +148,25 @@ def tree_bytes(path: Path) -> int:
     return total
 
 
+def disk_usage(*paths: Path) -> int:
+    """Bytes on disk as `du` counts them (allocated blocks), every inode once: hard links
+    shared between the paths (a clone's objects linked from another) count once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for path in paths:
+        for dirpath, dirs, files in os.walk(path):
+            for name in dirs + files:
+                try:
+                    st = os.lstat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) in seen:
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
 def restore(snapshot: str, target: Path, env: dict, tags: list[str] = ()) -> None:
     args = ["restore", snapshot, "--target", str(target), "--no-lock"]
     for tag in tags:

@@ -183,6 +183,12 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
                 result = m.RunMeasure(procedure, run, error=f"{type(exc).__name__}: {exc}")
                 traceback.print_exc()
             result.requests = emulator.counters()
+            served = emulator.bytes_served()
+            data = org_data_bytes(world)
+            cache = [work / "cache" / ORG] if procedure == "product" else list(dirs)
+            result.extra["bytes"] = {"git_served": served["git"], "lfs_served": served["lfs"],
+                                     "org_git_lfs_data": data, "cache_on_disk": m.disk_usage(*cache),
+                                     "cache_git_lfs": m.disk_usage(*git_folders(procedure, work, dirs))}
             result.extra["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             result.repo_bytes_before, result.repo_bytes_after = before, m.tree_bytes(repository)
             if result.data_added is None:
@@ -198,7 +204,41 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
     return results
 
 
+def org_data_bytes(world: Path) -> int:
+    """The organization's git + LFS data as the emulator keeps it (bare repositories and wikis,
+    LFS objects), on disk as `du` counts it."""
+    return m.disk_usage(world / "git" / ORG, world / "lfs" / ORG)
+
+
+def git_folders(procedure: str, work: Path, dirs: tuple[Path, Path]) -> list[Path]:
+    """The cache's git + LFS part: every clone (repository, wiki, working clone, mirror), not the JSON."""
+    if procedure == "product":
+        root = work / "cache" / ORG
+        repositories, rest = root / "github-backup" / "repositories", [root / "gitim", root / "dependencies"]
+    else:
+        repositories, rest = dirs[0] / "repositories", [dirs[1]]
+    clones = sorted(repositories.glob("*/repository")) + sorted(repositories.glob("*/wiki"))
+    return clones + [p for p in rest if p.exists()]
+
+
 # ------------------------------------------------------------------ tables
+
+
+def bytes_table(records: list[dict]) -> str:
+    """Bytes git and LFS served for each run, and the cache on disk after it, against the data."""
+    lines = ["| procedure | run | org git+LFS data | git served | LFS served | served / data | cache on disk | "
+             "its clones | clones / data |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in records:
+        b = r.get("extra", {}).get("bytes")
+        if not b:
+            continue
+        served = b["git_served"] + b["lfs_served"]
+        lines.append(f"| {r['procedure']} | {r['run']} | {fmt_bytes(b['org_git_lfs_data'])} | "
+                     f"{fmt_bytes(b['git_served'])} | {fmt_bytes(b['lfs_served'])} | "
+                     f"{ratio(served, b['org_git_lfs_data'])} | {fmt_bytes(b['cache_on_disk'])} | "
+                     f"{fmt_bytes(b.get('cache_git_lfs'))} | {ratio(b.get('cache_git_lfs'), b['org_git_lfs_data'])} |")
+    return "\n".join(lines)
+
 
 
 def peak_mb(record: dict) -> float:
@@ -311,7 +351,10 @@ def render(report: dict) -> str:
     for case in report["cases"]:
         parts += [f"## {case['repos']} repositories / {case['megabytes']} MB / {case['latency_ms']} ms per request",
                   "", table(case["records"]), "", "Ratios product / original:", "",
-                  ratios_table(case["records"]), "", "Targets:", "", targets_table(case["targets"]), ""]
+                  ratios_table(case["records"]), "", "Targets:", "", targets_table(case["targets"]), "",
+                  "Bytes served by git and LFS, and the cache on disk (du, hard links once; its clones: "
+                  "repositories, wikis, working clones, mirrors, without the JSON):", "",
+                  bytes_table(case["records"]), ""]
     return "\n".join(parts)
 
 

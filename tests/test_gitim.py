@@ -156,7 +156,7 @@ def test_repair_clones_missing_stale_rewritten_and_empty(tmp_path, hermetic_git)
     new_forced = forced.rewrite("two, rewritten")
     (paths.gitim_clone(ORG, "fast-forward") / "local-note.txt").write_text("not from GitHub")
 
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos)
+    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos, with_gitim=False)
 
     assert problems == []
     assert states == {
@@ -183,7 +183,7 @@ def test_repair_clones_missing_stale_rewritten_and_empty(tmp_path, hermetic_git)
     assert "local-note.txt" in git("-C", str(stash), "show", "--name-only", "--format=", "stash@{0}^3")
 
     # a second check with nothing new changes nothing and fetches nothing
-    again, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos)
+    again, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos, with_gitim=False)
     assert again == states and problems == []
 
 
@@ -193,11 +193,11 @@ def test_repair_reports_what_cannot_be_had(tmp_path, hermetic_git):
     up.commit("one")
     repos = [up.repo, {"name": "gone", "default_branch": "main"}, dict(up.repo, default_branch="nope")]
     not_a_clone = ctx.org_paths(ORG).gitim_clone(ORG, "gone")
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[:2])
+    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[:2], with_gitim=False)
     assert list(states) == ["present"]
     assert [(p.repo, p.part) for p in problems] == [("gone", "gitim")]
     assert not not_a_clone.exists()
-    _, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[2:])
+    _, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[2:], with_gitim=False)
     assert "default branch" in problems[0].message
 
 
@@ -208,10 +208,10 @@ def test_missing_gitim_is_a_problem_not_a_crash(tmp_path, hermetic_git, monkeypa
     monkeypatch.setattr(sys, "executable", str(bare / "bin" / "python"))
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
     ctx = local_ctx(tmp_path)
-    problems = gitim_stage.run_gitim(ctx, ORG, [{"name": "x", "default_branch": "main"}]).problems
+    problems = gitim_stage.clone_with_gitim(ctx, ORG, [{"name": "x", "default_branch": "main"}]).problems
     assert [(p.repo, p.part) for p in problems] == [(None, "gitim")]
     assert "not installed" in problems[0].message
-    assert gitim_stage.run_gitim(dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, gitim=False)), ORG, []).problems == []
+    assert gitim_stage.clone_with_gitim(dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, gitim=False)), ORG, []).problems == []
 
 
 # Part 2: against the GitHub emulator
@@ -291,7 +291,7 @@ def test_stage_clones_every_repository_and_keeps_them_current(
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
     paths = ctx.org_paths(EMU_ORG)
     repos = ctx.api.org_repositories(EMU_ORG)
-    assert gitim_stage.run_gitim(ctx, EMU_ORG, repos).problems == []
+    assert gitim_stage.clone_with_gitim(ctx, EMU_ORG, repos).problems == []
     # gitim itself cloned the private repository: git found the token through GIT_ASKPASS
     assert (paths.gitim_clone(EMU_ORG, "private-tools") / ".git").is_dir()
     states, problems = gitim_stage.verify_repair_clones(ctx, EMU_ORG, repos)
@@ -309,7 +309,7 @@ def test_stage_clones_every_repository_and_keeps_them_current(
     ctx2 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     repos2 = ctx2.api.org_repositories(EMU_ORG)
     assert len(repos2) == len(after["orgs"][EMU_ORG]["repos"])
-    assert gitim_stage.run_gitim(ctx2, EMU_ORG, repos2).problems == []
+    assert gitim_stage.clone_with_gitim(ctx2, EMU_ORG, repos2).problems == []
     states2, problems = gitim_stage.verify_repair_clones(ctx2, EMU_ORG, repos2)
     assert problems == []
     assert {n: s["head"] for n, s in states2.items()} == expected2
@@ -369,7 +369,7 @@ def test_token_is_in_no_process_argument_list(github_emulator, tmp_path, monkeyp
     watcher.start()
     try:
         repos = ctx.api.org_repositories(EMU_ORG)
-        assert gitim_stage.run_gitim(ctx, EMU_ORG, repos).problems == []
+        assert gitim_stage.clone_with_gitim(ctx, EMU_ORG, repos).problems == []
     finally:
         stop.set()
         watcher.join()

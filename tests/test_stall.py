@@ -57,7 +57,7 @@ def test_gitim_cloning_slowly_and_silently_is_not_ended(github_emulator, tmp_pat
     repos = ctx.api.org_repositories("V-Sekai")
     github_emulator.set_faults(throttle_bytes_per_second=GITIM_TRICKLE)
     started = time.monotonic()
-    assert gitim_stage.run_gitim(ctx, "V-Sekai", repos).problems == []
+    assert gitim_stage.clone_with_gitim(ctx, "V-Sekai", repos).problems == []
     assert time.monotonic() - started > 2 * STALL_SECONDS
     assert (ctx.org_paths("V-Sekai").gitim_clone("V-Sekai", "godot") / ".git").is_dir()
 
@@ -70,6 +70,6 @@ def test_a_stalled_tool_is_ended_with_a_clear_problem(github_emulator, tmp_path,
     repos = ctx.api.org_repositories("V-Sekai")
     github_emulator.set_faults(latency_ms=30000)
     started = time.monotonic()
-    problems = gitim_stage.run_gitim(ctx, "V-Sekai", repos).problems
+    problems = gitim_stage.clone_with_gitim(ctx, "V-Sekai", repos).problems
     assert time.monotonic() - started < 15
     assert len(problems) == 1 and "made no progress for 2 s" in problems[0].message, problems

@@ -10,22 +10,38 @@ not trusted: `verify_repair_clones` compares every clone with `git ls-remote`
 and brings it to the remote head of the default branch itself, without losing
 anything (a head that upstream rewrote is kept under
 `refs/orgbackup/previous/<branch>/<UTC time>`, local changes in refs/stash).
+
+Objects from the cache, not from GitHub a second time.  gitim runs after the
+github-backup stage and its check (`verify_repair_clones`, before it compares
+anything): for every repository whose github-backup clone verify-and-repair
+found equal to GitHub, gitim's git children get (one `include.path` through
+GIT_CONFIG_COUNT/KEY/VALUE, a file in CACHE/.state/<ORG>/)
+`url.<that clone's absolute path>.insteadOf = <the clone URL gitim uses>`.
+git clones a plain local path by hard-linking its objects (no network, no second
+copy on disk, no alternates: a restored snapshot needs nothing outside itself);
+git-lfs follows the same rewrite and takes the LFS objects the checkout needs
+from that clone's .git/lfs (hard links too).  insteadOf applies at use:
+remote.origin.url stays GitHub's URL, so the later `git fetch` of the check
+goes to GitHub and brings whatever is newer.  A repository whose github-backup
+clone is missing or not current is cloned from GitHub as before.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .. import commands, git
+from .. import clones, commands, git, worktree_links
 from ..context import RunContext
-from ..errors import CommandFailed
+from ..errors import BackupError, CommandFailed
 from ..gitim_runner import EXIT_NOT_INSTALLED
-from ..problems import Problem
+from ..json_files import write_json_atomically
+from ..problems import INTEGRITY, Problem
 from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
@@ -43,18 +59,91 @@ def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = Fals
     )
 
 
-def runner_environment(ctx: RunContext) -> dict[str, str]:
+def with_config_include(env: Mapping[str, str], include: Path) -> dict[str, str]:
+    """`env` plus one `include.path` entry after its GIT_CONFIG_COUNT entries (git reads the file
+    at every start, as command-line configuration)."""
+    out = dict(env)
+    n = int(out.get("GIT_CONFIG_COUNT") or 0)
+    out.update({"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": "include.path",
+                f"GIT_CONFIG_VALUE_{n}": str(include)})
+    return out
+
+
+def runner_environment(ctx: RunContext, include: Path | None = None) -> dict[str, str]:
     env = dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
     if ctx.config.app is not None:  # the runner answers gitim's get_user().login itself
         env["ORGBACKUP_GITHUB_APP"] = ctx.config.app.app_id
-    return env
+    return with_config_include(env, include) if include is not None else env
+
+
+LOCAL_OBJECTS_FILE = "gitim-local-objects.gitconfig"  # in CACHE/.state/<ORG>/, never in a snapshot
+
+
+def _config_quoted(text: str) -> str:
+    if any(c in text for c in "\n\r\0"):
+        raise ValueError(f"a git config name or value cannot hold a line break: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def local_objects_config(sources: Mapping[str, Path], others: Sequence[str] = ()) -> str:
+    """git config text: `url.<local path>.insteadOf = <url>` for each {url: local clone}.
+
+    insteadOf matches prefixes, longest first: the URL of `game.github.io` starts with
+    `game.git`'s. Every URL in `others` (cloned from GitHub) is therefore mapped to itself,
+    so that no shorter key of another repository rewrites it."""
+    lines = []
+    for url, path in sorted(sources.items()):
+        lines += [f"[url {_config_quoted(str(path))}]", f"\tinsteadOf = {_config_quoted(url)}"]
+    for url in sorted(set(others) - set(sources)):
+        lines += [f"[url {_config_quoted(url)}]", f"\tinsteadOf = {_config_quoted(url)}"]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def gitim_clone_url(ctx: RunContext, org: str, repo: Mapping) -> str:
+    """The URL gitim clones `repo` from: the listing's clone_url (ssh_url with --ssh)."""
+    if ctx.config.git_protocol == "ssh":
+        return repo.get("ssh_url") or f"git@{ctx.config.github_host}:{org}/{repo['name']}.git"
+    return repo.get("clone_url") or git.repo_url(ctx.config.git_url, org, repo["name"])
+
+
+def local_sources(ctx: RunContext, org: str, repos: Sequence[Mapping],
+                  checked: Mapping[str, Mapping[str, str]]) -> dict[str, Path]:
+    """{gitim's clone URL: github-backup's clone} for every repository without a working clone
+    whose github-backup clone holds exactly the refs `checked` has for it (what verify-and-repair
+    found equal to GitHub moments ago); an empty repository needs none."""
+    paths = ctx.org_paths(org)
+
+    def source_of(repo: Mapping) -> tuple[str, Path] | None:
+        name = repo["name"]
+        refs = checked.get(name)
+        if not refs or (paths.gitim_clone(org, name) / ".git").exists():
+            return None
+        source = (paths.repository_dir(name) / "repository").absolute()
+        if clones.clone_state(source, ctx)[0] == "ok" and clones.local_refs(ctx, source) == dict(refs):
+            return gitim_clone_url(ctx, org, repo), source
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
+        return dict(found for found in pool.map(source_of, repos) if found)
 
 
 def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResult:
+    """The capture stage's part: nothing yet. gitim takes its objects from github-backup's
+    clones, which are being made at the same time; it runs once they are checked, at the start
+    of `verify_repair_clones` (`clone_with_gitim`)."""
+    if not ctx.config.gitim:
+        return StageResult("off", [])
+    return StageResult("after github-backup", [])
+
+
+def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
+                     checked: Mapping[str, Mapping[str, str]] | None = None) -> StageResult:
     """Run gitim for one organization; its result is checked by `verify_repair_clones`.
 
     gitim only ever adds clones (it never updates one, see tools.md), so when every
     repository already has its working clone it would do nothing: it is not run then.
+    `checked`: the refs verify-and-repair found in github-backup's clones, equal to GitHub's;
+    those clones are where gitim's clones take their objects from (see the module docstring).
     """
     if not ctx.config.gitim:
         return StageResult("off", [])
@@ -67,11 +156,16 @@ def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResul
     log_file = ctx.state_dir(org) / "gitim.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_bytes(b"")
-    log.info("%s: gitim (%d repositories) into %s", org, len(repos), dest)
+    sources = local_sources(ctx, org, repos, checked or {})
+    include = ctx.state_dir(org) / LOCAL_OBJECTS_FILE
+    include.write_text(local_objects_config(sources, [gitim_clone_url(ctx, org, r) for r in repos]),
+                       encoding="utf-8")
+    log.info("%s: gitim (%d repositories, %d from github-backup's clones) into %s",
+             org, len(repos), len(sources), dest)
     try:
         result = commands.run(
             runner_argv(org, dest, ssh=ctx.config.git_protocol == "ssh"),
-            env=runner_environment(ctx),
+            env=runner_environment(ctx, include.absolute()),
             idle_timeout=ctx.config.stall_seconds,  # gitim prints a line per repository
             check=False,
             stdout_path=log_file,
@@ -84,6 +178,10 @@ def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResul
     if not result.ok:
         last = commands.last_line(commands.mask(_tail(log_file)))
         return StageResult("failed", [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")])
+    for repo in repos:
+        clone = paths.gitim_clone(org, repo["name"])
+        if gitim_clone_url(ctx, org, repo) in sources and (clone / ".git").is_dir():
+            seed_integrity_memo(ctx, org, repo["name"], clone)
     return StageResult("ran", [])
 
 
@@ -105,41 +203,116 @@ def previous_ref(branch: str, when: float | None = None) -> str:
 
 def verify_repair_clones(
     ctx: RunContext, org: str, repos: Sequence[Mapping],
-    remote_refs: Mapping[str, Mapping[str, str]] | None = None,
+    remote_refs: Mapping[str, Mapping[str, str]] | None = None, *, with_gitim: bool = True,
 ) -> StageResult:
-    """Every repository's working clone exists with its default branch at GitHub's head.
+    """gitim first (`clone_with_gitim`, unless `with_gitim` is false), then: every repository's
+    working clone exists with its default branch at GitHub's head.
 
     `remote_refs` holds, per repository, GitHub's refs as an earlier stage of
-    this run saw them (saves one `git ls-remote` per repository); the others
+    this run saw them in github-backup's clone (saves one `git ls-remote` per
+    repository, and tells gitim which clones to take objects from); the others
     are asked for. Returns {name: {"branch": ..., "head": sha or None}} for the
-    manifest and the problems that remain.
+    manifest and the problems that remain (gitim's among them).
     """
     if not ctx.config.gitim:
         return StageResult({}, [])
+    gitim_problems = clone_with_gitim(ctx, org, repos, remote_refs).problems if with_gitim else []
     env = git.git_environment(ctx.files, ctx.config.stall_seconds)
     paths = ctx.org_paths(org)
 
-    def one(repo: Mapping) -> tuple[str, dict | None, Problem | None]:
+    def one(repo: Mapping) -> tuple[str, dict | None, list[Problem]]:
         name = repo["name"]
+        clone, source = paths.gitim_clone(org, name), paths.repository_dir(name) / "repository"
+        known = (remote_refs or {}).get(name)
         try:
-            known = (remote_refs or {}).get(name)
-            state = _repair_clone(ctx, env, org, repo, paths.gitim_clone(org, name), known)
-            return name, state, None
+            found = _whole_or_made_again(ctx, org, name, clone, source if known else None)
+            state = _repair_clone(ctx, env, org, repo, clone, known)
+            if state.get("head"):
+                _share_working_tree(org, name, source, clone)
+            return name, state, found
         except CommandFailed as exc:
-            return name, None, Problem(org, name, PART, str(exc))
+            return name, None, [Problem(org, name, PART, str(exc))]
         except _CloneError as exc:
-            return name, None, Problem(org, name, PART, str(exc))
+            return name, None, [Problem(org, name, PART, str(exc))]
 
     results: dict[str, dict] = {}
-    problems: list[Problem] = []
+    problems: list[Problem] = list(gitim_problems)
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
-        for name, state, problem in pool.map(one, repos):
+        for name, state, found in pool.map(one, repos):
             if state is not None:
                 results[name] = state
-            if problem is not None:
-                problems.append(problem)
+            problems.extend(found)
     log.info("%s: %d working clones current, %d problems", org, len(results), len(problems))
     return StageResult(results, problems)
+
+
+INTEGRITY_MEMO_DIR = "clone-checks"  # CACHE/.state/<ORG>/clone-checks/gitim/<NAME>.json (as verify_repair's)
+
+
+def integrity_memo(ctx: RunContext, org: str, name: str) -> Path:
+    return ctx.state_dir(org) / INTEGRITY_MEMO_DIR / PART / f"{name}.json"
+
+
+def seed_integrity_memo(ctx: RunContext, org: str, name: str, clone: Path) -> None:
+    """A working clone just made from a checked github-backup clone holds hard links of objects
+    git fsck passed moments ago: recorded as checked, so that only what changes later is."""
+    packs, loose = clones.objects_fingerprint(clone / ".git")
+    memo = integrity_memo(ctx, org, name)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(memo, {"refs": clones.refs_digest(clones.local_refs(ctx, clone)), "packs": packs,
+                                 "loose": loose, "full_check": time.time()})
+
+
+def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, source: Path | None) -> list[Problem]:
+    """The working clone shares its objects with github-backup's clone (hard links), so damage
+    to one file is damage to both: verify-and-repair made github-backup's clone again, and the
+    working clone is checked the same way (`clones.integrity_damage`, with a memo). A damaged one
+    is made again beside it (from github-backup's clone when it is current, else from GitHub) and
+    swapped in only when the new one is made; otherwise the damaged one stays (a problem)."""
+    clones.finish_interrupted_swap(clone)
+    if not (clone / ".git").is_dir():
+        return []
+    check = clones.Check(org, name)
+    memo = integrity_memo(ctx, org, name)
+    damage = clones.integrity_damage(ctx, clone, clones.local_refs(ctx, clone), memo, check, "working clone")
+    if not damage:
+        return check.problems
+    url = git.repo_url(ctx.config.git_url, org, name)
+    origin = source if source is not None and clones.is_repository(source, ctx) else None
+    log.warning("%s/%s: the working clone is damaged (%s); making it again from %s", org, name, damage,
+                "github-backup's clone" if origin else "GitHub")
+    new = clones.sibling(clone, clones.NEW_SUFFIX)
+    clones.remove_path(new)
+    made = clones.run_git(ctx, git.clone(str(origin.absolute()) if origin else url, new))
+    if made.ok and origin:
+        made = clones.run_git(ctx, git.set_remote_url(new, url))
+    if not made.ok:
+        if not clones.unfinished(made):
+            clones.remove_path(new)
+        check.problem("integrity", f"the working clone is damaged ({damage}) and could not be made again: "
+                                   f"{clones.why_failed(made)}", INTEGRITY)
+        return check.problems
+    old = clones.sibling(clone, clones.OLD_SUFFIX)
+    os.rename(clone, old)
+    os.rename(new, clone)
+    clones.remove_path(old)
+    memo.unlink(missing_ok=True)  # checked in full next time
+    return check.problems
+
+
+def _share_working_tree(org: str, name: str, source: Path, clone: Path) -> None:
+    """The working clone's files that equal github-backup's clone's share their inode
+    (see orgbackup/worktree_links.py): one working tree on disk, not two."""
+    if not (source / ".git").is_dir():
+        return
+    try:
+        shared = worktree_links.share_identical_files(source, clone)
+    except (OSError, BackupError) as exc:
+        log.warning("%s/%s: working tree not shared with github-backup's clone: %s", org, name, exc)
+        return
+    if shared.linked:
+        log.info("%s/%s: %d file(s) of the working clone shared with github-backup's clone (%d bytes)",
+                 org, name, shared.linked, shared.bytes_saved)
 
 
 class _CloneError(Exception):

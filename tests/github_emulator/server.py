@@ -33,6 +33,9 @@ KINDS = ("api", "git", "lfs", "assets", "graphql", "writes")  # "api" counts Gra
 # Kept apart so counters() keeps its keys: "content_created" counts the write side's requests that
 # succeeded (2xx; POST, PUT and PATCH: counters(all=True), content_created(), GET /_emulator/counters?all=1)
 EXTRA_KINDS = ("content_created",)
+# Body bytes served, apart from the request counters (whose keys stay as they are): "git" the
+# smart-HTTP answers (refs advertisements and packs), "lfs" the LFS object downloads.
+BYTE_KINDS = ("git", "lfs")
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute")
@@ -80,6 +83,7 @@ class Emulator:
         self._faults: dict = {}
         self._rng = random.Random(0)
         self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
+        self._bytes = dict.fromkeys(BYTE_KINDS, 0)
         self._usage: dict = {}
         self._creations: list[float] = []  # times of the content-creating requests of the last minute
         self._window = int(time.time()) + 3600
@@ -168,6 +172,15 @@ class Emulator:
         with self.lock:
             return {k: v for k, v in self._counters.items() if all or k in KINDS}
 
+    def add_bytes(self, kind: str, n: int) -> None:
+        with self.lock:
+            self._bytes[kind] += n
+
+    def bytes_served(self) -> dict:
+        """{"git": n, "lfs": n}: body bytes git (smart HTTP) and LFS downloads served since the last reset."""
+        with self.lock:
+            return dict(self._bytes)
+
     def content_created(self) -> int:
         """Successful (2xx) requests to the write side (POST, PUT, PATCH) since the last reset."""
         with self.lock:
@@ -176,6 +189,7 @@ class Emulator:
     def reset_counters(self) -> None:
         with self.lock:
             self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
+            self._bytes = dict.fromkeys(BYTE_KINDS, 0)
             self._usage.clear()
 
     def rate(self, key: str, spend: bool, resource: str = "core", cost: int = 1) -> dict:
@@ -415,6 +429,8 @@ class _Handler(BaseHTTPRequestHandler):
         em = self.em
         if path == "/_emulator/counters" and self.command == "GET":
             return self.reply_json(200, em.counters(all=query.get("all") in ("1", "true")))
+        if path == "/_emulator/bytes" and self.command == "GET":
+            return self.reply_json(200, em.bytes_served())
         if path == "/_emulator/truth" and self.command == "GET":
             return self.reply_json(200, truth(em.root))
         if path == "/_emulator/counters/reset" and self.command == "POST":
@@ -645,6 +661,7 @@ class _Handler(BaseHTTPRequestHandler):
                 chunk = proc.stdout.read1(65536)
                 if not chunk:
                     break
+                self.em.add_bytes("git", len(chunk))
                 self.write_paced(chunk, chunked=True, stall=first and rest == "/git-upload-pack")
                 first = False
             self.wfile.write(b"0\r\n\r\n")
@@ -689,6 +706,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self.reply(200, b"", None, "text/plain")
         if not store.is_file():
             return self.reply_json(404, {"message": "Object does not exist"}, lfs_type)
+        if self.command == "GET":
+            self.em.add_bytes("lfs", store.stat().st_size)
         return self.send_file(store)
 
     def lfs_batch(self, access, request: dict, upload: bool) -> None:
