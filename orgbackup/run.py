@@ -11,7 +11,6 @@ import importlib.metadata
 import logging
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from . import __version__, commands, restic
@@ -68,14 +67,10 @@ def tool_versions() -> dict[str, str]:
 
 
 def capture(ctx: RunContext, plan: OrgPlan) -> list[Problem]:
-    """github-backup and gitim do not depend on each other: run them at the same time."""
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="capture") as pool:
-        backup_job = pool.submit(github_backup.run_github_backup, ctx, plan.login, plan.repos, hooks=plan.hooks)
-        gitim_job = pool.submit(gitim.run_gitim, ctx, plan.login, plan.repos) if ctx.config.gitim else None
-        problems = list(backup_job.result().problems)
-        if gitim_job:
-            problems += gitim_job.result().problems
-    return problems
+    """github-backup into the cache. gitim runs later, at the start of verify-and-repair
+    (`gitim.clone_with_gitim`): its working clones take their objects from github-backup's
+    clones once those are checked, so each repository crosses the network once."""
+    return list(github_backup.run_github_backup(ctx, plan.login, plan.repos, hooks=plan.hooks).problems)
 
 
 def attach_problems(records: dict[str, dict], problems: list[Problem]) -> None:

@@ -127,15 +127,6 @@ def local_sources(ctx: RunContext, org: str, repos: Sequence[Mapping],
         return dict(found for found in pool.map(source_of, repos) if found)
 
 
-def run_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping]) -> StageResult:
-    """The capture stage's part: nothing yet. gitim takes its objects from github-backup's
-    clones, which are being made at the same time; it runs once they are checked, at the start
-    of `verify_repair_clones` (`clone_with_gitim`)."""
-    if not ctx.config.gitim:
-        return StageResult("off", [])
-    return StageResult("after github-backup", [])
-
-
 def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
                      checked: Mapping[str, Mapping[str, str]] | None = None) -> StageResult:
     """Run gitim for one organization; its result is checked by `verify_repair_clones`.
