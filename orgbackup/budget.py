@@ -22,8 +22,8 @@ the tools wait for the reset in the middle of it).
 Estimates, measured on the emulator's default world (github-backup 0.40.0 with
 every part plus the wrapper's parts): a first capture costs about 21 requests per
 repository plus about 2.5 per issue or pull request (comments and events each),
-an unchanged one nothing (the change decision's one request is spent before the
-budget is read).  `open_issues_count` counts open issues and pull requests only,
+an unchanged one next to nothing (the change decision's one request is spent before
+the budget is read; `UNCHANGED` counts its share of the rotation's refreshes).  `open_issues_count` counts open issues and pull requests only,
 so the first-capture estimate takes 3 per open one on top of a base of 25.
 """
 
@@ -37,6 +37,7 @@ FIRST_BASE = 25  # requests of a first capture of an empty repository (measured:
 PER_OPEN_ISSUE = 3  # issue or pull request: itself, comments, events (measured: ~2.5)
 CHANGED_BASE = 25  # a captured repository that changed: the same trains, incremental
 PER_OPEN_ISSUE_CHANGED = 1
+UNCHANGED = 2  # an unchanged repository: its share of the rotation's settings and commit-comment refreshes
 RESERVE_SHARE = 0.10  # of the hourly limit: verify-and-repair, the organization's parts, retries
 RESERVE_MIN = 50
 
@@ -96,10 +97,11 @@ def fair_order(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def plan_budget(candidates: list[Candidate], *, remaining: int | None, limit: int | None,
-                reset: int | None) -> BudgetPlan:
-    """Grant in fair order what fits in `remaining` less the reserve; defer the rest.
-    An unknown budget (GitHub did not say) grants everything."""
-    reserve = reserve_for(limit)
+                reset: int | None, fixed: int = 0) -> BudgetPlan:
+    """Grant in fair order what fits in `remaining` less the reserve and the `fixed` cost
+    (what the unchanged repositories spend anyway); defer the rest.  An unknown budget
+    (GitHub did not say) grants everything."""
+    reserve = reserve_for(limit) + fixed
     plan = BudgetPlan(remaining, limit, reset, reserve, needed=sum(c.estimate for c in candidates))
     ordered = fair_order(candidates)
     if remaining is None:

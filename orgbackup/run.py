@@ -108,7 +108,8 @@ def plan_the_budget(ctx: RunContext, plan: OrgPlan) -> budget.BudgetPlan:
         candidates.append(budget.Candidate(repo["name"], int(repo["id"]), budget.estimate(repo, state.last_run),
                                            state.last_run))
     remaining, limit, reset = read_core_budget(ctx)
-    found = budget.plan_budget(candidates, remaining=remaining, limit=limit, reset=reset)
+    fixed = budget.UNCHANGED * (len(plan.repos) - len(candidates))
+    found = budget.plan_budget(candidates, remaining=remaining, limit=limit, reset=reset, fixed=fixed)
     log.info("%s: API budget %s of %s left (resets %s UTC); %d repositories to capture need about %d requests",
              org, remaining, limit, found.reset_text, len(candidates), found.needed)
     if found.deferred and ctx.config.wait_for_rate_limit:

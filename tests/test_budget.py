@@ -33,6 +33,11 @@ def test_reserve_is_kept_and_the_rest_deferred_in_fair_order():
     assert "deferred 1 repositories' metadata: API budget 140 left of 200, resets " in plan.message()
 
 
+def test_what_unchanged_repositories_spend_anyway_is_kept_too():
+    plan = plan_budget([c("a", 1, 40), c("b", 2, 40)], remaining=200, limit=200, reset=0, fixed=60)
+    assert plan.reserve == 110 and plan.granted == ["a"] and plan.deferred == ["b"]
+
+
 def test_first_fit_passes_over_a_large_one_for_smaller_ones():
     plan = plan_budget([c("big", 1, 300), c("small", 2, 20)], remaining=200, limit=1000, reset=0)
     assert plan.granted == ["small"] and plan.deferred == ["big"]
