@@ -34,8 +34,8 @@ def test_reserve_is_kept_and_the_rest_deferred_in_fair_order():
 
 
 def test_what_unchanged_repositories_spend_anyway_is_kept_too():
-    plan = plan_budget([c("a", 1, 40), c("b", 2, 40)], remaining=200, limit=200, reset=0, fixed=60)
-    assert plan.reserve == 110 and plan.granted == ["a"] and plan.deferred == ["b"]
+    plan = plan_budget([c("a", 1, 40), c("b", 2, 40)], remaining=200, limit=200, reset=0, fixed=80)
+    assert plan.reserve == 130 and plan.granted == ["a"] and plan.deferred == ["b"]
 
 
 def test_first_fit_passes_over_a_large_one_for_smaller_ones():
