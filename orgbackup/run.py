@@ -1,4 +1,4 @@
-"""The backup run: preflight, then per organization capture, verify and repair,
+"""The backup run: preflight, then per organization the API budget's plan, capture, verify and repair,
 dependencies, scrub, manifest, snapshot and retention; then the summary.
 
 One organization failing does not stop the others; problems are collected and
@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 
 from . import __version__, budget, commands, restic
 from .ca_bundle import trusted_for_run
+from .changes import change_decisions
 from .config import Config
 from .context import RunContext
 from .credentials import credentials_for
 from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
-from .changes import change_decisions
 from .github_api import GitHubAPI, GitHubError
 from .lock import cache_lock
 from .manifest import build_manifest, write_manifest

@@ -3,7 +3,16 @@ hourly limit (rate_limit fault): deferred metadata, git data of every repository
 
 from __future__ import annotations
 
+import json
+import re
+import threading
+import time
+
+from orgbackup import commands
 from orgbackup.budget import Candidate, estimate, fair_order, plan_budget, reserve_for
+from tests.github_emulator.world import truth
+from tests.helpers_cli import ORG, restore, run_backup, snapshots
+from tests.truth_compare import compare_org
 
 
 def c(name, repo_id, cost, last=None):
@@ -60,14 +69,6 @@ def test_estimates_first_capture_costs_more_than_a_changed_one():
 
 
 # Against the emulator: real github-backup, git, restic; a small hourly limit (the rate_limit fault).
-
-import json  # noqa: E402
-import re  # noqa: E402
-import time  # noqa: E402
-
-from tests.github_emulator.world import truth  # noqa: E402
-from tests.helpers_cli import ORG, restore, run_backup, snapshots  # noqa: E402
-from tests.truth_compare import compare_org  # noqa: E402
 
 # The default world's first run spends ~530 requests (godot's 125 issues ~300 of them):
 # an hour of 450 holds godot and one more, the rest is deferred.
@@ -135,10 +136,6 @@ def test_waiting_for_the_reset_instead_of_deferring(github_emulator, backup_env,
 
 
 def test_a_stop_ends_the_wait_for_the_reset(github_emulator, backup_env, capsys):
-    import threading
-
-    from orgbackup import commands
-
     env = dict(backup_env, BACKUP_WAIT_FOR_RATE_LIMIT="true")
     github_emulator.set_faults(rate_limit=1000, rate_limit_reset_in=600)
     for _ in range(940):
