@@ -301,6 +301,11 @@ def stop_all() -> None:
         _end(proc)
 
 
+def wait_unless_stopped(seconds: float) -> bool:
+    """Sleep for `seconds` unless a stop (SIGTERM) comes first; True when it was not stopped."""
+    return not _stopping.wait(max(0.0, seconds))
+
+
 def reset_stop() -> None:
     """Allow programs to start again (tests run several commands in one process)."""
     _stopping.clear()

@@ -159,6 +159,8 @@ class Config:
     keep_deleted_days: int = 0  # 0: a repository deleted on GitHub stays in the cache (and snapshots) forever
     prune_days: int = 7  # restic prune at most this often (0: whenever a snapshot was forgotten)
     verify_after_backup: bool = False
+    # When the API budget cannot hold the run's metadata: wait for the reset instead of deferring it
+    wait_for_rate_limit: bool = False
     verify_read_data_subset: str = "5%"
     stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
     app: GitHubAppSettings | None = None  # then `token` is empty
@@ -471,6 +473,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         keep_deleted_days=parse_int(env, "BACKUP_KEEP_DELETED_DAYS", 0),
         prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
+        wait_for_rate_limit=parse_bool(env, "BACKUP_WAIT_FOR_RATE_LIMIT", False),
         verify_read_data_subset=subset,
         stall_seconds=parse_stall_seconds(env),
         app=app,

@@ -30,6 +30,7 @@ def build_manifest(
     deleted: list[dict] = (),
     renamed: dict[str, str] | None = None,
     shard=None,
+    budget: dict | None = None,
 ) -> dict:
     """`problems` make the snapshot incomplete; `known_problems` are upstream problems
     reported by an earlier run, listed so that every manifest names every gap."""
@@ -49,6 +50,9 @@ def build_manifest(
         "deleted_on_github": {d["folder"]: d for d in deleted},
         "renamed_on_github": dict(renamed or {}),
     }
+    if budget is not None:  # orgbackup/budget.py: the API budget and what it granted or deferred
+        manifest["budget"] = budget
+        manifest["deferred"] = list(budget.get("deferred") or [])
     if shard is not None:  # BACKUP_SHARD: which shard this snapshot is, and what it holds
         manifest["shard"] = {**shard.as_dict(), "repositories": sorted(repositories),
                              "organization": shard.owns_organization}

@@ -13,6 +13,9 @@ Each problem has a class, because what it means for the run differs:
   problem that can never go away would keep every run incomplete forever.
 - integrity: the backup itself is wrong (a damaged clone that could not be
   healed, a file holding a secret): the run fails (exit 1).
+- deferred: the API budget did not allow it this run (orgbackup/budget.py): the
+  git data is there, the metadata of the named repositories comes first next
+  run; the run is incomplete (exit 3), never failed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from dataclasses import asdict, dataclass
 TRANSIENT = "transient"
 UPSTREAM = "upstream"
 INTEGRITY = "integrity"
-KINDS = (TRANSIENT, UPSTREAM, INTEGRITY)
+DEFERRED = "deferred"
+KINDS = (TRANSIENT, UPSTREAM, INTEGRITY, DEFERRED)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The backup run: preflight, then per organization capture, verify and repair,
+"""The backup run: preflight, then per organization the API budget's plan, capture, verify and repair,
 dependencies, scrub, manifest, snapshot and retention; then the summary.
 
 One organization failing does not stop the others; problems are collected and
@@ -11,19 +11,21 @@ import importlib.metadata
 import logging
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
-from . import __version__, commands, restic
+from . import __version__, budget, commands, restic
 from .ca_bundle import trusted_for_run
+from .changes import change_decisions
 from .config import Config
 from .context import RunContext
 from .credentials import credentials_for
 from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
-from .github_api import GitHubAPI
+from .github_api import GitHubAPI, GitHubError
 from .lock import cache_lock
 from .manifest import build_manifest, write_manifest
 from .plan import OrgPlan, apply_plan
-from .problems import INTEGRITY, UPSTREAM, Problem, split_known
+from .problems import DEFERRED, INTEGRITY, UPSTREAM, Problem, split_known
 from .run_result import COMPLETE, FAILED, INCOMPLETE, OrgResult, RunResult
 from .secret_files import register_secrets, remove_secret_files, write_secret_files
 from .stages import dependencies, github_backup, gitim, metadata, scrub, snapshot, verify_repair
@@ -66,11 +68,60 @@ def tool_versions() -> dict[str, str]:
     }
 
 
-def capture(ctx: RunContext, plan: OrgPlan) -> list[Problem]:
-    """github-backup into the cache. gitim runs later, at the start of verify-and-repair
-    (`gitim.clone_with_gitim`): its working clones take their objects from github-backup's
-    clones once those are checked, so each repository crosses the network once."""
-    return list(github_backup.run_github_backup(ctx, plan.login, plan.repos, hooks=plan.hooks).problems)
+def capture(ctx: RunContext, plan: OrgPlan, metadata_repos: list[dict]) -> list[Problem]:
+    """github-backup into the cache, for `metadata_repos` (what the API budget grants). gitim
+    runs later for every repository, at the start of verify-and-repair (`gitim.clone_with_gitim`):
+    its working clones take their objects from github-backup's checked clones, so each
+    repository crosses the network once."""
+    return list(github_backup.run_github_backup(ctx, plan.login, metadata_repos, hooks=plan.hooks).problems)
+
+
+def read_core_budget(ctx: RunContext) -> tuple[int | None, int | None, int | None]:
+    """(remaining, limit, reset) of the REST core budget now; Nones when GitHub does not say."""
+    try:
+        core = ctx.api.rate_limit().get("resources", {}).get("core", {})
+    except GitHubError as exc:
+        log.warning("could not read the rate limit: %s", exc)
+        return None, None, None
+    if core.get("remaining") is None:
+        return None, None, None
+    return int(core["remaining"]), int(core.get("limit") or 0) or None, int(core.get("reset") or 0)
+
+
+def plan_the_budget(ctx: RunContext, plan: OrgPlan) -> budget.BudgetPlan:
+    """Which repositories' metadata this run captures (orgbackup/budget.py).  With
+    BACKUP_WAIT_FOR_RATE_LIMIT=true a run that does not fit waits for the reset instead
+    (SIGTERM still stops it), and the tools then wait out any later reset themselves."""
+    org = plan.login
+    decisions = change_decisions(ctx, org, plan.repos)  # shared with the stages: decided once per run
+    store = ctx.state_store()
+    candidates = []
+    for repo in plan.repos:
+        if decisions.get(repo["name"]) is None:
+            continue  # unchanged: github-backup skips it, its parts cost next to nothing
+        state = store.row_for(org, repo)
+        candidates.append(budget.Candidate(repo["name"], int(repo["id"]), budget.estimate(repo, state.last_run),
+                                           state.last_run))
+    remaining, limit, reset = read_core_budget(ctx)
+    fixed = budget.UNCHANGED * (len(plan.repos) - len(candidates))
+    found = budget.plan_budget(candidates, remaining=remaining, limit=limit, reset=reset, fixed=fixed)
+    log.info("%s: API budget %s of %s left (resets %s UTC); %d repositories to capture need about %d requests",
+             org, remaining, limit, found.reset_text, len(candidates), found.needed)
+    if found.deferred and ctx.config.wait_for_rate_limit:
+        wait = max(1.0, (reset or 0) - time.time() + 1)
+        log.warning("%s: the API budget holds %d of the %d repositories' metadata; BACKUP_WAIT_FOR_RATE_LIMIT=true: "
+                    "waiting %.0f s for the reset at %s UTC", org, len(found.granted), len(candidates), wait,
+                    found.reset_text)
+        if not commands.wait_unless_stopped(wait):
+            raise BackupError("stopped while waiting for the API budget's reset")
+        ctx.api.max_wait = max(ctx.api.max_wait, 3700.0)
+        remaining, limit, reset = read_core_budget(ctx)
+        found = budget.plan_budget(candidates, remaining=None, limit=limit, reset=reset)
+        found.remaining = remaining
+        log.info("%s: API budget %s of %s after the reset; capturing every repository", org, remaining, limit)
+    elif found.deferred:
+        log.warning("%s: %s", org, found.message())
+    return found
 
 
 def attach_problems(records: dict[str, dict], problems: list[Problem]) -> None:
@@ -103,11 +154,15 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         for gone in plan.deleted:
             log.warning("%s/%s: deleted on GitHub (last seen %s); its backup is kept", org, gone.folder,
                         gone.last_seen or "before this cache kept track")
-        log.info("%s: capturing %d repositories", org, len(plan.repos))
-        outcome.problems += capture(ctx, plan)
+        spending = plan_the_budget(ctx, plan)
+        deferred = frozenset(spending.deferred)
+        granted = [r for r in plan.repos if r["name"] not in deferred]
+        log.info("%s: capturing %d repositories%s", org, len(plan.repos),
+                 f" (the metadata of {len(granted)})" if deferred else "")
+        outcome.problems += capture(ctx, plan, granted)
 
         log.info("%s: verifying against GitHub and repairing", org)
-        records, found = verify_repair.run_verify_repair(ctx, org, plan.repos)
+        records, found = verify_repair.run_verify_repair(ctx, org, plan.repos, deferred=deferred)
         outcome.problems += found
         if ctx.config.gitim:
             # Refs verify_repair checked against GitHub moments ago need no second ls-remote.
@@ -119,7 +174,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         outcome.repositories = records
 
         log.info("%s: discussions, reviews, commit comments, settings, the organization, projects, attachments", org)
-        found_metadata, found = metadata.run_metadata(ctx, plan)
+        found_metadata, found = metadata.run_metadata(ctx, replace(plan, repos=granted) if deferred else plan)
         outcome.problems += found
         outcome.metadata = found_metadata.as_dict()
         for name, parts in found_metadata.per_repository.items():
@@ -130,6 +185,10 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
         outcome.dependencies, found = dependencies.run_dependencies(ctx, org, plan.repos,
                                                                            set(plan.other_shards.values()))
         outcome.problems += found
+        if deferred:  # neither a failure nor silent: the snapshot is incomplete, with the reason
+            outcome.problems.append(Problem(org, None, "budget", spending.message(), DEFERRED))
+            for name in deferred:
+                records.setdefault(name, {})["deferred"] = "metadata deferred: API budget"
 
         log.info("%s: checking the tree for credentials", org)
         leaked, found = scrub.run_scrub(ctx, org)
@@ -159,6 +218,7 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
                 deleted=outcome.deleted,
                 renamed=outcome.renamed,
                 shard=ctx.config.shard,
+                budget=spending.as_dict(),
             ),
         )
         snap, found = snapshot.run_snapshot(ctx, org, complete=complete, exclude=leaked)

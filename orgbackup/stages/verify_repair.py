@@ -226,8 +226,8 @@ def wiki_missing(result: Completed) -> bool:
     return any(marker in text for marker in _NOT_FOUND)
 
 
-def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comment_entry: dict | None
-                      ) -> tuple[dict, list[Problem], dict | None]:
+def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comment_entry: dict | None,
+                      *, api: bool = True) -> tuple[dict, list[Problem], dict | None]:
     name = repo["name"]
     check = Check(org, name)
     repo_dir = ctx.org_paths(org).repository_dir(name)
@@ -272,7 +272,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
                 clean_remote_urls(ctx, wiki_dir, wurl)
 
     new_entry = None
-    if "pulls" in ctx.config.parts and (changed or not (comment_entry or {}).get("ok")):
+    if api and "pulls" in ctx.config.parts and (changed or not (comment_entry or {}).get("ok")):
         new_entry = fetch_pull_comments(ctx, repo, repo_dir, comment_entry or {}, check)
 
     record = {
@@ -290,7 +290,10 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
     return record, check.problems, new_entry
 
 
-def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResult:
+def run_verify_repair(ctx: RunContext, org: str, repos: list[dict], *,
+                      deferred: frozenset[str] = frozenset()) -> StageResult:
+    """`deferred`: repositories whose metadata the API budget defers (orgbackup/budget.py):
+    their git data is verified and repaired (no API budget), their comments wait."""
     commands.register_secret(ctx.config.token.reveal())
     decisions = change_decisions(ctx, org, repos) if "pulls" in ctx.config.parts else {}
     store = ctx.state_store()
@@ -299,7 +302,8 @@ def run_verify_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResu
     def work(repo: dict):
         name = repo["name"]
         try:
-            return verify_repository(ctx, org, repo, decisions.get(name) is not None, comment_state.get(name))
+            return verify_repository(ctx, org, repo, decisions.get(name) is not None, comment_state.get(name),
+                                     api=name not in deferred)
         except (OSError, ValueError, BackupError) as exc:
             problem = Problem(org, name, "repository", f"could not verify: {exc}")
             log.warning("%s", problem)

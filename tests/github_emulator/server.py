@@ -36,7 +36,7 @@ EXTRA_KINDS = ("content_created",)
 # Body bytes served, apart from the request counters (whose keys stay as they are): "git" the
 # smart-HTTP answers (refs advertisements and packs), "lfs" the LFS object downloads.
 BYTE_KINDS = ("git", "lfs")
-FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted",
+FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted", "rate_limit", "rate_limit_reset_in",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute")
 SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
@@ -193,18 +193,32 @@ class Emulator:
             self._usage.clear()
 
     def rate(self, key: str, spend: bool, resource: str = "core", cost: int = 1) -> dict:
-        """One identity's budget in one resource ("core" REST, "graphql" points)."""
+        """One identity's budget in one resource ("core" REST, "graphql" points).  With the
+        `rate_limit` fault the core limit is that many requests an hour and enforced: a request
+        past it is not counted and gets `"spent": True` (the server answers 403, remaining 0)."""
         with self.lock:
             now = int(time.time())
             if now >= self._window:
                 self._usage.clear()
                 self._window = now + 3600
+            enforced = self._faults.get("rate_limit") if resource == "core" else None
+            limit = int(enforced) if enforced is not None else RATE_LIMIT
             key = key if resource == "core" else f"{resource}:{key}"
+            spent = False
             if spend:
-                self._usage[key] = self._usage.get(key, 0) + cost
+                if enforced is not None and self._usage.get(key, 0) + cost > limit:
+                    spent = True
+                else:
+                    self._usage[key] = self._usage.get(key, 0) + cost
             used = self._usage.get(key, 0)
-            return {"limit": RATE_LIMIT, "remaining": max(0, RATE_LIMIT - used), "reset": self._window,
-                    "used": used, "resource": resource}
+            return {"limit": limit, "remaining": max(0, limit - used), "reset": self._window,
+                    "used": used, "resource": resource, **({"spent": True} if spent else {})}
+
+    def new_rate_window(self, seconds: float = 3600) -> None:
+        """A fresh hour: every identity's budget is whole again; the window ends in `seconds`."""
+        with self.lock:
+            self._usage.clear()
+            self._window = int(time.time() + seconds)
 
     # -- faults -----------------------------------------------------------
     def set_faults(self, **faults) -> None:
@@ -221,6 +235,11 @@ class Emulator:
         content_creation_per_minute: N, GitHub's content-creation secondary limit: past N
             content-creating requests (POSTs) in a rolling minute, 403 with Retry-After (the seconds
             until the oldest of them leaves the minute)
+        rate_limit: N, the hourly core (REST) limit of every identity, enforced: past N
+            requests in the window the API answers 403 "API rate limit exceeded" with
+            x-ratelimit-remaining 0 and the window's reset (GET /rate_limit never counts)
+        rate_limit_reset_in: seconds: the current window (its usage kept) ends that many
+            seconds from now; then a fresh hour begins
         set_faults() with no argument clears them all."""
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:
@@ -233,7 +252,10 @@ class Emulator:
             else:
                 faults.pop(key, None)
         faults["git_500_repos"] = [r.lower() for r in faults.get("git_500_repos") or []]
+        reset_in = faults.get("rate_limit_reset_in")
         with self.lock:
+            if reset_in is not None:
+                self._window = int(now + float(reset_in))
             self._faults = faults
             self._rng = random.Random(faults.get("seed", 0))
             self._creations = []
@@ -445,6 +467,10 @@ class _Handler(BaseHTTPRequestHandler):
             except (ValueError, TypeError) as exc:
                 return self.reply_json(422, {"message": str(exc)})
             return self.reply_json(200, em.faults())
+        if path == "/_emulator/rate_limit/reset" and self.command == "POST":
+            body = json.loads(self.read_body() or b"{}")
+            em.new_rate_window(float(body.get("seconds", 3600)))
+            return self.reply_json(200, {"reset": em._window})
         if path == "/_emulator/health":
             return self.reply_json(200, {"ok": True})
         return self.reply_json(404, {"message": "Not Found"})
@@ -475,9 +501,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self.reply_json(401, {"message": "Bad credentials", "documentation_url": docs}, headers)
         faults = self.em.faults()
         now = time.time()
-        if faults.get("rate_limit_exhausted", 0) > now:
+        if faults.get("rate_limit_exhausted", 0) > now or rate.get("spent"):
+            reset = rate["reset"] if rate.get("spent") else int(faults["rate_limit_exhausted"]) + 1
             headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(rate["limit"]),
-                            "X-RateLimit-Reset": str(int(faults["rate_limit_exhausted"]) + 1)})
+                            "X-RateLimit-Reset": str(reset)})
             who = f"user ID {api._id(user['login'])}" if user else self.client_address[0]
             if graphql:  # GitHub: HTTP 200, a RATE_LIMITED error, remaining 0
                 return self.reply_json(200, {"errors": [{"type": "RATE_LIMITED",
