@@ -13,12 +13,13 @@ the header is stripped from the target's bodies only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
+
+from orgbackup.file_digest import file_sha256
 
 PLACEHOLDER_LABEL = "orgbackup-placeholder"
 PLACEHOLDER_TITLE = "Placeholder for #"
@@ -57,12 +58,7 @@ def _read_json(path: Path):
         return json.load(f)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+_sha256 = file_sha256
 
 
 def _repositories_dir(org_dir: Path) -> Path:
