@@ -126,12 +126,7 @@ def restore_snapshot(files: SecretFiles, snap: restic.Snapshot, target: Path, *,
             raise RestoreError(f"snapshot {snap.short_id} holds no /{org}/ folder: nothing restored")
         if repo and not (staging / units[0]).is_dir():
             raise RestoreError(missing_repository_message(staging / org, org, repo, snap))
-        take_ownership(staging, target)
-        placed = tuple(
-            place(staging / unit, target / unit, trash=staging / ".replaced")
-            for unit in units
-            if (staging / unit).exists() or (staging / unit).is_symlink()
-        )
+        placed = place_restored(staging, target, units)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     for path in placed:
@@ -171,12 +166,7 @@ def restore_set(files: SecretFiles, unit: BackupUnit, target: Path, *, repo: str
         restore_set_into(files, unit, staging, includes=includes)
         if repo and not (staging / units[0]).is_dir():
             raise RestoreError(missing_repository_message(staging / org, org, repo, newest))
-        take_ownership(staging, target)
-        placed = tuple(
-            place(staging / unit_path, target / unit_path, trash=staging / ".replaced")
-            for unit_path in units
-            if (staging / unit_path).exists() or (staging / unit_path).is_symlink()
-        )
+        placed = place_restored(staging, target, units)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     for path in placed:
@@ -211,6 +201,16 @@ def take_ownership(tree: Path, target: Path) -> None:
         for name in dirs + names:
             os.lchown(os.path.join(root, name), uid, gid)
     os.lchown(tree, uid, gid)
+
+
+def place_restored(staging: Path, target: Path, units) -> tuple[Path, ...]:
+    """What restic restored into `staging`, owned like `target` and renamed into it, unit by unit."""
+    take_ownership(staging, target)
+    return tuple(
+        place(staging / unit, target / unit, trash=staging / ".replaced")
+        for unit in units
+        if (staging / unit).exists() or (staging / unit).is_symlink()
+    )
 
 
 def place(new: Path, dest: Path, *, trash: Path) -> Path:
