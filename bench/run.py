@@ -183,6 +183,7 @@ def run_procedure(procedure: str, template: Path, work: Path, latency_ms: int, t
                 result = m.RunMeasure(procedure, run, error=f"{type(exc).__name__}: {exc}")
                 traceback.print_exc()
             result.requests = emulator.counters()
+            result.extra["api_by_route"] = emulator.routes()
             served = emulator.bytes_served()
             data = org_data_bytes(world)
             cache = [work / "cache" / ORG] if procedure == "product" else list(dirs)

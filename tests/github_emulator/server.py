@@ -83,6 +83,7 @@ class Emulator:
         self._faults: dict = {}
         self._rng = random.Random(0)
         self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
+        self._routes: dict[str, int] = {}
         self._bytes = dict.fromkeys(BYTE_KINDS, 0)
         self._usage: dict = {}
         self._creations: list[float] = []  # times of the content-creating requests of the last minute
@@ -172,6 +173,16 @@ class Emulator:
         with self.lock:
             return {k: v for k, v in self._counters.items() if all or k in KINDS}
 
+    def count_route(self, route: str) -> None:
+        with self.lock:
+            self._routes[route] = self._routes.get(route, 0) + 1
+
+    def routes(self) -> dict:
+        """{"GET get_issues": n, "graphql": n, ...}: API requests answered since the last reset, by the
+        handler that answered them (the benchmark's per-kind request counts)."""
+        with self.lock:
+            return dict(sorted(self._routes.items(), key=lambda kv: -kv[1]))
+
     def add_bytes(self, kind: str, n: int) -> None:
         with self.lock:
             self._bytes[kind] += n
@@ -189,6 +200,7 @@ class Emulator:
     def reset_counters(self) -> None:
         with self.lock:
             self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
+            self._routes = {}
             self._bytes = dict.fromkeys(BYTE_KINDS, 0)
             self._usage.clear()
 
@@ -453,6 +465,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self.reply_json(200, em.counters(all=query.get("all") in ("1", "true")))
         if path == "/_emulator/bytes" and self.command == "GET":
             return self.reply_json(200, em.bytes_served())
+        if path == "/_emulator/routes" and self.command == "GET":
+            return self.reply_json(200, em.routes())
         if path == "/_emulator/truth" and self.command == "GET":
             return self.reply_json(200, truth(em.root))
         if path == "/_emulator/counters/reset" and self.command == "POST":
@@ -526,8 +540,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self.reply_json(403, {"message": "Resource not accessible by integration",
                                          "documentation_url": "https://docs.github.com/rest/users/users"}, headers)
         if graphql:
+            self.em.count_route("POST graphql")
             return self.graphql(graphql, user, rate, headers)
         handler, params = api.match(self.command, path)
+        self.em.count_route(f"{self.command} {getattr(handler, '__name__', 'no route')}")
         if handler is None:
             status = 405 if params == "method" else 404
             return self.reply_json(status, {"message": "Not Found" if status == 404 else "Method Not Allowed",
