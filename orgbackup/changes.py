@@ -9,20 +9,27 @@ verify-and-repair stage) decides once per run and records the decision in the
 same row, so a second caller asks GitHub nothing.  A repository runs when it is
 new, its `pushed_at` or `updated_at` changed, its last run is older than
 `full_refresh_days` (0: always), or an issue, pull request or comment is newer
-than its `activity_mark`.  That last check is one request per repository (when
-issues or pulls are backed up), so a re-run with nothing changed costs one API
-request per repository.  A run with any problem does not update the state: the
-repository runs again next time.
+than its `activity_mark`.  That last check asks GitHub's GraphQL API for the
+newest issue and pull request of 50 repositories per query (`newest_activity`),
+so a re-run with nothing changed costs one request per 50 repositories; a
+repository the query does not answer for is asked over REST (one request).  A
+run with any problem does not update the state: the repository runs again next
+time.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from .context import RunContext
 from .errors import BackupError
+from .github_api import GitHubError
 from .state_store import RepoState
+
+log = logging.getLogger(__name__)
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # GitHub's, which github-backup compares as strings
 
@@ -50,21 +57,72 @@ def change_reason(state: RepoState | None, repo: dict, *, full_refresh_days: int
         return "pushed"
     if repo.get("updated_at") != state.updated_at:
         return "updated"
-    if full_refresh_days == 0:
-        return "full refresh (every run)"
-    try:
-        last = parse_time(state.last_run)
-    except ValueError:
-        return "unreadable last run time"
-    if now - last >= timedelta(days=full_refresh_days):
-        return f"full refresh (last run {state.last_run})"
-    return None
+    # github-backup's parts GitHub gives no change signal for (a label or milestone edited)
+    # are fetched again at least every `full_refresh_days`, spread over the nights by
+    # repository id: a first run's thousand repositories do not all fall due a week later.
+    due = rotation_reason(state.last_run, int(repo.get("id") or state.repo_id or 0), days=full_refresh_days,
+                          now=now)
+    return f"full refresh ({due}; last run {state.last_run})" if due else None
 
 
 def latest_activity(issues: list[dict]) -> str | None:
     """The newest `updated_at` among issues (GitHub's clock, compared as strings like GitHub's)."""
     stamps = [i.get("updated_at") for i in issues if i.get("updated_at")]
     return max(stamps) if stamps else None
+
+
+# Per repository: the newest issue and pull request (the activity check) and how many items
+# of each listing it has (a part GitHub says is empty is not asked for, on a first run too).
+# 50 repositories ask 500 connections: 5 points of GitHub's GraphQL budget per query.
+COUNTED = {"milestones": "milestones", "labels": "labels", "releases": "releases",
+           "deploy_keys": "deployKeys", "environments": "environments", "rulesets": "rulesets",
+           "commit_comments": "commitComments", "branch_protection_rules": "branchProtectionRules"}
+ACTIVITY_FIELDS = (
+    "issues(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { totalCount nodes { updatedAt } } "
+    "pullRequests(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { totalCount nodes { updatedAt } } "
+    + " ".join(f"{field}(first: 0) {{ totalCount }}" for field in COUNTED.values()))
+ACTIVITY_BATCH = 50
+
+
+def newest_update(node: dict) -> str | None:
+    """The newest `updatedAt` of a repository's answer to ACTIVITY_FIELDS (None: no issue, no pull)."""
+    stamps = [n["updatedAt"] for part in ("issues", "pullRequests")
+              for n in (node.get(part) or {}).get("nodes") or [] if n and n.get("updatedAt")]
+    return max(stamps) if stamps else None
+
+
+def content_counts(node: dict) -> dict[str, int]:
+    """{kind: totalCount} of a repository's answer to ACTIVITY_FIELDS (kinds GitHub answered)."""
+    fields = {"issues": "issues", "pulls": "pullRequests", **COUNTED}
+    return {kind: int(node[field]["totalCount"]) for kind, field in fields.items()
+            if isinstance(node.get(field), dict) and "totalCount" in node[field]}
+
+
+def newest_activity(ctx: RunContext, org: str, names: list[str]) -> dict[str, dict]:
+    """Name -> its answer to ACTIVITY_FIELDS, for the repositories GraphQL answered; {} when
+    GraphQL cannot be asked at all (the REST check per repository then decides)."""
+    try:
+        found = ctx.api.repositories(org, names, ACTIVITY_FIELDS, ACTIVITY_BATCH)
+    except GitHubError as exc:
+        log.info("activity of %s over GraphQL failed (%s): asking each repository over REST", org, exc)
+        return {}
+    return {name: node for name, node in found.items() if "issues" in node and "pullRequests" in node}
+
+
+def counts_of(state: RepoState | None) -> dict[str, int]:
+    """What GitHub said this run each listing of the repository holds ({}: not known, ask)."""
+    if state is None or not state.decision_counts:
+        return {}
+    try:
+        return {k: int(v) for k, v in json.loads(state.decision_counts).items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def known_empty(ctx: RunContext, org: str, repo: dict, kind: str) -> bool:
+    """GitHub said this run that the repository has no `kind` (issues, pulls, labels, ...)."""
+    state = ctx.state_store().row_for(org, repo)
+    return state.decision_run == ctx.started and counts_of(state).get(kind) == 0
 
 
 def activity_reason(mark: str | None, latest: str | None) -> str | None:
@@ -98,26 +156,32 @@ def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, 
             todo.append((repo, state))
     ask_github = "issues" in ctx.config.parts or "pulls" in ctx.config.parts
     now = now_utc()
+    batched = newest_activity(ctx, org, [repo["name"] for repo, _ in todo]) if ask_github and todo else {}
 
-    def decide(item: tuple[dict, RepoState]) -> tuple[dict, str | None, str | None]:
+    def decide(item: tuple[dict, RepoState]) -> tuple[dict, str | None, str | None, dict]:
         repo, state = item
         reason = change_reason(state, repo, full_refresh_days=ctx.config.full_refresh_days, now=now)
-        latest = None
+        latest, counts = None, {}
         if ask_github:
-            try:
-                newest = ctx.api.issues_updated_since(repo["full_name"], state.activity_mark or EPOCH)
-            except BackupError as exc:
-                return repo, reason or f"could not ask GitHub for activity ({exc})", None
-            latest = latest_activity(newest) or state.activity_mark
-            reason = reason or activity_reason(state.activity_mark, latest_activity(newest))
-        return repo, reason, latest
+            if repo["name"] in batched:
+                newest = newest_update(batched[repo["name"]])
+                counts = content_counts(batched[repo["name"]])
+            else:
+                try:
+                    newest = latest_activity(
+                        ctx.api.issues_updated_since(repo["full_name"], state.activity_mark or EPOCH))
+                except BackupError as exc:
+                    return repo, reason or f"could not ask GitHub for activity ({exc})", None, {}
+            latest = newest or state.activity_mark
+            reason = reason or activity_reason(state.activity_mark, newest)
+        return repo, reason, latest, counts
 
-    # One small GET per repository, nothing else running on the API meanwhile: twice the
-    # concurrency of the github-backup processes, whose requests come in long trains.
+    # The REST checks (repositories GraphQL did not answer for), nothing else running on the
+    # API meanwhile: twice the concurrency of the github-backup processes.
     with ThreadPoolExecutor(max_workers=max(1, 2 * ctx.config.concurrency)) as pool:
-        for repo, reason, latest in pool.map(decide, todo):
+        for repo, reason, latest, counts in pool.map(decide, todo):
             store.update(org, int(repo["id"]), decision_run=ctx.started, decision_reason=reason,
-                         decision_latest=latest)
+                         decision_latest=latest, decision_counts=json.dumps(counts) if counts else None)
             decisions[repo["name"]] = reason
     return decisions
 

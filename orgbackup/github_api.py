@@ -79,6 +79,14 @@ class GraphQLError(GitHubError):
         self.rate_limited = "RATE_LIMITED" in self.types
 
 
+def repositories_query(fields: str, names: list[str]) -> tuple[str, dict]:
+    """One GraphQL query asking `fields` of each repository of one owner ($o) under alias r<i>;
+    names travel as variables ($n<i>), never pasted into the query text."""
+    declared = "".join(f", $n{i}: String!" for i in range(len(names)))
+    asked = "\n".join(f"  r{i}: repository(owner: $o, name: $n{i}) {{ {fields} }}" for i in range(len(names)))
+    return f"query($o: String!{declared}) {{\n{asked}\n}}", {f"n{i}": name for i, name in enumerate(names)}
+
+
 @dataclass
 class RateLimit:
     limit: int | None = None
@@ -259,6 +267,26 @@ class GitHubAPI:
             log.warning("GitHub's GraphQL budget is spent; waiting %.0f s for its reset", wait)
             time.sleep(wait)
         raise AssertionError("unreachable")
+
+    def repositories(self, owner: str, names: list[str], fields: str, batch: int) -> dict[str, dict]:
+        """Name -> `fields` of each repository, `batch` repositories per GraphQL query.  A
+        repository GitHub answers nothing for (NOT_FOUND: gone, or hidden from the token) is
+        absent; a query that fails as a whole (network, 5xx, bad token) raises GitHubError."""
+        found: dict[str, dict] = {}
+        for start in range(0, len(names), batch):
+            chunk = names[start:start + batch]
+            query, variables = repositories_query(fields, chunk)
+            try:
+                data = self.graphql(query, dict(variables, o=owner))
+            except GraphQLError as exc:
+                if not exc.data:  # not an answer with some aliases missing: the query failed
+                    raise
+                log.info("GraphQL for %d repositories of %s: %s", len(chunk), owner, exc)
+                data = exc.data
+            for i, name in enumerate(chunk):
+                if data.get(f"r{i}"):
+                    found[name] = data[f"r{i}"]
+        return found
 
     def paginate(self, path: str, params: dict | None = None) -> Iterator[Any]:
         params = dict(params or {})

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS repositories (
     decision_run TEXT,
     decision_reason TEXT,
     decision_latest TEXT,
+    decision_counts TEXT,
     comments_since TEXT,
     comments_ok INTEGER,
     PRIMARY KEY (org, repo_id)
@@ -92,6 +93,7 @@ class RepoState:
     decision_run: str | None = None
     decision_reason: str | None = None
     decision_latest: str | None = None
+    decision_counts: str | None = None  # JSON {kind: n} GitHub gave with the decision (changes.py)
     comments_since: str | None = None
     comments_ok: int | None = None
 
@@ -118,7 +120,15 @@ class StateStore:
         # network volume (NFS, EFS) does not give; one process at a time uses the file (the lock).
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _add_missing_columns(self) -> None:
+        """A store written by an earlier version lacks the columns added since: added, empty."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(repositories)")}
+        for name in COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE repositories ADD COLUMN {name} TEXT")
 
     def close(self) -> None:
         with self._lock:

@@ -86,6 +86,10 @@ def test_change_reason():
     assert reason(entry, {**repo, "updated_at": "2026-11-24T10:00:00Z"}) == "updated"
     assert reason(entry, days=0).startswith("full refresh")
     assert reason(replace(entry, last_run="2026-11-10T00:00:00Z")).startswith("full refresh")
+    # Spread over the nights: of 700 repositories run yesterday, those whose id falls on tonight.
+    due = [i for i in range(700) if reason(replace(entry, repo_id=i), {**repo, "id": i})]
+    assert len(due) == 100 and all((now.date().toordinal() - i) % 7 == 0 for i in due)
+    assert reason(replace(entry, repo_id=due[0], last_run="2026-11-25T00:00:00Z"), {**repo, "id": due[0]}) is None
 
 
 def test_activity_reason_uses_githubs_clock():
@@ -140,18 +144,18 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     godot_state = ctx.state_store().row_for(ORG, next(r for r in repos if r["name"] == "godot"))
     assert godot_state.activity_mark and godot_state.last_run
 
-    # Nothing changed: a new run asks one question per repository and skips all.
+    # Nothing changed: a new run asks one GraphQL question per 50 repositories and skips all.
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
     second = gb.run_github_backup(ctx2, ORG, repos, hooks=True)
     assert second.captured.ran == [] and sorted(second.captured.skipped) == names and second.problems == []
-    assert emu.counters()["api"] == len(repos)
+    assert emu.counters()["api"] == emu.counters()["graphql"] == -(-len(repos) // changes.ACTIVITY_BATCH)
     assert emu.counters()["git"] == 0
     # The decision is shared: asking again within the same run costs nothing.
     emu.reset_counters()
     assert all(v is None for v in changes.change_decisions(ctx2, ORG, repos).values())
     assert emu.counters()["api"] == 0
-    print(f"API requests: first run {first_api}, unchanged re-run {len(repos)}")
+    print(f"API requests: first run {first_api}, unchanged re-run {-(-len(repos) // changes.ACTIVITY_BATCH)}")
 
     # full_refresh_days=0 runs everything again; an incremental run keeps the data.
     ctx3 = with_config(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir), full_refresh_days=0)

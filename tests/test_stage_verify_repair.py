@@ -165,14 +165,14 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     assert records2["godot"]["pull_conversation_comments"] == 6
     assert "refs/tags/day-1" in records2["godot"]["refs"]
 
-    # Nothing changed since: one API request per repository, no fetch, no problem.
+    # Nothing changed since: one GraphQL query for the 11 repositories, no fetch, no problem.
     ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
     result3 = gb.run_github_backup(ctx3, ORG, repos2, hooks=True)
     records3, problems3 = vr.run_verify_repair(ctx3, ORG, repos2)
     counters = emu.counters()
     assert result3.captured.ran == [] and problems3 == []
-    assert counters["api"] == len(repos2)
+    assert counters["api"] == counters["graphql"] == 1
     assert counters["lfs"] == 0
     assert records3 == records2
     print(f"API requests: first run {first_api}, unchanged re-run {counters['api']}; "

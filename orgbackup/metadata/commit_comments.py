@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..changes import known_empty
 from ..github_api import GitHubError
 from ..json_files import write_json_atomically
 from .common import PartOutcome
@@ -17,7 +18,8 @@ def back_up_commit_comments(ctx, org: str, repo: dict, folder_file: Path) -> Par
     """commit-comments/<REPO>.json (`folder_file`) from GET /repos/{o}/{r}/comments."""
     outcome = PartOutcome(PART, org, repo["name"])
     try:
-        comments = list(ctx.api.paginate(f"repos/{full_name_of(org, repo)}/comments"))
+        # GitHub said this run there are none (changes.py's count): the answer without asking.
+        comments = [] if known_empty(ctx, org, repo, "commit_comments") else list(ctx.api.paginate(f"repos/{full_name_of(org, repo)}/comments"))
     except GitHubError as exc:
         outcome.refused_or_failed(exc, "comments")
         return outcome

@@ -15,14 +15,14 @@ import json
 import logging
 from pathlib import Path
 
-from ..github_api import GitHubError
+from ..github_api import GitHubError, repositories_query
 from ..json_files import write_json_atomically
 from .common import PartOutcome
 
 log = logging.getLogger(__name__)
 
 PART = "discussions"
-MARK_BATCH = 25  # repositories per mark query (aliases r0..r24): 25 connections, 1 point
+MARK_BATCH = 50  # repositories per mark query (aliases r0..r49): 50 connections of one node, 1 point
 PAGE = 50  # discussions per listing page, comments per page, replies per page
 
 # ------------------------------------------------------------------ queries
@@ -82,13 +82,8 @@ query($id: ID!, $after: String) {
 
 
 def marks_query(names: list[str]) -> tuple[str, dict]:
-    """One query asking each repository's discussion mark under alias r<i>; names travel as
-    variables ($n<i>), never pasted into the query text."""
-    declared = "".join(f", $n{i}: String!" for i in range(len(names)))
-    asked = "\n".join(f"  r{i}: repository(owner: $o, name: $n{i}) {{ {MARK_FIELDS} }}"
-                      for i in range(len(names)))
-    query = f"query($o: String!{declared}) {{\n{asked}\n}}"
-    return query, {f"n{i}": name for i, name in enumerate(names)}
+    """One query asking each repository's discussion mark under alias r<i> (names as variables)."""
+    return repositories_query(MARK_FIELDS, names)
 
 
 # ------------------------------------------------------------------ marks
@@ -123,21 +118,9 @@ def discussion_marks(ctx, org: str, repos: list[dict]) -> dict[str, str | None]:
             asked.append(repo["name"])
         else:
             marks[repo["name"]] = None
-    for start in range(0, len(asked), MARK_BATCH):
-        names = asked[start:start + MARK_BATCH]
-        query, variables = marks_query(names)
-        variables["o"] = org
-        try:
-            data = ctx.api.graphql(query, variables)
-        except GitHubError as exc:
-            data = getattr(exc, "data", None)
-            if not data:  # not an answer with some aliases missing: the query failed
-                raise
-            log.info("discussion marks of %s: %s", org, exc)
-        for i, name in enumerate(names):
-            node = data.get(f"r{i}")
-            if node and node.get("discussions") is not None:
-                marks[name] = mark_of(node["discussions"])
+    for name, node in ctx.api.repositories(org, asked, MARK_FIELDS, MARK_BATCH).items():
+        if node.get("discussions") is not None:
+            marks[name] = mark_of(node["discussions"])
     return marks
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
+from ..changes import known_empty
 from ..github_api import GitHubAPI, GitHubError
+from ..plan import can_admin
 from ..json_files import write_json_atomically
 from .common import PartOutcome, skip_reason
 
@@ -80,6 +82,10 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
     pieces = Pieces(ctx.api, outcome)
     base = f"repos/{full_name_of(org, repo)}"
     folder = Path(folder)
+    # Listings GitHub said this run are empty (changes.py's counts) are not asked for; deploy
+    # keys only where the token is an admin (GraphQL may count what REST would refuse).
+    empty = {kind for kind in ("environments", "rulesets", "deploy_keys")
+             if known_empty(ctx, org, repo, kind) and (kind != "deploy_keys" or can_admin(repo))}
 
     repository = pieces.get("repository", base)
     if repository is FAILED and outcome.skipped:
@@ -92,21 +98,25 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
         ("deploy-keys.json", "deploy-keys", "deploy keys", "/keys", None),
         ("autolinks.json", "autolinks", "autolinks", "/autolinks", None),
     ):
-        items = pieces.listing(what, base + path, params)
+        items = [] if kind == "deploy keys" and "deploy_keys" in empty else pieces.listing(what, base + path, params)
         if pieces.save(folder, name, items):
             outcome.count(kind, len(items), len(items))
 
-    protection = branch_protection(pieces, base)
+    # No protection rule and no ruleset: no branch is protected (REST's `protected` means either).
+    if known_empty(ctx, org, repo, "branch_protection_rules") and known_empty(ctx, org, repo, "rulesets"):
+        protection = ({}, 0)
+    else:
+        protection = branch_protection(pieces, base)
     if protection is not FAILED:
         protections, protected = protection
         pieces.save(folder, "branch-protection.json", protections)
         outcome.count("protected branches", len(protections), protected)
 
-    rulesets = rulesets_in_full(pieces, base)
+    rulesets = [] if "rulesets" in empty else rulesets_in_full(pieces, base)
     if pieces.save(folder, "rulesets.json", rulesets):
         outcome.count("rulesets", len(rulesets), len(rulesets))
 
-    environments_file(pieces, base, folder)
+    environments_file(pieces, base, folder, none_on_github="environments" in empty)
 
     save_actions_variables_and_secrets(pieces, base, folder)
 
@@ -166,11 +176,11 @@ def rulesets_in_full(pieces: Pieces, base: str) -> Any:
     return full
 
 
-def environments_file(pieces: Pieces, base: str, folder: Path) -> None:
+def environments_file(pieces: Pieces, base: str, folder: Path, *, none_on_github: bool = False) -> None:
     """environments.json: the listing, each environment with its `variables` (null when the
     token may not read them: the environments themselves are still worth keeping)."""
     outcome = pieces.outcome
-    listed = pieces.object_listing("environments", base + "/environments", "environments")
+    listed = ([], 0) if none_on_github else pieces.object_listing("environments", base + "/environments", "environments")
     if listed is FAILED:
         return
     environments, total = listed

@@ -68,7 +68,7 @@ from ..git import git_environment
 from ..problems import Problem
 from ..stage_result import StageResult
 from ..plan import can_admin
-from ..changes import change_decisions, format_time, now_utc
+from ..changes import change_decisions, format_time, known_empty, now_utc
 from ..state_store import RepoState
 
 log = logging.getLogger(__name__)
@@ -154,13 +154,30 @@ def github_backup_argv(
     return argv
 
 
-def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: bool) -> tuple[str, ...]:
+# github-backup's parts that a count of GitHub's (changes.py) can show to be empty.
+COUNTED_PARTS = ("issues", "pulls", "milestones", "labels", "releases")
+
+
+def parts_to_ask(ctx: RunContext, org: str, repo: dict | None) -> tuple[str, ...]:
+    """The configured parts without those GitHub said this run the repository has none of
+    (each saves github-backup a request or two that would answer an empty list)."""
+    parts = tuple(ctx.config.parts)
+    if repo is None:
+        return parts
+    empty = {part for part in COUNTED_PARTS if part in parts and known_empty(ctx, org, repo, part)}
+    if "releases" in empty:
+        empty.add("assets")
+    return tuple(part for part in parts if part not in empty)
+
+
+def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: bool,
+             repo: dict | None = None) -> tuple[str, ...]:
     config = ctx.config
     return github_backup_argv(
         org,
         name,
         output_dir=output_dir,
-        parts=config.parts,
+        parts=parts_to_ask(ctx, org, repo),
         hooks=hooks,
         github_host=config.github_host if config.enterprise else None,
         prefer_ssh=config.git_protocol == "ssh",
@@ -229,7 +246,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     logfile = log_path(ctx, org, name)
     logfile.parent.mkdir(parents=True, exist_ok=True)
     logfile.write_bytes(b"")  # one run per log: its problems are this run's
-    argv = argv_for(ctx, org, name, out, hooks=hooks)
+    argv = argv_for(ctx, org, name, out, hooks=hooks, repo=repo)
     started = format_time(now_utc())
     clock = time.monotonic()
     log.info("%s/%s: github-backup (%s)", org, name, "incremental since " + since if since else "full")

@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import commands, git
-from ..changes import change_decisions
+from ..changes import change_decisions, known_empty
 from ..clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, run_git,
                       sync_clone, why_failed)
 from ..commands import Completed
@@ -273,7 +273,10 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
 
     new_entry = None
     if api and "pulls" in ctx.config.parts and (changed or not (comment_entry or {}).get("ok")):
-        new_entry = fetch_pull_comments(ctx, repo, repo_dir, comment_entry or {}, check)
+        if known_empty(ctx, org, repo, "pulls"):  # GitHub said this run: no pull request, no comment on one
+            new_entry = {"since": (comment_entry or {}).get("since"), "ok": True}
+        else:
+            new_entry = fetch_pull_comments(ctx, repo, repo_dir, comment_entry or {}, check)
 
     record = {
         "private": bool(repo.get("private")),

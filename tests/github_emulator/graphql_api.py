@@ -22,6 +22,7 @@ from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, InlineF
 from graphql.utilities import value_from_ast_untyped
 
 from . import api
+from .world import ruleset_applies
 
 MAX_PAGE = 100          # GitHub's `first` limit
 MAX_NODES = 500_000     # GitHub's node limit per query
@@ -49,7 +50,39 @@ type Repository implements Node {
               orderBy: DiscussionOrder = {field: UPDATED_AT, direction: DESC}): DiscussionConnection!
   discussion(number: Int!): Discussion
   discussionCategories(first: Int, after: String): DiscussionCategoryConnection!
+  issues(first: Int, after: String, orderBy: IssueOrder = {field: CREATED_AT, direction: ASC},
+         states: [IssueState!]): IssueConnection!
+  pullRequests(first: Int, after: String, orderBy: IssueOrder = {field: CREATED_AT, direction: ASC},
+               states: [PullRequestState!]): PullRequestConnection!
+  milestones(first: Int, after: String): MilestoneConnection
+  labels(first: Int, after: String): LabelConnection
+  releases(first: Int, after: String): ReleaseConnection!
+  deployKeys(first: Int, after: String): DeployKeyConnection!
+  environments(first: Int, after: String): EnvironmentConnection!
+  rulesets(first: Int, after: String, includeParents: Boolean = true): RepositoryRulesetConnection
+  commitComments(first: Int, after: String): CommitCommentConnection!
+  branchProtectionRules(first: Int, after: String): BranchProtectionRuleConnection!
 }
+type BranchProtectionRule implements Node { id: ID! pattern: String! }
+type BranchProtectionRuleConnection { totalCount: Int! nodes: [BranchProtectionRule] pageInfo: PageInfo! }
+type Milestone implements Node { id: ID! number: Int! title: String! }
+type MilestoneConnection { totalCount: Int! nodes: [Milestone] pageInfo: PageInfo! }
+type Release implements Node { id: ID! tagName: String! name: String }
+type ReleaseConnection { totalCount: Int! nodes: [Release] pageInfo: PageInfo! }
+type DeployKey implements Node { id: ID! title: String! }
+type DeployKeyConnection { totalCount: Int! nodes: [DeployKey] pageInfo: PageInfo! }
+type Environment implements Node { id: ID! name: String! }
+type EnvironmentConnection { totalCount: Int! nodes: [Environment] pageInfo: PageInfo! }
+type RepositoryRuleset implements Node { id: ID! name: String! }
+type RepositoryRulesetConnection { totalCount: Int! nodes: [RepositoryRuleset] pageInfo: PageInfo! }
+type CommitComment implements Node { id: ID! body: String! }
+type CommitCommentConnection { totalCount: Int! nodes: [CommitComment] pageInfo: PageInfo! }
+input IssueOrder { field: IssueOrderField! direction: OrderDirection! }
+enum IssueOrderField { CREATED_AT UPDATED_AT COMMENTS }
+enum IssueState { OPEN CLOSED }
+enum PullRequestState { OPEN CLOSED MERGED }
+type IssueConnection { totalCount: Int! nodes: [Issue] pageInfo: PageInfo! }
+type PullRequestConnection { totalCount: Int! nodes: [PullRequest] pageInfo: PageInfo! }
 input DiscussionOrder { field: DiscussionOrderField! direction: OrderDirection! }
 enum DiscussionOrderField { CREATED_AT UPDATED_AT }
 type DiscussionConnection { totalCount: Int! nodes: [Discussion] pageInfo: PageInfo! }
@@ -105,8 +138,10 @@ type ProjectV2Item implements Node {
 }
 union ProjectV2ItemContent = DraftIssue | Issue | PullRequest
 type DraftIssue implements Node { id: ID! title: String! body: String! creator: Actor createdAt: DateTime! updatedAt: DateTime! }
-type Issue implements Node { id: ID! number: Int! title: String! url: URI! repository: Repository! }
-type PullRequest implements Node { id: ID! number: Int! title: String! url: URI! repository: Repository! }
+type Issue implements Node { id: ID! number: Int! title: String! url: URI! repository: Repository!
+  createdAt: DateTime! updatedAt: DateTime! }
+type PullRequest implements Node { id: ID! number: Int! title: String! url: URI! repository: Repository!
+  createdAt: DateTime! updatedAt: DateTime! }
 union ProjectV2ItemFieldValue = ProjectV2ItemFieldTextValue | ProjectV2ItemFieldNumberValue | ProjectV2ItemFieldDateValue | ProjectV2ItemFieldSingleSelectValue | ProjectV2ItemFieldIterationValue
 type ProjectV2ItemFieldValueConnection { totalCount: Int! nodes: [ProjectV2ItemFieldValue] pageInfo: PageInfo! }
 type ProjectV2ItemFieldTextValue { text: String field: ProjectV2FieldConfiguration! }
@@ -399,6 +434,18 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
                 return _discussion_obj(c, full, d, categories, labels)
         _fail("NOT_FOUND", f"Could not resolve to a Discussion with the number of {number}.")
 
+    def issue_list(pulls: bool, first=None, after=None, orderBy=None, states=None):
+        """GitHub's `issues` (no pull requests) or `pullRequests` connection of the repository."""
+        order = orderBy or {"field": "CREATED_AT", "direction": "ASC"}
+        index = c.view.index[rec["id"]]
+        key = {"UPDATED_AT": lambda i: (i["updated_at"], i["number"]),
+               "COMMENTS": lambda i: (len(index["comments"].get(i["number"], [])), i["number"])}.get(
+                   order["field"], lambda i: (i["created_at"], i["number"]))
+        chosen = [i for i in rec["issues"] if bool(i["pull"]) == pulls
+                  and (not states or _item_state(i) in states)]
+        ordered = sorted(chosen, key=key, reverse=order["direction"] == "DESC")
+        return _connection(ordered, lambda i: _issue_obj(c, login, rec, i, pulls), first, after)
+
     return {
         "id": api.node("Repository", rec["id"]), "databaseId": rec["id"], "name": rec["name"],
         "nameWithOwner": full, "updatedAt": rec["updated_at"], "isPrivate": rec["private"],
@@ -406,6 +453,31 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
         "hasDiscussionsEnabled": bool(settings.get("has_discussions", bool(discussions))),
         "discussions": lambda info, **kw: discussion_list(**kw),
         "discussion": lambda info, number: discussion(number),
+        "milestones": lambda info, **kw: _connection(
+            rec["milestones"], lambda m: {"id": api.node("Milestone", m["id"]), "number": m["number"],
+                                          "title": m["title"]}, **kw),
+        "labels": lambda info, **kw: _connection(
+            rec["labels"], lambda x: {"id": api.node("Label", x["id"]), "name": x["name"], "color": x["color"],
+                                      "description": x.get("description")}, **kw),
+        "releases": lambda info, **kw: _connection(
+            rec["releases"], lambda r: {"id": api.node("Release", r["id"]), "tagName": r["tag_name"],
+                                        "name": r.get("name")}, **kw),
+        "deployKeys": lambda info, **kw: _connection(
+            rec["deploy_keys"], lambda k: {"id": api.node("DeployKey", k["id"]), "title": k["title"]}, **kw),
+        "environments": lambda info, **kw: _connection(
+            rec["environments"], lambda e: {"id": api.node("Environment", e.get("id", e["name"])),
+                                            "name": e["name"]}, **kw),
+        "rulesets": lambda info, includeParents=True, **kw: _connection(
+            _rulesets(c, login, rec, includeParents),
+            lambda r: {"id": api.node("RepositoryRuleset", r["id"]), "name": r["name"]}, **kw),
+        "commitComments": lambda info, **kw: _connection(
+            rec["commit_comments"], lambda x: {"id": api.node("CommitComment", x["id"]), "body": x["body"]}, **kw),
+        # one rule per protected branch, its pattern the branch's name
+        "branchProtectionRules": lambda info, **kw: _connection(
+            sorted(rec["protected_branches"]),
+            lambda b: {"id": api.node("BranchProtectionRule", f"{rec['id']}:{b}"), "pattern": b}, **kw),
+        "issues": lambda info, **kw: issue_list(False, **kw),
+        "pullRequests": lambda info, **kw: issue_list(True, **kw),
         "discussionCategories": lambda info, **kw: _connection(
             list(categories.values()), _category_obj, kw.get("first"), kw.get("after")),
     }
@@ -585,9 +657,28 @@ def _content_obj(c: Ctx, org: dict, item: dict):
     issue = c.view.index[rec["id"]]["issues"].get(content.get("number"))
     if not issue:
         return None
-    pull = item["type"] == "PULL_REQUEST"
+    return _issue_obj(c, login, rec, issue, item["type"] == "PULL_REQUEST")
+
+
+def _rulesets(c: Ctx, login: str, rec: dict, include_parents: bool) -> list:
+    """The repository's own rulesets, then (includeParents) the organization's that apply (as REST's)."""
+    found = list(rec["repo_rulesets"])
+    if include_parents:
+        org = c.view.find_org(login) or {}
+        found += [r for r in org.get("rulesets", []) if ruleset_applies(r, rec["name"])]
+    return found
+
+
+def _item_state(issue: dict) -> str:
+    if issue["pull"] and issue["pull"].get("merged_at"):
+        return "MERGED"
+    return issue["state"].upper()
+
+
+def _issue_obj(c: Ctx, login: str, rec: dict, issue: dict, pull: bool) -> dict:
     full = f"{login}/{rec['name']}"
     return {"__typename": "PullRequest" if pull else "Issue",
             "id": api.node("PullRequest" if pull else "Issue", issue["id"]), "number": issue["number"],
             "title": issue["title"], "url": f"{c.web}/{full}/{'pull' if pull else 'issues'}/{issue['number']}",
-            "repository": _repo_obj(c, login, rec)}
+            "createdAt": issue["created_at"], "updatedAt": issue["updated_at"],
+            "repository": lambda info: _repo_obj(c, login, rec)}
