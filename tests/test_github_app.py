@@ -9,7 +9,7 @@ import time
 
 from orgbackup.cli import main
 from orgbackup.credentials import IssuedToken
-from orgbackup.stages.scrub import file_identity, load_clean_memo, save_clean_memo
+from orgbackup.stages.scrub import file_identity, fingerprint, load_clean_memo, save_clean_memo
 from tests.github_emulator.world import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org, files_holding
@@ -106,25 +106,29 @@ def test_the_scrub_memo_holds_across_app_tokens_but_not_a_new_personal_token(tmp
     old, changed = tree / "old.json", tree / "changed.json"
     old.write_text("{}")
     changed.write_text("{}")
-    memo = tmp_path / "memo.json"
+    memo = tmp_path / "scrub-clean.memo"
     first = [IssuedToken("ghs_" + os.urandom(12).hex(), time.time())]
-    save_clean_memo(memo, first, {"old.json": file_identity(old), "changed.json": file_identity(changed)})
+    clean = fingerprint("old.json", file_identity(old)) + fingerprint("changed.json", file_identity(changed))
+    save_clean_memo(memo, first, clean)
 
     time.sleep(0.05)
     second = [IssuedToken("ghs_" + os.urandom(12).hex(), time.time())]  # the next night's token
     time.sleep(0.05)
+    old_identity = file_identity(changed)
     changed.write_text('{"a": 1}')  # written after the new token was issued: it could hold it
     known = load_clean_memo(memo, second)
-    assert "old.json" in known and "changed.json" in known  # the memo's entry; its identity is stale
-    assert known["changed.json"] != file_identity(changed)  # so files_holding reads it again
+    assert known.knows("old.json", file_identity(old))
+    assert not known.knows("changed.json", file_identity(changed))  # its identity changed: read again
 
     # A file checked for the first token, changed (ctime) after the second one was issued, is
-    # not known clean of the second even with its old identity recorded.
-    save_clean_memo(memo, first, {"changed.json": file_identity(changed)})
-    assert load_clean_memo(memo, second) == {}
-    assert load_clean_memo(memo, first) == {"changed.json": file_identity(changed)}
+    # not known clean of the second even with that identity recorded.
+    save_clean_memo(memo, first, fingerprint("changed.json", file_identity(changed)))
+    assert not load_clean_memo(memo, second).knows("changed.json", file_identity(changed))
+    assert load_clean_memo(memo, first).knows("changed.json", file_identity(changed))
+    assert not load_clean_memo(memo, first).knows("changed.json", old_identity)
     # A personal token (its age unknown) that the memo was not checked for: everything again.
-    assert load_clean_memo(memo, [IssuedToken("ghp_" + os.urandom(12).hex(), 0.0)]) == {}
+    assert not load_clean_memo(memo, [IssuedToken("ghp_" + os.urandom(12).hex(), 0.0)]).knows(
+        "old.json", file_identity(old))
 
 
 class _NightsTokens:

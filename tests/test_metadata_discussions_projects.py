@@ -317,13 +317,13 @@ def test_a_discussion_deleted_on_github_keeps_its_file_and_counts_no_more(github
     assert again.problems == [] and again.mismatches() == []
 
 
-def test_marks_ask_25_repositories_per_query_and_leave_out_the_invisible(github_emulator, tmp_path, monkeypatch):
+def test_marks_ask_50_repositories_per_query_and_leave_out_the_invisible(github_emulator, tmp_path, monkeypatch):
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
     listing = ctx.api.org_repositories(ORG)
-    ghosts = [{"name": f"ghost-{k}", "has_discussions": True} for k in range(30)]
+    ghosts = [{"name": f"ghost-{k}", "has_discussions": True} for k in range(disc.MARK_BATCH + 5)]
     github_emulator.reset_counters()
     marks = disc.discussion_marks(ctx, ORG, ghosts + listing)
-    assert graphql_requests(github_emulator) == 2  # 31 repositories with discussions
+    assert graphql_requests(github_emulator) == 2  # 56 repositories with discussions
     assert not any(name.startswith("ghost-") for name in marks)  # NOT_FOUND: absent
     assert marks["godot"] and marks["docs"] is None
 

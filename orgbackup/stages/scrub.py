@@ -18,8 +18,8 @@ Two steps, before the snapshot of `CACHE/<ORG>`:
 
 Cost: a file already found clean for this token, and unchanged since (same
 size, inode, mtime and ctime: ctime cannot be set back by any program), is not
-read again; that memo lives in `CACHE/.state/<ORG>/scrub-clean.json` with the
-hashes of the tokens it was checked for, so a new personal token rescans
+read again; that memo lives in `CACHE/.state/<ORG>/scrub-clean.memo` (16 bytes per file,
+not its path) with the hashes of the tokens it was checked for, so a new personal token rescans
 everything. A GitHub App's installation tokens are new every run (and renewed
 during it), yet they do not rescan: a token issued after a file was last
 changed (its ctime) cannot be in it, so a file unchanged since its check needs
@@ -39,25 +39,26 @@ often still in the page cache for it.
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import json
 import logging
 import os
 import stat
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import commands, git
 from ..context import RunContext
-from ..json_files import write_json_atomically
 from ..problems import INTEGRITY, Problem
 from ..stage_result import StageResult
 
 log = logging.getLogger(__name__)
 
 PART = "secrets"
-CLEAN_MEMO = "scrub-clean.json"
+CLEAN_MEMO = "scrub-clean.memo"
 BLOCK = 1024 * 1024
 # Config keys whose values are URLs git talks to.
 URL_KEY_SUFFIXES = (".url", ".pushurl")
@@ -196,23 +197,75 @@ def file_identity(path: Path) -> list[int]:
     return [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
 
 
-def files_holding(
-    root: Path, patterns: tuple[bytes, ...], known_clean: dict[str, list[int]] | None = None
-) -> tuple[list[Path], list[Path], int, dict[str, list[int]]]:
-    """(files holding a pattern, files that could not be read, bytes read, the clean files now).
+def fingerprint(key: str, identity: list[int]) -> bytes:
+    """16 bytes standing for one file as it was (path, size, inode, mtime, ctime): the memo
+    keeps these, sorted, not the paths: 16 MB of memory for a million files, not 600."""
+    text = "\0".join([key, *map(str, identity)])
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
-    Files listed in `known_clean` with the same identity are not read again."""
-    known_clean = known_clean or {}
+
+class SortedFingerprints:
+    """Sorted 16-byte fingerprints, one after the other, searched by bisection (no object per file)."""
+
+    def __init__(self, blob: bytes = b""):
+        self.blob = blob
+
+    def __len__(self) -> int:
+        return len(self.blob) // 16
+
+    def __getitem__(self, i: int) -> bytes:
+        return self.blob[16 * i:16 * i + 16]
+
+    def __contains__(self, item: bytes) -> bool:
+        i = bisect.bisect_left(self, item)
+        return i < len(self) and self[i] == item
+
+
+def sorted_fingerprints(blob: bytes) -> bytearray:
+    """`blob`'s fingerprints in order, sorted a 256th at a time (by first byte: they are
+    uniform) so that no list of a million objects is ever made."""
+    buckets = [bytearray() for _ in range(256)]
+    for i in range(0, len(blob), 16):
+        buckets[blob[i]] += blob[i:i + 16]
+    out = bytearray()
+    for n, bucket in enumerate(buckets):
+        out += b"".join(sorted(bytes(bucket[i:i + 16]) for i in range(0, len(bucket), 16)))
+        buckets[n] = None  # freed as it goes: the copies never add up to two
+    return out
+
+
+@dataclass
+class CleanMemo:
+    """The files found clean of the tokens searched for, by fingerprint.  `ctime_before_ns`:
+    a remembered file counts only when it last changed before then (None: any), because a
+    token issued after a file's last change cannot be in it."""
+
+    fingerprints: SortedFingerprints = field(default_factory=SortedFingerprints)
+    ctime_before_ns: float | None = None
+
+    def knows(self, key: str, identity: list[int]) -> bool:
+        if self.ctime_before_ns is not None and identity[-1] >= self.ctime_before_ns:
+            return False
+        return fingerprint(key, identity) in self.fingerprints
+
+
+def files_holding(
+    root: Path, patterns: tuple[bytes, ...], known_clean: CleanMemo | None = None
+) -> tuple[list[Path], list[Path], int, bytearray]:
+    """(files holding a pattern, files that could not be read, bytes read, the clean files'
+    fingerprints now, one after the other: 16 MB for a million files, not a set of them).
+    Files the memo knows clean with the same identity are not read again."""
+    known_clean = known_clean or CleanMemo()
     holding: list[Path] = []
     unreadable: list[Path] = []
-    clean: dict[str, list[int]] = {}
+    clean = bytearray()
     total = 0
     for path, size in iter_files(root):
         key = str(path.relative_to(root))
         try:
             identity = file_identity(path)
-            if known_clean.get(key) == identity:
-                clean[key] = identity
+            if known_clean.knows(key, identity):
+                clean += fingerprint(key, identity)
                 continue
             if file_holds(path, patterns):
                 holding.append(path)
@@ -220,7 +273,7 @@ def files_holding(
         except OSError:
             unreadable.append(path)
             continue
-        clean[key] = identity
+        clean += fingerprint(key, identity)
         total += size
     return holding, unreadable, total, clean
 
@@ -229,38 +282,61 @@ def memo_key(token: str) -> str:
     return hashlib.sha256(b"orgbackup-scrub:" + token.encode()).hexdigest()
 
 
-def load_clean_memo(path: Path, tokens: list) -> dict[str, list[int]]:
+MEMO_MAGIC = b"orgbackup scrub memo 2\n"  # then one JSON line (tokens, holding), then the fingerprints
+
+
+def read_memo(path: Path) -> tuple[dict, bytes]:
+    """(header, fingerprints) of a memo file; ({}, b"") when absent, unreadable, or of another
+    version (the memo of an earlier version: everything is read once more)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}, b""
+    if not data.startswith(MEMO_MAGIC):
+        return {}, b""
+    line_end = data.find(b"\n", len(MEMO_MAGIC))
+    try:
+        header = json.loads(data[len(MEMO_MAGIC):line_end])
+    except ValueError:
+        return {}, b""
+    body = data[line_end + 1:]
+    return (header, body) if isinstance(header, dict) and len(body) % 16 == 0 else ({}, b"")
+
+
+def load_clean_memo(path: Path, tokens: list) -> CleanMemo:
     """The files known clean of every token in `tokens` (credentials.IssuedToken).
 
     A file checked for some of them is still known clean when every token it was not
     checked for was issued after the file last changed (ctime): it cannot hold those."""
-    try:
-        memo = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    checked = set(memo.get("tokens") or ([memo["key"]] if memo.get("key") else []))
+    header, body = read_memo(path)
+    if not header:
+        return CleanMemo()
+    checked = set(header.get("tokens") or ())
     unchecked = [t for t in tokens if memo_key(t.token) not in checked]
-    files = memo.get("files", {})
-    if not unchecked:
-        return files
+    fingerprints = SortedFingerprints(body)  # saved sorted
     # ctime in ns (file_identity's last field) before the first unchecked token was issued
-    newer_than = min(t.issued_at for t in unchecked) * 1e9
-    return {key: identity for key, identity in files.items() if identity[-1] < newer_than}
+    return CleanMemo(fingerprints, min(t.issued_at for t in unchecked) * 1e9 if unchecked else None)
 
 
-def save_clean_memo(path: Path, tokens: list, files: dict[str, list[int]],
+def save_clean_memo(path: Path, tokens: list, clean: bytes,
                     holding: dict[str, list[int]] | None = None) -> None:
-    write_json_atomically(path, {"tokens": sorted(memo_key(t.token) for t in tokens), "files": files,
-                                 "holding": holding or {}}, indent=None)
+    """The memo file: its header line, then the clean files' fingerprints (`clean`, 16 bytes each)."""
+    header = json.dumps({"tokens": sorted(memo_key(t.token) for t in tokens), "holding": holding or {}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as f:
+        f.write(MEMO_MAGIC + header.encode() + b"\n")
+        f.write(sorted_fingerprints(clean))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
 
 
 def load_holding_memo(path: Path) -> dict[str, list[int]]:
     """The files an earlier run found holding a token, as they were then. One unchanged since
     still holds it, even when that token (an earlier night's App token) is no longer searched for."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("holding", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
+    holding = read_memo(path)[0].get("holding")
+    return holding if isinstance(holding, dict) else {}
 
 
 def repo_of(root: Path, path: Path) -> str | None:
@@ -303,10 +379,16 @@ def run_scrub(ctx: RunContext, org: str) -> StageResult:
     memo_path = ctx.state_dir(org) / CLEAN_MEMO
     held_before = load_holding_memo(memo_path)
     holding, unreadable, total, clean = files_holding(root, patterns, load_clean_memo(memo_path, tokens))
-    for key, identity in held_before.items():
-        if clean.get(key) == identity:  # read clean of today's tokens, but unchanged since it held one
-            del clean[key]
-            holding.append(root / key)
+    held = {fingerprint(key, identity): key for key, identity in held_before.items()}
+    if held:  # a file read clean of today's tokens, but unchanged since it held one, still holds it
+        kept = bytearray()
+        for i in range(0, len(clean), 16):
+            chunk = bytes(clean[i:i + 16])
+            if chunk in held:
+                holding.append(root / held[chunk])
+            else:
+                kept += chunk
+        clean = kept
     save_clean_memo(memo_path, tokens, clean,
                     {str(p.relative_to(root)): file_identity(p) for p in holding if p.exists()})
     for path in holding:
