@@ -24,7 +24,9 @@ every part plus the wrapper's parts): a first capture costs about 21 requests pe
 repository plus about 2.5 per issue or pull request (comments and events each),
 an unchanged one next to nothing (the change decision's one request is spent before
 the budget is read; `UNCHANGED` counts its share of the rotation's refreshes).  `open_issues_count` counts open issues and pull requests only,
-so the first-capture estimate takes 3 per open one on top of a base of 25.
+so without GitHub's counts the first-capture estimate takes 3 per open one on top of a
+base of 25; with them (the change decision's GraphQL query, every issue and pull request
+counted, closed ones too) it follows what the capture will ask (`COUNTED_BASE`, ...).
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ PER_OPEN_ISSUE = 3  # issue or pull request: itself, comments, events (measured:
 CHANGED_BASE = 25  # a captured repository that changed: the same trains, incremental
 PER_OPEN_ISSUE_CHANGED = 1
 UNCHANGED = 2  # an unchanged repository: its share of the rotation's settings and commit-comment refreshes
+# With GitHub's counts of the repository's listings (changes.py, this run): listings counted
+# empty are not asked for, so a first capture costs a fixed part (the repository, its access
+# listings, hooks: measured 9 to 10), one request per listing that holds something, and its
+# issues and pull requests (comments and events: 2 each; a pull request's details, review
+# comments, commits and reviews: 4 more).
+COUNTED_BASE = 12
+PER_LISTING = 1
+PER_ITEM = 3
+PER_PULL = 4
 RESERVE_SHARE = 0.10  # of the hourly limit: verify-and-repair, the organization's parts, retries
 RESERVE_MIN = 50
 
@@ -79,9 +90,14 @@ class BudgetPlan:
                 "deferred": list(self.deferred)}
 
 
-def estimate(repo: dict, last_capture: str | None) -> int:
-    """Requests one repository's metadata capture needs (a conservative guess from the listing)."""
+def estimate(repo: dict, last_capture: str | None, counts: dict[str, int] | None = None) -> int:
+    """Requests one repository's metadata capture needs: from GitHub's counts of its listings
+    when this run has them (a first capture), else a conservative guess from the listing."""
     open_items = int(repo.get("open_issues_count") or 0)
+    if last_capture is None and counts and "issues" in counts and "pulls" in counts:
+        listings = sum(1 for kind, n in counts.items() if kind not in ("issues", "pulls") and n > 0)
+        return (COUNTED_BASE + PER_LISTING * listings + PER_ITEM * (counts["issues"] + counts["pulls"])
+                + PER_PULL * counts["pulls"])
     if last_capture is None:
         return FIRST_BASE + PER_OPEN_ISSUE * open_items
     return CHANGED_BASE + PER_OPEN_ISSUE_CHANGED * open_items

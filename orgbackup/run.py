@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from . import __version__, budget, commands, restic
 from .ca_bundle import trusted_for_run
-from .changes import change_decisions
+from .changes import change_decisions, counts_of
 from .config import Config
 from .context import RunContext
 from .credentials import credentials_for
@@ -100,8 +100,9 @@ def plan_the_budget(ctx: RunContext, plan: OrgPlan) -> budget.BudgetPlan:
         if decisions.get(repo["name"]) is None:
             continue  # unchanged: github-backup skips it, its parts cost next to nothing
         state = store.row_for(org, repo)
-        candidates.append(budget.Candidate(repo["name"], int(repo["id"]), budget.estimate(repo, state.last_run),
-                                           state.last_run))
+        counts = counts_of(state) if state.decision_run == ctx.started else None
+        candidates.append(budget.Candidate(repo["name"], int(repo["id"]),
+                                           budget.estimate(repo, state.last_run, counts), state.last_run))
     remaining, limit, reset = read_core_budget(ctx)
     fixed = budget.UNCHANGED * (len(plan.repos) - len(candidates))
     found = budget.plan_budget(candidates, remaining=remaining, limit=limit, reset=reset, fixed=fixed)

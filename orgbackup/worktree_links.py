@@ -1,4 +1,5 @@
 """Two working trees of one repository on disk once: identical files share an inode.
+(And a clone's checked-out LFS files share theirs with its LFS objects: `share_lfs_objects`.)
 
 github-backup's clone (`repository/`) and gitim's working clone both check out the default
 branch: the same files twice.  After both are current, every tracked regular file of the
@@ -76,31 +77,68 @@ def share_identical_files(source: Path, target: Path) -> Shared:
         return done
     for path in regular_paths(result.stdout):
         parent = os.path.dirname(path)
-        s, t = source_root / path, target_root / path
-        try:
-            st_t, st_s = os.lstat(t), os.lstat(s)
-        except OSError:
-            continue
-        if not (stat.S_ISREG(st_t.st_mode) and stat.S_ISREG(st_s.st_mode)) or st_t.st_dev != st_s.st_dev:
-            continue
-        if st_t.st_ino == st_s.st_ino:
-            done.already += 1
-            continue
-        if st_t.st_size != st_s.st_size or stat.S_IMODE(st_t.st_mode) != stat.S_IMODE(st_s.st_mode):
-            continue
-        if not (_inside(source_root, parent, seen_source) and _inside(target_root, parent, seen_target)):
-            continue
-        try:
-            if not filecmp.cmp(s, t, shallow=False):
-                continue
-            if os.path.lexists(link):
-                os.unlink(link)
-            os.link(s, link)
-            os.replace(link, t)
-        except OSError as exc:
-            log.debug("%s: not linked: %s", t, exc)
-            continue
-        done.linked += 1
-        if st_t.st_nlink == 1:
-            done.bytes_saved += st_t.st_size
+        if _inside(source_root, parent, seen_source) and _inside(target_root, parent, seen_target):
+            link_if_equal(source_root / path, target_root / path, link, done)
     return done
+
+
+def lfs_ls_files(repo: Path) -> tuple[str, ...]:
+    """`<oid> <*|-> <path>` per LFS file of HEAD; `*`: its contents are in the working tree."""
+    return ("git", "-C", str(repo), "lfs", "ls-files", "--long")
+
+
+def checked_out_lfs_files(text: str) -> list[tuple[str, str]]:
+    """(oid, path) of the LFS files `git lfs ls-files --long` says are checked out (smudged)."""
+    out = []
+    for line in text.splitlines():
+        oid, marker, path = line[:64], line[65:66], line[67:]
+        if len(oid) == 64 and all(c in "0123456789abcdef" for c in oid) and marker == "*" and path:
+            out.append((oid, path))
+    return out
+
+
+def share_lfs_objects(repo: Path) -> Shared:
+    """Hard-link a clone's checked-out LFS files to its own LFS objects (`.git/lfs/objects`):
+    git-lfs smudges each object's bytes into the working tree, a second copy of every LFS file.
+    Objects are written once under their sha256 and never changed, so sharing is safe."""
+    done = Shared()
+    result = commands.run(lfs_ls_files(repo), timeout=LOCAL_GIT_TIMEOUT, check=False)
+    if not result.ok:
+        return done
+    root = Path(os.path.realpath(repo))
+    objects = root / ".git" / "lfs" / "objects"
+    link = root / ".git" / LINK_NAME
+    seen: dict[str, bool] = {}
+    for oid, path in checked_out_lfs_files(result.stdout):
+        if _inside(root, os.path.dirname(path), seen):
+            link_if_equal(objects / oid[:2] / oid[2:4] / oid, root / path, link, done)
+    return done
+
+
+def link_if_equal(source: Path, target: Path, link: Path, done: Shared) -> None:
+    """Replace `target` by a hard link to `source` when both are regular files on one file
+    system with equal size, mode and bytes (the link made at `link`, then renamed over it)."""
+    try:
+        st_t, st_s = os.lstat(target), os.lstat(source)
+    except OSError:
+        return
+    if not (stat.S_ISREG(st_t.st_mode) and stat.S_ISREG(st_s.st_mode)) or st_t.st_dev != st_s.st_dev:
+        return
+    if st_t.st_ino == st_s.st_ino:
+        done.already += 1
+        return
+    if st_t.st_size != st_s.st_size or stat.S_IMODE(st_t.st_mode) != stat.S_IMODE(st_s.st_mode):
+        return
+    try:
+        if not filecmp.cmp(source, target, shallow=False):
+            return
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.link(source, link)
+        os.replace(link, target)
+    except OSError as exc:
+        log.debug("%s: not linked: %s", target, exc)
+        return
+    done.linked += 1
+    if st_t.st_nlink == 1:
+        done.bytes_saved += st_t.st_size

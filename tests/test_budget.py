@@ -66,6 +66,10 @@ def test_estimates_first_capture_costs_more_than_a_changed_one():
     repo = {"open_issues_count": 10}
     assert estimate(repo, None) == 55
     assert estimate(repo, "2026-01-01T00:00:00Z") < estimate(repo, None)
+    # With GitHub's counts: what the capture asks (empty listings are not asked for)
+    empty = dict.fromkeys(("issues", "pulls", "milestones", "labels", "releases", "rulesets"), 0)
+    assert estimate(repo, None, empty) == 12
+    assert estimate(repo, None, {**empty, "labels": 9, "issues": 100, "pulls": 10}) == 12 + 1 + 3 * 110 + 4 * 10
 
 
 # Against the emulator: real github-backup, git, restic; a small hourly limit (the rate_limit fault).

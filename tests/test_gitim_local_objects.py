@@ -105,6 +105,46 @@ def test_identical_working_tree_files_share_an_inode_and_a_checkout_breaks_only_
     assert (a / "same.txt").read_text() == "changed\n" and (b / "same.txt").read_text() == "same\n"
 
 
+def test_checked_out_lfs_files_share_the_inode_of_their_object_and_a_checkout_leaves_the_object(
+        tmp_path, hermetic_git_env):
+    install_lfs_filters()
+    up = tmp_path / "up"
+    git("init", "--quiet", "-b", "main", up)
+    git("-C", up, "lfs", "track", "*.bin", "a b/*.bin")
+    (up / "a b").mkdir()
+    first, spaced = os.urandom(30000), os.urandom(7000)
+    (up / "wall.bin").write_bytes(first)
+    (up / "a b" / "c d.bin").write_bytes(spaced)
+    (up / "plain.txt").write_text("not in LFS\n")
+    commit = ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet")
+    git("-C", up, "add", ".")
+    git("-C", up, *commit, "-m", "one")
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", "--no-hardlinks", up, clone)
+    git("-C", clone, "lfs", "fetch", "--all")
+    listed = dict((p, o) for o, p in worktree_links.checked_out_lfs_files(lfs_files(clone)))
+    assert sorted(listed) == ["a b/c d.bin", "wall.bin"]
+
+    def object_of(path):
+        oid = listed[path]
+        return clone / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+
+    shared = worktree_links.share_lfs_objects(clone)
+    assert shared.linked == 2 and shared.bytes_saved == len(first) + len(spaced)
+    for path in listed:
+        assert os.stat(clone / path).st_ino == os.stat(object_of(path)).st_ino
+    assert git("-C", clone, "status", "--porcelain") == ""
+    assert git("-C", clone, "lfs", "fsck") .startswith("Git LFS fsck OK")
+    assert worktree_links.share_lfs_objects(clone).already == 2
+
+    # A new version checked out replaces the working file; the old object keeps its bytes.
+    (up / "wall.bin").write_bytes(os.urandom(30000))
+    git("-C", up, *commit, "-am", "two")
+    git("-C", clone, "pull", "--quiet", "--ff-only")
+    assert hashlib.sha256(object_of("wall.bin").read_bytes()).hexdigest() == listed["wall.bin"]
+    assert (clone / "wall.bin").read_bytes() != first
+
+
 def test_ls_files_stage_paths_are_regular_files_only():
     text = ("100644 " + "a" * 40 + " 0\tplain\0" + "100755 " + "b" * 40 + " 0\texec\0"
             + "120000 " + "c" * 40 + " 0\tsymlink\0" + "160000 " + "d" * 40 + " 0\tsubmodule\0"
@@ -204,9 +244,11 @@ def test_first_run_clones_from_the_cache_equal_to_github_and_later_checks_fetch_
     oids = {line.split()[0] for line in lfs_files(lfs_work).splitlines()}
     assert oids
     for line in git("-C", lfs_work, "lfs", "ls-files", "--long").splitlines():
-        oid = line.split()[0]
+        oid, path = line.split()[0], line[67:]
         obj = lfs_work / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
         assert obj.is_file() and obj.stat().st_nlink > 1  # the github-backup clone's object
+        # ... and the checked-out file in both working trees is that same inode: stored once
+        assert os.stat(lfs_work / path).st_ino == obj.stat().st_ino, path
 
     # A day later: the check brings the newer commits from GitHub (github-backup's clones are
     # left as they were, so nothing newer could come from them).

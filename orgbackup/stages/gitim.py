@@ -297,13 +297,17 @@ def _share_working_tree(org: str, name: str, source: Path, clone: Path) -> None:
     if not (source / ".git").is_dir():
         return
     try:
+        # first github-backup's checkout onto its LFS objects, then gitim's onto that checkout:
+        # an LFS file is one inode in both trees and the object store
+        lfs = worktree_links.share_lfs_objects(source)
         shared = worktree_links.share_identical_files(source, clone)
     except (OSError, BackupError) as exc:
         log.warning("%s/%s: working tree not shared with github-backup's clone: %s", org, name, exc)
         return
-    if shared.linked:
-        log.info("%s/%s: %d file(s) of the working clone shared with github-backup's clone (%d bytes)",
-                 org, name, shared.linked, shared.bytes_saved)
+    if shared.linked or lfs.linked:
+        log.info("%s/%s: %d file(s) of the working clone shared with github-backup's clone, %d LFS file(s) "
+                 "with its LFS objects (%d bytes)", org, name, shared.linked, lfs.linked,
+                 shared.bytes_saved + lfs.bytes_saved)
 
 
 class _CloneError(Exception):
