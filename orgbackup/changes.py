@@ -121,6 +121,8 @@ def counts_of(state: RepoState | None) -> dict[str, int]:
 
 def known_empty(ctx: RunContext, org: str, repo: dict, kind: str) -> bool:
     """GitHub said this run that the repository has no `kind` (issues, pulls, labels, ...)."""
+    if "id" not in repo:  # not a repository of GitHub's listing: nothing is known of it
+        return False
     state = ctx.state_store().row_for(org, repo)
     return state.decision_run == ctx.started and counts_of(state).get(kind) == 0
 
