@@ -42,7 +42,7 @@ from tests.github_emulator.world import add_org, copy_world, create_wiki, load_w
 from . import measure as m
 from .product import product_env, summary_of
 from .run import ORG, PASSWORD, SIZES, base_repo_count, build_template, clean_base_env, prepare_home, say, \
-    source_version
+    source_version, template_dir
 
 TARGET = "V-Sekai-Restored"
 ENTRYPOINT = str(m.REPO_ROOT / "entrypoint.py")
@@ -113,8 +113,8 @@ class Bench:
 
 
 def run_case(size: str, latency_ms: int, work: Path, timeout: float | None) -> dict:
-    repos, megabytes = SIZES[size]
-    template = build_template(work / f"template-{repos}-{megabytes:g}", repos, megabytes, base_repo_count())
+    repos, megabytes, shape = SIZES[size]
+    template = build_template(template_dir(work, repos, megabytes, shape), repos, megabytes, base_repo_count(), shape)
     case_dir = work / f"restore-{size}-{latency_ms}ms"
     shutil.rmtree(case_dir, ignore_errors=True)
     case_dir.mkdir(parents=True)

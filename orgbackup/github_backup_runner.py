@@ -38,6 +38,14 @@ module `github_backup.github_backup` (line numbers of 0.40.0), nothing copied:
   `URL_ERROR_TRIES` (ORGBACKUP_URL_ERROR_TRIES overrides it), so the repository
   becomes a problem and the run goes on.
 
+* `retrieve_data` (L512): one request per issue for its comments and its events,
+  one per pull request for its review comments: answered from the repository's
+  listings instead (`github_backup_listings`; an incremental run merges into what
+  was saved).
+* `retrieve_repositories` (L670-723): `-R NAME` asks for the repository that the
+  organization's listing gave the stage; answered from the stage's file instead
+  (`github_backup_listings.listed_retrieve_repositories`).
+
 Temporary files are named by `partial_name()`; the stage removes leftovers of
 a killed run (`remove_partial_files`) and checks every asset's size against the
 release JSON (`expected_assets`).  Exit status 4: github-backup is not installed;
@@ -59,6 +67,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .git import without_credentials
+from .github_backup_listings import listed_retrieve_repositories, listing_retrieve_data
 
 EXIT_USAGE = 2
 EXIT_NOT_INSTALLED = 4
@@ -276,6 +285,8 @@ def patch(gb: types.ModuleType) -> None:
     gb.subprocess = subprocess_without_shell()
     gb.codecs = atomic_codecs()
     gb.download_file = download_file
+    gb.retrieve_data = listing_retrieve_data(gb.retrieve_data)
+    gb.retrieve_repositories = listed_retrieve_repositories(gb.retrieve_repositories)
     gb._request_url_error = bounded_url_error_retry(int(os.environ.get("ORGBACKUP_URL_ERROR_TRIES") or URL_ERROR_TRIES))
     gb._orgbackup_patched = True
 

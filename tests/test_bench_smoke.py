@@ -36,8 +36,32 @@ def test_benchmark_small_size_produces_every_row(tmp_path):
     # the counting works: the original procedure's github-backup clones do come back from restic
     assert rows[("original", "first")]["completeness"]["found"] > 0
     assert set(case["targets"]) == {"first_wall_vs_original", "unchanged_wall_vs_first", "unchanged_api_vs_first",
-                                    "unchanged_data_added_bytes", "mutated_completeness", "wrapper_peak_mb"}
+                                    "unchanged_data_added_bytes", "mutated_completeness", "wrapper_peak_mb",
+                                    "unchanged_api_per_repository", "restore_vs_bare_restic",
+                                    "first_api_vs_original", "bytes_served_vs_data", "cache_vs_data",
+                                    "unchanged_wall_s"}
+    assert all(case["targets"][name]["value"] is not None for name in case["targets"]), case["targets"]
     # the table for people is printed and saved
     assert "| original | first |" in completed.stdout and "| product | mutated |" in completed.stdout
     assert list(out.glob("bench-*.md"))
     assert not (out / "work").exists()  # the working folder is removed unless --keep
+
+    # the plot of the same result: a PNG, and its figures as a table
+    png = tmp_path / "plot.png"
+    plotted = subprocess.run([sys.executable, "-m", "bench.plot", str(out / "bench-latest.json"), "--out", str(png)],
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert plotted.returncode == 0, plotted.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    first = rows[("product", "first")]
+    assert f"| product | first | {case['world_repos']} | {first['wall_s']:g} | {first['requests']['api']} |" in plotted.stdout
+
+
+def test_plot_refuses_what_is_not_a_result(tmp_path):
+    bad = tmp_path / "bench-latest.json"
+    bad.write_text("{}")
+    png = tmp_path / "plot.png"
+    completed = subprocess.run([sys.executable, "-m", "bench.plot", str(bad), "--out", str(png)],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert completed.stderr.count("\n") == 1 and "not a bench.run result" in completed.stderr
+    assert not png.exists()

@@ -60,7 +60,8 @@ from pathlib import Path
 
 import requests
 
-from .. import clones, commands, github_backup_runner
+from .. import clones, commands, github_backup_runner, json_files
+from ..github_backup_listings import LISTED_REPOSITORY_ENV
 from ..ca_bundle import requests_verify
 from ..context import RunContext
 from ..errors import BackupError
@@ -75,6 +76,7 @@ log = logging.getLogger(__name__)
 
 TOOL = "github-backup"
 RUNS_DIR = "github-backup-runs"
+LISTED_FILE = "listed-repository.json"  # the organization listing's entry (github_backup_listings)
 LOGS_DIR = "logs"
 # No wall-clock limit (a repository with 30,000 issues takes hours): github-backup is
 # ended when it makes no progress for the stall budget, plus the longest silent wait it
@@ -210,8 +212,9 @@ def log_path(ctx: RunContext, org: str, name: str) -> Path:
     return ctx.state_dir(org) / LOGS_DIR / f"github-backup.{name}.log"
 
 
-def prepare_run_dir(ctx: RunContext, org: str, name: str, since: str | None) -> Path:
-    """The run's own output folder: `repositories/NAME` -> the real folder, and `last_update`."""
+def prepare_run_dir(ctx: RunContext, org: str, name: str, since: str | None, repo: dict | None = None) -> Path:
+    """The run's own output folder: `repositories/NAME` -> the real folder, `last_update`, and
+    the organization listing's entry of the repository (LISTED_FILE: github-backup need not ask)."""
     real = ctx.org_paths(org).repository_dir(name)
     real.mkdir(parents=True, exist_ok=True)
     out = run_dir(ctx, org, name)
@@ -229,6 +232,11 @@ def prepare_run_dir(ctx: RunContext, org: str, name: str, since: str | None) -> 
         last_update.write_text(since, encoding="utf-8")
     elif last_update.exists():
         last_update.unlink()
+    listed = out / LISTED_FILE
+    if repo is not None:
+        json_files.write_json_atomically(listed, repo)
+    elif listed.exists():
+        listed.unlink()
     return out
 
 
@@ -242,7 +250,7 @@ def expected_seconds(repo: dict, state: RepoState | None) -> float:
 
 def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | None) -> list[Problem]:
     name = repo["name"]
-    out = prepare_run_dir(ctx, org, name, since)
+    out = prepare_run_dir(ctx, org, name, since, repo)
     logfile = log_path(ctx, org, name)
     logfile.parent.mkdir(parents=True, exist_ok=True)
     logfile.write_bytes(b"")  # one run per log: its problems are this run's
@@ -253,7 +261,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     try:
         result = commands.run(
             argv,
-            env=git_environment(ctx.files, ctx.config.stall_seconds),
+            env={**git_environment(ctx.files, ctx.config.stall_seconds), LISTED_REPOSITORY_ENV: str(out / LISTED_FILE)},
             idle_timeout=ctx.config.stall_seconds + RATE_LIMIT_WAIT_SECONDS,
             check=False,
             stdout_path=logfile,

@@ -513,6 +513,15 @@ def list_repo_issue_comments(c: Ctx, owner, repo):
     return [comment_json(c, f"{login}/{rec['name']}", x) for x in comments]
 
 
+def list_repo_issue_events(c: Ctx, owner, repo):
+    """GitHub's repository listing of issue events: each carries its issue (no `since`)."""
+    login, rec = c.repo(owner, repo)
+    issues = {i["number"]: i for i in rec["issues"]}
+    full = f"{login}/{rec['name']}"
+    return [event_json(c, full, e) | {"issue": issue_json(c, login, rec, issues[e["issue"]])}
+            for e in sorted(rec["events"], key=lambda e: e["id"]) if e["issue"] in issues]
+
+
 def list_issue_events(c: Ctx, owner, repo, number):
     login, rec, issue = _issue(c, owner, repo, number)
     return [event_json(c, f"{login}/{rec['name']}", e)
@@ -545,6 +554,15 @@ def list_review_comments(c: Ctx, owner, repo, number):
     login, rec, issue = _pull(c, owner, repo, number)
     return [review_comment_json(c, f"{login}/{rec['name']}", x)
             for x in c.view.index[rec["id"]]["reviews"].get(issue["number"], [])]
+
+
+def list_repo_review_comments(c: Ctx, owner, repo):
+    """Every pull request's review comments (since, sort created/updated, direction)."""
+    login, rec = c.repo(owner, repo)
+    comments = [x for x in rec["review_comments"] if x["updated_at"] >= c.since()]
+    keys = {"created": lambda x: (x["created_at"], x["id"]), "updated": lambda x: (x["updated_at"], x["id"])}
+    comments = _order(comments, c, keys, "created", asc_default=lambda s: True)
+    return [review_comment_json(c, f"{login}/{rec['name']}", x) for x in comments]
 
 
 def list_pull_commits(c: Ctx, owner, repo, number):
@@ -1090,10 +1108,12 @@ ROUTES = [
     ("GET", R, get_repo),
     ("GET", R + "/issues", list_issues),
     ("GET", R + "/issues/comments", list_repo_issue_comments),
+    ("GET", R + "/issues/events", list_repo_issue_events),
     ("GET", R + "/issues/{number}", get_issue),
     ("GET", R + "/issues/{number}/comments", list_issue_comments),
     ("GET", R + "/issues/{number}/events", list_issue_events),
     ("GET", R + "/pulls", list_pulls),
+    ("GET", R + "/pulls/comments", list_repo_review_comments),
     ("GET", R + "/pulls/{number}", get_pull),
     ("GET", R + "/pulls/{number}/comments", list_review_comments),
     ("GET", R + "/pulls/{number}/commits", list_pull_commits),

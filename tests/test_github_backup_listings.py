@@ -1,0 +1,105 @@
+"""github-backup's comments and events of every issue and pull request come from the repository's
+listings (orgbackup/github_backup_listings.py): what it saves is what GitHub answers per item,
+for a fraction of the requests; an incremental run merges into what was saved.
+Real github-backup 0.40.0 through the runner, the HTTPS emulator."""
+
+from __future__ import annotations
+
+import json
+
+from orgbackup import github_backup_listings as listings
+from orgbackup.stages import github_backup as gb
+from tests.github_emulator.world import write_world
+from tests.helpers_run import ORG, make_context
+
+GODOT = f"{ORG}/godot"
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_per_item_requests_are_recognised_and_nothing_else():
+    base = "https://h:1/repos"
+    assert listings.kind_and_number(f"{base}/{GODOT}/issues/12/comments") == (
+        f"{base}/{GODOT}", "godot", "issues/comments", 12)
+    assert listings.kind_and_number(f"{base}/{GODOT}/issues/3/events")[2:] == ("issues/events", 3)
+    assert listings.kind_and_number(f"{base}/{GODOT}/pulls/7/comments")[2:] == ("pulls/comments", 7)
+    for other in (f"{base}/{GODOT}/issues", f"{base}/{GODOT}/pulls/7/commits", f"{base}/{GODOT}/pulls/7",
+                  f"{base}/{GODOT}/issues/comments", f"{base}/{GODOT}/milestones"):
+        assert listings.kind_and_number(other) is None, other
+
+
+def test_listing_entries_are_grouped_by_their_item_and_merged_by_id():
+    events = [{"id": 1, "issue": {"number": 4}, "event": "closed"}, {"id": 2, "issue": {"number": 5}}]
+    assert listings.group_by_item(events, "issue") == {4: [{"id": 1, "event": "closed"}], 5: [{"id": 2}]}
+    comments = [{"id": 9, "issue_url": "https://h/repos/o/r/issues/12"}]
+    assert listings.group_by_item(comments, "issue_url") == {12: comments}
+    saved = [{"id": 1, "created_at": "2026-01-01", "body": "old"}, {"id": 2, "created_at": "2026-01-02"}]
+    changed = [{"id": 1, "created_at": "2026-01-01", "body": "edited"}, {"id": 3, "created_at": "2026-01-03"}]
+    assert [(c["id"], c.get("body")) for c in listings.merged_by_id(saved, changed)] == [
+        (1, "edited"), (2, None), (3, None)]
+
+
+# ---------------------------------------------------------------- with github-backup
+
+
+def saved(ctx, folder: str) -> dict[int, dict]:
+    where = ctx.org_paths(ORG).repository_dir("godot") / folder
+    return {int(p.stem): json.loads(p.read_text()) for p in where.glob("*.json")}
+
+
+def ids(entries: list[dict]) -> list:
+    return [(e["id"], e.get("body") or e.get("event")) for e in entries]
+
+
+def assert_as_github_answers_per_item(ctx) -> tuple[int, int]:
+    """Every saved issue's comments and events and every pull request's review comments equal
+    GitHub's answer for that item; returns (issues, pull requests) checked."""
+    issues, pulls = saved(ctx, "issues"), saved(ctx, "pulls")
+    assert issues and pulls
+    for number, issue in issues.items():
+        assert ids(issue["comment_data"]) == ids(ctx.api.get(f"repos/{GODOT}/issues/{number}/comments")), number
+        assert ids(issue["event_data"]) == ids(ctx.api.get(f"repos/{GODOT}/issues/{number}/events")), number
+    for number, pull in pulls.items():
+        assert ids(pull["comment_data"]) == ids(ctx.api.get(f"repos/{GODOT}/pulls/{number}/comments")), number
+    return len(issues), len(pulls)
+
+
+def test_comments_and_events_come_from_the_repository_listings(github_emulator, tmp_path, monkeypatch):
+    emu = github_emulator
+    ctx = make_context(emu, tmp_path, monkeypatch, parts=("issues", "pulls"))
+    godot = [r for r in ctx.api.org_repositories(ORG) if r["name"] == "godot"]
+    emu.reset_counters()
+    result = gb.run_github_backup(ctx, ORG, godot, hooks=False)
+    assert result.problems == [] and result.captured.ran == ["godot"]
+    routes = emu.routes()
+    n_issues, n_pulls = assert_as_github_answers_per_item(ctx)
+    assert n_issues > 100 and n_pulls == 5
+    # one listing of each kind (one or two pages), none of the per-item requests
+    for per_item in ("GET list_issue_comments", "GET list_issue_events", "GET list_review_comments"):
+        assert per_item not in routes, routes
+    assert 1 <= routes["GET list_repo_issue_comments"] <= 2
+    assert 1 <= routes["GET list_repo_issue_events"] <= 2
+    assert routes["GET list_repo_review_comments"] == 1
+    # the repository itself is the organization listing's entry: github-backup does not ask
+    assert "GET get_repo" not in routes, routes
+
+    # A comment on an old issue that has two: the incremental run saves that issue again
+    # with all three, asking GitHub only for what changed since.
+    def change(b):
+        rec = b.world["orgs"][ORG]["repos"]["godot"]
+        issue = next(i for i in rec["issues"] if i["number"] == 2)
+        b.comment(rec, issue, "A comment a day later", "bob")
+    write_world(emu.root, change)
+    again = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("issues", "pulls"))
+    emu.reset_counters()
+    result = gb.run_github_backup(again, ORG, godot, hooks=False)
+    assert result.problems == [] and result.captured.ran == ["godot"], result.captured.reasons
+    routes = emu.routes()
+    issue_2 = saved(again, "issues")[2]
+    assert [c["body"] for c in issue_2["comment_data"]][-1] == "A comment a day later"
+    assert len(issue_2["comment_data"]) == 3
+    assert_as_github_answers_per_item(again)
+    assert "GET list_issue_comments" not in routes, routes
+    assert routes["GET list_repo_issue_comments"] == 1
+    assert routes.get("GET list_issue_events", 0) <= 2  # the events of what changed, per item
