@@ -76,8 +76,10 @@ def full_name_of(org: str, repo: dict) -> str:
     return repo.get("full_name") or f"{org}/{repo['name']}"
 
 
-def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
-    """settings/<REPO>/*.json for one repository (repo: GitHub's repository object)."""
+def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None) -> PartOutcome:
+    """settings/<REPO>/*.json for one repository (repo: GitHub's repository object).
+    team_access: a team_access.TeamAccess of this run (teams.json from the organization's
+    listings where the token administers the repository), or None."""
     outcome = PartOutcome(PART, org, repo["name"])
     pieces = Pieces(ctx.api, outcome)
     base = f"repos/{full_name_of(org, repo)}"
@@ -98,7 +100,13 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path) -> PartOutcome:
         ("deploy-keys.json", "deploy-keys", "deploy keys", "/keys", None),
         ("autolinks.json", "autolinks", "autolinks", "/autolinks", None),
     ):
-        items = [] if kind == "deploy keys" and "deploy_keys" in empty else pieces.listing(what, base + path, params)
+        items = None
+        if kind == "deploy keys" and "deploy_keys" in empty:
+            items = []
+        elif kind == "teams" and team_access is not None and can_admin(repo):
+            items = team_access.teams_of(repo["name"])
+        if items is None:
+            items = pieces.listing(what, base + path, params)
         if pieces.save(folder, name, items):
             outcome.count(kind, len(items), len(items))
 

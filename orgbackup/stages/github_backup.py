@@ -312,7 +312,7 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
         name = repo["name"]
         reason = decisions.get(name)
         if reason is None:
-            log.info("%s/%s: unchanged, skipped", org, name)
+            log.debug("%s/%s: unchanged, skipped", org, name)  # one line per repository: the count below
             result.skipped.append(name)
         else:
             log.info("%s/%s: %s", org, name, reason)
@@ -328,6 +328,8 @@ def run_github_backup(ctx: RunContext, org: str, repos: list[dict], *, hooks: bo
         except (OSError, BackupError) as exc:
             return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
 
+    if result.skipped:
+        log.info("%s: github-backup: %d repositories unchanged, skipped; %d to run", org, len(result.skipped), len(todo))
     # The longest first: one repository with years of issues must not start last.
     todo.sort(key=lambda repo: expected_seconds(repo, states[repo["name"]]), reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency)) as pool:

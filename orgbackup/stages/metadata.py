@@ -39,7 +39,7 @@ from ..config import METADATA_PARTS
 from ..context import RunContext
 from ..json_files import write_json_atomically
 from ..metadata import (attachments, commit_comments, discussions, organization, projects,
-                        repository_settings, reviews)
+                        repository_settings, reviews, team_access)
 from ..metadata.common import PartOutcome
 from ..plan import OrgPlan
 from ..stage_result import StageResult
@@ -157,6 +157,9 @@ def run_metadata(ctx: RunContext, plan: OrgPlan) -> StageResult:
         jobs.append(Job(part, repo, int(repo["id"]), current,
                         lambda full, run=run, m=previous_mark, inc=incremental: run(full or not inc, m), why))
 
+    # One listing of the teams' repositories for all of the night's settings, when cheaper
+    # (built at the first repository that needs it; metadata/team_access.py).
+    teams = team_access.TeamAccess(ctx.api, org, repositories=0)
     for part in ("settings", "commit-comments", "reviews", "discussions"):
         if part not in wanted:
             continue
@@ -169,7 +172,7 @@ def run_metadata(ctx: RunContext, plan: OrgPlan) -> StageResult:
             if part == "settings":
                 plan_part(part, repo, repository_marks(repo)[part], marks=marks,
                           run=lambda full, mark, repo=repo, folder=folder:
-                          repository_settings.back_up_settings(ctx, org, repo, paths.settings / folder))
+                          repository_settings.back_up_settings(ctx, org, repo, paths.settings / folder, teams))
             elif part == "commit-comments":
                 plan_part(part, repo, repository_marks(repo)[part], marks=marks,
                           run=lambda full, mark, repo=repo, folder=folder: commit_comments.back_up_commit_comments(
@@ -212,6 +215,7 @@ def run_metadata(ctx: RunContext, plan: OrgPlan) -> StageResult:
                             ctx, org, paths.projects, before, full=full or rotation),
                         rotation or "listing"))
 
+    teams.repositories = sum(1 for job in jobs if job.part == "settings")
     problems += run_jobs(ctx, org, jobs, report, store)
     for part, name, saved in carried:
         report.part(part).add_saved(saved)

@@ -264,7 +264,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
             wiki = {"refs": sync_clone(ctx, wiki_dir, wurl, git.parse_ref_lines(wremote.stdout), "master", check, "wiki",
                                        checks_memo / "wiki" / f"{name}.json")}
         elif wremote.ok or wiki_missing(wremote):
-            log.info("%s/%s: no wiki", org, name)
+            log.debug("%s/%s: no wiki", org, name)  # most repositories: not worth a line each
         else:
             check.problem("wiki", f"git ls-remote of the wiki failed: {why_failed(wremote)}")
             if is_repository(wiki_dir, ctx):
