@@ -102,17 +102,27 @@ def share_lfs_objects(repo: Path) -> Shared:
     git-lfs smudges each object's bytes into the working tree, a second copy of every LFS file.
     Objects are written once under their sha256 and never changed, so sharing is safe."""
     done = Shared()
+    root = Path(os.path.realpath(repo))
+    objects = root / ".git" / "lfs" / "objects"
+    if not _has_entries(objects):
+        return done  # no LFS object to share (most repositories): no git-lfs process either
     result = commands.run(lfs_ls_files(repo), timeout=LOCAL_GIT_TIMEOUT, check=False)
     if not result.ok:
         return done
-    root = Path(os.path.realpath(repo))
-    objects = root / ".git" / "lfs" / "objects"
     link = root / ".git" / LINK_NAME
     seen: dict[str, bool] = {}
     for oid, path in checked_out_lfs_files(result.stdout):
         if _inside(root, os.path.dirname(path), seen):
             link_if_equal(objects / oid[:2] / oid[2:4] / oid, root / path, link, done)
     return done
+
+
+def _has_entries(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(True for _ in entries)
+    except OSError:
+        return False
 
 
 def link_if_equal(source: Path, target: Path, link: Path, done: Shared) -> None:

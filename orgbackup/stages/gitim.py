@@ -28,6 +28,7 @@ clone is missing or not current is cloned from GitHub as before.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -219,7 +220,7 @@ def verify_repair_clones(
             found = _whole_or_made_again(ctx, org, name, clone, source if known else None)
             state = _repair_clone(ctx, env, org, repo, clone, known)
             if state.get("head"):
-                _share_working_tree(org, name, source, clone)
+                _share_working_tree(org, name, source, clone, ctx.state_dir(org) / SHARED_MEMO_DIR / f"{name}.json")
             return name, state, found
         except CommandFailed as exc:
             return name, None, [Problem(org, name, PART, str(exc))]
@@ -291,11 +292,34 @@ def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, sour
     return check.problems
 
 
-def _share_working_tree(org: str, name: str, source: Path, clone: Path) -> None:
+SHARED_MEMO_DIR = "worktree-links"  # CACHE/.state/<ORG>/worktree-links/<NAME>.json
+
+
+def index_stamps(source: Path, clone: Path) -> list:
+    """Both clones' `.git/index` (inode, size, mtime): git rewrites it whenever the checkout changes."""
+    stamps = []
+    for repo in (source, clone):
+        try:
+            st = os.stat(repo / ".git" / "index")
+        except OSError:
+            return []
+        stamps.append([st.st_ino, st.st_size, st.st_mtime_ns])
+    return stamps
+
+
+def _share_working_tree(org: str, name: str, source: Path, clone: Path, memo: Path) -> None:
     """The working clone's files that equal github-backup's clone's share their inode
-    (see orgbackup/worktree_links.py): one working tree on disk, not two."""
+    (see orgbackup/worktree_links.py): one working tree on disk, not two.  Skipped when
+    neither checkout changed since the last sharing (`memo`: both indexes' stamps), which
+    is every unchanged repository of a night (a `git ls-files` and a walk each)."""
     if not (source / ".git").is_dir():
         return
+    stamps = index_stamps(source, clone)
+    try:
+        if stamps and json.loads(memo.read_text(encoding="utf-8")) == stamps:
+            return
+    except (OSError, ValueError):
+        pass
     try:
         # first github-backup's checkout onto its LFS objects, then gitim's onto that checkout:
         # an LFS file is one inode in both trees and the object store
@@ -308,6 +332,9 @@ def _share_working_tree(org: str, name: str, source: Path, clone: Path) -> None:
         log.info("%s/%s: %d file(s) of the working clone shared with github-backup's clone, %d LFS file(s) "
                  "with its LFS objects (%d bytes)", org, name, shared.linked, lfs.linked,
                  shared.bytes_saved + lfs.bytes_saved)
+    if stamps:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(memo, index_stamps(source, clone))
 
 
 class _CloneError(Exception):

@@ -252,7 +252,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
         empty = not refs
         if is_repository(clone_dir, ctx):
             clean_remote_urls(ctx, clone_dir, url)
-    if remote.ok and is_repository(clone_dir, ctx):
+    if remote.ok and refs:  # refs came from the clone: it is one (no refs, no LFS object needed)
         lfs_objects = check_lfs(ctx, clone_dir, url, check, refs, ctx.state_dir(org) / LFS_MEMO_DIR / f"{name}.json")
 
     wiki = None
