@@ -99,7 +99,8 @@ def draw(lines: dict, latency: int, out: Path) -> None:
         axis.set_xlabel("repositories")
         axis.set_ylabel(unit)
         axis.set_xscale("log")
-        axis.set_yscale("symlog", linthresh=1)
+        axis.set_yscale("symlog", linthresh=1)  # log, with room for the zeros of unchanged nights
+        axis.set_ylim(bottom=0)
         axis.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize="small")
     figure.suptitle(f"orgbackup (product) against the original procedure, {latency} ms per request")
