@@ -19,14 +19,14 @@ over for smaller ones behind it, except one that needs more than a whole hour's
 budget: when it heads the order it is granted alone (it cannot fit any other way;
 the tools wait for the reset in the middle of it).
 
-Estimates, measured on the emulator's default world (github-backup 0.40.0 with
-every part plus the wrapper's parts): a first capture costs about 21 requests per
-repository plus about 2.5 per issue or pull request (comments and events each),
-an unchanged one next to nothing (the change decision's one request is spent before
-the budget is read; `UNCHANGED` counts its share of the rotation's refreshes).  `open_issues_count` counts open issues and pull requests only,
-so without GitHub's counts the first-capture estimate takes 3 per open one on top of a
-base of 25; with them (the change decision's GraphQL query, every issue and pull request
-counted, closed ones too) it follows what the capture will ask (`COUNTED_BASE`, ...).
+Estimates, measured on the emulator's worlds (github-backup 0.40.0 with every part
+plus the wrapper's parts).  Without GitHub's counts a first capture is guessed at 25
+requests plus 3 per open issue or pull request (`open_issues_count` counts open ones
+only, hence the margin); with them (the change decision's GraphQL query, every issue and
+pull request counted, closed ones too) it follows what the capture will ask
+(`counted_first_capture`).  An unchanged repository costs next to nothing (the change
+decision's one request is spent before the budget is read; `UNCHANGED` counts its share
+of the rotation's refreshes).
 """
 
 from __future__ import annotations
@@ -41,14 +41,19 @@ CHANGED_BASE = 25  # a captured repository that changed: the same trains, increm
 PER_OPEN_ISSUE_CHANGED = 1
 UNCHANGED = 2  # an unchanged repository: its share of the rotation's settings and commit-comment refreshes
 # With GitHub's counts of the repository's listings (changes.py, this run): listings counted
-# empty are not asked for, so a first capture costs a fixed part (the repository, its access
-# listings, hooks: measured 9 to 10), one request per listing that holds something, and its
-# issues and pull requests (comments and events: 2 each; a pull request's details, review
-# comments, commits and reviews: 4 more).
-COUNTED_BASE = 12
-PER_LISTING = 1
-PER_ITEM = 3
-PER_PULL = 4
+# empty are not asked for, so a first capture costs a fixed part, a page per 100 entries of
+# each listing that holds something, a request per entry of the listings whose entries have
+# their own (a release's assets, an environment's variables, a ruleset, a protected branch),
+# the issues with their comments and events as pages of the repository's listings
+# (orgbackup/github_backup_listings.py), and per pull request its details, commits and reviews.
+# Measured at 1,000 repositories of the benchmark's scale world: 7,374 requests, 7.4 each.
+# the repository, hooks, collaborators, teams (from the organization's team listings where
+# that is cheaper: orgbackup/metadata/team_access.py), autolinks, Actions variables and secrets
+COUNTED_FIXED = 7
+PAGE = 100
+PER_ENTRY = {"releases": 3, "environments": 1, "rulesets": 1, "branch_protection_rules": 2}  # assets: 2 a guess
+COMMENTS_PER_ITEM = 3  # a guess on the high side: the listings of comments and events are paged
+PER_PULL = 3
 RESERVE_SHARE = 0.10  # of the hourly limit: verify-and-repair, the organization's parts, retries
 RESERVE_MIN = 50
 
@@ -95,12 +100,29 @@ def estimate(repo: dict, last_capture: str | None, counts: dict[str, int] | None
     when this run has them (a first capture), else a conservative guess from the listing."""
     open_items = int(repo.get("open_issues_count") or 0)
     if last_capture is None and counts and "issues" in counts and "pulls" in counts:
-        listings = sum(1 for kind, n in counts.items() if kind not in ("issues", "pulls") and n > 0)
-        return (COUNTED_BASE + PER_LISTING * listings + PER_ITEM * (counts["issues"] + counts["pulls"])
-                + PER_PULL * counts["pulls"])
+        return counted_first_capture(counts) + (1 if repo.get("has_pages") else 0)
     if last_capture is None:
         return FIRST_BASE + PER_OPEN_ISSUE * open_items
     return CHANGED_BASE + PER_OPEN_ISSUE_CHANGED * open_items
+
+
+def pages(entries: int) -> int:
+    return math.ceil(entries / PAGE) if entries > 0 else 0
+
+
+def counted_first_capture(counts: dict[str, int]) -> int:
+    """A first capture's requests from GitHub's counts of the repository's listings."""
+    issues, pulls = counts["issues"], counts["pulls"]
+    items = issues + pulls
+    total = COUNTED_FIXED
+    for kind, n in counts.items():
+        if kind not in ("issues", "pulls"):
+            total += pages(n) + PER_ENTRY.get(kind, 0) * n
+    if items:  # the issue listing (pull requests in it), the repository's comments and events
+        total += pages(items) + 2 * pages(COMMENTS_PER_ITEM * items)
+    if pulls:  # the pull listing, the repository's review comments, and each one's own three
+        total += pages(pulls) + pages(COMMENTS_PER_ITEM * pulls) + PER_PULL * pulls
+    return total
 
 
 def reserve_for(limit: int | None) -> int:

@@ -453,6 +453,26 @@ def configured_remote_urls(git_dir: Path) -> dict[str, str] | None:
     return remotes
 
 
+_HEAD_REF = re.compile(r"^ref: (refs/\S+)\n?$")
+_HEAD_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?\n?$")
+
+
+def head_file_ref(git_dir: Path) -> str | None:
+    """The branch `git_dir/HEAD` points at ('refs/heads/main'), '' when HEAD is detached,
+    None when the file is not that simple (missing, a link, another form): then ask git."""
+    head = git_dir / "HEAD"
+    try:
+        if head.is_symlink():
+            return None
+        text = head.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = _HEAD_REF.match(text)
+    if found:
+        return found.group(1)
+    return "" if _HEAD_SHA.match(text) else None
+
+
 # restore-to-github: pushing a restored clone into a new repository
 
 PUSH_REFSPECS = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")

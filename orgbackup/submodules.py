@@ -92,9 +92,11 @@ def present_commits(repo: Path, shas) -> set[str]:
     return {s for s in shas if found.get(f"{s}^{{commit}}")}
 
 
-def ref_tips(repo: Path) -> dict[str, list[str]]:
-    """{commit: [refs]} for every branch and tag (tags peeled to their commit)."""
-    refs = git.parse_ref_lines(_local_git(git.for_each_ref(repo)).stdout)
+def ref_tips(repo: Path, refs: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """{commit: [refs]} for every branch and tag (tags peeled to their commit); `refs`:
+    the repository's refs when the caller has just read them."""
+    if refs is None:
+        refs = git.parse_ref_lines(_local_git(git.for_each_ref(repo)).stdout)
     peeled = object_types(repo, sorted({f"{sha}^{{commit}}" for sha in refs.values()}))
     tips: dict[str, list[str]] = {}
     for ref, sha in sorted(refs.items()):

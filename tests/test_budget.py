@@ -68,15 +68,37 @@ def test_estimates_first_capture_costs_more_than_a_changed_one():
     assert estimate(repo, "2026-01-01T00:00:00Z") < estimate(repo, None)
     # With GitHub's counts: what the capture asks (empty listings are not asked for)
     empty = dict.fromkeys(("issues", "pulls", "milestones", "labels", "releases", "rulesets"), 0)
-    assert estimate(repo, None, empty) == 12
-    assert estimate(repo, None, {**empty, "labels": 9, "issues": 100, "pulls": 10}) == 12 + 1 + 3 * 110 + 4 * 10
+    assert estimate(repo, None, empty) == 7
+    # 7 fixed, a page of labels, 110 items: 2 pages, comments and events 4 pages each; 10 pull
+    # requests: a page of them, a page of review comments, 3 each
+    assert estimate(repo, None, {**empty, "labels": 9, "issues": 100, "pulls": 10}) == 7 + 1 + 10 + 32
+    assert estimate(repo, None, {**empty, "releases": 3}) == 7 + 1 + 3 * 3  # each release's assets
+    assert estimate({"has_pages": True}, None, empty) == 8
+
+
+def test_the_estimate_follows_what_a_first_run_spends(github_emulator, backup_env, tmp_path, capsys):
+    """The planner's estimate of a first run (from GitHub's counts) against the REST requests the
+    run made for its repositories (GraphQL has its own budget): never well under (the budget
+    would run out before the reserve), not far over (repositories deferred for nothing)."""
+    github_emulator.reset_counters()
+    status, summary, _ = run_backup(backup_env, capsys)
+    assert status == 0, summary
+    manifest = json.loads((restore(backup_env, summary["orgs"][0]["snapshot_id"], tmp_path / "r")
+                           / "manifest.json").read_text())
+    needed = manifest["budget"]["needed"]
+    routes = github_emulator.routes()
+    # what the run spends on the organization, not on its repositories
+    org_level = sum(n for route, n in routes.items() if route.split()[-1].startswith(("get_org", "list_org", "get_user",
+                                                                                      "get_rate_limit", "list_team")))
+    spent = github_emulator.counters()["api"] - org_level - routes.get("POST graphql", 0)
+    assert 0.9 * spent <= needed <= 1.3 * spent, (needed, spent, routes)
 
 
 # Against the emulator: real github-backup, git, restic; a small hourly limit (the rate_limit fault).
 
-# The default world's first run spends ~530 requests (godot's 125 issues ~300 of them):
-# an hour of 450 holds godot and one more, the rest is deferred.
-SMALL_LIMIT = 450
+# The default world's first run spends ~150 REST requests (the repositories' ~136 of them,
+# see above): an hour of 160 holds some of the repositories, the rest is deferred.
+SMALL_LIMIT = 160
 GIT_DATA = re.compile(r"no repository clone|: refs/|LFS object|wiki")
 
 

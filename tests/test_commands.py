@@ -90,6 +90,30 @@ def test_remote_urls_read_from_the_config_file_match_git(tmp_path):
     assert git.configured_remote_urls(repo / ".git") is None
 
 
+
+def test_head_read_from_the_head_file_matches_git(tmp_path):
+    """The shortcut that spares `git symbolic-ref HEAD` per repository must agree with git."""
+    import subprocess
+
+    from orgbackup import git
+
+    repo = tmp_path / "r"
+    subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
+
+    def symbolic_ref() -> str:
+        return subprocess.run(git.head_ref(repo), capture_output=True, text=True).stdout.strip()
+
+    assert git.head_file_ref(repo / ".git") == symbolic_ref() == "refs/heads/trunk"
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q",
+                    "--allow-empty", "-m", "one"], check=True)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "--detach"], check=True)
+    assert git.head_file_ref(repo / ".git") == symbolic_ref() == ""
+    (repo / ".git" / "HEAD").unlink()
+    (repo / ".git" / "HEAD").symlink_to("refs/heads/trunk")  # what very old git wrote: left to git
+    assert git.head_file_ref(repo / ".git") is None
+    assert git.head_file_ref(tmp_path / "nothing") is None
+
+
 PRINT_EVERY_HALF_SECOND = "import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.5)\n"
 
 

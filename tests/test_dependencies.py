@@ -229,6 +229,37 @@ def test_local_repositories(tmp_path, hermetic_git_env):
     assert not (ctx.org_paths(org).dependencies).exists()
 
 
+def test_an_unchanged_clone_is_not_scanned_again(tmp_path, hermetic_git_env, monkeypatch):
+    """The submodules found at a clone's refs are remembered (objects never change): the
+    next run with the same refs reads the memo; a moved branch is scanned again."""
+    org = "acme"
+    ctx = _context(tmp_path, org)
+    app = _clone_dir(ctx, org, "app")
+    fi = FastImport()
+    fi.commit("refs/heads/main", {".gitmodules": _modules(("vendor/lib", "https://127.0.0.1:9/o/lib.git")),
+                                  "vendor/lib": Gitlink("a" * 40)}, "app", 1700000000)
+    fi.run(app / ".git")
+    first, _ = run_dependencies(ctx, org, [{"name": "app"}])
+    assert [i["missing_commits"] for i in first["items"]] == [["a" * 40]]
+    memo = ctx.state_dir(org) / deps.SCAN_MEMO_DIR / "app.json"
+    assert json.loads(memo.read_text())["references"][0]["commit"] == "a" * 40
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("an unchanged clone was scanned again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(deps, "scan_submodules", no_scan)
+        again, _ = run_dependencies(ctx, org, [{"name": "app"}])
+    assert again["items"] == first["items"]
+
+    fi = FastImport()
+    fi.commit("refs/heads/next", {".gitmodules": _modules(("vendor/lib", "https://127.0.0.1:9/o/lib.git")),
+                                  "vendor/lib": Gitlink("b" * 40)}, "next", 1700000100)
+    fi.run(app / ".git")
+    moved, _ = run_dependencies(ctx, org, [{"name": "app"}])
+    assert [i["missing_commits"] for i in moved["items"]] == [sorted(["a" * 40, "b" * 40])]
+
+
 def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
     """depth 1: direct dependencies are recorded; nothing is fetched from a
     dependency's own submodules (here the fetch fails: nothing listens)."""

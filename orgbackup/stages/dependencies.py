@@ -28,16 +28,19 @@ HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reporte
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import commands, git
+from ..clones import refs_digest
 from ..errors import CommandFailed
+from ..json_files import write_json_atomically
 from ..problems import TRANSIENT, UPSTREAM, Problem
 from ..stage_result import StageResult
 from ..submodule_urls import RepoURL, in_organization, is_excluded, mirror_relpath, parse_url
@@ -142,10 +145,16 @@ class _Stage:
         if not (clone / ".git").exists() and not (clone / "HEAD").exists():
             log.warning("%s/%s: no clone to read submodules from", self.org, name)
             return name, [], []
-        tips = ref_tips(clone)
         base = git.repo_url(self.cfg.git_url, self.org, name)
-        refs, warnings = scan_submodules(clone, base, tips, f"{self.org}/{name}")
-        return name, refs, warnings
+        refs = git.parse_ref_lines(_git(git.for_each_ref(clone)).stdout)
+        memo = self.ctx.state_dir(self.org) / SCAN_MEMO_DIR / f"{name}.json"
+        key = {"refs": refs_digest(refs), "base": base}
+        found = read_scan_memo(memo, key)
+        if found is not None:
+            return name, *found
+        references, warnings = scan_submodules(clone, base, ref_tips(clone, refs), f"{self.org}/{name}")
+        write_scan_memo(memo, key, references, warnings)
+        return name, references, warnings
 
     def org_repo_of(self, where: str) -> str | None:
         """The organization's repository a "ORG/NAME REF:PATH" place is in, if it is one."""
@@ -367,6 +376,28 @@ class _Stage:
             "in_organization": in_org,
             "unresolved_urls": sorted(self.unparsed),
         }
+
+
+SCAN_MEMO_DIR = "submodule-scans"  # CACHE/.state/<ORG>/submodule-scans/<NAME>.json
+
+
+def read_scan_memo(memo: Path, key: dict) -> tuple[list[Reference], list[str]] | None:
+    """The submodules found at the last scan of a clone whose refs (and URL) were `key`:
+    objects never change, so the same refs hold the same submodules (an unchanged
+    repository's scan costs one `for-each-ref`, not three git calls)."""
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        return [Reference(**r) for r in data["references"]], list(data["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_scan_memo(memo: Path, key: dict, references: list[Reference], warnings: list[str]) -> None:
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(memo, {"key": key, "references": [asdict(r) for r in references],
+                                 "warnings": warnings})
 
 
 def _first(dep: Dependency) -> list[str]:

@@ -217,8 +217,8 @@ def verify_repair_clones(
         clone, source = paths.gitim_clone(org, name), paths.repository_dir(name) / "repository"
         known = (remote_refs or {}).get(name)
         try:
-            found = _whole_or_made_again(ctx, org, name, clone, source if known else None)
-            state = _repair_clone(ctx, env, org, repo, clone, known)
+            found, clone_refs = _whole_or_made_again(ctx, org, name, clone, source if known else None)
+            state = _repair_clone(ctx, env, org, repo, clone, known, clone_refs)
             if state.get("head"):
                 _share_working_tree(org, name, source, clone, ctx.state_dir(org) / SHARED_MEMO_DIR / f"{name}.json")
             return name, state, found
@@ -255,20 +255,23 @@ def seed_integrity_memo(ctx: RunContext, org: str, name: str, clone: Path) -> No
                                  "loose": loose, "full_check": time.time()})
 
 
-def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, source: Path | None) -> list[Problem]:
+def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, source: Path | None
+                         ) -> tuple[list[Problem], dict[str, str] | None]:
     """The working clone shares its objects with github-backup's clone (hard links), so damage
     to one file is damage to both: verify-and-repair made github-backup's clone again, and the
     working clone is checked the same way (`clones.integrity_damage`, with a memo). A damaged one
     is made again beside it (from github-backup's clone when it is current, else from GitHub) and
-    swapped in only when the new one is made; otherwise the damaged one stays (a problem)."""
+    swapped in only when the new one is made; otherwise the damaged one stays (a problem).
+    Also returns the working clone's branches and tags when it was not made again (None otherwise)."""
     clones.finish_interrupted_swap(clone)
     if not (clone / ".git").is_dir():
-        return []
+        return [], None
     check = clones.Check(org, name)
     memo = integrity_memo(ctx, org, name)
-    damage = clones.integrity_damage(ctx, clone, clones.local_refs(ctx, clone), memo, check, "working clone")
+    refs = clones.local_refs(ctx, clone)
+    damage = clones.integrity_damage(ctx, clone, refs, memo, check, "working clone")
     if not damage:
-        return check.problems
+        return check.problems, refs
     url = git.repo_url(ctx.config.git_url, org, name)
     origin = source if source is not None and clones.is_repository(source, ctx) else None
     log.warning("%s/%s: the working clone is damaged (%s); making it again from %s", org, name, damage,
@@ -283,13 +286,13 @@ def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, sour
             clones.remove_path(new)
         check.problem("integrity", f"the working clone is damaged ({damage}) and could not be made again: "
                                    f"{clones.why_failed(made)}", INTEGRITY)
-        return check.problems
+        return check.problems, None
     old = clones.sibling(clone, clones.OLD_SUFFIX)
     os.rename(clone, old)
     os.rename(new, clone)
     clones.remove_path(old)
     memo.unlink(missing_ok=True)  # checked in full next time
-    return check.problems
+    return check.problems, None
 
 
 SHARED_MEMO_DIR = "worktree-links"  # CACHE/.state/<ORG>/worktree-links/<NAME>.json
@@ -352,8 +355,10 @@ def _commit(clone: Path, rev: str, timeout: int) -> str | None:
 
 def _repair_clone(
     ctx: RunContext, env: Mapping[str, str], org: str, repo: Mapping, clone: Path,
-    known_remote: Mapping[str, str] | None = None,
+    known_remote: Mapping[str, str] | None = None, clone_refs: Mapping[str, str] | None = None,
 ) -> dict:
+    """`clone_refs`: the working clone's branches and tags as read moments ago (saves a
+    `rev-parse` per repository on a quiet night)."""
     name = repo["name"]
     timeout = LOCAL_GIT_TIMEOUT  # network calls below pass None: git's low-speed limit ends a stall
     url = git.repo_url(ctx.config.git_url, org, name)
@@ -370,6 +375,7 @@ def _repair_clone(
         log.info("%s/%s: no working clone (gitim did not make one); cloning", org, name)
         clone.parent.mkdir(parents=True, exist_ok=True)
         _git(git.clone(url, clone), env, None)
+        clone_refs = None
     elif ctx.config.git_protocol == "https" and (git.configured_remote_urls(clone / ".git") or {}).get("origin") != url:
         # gitim's origin is the API's clone_url; keep it, but never with credentials.
         _git(git.set_remote_url(clone, url), env, timeout)
@@ -379,8 +385,11 @@ def _repair_clone(
             raise _CloneError(f"GitHub lists no branch {branch!r} (the default branch) for {name}")
         return {"branch": branch, "head": None}  # an empty repository: nothing to check out
 
-    local = _commit(clone, f"refs/heads/{branch}", timeout)
-    on_branch = commands.run(git.head_ref(clone), timeout=timeout, check=False).stdout.strip()
+    local = clone_refs.get(f"refs/heads/{branch}") if clone_refs is not None else \
+        _commit(clone, f"refs/heads/{branch}", timeout)
+    on_branch = git.head_file_ref(clone / ".git")
+    if on_branch is None:
+        on_branch = commands.run(git.head_ref(clone), timeout=timeout, check=False).stdout.strip()
     if local == remote_head and on_branch == f"refs/heads/{branch}":
         return {"branch": branch, "head": remote_head}
 
