@@ -47,8 +47,10 @@ UNCHANGED = 2  # an unchanged repository: its share of the rotation's settings a
 # the issues with their comments and events as pages of the repository's listings
 # (orgbackup/github_backup_listings.py), and per pull request its details, commits and reviews.
 # Measured at 1,000 repositories of the benchmark's scale world: 7,374 requests, 7.4 each.
-# the repository, hooks, collaborators, teams (from the organization's team listings where
-# that is cheaper: orgbackup/metadata/team_access.py), autolinks, Actions variables and secrets
+#
+# The fixed part: the repository, hooks, collaborators, teams (from the organization's team
+# listings where that is cheaper: orgbackup/metadata/team_access.py), autolinks, Actions
+# variables and secrets.
 COUNTED_FIXED = 7
 PAGE = 100
 PER_ENTRY = {"releases": 3, "environments": 1, "rulesets": 1, "branch_protection_rules": 2}  # assets: 2 a guess

@@ -8,15 +8,22 @@ SSL_CERT_FILE), PyGithub in gitim (REQUESTS_CA_BUNDLE), git and git-lfs (GIT_SSL
 restic (SSL_CERT_FILE) and anything curl-based (CURL_CA_BUNDLE).  The system's store
 is never touched: the roots are copied, and other hosts (github.com for dependencies,
 a cloud restic backend) stay trusted.
+
+With or without such a CA, git trusts one bundle file and libcurl's certificate folder is
+an empty one (`git_trust_environment`): Debian's libcurl-gnutls otherwise reads every
+certificate in /etc/ssl/certs at each connection, bundle or not.  Measured: 59 ms of CPU
+per `git ls-remote` instead of 17, most of an unchanged night's verification at 1,000
+repositories.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import ssl
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from . import commands
 from .config import Config
@@ -24,6 +31,7 @@ from .config import Config
 log = logging.getLogger(__name__)
 
 BUNDLE_NAME = "ca-bundle.pem"
+EMPTY_CA_FOLDER = "no-ca-folder"  # git's http.sslCAPath: nothing to read at each connection
 # Debian's (and the image's) ca-certificates bundle, should OpenSSL's default path be missing.
 DEBIAN_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -55,10 +63,32 @@ def combined_bundle(ca_pem: str, roots: Path | None) -> str:
     return system + ca_pem
 
 
-def ca_environment(bundle: Path) -> dict[str, str]:
+def ca_environment(bundle: Path, empty_folder: Path) -> dict[str, str]:
     """The variables that make the run's programs trust `bundle` (and only it)."""
     path = str(bundle)
-    return {"SSL_CERT_FILE": path, "REQUESTS_CA_BUNDLE": path, "CURL_CA_BUNDLE": path, "GIT_SSL_CAINFO": path}
+    return {"SSL_CERT_FILE": path, "REQUESTS_CA_BUNDLE": path, "CURL_CA_BUNDLE": path,
+            **git_trust_environment(bundle, empty_folder)}
+
+
+def git_trust_environment(bundle: Path, empty_folder: Path) -> dict[str, str]:
+    """git (and git-lfs) trust the roots of `bundle`, and libcurl reads no certificate folder."""
+    return {"GIT_SSL_CAINFO": str(bundle), "GIT_SSL_CAPATH": str(empty_folder)}
+
+
+def default_git_bundle(environ: Mapping[str, str]) -> Path | None:
+    """Without a configured CA: the bundle git is told to trust (GIT_SSL_CAINFO's, else the
+    system's roots), or None where the user chose a certificate folder (GIT_SSL_CAPATH) or
+    no bundle file exists: git's own defaults then stay."""
+    if environ.get("GIT_SSL_CAPATH"):
+        return None
+    given = environ.get("GIT_SSL_CAINFO")
+    return Path(given) if given else system_roots_file()
+
+
+def make_empty_folder(directory: Path) -> Path:
+    folder = directory / EMPTY_CA_FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def write_bundle(directory: Path, ca_pem: str) -> Path:
@@ -73,15 +103,21 @@ def write_bundle(directory: Path, ca_pem: str) -> Path:
 @contextlib.contextmanager
 def trusted_for_run(config: Config, directory: Path) -> Iterator[Path | None]:
     """With a CA configured: the combined bundle in `directory`, trusted by every program
-    started and every request made until the block ends."""
+    started and every request made until the block ends.  Without: git's trust as one
+    bundle file (git_trust_environment) until the block ends."""
     global _active
     if not config.ca_bundle_pem:
-        yield None
+        system = default_git_bundle(os.environ)
+        commands.set_run_environment(git_trust_environment(system, make_empty_folder(directory)) if system else {})
+        try:
+            yield None
+        finally:
+            commands.clear_run_environment()
         return
     bundle = write_bundle(directory, config.ca_bundle_pem)
     log.info("trusting the system's roots and %s", config.ca_bundle_file or "GITHUB_CA_BUNDLE")
     _active = bundle
-    commands.set_run_environment(ca_environment(bundle))
+    commands.set_run_environment(ca_environment(bundle, make_empty_folder(directory)))
     try:
         yield bundle
     finally:

@@ -178,9 +178,8 @@ def change_decisions(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, 
             reason = reason or activity_reason(state.activity_mark, newest)
         return repo, reason, latest, counts
 
-    # The REST checks (repositories GraphQL did not answer for), nothing else running on the
-    # API meanwhile: twice the concurrency of the github-backup processes.
-    with ThreadPoolExecutor(max_workers=max(1, 2 * ctx.config.concurrency)) as pool:
+    # The REST checks (repositories GraphQL did not answer for), nothing else on the API meanwhile.
+    with ThreadPoolExecutor(max_workers=ctx.config.api_threads_alone) as pool:
         for repo, reason, latest, counts in pool.map(decide, todo):
             store.update(org, int(repo["id"]), decision_run=ctx.started, decision_reason=reason,
                          decision_latest=latest, decision_counts=json.dumps(counts) if counts else None)

@@ -186,6 +186,12 @@ class Config:
     def enterprise(self) -> bool:
         return self.github_host != "github.com"
 
+    @property
+    def api_threads_alone(self) -> int:
+        """Requests in flight for a stage that has the API to itself (the change check, the
+        metadata stage): twice the github-backup processes, each of which asks one at a time."""
+        return max(1, 2 * self.concurrency)
+
 
 def read_secret(environ: Mapping[str, str], name: str, *, required: bool = True) -> Secret | None:
     """NAME or NAME_FILE (the file's content, trailing newline removed); both is an error."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from .config import DEFAULT_STALL_SECONDS
 from .file_digest import file_sha256
 from .secret_files import SecretFiles
+from .url_credentials import without_credentials  # noqa: F401  (git.without_credentials, as before)
 
 # Refs a backup keeps: branches and tags (pull request refs are GitHub's, not the project's).
 BACKED_UP_REF_PREFIXES = ("refs/heads/", "refs/tags/")
@@ -212,25 +213,6 @@ def resolve_head(repo: Path) -> tuple[str, ...]:
 def point_head(repo: Path, ref: str) -> tuple[str, ...]:
     """Make HEAD a symbolic ref to `ref` (refs/heads/NAME), e.g. after its branch vanished."""
     return ("git", "-C", str(repo), "symbolic-ref", "HEAD", ref)
-
-
-def without_credentials(url: str) -> str:
-    """The URL without any user:password@ part (scp-like SSH URLs are left alone).
-
-    For other schemes (ssh://git@host/...) only a password is removed: the user name
-    is no secret there, and SSH needs it.
-    """
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if not parts.scheme or "@" not in parts.netloc:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    if parts.scheme.lower() not in ("http", "https"):
-        if ":" not in userinfo:
-            return url
-        hostport = f"{userinfo.split(':', 1)[0]}@{hostport}"
-    return urlunsplit(parts._replace(netloc=hostport))
 
 
 def parse_remote_urls(text: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ interpreter (`runpy.run_path`).  Before that it replaces, as attributes of the
 module `github_backup.github_backup` (line numbers of 0.40.0), nothing copied:
 
 * `get_github_repo_url` (L402-425) builds `https://TOKEN:x-oauth-basic@HOST/...`:
-  wrapped so that the URL carries no credentials (`git.without_credentials`).
+  wrapped so that the URL carries no credentials (`url_credentials.without_credentials`).
   Every clone, `git lfs clone`, `ls-remote`, `remote set-url`/`add` (L1073-1118)
   therefore gets a clean URL, git asks GIT_ASKPASS for the token
   (`git.git_environment`), and no `.git/config` receives it.
@@ -66,7 +66,7 @@ import types
 from pathlib import Path
 from typing import Iterator
 
-from .git import without_credentials
+from .url_credentials import without_credentials  # not .git: see url_credentials.py
 from .github_backup_listings import listed_retrieve_repositories, listing_retrieve_data
 
 EXIT_USAGE = 2

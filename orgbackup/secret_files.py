@@ -20,16 +20,11 @@ from urllib.parse import urlsplit
 from . import commands
 from .config import Config
 
-# The installed console script (see orgbackup/askpass.py) is preferred: it needs no
-# executable temporary folder. Without an install, this copy goes into the secret folder.
-# git calls this with a prompt ("Username for 'https://host': " or "Password for ...").
-# Any user name works with a token; the password is the token, read from its file.
-ASKPASS_SCRIPT = """#!/bin/sh
-case "$1" in
-  Username*) echo x-access-token ;;
-  *) cat "$ORGBACKUP_TOKEN_FILE" ;;
-esac
-"""
+# git's askpass program, a shell script (its comments say why): installed beside the
+# package's Python, it needs no executable temporary folder. From a source tree that was
+# never installed, the package's own file; a copy in the secret folder is the last resort.
+ASKPASS_NAME = "orgbackup-askpass"
+PACKAGED_ASKPASS = Path(__file__).with_name(ASKPASS_NAME)
 
 
 def repository_credentials(repository: str) -> list[str]:
@@ -85,17 +80,16 @@ def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles
         restic_repository_file=_write_private(
             directory / "restic_repository", config.restic_repository.reveal() + "\n"
         ),
-        askpass=installed_askpass() or _write_private(directory / "git_askpass", ASKPASS_SCRIPT, 0o700),
+        askpass=installed_askpass() or _write_private(directory / "git_askpass", PACKAGED_ASKPASS.read_text(), 0o700),
         restic_backend=config.restic_backend,
     )
 
 
 def installed_askpass() -> Path | None:
-    beside_python = Path(sys.executable).parent / "orgbackup-askpass"
-    if os.access(beside_python, os.X_OK):
-        return beside_python
-    found = shutil.which("orgbackup-askpass")
-    return Path(found) if found else None
+    for candidate in (Path(sys.executable).parent / ASKPASS_NAME, shutil.which(ASKPASS_NAME), PACKAGED_ASKPASS):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
 
 
 def remove_secret_files(files: SecretFiles) -> None:

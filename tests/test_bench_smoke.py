@@ -41,6 +41,12 @@ def test_benchmark_small_size_produces_every_row(tmp_path):
                                     "first_api_vs_original", "bytes_served_vs_data", "cache_vs_data",
                                     "unchanged_wall_s"}
     assert all(case["targets"][name]["value"] is not None for name in case["targets"]), case["targets"]
+    # the restore timing: two turns each, in both orders, the best of each compared
+    restore = rows[("product", "first")]["extra"]["restore"]
+    assert (restore["product_exit"], restore["restic_exit"]) == (0, 0), restore
+    assert len(restore["product_runs_s"]) == len(restore["restic_runs_s"]) == 2
+    assert (restore["product_s"], restore["restic_s"]) == (min(restore["product_runs_s"]), min(restore["restic_runs_s"]))
+    assert case["targets"]["restore_vs_bare_restic"]["value"] == restore["ratio"]
     # the table for people is printed and saved
     assert "| original | first |" in completed.stdout and "| product | mutated |" in completed.stdout
     assert list(out.glob("bench-*.md"))

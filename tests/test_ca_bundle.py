@@ -105,6 +105,7 @@ def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(syst
             assert api.user()["login"]  # the wrapper's requests
             child = commands.child_environment()
             assert {child[name] for name in CA_VARIABLES} == {str(bundle)}
+            assert list(Path(child["GIT_SSL_CAPATH"]).iterdir()) == []  # libcurl reads no folder
             # urllib, as github-backup uses it (SSL_CERT_FILE)
             health = f"{emulator.base_url}/_emulator/health"
             commands.run([sys.executable, "-c", f"import urllib.request; urllib.request.urlopen({health!r})"],
@@ -121,6 +122,38 @@ def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(syst
         with trusted_for_run(other, files.directory):
             with pytest.raises(GitHubError, match="even with GITHUB_CA_BUNDLE"):
                 GitHubAPI(config.api_url, config.token.reveal(), attempts=1).user()
+    finally:
+        remove_secret_files(files)
+
+
+def test_without_a_ca_git_trusts_one_bundle_and_reads_no_certificate_folder(github_emulator, backup_env,
+                                                                           monkeypatch):
+    """libcurl-gnutls reads every certificate of its folder at each connection (tripling the CPU of
+    a `git ls-remote`): the run points that folder at an empty one, git keeps the bundle it had."""
+    emulator = github_emulator
+    config = load_config(backup_env)
+    url = f"{emulator.base_url}/{ORG}/godot.git"
+    files = write_secret_files(config)
+    try:
+        with trusted_for_run(config, files.directory) as bundle:
+            assert bundle is None
+            child = commands.child_environment()
+            assert child["GIT_SSL_CAINFO"] == str(emulator.ca_file)
+            folder = Path(child["GIT_SSL_CAPATH"])
+            assert folder.is_dir() and list(folder.iterdir()) == [] and folder.parent == files.directory
+            refs = commands.run(["git", "ls-remote", url], env=git_environment(files), timeout=60).stdout
+            assert "refs/heads/main" in refs
+            # Still verified: the system's roots alone do not trust the emulator's certificate.
+            if SYSTEM_BUNDLE.is_file():
+                untrusted = commands.run(["git", "ls-remote", url], check=False, timeout=60,
+                                         env={**git_environment(files), "GIT_SSL_CAINFO": str(SYSTEM_BUNDLE)})
+                assert untrusted.returncode != 0 and "certificate" in untrusted.stderr.lower()
+        assert "GIT_SSL_CAPATH" not in commands.child_environment()
+        # A certificate folder the user chose is left alone.
+        monkeypatch.setenv("GIT_SSL_CAPATH", str(files.directory))
+        with trusted_for_run(config, files.directory):
+            assert commands.child_environment()["GIT_SSL_CAPATH"] == str(files.directory)
+            assert commands.child_environment()["GIT_SSL_CAINFO"] == str(emulator.ca_file)
     finally:
         remove_secret_files(files)
 

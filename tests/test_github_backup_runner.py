@@ -253,3 +253,14 @@ def test_a_network_error_is_retried_with_waits_then_given_up():
         retry("https://h/a", 3)
     assert waits == [1, 2, 1, 4]
 
+
+
+def test_the_runner_starts_without_the_rest_of_the_package():
+    """One interpreter per repository: the runner imports only what it uses (url_credentials.py
+    says why), not the configuration, the secret files or the command runner."""
+    shown = subprocess.run(
+        [sys.executable, "-c", "import sys, orgbackup.github_backup_runner; "
+                               "print(' '.join(sorted(m for m in sys.modules if m.startswith('orgbackup'))))"],
+        capture_output=True, text=True, check=True, timeout=60)
+    assert shown.stdout.split() == ["orgbackup", "orgbackup.github_backup_listings", "orgbackup.github_backup_runner",
+                                    "orgbackup.url_credentials"]

@@ -12,6 +12,7 @@ The module builds one restic repository holding:
 from __future__ import annotations
 
 import contextlib
+import os
 import json
 import logging
 import shutil
@@ -302,3 +303,23 @@ def test_compare_refs_and_json_selection(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in json_files_of_repository(tmp_path)] == [
         "issues/1.json", "releases/v1.json",
     ]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root's restore gives files to another owner")
+def test_a_root_restore_gives_the_tree_to_the_targets_owner_links_not_followed(tmp_path):
+    from orgbackup.restore import take_ownership
+
+    outside = tmp_path / "outside"
+    outside.write_text("not restored\n")
+    target = tmp_path / "target"
+    tree = target / ".orgbackup-restore-x" / "Org"
+    (tree / "repo" / ".git").mkdir(parents=True)
+    (tree / "repo" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tree / "repo" / "link").symlink_to(outside)
+    for path in (tree, tree / "repo", tree / "repo" / ".git", tree / "repo" / ".git" / "HEAD", tree / "repo" / "link"):
+        os.lchown(path, 10001, 10001)  # as the container's user restic restored them
+    os.chown(target, 4242, 4343)
+    take_ownership(tree, target)
+    owners = {(p.lstat().st_uid, p.lstat().st_gid) for p in [tree, *tree.rglob("*")]}
+    assert owners == {(4242, 4343)}
+    assert (outside.stat().st_uid, outside.stat().st_gid) == (os.getuid(), os.getgid())

@@ -234,7 +234,8 @@ def run_jobs(ctx: RunContext, org: str, jobs: list[Job], report: MetadataReport,
     log.info("%s: metadata: %d refreshes (%s)", org, len(jobs),
              ", ".join(f"{part} {sum(1 for j in jobs if j.part == part)}" for part in sorted({j.part for j in jobs})))
     started, last_note = time.monotonic(), time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, ctx.config.concurrency), thread_name_prefix="metadata") as pool:
+    # After github-backup and the verification: nothing else on the API meanwhile.
+    with ThreadPoolExecutor(max_workers=ctx.config.api_threads_alone, thread_name_prefix="metadata") as pool:
         futures = [(job, pool.submit(run_checked, job)) for job in jobs]
         for done, (job, future) in enumerate(futures, 1):
             outcome = future.result()
