@@ -63,11 +63,10 @@ def combined_bundle(ca_pem: str, roots: Path | None) -> str:
     return system + ca_pem
 
 
-def ca_environment(bundle: Path, empty_folder: Path) -> dict[str, str]:
-    """The variables that make the run's programs trust `bundle` (and only it)."""
+def ca_environment(bundle: Path) -> dict[str, str]:
+    """The variables that make the run's programs other than git trust `bundle` (and only it)."""
     path = str(bundle)
-    return {"SSL_CERT_FILE": path, "REQUESTS_CA_BUNDLE": path, "CURL_CA_BUNDLE": path,
-            **git_trust_environment(bundle, empty_folder)}
+    return {"SSL_CERT_FILE": path, "REQUESTS_CA_BUNDLE": path, "CURL_CA_BUNDLE": path}
 
 
 def git_trust_environment(bundle: Path, empty_folder: Path) -> dict[str, str]:
@@ -106,18 +105,16 @@ def trusted_for_run(config: Config, directory: Path) -> Iterator[Path | None]:
     started and every request made until the block ends.  Without: git's trust as one
     bundle file (git_trust_environment) until the block ends."""
     global _active
-    if not config.ca_bundle_pem:
-        system = default_git_bundle(os.environ)
-        commands.set_run_environment(git_trust_environment(system, make_empty_folder(directory)) if system else {})
-        try:
-            yield None
-        finally:
-            commands.clear_run_environment()
-        return
-    bundle = write_bundle(directory, config.ca_bundle_pem)
-    log.info("trusting the system's roots and %s", config.ca_bundle_file or "GITHUB_CA_BUNDLE")
+    bundle = write_bundle(directory, config.ca_bundle_pem) if config.ca_bundle_pem else None
+    environment: dict[str, str] = {}
+    if bundle:
+        log.info("trusting the system's roots and %s", config.ca_bundle_file or "GITHUB_CA_BUNDLE")
+        environment.update(ca_environment(bundle))
+    git_bundle = bundle or default_git_bundle(os.environ)
+    if git_bundle:
+        environment.update(git_trust_environment(git_bundle, make_empty_folder(directory)))
     _active = bundle
-    commands.set_run_environment(ca_environment(bundle, make_empty_folder(directory)))
+    commands.set_run_environment(environment)
     try:
         yield bundle
     finally:
