@@ -167,6 +167,36 @@ def disk_usage(*paths: Path) -> int:
     return total
 
 
+def clone_part(relative: tuple[str, ...]) -> str:
+    """Which part of a clone a path is: "objects" (git's objects and LFS's under a git
+    folder), "working_tree" (outside any git folder) or "git_other" (the rest of a git
+    folder: refs, logs, index, config, hooks, its directories)."""
+    for i, name in enumerate(relative):
+        if name == ".git" or name.endswith(".git"):
+            return "objects" if relative[i + 1:i + 2] in (("objects",), ("lfs",)) else "git_other"
+    return "working_tree"
+
+
+def disk_usage_by_part(*paths: Path) -> dict[str, int]:
+    """disk_usage of clones split by clone_part: objects + working trees is what the cache
+    cannot do without; git_other is git's own small files and directories."""
+    seen: set[tuple[int, int]] = set()
+    parts = {"objects": 0, "working_tree": 0, "git_other": 0}
+    for path in paths:
+        for dirpath, dirs, files in os.walk(path):
+            relative = Path(dirpath).relative_to(path).parts
+            for name in dirs + files:
+                try:
+                    st = os.lstat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) in seen:
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                parts[clone_part(relative + (name,))] += st.st_blocks * 512
+    return parts
+
+
 def restore(snapshot: str, target: Path, env: dict, tags: list[str] = ()) -> None:
     args = ["restore", snapshot, "--target", str(target), "--no-lock"]
     for tag in tags:

@@ -10,8 +10,9 @@ same row, so a second caller asks GitHub nothing.  A repository runs when it is
 new, its `pushed_at` or `updated_at` changed, its last run is older than
 `full_refresh_days` (0: always), or an issue, pull request or comment is newer
 than its `activity_mark`.  That last check asks GitHub's GraphQL API for the
-newest issue and pull request of 50 repositories per query (`newest_activity`),
-so a re-run with nothing changed costs one request per 50 repositories; a
+newest issue and pull request of 50 repositories per query (`newest_activity`,
+BACKUP_CONCURRENCY queries at once), so a re-run with nothing changed costs one
+request per 50 repositories; a
 repository the query does not answer for is asked over REST (one request).  A
 run with any problem does not update the state: the repository runs again next
 time.
@@ -102,7 +103,7 @@ def newest_activity(ctx: RunContext, org: str, names: list[str]) -> dict[str, di
     """Name -> its answer to ACTIVITY_FIELDS, for the repositories GraphQL answered; {} when
     GraphQL cannot be asked at all (the REST check per repository then decides)."""
     try:
-        found = ctx.api.repositories(org, names, ACTIVITY_FIELDS, ACTIVITY_BATCH)
+        found = ctx.api.repositories(org, names, ACTIVITY_FIELDS, ACTIVITY_BATCH, threads=ctx.config.concurrency)
     except GitHubError as exc:
         log.info("activity of %s over GraphQL failed (%s): asking each repository over REST", org, exc)
         return {}

@@ -14,6 +14,7 @@ import random
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
@@ -268,13 +269,13 @@ class GitHubAPI:
             time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def repositories(self, owner: str, names: list[str], fields: str, batch: int) -> dict[str, dict]:
-        """Name -> `fields` of each repository, `batch` repositories per GraphQL query.  A
-        repository GitHub answers nothing for (NOT_FOUND: gone, or hidden from the token) is
-        absent; a query that fails as a whole (network, 5xx, bad token) raises GitHubError."""
-        found: dict[str, dict] = {}
-        for start in range(0, len(names), batch):
-            chunk = names[start:start + batch]
+    def repositories(self, owner: str, names: list[str], fields: str, batch: int,
+                     threads: int = 1) -> dict[str, dict]:
+        """Name -> `fields` of each repository, `batch` repositories per GraphQL query and up
+        to `threads` queries at once.  A repository GitHub answers nothing for (NOT_FOUND:
+        gone, or hidden from the token) is absent; a query that fails as a whole (network,
+        5xx, bad token) raises GitHubError."""
+        def ask(chunk: list[str]) -> dict[str, dict]:
             query, variables = repositories_query(fields, chunk)
             try:
                 data = self.graphql(query, dict(variables, o=owner))
@@ -283,9 +284,13 @@ class GitHubAPI:
                     raise
                 log.info("GraphQL for %d repositories of %s: %s", len(chunk), owner, exc)
                 data = exc.data
-            for i, name in enumerate(chunk):
-                if data.get(f"r{i}"):
-                    found[name] = data[f"r{i}"]
+            return {name: data[f"r{i}"] for i, name in enumerate(chunk) if data.get(f"r{i}")}
+
+        chunks = [names[start:start + batch] for start in range(0, len(names), batch)]
+        found: dict[str, dict] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(chunks) or 1))) as pool:
+            for answered in pool.map(ask, chunks):
+                found.update(answered)
         return found
 
     def paginate(self, path: str, params: dict | None = None) -> Iterator[Any]:

@@ -41,6 +41,11 @@ def test_benchmark_small_size_produces_every_row(tmp_path):
                                     "first_api_vs_original", "bytes_served_vs_data", "cache_vs_data",
                                     "unchanged_wall_s"}
     assert all(case["targets"][name]["value"] is not None for name in case["targets"]), case["targets"]
+    # the cache's clones split into objects, working trees and git's other files, every inode once
+    for key in (("product", "first"), ("original", "first")):
+        b = rows[key]["extra"]["bytes"]
+        assert b["cache_objects"] > 0 and b["cache_working_tree"] > 0 and b["cache_git_other"] > 0, key
+        assert b["cache_objects"] + b["cache_working_tree"] + b["cache_git_other"] == b["cache_git_lfs"], key
     # the restore timing: two turns each, in both orders, the best of each compared
     restore = rows[("product", "first")]["extra"]["restore"]
     assert (restore["product_exit"], restore["restic_exit"]) == (0, 0), restore
@@ -71,3 +76,15 @@ def test_plot_refuses_what_is_not_a_result(tmp_path):
     assert completed.returncode == 2
     assert completed.stderr.count("\n") == 1 and "not a bench.run result" in completed.stderr
     assert not png.exists()
+
+
+def test_clone_parts_are_objects_working_trees_and_gits_other_files():
+    from bench.measure import clone_part
+
+    assert clone_part(("repository", ".git", "objects", "pack", "pack-1.pack")) == "objects"
+    assert clone_part(("repository", ".git", "lfs", "objects", "ab", "cd", "abcd")) == "objects"
+    assert clone_part(("mirror.git", "objects", "pack")) == "objects"  # a bare mirror
+    assert clone_part(("repository", ".git", "logs", "HEAD")) == "git_other"
+    assert clone_part(("repository", ".git")) == "git_other"
+    assert clone_part(("repository", "data", "objects", "x.bin")) == "working_tree"  # a folder named objects
+    assert clone_part(("repository", "README.md")) == "working_tree"

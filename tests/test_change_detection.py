@@ -67,6 +67,13 @@ def test_repositories_are_asked_in_batches_and_a_missing_one_is_absent(github_em
     found = ctx.api.repositories(ORG, names + ["no-such-repository"], changes.ACTIVITY_FIELDS, 3)
     assert sorted(found) == names
     assert emu.counters()["graphql"] == -(-(len(names) + 1) // 3)
+    assert emu.graphql_peak_in_flight() == 1
+    # several queries at once (each waits 200 ms at the emulator): the same answer
+    emu.set_faults(latency_ms=200)
+    emu.reset_counters()
+    assert ctx.api.repositories(ORG, names + ["no-such-repository"], changes.ACTIVITY_FIELDS, 3, threads=4) == found
+    assert emu.counters()["graphql"] == -(-(len(names) + 1) // 3)
+    assert emu.graphql_peak_in_flight() >= 2
     godot = found["godot"]
     issues = [i for i in truth_issues(emu, "godot")]
     assert changes.newest_update(godot) == max(i["updated_at"] for i in issues)

@@ -118,7 +118,7 @@ def discussion_marks(ctx, org: str, repos: list[dict]) -> dict[str, str | None]:
             asked.append(repo["name"])
         else:
             marks[repo["name"]] = None
-    for name, node in ctx.api.repositories(org, asked, MARK_FIELDS, MARK_BATCH).items():
+    for name, node in ctx.api.repositories(org, asked, MARK_FIELDS, MARK_BATCH, threads=ctx.config.concurrency).items():
         if node.get("discussions") is not None:
             marks[name] = mark_of(node["discussions"])
     return marks

@@ -85,6 +85,8 @@ class Emulator:
         self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
         self._routes: dict[str, int] = {}
         self._bytes = dict.fromkeys(BYTE_KINDS, 0)
+        self._graphql_in_flight = 0
+        self._graphql_peak = 0  # most GraphQL requests being answered at once since the last reset
         self._usage: dict = {}
         self._creations: list[float] = []  # times of the content-creating requests of the last minute
         self._window = int(time.time()) + 3600
@@ -192,6 +194,20 @@ class Emulator:
         with self.lock:
             return dict(self._bytes)
 
+    def graphql_started(self) -> None:
+        with self.lock:
+            self._graphql_in_flight += 1
+            self._graphql_peak = max(self._graphql_peak, self._graphql_in_flight)
+
+    def graphql_ended(self) -> None:
+        with self.lock:
+            self._graphql_in_flight -= 1
+
+    def graphql_peak_in_flight(self) -> int:
+        """The most GraphQL requests answered at the same time (latency included) since the last reset."""
+        with self.lock:
+            return self._graphql_peak
+
     def content_created(self) -> int:
         """Successful (2xx) requests to the write side (POST, PUT, PATCH) since the last reset."""
         with self.lock:
@@ -202,6 +218,7 @@ class Emulator:
             self._counters = dict.fromkeys(KINDS + EXTRA_KINDS, 0)
             self._routes = {}
             self._bytes = dict.fromkeys(BYTE_KINDS, 0)
+            self._graphql_peak = self._graphql_in_flight
             self._usage.clear()
 
     def rate(self, key: str, spend: bool, resource: str = "core", cost: int = 1) -> dict:
@@ -433,6 +450,16 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query))
         if path.startswith("/_emulator/"):
             return self.control(path, query)
+        if self.command == "POST" and path in GRAPHQL_PATHS:
+            self.em.graphql_started()
+            try:
+                return self.answer(url, path, query)
+            finally:
+                self.em.graphql_ended()
+        return self.answer(url, path, query)
+
+    def answer(self, url, path: str, query: dict) -> None:
+        """Every request but the emulator's own controls, after the latency fault."""
         latency = self.em.faults().get("latency_ms")
         if latency:
             time.sleep(latency / 1000)
