@@ -55,12 +55,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import commands, git
+from . import commands, git, git_files
 from .commands import Completed
 from .context import RunContext
 from .errors import BackupError
 from .json_files import write_json_atomically
 from .problems import INTEGRITY, TRANSIENT, Problem
+from .url_credentials import without_credentials
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +166,12 @@ def head_branch_for(expected: dict[str, str], preferred: str | None) -> str | No
 
 def clean_remote_urls(ctx: RunContext, path: Path, url: str) -> None:
     """origin -> the credential-free URL; any other remote loses its user:password@."""
-    remotes = git.configured_remote_urls(path / ".git")
+    remotes = git_files.configured_remote_urls(path / ".git")
     if remotes is None:
         result = run_git(ctx, git.get_remote_urls(path))
         remotes = git.parse_remote_urls(result.stdout) if result.ok else {}
     for remote, current in remotes.items():
-        wanted = url if remote == "origin" else git.without_credentials(current)
+        wanted = url if remote == "origin" else without_credentials(current)
         if current != wanted:
             run_git(ctx, git.set_remote_url(path, wanted, remote))
     if "origin" not in remotes:
@@ -270,7 +271,7 @@ def keep_lfs_objects(old_git_dir: Path, new_git_dir: Path) -> int:
     objects = old_git_dir / "lfs" / "objects"
     for source in objects.glob("??/??/*") if objects.is_dir() else []:
         oid = source.name
-        if len(oid) != 64 or git.lfs_object_status(old_git_dir, oid) != "ok":
+        if len(oid) != 64 or git_files.lfs_object_status(old_git_dir, oid) != "ok":
             continue
         target = git.lfs_object_path(new_git_dir, oid)
         if target.exists():

@@ -1,18 +1,17 @@
 """Pure builders of git and git-lfs argument tuples, and the environment git runs in.
 
-Nothing here runs a program: `commands.run` does.  Credentials never appear in a
+Nothing here runs a program: `commands.run` does.  What is read from a repository's
+files without git is in `git_files.py`; the push of restore-to-github in
+`restore_to_github/git_push.py`.  Credentials never appear in a
 URL or an argument: git asks the askpass program of the run's secret folder.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .config import DEFAULT_STALL_SECONDS
-from .file_digest import file_sha256
 from .secret_files import SecretFiles
-from .url_credentials import without_credentials  # noqa: F401  (git.without_credentials, as before)
 
 # Refs a backup keeps: branches and tags (pull request refs are GitHub's, not the project's).
 BACKED_UP_REF_PREFIXES = ("refs/heads/", "refs/tags/")
@@ -389,96 +388,3 @@ def probe_commit(repo: Path, url: str, sha: str) -> tuple[str, ...]:
     still has it (a fetch into a repository that already holds it would not ask)."""
     return ("git", "-C", str(repo), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
             "--depth=1", "--filter=tree:0", url, sha)
-
-
-def lfs_object_status(git_dir: Path, oid: str) -> str:
-    """'ok', 'missing', or 'damaged' (the file's sha256 is not its oid)."""
-    path = lfs_object_path(git_dir, oid)
-    if not path.is_file():
-        return "missing"
-    return "ok" if file_sha256(path) == oid else "damaged"
-
-
-# Reading a repository's own config file without starting git (a quiet night has
-# thousands of repositories to look at; most need no change).
-
-_SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"([^"]*)")?\s*\]\s*$')
-_URL_LINE = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
-
-
-def configured_remote_urls(git_dir: Path) -> dict[str, str] | None:
-    """{remote: url} from `git_dir/config`, or None when it is not that simple
-    (includes, quoting, several URLs): then ask git."""
-    try:
-        text = (git_dir / "config").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    remotes: dict[str, str] = {}
-    section = None
-    for line in text.splitlines():
-        if line.lstrip().startswith(("#", ";")) or not line.strip():
-            continue
-        header = _SECTION.match(line)
-        if header:
-            kind = header.group(1).lower()
-            if kind in ("include", "includeif"):
-                return None
-            section = header.group(2) if kind == "remote" else None
-            continue
-        if line.lstrip().startswith("["):
-            return None
-        if section is not None and line.strip().lower().startswith("url"):
-            found = _URL_LINE.match(line)
-            if not found or '"' in line or section in remotes:
-                return None
-            remotes[section] = found.group(1)
-    return remotes
-
-
-_HEAD_REF = re.compile(r"^ref: (refs/\S+)\n?$")
-_HEAD_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?\n?$")
-
-
-def head_file_ref(git_dir: Path) -> str | None:
-    """The branch `git_dir/HEAD` points at ('refs/heads/main'), '' when HEAD is detached,
-    None when the file is not that simple (missing, a link, another form): then ask git."""
-    head = git_dir / "HEAD"
-    try:
-        if head.is_symlink():
-            return None
-        text = head.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    found = _HEAD_REF.match(text)
-    if found:
-        return found.group(1)
-    return "" if _HEAD_SHA.match(text) else None
-
-
-# restore-to-github: pushing a restored clone into a new repository
-
-PUSH_REFSPECS = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
-
-
-def lfs_push_objects(repo: Path, url: str, oids) -> tuple[str, ...]:
-    """Push these LFS objects to the repository at `url` (lfs.url set: never the clone's own remote)."""
-    return ("git", "-C", str(repo), "-c", f"lfs.url={url}/info/lfs", "lfs", "push", "--object-id", url, *oids)
-
-
-def push_refs(repo: Path, url: str, *, force: bool = False) -> tuple[str, ...]:
-    """Every branch and tag of `repo` to `url`, without the clone's hooks (LFS is pushed first,
-    on its own). `force` only where the target is this restore's own (a wiki's first page)."""
-    specs = tuple(("+" if force else "") + spec for spec in PUSH_REFSPECS)
-    return ("git", "-C", str(repo), "-c", "core.hooksPath=/dev/null", "push", "--no-verify", "--porcelain",
-            url, *specs)
-
-
-def push_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
-    """git_environment (the token through askpass) for a restored clone that another user may own."""
-    env = git_environment(files, stall_seconds)
-    count = int(env["GIT_CONFIG_COUNT"])
-    env[f"GIT_CONFIG_KEY_{count}"] = "safe.directory"
-    env[f"GIT_CONFIG_VALUE_{count}"] = "*"
-    env["GIT_CONFIG_COUNT"] = str(count + 1)
-    env["GIT_LFS_SKIP_SMUDGE"] = "1"
-    return env

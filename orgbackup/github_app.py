@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from .config import GitHubAppSettings, Secret
+from .config import GitHubAppSettings
+from .config_readers import Secret
 from .errors import ConfigError
 from .github_api import GitHubAPI, GitHubError
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, git
+from . import commands, git, git_files
 from .file_digest import file_sha256
 
 ORG_ROW = "(organization)"
@@ -173,7 +173,7 @@ def lfs_problem(clone: Path) -> str | None:
             return None  # an empty repository: nothing to list
         return f"git lfs ls-files --all failed: {commands.last_line(result.stderr) or result.returncode}"
     git_dir = clone / ".git" if (clone / ".git").is_dir() else clone
-    status = {oid: git.lfs_object_status(git_dir, oid) for oid in sorted(git.parse_lfs_oids(result.stdout))}
+    status = {oid: git_files.lfs_object_status(git_dir, oid) for oid in sorted(git.parse_lfs_oids(result.stdout))}
     missing = [oid for oid, state in status.items() if state == "missing"]
     damaged = [oid for oid, state in status.items() if state == "damaged"]
     return gaps("LFS object(s)", "their oid", missing, damaged)

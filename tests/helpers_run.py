@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orgbackup import commands
-from orgbackup.config import ALL_PARTS, Config, Secret
+from orgbackup.config import ALL_PARTS, Config
+from orgbackup.config_readers import Secret
 from orgbackup.context import RunContext
 from orgbackup.github_api import GitHubAPI
 from orgbackup.secret_files import write_secret_files

@@ -46,7 +46,7 @@ def test_secret_variables_not_inherited(monkeypatch):
 
 def test_a_repository_path_is_no_secret_and_stays_readable(tmp_path):
     """Regression: RESTIC_REPOSITORY=/repository once masked every '.../repository' path git printed."""
-    from orgbackup.config import Secret
+    from orgbackup.config_readers import Secret
     from orgbackup.secret_files import register_secrets, repository_credentials
 
     class Config:
@@ -95,20 +95,20 @@ def test_remote_urls_read_from_the_config_file_match_git(tmp_path):
     """The shortcut that spares a git process per repository must agree with git itself."""
     import subprocess
 
-    from orgbackup import git
+    from orgbackup import git, git_files
 
     repo = tmp_path / "r"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", "https://h/o/r.git"], check=True)
     subprocess.run(["git", "-C", str(repo), "remote", "add", "up", "https://u:p@h/o/up.git"], check=True)
-    assert git.configured_remote_urls(repo / ".git") == {"origin": "https://h/o/r.git", "up": "https://u:p@h/o/up.git"}
+    assert git_files.configured_remote_urls(repo / ".git") == {"origin": "https://h/o/r.git", "up": "https://u:p@h/o/up.git"}
     listed = subprocess.run(["git", "-C", str(repo), "config", "--get-regexp", r"^remote\..*\.url$"],
                             capture_output=True, text=True, check=True).stdout
-    assert git.configured_remote_urls(repo / ".git") == git.parse_remote_urls(listed)
+    assert git_files.configured_remote_urls(repo / ".git") == git.parse_remote_urls(listed)
     # What it cannot read simply, it leaves to git.
     with open(repo / ".git" / "config", "a") as f:
         f.write('[include]\n\tpath = other\n')
-    assert git.configured_remote_urls(repo / ".git") is None
+    assert git_files.configured_remote_urls(repo / ".git") is None
 
 
 
@@ -116,7 +116,7 @@ def test_head_read_from_the_head_file_matches_git(tmp_path):
     """The shortcut that spares `git symbolic-ref HEAD` per repository must agree with git."""
     import subprocess
 
-    from orgbackup import git
+    from orgbackup import git, git_files
 
     repo = tmp_path / "r"
     subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
@@ -124,15 +124,15 @@ def test_head_read_from_the_head_file_matches_git(tmp_path):
     def symbolic_ref() -> str:
         return subprocess.run(git.head_ref(repo), capture_output=True, text=True).stdout.strip()
 
-    assert git.head_file_ref(repo / ".git") == symbolic_ref() == "refs/heads/trunk"
+    assert git_files.head_file_ref(repo / ".git") == symbolic_ref() == "refs/heads/trunk"
     subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q",
                     "--allow-empty", "-m", "one"], check=True)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "--detach"], check=True)
-    assert git.head_file_ref(repo / ".git") == symbolic_ref() == ""
+    assert git_files.head_file_ref(repo / ".git") == symbolic_ref() == ""
     (repo / ".git" / "HEAD").unlink()
     (repo / ".git" / "HEAD").symlink_to("refs/heads/trunk")  # what very old git wrote: left to git
-    assert git.head_file_ref(repo / ".git") is None
-    assert git.head_file_ref(tmp_path / "nothing") is None
+    assert git_files.head_file_ref(repo / ".git") is None
+    assert git_files.head_file_ref(tmp_path / "nothing") is None
 
 
 PRINT_EVERY_HALF_SECOND = "import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.5)\n"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from orgbackup.config import Secret, load_config
+from orgbackup.config import load_config
+from orgbackup.config_readers import Secret
 from orgbackup.errors import ConfigError
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from orgbackup import git
-from orgbackup.config import Config, Secret
+from orgbackup.config import Config
+from orgbackup.config_readers import Secret
 from orgbackup.context import RunContext
 from orgbackup.secret_files import write_secret_files
 from orgbackup.stages import dependencies as deps

@@ -144,7 +144,8 @@ class _NightsTokens:
 
 
 def test_a_file_that_held_last_nights_app_token_stays_flagged_until_it_changes(tmp_path):
-    from orgbackup.config import Config, Secret
+    from orgbackup.config import Config
+    from orgbackup.config_readers import Secret
     from orgbackup.context import RunContext
     from orgbackup.stages.scrub import run_scrub
 

@@ -3,7 +3,8 @@
 import pytest
 
 from orgbackup import restic
-from orgbackup.config import Retention, Secret
+from orgbackup.config import Retention
+from orgbackup.config_readers import Secret
 from orgbackup.errors import PreflightError
 from orgbackup.secret_files import SecretFiles, remove_secret_files, write_secret_files
 from orgbackup.stages.snapshot import exclude_pattern, snapshot_tags
@@ -153,7 +154,8 @@ def test_restic_alone_gets_the_backend_variables(files_for, monkeypatch):
     from dataclasses import replace
 
     from orgbackup import commands
-    from orgbackup.config import SecretEnvironment, is_restic_backend_variable
+    from orgbackup.config import is_restic_backend_variable
+    from orgbackup.config_readers import SecretEnvironment
 
     for name in ("AWS_SECRET_ACCESS_KEY", "B2_ACCOUNT_KEY", "AZURE_ACCOUNT_SAS", "GOOGLE_APPLICATION_CREDENTIALS",
                  "OS_PASSWORD", "ST_KEY", "RCLONE_CONFIG", "RESTIC_CACHE_DIR"):

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import git as git_builders
-from orgbackup.config import Config, Secret
+from orgbackup.config import Config
+from orgbackup.config_readers import Secret
 from orgbackup.context import RunContext
 from orgbackup.stages import scrub
+from orgbackup.url_credentials import without_credentials
 
 TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 ORG = "V-Sekai"
@@ -72,7 +73,7 @@ def init_repo(path: Path, url: str) -> Path:
     ],
 )
 def test_url_without_credentials(url, clean):
-    assert git_builders.without_credentials(url) == clean
+    assert without_credentials(url) == clean
     assert scrub.has_credentials(url) == (url != clean)
 
 

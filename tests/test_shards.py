@@ -169,7 +169,8 @@ def test_a_shard_compares_with_its_own_last_snapshot():
 @pytest.fixture
 def local_repository(tmp_path, monkeypatch):
     """A real restic repository and a RunContext for it (no GitHub)."""
-    from orgbackup.config import Config, Retention, Secret
+    from orgbackup.config import Config, Retention
+    from orgbackup.config_readers import Secret
     from orgbackup.context import RunContext
     from orgbackup.secret_files import remove_secret_files, write_secret_files
 

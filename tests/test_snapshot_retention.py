@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from orgbackup import restic
-from orgbackup.config import Config, Retention, Secret
+from orgbackup.config import Config, Retention
+from orgbackup.config_readers import Secret
 from orgbackup.context import RunContext
 from orgbackup.secret_files import remove_secret_files, write_secret_files
 from orgbackup.stages import snapshot

@@ -11,6 +11,7 @@ from orgbackup import git
 from orgbackup.stages import github_backup as gb
 from orgbackup import clones
 from orgbackup.stages import verify_repair as vr
+from orgbackup.url_credentials import without_credentials
 from tests.github_emulator import force_push_away, mutate
 from tests.github_emulator.world import FastImport
 from tests.helpers_run import ORG, differences_from_truth, git_refs, make_context
@@ -68,9 +69,9 @@ def test_git_builders_added_for_this_stage():
     assert git.resolve_head(repo) == ("git", "-C", "/c/r", "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     assert git.point_head(repo, "refs/heads/main") == ("git", "-C", "/c/r", "symbolic-ref", "HEAD", "refs/heads/main")
     assert git.absolute_git_dir(repo) == ("git", "-C", "/c/r", "rev-parse", "--absolute-git-dir")
-    assert git.without_credentials("https://ghp_x:x-oauth-basic@h:8443/O/R.git") == "https://h:8443/O/R.git"
-    assert git.without_credentials("https://h/O/R.git") == "https://h/O/R.git"
-    assert git.without_credentials("git@github.com:O/R.git") == "git@github.com:O/R.git"
+    assert without_credentials("https://ghp_x:x-oauth-basic@h:8443/O/R.git") == "https://h:8443/O/R.git"
+    assert without_credentials("https://h/O/R.git") == "https://h/O/R.git"
+    assert without_credentials("git@github.com:O/R.git") == "git@github.com:O/R.git"
     assert git.parse_remote_urls("remote.origin.url https://h/O/R.git\nremote.up.url https://h/U/R.git\n") == {
         "origin": "https://h/O/R.git", "up": "https://h/U/R.git"}
     assert git.fsck_connectivity(repo) == ("git", "-C", "/c/r", "fsck", "--no-progress", "--no-dangling",

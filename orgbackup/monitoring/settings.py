@@ -13,7 +13,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from .. import commands
-from ..config import Secret, parse_list, parse_words, read_dotenv, read_secret
+from ..config_readers import Secret, parse_list, parse_words, read_dotenv, read_secret
 from ..errors import ConfigError
 
 # When to notify: the words of BACKUP_NOTIFY_ON, and which exit statuses each covers.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import commands, git
+from . import git_push
 from .access import collaborator_permission, protection_body
 from .items import IssueSteps, pull_fields
 from .source import SourceOrganization, SourceRepository
@@ -165,7 +166,7 @@ class RepositoryRestore(IssueSteps):
         return True
 
     def git_command(self, argv):
-        return commands.run(argv, env=git.push_environment(self.target.files, self.target.stall_seconds),
+        return commands.run(argv, env=git_push.push_environment(self.target.files, self.target.stall_seconds),
                             idle_timeout=self.target.stall_seconds, check=False)
 
     def remote_refs(self, url: str) -> dict[str, str] | None:
@@ -183,13 +184,13 @@ class RepositoryRestore(IssueSteps):
         oids = sorted(p.name for p in (self.repo.clone / ".git" / "lfs" / "objects").glob("??/??/*")
                       if len(p.name) == 64)
         for start in range(0, len(oids), 200):
-            result = self.git_command(git.lfs_push_objects(self.repo.clone, url, oids[start:start + 200]))
+            result = self.git_command(git_push.lfs_push_objects(self.repo.clone, url, oids[start:start + 200]))
             if not result.ok:
                 self.problem(f"LFS objects not pushed: {git.failure_reason(result.stderr or result.stdout)}")
                 return False
         if oids:
             self.outcome.created["lfs objects"] += len(oids)
-        result = self.git_command(git.push_refs(self.repo.clone, url))
+        result = self.git_command(git_push.push_refs(self.repo.clone, url))
         if not result.ok:
             self.problem(f"git push failed: {git.failure_reason(result.stderr or result.stdout)}")
             return False
@@ -214,7 +215,7 @@ class RepositoryRestore(IssueSteps):
                          f"and run the same command again")
             return
         # The first page saved by hand is the only history there: the wiki is replaced by the backup's.
-        result = self.git_command(git.push_refs(wiki, url, force=True))
+        result = self.git_command(git_push.push_refs(wiki, url, force=True))
         if not result.ok or self.remote_refs(url) != want:
             self.problem(f"wiki push failed: {git.failure_reason(result.stderr or result.stdout)}")
             return

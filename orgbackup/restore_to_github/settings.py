@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..config import HOST, ORG_NAME, REPO_NAME, Config, Secret, parse_int, read_dotenv, read_secret
+from ..config import HOST, ORG_NAME, REPO_NAME, Config
+from ..config_readers import Secret, parse_int, read_dotenv, read_secret
 from ..errors import ConfigError
 
 

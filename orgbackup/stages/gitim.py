@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .. import clones, commands, git, worktree_links
+from .. import clones, commands, git, git_files, worktree_links
 from ..context import RunContext
 from ..errors import BackupError, CommandFailed
 from ..gitim_runner import EXIT_NOT_INSTALLED
@@ -376,7 +376,7 @@ def _repair_clone(
         clone.parent.mkdir(parents=True, exist_ok=True)
         _git(git.clone(url, clone), env, None)
         clone_refs = None
-    elif ctx.config.git_protocol == "https" and (git.configured_remote_urls(clone / ".git") or {}).get("origin") != url:
+    elif ctx.config.git_protocol == "https" and (git_files.configured_remote_urls(clone / ".git") or {}).get("origin") != url:
         # gitim's origin is the API's clone_url; keep it, but never with credentials.
         _git(git.set_remote_url(clone, url), env, timeout)
 
@@ -387,7 +387,7 @@ def _repair_clone(
 
     local = clone_refs.get(f"refs/heads/{branch}") if clone_refs is not None else \
         _commit(clone, f"refs/heads/{branch}", timeout)
-    on_branch = git.head_file_ref(clone / ".git")
+    on_branch = git_files.head_file_ref(clone / ".git")
     if on_branch is None:
         on_branch = commands.run(git.head_ref(clone), timeout=timeout, check=False).stdout.strip()
     if local == remote_head and on_branch == f"refs/heads/{branch}":

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import commands, git
+from ..url_credentials import without_credentials
 from ..context import RunContext
 from ..problems import INTEGRITY, Problem
 from ..stage_result import StageResult
@@ -68,7 +69,7 @@ URL_KEY_SUFFIXES = (".url", ".pushurl")
 
 def has_credentials(url: str) -> bool:
     """A user name or password in an HTTP(S) URL, a password in any other."""
-    return git.without_credentials(url) != url
+    return without_credentials(url) != url
 
 
 def parse_config_list(text: str) -> list[tuple[str, str]]:
@@ -89,7 +90,7 @@ def credential_fixes(entries: Iterable[tuple[str, str]]) -> dict[str, list[str]]
         if key.lower().endswith(URL_KEY_SUFFIXES):
             values.setdefault(key, []).append(value)
     return {
-        key: [git.without_credentials(v) for v in vals]
+        key: [without_credentials(v) for v in vals]
         for key, vals in values.items()
         if any(has_credentials(v) for v in vals)
     }

@@ -47,7 +47,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import commands, git
+from .. import commands, git, git_files
 from ..changes import change_decisions, known_empty
 from ..clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, run_git,
                       sync_clone, why_failed)
@@ -73,7 +73,7 @@ INTEGRITY_MEMO_DIR = "clone-checks"
 
 
 def lfs_object_ok(git_dir: Path, oid: str) -> bool:
-    return git.lfs_object_status(git_dir, oid) == "ok"
+    return git_files.lfs_object_status(git_dir, oid) == "ok"
 
 
 def needed_lfs_oids(ctx: RunContext, path: Path, refs: dict[str, str], memo: Path, check: Check) -> set[str] | None:
