@@ -1,9 +1,9 @@
 """Pure builders of git and git-lfs argument tuples, and the environment git runs in.
 
-Nothing here runs a program: `commands.run` does.  What is read from a repository's
-files without git is in `git_files.py`; the push of restore-to-github in
-`restore_to_github/git_push.py`.  Credentials never appear in a
+Nothing here runs a program: `commands.run` does.  Credentials never appear in a
 URL or an argument: git asks the askpass program of the run's secret folder.
+What is read from a repository's files without git is in `git_files.py`; the pushes
+of restore-to-github are in `restore_to_github/git_push.py`.
 """
 
 from __future__ import annotations

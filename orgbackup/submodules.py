@@ -1,19 +1,24 @@
 """Reading submodules out of a repository through git: `.gitmodules` and the gitlinks
 at given commits, deduplicated so that a hundred branches cost a few git calls.
 
-Parsers of git's output are pure; the readers run local git only (no network).
+Parsers of git's output are pure; the readers run local git only (no network). A clone's
+scan is remembered by its refs (`scan_submodules_remembered`, CACHE/.state/<ORG>/submodule-scans/).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import commands, git
+from .clones import refs_digest
+from .json_files import write_json_atomically
 from .submodule_urls import normalize_url, resolve_url
 
 GITLINK_MODE = "160000"
 LOCAL_TIMEOUT = 600  # seconds for git calls that only read the local disk
+SCAN_MEMO_DIR = "submodule-scans"  # CACHE/.state/<ORG>/submodule-scans/<NAME>.json
 
 
 @dataclass(frozen=True)
@@ -154,3 +159,35 @@ def scan_submodules(repo: Path, base_url: str, tips: dict[str, list[str]], label
             if key not in references:
                 references[key] = Reference(url, sha, f"{label} {tips[commit][0]}:{module.path}")
     return list(references.values()), warnings
+
+
+def scan_submodules_remembered(repo: Path, base_url: str, refs: dict[str, str], label: str, memo: Path
+                               ) -> tuple[list[Reference], list[str]]:
+    """scan_submodules at the tips of `refs` ({ref: sha}, as for-each-ref lists them),
+    remembered in `memo` with the refs' digest and the URL as its key."""
+    key = {"refs": refs_digest(refs), "base": base_url}
+    found = read_scan_memo(memo, key)
+    if found is not None:
+        return found
+    references, warnings = scan_submodules(repo, base_url, ref_tips(repo, refs), label)
+    write_scan_memo(memo, key, references, warnings)
+    return references, warnings
+
+
+def read_scan_memo(memo: Path, key: dict) -> tuple[list[Reference], list[str]] | None:
+    """The submodules found at the last scan of a clone whose refs (and URL) were `key`:
+    objects never change, so the same refs hold the same submodules (an unchanged
+    repository's scan costs one `for-each-ref`, not three git calls)."""
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        return [Reference(**r) for r in data["references"]], list(data["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_scan_memo(memo: Path, key: dict, references: list[Reference], warnings: list[str]) -> None:
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(memo, {"key": key, "references": [asdict(r) for r in references],
+                                 "warnings": warnings})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import git
+from orgbackup import git, submodules
 from orgbackup.config import Config
 from orgbackup.config_readers import Secret
 from orgbackup.context import RunContext
@@ -242,7 +242,7 @@ def test_an_unchanged_clone_is_not_scanned_again(tmp_path, hermetic_git_env, mon
     fi.run(app / ".git")
     first, _ = run_dependencies(ctx, org, [{"name": "app"}])
     assert [i["missing_commits"] for i in first["items"]] == [["a" * 40]]
-    memo = ctx.state_dir(org) / deps.SCAN_MEMO_DIR / "app.json"
+    memo = ctx.state_dir(org) / submodules.SCAN_MEMO_DIR / "app.json"
     assert json.loads(memo.read_text())["references"][0]["commit"] == "a" * 40
 
     def no_scan(*args, **kwargs):
@@ -250,6 +250,7 @@ def test_an_unchanged_clone_is_not_scanned_again(tmp_path, hermetic_git_env, mon
 
     with monkeypatch.context() as patched:
         patched.setattr(deps, "scan_submodules", no_scan)
+        patched.setattr(submodules, "scan_submodules", no_scan)
         again, _ = run_dependencies(ctx, org, [{"name": "app"}])
     assert again["items"] == first["items"]
 

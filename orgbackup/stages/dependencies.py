@@ -19,8 +19,9 @@ What it does, after the organization's clones are captured:
   fetches into it again.
 
 Layers: the URL rules are pure (orgbackup/submodule_urls.py), reading submodules out
-of a clone is local git (orgbackup/submodules.py); this module is the stage: the
-mirrors, the worklist of (url, commit) pairs they must hold, and the report.
+of a clone is local git, remembered per clone's refs (orgbackup/submodules.py); this
+module is the stage: the mirrors, the worklist of (url, commit) pairs they must hold,
+and the report.
 
 Credentials are offered only to the GitHub host; every other host gets anonymous
 HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reported.
@@ -28,23 +29,21 @@ HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reporte
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import commands, git
-from ..clones import refs_digest
 from ..errors import CommandFailed
-from ..json_files import write_json_atomically
 from ..problems import TRANSIENT, UPSTREAM, Problem
 from ..stage_result import StageResult
 from ..submodule_urls import RepoURL, in_organization, is_excluded, mirror_relpath, parse_url
-from ..submodules import LOCAL_TIMEOUT, Reference, object_types, present_commits, ref_tips, scan_submodules
+from ..submodules import (LOCAL_TIMEOUT, SCAN_MEMO_DIR, Reference, object_types, present_commits, ref_tips,
+                          scan_submodules, scan_submodules_remembered)
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +147,7 @@ class _Stage:
         base = git.repo_url(self.cfg.git_url, self.org, name)
         refs = git.parse_ref_lines(_git(git.for_each_ref(clone)).stdout)
         memo = self.ctx.state_dir(self.org) / SCAN_MEMO_DIR / f"{name}.json"
-        key = {"refs": refs_digest(refs), "base": base}
-        found = read_scan_memo(memo, key)
-        if found is not None:
-            return name, *found
-        references, warnings = scan_submodules(clone, base, ref_tips(clone, refs), f"{self.org}/{name}")
-        write_scan_memo(memo, key, references, warnings)
+        references, warnings = scan_submodules_remembered(clone, base, refs, f"{self.org}/{name}", memo)
         return name, references, warnings
 
     def org_repo_of(self, where: str) -> str | None:
@@ -376,28 +370,6 @@ class _Stage:
             "in_organization": in_org,
             "unresolved_urls": sorted(self.unparsed),
         }
-
-
-SCAN_MEMO_DIR = "submodule-scans"  # CACHE/.state/<ORG>/submodule-scans/<NAME>.json
-
-
-def read_scan_memo(memo: Path, key: dict) -> tuple[list[Reference], list[str]] | None:
-    """The submodules found at the last scan of a clone whose refs (and URL) were `key`:
-    objects never change, so the same refs hold the same submodules (an unchanged
-    repository's scan costs one `for-each-ref`, not three git calls)."""
-    try:
-        data = json.loads(memo.read_text(encoding="utf-8"))
-        if data.get("key") != key:
-            return None
-        return [Reference(**r) for r in data["references"]], list(data["warnings"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def write_scan_memo(memo: Path, key: dict, references: list[Reference], warnings: list[str]) -> None:
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(memo, {"key": key, "references": [asdict(r) for r in references],
-                                 "warnings": warnings})
 
 
 def _first(dep: Dependency) -> list[str]:
