@@ -89,9 +89,14 @@ class Check:
 # Running git
 
 
-def run_git(ctx: RunContext, argv: tuple[str, ...]) -> Completed:
+def run_git(ctx: RunContext, argv: tuple[str, ...], url: str | None = None) -> Completed:
+    """`url`: the repository on GitHub this git may talk to (git itself or Git LFS): its LFS
+    server is then that repository's, and git is ended after BACKUP_STALL_SECONDS without
+    progress. Without it, a local git (no limit: a full fsck of a large clone reads packs
+    through mmap, which shows as no progress)."""
+    env = git.git_environment(ctx.files, ctx.config.stall_seconds, repo=url)
     try:
-        return commands.run(argv, env=git.git_environment(ctx.files, ctx.config.stall_seconds), check=False)
+        return commands.run(argv, env=env, idle_timeout=ctx.config.stall_seconds if url else None, check=False)
     except BackupError as exc:  # did not start, or timed out
         return Completed(tuple(argv), -1, "", str(exc))
 
@@ -265,13 +270,14 @@ def integrity_damage(ctx: RunContext, path: Path, refs: dict[str, str], memo: Pa
     return None
 
 
-def keep_lfs_objects(old_git_dir: Path, new_git_dir: Path) -> int:
-    """Hard-link (or copy) every intact LFS object of the old clone into the new one."""
+def keep_lfs_objects(old_git_dir: Path, new_git_dir: Path, *, checked: bool = True) -> int:
+    """Hard-link (or copy) every intact LFS object of the old clone into the new one
+    (`checked=False`: every object, unread, where the old clone's were checked moments ago)."""
     kept = 0
     objects = old_git_dir / "lfs" / "objects"
     for source in objects.glob("??/??/*") if objects.is_dir() else []:
         oid = source.name
-        if len(oid) != 64 or git_files.lfs_object_status(old_git_dir, oid) != "ok":
+        if len(oid) != 64 or (checked and git_files.lfs_object_status(old_git_dir, oid) != "ok"):
             continue
         target = git.lfs_object_path(new_git_dir, oid)
         if target.exists():
@@ -285,14 +291,14 @@ def keep_lfs_objects(old_git_dir: Path, new_git_dir: Path) -> int:
     return kept
 
 
-def point_head_and_check_out(ctx: RunContext, path: Path, expected: dict[str, str], default_branch: str | None,
-                             check: Check) -> None:
+def point_head_and_check_out(ctx: RunContext, path: Path, url: str, expected: dict[str, str],
+                             default_branch: str | None, check: Check) -> None:
     if not run_git(ctx, git.resolve_head(path)).ok:
         head = head_branch_for(expected, default_branch)
         if head:
             run_git(ctx, git.point_head(path, head))
     if run_git(ctx, git.resolve_head(path)).ok:
-        result = run_git(ctx, git.reset_worktree(path))
+        result = run_git(ctx, git.reset_worktree(path), url)  # Git LFS may download what it checks out
         if not result.ok:
             log.warning("%s/%s: git reset failed: %s", check.org, check.name, why_failed(result))
 
@@ -311,7 +317,7 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
     else:
         log.info("%s/%s: cloning the %s", check.org, check.name, part)
     path.parent.mkdir(parents=True, exist_ok=True)
-    result = run_git(ctx, git.clone_no_checkout(url, new))
+    result = run_git(ctx, git.clone_no_checkout(url, new), url)
     if not result.ok:
         if not unfinished(result):  # a stop deletes nothing: the next run removes it
             remove_path(new)
@@ -322,14 +328,14 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
             check.problem(part, f"git clone failed: {why_failed(result)}")
         return False
     # A clone makes local only the default branch; the backup keeps every branch as one.
-    fetched = run_git(ctx, git.fetch_mirror_refs(new, url))
+    fetched = run_git(ctx, git.fetch_mirror_refs(new, url), url)
     if not fetched.ok:
         log.warning("%s/%s: git fetch into the new %s failed: %s", check.org, check.name, where, why_failed(fetched))
     if (path / ".git").is_dir():  # even when git no longer takes it for a repository
         kept = keep_lfs_objects(path / ".git", new / ".git")
         if kept:
             log.info("%s/%s: %d intact LFS object(s) kept from the old %s", check.org, check.name, kept, where)
-    point_head_and_check_out(ctx, new, expected, default_branch, check)
+    point_head_and_check_out(ctx, new, url, expected, default_branch, check)
     refs = local_refs(ctx, new)
     wrong = ref_differences(expected, refs) if replacing else []
     damage = integrity_damage(ctx, new, refs, memo, check, where, full=True)
@@ -372,7 +378,7 @@ def sync_clone(ctx: RunContext, path: Path, url: str, expected: dict[str, str], 
     if actual != expected:
         log.info("%s/%s: %s is stale (%s); fetching", check.org, check.name, where,
                  "; ".join(ref_differences(expected, actual)) or "refs GitHub no longer has")
-        result = run_git(ctx, git.fetch_mirror_refs(path, url))
+        result = run_git(ctx, git.fetch_mirror_refs(path, url), url)
         if unfinished(result):  # stopping or timed out: nothing to conclude about the clone
             log.warning("%s/%s: git fetch did not finish: %s", check.org, check.name, why_failed(result))
         elif not result.ok:
@@ -381,7 +387,7 @@ def sync_clone(ctx: RunContext, path: Path, url: str, expected: dict[str, str], 
             log.warning("%s/%s: git fetch failed: %s; checking the clone", check.org, check.name, why_failed(result))
             found = integrity_damage(ctx, path, local_refs(ctx, path), memo, check, where, full=True)
             damage = f"git fetch failed ({why_failed(result)}) and {found}" if found else None
-        point_head_and_check_out(ctx, path, expected, default_branch, check)
+        point_head_and_check_out(ctx, path, url, expected, default_branch, check)
         actual = local_refs(ctx, path)
     damage = damage or integrity_damage(ctx, path, actual, memo, check, where)
     if damage and state == "ok" and clone_beside(ctx, path, url, expected, default_branch, check, part, memo, damage):

@@ -5,9 +5,11 @@ run without a shell and never carry a secret in their arguments (secrets travel 
 registered secret value is masked in everything this module logs or raises.
 
 Two limits: `timeout=` (wall clock) for short local commands, and `idle_timeout=`
-for long network work (clones, fetches, github-backup, gitim): the program is
-ended only when it shows no progress for that long (nothing printed, and no byte
-read or written by any process of its group), never for being slow.
+for long network work (clones, fetches, Git LFS, github-backup, gitim): the program is
+ended only when it shows no progress for that long, never for being slow.  Progress is
+at least one byte a second on average (git's own low-speed rule): printed, or read or
+written by any process of its group; a server that trickles a byte now and then, or a
+program that only waits, is ended.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
 IDLE_POLL_SECONDS = 2.0  # how often the watchdog looks for progress (at most)
+PROGRESS_BYTES_PER_SECOND = 1  # less than this, over the idle budget, is no progress
 
 
 def register_secret(value: str) -> None:
@@ -141,8 +144,8 @@ def run(
                 stdout, stderr = _communicate_watched(proc, data, idle_timeout, timeout, stdout_path)
         except _NoProgress:
             raise CommandFailed(
-                f"{argv[0]} made no progress for {idle_timeout:.0f} s (printed nothing, transferred "
-                f"nothing) and was ended: {describe(argv)}"
+                f"{argv[0]} made no progress for {idle_timeout:.0f} s (printed and transferred less than "
+                f"{PROGRESS_BYTES_PER_SECOND} byte a second) and was ended: {describe(argv)}"
             ) from None
         except subprocess.TimeoutExpired:
             _end(proc)
@@ -186,12 +189,12 @@ class _NoProgress(Exception):
 def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
     """communicate(), ending the program when it shows no progress for `idle_timeout` s.
 
-    Progress is output (the pipes, or `stdout_path` growing) or bytes any process of
-    the program's group read or wrote (a git clone inside github-backup prints
-    nothing while it downloads).  Threads drain the pipes; the loop only wakes
-    every few seconds.
+    Progress is PROGRESS_BYTES_PER_SECOND x `idle_timeout` bytes since the last progress:
+    output (the pipes, or `stdout_path` growing) plus the bytes every process of the
+    program's group read or wrote (a git clone inside github-backup prints nothing while
+    it downloads).  Threads drain the pipes; the loop only wakes every few seconds.
     """
-    last_progress = [time.monotonic()]
+    printed = [0]
     outputs = {}
     threads = []
 
@@ -199,7 +202,7 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
         with pipe:
             for chunk in iter(lambda: pipe.read1(65536), b""):
                 chunks.append(chunk)
-                last_progress[0] = time.monotonic()
+                printed[0] += len(chunk)
 
     for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
         if pipe is not None:
@@ -209,9 +212,10 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
         threads.append(threading.Thread(target=_feed, args=(proc.stdin, data or b""), daemon=True))
     for thread in threads:
         thread.start()
-    started = time.monotonic()
+    started = last_progress = time.monotonic()
     poll = min(IDLE_POLL_SECONDS, idle_timeout / 4)
-    seen = None
+    enough = max(1, int(PROGRESS_BYTES_PER_SECOND * idle_timeout))
+    at_progress = None  # the byte count at the last progress
     try:
         while True:
             try:
@@ -220,11 +224,10 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
-            current = (_file_size(stdout_path), group_io_bytes(proc.pid))
-            if seen is not None and current != seen:
-                last_progress[0] = now
-            seen = current
-            if now - last_progress[0] > idle_timeout:
+            moved = printed[0] + (_file_size(stdout_path) or 0) + (group_io_bytes(proc.pid) or 0)
+            if at_progress is None or moved - at_progress >= enough:
+                last_progress, at_progress = now, moved
+            if now - last_progress > idle_timeout:
                 _end(proc)
                 raise _NoProgress()
             if timeout is not None and now - started > timeout:

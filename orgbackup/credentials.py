@@ -1,7 +1,7 @@
 """The run's GitHub credentials: a personal token, or a GitHub App's installation tokens.
 
 Every program of the run reads the token from one file (SecretFiles.token_file): git and
-git-lfs through the askpass program, github-backup and gitim through their runners, each at
+git-lfs through the run's credential helper, github-backup and gitim through their runners, each at
 every request; the wrapper's client asks `current_token()` at every request. So renewing a
 token is rewriting that file (atomically: a reader sees the old token or the new one).
 

@@ -1,14 +1,17 @@
 """Pure builders of git and git-lfs argument tuples, and the environment git runs in.
 
 Nothing here runs a program: `commands.run` does.  Credentials never appear in a
-URL or an argument: git asks the askpass program of the run's secret folder.
+URL or an argument: git asks the run's credential helper (`git_environment`).
 What is read from a repository's files without git is in `git_files.py`; the pushes
 of restore-to-github are in `restore_to_github/git_push.py`.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
+from typing import Mapping
 
 from .config import DEFAULT_STALL_SECONDS
 from .secret_files import SecretFiles
@@ -36,13 +39,14 @@ def stall_environment(stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, s
 
 def _stall_line(stderr: str) -> str | None:
     for line in stderr.splitlines():
-        if "Operation too slow" in line or "Operation timed out" in line:  # curl 28
+        # curl 28 (git's low-speed limit), or the run's watchdog (commands.run's idle_timeout)
+        if "Operation too slow" in line or "Operation timed out" in line or " made no progress for " in line:
             return line.strip()
     return None
 
 
 def stalled(stderr: str) -> bool:
-    """git's low-speed limit ended the transfer (curl 28), as opposed to a refusal."""
+    """git's low-speed limit (curl 28) or the watchdog ended the transfer, as opposed to a refusal."""
     return _stall_line(stderr) is not None
 
 
@@ -55,29 +59,91 @@ def failure_reason(stderr: str) -> str:
     return lines[-1] if lines else ""
 
 
-def no_templates(index: int) -> dict[str, str]:
-    """Config entry `index`: clones and mirrors made in the cache get no template files
-    (git's sample hooks, about 80 KB on disk per clone; no hook runs in the cache anyway)."""
-    return {f"GIT_CONFIG_KEY_{index}": "init.templateDir", f"GIT_CONFIG_VALUE_{index}": ""}
+NO_TEMPLATES = ("init.templateDir", "")  # clones and mirrors made in the cache get no template
+# files (git's sample hooks, about 80 KB on disk per clone; no hook runs in the cache anyway)
 
 
-def git_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
-    """Environment for every git and git-lfs call that talks to GitHub."""
-    return {
+def with_config(env: Mapping[str, str], *entries: tuple[str, str]) -> dict[str, str]:
+    """`env` plus git configuration entries after those it has (GIT_CONFIG_COUNT/KEY/VALUE:
+    command-line scope, inherited by every git and git-lfs the program starts, and read
+    before a repository's own files such as .lfsconfig)."""
+    out = dict(env)
+    n = int(out.get("GIT_CONFIG_COUNT") or 0)
+    for key, value in entries:
+        out[f"GIT_CONFIG_KEY_{n}"], out[f"GIT_CONFIG_VALUE_{n}"] = key, value
+        n += 1
+    out["GIT_CONFIG_COUNT"] = str(n)
+    return out
+
+
+def credential_config(files: SecretFiles) -> tuple[tuple[str, str], ...]:
+    """The run's credential helper for https://<GitHub host> alone (git asks it for no other URL),
+    with the path, so that it can refuse repositories outside the organizations. After it, for
+    every URL, the same helper with --other-hosts, which never answers and only writes down a
+    request for another host (git asks it only when the first gave nothing). The empty
+    `credential.helper` first drops every helper of the user's or system's configuration."""
+    entries: tuple[tuple[str, str], ...] = (("credential.helper", ""),)
+    if files.credential_host:
+        url = f"https://{files.credential_host}"
+        helper = str(files.credential_helper)
+        # A plain absolute path is started directly; anything else through a shell (`!`).
+        direct = helper if re.fullmatch(r"/[\w./+-]+", helper) else "!" + shlex.quote(helper)
+        entries += ((f"credential.{url}.helper", direct),
+                    (f"credential.{url}.useHttpPath", "true"),
+                    ("credential.helper", f"!{shlex.quote(helper)} --other-hosts"))
+    return entries
+
+
+def lfs_endpoint(url: str) -> str:
+    """Git LFS's server for the repository at `url`, as GitHub serves it."""
+    return f"{url}/info/lfs"
+
+
+def git_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECONDS, *,
+                    repo: str | None = None) -> dict[str, str]:
+    """Environment for every git and git-lfs call that talks to GitHub.
+
+    The token goes only to https://<GitHub host>/<organization>/... through the credential
+    helper (no askpass: git asks nothing else for a password); git follows no redirect, so
+    a server cannot send it elsewhere; with `repo` (the repository's URL) Git LFS talks only
+    to that repository's LFS server on GitHub, whatever its .lfsconfig says. docs/security.md."""
+    env = {
         **stall_environment(stall_seconds),
-        "GIT_CONFIG_COUNT": "3",
-        "GIT_ASKPASS": str(files.askpass),
-        "ORGBACKUP_TOKEN_FILE": str(files.token_file),
+        # Set but empty: git then runs neither core.askPass nor SSH_ASKPASS, git-lfs no askpass.
+        "GIT_ASKPASS": "",
+        "SSH_ASKPASS": "",
         "GIT_TERMINAL_PROMPT": "0",
-        # Never store the token anywhere a helper might put it.
-        "GIT_CONFIG_KEY_0": "credential.helper",
-        "GIT_CONFIG_VALUE_0": "",
+        "ORGBACKUP_TOKEN_FILE": str(files.token_file),
+        "ORGBACKUP_CREDENTIAL_HOST": files.credential_host,
+        "ORGBACKUP_CREDENTIAL_OWNERS": ",".join(files.credential_owners),
+        "ORGBACKUP_CREDENTIAL_LOG": str(files.credential_log or ""),
+    }
+    entries = credential_config(files) + (
+        ("http.followRedirects", "false"),
         # Over SSH (BACKUP_GIT_PROTOCOL=ssh) a dead connection ends after the stall budget;
         # a GIT_SSH_COMMAND of the user's still wins over core.sshCommand.
-        "GIT_CONFIG_KEY_1": "core.sshCommand",
-        "GIT_CONFIG_VALUE_1": ssh_command(stall_seconds),
-        **no_templates(2),
-    }
+        ("core.sshCommand", ssh_command(stall_seconds)),
+        NO_TEMPLATES,
+    )
+    if repo:
+        entries += (("lfs.url", lfs_endpoint(repo)),)
+    return with_config(env, *entries)
+
+
+# .lfsconfig's keys that move Git LFS to another server (git-lfs reads only lfs.* and these)
+_LFS_SERVER_KEYS = re.compile(r"^(lfs\.url|lfs\.pushurl|remote\..+\.lfs(push)?url)$", re.IGNORECASE)
+
+
+def other_lfs_servers(config_list: str, url: str) -> list[str]:
+    """The servers a `.lfsconfig` (`git config --null --list` of its blob) names that are not the
+    repository's own LFS server (`lfs_endpoint(url)`)."""
+    own = {lfs_endpoint(url).lower().rstrip("/"), url.lower().rstrip("/")}
+    servers = []
+    for item in config_list.split("\0"):
+        key, _, value = item.partition("\n")
+        if _LFS_SERVER_KEYS.match(key) and value.strip().lower().rstrip("/") not in own:
+            servers.append(value.strip())
+    return sorted(set(servers))
 
 
 def ssh_command(stall_seconds: int = DEFAULT_STALL_SECONDS) -> str:
@@ -140,6 +206,11 @@ def get_remote_urls(repo: Path) -> tuple[str, ...]:
 
 def lfs_fetch_all(repo: Path, url: str | None = None) -> tuple[str, ...]:
     return ("git", "-C", str(repo), "lfs", "fetch", "--all") + ((url,) if url else ())
+
+
+def lfs_pull(repo: Path) -> tuple[str, ...]:
+    """Check out HEAD's LFS files, downloading the objects that are not there yet."""
+    return ("git", "-C", str(repo), "lfs", "pull")
 
 
 def lfs_ls_all_oids(repo: Path) -> tuple[str, ...]:
@@ -288,20 +359,22 @@ def config_file_add(config_file: Path, key: str, value: str) -> tuple[str, ...]:
 KEPT_REF_PREFIX = "refs/orgbackup/kept/"  # commits the organization references, pinned in a mirror
 
 
-def anonymous_git_environment(stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
+def anonymous_git_environment(stall_seconds: int = DEFAULT_STALL_SECONDS, *,
+                              repo: str | None = None) -> dict[str, str]:
     """Environment for git and git-lfs talking to a host that is not the GitHub host:
-    no askpass (so the token is never offered), no prompt, no credential helper."""
-    return {
+    no askpass and no credential helper (so the token is never offered), no prompt; with
+    `repo`, Git LFS only from that repository's own server."""
+    env = {
         **stall_environment(stall_seconds),
         "GIT_ASKPASS": "",  # set but empty: git then neither runs core.askPass nor SSH_ASKPASS
         "SSH_ASKPASS": "",
         "ORGBACKUP_TOKEN_FILE": "",
         "GIT_TERMINAL_PROMPT": "0",
-        "GIT_CONFIG_COUNT": "2",
-        "GIT_CONFIG_KEY_0": "credential.helper",
-        "GIT_CONFIG_VALUE_0": "",
-        **no_templates(1),
     }
+    entries = (("credential.helper", ""), NO_TEMPLATES)
+    if repo:
+        entries += (("lfs.url", lfs_endpoint(repo)),)
+    return with_config(env, *entries)
 
 
 def batch_check(repo: Path) -> tuple[str, ...]:

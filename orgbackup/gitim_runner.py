@@ -16,7 +16,7 @@ it in /proc/<pid>/cmdline.  This runner closes both gaps without changing gitim:
   included, and gitim runs in this same interpreter through
   `runpy.run_module('gitim', run_name='__main__')`.  No process is started
   with the token in its arguments: not this one, and not the git children
-  gitim starts (they get credential-free URLs; git asks GIT_ASKPASS).
+  gitim starts (they get credential-free URLs; git asks the run's credential helper).
 
 It works with the real gitim and with the test suite's stand-in alike.
 gitim itself exits 0 whatever happened; the stage that runs this checks the

@@ -19,6 +19,7 @@ from .ca_bundle import trusted_for_run
 from .changes import change_decisions, counts_of
 from .config import Config
 from .context import RunContext
+from .credential_refusals import refusal_problems, take_refusals
 from .credentials import credentials_for
 from .errors import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, BackupError
 from .github_api import GitHubAPI, GitHubError
@@ -190,6 +191,9 @@ def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
             outcome.problems.append(Problem(org, None, "budget", spending.message(), DEFERRED))
             for name in deferred:
                 records.setdefault(name, {})["deferred"] = "metadata deferred: API budget"
+
+        # What git or git-lfs asked the token for and did not get (a hostile or broken repository)
+        outcome.problems += refusal_problems(org, take_refusals(ctx.files.credential_log), paths, ctx.state_dir(org))
 
         log.info("%s: checking the tree for credentials", org)
         leaked, found = scrub.run_scrub(ctx, org)

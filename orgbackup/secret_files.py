@@ -1,7 +1,8 @@
 """The run's private folder of secret files, outside the cache and the snapshot.
 
 The tools read secrets from files, never from arguments: github-backup takes
-`-t file://...`, git and git-lfs ask the askpass program, restic reads
+`-t file://...`, git and git-lfs ask the run's credential helper (which answers only the
+GitHub host, for the organizations' own repositories: docs/security.md), restic reads
 RESTIC_PASSWORD_FILE and RESTIC_REPOSITORY_FILE.
 """
 
@@ -20,11 +21,12 @@ from urllib.parse import urlsplit
 from . import commands
 from .config import Config
 
-# git's askpass program, a shell script (its comments say why): installed beside the
+# git's credential helper, a shell script (its comments say why): installed beside the
 # package's Python, it needs no executable temporary folder. From a source tree that was
 # never installed, the package's own file; a copy in the secret folder is the last resort.
-ASKPASS_NAME = "orgbackup-askpass"
-PACKAGED_ASKPASS = Path(__file__).with_name(ASKPASS_NAME)
+CREDENTIAL_HELPER_NAME = "orgbackup-credential"
+PACKAGED_CREDENTIAL_HELPER = Path(__file__).with_name(CREDENTIAL_HELPER_NAME)
+CREDENTIAL_LOG_NAME = "credential-refusals.log"  # the helper's refusals (no secret), read by the run
 
 
 def repository_credentials(repository: str) -> list[str]:
@@ -55,7 +57,12 @@ class SecretFiles:
     token_file: Path
     restic_password_file: Path
     restic_repository_file: Path
-    askpass: Path
+    credential_helper: Path
+    # What the credential helper offers the token to: https://HOST/<owner>/... (lower case), and
+    # where it writes what it refused (credential_refusals.py reads it).
+    credential_host: str = ""
+    credential_owners: tuple[str, ...] = ()
+    credential_log: Path | None = None
     # restic's backend variables (Config.restic_backend): restic_environment hands them to restic only.
     restic_backend: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -80,13 +87,24 @@ def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles
         restic_repository_file=_write_private(
             directory / "restic_repository", config.restic_repository.reveal() + "\n"
         ),
-        askpass=installed_askpass() or _write_private(directory / "git_askpass", PACKAGED_ASKPASS.read_text(), 0o700),
+        credential_helper=installed_credential_helper() or _write_private(
+            directory / CREDENTIAL_HELPER_NAME, PACKAGED_CREDENTIAL_HELPER.read_text(), 0o700),
+        credential_host=credential_host(config.github_host),
+        credential_owners=tuple(org.lower() for org in config.orgs),
+        credential_log=_write_private(directory / CREDENTIAL_LOG_NAME, ""),
         restic_backend=config.restic_backend,
     )
 
 
-def installed_askpass() -> Path | None:
-    for candidate in (Path(sys.executable).parent / ASKPASS_NAME, shutil.which(ASKPASS_NAME), PACKAGED_ASKPASS):
+def credential_host(github_host: str) -> str:
+    """The host as git names it to a credential helper: lower case, without https's own port."""
+    host = (github_host or "").strip().lower()
+    return host[:-len(":443")] if host.endswith(":443") else host
+
+
+def installed_credential_helper() -> Path | None:
+    for candidate in (Path(sys.executable).parent / CREDENTIAL_HELPER_NAME, shutil.which(CREDENTIAL_HELPER_NAME),
+                      PACKAGED_CREDENTIAL_HELPER):
         if candidate and os.access(candidate, os.X_OK):
             return Path(candidate)
     return None

@@ -62,35 +62,6 @@ def test_a_repository_path_is_no_secret_and_stays_readable(tmp_path):
     assert repository_credentials("sftp:user@host:/srv/restic") == []
 
 
-def test_askpass_answers_user_name_and_token(tmp_path):
-    """The askpass program git and git-lfs run (installed beside Python, and the package's own
-    file), called as git calls it: one prompt argument, the answer on stdout."""
-    import subprocess
-
-    from orgbackup.secret_files import PACKAGED_ASKPASS, installed_askpass
-
-    installed = installed_askpass()
-    assert installed is not None and installed.parent == Path(sys.executable).parent  # pip put it there
-    token_file = tmp_path / "token"
-    token_file.write_text("  the-token-value \n")
-    for program in (installed, PACKAGED_ASKPASS):
-        assert program.read_text().startswith("#!/bin/sh\n")  # no interpreter start-up per call
-
-        def ask(prompt: str, **env: str) -> subprocess.CompletedProcess:
-            return subprocess.run((str(program), prompt), env={"PATH": "/usr/bin:/bin", **env},
-                                  capture_output=True, text=True)
-
-        user = ask("Username for 'https://example': ", ORGBACKUP_TOKEN_FILE=str(token_file))
-        password = ask("Password for 'https://x-access-token@example': ", ORGBACKUP_TOKEN_FILE=str(token_file))
-        assert (user.returncode, user.stdout) == (0, "x-access-token\n")
-        assert (password.returncode, password.stdout) == (0, "the-token-value\n")
-        unset = ask("Password for 'https://x-access-token@example': ")
-        assert unset.returncode == 1 and unset.stdout == ""
-        assert unset.stderr == "orgbackup-askpass: ORGBACKUP_TOKEN_FILE is not set\n"
-        gone = ask("Password for 'https://x-access-token@example': ", ORGBACKUP_TOKEN_FILE=str(tmp_path / "gone"))
-        assert gone.returncode != 0 and gone.stdout == ""
-
-
 def test_remote_urls_read_from_the_config_file_match_git(tmp_path):
     """The shortcut that spares a git process per repository must agree with git itself."""
     import subprocess

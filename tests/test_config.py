@@ -172,7 +172,8 @@ def test_ssh_gives_up_on_a_dead_connection_after_the_stall_budget(tmp_path):
     assert git.ssh_command(3) == "ssh -o ServerAliveInterval=3 -o ServerAliveCountMax=1"
 
     class Files:
-        askpass, token_file = tmp_path / "askpass", tmp_path / "token"
+        credential_helper, token_file = tmp_path / "helper", tmp_path / "token"
+        credential_host, credential_owners, credential_log = "github.com", ("example-org",), None
 
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", **git.git_environment(Files, 600)}
     shown = subprocess.run(("git", "config", "core.sshCommand"), env=env, capture_output=True, text=True, check=True)

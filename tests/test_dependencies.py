@@ -172,13 +172,23 @@ def _modules(*entries) -> str:
     return "".join(f'[submodule "{p}"]\n\tpath = {p}\n\turl = {u}\n' for p, u in entries)
 
 
-def test_env_offers_credentials_only_to_the_github_host(tmp_path):
+def config_of(env: dict[str, str]) -> dict[str, str]:
+    return {env[f"GIT_CONFIG_KEY_{i}"]: env[f"GIT_CONFIG_VALUE_{i}"] for i in range(int(env["GIT_CONFIG_COUNT"]))}
+
+
+def test_env_offers_credentials_only_to_the_organizations_repositories_on_the_github_host(tmp_path):
+    """A dependency's owner may be anyone: only the organization's own repositories (on the GitHub
+    host, over https) get the run's credential helper; every mirror's Git LFS is its own server."""
     stage = deps._Stage(_context(tmp_path, "acme"), "acme")
-    assert stage.env_for("https://git.example.invalid/o/x.git")["GIT_ASKPASS"]
-    for url in ("https://other.example/o/x.git", "http://git.example.invalid/o/x.git",
-                "https://git.example.invalid:444/o/x.git"):
+    ours = stage.env_for("https://git.example.invalid/ACME/x.git")
+    assert ours["ORGBACKUP_TOKEN_FILE"] and ours["ORGBACKUP_CREDENTIAL_OWNERS"] == "acme"
+    assert config_of(ours)["lfs.url"] == "https://git.example.invalid/ACME/x.git/info/lfs"
+    for url in ("https://other.example/o/x.git", "http://git.example.invalid/acme/x.git",
+                "https://git.example.invalid:444/acme/x.git", "https://git.example.invalid/someone-else/x.git"):
         env = stage.env_for(url)
         assert env["GIT_ASKPASS"] == "" and env["ORGBACKUP_TOKEN_FILE"] == "", url
+        assert not any("helper" in k and v for k, v in config_of(env).items()), url
+        assert config_of(env)["lfs.url"] == url + "/info/lfs"
 
 
 def test_disabled(tmp_path):

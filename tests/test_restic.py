@@ -18,6 +18,7 @@ class FakeConfig:
         self.restic_repository = Secret(repository)
         self.restic_password = Secret(password)
         self.restic_backend = {}
+        self.github_host, self.orgs = "github.com", ("example-org",)
 
 
 @pytest.fixture

@@ -95,8 +95,9 @@ def run_restore_to_github(config: Config, settings: RestoreSettings, *, source_o
     check_names(source_org, target_org, repos, same_host=settings.host == config.github_host)
     register_secrets(config)
     commands.register_secret(settings.token.reveal())
-    # The token file (git's askpass, the API) holds the restore's token; restic's files are the backup's.
-    target_config = replace(config, token=settings.token, github_host=settings.host)
+    # The token file (git's credential helper, the API) holds the restore's token, which git offers
+    # only to the target organization on the target host; restic's files are the backup's.
+    target_config = replace(config, token=settings.token, github_host=settings.host, orgs=(target_org,))
     files = write_secret_files(target_config)
     try:
         # Its own lock (a restore of hours must not keep the nightly backup out): one restore at a time.

@@ -1,12 +1,12 @@
 """Pure builders of the git commands that push a restored clone into a new repository,
-and the environment they run in (the token through askpass, as every git of the run)."""
+and the environment they run in (the token through the run's credential helper, as every git of the run)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..config import DEFAULT_STALL_SECONDS
-from ..git import git_environment
+from ..git import git_environment, with_config
 from ..secret_files import SecretFiles
 
 PUSH_REFSPECS = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
@@ -26,11 +26,8 @@ def push_refs(repo: Path, url: str, *, force: bool = False) -> tuple[str, ...]:
 
 
 def push_environment(files: SecretFiles, stall_seconds: int = DEFAULT_STALL_SECONDS) -> dict[str, str]:
-    """git_environment (the token through askpass) for a restored clone that another user may own."""
-    env = git_environment(files, stall_seconds)
-    count = int(env["GIT_CONFIG_COUNT"])
-    env[f"GIT_CONFIG_KEY_{count}"] = "safe.directory"
-    env[f"GIT_CONFIG_VALUE_{count}"] = "*"
-    env["GIT_CONFIG_COUNT"] = str(count + 1)
+    """git_environment (the token only for the target host's organization) for a restored clone
+    that another user may own."""
+    env = with_config(git_environment(files, stall_seconds), ("safe.directory", "*"))
     env["GIT_LFS_SKIP_SMUDGE"] = "1"
     return env

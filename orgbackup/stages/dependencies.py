@@ -23,8 +23,8 @@ of a clone is local git, remembered per clone's refs (orgbackup/submodules.py); 
 module is the stage: the mirrors, the worklist of (url, commit) pairs they must hold,
 and the report.
 
-Credentials are offered only to the GitHub host; every other host gets anonymous
-HTTPS. Hosts reachable only over SSH, `file://` URLs and local paths are reported.
+The token is offered only to the organizations' own repositories on the GitHub host; every
+other dependency is fetched anonymously, and Git LFS only from its own server. Hosts reachable only over SSH, `file://` URLs and local paths are reported.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .. import commands, git
 from ..errors import CommandFailed
@@ -51,8 +50,15 @@ PART = "dependencies"
 MAX_WHERE = 3  # how many referencing places a message names
 
 
-def _git(argv, *, input=None, timeout=LOCAL_TIMEOUT, check=True, env=None):
-    return commands.run(argv, input=input, timeout=timeout, check=check, env=env)
+def _git(argv, *, input=None, timeout=LOCAL_TIMEOUT, check=True, env=None, idle_timeout=None):
+    """`idle_timeout` (a network git): one ended without progress returns exit status -1 and
+    the reason, as a transfer git's own low-speed limit ended (`git.stalled`)."""
+    try:
+        return commands.run(argv, input=input, timeout=timeout, check=check, env=env, idle_timeout=idle_timeout)
+    except CommandFailed as exc:
+        if check or idle_timeout is None:
+            raise
+        return commands.Completed(tuple(argv), -1, "", str(exc))
 
 
 # ------------------------------------------------------------- the dependencies
@@ -106,11 +112,14 @@ class _Stage:
         self.problems.append(Problem(self.org, repo, PART, message, kind))
 
     def env_for(self, url: str) -> dict[str, str]:
-        """Credentials for the GitHub host only: never offer the token to another host."""
-        parsed = urlsplit(url)
-        if parsed.scheme == "https" and (parsed.netloc or "").lower() == self.cfg.github_host.lower():
-            return git.git_environment(self.ctx.files, self.cfg.stall_seconds)
-        return git.anonymous_git_environment(self.cfg.stall_seconds)
+        """The token only for a repository of the organizations this run backs up, on the GitHub
+        host; anonymous for every other (a dependency's owner may be anyone: docs/security.md).
+        Git LFS only from the dependency's own server, whatever its .lfsconfig says."""
+        parsed = parse_url(url)
+        if parsed is not None and parsed.scheme == "https" and \
+                any(in_organization(parsed, self.cfg.github_host, org) for org in self.cfg.orgs):
+            return git.git_environment(self.ctx.files, self.cfg.stall_seconds, repo=url)
+        return git.anonymous_git_environment(self.cfg.stall_seconds, repo=url)
 
     # -- recording what was found ------------------------------------------
     def record(self, refs: list[Reference], referrer: str, depth: int) -> None:
@@ -186,7 +195,8 @@ class _Stage:
         repo = self.root / dep.relpath
         url = dep.url.fetch_url(self.cfg.github_host)
         env = self.env_for(url)
-        timeout = None  # network: git's low-speed limit (the env) ends a stalled transfer
+        # network: no wall clock; git's low-speed limit (the env) and the watchdog end a stall
+        timeout, idle = None, self.cfg.stall_seconds
         if not dep.fetched:
             dep.fetched = True
             existed = (repo / "HEAD").exists()
@@ -197,7 +207,7 @@ class _Stage:
             # Pin what we already hold before a fetch could move a branch away from it.
             self.pin(repo, present_commits(repo, dep.referenced) if existed else set(), unpin=False)
             log.info("%s: fetching dependency %s", self.org, url)
-            res = _git(git.fetch_dependency(repo, url), env=env, timeout=timeout, check=False)
+            res = _git(git.fetch_dependency(repo, url), env=env, timeout=timeout, idle_timeout=idle, check=False)
             if res.ok:
                 dep.fetch_ok = True
                 point_head_at_a_branch(repo)
@@ -223,7 +233,8 @@ class _Stage:
         # commit it still has, on a branch or not).
         for sha in sorted(set(dep.referenced) - dep.present - dep.tried_by_name):
             dep.tried_by_name.add(sha)
-            res = _git(git.fetch_commit_kept(repo, url, sha), env=env, timeout=timeout, check=False)
+            res = _git(git.fetch_commit_kept(repo, url, sha), env=env, timeout=timeout, idle_timeout=idle,
+                       check=False)
             if res.ok:
                 dep.present.add(sha)
         # Referenced commits the mirror holds but no upstream branch or tag reaches: does
@@ -235,17 +246,18 @@ class _Stage:
                 for sha in sorted(off_branch):
                     dep.tried_by_name.add(sha)
                     res = _git(git.probe_commit(Path(scratch), url, sha), env=env, timeout=timeout,
-                               check=False)
+                               idle_timeout=idle, check=False)
                     if not res.ok:
                         dep.lost_upstream.add(sha)
 
     def fetch_lfs(self, repo: Path, dep: Dependency, env: dict[str, str]) -> None:
         if not uses_lfs(repo):
             return
-        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=None, check=False)
+        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=None, idle_timeout=self.cfg.stall_seconds,
+                   check=False)
         if not res.ok:
             self.problem(f"dependency {dep.url.normalized}: git lfs fetch failed: "
-                         f"{commands.last_line(res.stderr) or res.returncode}")
+                         f"{git.failure_reason(res.stderr) or res.returncode}")
 
     def unreachable(self, repo: Path, commits) -> set[str]:
         """Those of `commits` that no branch or tag of `repo` reaches."""

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import requests
 
-from .. import clones, commands, github_backup_runner, json_files
+from .. import clones, commands, git, github_backup_runner, json_files
 from ..github_backup_listings import LISTED_REPOSITORY_ENV
 from ..ca_bundle import requests_verify
 from ..context import RunContext
@@ -261,7 +261,9 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     try:
         result = commands.run(
             argv,
-            env={**git_environment(ctx.files, ctx.config.stall_seconds), LISTED_REPOSITORY_ENV: str(out / LISTED_FILE)},
+            # Git LFS only from this repository's own server on GitHub, whatever its .lfsconfig says
+            env={**git_environment(ctx.files, ctx.config.stall_seconds, repo=git.repo_url(ctx.config.git_url, org, name)),
+                 LISTED_REPOSITORY_ENV: str(out / LISTED_FILE)},
             idle_timeout=ctx.config.stall_seconds + RATE_LIMIT_WAIT_SECONDS,
             check=False,
             stdout_path=logfile,

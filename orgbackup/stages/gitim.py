@@ -5,7 +5,7 @@ configured host and keeps the token out of every argument list) clones each
 repository into `CACHE/<ORG>/gitim/<ORG>/<NAME>`.  It exits 0 whatever
 happened, never updates a clone it made on an earlier run (it tests
 `DEST/NAME` but clones into `DEST/ORG/NAME`), and clones private repositories
-only because git finds the token through GIT_ASKPASS.  So its exit status is
+only because git finds the token through the run's credential helper.  So its exit status is
 not trusted: `verify_repair_clones` compares every clone with `git ls-remote`
 and brings it to the remote head of the default branch itself, without losing
 anything (a head that upstream rewrote is kept under
@@ -63,15 +63,14 @@ def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = Fals
 def with_config_include(env: Mapping[str, str], include: Path) -> dict[str, str]:
     """`env` plus one `include.path` entry after its GIT_CONFIG_COUNT entries (git reads the file
     at every start, as command-line configuration)."""
-    out = dict(env)
-    n = int(out.get("GIT_CONFIG_COUNT") or 0)
-    out.update({"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": "include.path",
-                f"GIT_CONFIG_VALUE_{n}": str(include)})
-    return out
+    return git.with_config(env, ("include.path", str(include)))
 
 
 def runner_environment(ctx: RunContext, include: Path | None = None) -> dict[str, str]:
-    env = dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url)
+    # gitim clones every repository in one process, so no Git LFS server can be pinned per
+    # repository: its clones check out LFS pointers, and `check_out_lfs_files` fills them in.
+    env = dict(git.git_environment(ctx.files, ctx.config.stall_seconds), ORGBACKUP_GITHUB_API_URL=ctx.config.api_url,
+               GIT_LFS_SKIP_SMUDGE="1")
     if ctx.config.app is not None:  # the runner answers gitim's get_user().login itself
         env["ORGBACKUP_GITHUB_APP"] = ctx.config.app.app_id
     return with_config_include(env, include) if include is not None else env
@@ -149,6 +148,7 @@ def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_bytes(b"")
     sources = local_sources(ctx, org, repos, checked or {})
+    had_clone = {repo["name"] for repo in repos if (paths.gitim_clone(org, repo["name"]) / ".git").exists()}
     include = ctx.state_dir(org) / LOCAL_OBJECTS_FILE
     include.write_text(local_objects_config(sources, [gitim_clone_url(ctx, org, r) for r in repos]),
                        encoding="utf-8")
@@ -170,11 +170,46 @@ def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
     if not result.ok:
         last = commands.last_line(commands.mask(_tail(log_file)))
         return StageResult("failed", [Problem(org, None, PART, f"gitim exited with {result.returncode}: {last}")])
+    problems = []
     for repo in repos:
-        clone = paths.gitim_clone(org, repo["name"])
-        if gitim_clone_url(ctx, org, repo) in sources and (clone / ".git").is_dir():
-            seed_integrity_memo(ctx, org, repo["name"], clone)
-    return StageResult("ran", [])
+        name = repo["name"]
+        clone = paths.gitim_clone(org, name)
+        if name in had_clone or not (clone / ".git").is_dir():
+            continue
+        if gitim_clone_url(ctx, org, repo) in sources:
+            seed_integrity_memo(ctx, org, name, clone)
+        problems += check_out_lfs_files(ctx, org, name, clone, paths.repository_dir(name) / "repository")
+    return StageResult("ran", problems)
+
+
+def uses_lfs(clone: Path, source: Path | None) -> bool:
+    """Whether a new working clone may hold LFS files (without starting git-lfs for the others)."""
+    if source is not None and (source / ".git" / "lfs" / "objects").is_dir():
+        return True
+    try:
+        return "filter=lfs" in (clone / ".gitattributes").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def check_out_lfs_files(ctx: RunContext, org: str, name: str, clone: Path, source: Path | None) -> list[Problem]:
+    """A working clone made with GIT_LFS_SKIP_SMUDGE (gitim's; one made again) has LFS pointers
+    where its LFS files belong: they are checked out from github-backup's clone's LFS objects
+    (hard links: nothing downloaded again), and what that clone lacks from the repository's own
+    LFS server on GitHub (never the one a .lfsconfig names: docs/security.md)."""
+    if not uses_lfs(clone, source):
+        return []
+    url = git.repo_url(ctx.config.git_url, org, name)
+    kept = clones.keep_lfs_objects(source / ".git", clone / ".git", checked=False) \
+        if source is not None and (source / ".git").is_dir() else 0
+    pulled = commands.run(git.lfs_pull(clone), env=git.git_environment(ctx.files, ctx.config.stall_seconds, repo=url),
+                          idle_timeout=ctx.config.stall_seconds, check=False)
+    if not pulled.ok:
+        return [Problem(org, name, PART, f"the working clone's LFS files: git lfs pull failed: "
+                                         f"{git.failure_reason(pulled.stderr) or pulled.stdout.strip()}")]
+    log.debug("%s/%s: LFS files of the working clone checked out (%d objects from github-backup's clone)",
+              org, name, kept)
+    return []
 
 
 def _tail(path: Path, size: int = 4096) -> str:
@@ -209,13 +244,14 @@ def verify_repair_clones(
     if not ctx.config.gitim:
         return StageResult({}, [])
     gitim_problems = clone_with_gitim(ctx, org, repos, remote_refs).problems if with_gitim else []
-    env = git.git_environment(ctx.files, ctx.config.stall_seconds)
     paths = ctx.org_paths(org)
 
     def one(repo: Mapping) -> tuple[str, dict | None, list[Problem]]:
         name = repo["name"]
         clone, source = paths.gitim_clone(org, name), paths.repository_dir(name) / "repository"
         known = (remote_refs or {}).get(name)
+        # Git LFS of this repository only from its own server on GitHub
+        env = git.git_environment(ctx.files, ctx.config.stall_seconds, repo=git.repo_url(ctx.config.git_url, org, name))
         try:
             found, clone_refs = _whole_or_made_again(ctx, org, name, clone, source if known else None)
             state = _repair_clone(ctx, env, org, repo, clone, known, clone_refs)
@@ -278,9 +314,11 @@ def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, sour
                 "github-backup's clone" if origin else "GitHub")
     new = clones.sibling(clone, clones.NEW_SUFFIX)
     clones.remove_path(new)
-    made = clones.run_git(ctx, git.clone(str(origin.absolute()) if origin else url, new))
+    made = _clone_with_lfs_pointers(ctx, str(origin.absolute()) if origin else url, new)
     if made.ok and origin:
         made = clones.run_git(ctx, git.set_remote_url(new, url))
+    if made.ok:
+        check.problems.extend(check_out_lfs_files(ctx, org, name, new, origin))
     if not made.ok:
         if not clones.unfinished(made):
             clones.remove_path(new)
@@ -344,8 +382,20 @@ class _CloneError(Exception):
     pass
 
 
+def _clone_with_lfs_pointers(ctx: RunContext, origin: str, dest: Path) -> commands.Completed:
+    """git clone that leaves LFS files as pointers (`check_out_lfs_files` fills them in)."""
+    env = dict(git.git_environment(ctx.files, ctx.config.stall_seconds), GIT_LFS_SKIP_SMUDGE="1")
+    try:
+        return commands.run(git.clone(origin, dest), env=env, idle_timeout=ctx.config.stall_seconds, check=False)
+    except CommandFailed as exc:
+        return commands.Completed(git.clone(origin, dest), -1, "", str(exc))
+
+
 def _git(argv: Sequence[str], env: Mapping[str, str], timeout: int | None, check: bool = True) -> commands.Completed:
-    return commands.run(argv, env=env, timeout=timeout, check=check)
+    """`timeout` for a local git; None for one that talks to GitHub: then ended only without
+    progress for BACKUP_STALL_SECONDS (git's own low-speed limit, in `env`, as the watchdog)."""
+    idle = None if timeout is not None else int(env.get("GIT_HTTP_LOW_SPEED_TIME") or 0) or None
+    return commands.run(argv, env=env, timeout=timeout, idle_timeout=idle, check=check)
 
 
 def _commit(clone: Path, rev: str, timeout: int) -> str | None:
@@ -412,7 +462,7 @@ def _repair_clone(
         stash = f"orgbackup: local changes before moving to {target[:12]}"
         _git(git.stash_everything(clone, stash), env, timeout)
         log.warning("%s/%s: local changes in the working clone kept in refs/stash", org, name)
-    _git(git.checkout_branch_at(clone, branch, target), env, timeout)
+    _git(git.checkout_branch_at(clone, branch, target), env, None)  # Git LFS may download what it checks out
     _git(git.set_upstream(clone, branch), env, timeout, check=False)
     head = _commit(clone, "HEAD", timeout)
     if head != target:

@@ -8,7 +8,9 @@ Two steps, before the snapshot of `CACHE/<ORG>`:
    github-backup 0.40.0 writes `https://TOKEN:x-oauth-basic@host/...` into each
    clone's `.git/config`.  Values are rewritten with `git config --file`
    (`--unset-all` then `--add` of the clean values), so the token is never in
-   an argument list.
+   an argument list.  Credential helpers, extra HTTP headers and Git LFS's
+   settings of another host than GitHub's (`lfs.<url>.access`, which git-lfs
+   writes after talking to a server a .lfsconfig named) are removed.
 2. Every file in the tree is read and searched for the token and for the
    base64 forms it takes inside an HTTP Basic header (`TOKEN:x-oauth-basic`,
    `x-access-token:TOKEN`, any user name: the base64 text of the token is
@@ -44,13 +46,16 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
+from urllib.parse import urlsplit
 
 from .. import commands, git
+from ..secret_files import credential_host
 from ..url_credentials import without_credentials
 from ..context import RunContext
 from ..problems import INTEGRITY, Problem
@@ -115,25 +120,61 @@ def find_git_dirs(root: Path) -> Iterator[Path]:
         dirs.sort()
 
 
+# Keys that may carry a secret or send git elsewhere: never kept in the backup (a helper or an
+# extra header in a restored clone would act on the restorer's machine).
+DROPPED_KEY = re.compile(r"^(credential\..*|http\..*\.extraheader|http\.extraheader)$", re.IGNORECASE)
+# Git LFS's settings about one server (`lfs.<url>.access`, `lfs.url`, `remote.<r>.lfsurl`):
+# dropped when they name another host than GitHub's (learned from a hostile .lfsconfig).
+LFS_URL_KEY = re.compile(r"^(lfs\.(?P<sub>.+)\.[^.]+|lfs\.(push)?url|remote\..+\.lfs(push)?url)$", re.IGNORECASE)
+_CONFIG_HINTS = (b"@", b"credential", b"extraheader", b"[lfs \"", b"lfsurl", b"lfspushurl")
+
+
 def may_hold_credentials(config_file: Path) -> bool:
-    """A URL with credentials has an '@': a config file without one needs no git call."""
+    """A URL with credentials has an '@'; the other keys scrubbed have their own words: a
+    config file with none of them needs no git call."""
     try:
-        return b"@" in config_file.read_bytes()
+        text = config_file.read_bytes().lower()
     except OSError:
         return True
+    return any(hint in text for hint in _CONFIG_HINTS) or (b"[lfs]" in text and b"url" in text)
 
 
-def scrub_config(config_file: Path) -> list[str]:
-    """Rewrite the URL keys of one config file without credentials; the keys changed."""
+def foreign_host(url: str, github_host: str) -> bool:
+    """A URL (https://host/..., host/...) on another host than GitHub's."""
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port and parts.port != 443 else "")
+    except ValueError:
+        return True
+    return host.lower() != credential_host(github_host)
+
+
+def dropped_keys(entries: Iterable[tuple[str, str]], github_host: str) -> list[str]:
+    """Keys to remove whole: credential and header settings, and Git LFS's settings of another host."""
+    dropped = []
+    for key, value in entries:
+        lfs = LFS_URL_KEY.match(key)
+        if DROPPED_KEY.match(key) or (lfs and foreign_host(lfs.group("sub") or value, github_host)):
+            dropped.append(key)
+    return list(dict.fromkeys(dropped))
+
+
+def scrub_config(config_file: Path, github_host: str) -> list[str]:
+    """Rewrite the URL keys of one config file without credentials and drop `dropped_keys`;
+    the keys changed."""
     if not may_hold_credentials(config_file):
         return []
     listed = commands.run(git.config_file_list(config_file), timeout=60)
-    fixes = credential_fixes(parse_config_list(listed.stdout))
+    entries = parse_config_list(listed.stdout)
+    dropped = dropped_keys(entries, github_host)
+    for key in dropped:
+        commands.run(git.config_file_unset_all(config_file, key), timeout=60)
+    fixes = credential_fixes((k, v) for k, v in entries if k not in dropped)
     for key, clean_values in fixes.items():
         commands.run(git.config_file_unset_all(config_file, key), timeout=60)
         for value in clean_values:
             commands.run(git.config_file_add(config_file, key, value), timeout=60)
-    return list(fixes)
+    return dropped + list(fixes)
 
 
 # Finding the token in files
@@ -363,7 +404,7 @@ def run_scrub(ctx: RunContext, org: str) -> StageResult:
     cleaned = 0
     for git_dir in find_git_dirs(root):
         try:
-            keys = scrub_config(git_dir / "config")
+            keys = scrub_config(git_dir / "config", ctx.config.github_host)
         except commands.CommandFailed as exc:
             where = git_dir.relative_to(root)
             problems.append(Problem(org, repo_of(root, git_dir), PART, f"{where}: cannot clean its config: {exc}", INTEGRITY))

@@ -8,7 +8,7 @@ another stage fills) and `problems` lists what could not be had.
 Never trust the tool (see shared notes, tools.md).  For every repository,
 concurrently (at most `config.concurrency` at a time):
 
-- refs: `git ls-remote` of the credential-free URL (git asks the askpass helper
+- refs: `git ls-remote` of the credential-free URL (git asks the run's credential helper
   for the token).  The clone `repositories/<NAME>/repository` must hold every
   branch as a local branch and every tag, at the SHAs ls-remote reports.  A
   stale clone gets `git fetch` of every branch and tag (`fetch_mirror_refs`,
@@ -76,15 +76,16 @@ def lfs_object_ok(git_dir: Path, oid: str) -> bool:
     return git_files.lfs_object_status(git_dir, oid) == "ok"
 
 
-def needed_lfs_oids(ctx: RunContext, path: Path, refs: dict[str, str], memo: Path, check: Check) -> set[str] | None:
-    """The LFS objects the clone's history needs. Which objects a history needs depends
-    only on its commits, so for the same branches and tags at the same SHAs the list of
-    the last run is reused (`memo`) instead of walking the history again."""
+def needed_lfs_oids(ctx: RunContext, path: Path, url: str, refs: dict[str, str], memo: Path,
+                    check: Check) -> tuple[set[str], list[str]] | None:
+    """The LFS objects the clone's history needs, and the other LFS servers its HEAD's
+    .lfsconfig names. Both depend only on the commits, so for the same branches and tags at
+    the same SHAs the last run's answer is reused (`memo`) instead of walking the history again."""
     digest = hashlib.sha256(json.dumps(refs, sort_keys=True).encode()).hexdigest()
     try:
         saved = json.loads(memo.read_text(encoding="utf-8"))
-        if saved.get("refs") == digest:
-            return set(saved["oids"])
+        if saved.get("refs") == digest and "other_lfs_servers" in saved:
+            return set(saved["oids"]), list(saved["other_lfs_servers"])
     except (OSError, ValueError, KeyError):
         pass
     listed = run_git(ctx, git.lfs_ls_all_oids(path))
@@ -92,16 +93,23 @@ def needed_lfs_oids(ctx: RunContext, path: Path, refs: dict[str, str], memo: Pat
         check.problem("lfs", f"git lfs ls-files failed: {why_failed(listed)}")
         return None
     oids = git.parse_lfs_oids(listed.stdout)
+    lfsconfig = run_git(ctx, git.config_blob_list(path, "HEAD:.lfsconfig"))  # fails when there is none
+    others = git.other_lfs_servers(lfsconfig.stdout, url) if lfsconfig.ok else []
     memo.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(memo, {"refs": digest, "oids": sorted(oids)})
-    return oids
+    write_json_atomically(memo, {"refs": digest, "oids": sorted(oids), "other_lfs_servers": others})
+    return oids, others
 
 
 def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[str, str], memo: Path) -> int:
-    """Every LFS object the clone's refs need, present and whole (each hashed); returns how many are."""
-    oids = needed_lfs_oids(ctx, path, refs, memo, check)
-    if oids is None:
+    """Every LFS object the clone's refs need, present and whole (each hashed), fetched from the
+    repository's own LFS server on GitHub only; returns how many are."""
+    needed = needed_lfs_oids(ctx, path, url, refs, memo, check)
+    if needed is None:
         return 0
+    oids, others = needed
+    for server in others:  # a hostile or mistaken .lfsconfig: the organization should hear of it
+        check.problem("lfs", f"its .lfsconfig sends Git LFS to {server}: ignored (no request, no token); "
+                             f"LFS objects come from {git.lfs_endpoint(url)} only")
     git_dir = path / ".git"
     missing = sorted(oid for oid in oids if not lfs_object_ok(git_dir, oid))
     if missing:
@@ -110,7 +118,7 @@ def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[st
             object_path = git.lfs_object_path(git_dir, oid)
             if object_path.exists():
                 object_path.unlink()
-        result = run_git(ctx, git.lfs_fetch_all(path, url))
+        result = run_git(ctx, git.lfs_fetch_all(path, url), url)
         if not result.ok:
             log.warning("%s/%s: git lfs fetch failed: %s", check.org, check.name, why_failed(result))
         missing = sorted(oid for oid in missing if not lfs_object_ok(git_dir, oid))
@@ -239,7 +247,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
     finish_interrupted_swap(clone_dir)
     finish_interrupted_swap(repo_dir / "wiki")
 
-    remote = run_git(ctx, git.ls_remote(url))
+    remote = run_git(ctx, git.ls_remote(url), url)
     lfs_objects = 0
     if remote.ok:
         expected = git.parse_ref_lines(remote.stdout)
@@ -258,7 +266,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
     wiki = None
     if repo.get("has_wiki") and "wikis" in ctx.config.parts:
         wurl = git.wiki_url(ctx.config.git_url, org, name)
-        wremote = run_git(ctx, git.ls_remote(wurl))
+        wremote = run_git(ctx, git.ls_remote(wurl), wurl)
         wiki_dir = repo_dir / "wiki"
         if wremote.ok and git.parse_ref_lines(wremote.stdout):
             wiki = {"refs": sync_clone(ctx, wiki_dir, wurl, git.parse_ref_lines(wremote.stdout), "master", check, "wiki",

@@ -38,7 +38,8 @@ EXTRA_KINDS = ("content_created",)
 BYTE_KINDS = ("git", "lfs")
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted", "rate_limit", "rate_limit_reset_in",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
-              "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute")
+              "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute",
+              "git_redirect", "lfs_unauthorized_repos")
 SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 SECONDARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 
@@ -71,6 +72,7 @@ class Emulator:
             path.write_text(token + "\n")
             path.chmod(0o600)
         ca = trustme.CA()
+        self.ca = ca  # tests' other servers (an attacker's) get certificates the clients trust
         cert = ca.issue_cert("127.0.0.1", "localhost")
         self.ca_file = run / "ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_file))
@@ -92,6 +94,7 @@ class Emulator:
         self._window = int(time.time()) + 3600
         self.httpd = _Server((bind, port), _Handler)
         self.httpd.emulator = self
+        self.httpd.ssl_context = self.ssl_context
         self.port = self.httpd.server_address[1]
         self.host = f"localhost:{self.port}"
         self.base_url = f"https://{self.host}"
@@ -340,18 +343,21 @@ def start(root: Path, *, port: int = 0) -> Emulator:
     return Emulator(root, port=port)
 
 
-class _Server(ThreadingHTTPServer):
+class TLSServer(ThreadingHTTPServer):
+    """A threading HTTPS server: each connection's TLS handshake in its own thread (with
+    `ssl_context`), not in the accept loop. Also the tests' attacker server's base."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
-    emulator: Emulator
+    ssl_context: ssl.SSLContext
 
     def finish_request(self, request, client_address):
         """TLS handshake in the connection's own thread, not in the accept loop."""
         request.settimeout(120)
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
         try:
-            conn = self.emulator.ssl_context.wrap_socket(request, server_side=True)
+            conn = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return
         try:
@@ -360,6 +366,11 @@ class _Server(ThreadingHTTPServer):
             pass
         finally:
             conn.close()
+
+
+
+class _Server(TLSServer):
+    emulator: Emulator
 
     def handle_error(self, request, client_address):
         import traceback
@@ -464,6 +475,8 @@ class _Handler(BaseHTTPRequestHandler):
         if latency:
             time.sleep(latency / 1000)
         found = GIT_PATH.match(path)
+        if found and self.hostile_answer(found, url):
+            return None
         if found:
             if found["rest"].startswith("/info/lfs/"):
                 self.em.count("lfs")
@@ -680,6 +693,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.reply(500, b"Internal Server Error (injected)\n", None, "text/plain")
             return None
         return found[0], found[1]["name"], wiki, user
+
+    def hostile_answer(self, found, url) -> bool:
+        """The faults of a hostile or broken server for one repository's git and LFS: `git_redirect`
+        {"ORG/NAME": "https://other-host"} answers 302 to the same path there; `lfs_unauthorized_repos`
+        ["ORG/NAME"] answers every LFS request 401 with a Basic challenge, whatever the credentials
+        (a token GitHub stopped taking, for ever: git-lfs asks again and again)."""
+        faults = self.em.faults()
+        repo = f"{found['org']}/{found['name']}".lower()  # a wiki: "ORG/NAME.wiki"
+        redirects = {k.lower(): v for k, v in (faults.get("git_redirect") or {}).items()}
+        if repo in redirects:
+            self.read_body() if self.command in ("POST", "PUT") else None
+            self.send_response(302)
+            self.send_header("Location", redirects[repo].rstrip("/") + url.path + (f"?{url.query}" if url.query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if found["rest"].startswith("/info/lfs/") and repo in (r.lower() for r in faults.get("lfs_unauthorized_repos", [])):
+            self.read_body() if self.command in ("POST", "PUT") else None
+            self.em.count("lfs")
+            self.reply(401, b'{"message": "Bad credentials"}',
+                       {"WWW-Authenticate": 'Basic realm="GitHub"', "LFS-Authenticate": 'Basic realm="GitHub"'},
+                       "application/vnd.git-lfs+json")
+            return True
+        return False
 
     # -- git smart HTTP ------------------------------------------------------------
     def git(self, org: str, name: str, rest: str, query_string: str) -> None:

@@ -1111,6 +1111,26 @@ def create_wiki(root: Path, org: str, name: str) -> Path:
         return wiki
 
 
+def push_files(root: Path, org: str, name: str, files: dict, *, lfs_files: dict | None = None,
+               message: str = "A change", ref: str = "refs/heads/main") -> str:
+    """A member with push access pushes one commit: `files` {path: text or bytes}, `lfs_files`
+    {path: bytes} stored in the repository's LFS store and committed as pointers. Returns the commit."""
+    def change(b):
+        tree = dict(files)
+        for path, data in (lfs_files or {}).items():
+            tree[path] = b.store_lfs(org, name, data)
+        fi = FastImport()
+        try:
+            parent = git(b.git_dir(org, name), "rev-parse", "--verify", "--quiet", ref + "^{commit}").strip()
+        except subprocess.CalledProcessError:
+            parent = ""  # an empty repository: the first commit
+        mark = fi.commit(ref, tree, message, b.tick(), [parent] if parent else [])
+        sha = fi.run(b.git_dir(org, name))[mark]
+        b.pushed(org, name)
+        return sha
+    return write_world(root, change)[0]
+
+
 def delete_issue(root: Path, org: str, name: str, number: int) -> None:
     """An issue deleted (GitHub: GraphQL deleteIssue): gone with its comments and events; its number
     is never given again."""

@@ -1,0 +1,267 @@
+"""A repository writer must never get the token (docs/security.md).
+
+Real git, git-lfs, github-backup and the emulator, plus an attacker's HTTPS server on loopback
+(tests/attacker_server.py) whose certificate the clients trust, so that only the product's own
+rules can keep the token from it. Each finding of issue 25 is a test here; each mechanism
+(the credential helper's scope, the pinned Git LFS server, no redirects, nothing kept in a
+clone's config, the watchdog) is also tested on its own, with the others out of the way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from orgbackup import commands, git
+from orgbackup.credential_refusals import take_refusals
+from orgbackup.stages import scrub
+from tests.attacker_server import start_attacker
+from tests.github_emulator.world import push_files
+from tests.helpers_cli import ORG, restore, run_backup
+from tests.helpers_run import make_context
+from tests.helpers_snapshot import install_lfs_filters
+from tests.truth_compare import compare_org
+
+LFS_REPO = "assets-lfs"
+
+
+@pytest.fixture
+def attacker(github_emulator):
+    server = start_attacker(github_emulator.ca)
+    yield server
+    server.stop()
+
+
+def plant_lfsconfig(world_root: Path, org: str, name: str, server: str) -> bytes:
+    """What a member with push access can do: a commit with a .lfsconfig naming their own server,
+    and one LFS file (stored on GitHub, as a push through git-lfs would). Returns its bytes."""
+    data = os.urandom(3000)
+    push_files(world_root, org, name, {".lfsconfig": f"[lfs]\n\turl = {server}/lfs\n",
+                                       ".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n"},
+               lfs_files={"planted.bin": data}, message="Move Git LFS elsewhere")
+    return data
+
+
+def any_host_askpass(tmp_path: Path, token: str) -> dict[str, str]:
+    """The weakest credential source there is (what main had before issue 25): an askpass that
+    answers the token to any host. Used to show that each other mechanism holds on its own."""
+    program = tmp_path / "any-host-askpass"
+    program.write_text(f"#!/bin/sh\ncase \"$1\" in Username*) echo x-access-token ;; *) echo {token} ;; esac\n")
+    program.chmod(0o700)
+    return {"GIT_ASKPASS": str(program)}
+
+
+# ------------------------------------------------------------ the credential helper on its own
+
+
+def test_the_credential_helper_answers_only_the_github_host_and_the_organizations(github_emulator, tmp_path,
+                                                                                   monkeypatch):
+    """Real `git credential fill` in the run's git environment: the token for the organizations'
+    repositories on the GitHub host over https, nothing for any other URL (each refusal written
+    down without a secret); after GitHub refused it three times for a URL, not for that URL."""
+    ctx = make_context(github_emulator, tmp_path, monkeypatch, orgs=(ORG, "upstream-deps"))
+    env = git.git_environment(ctx.files, 60)
+    token = ctx.config.token.reveal()
+
+    def fill(url: str) -> str:  # not commands.run: it masks the token in what it returns
+        return subprocess.run(("git", "credential", "fill"), input=f"url={url}\n\n", capture_output=True,
+                              text=True, env=commands.child_environment(env)).stdout
+
+    host = github_emulator.host
+    for url in (f"https://{host}/{ORG}/godot.git", f"https://{host.upper()}/v-sekai/x.wiki.git",
+                f"https://{host}/upstream-deps/libfoo.git/info/lfs"):
+        assert f"password={token}" in fill(url), url
+    refused = {f"https://127.0.0.1:{github_emulator.port}/{ORG}/godot.git": "host",  # same server, other name
+               f"http://{host}/{ORG}/godot.git": "host",
+               f"https://attacker.example/{ORG}/godot.git/info/lfs": "host",
+               f"https://{ORG}@attacker.example/{ORG}/x.git": "host",
+               f"https://{host}/someone-else/x.git": "owner",
+               f"https://{host}/{ORG}/../someone-else/x.git": "owner",
+               f"https://{host}/": "owner"}
+    for url in refused:
+        assert token not in fill(url), url
+    log = ctx.files.credential_log
+    assert token not in log.read_text()
+    reasons = [(r.reason, r.url) for r in take_refusals(log)]
+    assert [reason for reason, _ in reasons] == list(refused.values()), reasons
+    assert take_refusals(log) == []  # taken once
+
+    url = f"https://{host}/{ORG}/godot.git"
+    for _ in range(3):
+        commands.run(("git", "credential", "reject"), input=f"url={url}\nusername=x-access-token\npassword={token}\n\n",
+                     env=env)
+    assert token not in fill(url)
+    assert [r.reason for r in take_refusals(log)] == ["rejected"]
+    assert f"password={token}" in fill(f"https://{host}/{ORG}/game.git")  # another URL: still answered
+    ctx.files.token_file.write_text("a-renewed-token-123456\n")  # a GitHub App's next token
+    assert "password=a-renewed-token-123456" in fill(url)
+
+
+# ------------------------------------------------------------ finding 1: .lfsconfig
+
+
+def test_a_lfsconfig_naming_another_server_gets_nothing_on_the_first_clone_and_on_a_cached_one(
+        github_emulator, world_root, backup_env, attacker, tmp_path, capsys):
+    """Two whole backups (the first clones, then the cached clones and gitim's working clones)
+    of an organization where one repository's .lfsconfig names the attacker's server: the server
+    hears nothing, every LFS object comes from GitHub, and the report names the repository."""
+    install_lfs_filters()  # as in the image: checkouts run git-lfs's smudge filter
+    data = plant_lfsconfig(world_root, ORG, LFS_REPO, attacker.url)
+    for night in (1, 2):
+        status, summary, _ = run_backup(backup_env, capsys)
+        assert attacker.requests() == [], night
+        assert status == 3, summary
+        problems = summary["orgs"][0]["problem_list"]
+        assert any(f"{ORG}/{LFS_REPO}" in p and f"sends Git LFS to {attacker.url}/lfs" in p for p in problems), problems
+        assert all(LFS_REPO in p for p in problems), problems
+    cache = Path(backup_env["BACKUP_CACHE_DIR"])
+    assert [p for p in cache.rglob("config") if attacker.host in p.read_text(errors="replace")] == []
+    restored = restore(backup_env, summary["orgs"][0]["snapshot_id"], tmp_path / "restored")
+    planted = restored / "gitim" / ORG / LFS_REPO / "planted.bin"
+    assert planted.read_bytes() == data  # checked out from the object github-backup took from GitHub
+    assert compare_org(ORG, github_emulator.truth(), restored) == []
+
+
+def test_each_mechanism_holds_on_its_own_against_a_lfsconfig(github_emulator, world_root, attacker, tmp_path,
+                                                            monkeypatch):
+    """`git lfs fetch --all` in a clone whose .lfsconfig names the attacker: the Git LFS server
+    pinned to GitHub keeps the attacker from hearing anything even when a credential is offered
+    to any host; the credential helper alone (nothing pinned) lets the attacker ask, and answers
+    nothing (the refusal is written down, naming the host)."""
+    install_lfs_filters()
+    plant_lfsconfig(world_root, ORG, LFS_REPO, attacker.url)
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    url = git.repo_url(ctx.config.git_url, ORG, LFS_REPO)
+    anonymous = dict(git.anonymous_git_environment(60), GIT_LFS_SKIP_SMUDGE="1")
+    token = ctx.config.token.reveal()
+
+    clone = tmp_path / "clone"  # without any LFS object yet
+    commands.run(git.clone(url, clone), env=anonymous, timeout=120)
+    pinned_only = dict(git.anonymous_git_environment(60, repo=url), **any_host_askpass(tmp_path, token))
+    commands.run(git.lfs_fetch_all(clone), env=pinned_only, timeout=120)
+    assert attacker.requests() == []
+    assert len(list((clone / ".git" / "lfs" / "objects").glob("??/??/*"))) == 5  # all from GitHub
+
+    clone = tmp_path / "clone-2"
+    commands.run(git.clone(url, clone), env=anonymous, timeout=120)
+    helper_only = git.git_environment(ctx.files, 60)  # no repo: nothing pinned
+    fetched = commands.run(git.lfs_fetch_all(clone), env=helper_only, timeout=120, check=False)
+    assert not fetched.ok and attacker.requests(), "the attacker must have been asked, or nothing was tested"
+    assert attacker.authorizations() == []
+    assert {(r.reason, r.url.split("/")[2]) for r in take_refusals(ctx.files.credential_log)} == {
+        ("host", attacker.host)}
+
+    # What git-lfs wrote after talking to the attacker (`lfs.<url>.access`) leaves the clone's
+    # config before a snapshot; GitHub's own entries stay.
+    config = clone / ".git" / "config"
+    commands.run(("git", "config", "--file", str(config), f"lfs.{attacker.url}/lfs.access", "basic"))
+    commands.run(("git", "config", "--file", str(config), f"lfs.{url}/info/lfs.access", "basic"))
+    commands.run(("git", "config", "--file", str(config), "credential.helper", "store"))
+    removed = scrub.scrub_config(config, ctx.config.github_host)
+    assert sorted(removed) == sorted([f"lfs.{attacker.url}/lfs.access", "credential.helper"])
+    text = config.read_text()
+    assert attacker.host not in text and "credential" not in text and f"lfs \"{url}/info/lfs\"" in text
+
+
+# ------------------------------------------------------------ finding 2: a dependency
+
+
+def test_a_dependency_outside_the_organization_gets_no_token_and_no_foreign_lfs(
+        github_emulator, world_root, backup_env, attacker, capsys):
+    """upstream-deps/libfoo (a submodule of godot; anyone can own such a repository) gets a
+    .lfsconfig naming the attacker: the dependency is mirrored anonymously, its Git LFS objects
+    come from its own server, and the attacker hears nothing."""
+    plant_lfsconfig(world_root, "upstream-deps", "libfoo", attacker.url)
+    status, summary, _ = run_backup(backup_env, capsys)
+    assert attacker.requests() == []
+    mirror = Path(backup_env["BACKUP_CACHE_DIR"]) / ORG / "dependencies" / github_emulator.host.replace(":", "_") / \
+        "upstream-deps" / "libfoo.git"
+    objects = list((mirror / "lfs" / "objects").rglob("*"))
+    assert [p for p in objects if p.is_file()], "the dependency's LFS object came from its own server"
+    assert status == 0, summary
+
+
+# ------------------------------------------------------------ finding 3: redirects
+
+
+def test_a_redirect_from_the_github_host_to_another_host_gets_no_token(github_emulator, attacker, tmp_path,
+                                                                      monkeypatch):
+    """GitHub's host answers a repository's git requests with 302 to the attacker: git in the
+    run's environment does not follow it; and even a git that follows redirects and has the
+    run's credential helper gives the attacker nothing."""
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    github_emulator.set_faults(git_redirect={f"{ORG}/private-tools": attacker.url})
+    url = git.repo_url(ctx.config.git_url, ORG, "private-tools")
+    env = git.git_environment(ctx.files, 60, repo=url)
+    refused = commands.run(git.ls_remote(url), env=env, timeout=60, check=False)
+    assert not refused.ok and attacker.requests() == []
+
+    following = git.with_config(env, ("http.followRedirects", "true"))
+    commands.run(git.ls_remote(url), env=following, timeout=60, check=False)
+    assert attacker.requests(), "the redirect must have been followed, or nothing was tested"
+    assert attacker.authorizations() == []
+    assert [r.reason for r in take_refusals(ctx.files.credential_log)] == ["host"]
+
+    # With a credential for any host but the run's redirect rule: still nothing.
+    before = len(attacker.requests())
+    weak = dict(git.anonymous_git_environment(60), **any_host_askpass(tmp_path, ctx.config.token.reveal()))
+    weak = git.with_config(weak, ("http.followRedirects", "false"))
+    commands.run(git.ls_remote(url), env=weak, timeout=60, check=False)
+    assert len(attacker.requests()) == before
+
+
+# ------------------------------------------------------------ finding 4: no end
+
+
+def test_an_lfs_server_that_refuses_every_token_ends_soon_as_a_problem_of_that_repository(
+        github_emulator, tmp_path, monkeypatch):
+    """GitHub's LFS answers 401 to every request of one repository: the verify stage's
+    `git lfs fetch` (which asked again ~20 times a second, for ever) ends after the token was
+    refused three times, and the repository's problem says so; the other repositories are fine."""
+    from orgbackup.credential_refusals import refusal_problems
+    from orgbackup.stages import verify_repair
+
+    ctx = make_context(github_emulator, tmp_path, monkeypatch, stall_seconds=20)
+    repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in (LFS_REPO, "godot")]
+    github_emulator.set_faults(lfs_unauthorized_repos=[f"{ORG}/{LFS_REPO}"])
+    github_emulator.reset_counters()
+    started = time.monotonic()
+    records, problems = verify_repair.run_verify_repair(ctx, ORG, repos)
+    seconds = time.monotonic() - started
+    assert seconds < 20, seconds
+    assert github_emulator.counters()["lfs"] < 40
+    assert records["godot"]["problems"] == []
+    lfs = [p for p in problems if p.repo == LFS_REPO and p.part == "lfs"]
+    assert lfs and "LFS object(s) missing" in lfs[0].message
+    refusals = refusal_problems(ORG, take_refusals(ctx.files.credential_log), ctx.org_paths(ORG), ctx.state_dir(ORG))
+    assert [(p.repo, p.part) for p in refusals] == [(LFS_REPO, "credentials")], refusals
+    assert "GitHub had refused the token for it three times" in refusals[0].message
+
+
+def test_git_lfs_against_a_server_that_never_finishes_is_ended_by_the_stall_budget(github_emulator, tmp_path,
+                                                                                   monkeypatch):
+    """A Git LFS server that sends one byte every few seconds, for ever (git-lfs's own 30 s
+    activity timeout never fires): ended after BACKUP_STALL_SECONDS without progress."""
+    trickle = start_attacker(github_emulator.ca, mode="trickle", trickle_seconds=4)
+    try:
+        repo = tmp_path / "repo"
+        git_env = git.anonymous_git_environment(3)
+        commands.run(("git", "init", "-q", str(repo)), env=git_env, timeout=30)
+        oid = "a" * 64
+        (repo / "big.bin").write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 10\n")
+        (repo / ".gitattributes").write_text("*.bin filter=lfs diff=lfs merge=lfs -text\n")
+        commands.run(("git", "-C", str(repo), "add", "."), env=git_env, timeout=30)
+        commands.run(("git", "-C", str(repo), "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"),
+                     env=git_env, timeout=30)
+        env = git.anonymous_git_environment(3, repo=f"{trickle.url}/o/r.git")
+        started = time.monotonic()
+        with pytest.raises(commands.CommandFailed, match="made no progress for 3 s"):
+            commands.run(git.lfs_fetch_all(repo), env=env, idle_timeout=3, check=False)
+        assert time.monotonic() - started < 15
+        assert trickle.requests(), "the server must have been asked, or nothing was tested"
+    finally:
+        trickle.stop()
