@@ -3,7 +3,9 @@
 Entry: `run_github_backup(ctx, org, repos, *, hooks) -> StageResult(GitHubBackupRuns, problems)` with
   - `problems`: list[Problem] (part "github-backup"): a non-zero exit, an
     "API request returned HTTP ..." line, a git command that "returned N", an
-    asset that could not be downloaded;
+    asset that could not be downloaded; (part "names") a name out of GitHub's
+    answer that could not be a file name as it is (stored under a safe name, or
+    refused: orgbackup/github_backup_names.py);
   - `ran`: names of the repositories github-backup ran for (each with its reason
     in `reasons`);
   - `skipped`: names of the repositories skipped as unchanged.
@@ -60,8 +62,9 @@ from pathlib import Path
 
 import requests
 
-from .. import clones, commands, github_backup_runner, json_files
+from .. import clones, commands, github_backup_runner, json_files, release_files
 from ..github_backup_listings import LISTED_REPOSITORY_ENV
+from ..github_backup_names import UNSAFE_NAME
 from ..ca_bundle import requests_verify
 from ..context import RunContext
 from ..errors import BackupError
@@ -92,6 +95,9 @@ _PROBLEM_LINES = (
 # github-backup 0.40.0 in its own interpreter, patched so that no token reaches an argv.
 RUNNER = (sys.executable, "-m", "orgbackup.github_backup_runner")
 ASSETS_PART = "releases"
+# A name out of GitHub's answer that the runner stored under a safe name or refused (github_backup_names).
+NAMES_PART = "names"
+_UNSAFE_NAME_LINE = re.compile(re.escape(UNSAFE_NAME) + r"(.*)")
 
 
 @dataclass
@@ -186,6 +192,11 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
     )
 
 
+def unsafe_names_in_output(text: str) -> list[str]:
+    """What the runner said of each name it could not store as GitHub gave it."""
+    return list(dict.fromkeys(match.group(1).strip() for match in _UNSAFE_NAME_LINE.finditer(text)))
+
+
 def problems_in_output(text: str) -> list[str]:
     """The lines of github-backup's output that mean something was not saved."""
     found: list[str] = []
@@ -274,6 +285,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     if LFS_FETCH_FAILURE.search(text) and not clones.local_refs(ctx, ctx.org_paths(org).repository_dir(name) / "repository"):
         text = LFS_FETCH_FAILURE.sub("", text)
     problems = [Problem(org, name, TOOL, line) for line in problems_in_output(text)]
+    problems += [Problem(org, name, NAMES_PART, line) for line in unsafe_names_in_output(text)]
     if not result.ok:
         last = commands.last_line(text) or "no output"
         problems.insert(0, Problem(org, name, TOOL, f"github-backup exited with {result.returncode}: {last}"))
@@ -381,7 +393,7 @@ def repair_release_assets(ctx: RunContext, org: str, name: str) -> list[Problem]
     for path in github_backup_runner.remove_partial_files(repository_dir):
         log.info("%s/%s: removed %s, left half-written by an interrupted run", org, name, path.name)
     problems: list[Problem] = []
-    for path, asset in github_backup_runner.expected_assets(repository_dir / "releases"):
+    for path, asset in release_files.expected_assets(repository_dir / "releases"):
         size = asset.get("size")
         if asset_is_complete(path, size):
             continue
