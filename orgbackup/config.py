@@ -34,7 +34,6 @@ DEFAULT_HOST_NAME = "github-org-backup"
 DEFAULT_STALL_SECONDS = 600  # without progress, a transfer or a tool is ended
 # GitHub's rule for organization names; also keeps them safe as folder names.
 ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-REPO_NAME = re.compile(r"^[A-Za-z0-9._-]+$")  # GitHub's characters; no glob, no slash
 HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
 
 

@@ -23,6 +23,7 @@ import requests
 
 from .ca_bundle import requests_verify
 from .errors import BackupError
+from .url_credentials import token_may_go_to
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ class GitHubAPI:
         for attempt in range(1, self.attempts + 1):
             with self._count_lock:
                 self.requests_made += 1
-            headers = self.authorization()
+            # The token only to GitHub's API: a URL an answer named (a Link header's) may be elsewhere.
+            headers = self.authorization() if token_may_go_to(url, self.api_url) else {}
             if content_type:
                 headers["Content-Type"] = content_type
             verb = method or ("GET" if json_body is None else "POST")

@@ -46,9 +46,14 @@ module `github_backup.github_backup` (line numbers of 0.40.0), nothing copied:
   organization's listing gave the stage; answered from the stage's file instead
   (`github_backup_listings.listed_retrieve_repositories`).
 
+* `backup_releases` (L1019-1049) and `retrieve_data_gen` (L428): every name out of
+  GitHub's answers that becomes a file name (a release's tag, an asset's name, an issue's,
+  pull request's or milestone's number) through the path rule (`github_backup_names`):
+  nothing is written outside the repository's `releases/`, `issues/`, ... folders.
+
 Temporary files are named by `partial_name()`; the stage removes leftovers of
 a killed run (`remove_partial_files`) and checks every asset's size against the
-release JSON (`expected_assets`).  Exit status 4: github-backup is not installed;
+release JSON (`release_files.expected_assets`).  Exit status 4: github-backup is not installed;
 2: a token on the command line.
 """
 
@@ -64,11 +69,13 @@ import subprocess as real_subprocess
 import sys
 import types
 from pathlib import Path
-from typing import Iterator
 
-from .url_credentials import without_credentials  # not .git: see url_credentials.py
+from .url_credentials import token_may_go_to, without_credentials  # not .git: see url_credentials.py
 from .github_backup_listings import listed_retrieve_repositories, listing_retrieve_data
+from .github_backup_names import backup_releases, numbered_entries_only
 
+API_URL_ENV = "ORGBACKUP_GITHUB_API_URL"  # GitHub's API: the one place an asset download gets the token
+DEFAULT_API_URL = "https://api.github.com"
 EXIT_USAGE = 2
 EXIT_NOT_INSTALLED = 4
 SCRIPT = "github-backup"
@@ -199,7 +206,8 @@ def download_file(url: str, path: str, auth: bytes) -> None:
     partial = partial_name(path)
     request = gb.Request(url)
     request.add_header("Accept", "application/octet-stream")
-    request.add_header("Authorization", f"token {current_token()}")
+    if token_may_go_to(url, os.environ.get(API_URL_ENV) or DEFAULT_API_URL):  # the release JSON's URL
+        request.add_header("Authorization", f"token {current_token()}")
     try:
         with open(partial, "wb") as f:  # before the request: a killed run leaves only this name
             response = gb.build_opener(gb.S3HTTPRedirectHandler).open(request)
@@ -219,23 +227,6 @@ def download_file(url: str, path: str, auth: bytes) -> None:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
-
-
-def expected_assets(releases_dir: Path) -> Iterator[tuple[Path, dict]]:
-    """(path on disk, asset) for every asset of every release JSON 0.40.0 saved (L1036-1049)."""
-    import json
-
-    for release_file in sorted(releases_dir.glob("*.json")):
-        if is_partial(release_file):
-            continue
-        try:
-            release = json.loads(release_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        tag_safe = str(release.get("tag_name") or release_file.stem).replace("/", "__")
-        for asset in release.get("assets") or ():
-            if asset.get("name") and asset.get("url"):
-                yield releases_dir / tag_safe / asset["name"], asset
 
 
 # The run
@@ -285,7 +276,9 @@ def patch(gb: types.ModuleType) -> None:
     gb.subprocess = subprocess_without_shell()
     gb.codecs = atomic_codecs()
     gb.download_file = download_file
+    gb.retrieve_data_gen = numbered_entries_only(gb.retrieve_data_gen)
     gb.retrieve_data = listing_retrieve_data(gb.retrieve_data)
+    gb.backup_releases = backup_releases
     gb.retrieve_repositories = listed_retrieve_repositories(gb.retrieve_repositories)
     gb._request_url_error = bounded_url_error_retry(int(os.environ.get("ORGBACKUP_URL_ERROR_TRIES") or URL_ERROR_TRIES))
     gb._orgbackup_patched = True

@@ -16,7 +16,9 @@ it in /proc/<pid>/cmdline.  This runner closes both gaps without changing gitim:
   included, and gitim runs in this same interpreter through
   `runpy.run_module('gitim', run_name='__main__')`.  No process is started
   with the token in its arguments: not this one, and not the git children
-  gitim starts (they get credential-free URLs; git asks the run's credential helper).
+  gitim starts (they get credential-free URLs; git asks the run's credential helper);
+* the organization's repositories as PyGithub lists them leave out a name GitHub never
+  allows (gitim makes a folder of each name: `../x` would lead out of DEST).
 
 It works with the real gitim and with the test suite's stand-in alike.
 gitim itself exits 0 whatever happened; the stage that runs this checks the
@@ -32,6 +34,7 @@ import runpy
 import sys
 import types
 
+from .safe_names import is_repository_name
 DEFAULT_API_URL = "https://api.github.com"
 EXIT_NOT_INSTALLED = 4
 EXIT_USAGE = 2
@@ -124,6 +127,28 @@ def point_pygithub_at(api_url: str, token_file: str | None = None, app_id: str |
     github.MainClass.Github = Github
 
 
+def only_allowed_repositories() -> None:
+    """gitim clones every repository of PyGithub's listing into DEST/<full_name> (and looks at
+    DEST/<name>): one whose name GitHub never allows (`../x`, a NUL) is left out with a line saying
+    so, as the plan leaves it out (orgbackup/plan.py: storable_listing)."""
+    import github.Organization
+
+    original = github.Organization.Organization.get_repos
+    if getattr(original, "_orgbackup_allowed_only", False):
+        return
+
+    def get_repos(self, *args, **kwargs):
+        for repo in original(self, *args, **kwargs):
+            owner, _, name = (repo.full_name or "").partition("/")
+            if is_repository_name(repo.name) and name == repo.name and owner.lower() == self.login.lower():
+                yield repo
+            else:
+                print(f"gitim_runner: repository {repo.full_name!r} left out: no name GitHub allows", flush=True)
+
+    get_repos._orgbackup_allowed_only = True
+    github.Organization.Organization.get_repos = get_repos
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if importlib.util.find_spec("gitim") is None:
@@ -132,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     token = read_token(os.environ)
     point_pygithub_at(os.environ.get("ORGBACKUP_GITHUB_API_URL") or DEFAULT_API_URL,
                       os.environ.get("ORGBACKUP_TOKEN_FILE"), os.environ.get("ORGBACKUP_GITHUB_APP"))
+    only_allowed_repositories()
     sys.argv = gitim_argv(args.org, args.dest, token, ssh=args.ssh, noforks=args.noforks)
     sys.stdout.flush()
     runpy.run_module("gitim", run_name="__main__", alter_sys=True)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from .problems import Problem
+from .safe_names import is_repository_name
 from .state_store import RepoState, StateStore, adopt_legacy, legacy_entries
 
 log = logging.getLogger(__name__)
@@ -87,9 +89,24 @@ class OrgPlan:
     moves: list[Move] = field(default_factory=list)
     # A sharded run: the live repositories another shard backs up (BACKUP_SHARD), id -> name
     other_shards: dict[int, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # what the listing held that is not backed up
 
     def events(self, kind: str) -> list[RepoPlan]:
         return [p for p in self.repo_plans.values() if p.event == kind]
+
+
+def storable_listing(org: str, listing: list[dict]) -> tuple[list[dict], list[Problem]]:
+    """The listing without the repositories whose name GitHub never allows (`/`, `..`, a NUL: as
+    a folder name it could lead out of the cache): each is one problem line, the others go on."""
+    kept, refused = [], []
+    for repo in listing:
+        name = repo.get("name")
+        if is_repository_name(name):
+            kept.append(repo)
+        else:
+            refused.append(Problem(org, None, "names", f"repository name {name!r} in GitHub's listing "
+                                   "is no name GitHub allows: not backed up"))
+    return kept, refused
 
 
 def can_admin(repo: dict) -> bool:

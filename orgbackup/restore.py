@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import commands, restic
-from .config import ORG_NAME, REPO_NAME, Config
+from .config import ORG_NAME, Config
 from .context import OrgPaths
 from .errors import EXIT_OK, BackupError, ConfigError
 from .manifest import read_manifest
 from .run_result import COMPLETE, OrgResult, RunResult
+from .safe_names import is_repository_name
 from .secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
 from .shard_sets import merge_shard_trees
 from .shards import BackupUnit
@@ -81,7 +82,7 @@ def check_arguments(org: str | None, repo: str | None) -> None:
         raise ConfigError("restore --repo needs --org: the organization the repository belongs to")
     if org and not ORG_NAME.match(org):
         raise ConfigError(f"restore --org: {org!r} is not an organization name")
-    if repo and (not REPO_NAME.match(repo) or repo in (".", "..")):
+    if repo and not is_repository_name(repo):
         raise ConfigError(f"restore --repo: {repo!r} is not a repository name")
 
 

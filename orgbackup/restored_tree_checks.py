@@ -4,8 +4,9 @@ came back, as `Result` rows.
 `git fsck` of every repository, wiki, gitim clone and dependency mirror; every LFS object
 that `git lfs ls-files --all --long` names present with its oid as sha256; every JSON file
 (github-backup's, the metadata parts', manifest.json) parses; every attachment matches its
-sha256; the refs in manifest.json are the refs restored (branches and tags of each
-repository and wiki, gitim's HEAD).
+sha256; every release asset is where the path rule puts it (orgbackup/release_files.py), with its
+size; the refs in manifest.json are the refs restored (branches and tags of each repository and
+wiki, gitim's HEAD).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, git, git_files
+from . import commands, git, git_files, release_files
 from .file_digest import file_sha256
 
 ORG_ROW = "(organization)"
@@ -112,6 +113,8 @@ def check_repository_folder(
         results.append(Result(name, "wiki", "manifest.json records a wiki, the snapshot has none"))
     if folder.is_dir():
         results.append(Result(name, "json", json_problem(json_files_of_repository(folder))))
+    if (folder / "releases").is_dir():
+        results.append(Result(name, "release assets", release_assets_problem(folder / "releases")))
     gitim_entry = entry.get("gitim") if entry else None
     if gitim_clone.is_dir():
         results.append(Result(name, "fsck gitim", fsck_problem(gitim_clone)))
@@ -192,6 +195,23 @@ def json_files_of_repository(folder: Path) -> list[Path]:
             dirs[:] = []
         found.extend(here / n for n in names if n.endswith(".json"))
     return sorted(found)
+
+
+def release_assets_problem(releases_dir: Path) -> str | None:
+    """Every asset a release JSON lists is where the path rule puts it, with its size.  A release
+    without its folder had no asset captured (BACKUP_PARTS without assets) and is not asked about."""
+    missing, damaged = [], []
+    for release_json, release in release_files.saved_releases(releases_dir):
+        folder = release_files.assets_folder(release_json, release)
+        if not folder.is_dir():
+            continue
+        for path, asset in release_files.asset_files(release_json, release):
+            label = f"{folder.name}/{path.name}"
+            if not path.is_file():
+                missing.append(label)
+            elif isinstance(asset.get("size"), int) and path.stat().st_size != asset["size"]:
+                damaged.append(label)
+    return gaps("release asset(s)", "their size", missing, damaged)
 
 
 def check_json_outside_repositories(github_backup: Path) -> list[Result]:

@@ -140,7 +140,8 @@ def attach_problems(records: dict[str, dict], problems: list[Problem]) -> None:
 def backup_organization(ctx: RunContext, plan: OrgPlan) -> OrgOutcome:
     org = plan.login
     started_clock = time.monotonic()
-    outcome = OrgOutcome(org, hooks={"backed_up": plan.hooks, "reason": plan.hooks_reason})
+    outcome = OrgOutcome(org, hooks={"backed_up": plan.hooks, "reason": plan.hooks_reason},
+                         problems=list(plan.problems))
     paths = ctx.org_paths(org)
     try:
         if ctx.credentials is not None:

@@ -1,4 +1,5 @@
-"""A URL without its credentials: the one function github-backup's runner needs from git.py.
+"""A URL without its credentials, and whether a URL may receive the token: what github-backup's
+runner needs from git.py and github_api.py.
 
 Its own module, on the standard library alone, because the runner starts once per
 repository (1,000 interpreters on a first run of 1,000 repositories): importing git.py
@@ -26,3 +27,27 @@ def without_credentials(url: str) -> str:
             return url
         hostport = f"{userinfo.split(':', 1)[0]}@{hostport}"
     return urlunsplit(parts._replace(netloc=hostport))
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] in lower case, without the scheme's own port ('' when not a URL)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.hostname:
+        return ""
+    scheme = parts.scheme.lower()
+    default = {"https": 443, "http": 80}.get(scheme)
+    return f"{scheme}://{parts.hostname.lower()}" + (f":{port}" if port and port != default else "")
+
+
+def token_may_go_to(url: str, api_url: str) -> bool:
+    """Whether a request to `url` may carry the token: only GitHub's API over https (the API
+    URL's origin; for github.com also its uploads host). A URL in an API answer (an asset's,
+    a Link header's) that names another host gets no token (docs/security.md)."""
+    allowed = {origin(api_url)}
+    if origin(api_url) == "https://api.github.com":
+        allowed.add("https://uploads.github.com")
+    return url.lower().startswith("https://") and origin(url) in allowed

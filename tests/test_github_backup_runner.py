@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import commands
+from orgbackup import commands, release_files
 from orgbackup import github_backup_runner as runner
 from orgbackup.config import ALL_PARTS
 from orgbackup.git import git_environment
@@ -79,7 +79,7 @@ def test_expected_assets_and_leftovers(tmp_path):
     (releases / "broken.json").write_text("{")
     leftover = releases / "a__b" / ".x.bin.77.orgbackup-partial"
     leftover.write_bytes(b"x")
-    assert [(p.relative_to(releases).as_posix(), a["size"]) for p, a in runner.expected_assets(releases)] == [
+    assert [(p.relative_to(releases).as_posix(), a["size"]) for p, a in release_files.expected_assets(releases)] == [
         ("a__b/x.bin", 3)]
     assert runner.remove_partial_files(tmp_path) == [leftover] and not leftover.exists()
 
@@ -150,7 +150,7 @@ def asset_bytes(world_root: Path, asset: dict) -> bytes:
 
 
 def godot_assets(ctx) -> list[tuple[Path, dict]]:
-    return list(runner.expected_assets(ctx.org_paths(ORG).repository_dir("godot") / "releases"))
+    return list(release_files.expected_assets(ctx.org_paths(ORG).repository_dir("godot") / "releases"))
 
 
 def test_truncated_asset_and_leftovers_are_repaired_on_the_next_run(github_emulator, world_root, tmp_path,
@@ -262,5 +262,6 @@ def test_the_runner_starts_without_the_rest_of_the_package():
         [sys.executable, "-c", "import sys, orgbackup.github_backup_runner; "
                                "print(' '.join(sorted(m for m in sys.modules if m.startswith('orgbackup'))))"],
         capture_output=True, text=True, check=True, timeout=60)
-    assert shown.stdout.split() == ["orgbackup", "orgbackup.github_backup_listings", "orgbackup.github_backup_runner",
-                                    "orgbackup.url_credentials"]
+    assert shown.stdout.split() == ["orgbackup", "orgbackup.github_backup_listings", "orgbackup.github_backup_names",
+                                    "orgbackup.github_backup_runner", "orgbackup.release_files",
+                                    "orgbackup.safe_names", "orgbackup.url_credentials"]

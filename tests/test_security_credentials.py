@@ -18,6 +18,7 @@ import pytest
 
 from orgbackup import commands, git
 from orgbackup.credential_refusals import take_refusals
+from orgbackup.github_api import GitHubError
 from orgbackup.stages import scrub
 from tests.attacker_server import start_attacker
 from tests.github_emulator.world import push_files
@@ -265,3 +266,34 @@ def test_git_lfs_against_a_server_that_never_finishes_is_ended_by_the_stall_budg
         assert trickle.requests(), "the server must have been asked, or nothing was tested"
     finally:
         trickle.stop()
+
+
+# ------------------------------------------------------------ URLs an API answer names
+
+
+def test_a_url_in_an_api_answer_gets_the_token_only_on_githubs_api(github_emulator, attacker, tmp_path, monkeypatch):
+    """A release asset's `url`, a Link header's next page: URLs GitHub's answers carry. Whatever
+    host they name, only GitHub's API gets the token: the wrapper's asset download, the
+    github-backup runner's, and the wrapper's API client (a refused URL gets the request
+    without the token, and the attacker's answer is not taken for data)."""
+    from orgbackup import github_backup_runner
+    from orgbackup.stages.github_backup import download_asset
+    from orgbackup.url_credentials import token_may_go_to
+
+    api = "https://localhost:8443/api/v3"
+    assert token_may_go_to(f"{api}/repos/o/r/releases/assets/1", api)
+    assert token_may_go_to("https://uploads.github.com/repos/o/r/releases/1/assets", "https://api.github.com")
+    for url in ("https://localhost:9443/api/v3/x", "http://localhost:8443/api/v3/x", "https://localhost.evil/x",
+                "https://uploads.github.com/x", "//localhost:8443/api/v3/x", "localhost:8443/api/v3/x"):
+        assert not token_may_go_to(url, api), url
+
+    ctx = make_context(github_emulator, tmp_path, monkeypatch)
+    with pytest.raises(Exception):
+        download_asset(ctx, f"{attacker.url}/repos/{ORG}/godot/releases/assets/1", tmp_path / "asset.bin")
+    monkeypatch.setenv("ORGBACKUP_TOKEN_FILE", str(ctx.files.token_file))
+    monkeypatch.setenv(github_backup_runner.API_URL_ENV, ctx.config.api_url)
+    github_backup_runner.download_file(f"{attacker.url}/assets/2", str(tmp_path / "asset-2.bin"), b"")
+    with pytest.raises(GitHubError):  # the 401 is an error, not an answer
+        ctx.api.get(f"{attacker.url}/api/v3/orgs/{ORG}/repos?page=2")
+    assert len(attacker.requests()) >= 3, "each must have reached the server, or nothing was tested"
+    assert attacker.authorizations() == []

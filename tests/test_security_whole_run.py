@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tests.attacker_server import start_attacker
-from tests.github_emulator.world import push_files
+from tests.github_emulator.world import add_release, push_files
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.helpers_snapshot import install_lfs_filters
 from tests.test_security_credentials import plant_lfsconfig
@@ -25,6 +25,7 @@ STALL_SECONDS = 20
 REDIRECTED = "private-tools"
 REFUSED_LFS = "assets-lfs"  # GitHub's LFS answers 401 for it, whatever the token
 LFS_ELSEWHERE = ("game", "shared-lib", "docs")
+HOSTILE_RELEASE = ("godot", "v-hostile")  # its asset names lead out of the cache
 
 
 def files_under(root: Path, skip: tuple[Path, ...]) -> set[Path]:
@@ -46,6 +47,10 @@ def test_every_attack_at_once(github_emulator, world_root, backup_env, tmp_path,
             f"[lfs]\n\turl = {attacker.url}/lfs\n\tstandalonetransferagent = evil\n"
             f"[lfs \"customtransfer.evil\"]\n\tpath = {program}\n")}, message="run my program")
         plant_lfsconfig(world_root, "upstream-deps", "libfoo", attacker.url)
+        escape = tmp_path / "escaped-absolute.bin"
+        add_release(world_root, ORG, HOSTILE_RELEASE[0], HOSTILE_RELEASE[1], {
+            "../../../../../../../../escaped-up.bin": b"up\n" * 100, str(escape): b"absolute\n" * 100,
+            "sub/dir.bin": b"separator\n" * 100, "..": b"dots\n" * 100})
         github_emulator.set_faults(git_redirect={f"{ORG}/{REDIRECTED}": attacker.url},
                                    lfs_unauthorized_repos=[f"{ORG}/{REFUSED_LFS}"])
         env = dict(backup_env, BACKUP_STALL_SECONDS=str(STALL_SECONDS))
@@ -67,7 +72,9 @@ def test_every_attack_at_once(github_emulator, world_root, backup_env, tmp_path,
             assert f"{ORG}/{name} [lfs]: its .lfsconfig sends Git LFS to {attacker.url}/lfs" in text, text
         assert f"{ORG}/{REDIRECTED} [repository]: git ls-remote failed" in text, text
         assert f"{ORG}/{REFUSED_LFS} [credentials]: no token given to" in text, text
-        touched = set(LFS_ELSEWHERE) | {REDIRECTED, REFUSED_LFS}
+        assert text.count(f"{ORG}/{HOSTILE_RELEASE[0]} [names]: release asset ") == 4, text
+        assert not escape.exists()
+        touched = set(LFS_ELSEWHERE) | {REDIRECTED, REFUSED_LFS, HOSTILE_RELEASE[0]}
         assert all(any(f"{ORG}/{name} " in p for name in touched) for p in problems), problems
 
         outside = sorted(str(p) for p in files_under(tmp_path, ours) - before)
@@ -76,8 +83,8 @@ def test_every_attack_at_once(github_emulator, world_root, backup_env, tmp_path,
         token = github_emulator.admin_token.encode()
         assert files_holding(tmp_path / "restored", token) == []
         differences = compare_org(ORG, github_emulator.truth(), restored)
-        untouched = [d for d in differences if d.split(":")[0].split("/")[-1] not in touched]
-        assert untouched == []
+        untouched = [d for d in differences if d.split(":")[0].split("/")[-1] not in touched - {HOSTILE_RELEASE[0]}]
+        assert untouched == []  # godot too: only its hostile release's files are stored under safe names
         # What the attacker touched is there too, as far as GitHub gave it: the planted LFS
         # files came from GitHub, not from the attacker's server.
         assert [d for d in differences if d.split(":")[0].split("/")[-1] in LFS_ELSEWHERE] == []

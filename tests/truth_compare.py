@@ -11,6 +11,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from orgbackup.safe_names import release_folder, stored_name
+
 
 def git_refs(repo: Path) -> dict[str, str]:
     out = subprocess.run(
@@ -85,11 +87,11 @@ def compare_repository(org: str, name: str, truth: dict, restored_org: Path, *, 
         if have != counts.get("comments", 0):
             diffs.append(f"{where}: pull {number} conversation comments {have} != {counts['comments']}")
     for tag, release in (truth.get("releases") or {}).items():
-        safe = tag.replace("/", "__")
+        safe = release_folder(tag)  # the snapshot layout's rule for names from GitHub
         if not (base / "releases" / f"{safe}.json").is_file():
             diffs.append(f"{where}: release {tag} missing")
         for asset, digest in (release.get("assets") or {}).items():
-            path = base / "releases" / safe / asset
+            path = base / "releases" / safe / stored_name(asset)
             if not path.is_file() or sha256_of(path) != digest:
                 diffs.append(f"{where}: release asset {tag}/{asset} missing or different")
     if gitim and truth.get("refs"):
@@ -199,10 +201,10 @@ def count_items(org: str, truth: dict, restored_org: Path, *, gitim: bool = True
                 have = 0
             add("pull_conversation_comments", have, want.get("comments", 0))
         for tag, release in (repo.get("releases") or {}).items():
-            safe = tag.replace("/", "__")
+            safe = release_folder(tag)
             add("releases", int((base / "releases" / f"{safe}.json").is_file()))
             for asset, digest in (release.get("assets") or {}).items():
-                path = base / "releases" / safe / asset
+                path = base / "releases" / safe / stored_name(asset)
                 add("release_assets", int(path.is_file() and sha256_of(path) == digest))
         if gitim and repo.get("refs"):
             work = restored_org / "gitim" / org / name

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..github_api import GitHubError, repositories_query
 from ..json_files import write_json_atomically
+from ..safe_names import is_item_number
 from .common import PartOutcome
 
 log = logging.getLogger(__name__)
@@ -274,6 +275,9 @@ def back_up_discussions(ctx, org: str, repo: dict, folder: Path, mark: str | Non
         return outcome
 
     for number in to_fetch:
+        if not is_item_number(number):  # it names the file: GitHub's numbers are numbers
+            outcome.problem(f"discussion numbered {number!r} in GitHub's answer is no number: not saved")
+            continue
         try:
             record = fetch_discussion(ctx.api, org, name, number)
         except GitHubError as exc:

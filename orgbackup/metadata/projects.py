@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..github_api import GitHubError, GraphQLError
 from ..json_files import write_json_atomically
+from ..safe_names import is_item_number
 from .common import NOT_PERMITTED_TYPES, PartOutcome
 
 PART = "projects"
@@ -282,6 +283,9 @@ def back_up_projects(ctx, org: str, folder: Path, mark: str | None, *, full: boo
 
     held = {}
     fetched = 0
+    for number in [n for n in marks_now if not is_item_number(n)]:  # it names the file
+        outcome.problem(f"project numbered {number!r} in GitHub's answer is no number: not saved")
+        del marks_now[number]
     for number, updated in sorted(marks_now.items()):
         record = saved_project(folder, number)
         if full or record is None or record.get("updatedAt") != updated:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import commands, git
+from ..release_files import original_name
 from . import git_push
 from .access import collaborator_permission, protection_body
 from .items import IssueSteps, pull_fields
@@ -289,7 +290,7 @@ class RepositoryRestore(IssueSteps):
             self.upload_asset(tag, made, asset, path)
 
     def upload_asset(self, tag: str, release: dict, asset: dict, path: Path) -> None:
-        name = asset["name"]
+        name = original_name(asset)  # GitHub's, also where the backup had to store it under another
         if not path.is_file():
             self.problem(f"release {tag}: asset {name} is not in the backup")
             return

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..config import HOST, ORG_NAME, REPO_NAME, Config
+from ..config import HOST, ORG_NAME, Config
 from ..config_readers import Secret, parse_int, read_dotenv, read_secret
 from ..errors import ConfigError
+from ..safe_names import is_repository_name
 
 
 
@@ -51,5 +52,5 @@ def check_names(source_org: str, target_org: str, repos: list[str], *, same_host
         raise ConfigError("restore-to-github: --to-org must be another organization than --org on the same "
                           "host (a restore never writes into the organization it came from)")
     for repo in repos:
-        if not REPO_NAME.match(repo) or repo in (".", ".."):
+        if not is_repository_name(repo):
             raise ConfigError(f"restore-to-github --repo: {repo!r} is not a repository name")

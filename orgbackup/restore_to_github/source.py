@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..manifest import read_manifest
+from ..release_files import asset_files, saved_releases
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Item:
 @dataclass
 class Release:
     data: dict
-    assets: list[tuple[dict, Path]]  # (asset JSON, the file in the backup)
+    assets: list[tuple[dict, Path]]  # (asset JSON, the file in the backup by the path rule)
 
 
 @dataclass
@@ -98,13 +99,9 @@ def read_items(folder: Path, reviews_folder: Path) -> list[Item]:
 
 
 def read_releases(folder: Path) -> list[Release]:
-    releases = []
-    base = folder / "releases"
-    for path in sorted(base.glob("*.json")) if base.is_dir() else ():
-        data = _json(path, {})
-        tag = data.get("tag_name") or path.stem
-        assets = [(asset, base / tag / asset["name"]) for asset in data.get("assets") or []]
-        releases.append(Release(data, assets))
+    """Each release with its assets' files, found by the path rule (orgbackup/release_files.py)."""
+    releases = [Release(data, [(asset, path) for path, asset in asset_files(path, data)])
+                for path, data in saved_releases(folder / "releases")]
     # Oldest first, as they were made (GitHub lists the newest first).
     releases.sort(key=lambda r: (r.data.get("created_at") or "", r.data.get("tag_name") or ""))
     return releases

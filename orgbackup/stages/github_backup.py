@@ -3,7 +3,9 @@
 Entry: `run_github_backup(ctx, org, repos, *, hooks) -> StageResult(GitHubBackupRuns, problems)` with
   - `problems`: list[Problem] (part "github-backup"): a non-zero exit, an
     "API request returned HTTP ..." line, a git command that "returned N", an
-    asset that could not be downloaded;
+    asset that could not be downloaded; (part "names") a name out of GitHub's
+    answer that could not be a file name as it is (stored under a safe name, or
+    refused: orgbackup/github_backup_names.py);
   - `ran`: names of the repositories github-backup ran for (each with its reason
     in `reasons`);
   - `skipped`: names of the repositories skipped as unchanged.
@@ -60,8 +62,10 @@ from pathlib import Path
 
 import requests
 
-from .. import clones, commands, git, github_backup_runner, json_files
+from .. import clones, commands, git, github_backup_runner, json_files, release_files
 from ..github_backup_listings import LISTED_REPOSITORY_ENV
+from ..url_credentials import token_may_go_to
+from ..github_backup_names import UNSAFE_NAME
 from ..ca_bundle import requests_verify
 from ..context import RunContext
 from ..errors import BackupError
@@ -92,6 +96,9 @@ _PROBLEM_LINES = (
 # github-backup 0.40.0 in its own interpreter, patched so that no token reaches an argv.
 RUNNER = (sys.executable, "-m", "orgbackup.github_backup_runner")
 ASSETS_PART = "releases"
+# A name out of GitHub's answer that the runner stored under a safe name or refused (github_backup_names).
+NAMES_PART = "names"
+_UNSAFE_NAME_LINE = re.compile(re.escape(UNSAFE_NAME) + r"(.*)")
 
 
 @dataclass
@@ -186,6 +193,11 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
     )
 
 
+def unsafe_names_in_output(text: str) -> list[str]:
+    """What the runner said of each name it could not store as GitHub gave it."""
+    return list(dict.fromkeys(match.group(1).strip() for match in _UNSAFE_NAME_LINE.finditer(text)))
+
+
 def problems_in_output(text: str) -> list[str]:
     """The lines of github-backup's output that mean something was not saved."""
     found: list[str] = []
@@ -263,7 +275,8 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
             argv,
             # Git LFS only from this repository's own server on GitHub, whatever its .lfsconfig says
             env={**git_environment(ctx.files, ctx.config.stall_seconds, repo=git.repo_url(ctx.config.git_url, org, name)),
-                 LISTED_REPOSITORY_ENV: str(out / LISTED_FILE)},
+                 LISTED_REPOSITORY_ENV: str(out / LISTED_FILE),
+                 github_backup_runner.API_URL_ENV: ctx.config.api_url},  # where an asset may get the token
             idle_timeout=ctx.config.stall_seconds + RATE_LIMIT_WAIT_SECONDS,
             check=False,
             stdout_path=logfile,
@@ -276,6 +289,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     if LFS_FETCH_FAILURE.search(text) and not clones.local_refs(ctx, ctx.org_paths(org).repository_dir(name) / "repository"):
         text = LFS_FETCH_FAILURE.sub("", text)
     problems = [Problem(org, name, TOOL, line) for line in problems_in_output(text)]
+    problems += [Problem(org, name, NAMES_PART, line) for line in unsafe_names_in_output(text)]
     if not result.ok:
         last = commands.last_line(text) or "no output"
         problems.insert(0, Problem(org, name, TOOL, f"github-backup exited with {result.returncode}: {last}"))
@@ -358,11 +372,13 @@ def asset_is_complete(path: Path, size: int | None) -> bool:
 
 
 def download_asset(ctx: RunContext, url: str, path: Path) -> None:
-    """One asset through the wrapper's own client: the token only in its Authorization header
-    (requests drops it when the download is redirected to another host)."""
+    """One asset through the wrapper's own client: the token only in its Authorization header,
+    only when `url` (the release JSON's) is GitHub's API, and requests drops it when the download
+    is redirected to another host."""
     writer = github_backup_runner.AtomicWriter(path, "wb", None)
+    authorization = ctx.api.authorization() if token_may_go_to(url, ctx.config.api_url) else {}
     try:
-        with ctx.api.session.get(url, headers={"Accept": "application/octet-stream", **ctx.api.authorization()},
+        with ctx.api.session.get(url, headers={"Accept": "application/octet-stream", **authorization},
                                  stream=True,
                                  timeout=ctx.config.stall_seconds,  # per read: a stall, not a size
                                  verify=requests_verify()) as response:
@@ -383,7 +399,7 @@ def repair_release_assets(ctx: RunContext, org: str, name: str) -> list[Problem]
     for path in github_backup_runner.remove_partial_files(repository_dir):
         log.info("%s/%s: removed %s, left half-written by an interrupted run", org, name, path.name)
     problems: list[Problem] = []
-    for path, asset in github_backup_runner.expected_assets(repository_dir / "releases"):
+    for path, asset in release_files.expected_assets(repository_dir / "releases"):
         size = asset.get("size")
         if asset_is_complete(path, size):
             continue

@@ -16,7 +16,7 @@ from .. import restic
 from ..context import RunContext
 from ..errors import PreflightError
 from ..github_api import GitHubError
-from ..plan import OrgPlan, can_admin
+from ..plan import OrgPlan, can_admin, storable_listing
 from ..shards import select_repositories
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,19 @@ def show_rate_limit(ctx: RunContext) -> None:
 
 
 def find_organization(ctx: RunContext, org: str) -> dict:
-    """GitHub's organization object (its `login` is GitHub's spelling); GitHubError when it cannot be had."""
+    """GitHub's organization object (its `login` is GitHub's spelling); GitHubError when it cannot be had.
+    The login names the organization's folder: GitHub may only change its case."""
     try:
-        return ctx.api.organization(org)
+        organization = ctx.api.organization(org)
     except GitHubError as exc:
         if exc.status == 404:
             raise GitHubError(f"organization {org!r} does not exist or the token cannot see it (GITHUB_ORGS)",
                               404) from None
         raise
+    login = organization.get("login")
+    if not isinstance(login, str) or login.lower() != org.lower():
+        raise GitHubError(f"GitHub answered for organization {org!r} with the login {login!r}: not backed up")
+    return organization
 
 
 def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool, str]:
@@ -119,6 +124,9 @@ def run_preflight(ctx: RunContext) -> Preflight:
             result.unavailable[org_login] = f"cannot list its repositories: {exc}"
             log.error("%s: cannot list its repositories: %s", org_login, exc)
             continue
+        repos, refused = storable_listing(org_login, repos)
+        for problem in refused:
+            log.error("%s", problem)
         listed = len(repos)
         repos, others = select_repositories(repos, ctx.config.shard)
         if ctx.config.shard is not None:
@@ -126,7 +134,8 @@ def run_preflight(ctx: RunContext) -> Preflight:
                      len(repos), listed, " and the organization's own data" if ctx.config.shard.owns_organization
                      else "")
         hooks, reason = hooks_decision(ctx, org_login, repos)
-        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason, organization, other_shards=others)
+        result.plans[org_login] = OrgPlan(org_login, repos, hooks, reason, organization, other_shards=others,
+                                          problems=refused)
         log.info("%s: %d repositories; hooks %s (%s)", org_login, len(repos), "on" if hooks else "off", reason)
     log.info("preflight done in %.1f s", time.monotonic() - started)
     return result

@@ -7,7 +7,7 @@
 
 See README.md for what is served.
 """
-from .world import add_org, build_world, create_repo, create_wiki, delete_issue, force_push_away, mutate, truth
+from .world import add_issue, add_org, add_release, build_world, create_repo, create_wiki, delete_issue, force_push_away, mutate, truth
 from .server import Emulator, start
 
-__all__ = ["Emulator", "add_org", "build_world", "create_repo", "create_wiki", "delete_issue", "force_push_away", "mutate", "start", "truth"]
+__all__ = ["Emulator", "add_issue", "add_org", "add_release", "build_world", "create_repo", "create_wiki", "delete_issue", "force_push_away", "mutate", "start", "truth"]

@@ -16,6 +16,7 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from .world import ROLE_NAMES, WEB, git_env, org_defaults, repo_defaults, ruleset_applies
 
@@ -621,7 +622,9 @@ def get_asset(c: Ctx, owner, repo, id):
     _, _, rel, asset = found
     if "application/octet-stream" in (c.headers.get("Accept") or ""):
         # as GitHub: a redirect to signed storage that needs no Authorization
-        url = f"{c.web}/_downloads/{asset['id']}/{asset['name']}?sig={sign(c.secret, asset['id'])}"
+        # the file name in the query, as GitHub's storage URLs carry it: a name is any string
+        url = (f"{c.web}/_downloads/{asset['id']}?sig={sign(c.secret, asset['id'])}"
+               f"&response-content-disposition={quote('attachment; filename=' + asset['name'], safe='')}")
         return Response(302, b"", {"Location": url})
     return asset_json(c, f"{login}/{rec['name']}", rel, asset)
 

@@ -47,7 +47,7 @@ SECONDARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest
 GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
                       r"(?P<rest>/(?:info/refs|HEAD|git-upload-pack|git-receive-pack|objects/.*|info/lfs/.*))$")
 LFS_OBJECT = re.compile(r"^/info/lfs/objects/(?P<oid>[0-9a-f]{64})$")
-DOWNLOAD_PATH = re.compile(r"^/_downloads/(?P<id>\d+)/[^/]+$")
+DOWNLOAD_PATH = re.compile(r"^/_downloads/(?P<id>\d+)$")
 ATTACHMENT_PATH = re.compile(r"^/user-attachments/(?:assets/(?P<asset>[0-9a-f-]{36})|files/(?P<file>[0-9a-f-]{36})/[^/]+)$")
 ATTACHMENT_DOWNLOAD = re.compile(r"^/_downloads/attachments/(?P<uuid>[0-9a-f-]{36})$")
 GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com, Enterprise

@@ -1085,6 +1085,28 @@ def create_repo(root: Path, org: str, name: str, *, private: bool = False, descr
     return write_world(root, change)[0]
 
 
+def add_release(root: Path, org: str, name: str, tag: str, assets: dict[str, bytes]) -> dict:
+    """A release of `tag` with these assets (name -> bytes), as an API answer may carry it: neither the
+    tag nor the names are checked (a test gives hostile ones: `../x`, an absolute path, a NUL, `..`)."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        b.release(org, rec, tag, rec["default_branch"], assets)
+        return rec["releases"][-1]
+    return write_world(root, change)[0]
+
+
+def add_issue(root: Path, org: str, name: str, title: str, *, number=None) -> dict:
+    """An open issue by alice; `number` as an API answer may carry it (a test gives a string such as
+    `../x`), by default the repository's next."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        issue = b.issue(rec, title, user="alice")
+        if number is not None:
+            issue["number"] = number
+        return issue
+    return write_world(root, change)[0]
+
+
 def add_org(root: Path, login: str, description: str = "") -> dict:
     """An empty organization (no repositories, no members): a target to restore into."""
     def change(b):

@@ -571,6 +571,8 @@ def create_release(c: Ctx, owner, repo):
     tag = body.get("tag_name")
     if not isinstance(tag, str) or not tag:
         raise _invalid("Release", "tag_name", "missing_field")
+    if subprocess.run(["git", "check-ref-format", f"refs/tags/{tag}"], capture_output=True, env=git_env()).returncode:
+        raise _invalid("Release", "tag_name")  # as GitHub: a tag git refuses (.., a NUL, ...)
     draft, prerelease = bool(body.get("draft")), bool(body.get("prerelease"))
 
     def fn(b, rec):
