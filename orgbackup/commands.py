@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .config import is_restic_backend_variable
 from .errors import CommandFailed
@@ -36,6 +36,7 @@ _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
 IDLE_POLL_SECONDS = 2.0  # how often the watchdog looks for progress (at most)
+GIVE_UP_POLL_SECONDS = 0.5  # how often a program's output is read for `give_up`
 
 
 def register_secret(value: str) -> None:
@@ -102,6 +103,7 @@ def run(
     check: bool = True,
     input: str | None = None,
     stdout_path: str | os.PathLike | None = None,
+    give_up: Callable[[str], bool] | None = None,
 ) -> Completed:
     """Run one program to completion and return what it printed.
 
@@ -109,7 +111,10 @@ def run(
     exit raises CommandFailed naming the program and the last line it printed.
     `stdout_path` sends standard output to a file instead of memory (for tools
     that print a lot, like github-backup).  `timeout` ends the program after that
-    many seconds; `idle_timeout` after that many seconds without progress.
+    many seconds; `idle_timeout` after that many seconds without progress;
+    `give_up(stderr so far)` returning True ends it at once (a tool retrying for
+    minutes what cannot succeed): it returns with what it printed and the status
+    it exited with once ended.
     """
     argv = tuple(str(a) for a in argv)
     if _stopping.is_set():
@@ -135,10 +140,10 @@ def run(
     try:
         data = input.encode() if input is not None else None
         try:
-            if idle_timeout is None:
+            if idle_timeout is None and give_up is None:
                 stdout, stderr = proc.communicate(data, timeout=timeout)
             else:
-                stdout, stderr = _communicate_watched(proc, data, idle_timeout, timeout, stdout_path)
+                stdout, stderr = _communicate_watched(proc, data, idle_timeout, timeout, stdout_path, give_up)
         except _NoProgress:
             raise CommandFailed(
                 f"{argv[0]} made no progress for {idle_timeout:.0f} s (printed nothing, transferred "
@@ -146,7 +151,7 @@ def run(
             ) from None
         except subprocess.TimeoutExpired:
             _end(proc)
-            if idle_timeout is None:
+            if idle_timeout is None and give_up is None:
                 proc.communicate()
             raise CommandFailed(f"{argv[0]} did not finish within {timeout:.0f} s: {describe(argv)}")
     finally:
@@ -183,8 +188,9 @@ class _NoProgress(Exception):
     pass
 
 
-def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
-    """communicate(), ending the program when it shows no progress for `idle_timeout` s.
+def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path, give_up=None):
+    """communicate(), ending the program when it shows no progress for `idle_timeout` s
+    (None: never for that), or when `give_up` says so of its standard error so far.
 
     Progress is output (the pipes, or `stdout_path` growing) or bytes any process of
     the program's group read or wrote (a git clone inside github-backup prints
@@ -210,7 +216,7 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
     for thread in threads:
         thread.start()
     started = time.monotonic()
-    poll = min(IDLE_POLL_SECONDS, idle_timeout / 4)
+    poll = min(IDLE_POLL_SECONDS, idle_timeout / 4) if idle_timeout is not None else GIVE_UP_POLL_SECONDS
     seen = None
     try:
         while True:
@@ -220,13 +226,17 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
-            current = (_file_size(stdout_path), group_io_bytes(proc.pid))
-            if seen is not None and current != seen:
-                last_progress[0] = now
-            seen = current
-            if now - last_progress[0] > idle_timeout:
+            if give_up is not None and give_up(b"".join(outputs.get("stderr", [])).decode("utf-8", "replace")):
                 _end(proc)
-                raise _NoProgress()
+                break
+            if idle_timeout is not None:
+                current = (_file_size(stdout_path), group_io_bytes(proc.pid))
+                if seen is not None and current != seen:
+                    last_progress[0] = now
+                seen = current
+                if now - last_progress[0] > idle_timeout:
+                    _end(proc)
+                    raise _NoProgress()
             if timeout is not None and now - started > timeout:
                 _end(proc)
                 raise subprocess.TimeoutExpired(proc.args, timeout)
