@@ -116,6 +116,8 @@ def parse(where: str, text: str) -> Invocation | None:
         words = shlex.split(text, comments=True)
     except ValueError:
         return None
+    if "..." in words:
+        return None  # a pattern ("docker compose run ... backup"), not an example
     ends = next((i for i, w in enumerate(words) if w in ("||", "&&", ";", "|") and "docker" in words[:i]), None)
     words = [w for w in words[:ends] if not re.match(r"^\d?>>?|^\d?>&\d$", w)]  # a second command; redirections
     if words[:1] == ["entrypoint.py"]:
@@ -177,6 +179,7 @@ def test_the_documents_are_read_for_every_command_and_form():
     assert parsed == Invocation("x", "compose", ("--rm", "-T"), (), (("GITHUB_ORGS", "V-Sekai"),))
     assert parse("x", "entrypoint.py status [--max-age HOURS] [--json]").args == ("status", "--max-age", "HOURS", "--json")
     assert parse("x", "docker compose build --build-arg X=1") is None
+    assert parse("x", "docker compose run ... backup") is None
 
 
 # ------------------------------------------------------------------ what each one must do
