@@ -3,7 +3,7 @@
 #   docker build -t orgbackup:0.1.0 .
 #   docker run --rm orgbackup:0.1.0 --help
 #
-# Build arguments (docs/deploy.md):
+# Build arguments (docs/deploy.md, "Building the image"):
 #   BASE_IMAGE     the Python base image (default: the official python:3.13-slim-trixie)
 #   GITIM_SOURCE   a pip requirement for gitim (default: the pinned commit on GitHub);
 #                  where GitHub cannot be reached, any other pip source of the same
@@ -72,6 +72,8 @@ RUN set -eux; \
     rm -rf /usr/src/orgbackup/build /usr/src/orgbackup/*.egg-info
 COPY entrypoint.py /app/entrypoint.py
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+# Every variable, its default and meaning (`entrypoint.py backup --help` points here).
+COPY config/backup.env.example /app/config/backup.env.example
 
 # A non-root user, its HOME on the tmpfs that a read-only container mounts on
 # /tmp.  /cache and /repository belong to it so that new named volumes (which

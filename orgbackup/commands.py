@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .config import is_restic_backend_variable
 from .errors import CommandFailed
@@ -39,6 +39,7 @@ _running_lock = threading.Lock()
 _stopping = threading.Event()
 IDLE_POLL_SECONDS = 2.0  # how often the watchdog looks for progress (at most)
 PROGRESS_BYTES_PER_SECOND = 1  # less than this, over the idle budget, is no progress
+GIVE_UP_POLL_SECONDS = 0.5  # how often a program's output is read for `give_up`
 
 
 def register_secret(value: str) -> None:
@@ -105,6 +106,7 @@ def run(
     check: bool = True,
     input: str | None = None,
     stdout_path: str | os.PathLike | None = None,
+    give_up: Callable[[str], bool] | None = None,
 ) -> Completed:
     """Run one program to completion and return what it printed.
 
@@ -112,7 +114,10 @@ def run(
     exit raises CommandFailed naming the program and the last line it printed.
     `stdout_path` sends standard output to a file instead of memory (for tools
     that print a lot, like github-backup).  `timeout` ends the program after that
-    many seconds; `idle_timeout` after that many seconds without progress.
+    many seconds; `idle_timeout` after that many seconds without progress;
+    `give_up(stderr so far)` returning True ends it at once (a tool retrying for
+    minutes what cannot succeed): it returns with what it printed and the status
+    it exited with once ended.
     """
     argv = tuple(str(a) for a in argv)
     if _stopping.is_set():
@@ -138,10 +143,10 @@ def run(
     try:
         data = input.encode() if input is not None else None
         try:
-            if idle_timeout is None:
+            if idle_timeout is None and give_up is None:
                 stdout, stderr = proc.communicate(data, timeout=timeout)
             else:
-                stdout, stderr = _communicate_watched(proc, data, idle_timeout, timeout, stdout_path)
+                stdout, stderr = _communicate_watched(proc, data, idle_timeout, timeout, stdout_path, give_up)
         except _NoProgress:
             raise CommandFailed(
                 f"{argv[0]} made no progress for {idle_timeout:.0f} s (printed and transferred less than "
@@ -149,7 +154,7 @@ def run(
             ) from None
         except subprocess.TimeoutExpired:
             _end(proc)
-            if idle_timeout is None:
+            if idle_timeout is None and give_up is None:
                 proc.communicate()
             raise CommandFailed(f"{argv[0]} did not finish within {timeout:.0f} s: {describe(argv)}")
     finally:
@@ -186,8 +191,9 @@ class _NoProgress(Exception):
     pass
 
 
-def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
-    """communicate(), ending the program when it shows no progress for `idle_timeout` s.
+def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path, give_up=None):
+    """communicate(), ending the program when it shows no progress for `idle_timeout` s
+    (None: never for that), or when `give_up` says so of its standard error so far.
 
     Progress is PROGRESS_BYTES_PER_SECOND x `idle_timeout` bytes since the last progress:
     output (the pipes, or `stdout_path` growing) plus the bytes every process of the
@@ -213,8 +219,8 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
     for thread in threads:
         thread.start()
     started = last_progress = time.monotonic()
-    poll = min(IDLE_POLL_SECONDS, idle_timeout / 4)
-    enough = max(1, int(PROGRESS_BYTES_PER_SECOND * idle_timeout))
+    poll = min(IDLE_POLL_SECONDS, idle_timeout / 4) if idle_timeout is not None else GIVE_UP_POLL_SECONDS
+    enough = max(1, int(PROGRESS_BYTES_PER_SECOND * (idle_timeout or 0)))
     at_progress = None  # the byte count at the last progress
     try:
         while True:
@@ -224,12 +230,16 @@ def _communicate_watched(proc, data, idle_timeout, timeout, stdout_path):
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
-            moved = printed[0] + (_file_size(stdout_path) or 0) + (group_io_bytes(proc.pid) or 0)
-            if at_progress is None or moved - at_progress >= enough:
-                last_progress, at_progress = now, moved
-            if now - last_progress > idle_timeout:
+            if give_up is not None and give_up(b"".join(outputs.get("stderr", [])).decode("utf-8", "replace")):
                 _end(proc)
-                raise _NoProgress()
+                break
+            if idle_timeout is not None:
+                moved = printed[0] + (_file_size(stdout_path) or 0) + (group_io_bytes(proc.pid) or 0)
+                if at_progress is None or moved - at_progress >= enough:
+                    last_progress, at_progress = now, moved
+                if now - last_progress > idle_timeout:
+                    _end(proc)
+                    raise _NoProgress()
             if timeout is not None and now - started > timeout:
                 _end(proc)
                 raise subprocess.TimeoutExpired(proc.args, timeout)

@@ -31,6 +31,8 @@ ALL_PARTS = GITHUB_BACKUP_PARTS + METADATA_PARTS
 HOOKS_MODES = ("auto", "on", "off")
 GIT_PROTOCOLS = ("https", "ssh")
 DEFAULT_HOST_NAME = "github-org-backup"
+# restic check --read-data-subset: n% (a fraction), n/t (part n of t) or a size (500M).
+READ_DATA_SUBSET = re.compile(r"^(\d+(\.\d+)?%|\d+/\d+|\d+[KMGT]?)$")
 DEFAULT_STALL_SECONDS = 600  # without progress, a transfer or a tool is ended
 # GitHub's rule for organization names; also keeps them safe as folder names.
 ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
@@ -117,6 +119,8 @@ class Config:
     verify_read_data_subset: str = "5%"
     stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
     app: GitHubAppSettings | None = None  # then `token` is empty
+    # Where the token came from, as messages name it: GITHUB_TOKEN, or GITHUB_TOKEN_FILE (PATH)
+    token_source: str = "GITHUB_TOKEN"
     # GITHUB_CA_BUNDLE_FILE as given (None for GITHUB_CA_BUNDLE or neither), and the PEM
     # certificates of either: trusted by every program of the run besides the system's roots.
     ca_bundle_file: Path | None = None
@@ -211,6 +215,12 @@ def parse_github_app(environ: Mapping[str, str], orgs: tuple[str, ...]) -> GitHu
     return GitHubAppSettings(app_id, key, installation_id)
 
 
+def secret_source(environ: Mapping[str, str], name: str) -> str:
+    """NAME, or NAME_FILE (PATH) where the secret was read from a file (read_secret)."""
+    path = environ.get(f"{name}_FILE")
+    return f"{name}_FILE ({path})" if path else name
+
+
 def parse_github_credentials(environ: Mapping[str, str], orgs: tuple[str, ...]) -> tuple[Secret, GitHubAppSettings | None]:
     """A token or a GitHub App, never both, never neither."""
     app = parse_github_app(environ, orgs)
@@ -224,7 +234,7 @@ def parse_github_credentials(environ: Mapping[str, str], orgs: tuple[str, ...]) 
         raise ConfigError("GITHUB_TOKEN (or GITHUB_TOKEN_FILE) is required, or a GitHub App "
                           "(GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)")
     if any(ch.isspace() for ch in token.reveal().strip()) or not token.reveal().strip():
-        raise ConfigError("GITHUB_TOKEN: the token contains spaces or is empty")
+        raise ConfigError(f"{secret_source(environ, 'GITHUB_TOKEN')}: the token contains spaces or is empty")
     return Secret(token.reveal().strip()), None
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
@@ -298,7 +308,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
     if not re.match(r"^[A-Za-z0-9._-]+$", host_name):
         raise ConfigError(f"BACKUP_HOST_NAME: {host_name!r} may hold only letters, digits, . _ -")
     subset = (env.get("BACKUP_VERIFY_READ_DATA_SUBSET") or "5%").strip()
-    if not re.match(r"^(\d+(\.\d+)?%|\d+/\d+|\d+[KMGT]?)$", subset):
+    if not READ_DATA_SUBSET.match(subset):
         raise ConfigError(f"BACKUP_VERIFY_READ_DATA_SUBSET: {subset!r} is not n%, n/t or a size")
     return Config(
         orgs=orgs,
@@ -325,6 +335,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         wait_for_rate_limit=parse_bool(env, "BACKUP_WAIT_FOR_RATE_LIMIT", False),
         verify_read_data_subset=subset,
+        token_source=secret_source(env, "GITHUB_TOKEN"),
         stall_seconds=parse_stall_seconds(env),
         app=app,
         **ca_bundle_fields(env),

@@ -9,9 +9,13 @@ The token travels in the Authorization header only.
 
 from __future__ import annotations
 
+import errno
+import http.client
 import logging
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +69,58 @@ def untrusted_certificate(url: str, exc: Exception) -> str:
                 f"is that the certificate authority that signed it?")
     return (f"the TLS certificate of {host} is not trusted ({reason}); behind an internal certificate "
             f"authority set GITHUB_CA_BUNDLE_FILE to its CA certificate (PEM)")
+
+
+# A connection that cannot be made fails within this many seconds (a network that drops
+# packets would otherwise hold each attempt for the whole read timeout).
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+WRITE_READ_TIMEOUT = 300.0
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """exc and what caused it: requests wraps urllib3's errors, which wrap the socket's."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain and len(chain) < 10:
+        chain.append(exc)
+        below = getattr(exc, "reason", None)
+        if not isinstance(below, BaseException):
+            below = exc.__cause__ or exc.__context__
+        if below is None:  # ProtocolError("Connection aborted.", ConnectionResetError(...))
+            below = next((arg for arg in exc.args if isinstance(arg, BaseException)), None)
+        exc = below
+    return chain
+
+
+def network_cause(url: str, exc: BaseException) -> str:
+    """Why a request got no answer, in words: the name did not resolve, the connection was
+    refused, no route, TLS, a timeout, the connection closed; else the exception's class.
+    Names the host and port only, never the URL's path or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or parts.netloc
+    address = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    chain = exception_chain(exc)
+    resolving = [item for item in chain if isinstance(item, socket.gaierror)]
+    if resolving or any(type(item).__name__ == "NameResolutionError" for item in chain):
+        reason = resolving[0].strerror if resolving else "name resolution failed"
+        return f"the name {host} did not resolve ({reason})"
+    for item in chain:
+        if isinstance(item, ConnectionRefusedError):
+            return f"{address} refused the connection (nothing listens there)"
+        if isinstance(item, OSError) and item.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return f"no route to {address} ({item.strerror})"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"{address} did not accept a connection within {CONNECT_TIMEOUT:.0f} s"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{address} accepted the connection but did not answer in time"
+    if isinstance(exc, requests.exceptions.SSLError):
+        reasons = [str(item)[:200] for item in chain if isinstance(item, ssl.SSLError)]
+        return f"TLS with {address} failed" + (f" ({reasons[-1]})" if reasons else "")
+    for item in chain:
+        if isinstance(item, (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected)):
+            return f"{address} closed the connection ({item.__class__.__name__})"
+    # requests' own messages name the URL with its query (a signed download's): not repeated.
+    return exc.__class__.__name__
 
 
 class GraphQLError(GitHubError):
@@ -157,22 +213,22 @@ class GitHubAPI:
             verb = method or ("GET" if json_body is None else "POST")
             try:
                 if verb == "GET":
-                    response = self.session.get(url, params=params, timeout=60, headers=headers,
-                                                verify=requests_verify())
+                    response = self.session.get(url, params=params, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                                                headers=headers, verify=requests_verify())
                 else:
                     response = self.session.request(verb, url, params=params, json=json_body, data=data,
-                                                    timeout=300, headers=headers, verify=requests_verify())
-            except requests.exceptions.SSLError as exc:
-                if certificate_refused(exc):  # no retry: the next attempt would meet the same certificate
-                    raise GitHubError(untrusted_certificate(url, exc)) from None
-                if attempt == self.attempts or not retry_errors:
-                    raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
-                time.sleep(delay)
-                delay *= 2
-                continue
+                                                    timeout=(CONNECT_TIMEOUT, WRITE_READ_TIMEOUT), headers=headers,
+                                                    verify=requests_verify())
             except requests.RequestException as exc:
+                if isinstance(exc, requests.exceptions.SSLError) and certificate_refused(exc):
+                    # no retry: the next attempt would meet the same certificate
+                    raise GitHubError(untrusted_certificate(url, exc)) from None
+                cause = network_cause(url, exc)
                 if attempt == self.attempts or not retry_errors:
-                    raise GitHubError(f"GitHub did not answer {url}: {exc.__class__.__name__}") from None
+                    raise GitHubError(f"GitHub did not answer {url}: {cause}"
+                                      + (f" (after {attempt} attempts)" if attempt > 1 else "")) from None
+                log.warning("GitHub did not answer %s: %s; attempt %d of %d in %.0f s",
+                            url, cause, attempt + 1, self.attempts, delay)
                 time.sleep(delay)
                 delay *= 2
                 continue

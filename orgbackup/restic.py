@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable
@@ -177,8 +178,9 @@ LOCKING_COMMANDS = ("backup", "forget", "tag", "check", "prune")
 
 
 def with_retry_lock(argv: tuple[str, ...], version: tuple[int, ...]) -> tuple[str, ...]:
+    """restic 0.16+ waits for a lock itself, as long as run_restic waits for 0.14's."""
     if len(argv) > 1 and argv[1] in LOCKING_COMMANDS and version >= (0, 16):
-        return argv[:2] + ("--retry-lock", "5m") + argv[2:]
+        return argv[:2] + ("--retry-lock", f"{max(1, math.ceil(LOCK_WAIT_SECONDS))}s") + argv[2:]
     return argv
 
 
@@ -204,6 +206,50 @@ def installed_version() -> tuple[int, ...]:
 # Reading what restic says
 
 
+def unfold_json_messages(text: str) -> str:
+    """restic's output as text.  With --json, restic 0.17+ prints its errors as JSON
+    (`{"message_type":"exit_error","code":10,"message":"Fatal: ...\\nIs there ..."}`, and
+    `{"message_type":"error","error":{"message":...},"item":...}` per file): each becomes
+    its message's lines, as restic 0.14 prints them; its other messages (status, summary)
+    are dropped; a line that is not JSON stays."""
+    lines = []
+    for line in text.splitlines():
+        message = json_message(line)
+        if message is None:
+            lines.append(line)
+        else:
+            lines += message.splitlines()
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def json_message(line: str) -> str | None:
+    """The text of one of restic's JSON messages ("" for one that is not an error), None
+    for a line that is not one."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(message, dict) or "message_type" not in message:
+        return None
+    kind = message["message_type"]
+    if kind == "exit_error":
+        return str(message.get("message") or "")
+    if kind == "error":
+        error = message.get("error")
+        text = error.get("message") if isinstance(error, dict) else error
+        return f"error: {text}" if text else ""
+    return ""
+
+
+def readable(result: commands.Completed) -> commands.Completed:
+    """The same result with restic's JSON errors as text on stderr (unfold_json_messages),
+    so that one reading serves restic 0.14 and 0.17+."""
+    return replace(result, stderr=unfold_json_messages(result.stderr))
+
+
 def explain(result: commands.Completed) -> str:
     """One line for a failed restic call: the meaning of its code, then its last words."""
     text = result.stderr + result.stdout
@@ -212,6 +258,9 @@ def explain(result: commands.Completed) -> str:
         backend = backend_name(text)
         meaning = UNREACHABLE.format(backend=backend + " " if backend else "")
         return f"restic {result.argv[1]}: {meaning}: {unreachable}"
+    retried = open_retry_cause(text)
+    if retried:  # restic 0.17+ retried opening the repository, and was ended (gives_up_opening)
+        return f"restic {result.argv[1]}: the repository could not be opened: {retried}"
     if result.returncode == 10 or any(w in text for w in _NO_REPOSITORY_WORDS):
         meaning = EXIT_MEANINGS[10]
     elif result.returncode == 12 or any(w in text for w in _WRONG_PASSWORD_WORDS):
@@ -226,11 +275,36 @@ def explain(result: commands.Completed) -> str:
 
 
 def unreachable_line(text: str) -> str:
-    """restic's line saying that the backend's server could not be reached, or ''."""
+    """restic's line saying that the backend's server could not be reached, or '' (without
+    restic 0.17+'s "Stat(<config/>) returned error, retrying after 1.2s: ")."""
     for line in text.splitlines():
         if any(w in line for w in _UNREACHABLE_WORDS):
-            return line.strip().removeprefix("Fatal: ")
+            return _RETRYING.sub("", line.strip()).removeprefix("Fatal: ")
     return ""
+
+
+# restic 0.17+ retries a failing backend request for up to 15 minutes, opening the
+# repository included: `Stat(<config/>) returned error, retrying after 853ms: <cause>`.
+# In the middle of a command that tolerates a network interruption; when the repository
+# cannot even be opened, the product does not wait that long (restic 0.14 gave up at once).
+_RETRYING = re.compile(r"^\S+\(<[^>]*>\) returned error, retrying after [^:]+: ")
+_RETRYING_OPEN = re.compile(r"^\S+\(<config/>\) returned error, retrying after [^:]+: ")
+OPEN_RETRIES = 3  # about 5 s of restic's backoff: a blip of the network is still waited out
+
+
+def open_retries(text: str) -> list[str]:
+    """The causes of restic's retries to open the repository (its config file), in order."""
+    return [_RETRYING_OPEN.sub("", line.strip()) for line in text.splitlines() if _RETRYING_OPEN.match(line.strip())]
+
+
+def open_retry_cause(text: str) -> str:
+    causes = open_retries(text)
+    return causes[-1] if causes else ""
+
+
+def gives_up_opening(stderr: str) -> bool:
+    """commands.run's `give_up` for restic: it retried opening the repository OPEN_RETRIES times."""
+    return len(open_retries(stderr)) >= OPEN_RETRIES
 
 
 def backend_name(text: str) -> str:
@@ -253,6 +327,12 @@ def is_missing_repository(result: commands.Completed) -> bool:
 
 def is_wrong_password(result: commands.Completed) -> bool:
     return result.returncode == 12 or any(w in result.stderr for w in _WRONG_PASSWORD_WORDS)
+
+
+def short_id(snapshot_id: str) -> str:
+    """restic's short form of a snapshot id: `restic backup --json` says the short id
+    (0.14) or the whole one (0.17+); the product reports the short one with either."""
+    return snapshot_id[:8]
 
 
 def parse_backup_summary(stdout: str) -> dict:
@@ -347,7 +427,7 @@ def incomplete_to_forget(snapshots: Iterable[Snapshot], now: datetime, keep_days
 
 # restic before 0.16 has no --retry-lock: a locking command that finds the repository
 # locked (another shard's backup holds a shared lock while this one forgets, or the
-# other way round) is run again, for as long as --retry-lock 5m would wait.
+# other way round) is run again, for as long as 0.16+ waits with --retry-lock (with_retry_lock).
 LOCK_WAIT_SECONDS = 300.0
 _LOCKED_WORDS = ("repository is already locked", "unable to create lock in backend")
 
@@ -368,7 +448,8 @@ def run_restic(files: SecretFiles, argv: tuple[str, ...], *, cwd=None, timeout=N
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     pause = 1.0
     while True:
-        result = commands.run(argv, cwd=cwd, env=restic_environment(files), timeout=timeout, check=False)
+        result = readable(commands.run(argv, cwd=cwd, env=restic_environment(files), timeout=timeout, check=False,
+                                       give_up=gives_up_opening))
         if result.returncode in ok_codes or not (retries_lock and is_locked(result)):
             break
         if time.monotonic() + pause > deadline:
@@ -395,7 +476,8 @@ def ensure_repository(files: SecretFiles, *, may_create: bool = True) -> bool:
     for it (INIT_WAIT_SECONDS)."""
     deadline = time.monotonic() + INIT_WAIT_SECONDS
     while True:
-        probe = commands.run(cat_config(), env=restic_environment(files), check=False, timeout=300)
+        probe = readable(commands.run(cat_config(), env=restic_environment(files), check=False, timeout=300,
+                                      give_up=gives_up_opening))
         if probe.ok:
             return False
         if is_wrong_password(probe):
@@ -403,7 +485,8 @@ def ensure_repository(files: SecretFiles, *, may_create: bool = True) -> bool:
         if not is_missing_repository(probe):
             raise PreflightError(explain(probe))
         if may_create:
-            created = commands.run(init(), env=restic_environment(files), check=False, timeout=300)
+            created = readable(commands.run(init(), env=restic_environment(files), check=False, timeout=300,
+                                            give_up=gives_up_opening))
             if not created.ok:
                 raise PreflightError(explain(created))
             return True

@@ -11,6 +11,7 @@ import importlib.metadata
 import logging
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -297,22 +298,39 @@ def completes_the_night(ctx: RunContext, outcomes: list[OrgOutcome]) -> bool:
     return False
 
 
+@contextmanager
+def reported_if_it_fails(config: Config, clock: float):
+    """A run that ends before any organization's backup (the lock taken, the token rejected,
+    GitHub or the restic repository not usable) still prints every organization's table,
+    failed with the reason, and the JSON line, as a run whose organization does not exist
+    does; then the error rises to main (its one line and exit status)."""
+    try:
+        yield
+    except BackupError as exc:
+        why = commands.mask(str(exc))
+        report([OrgOutcome(org, error=why) for org in config.orgs], exc.exit_status, time.monotonic() - clock)
+        raise
+
+
 def run_backup(config: Config) -> RunResult:
     clock = time.monotonic()
     register_secrets(config)
     files = write_secret_files(config)
     credentials = credentials_for(config, files.token_file)
     try:
-        with cache_lock(config.cache_dir), trusted_for_run(config, files.directory):
-            ctx = RunContext(
-                config=config,
-                files=files,
-                api=GitHubAPI(config.api_url, credentials.current_token),
-                started=utc_now(),
-                tool_versions=tool_versions(),
-                credentials=credentials,
-            )
-            preflight = run_preflight(ctx)
+        with ExitStack() as held:
+            with reported_if_it_fails(config, clock):
+                held.enter_context(cache_lock(config.cache_dir))
+                held.enter_context(trusted_for_run(config, files.directory))
+                ctx = RunContext(
+                    config=config,
+                    files=files,
+                    api=GitHubAPI(config.api_url, credentials.current_token),
+                    started=utc_now(),
+                    tool_versions=tool_versions(),
+                    credentials=credentials,
+                )
+                preflight = run_preflight(ctx)
             outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
             outcomes += [backup_organization(ctx, plan) for plan in preflight.plans.values()]
             last_of_night = True

@@ -1,12 +1,60 @@
 """Shared pytest fixtures. The GitHub emulator: see tests/github_emulator/README.md."""
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
 from tests.github_emulator import start
 from tests.github_emulator.world import build_world, copy_world
+from tests.restic_versions import binaries as restic_binaries
+
+RESTICS = restic_binaries()
+RESTIC_PARAMS = dict(params=[(kind, binary, version) for _, kind, binary, version in RESTICS],
+                     ids=[test_id for test_id, *_ in RESTICS])
+
+
+def use_restic(param, mp: pytest.MonkeyPatch) -> str:
+    """Put one of RESTICS first on PATH (skip, or fail in CI, when it is missing); its version."""
+    from orgbackup import restic
+
+    kind, binary, version = param
+    if version is None:
+        reason = ("no restic on PATH" if kind == "host" else
+                  f"no trixie restic at {binary}: `bash .ci/restic-trixie.sh` unpacks it "
+                  f"(or set ORGBACKUP_TEST_RESTIC_TRIXIE)")
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI: .ci/run fetches it)")
+        pytest.skip(reason)
+    if kind != "host":  # the host's is first on PATH already (its folder may hold other programs)
+        mp.setenv("PATH", f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    mp.setattr(restic, "_version", None)  # installed_version() asks this binary
+    return version
+
+
+@pytest.fixture(**RESTIC_PARAMS)
+def restic_binary(request, monkeypatch):
+    """Runs the test once with the host's restic and once with Debian trixie's (the image's):
+    the version it runs with ("0.14.0", "0.18.0"). tests/restic_versions.py."""
+    return use_restic(request.param, monkeypatch)
+
+
+@pytest.fixture(scope="module", **RESTIC_PARAMS)
+def restic_binary_for_module(request):
+    """restic_binary for a module whose module-scoped fixtures run restic: the module's
+    tests run once with each restic, grouped by it."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield use_restic(request.param, mp)
+
+
+@pytest.fixture(scope="session")
+def image(tmp_path_factory, pytestconfig):
+    """The project's image, built once per session for the image tests (tests/helpers_image.py)."""
+    from tests.helpers_image import built_image, remember_config
+
+    remember_config(pytestconfig)
+    yield from built_image(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -102,17 +102,17 @@ def backup_at(cwd: Path, path: str, when, tags: list[str], env: dict, host: str 
     argv = restic.backup([path], host=host, tags=tags)
     argv = argv[:2] + ("--time", when.strftime("%Y-%m-%d %H:%M:%S")) + argv[2:]
     result = subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    return restic.parse_backup_summary(result.stdout)["snapshot_id"]
+    return restic.short_id(restic.parse_backup_summary(result.stdout)["snapshot_id"])
 
 
 def take_snapshot(
     cache: Path, org: str, repo: ResticRepo, *, complete: bool = True, host: str = HOST
 ) -> str:
-    """`restic backup` of CACHE/<ORG> as the run does it; returns the snapshot id."""
+    """`restic backup` of CACHE/<ORG> as the run does it; returns the snapshot's short id."""
     tags = [f"org:{org}", "complete" if complete else "incomplete", "orgbackup:test"]
     argv = restic.backup([org], host=host, tags=tags)
     result = commands.run(argv, cwd=cache, env=repo.env, timeout=300)
-    return restic.parse_backup_summary(result.stdout)["snapshot_id"]
+    return restic.short_id(restic.parse_backup_summary(result.stdout)["snapshot_id"])
 
 
 # The cache of one organization

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # The test command (README): installs the Python dependencies and the gitim
-# stand-in into a virtual environment, then runs the whole suite.
+# stand-in into a virtual environment, then runs the whole suite (or what pytest's
+# arguments say).
+#
+# The suite's temporary files go into a folder of its own, removed when the tests
+# pass (pytest keeps a failed test's tmp_path there: the folder is then named at the
+# end). TMPDIR, when set, is where that folder is made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${ORGBACKUP_TEST_VENV:-.venv}
@@ -9,4 +14,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -e '.[test]' ./tests/gitim_standin
 export PATH="$PWD/$VENV/bin:$PATH"
-exec "$VENV/bin/python" -m pytest "$@"
+
+parent=${TMPDIR:-/tmp}
+TMPDIR=$(mktemp -d "$parent/orgbackup-tests.XXXXXX")
+export TMPDIR
+status=0
+"$VENV/bin/python" -m pytest "$@" || status=$?
+if [[ $status == 0 ]]; then
+    rm -rf "$TMPDIR"
+else
+    echo "tests/run.sh: the failed tests' temporary files are in $TMPDIR ($(du -sh "$TMPDIR" | cut -f1))" >&2
+fi
+exit $status

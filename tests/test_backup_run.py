@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -75,8 +76,21 @@ def test_bad_token_exits_1_quickly_and_touches_nothing(github_emulator, backup_e
     started = time.monotonic()
     assert main(["backup"], environ=env) == 1
     assert time.monotonic() - started < 10
-    assert "GitHub rejected the token" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    # The message names the variable the token came from (a file here), and the run still
+    # reports like one whose organization does not exist: a failed table and the JSON line.
+    line = f"GITHUB_TOKEN_FILE ({bad}): GitHub rejected the token (HTTP 401 Bad credentials)"
+    assert captured.err.strip().splitlines()[-1].endswith(line), captured.err
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert summary["exit_status"] == 1
+    assert [(o["org"], o["status"], o["problem_list"]) for o in summary["orgs"]] == [(ORG.lower(), "failed", [line])]
+    assert "  status               failed" in captured.out
     assert not Path(env["RESTIC_REPOSITORY"]).exists()
+    # The token itself, from GITHUB_TOKEN: named so.
+    env = dict(backup_env, GITHUB_TOKEN="not-a-valid-token")
+    del env["GITHUB_TOKEN_FILE"]
+    assert main(["backup"], environ=env) == 1
+    assert "GITHUB_TOKEN: GitHub rejected the token" in capsys.readouterr().err
 
 
 def test_wrong_restic_password_exits_1_and_repository_untouched(github_emulator, backup_env, tmp_path, capsys):
@@ -100,7 +114,31 @@ def test_missing_variable_exits_2(backup_env, capsys):
 def test_unknown_organization_exits_1(github_emulator, backup_env, capsys):
     env = dict(backup_env, GITHUB_ORGS="no-such-org")
     assert main(["backup"], environ=env) == 1
-    assert "organization 'no-such-org' does not exist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # The only organization: no "the other organizations are backed up".
+    [error] = [line for line in err.splitlines() if " ERROR " in line]
+    assert error.endswith(
+        "no-such-org: organization 'no-such-org' does not exist or the token cannot see it (GITHUB_ORGS)"), err
+
+
+def test_the_summary_names_each_row_once_in_good_english(github_emulator, backup_env, capsys):
+    """One `organization` row (its name; the organization's members and teams are
+    `organization data`), and 1 comment, 2 comments; an unknown organization beside a good
+    one says that the other is backed up."""
+    from orgbackup.stages.summary import OrgOutcome, render_table
+
+    env = dict(backup_env, GITHUB_ORGS=f"no-such-org,{ORG}")
+    assert main(["backup"], environ=env) == 1
+    captured = capsys.readouterr()
+    assert ("no-such-org: organization 'no-such-org' does not exist or the token cannot see it (GITHUB_ORGS); "
+            "the other organizations are backed up") in captured.err
+    rows = dict_rows = [re.match(r"^  (\S.*?) {2,}(.*)$", line).groups() for line in captured.out.splitlines()
+                        if re.match(r"^  \S", line)]
+    assert [value for label, value in rows if label == "organization"] == ["no-such-org", ORG]
+    data = dict(dict_rows[[label for label, _ in rows].index("organization", 1):])["organization data"]
+    assert data.startswith("3 members (1 outside collaborator, 3 teams, 4 team members, 2 hooks, 1 ruleset,"), data
+    outcome = OrgOutcome("A", metadata={"discussions": {"saved": {"discussions": 1, "comments": 1, "replies": 2}}})
+    assert re.search(r"\n  discussions +1 \(1 comment, 2 replies\)\n", render_table(outcome))
 
 
 def test_second_run_waits_for_no_one_and_says_so(backup_env, tmp_path, capsys):

@@ -527,3 +527,13 @@ def test_account_lists_answer_empty(github_emulator):
     for kind in ("starred", "subscriptions", "followers", "following"):
         answer = requests.get(f"{github_emulator.api_url}/users/V-Sekai/{kind}", headers=headers, timeout=10)
         assert (answer.status_code, answer.json()) == (200, [])
+
+
+def test_serve_without_a_built_world_says_build_first(tmp_path):
+    """`serve` on an empty folder once answered every request with a traceback."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-m", "tests.github_emulator", "serve", "--root", str(tmp_path / "w")],
+                            cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"python -m tests.github_emulator serve: no world in {tmp_path / 'w'}: make one "
+                                     f"first with `python -m tests.github_emulator build --root {tmp_path / 'w'}`")

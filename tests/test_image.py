@@ -1,34 +1,16 @@
-"""The image and the compose stack on a real Docker engine.
+"""The image and the compose stack on a real Docker engine (the image, the stand-in base
+and gitim stand-in, and the rules every container follows: tests/helpers_image.py).
 
-The image is built from the project's Dockerfile on the stand-in base image
-(`local/python:3.13-slim-trixie`, made by `.ci/docker-setup.sh`: no registry can
-be reached here), with the gitim STAND-IN (tests/gitim_standin) instead of the
-real gitim, which installs only from GitHub.  The Dockerfile stays free of test
-code: GITIM_SOURCE is a pip requirement, and the test serves the stand-in as a
-source archive on loopback (`gitim @ http://127.0.0.1:PORT/...`; the build runs
-with --network host).
-
-Every container runs with --network host / network_mode: host and talks only to
-the GitHub emulator on loopback.  The end-to-end test runs
-`docker compose run --rm backup` against the emulator, then reads the restic
-repository it wrote with the host's restic and compares what comes back with the
-emulator's truth.  Everything the tests create (image tag, containers, volumes,
-compose projects) carries a unique name and is removed by that name.
-
-Set ORGBACKUP_TEST_BASE_IMAGE to build on another base (e.g. the official
-python:3.13-slim-trixie where a registry is reachable).
+The end-to-end test runs `docker compose run --rm backup` against the emulator, then
+reads the restic repository it wrote with the host's restic and compares what comes
+back with the emulator's truth.  tests/test_image_invocations.py runs every documented
+invocation and every Kubernetes manifest's container through the image's entrypoint.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import shutil
 import subprocess
-import tarfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -36,151 +18,13 @@ from pathlib import Path
 import pytest
 
 from orgbackup import __version__
+from orgbackup.cli import SUBCOMMANDS
+from tests.helpers_image import ORG, ROOT, RUN_ID, UID, Stack, docker, docker_env, own, run_image, show
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parent.parent
-STANDIN = ROOT / "tests" / "gitim_standin"
-ORG = "V-Sekai"
-BASE_IMAGE = os.environ.get("ORGBACKUP_TEST_BASE_IMAGE", "local/python:3.13-slim-trixie")
-UID = 10001
-# Taken before any fixture moves HOME: the docker CLI finds the compose plugin there.
-DOCKER_CONFIG = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
-RUN_ID = uuid.uuid4().hex[:10]
-
-
-# ------------------------------------------------------------------ helpers
-
-def docker_env(**extra: str) -> dict[str, str]:
-    return dict(os.environ, DOCKER_CONFIG=DOCKER_CONFIG, **extra)
-
-
-def docker(*args: str, timeout: float = 300, env: dict | None = None, check: bool = False,
-           cwd: Path | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        ("docker",) + args, capture_output=True, text=True, timeout=timeout,
-        env=env or docker_env(), cwd=cwd,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return result
-
-
-def missing(reason: str) -> None:
-    """Skip on a developer's machine; fail in CI, where .ci/run sets everything up."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI: .ci/run must run .ci/docker-setup.sh first)")
-    pytest.skip(f"{reason}; run `bash .ci/docker-setup.sh` first")
-
-
-_CONFIG: list = []
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _pytest_config(pytestconfig):
-    _CONFIG[:] = [pytestconfig]
-
-
-def show(text: str) -> None:
-    """Print into the test output even when pytest captures (build time, size, the run)."""
-    capture = _CONFIG[0].pluginmanager.getplugin("capturemanager") if _CONFIG else None
-    if capture is None:
-        print(text)
-        return
-    with capture.global_and_fixture_disabled():
-        print(text.rstrip("\n"), flush=True)
-
-
-def run_image(image: str, *args: str, options: tuple[str, ...] = (), timeout: float = 120) -> subprocess.CompletedProcess:
-    return docker("run", "--rm", "--network", "host", *options, image, *args, timeout=timeout)
-
-
-def standin_archive(folder: Path) -> Path:
-    """tests/gitim_standin as a source archive pip can install (no build leftovers)."""
-
-    def keep(info: tarfile.TarInfo):
-        parts = Path(info.name).parts
-        if any(p in ("build", "__pycache__") or p.endswith(".egg-info") for p in parts):
-            return None
-        return info
-
-    archive = folder / "gitim-standin.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(STANDIN, arcname="gitim_standin", filter=keep)
-    return archive
-
-
-class LoopbackFiles:
-    """A static HTTP server on 127.0.0.1 serving one folder (for the docker build)."""
-
-    def __init__(self, folder: Path):
-        handler = functools.partial(_QuietHandler, directory=str(folder))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
 
 # ------------------------------------------------------------------ the image
-
-class Built:
-    def __init__(self, tag: str, seconds: float, size: int, inspect: dict):
-        self.tag, self.seconds, self.size, self.inspect = tag, seconds, size, inspect
-
-
-@pytest.fixture(scope="module")
-def image(tmp_path_factory) -> Built:
-    if shutil.which("docker") is None:
-        missing("no docker client on PATH")
-    info = docker("info", "--format", "{{.ServerVersion}}", timeout=30)
-    if info.returncode != 0:
-        missing(f"no Docker engine answers (`docker info`: {info.stderr.strip().splitlines()[-1:]})")
-    if docker("image", "inspect", BASE_IMAGE, timeout=30).returncode != 0:
-        missing(f"the base image {BASE_IMAGE} is not there")
-    if not (STANDIN / "pyproject.toml").is_file():
-        pytest.fail("tests/gitim_standin (the gitim stand-in) is missing")
-
-    tag = f"orgbackup-test:{RUN_ID}"
-    served = tmp_path_factory.mktemp("gitim-standin")
-    archive = standin_archive(served)
-    with LoopbackFiles(served) as files:
-        started = time.monotonic()
-        build = docker(
-            "build", "--network", "host", "--pull=false",
-            "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
-            "--build-arg", f"GITIM_SOURCE=gitim @ {files.url(archive.name)}",
-            "--tag", tag, str(ROOT), timeout=1800,
-        )
-        seconds = time.monotonic() - started
-    if build.returncode != 0:
-        pytest.fail(f"docker build failed ({build.returncode}):\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}")
-    inspect = json.loads(docker("image", "inspect", tag, check=True).stdout)[0]
-    built = Built(tag, seconds, inspect["Size"], inspect)
-    show(f"\nimage {tag}: built in {seconds:.1f} s on {BASE_IMAGE}, {inspect['Size'] / 1e6:.0f} MB")
-    try:
-        yield built
-    finally:
-        # Containers of this image (the tests remove theirs; this is the safety net),
-        # then the image by its tag: its parent layers stay as the next build's cache.
-        left = docker("ps", "-aq", "--filter", f"ancestor={inspect['Id']}").stdout.split()
-        if left:
-            docker("rm", "-f", *left, timeout=120)
-        docker("rmi", "--no-prune", tag, timeout=120)
-
 
 def test_build_size_and_labels(image):
     assert image.size < 500 * 1000 * 1000, f"the image grew to {image.size / 1e6:.0f} MB"
@@ -222,15 +66,61 @@ def test_runs_as_the_non_root_user(image):
 def test_help_version_and_other_commands(image):
     result = run_image(image.tag, "--help")
     assert result.returncode == 0, result.stderr
-    for command in ("backup", "restore", "verify", "snapshots"):
+    for command in SUBCOMMANDS:
         assert command in result.stdout
     result = run_image(image.tag, "--version")
     assert result.returncode == 0 and result.stdout.strip() == f"orgbackup {__version__}"
-    result = run_image(image.tag, "restore", "--help")
-    assert result.returncode == 0 and "--target" in result.stdout
+    # Every command reaches orgbackup through the entrypoint (docker-entrypoint.sh once ran
+    # `status` and `restore-to-github` as programs: exit 127).
+    result = run_image(image.tag, "sh", "-c", "; ".join(f"docker-entrypoint.sh {c} --help >/tmp/{c}.txt; echo $?"
+                                                      for c in SUBCOMMANDS) + "; head -qn1 /tmp/*.txt")
+    assert result.stdout.split()[:len(SUBCOMMANDS)] == ["0"] * len(SUBCOMMANDS), result.stdout + result.stderr
+    for command in SUBCOMMANDS:
+        assert f"usage: entrypoint.py {command} " in result.stdout
+    for command in ("status", "restore-to-github"):  # and through tini, as `docker run IMAGE ...` starts it
+        result = run_image(image.tag, command, "--help")
+        assert result.returncode == 0 and result.stdout.startswith(f"usage: entrypoint.py {command} "), result
+    # `backup --help` names the file with every variable: it is in the image.
+    result = run_image(image.tag, "sh", "-c", "entrypoint_help=$(docker-entrypoint.sh backup --help) && "
+                       "echo \"$entrypoint_help\" | grep -o '/app/config/backup.env.example' && "
+                       "grep -c '^#\\? *GITHUB_ORGS=' /app/config/backup.env.example")
+    assert result.returncode == 0 and result.stdout.split() == ["/app/config/backup.env.example", "1"], result
     # Not one of orgbackup's commands: run as a program (`docker compose run --rm backup sh`).
     result = run_image(image.tag, "restic", "version")
     assert result.returncode == 0 and result.stdout.startswith("restic ")
+
+
+def test_bad_arguments_and_verbose_after_the_command_in_the_image(image):
+    result = run_image(image.tag, "verify", "--read-data-subset", "bogus")
+    assert result.returncode == 2, result
+    assert result.stderr.strip().splitlines()[-1].startswith("entrypoint.py verify: error: argument --read-data-subset")
+    result = run_image(image.tag, "backup", "-v")  # the configuration is read: -v is accepted
+    assert result.returncode == 2 and "GITHUB_ORGS is required" in result.stderr, result
+
+
+def test_without_any_network_the_cause_is_named_within_seconds(image):
+    """`docker run --network none`: the name does not resolve; said at once, a line per retry
+    (before: `GitHub did not answer ...: ConnectionError` after 66 s of silence under compose)."""
+    token = "ghp_" + uuid.uuid4().hex
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        ["docker", "run", "--rm", "--network", "none", "-e", "GITHUB_ORGS=V-Sekai", "-e", f"GITHUB_TOKEN={token}",
+         "-e", "RESTIC_REPOSITORY=/tmp/repository", "-e", "RESTIC_PASSWORD=unused-" + uuid.uuid4().hex, image.tag],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=docker_env(), stdin=subprocess.DEVNULL)
+    first = proc.stderr.readline()
+    first_seconds = time.monotonic() - started
+    rest = proc.stderr.read()
+    out = proc.stdout.read()
+    proc.wait(timeout=120)
+    seconds = time.monotonic() - started
+    show(f"\n--network none: first line after {first_seconds:.1f} s, exit {proc.returncode} after {seconds:.1f} s:\n"
+         + first + rest)
+    cause = "the name api.github.com did not resolve"
+    assert proc.returncode == 1, first + rest
+    assert cause in first and "attempt 2 of 5" in first, first
+    assert first_seconds < 10 and seconds < 60
+    assert sum(cause in line for line in (first + rest).splitlines()) == 5  # four retries, one error
+    assert json.loads(out.strip().splitlines()[-1])["exit_status"] == 1
 
 
 def test_a_missing_variable_exits_2_with_one_line(image):
@@ -260,71 +150,6 @@ def test_works_on_a_read_only_root_with_a_tmpfs(image):
 
 
 # ------------------------------------------------------------------ the compose stack
-
-def own(root: Path) -> None:
-    """Make a restored tree the tester's (git refuses repositories of another user)."""
-    uid, gid = os.getuid(), os.getgid()
-    for folder, dirs, files in os.walk(root):
-        for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
-            os.lchown(name, uid, gid)
-
-
-class Stack:
-    """`docker compose -p PROJECT -f compose.yaml -f tests/compose.test.yaml`, with its files."""
-
-    def __init__(self, image: Built, tmp_path: Path, github_host: str, ca_file: Path,
-                 token: str, password: str):
-        self.project = f"orgbackup-test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
-        secrets = tmp_path / "secrets"
-        secrets.mkdir(mode=0o700)
-        self.token, self.password = token, password
-        self.token_file = secrets / "github_token"
-        self.token_file.write_text(token + "\n")
-        self.password_file = secrets / "restic_password"
-        self.password_file.write_text(password + "\n")
-        self.ca_file = tmp_path / "emulator-ca.pem"
-        shutil.copyfile(ca_file, self.ca_file)
-        for path in (self.token_file, self.password_file, self.ca_file):
-            path.chmod(0o644)  # read by uid 10001 in the container; the folder keeps others out
-        self.repository = tmp_path / "restic-repo"
-        self.repository.mkdir()
-        if os.geteuid() == 0:
-            os.chown(self.repository, UID, UID)
-        else:
-            self.repository.chmod(0o777)
-        empty = tmp_path / "compose-project.env"
-        empty.write_text("")  # instead of a developer's .env in the project folder
-        self.base = ("compose", "--project-name", self.project, "--env-file", str(empty),
-                     "-f", str(ROOT / "compose.yaml"), "-f", str(ROOT / "tests" / "compose.test.yaml"))
-        self.env = docker_env(
-            ORGBACKUP_IMAGE=image.tag,
-            GITHUB_ORGS=ORG,
-            ORGBACKUP_TEST_GITHUB_HOST=github_host,
-            ORGBACKUP_TEST_CA_FILE=str(self.ca_file),
-            ORGBACKUP_TEST_REPOSITORY=str(self.repository),
-            ORGBACKUP_TEST_TOKEN_FILE=str(self.token_file),
-            ORGBACKUP_TEST_PASSWORD_FILE=str(self.password_file),
-        )
-
-    def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        return docker(*self.base, *args, env=self.env, cwd=ROOT, timeout=timeout)
-
-    def down(self) -> None:
-        self("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120)
-        leftovers = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={self.project}").stdout.split()
-        if leftovers:
-            docker("rm", "-f", *leftovers)
-        for name in ("cache", "restic-repo"):
-            docker("volume", "rm", "-f", f"{self.project}_{name}")
-
-    # restic on the host (Debian's, 0.14 on bookworm) reads the repository the image's 0.18 wrote.
-    def restic(self, *args: str) -> subprocess.CompletedProcess:
-        env = dict(os.environ, RESTIC_REPOSITORY=str(self.repository), RESTIC_PASSWORD=self.password)
-        env.pop("RESTIC_REPOSITORY_FILE", None)
-        env.pop("RESTIC_PASSWORD_FILE", None)
-        return subprocess.run(("restic", "--no-lock") + args, env=env, capture_output=True, text=True,
-                              timeout=600)
-
 
 def test_docker_inspect_shows_no_secret(image, tmp_path):
     token = "ghp_" + uuid.uuid4().hex
@@ -374,7 +199,7 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
         # The host's restic reads the repository the image wrote.
         listed = stack.restic("snapshots", "--json")
         assert listed.returncode == 0, listed.stderr
-        snaps = {s["id"]: s for s in json.loads(listed.stdout)}
+        snaps = {s["short_id"]: s for s in json.loads(listed.stdout)}  # the summary says the short id
         assert snapshot_id in snaps
         assert {"complete", f"org:{ORG}"} <= set(snaps[snapshot_id]["tags"])
         assert snaps[snapshot_id]["hostname"] == "github-org-backup"
@@ -403,7 +228,7 @@ def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
         # The stack's other commands.
         listing = stack("run", "--rm", "backup", "snapshots", timeout=300)
         assert listing.returncode == 0, listing.stderr
-        assert snapshot_id[:8] in listing.stdout
+        assert snapshot_id in listing.stdout
         show("$ docker compose run --rm backup snapshots\n" + listing.stdout)
         shell = stack("run", "--rm", "backup", "sh", "-c", "id -u && ls /cache", timeout=120)
         assert shell.returncode == 0, shell.stderr

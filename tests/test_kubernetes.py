@@ -13,41 +13,12 @@ import pytest
 yaml = pytest.importorskip("yaml")
 kv = pytest.importorskip("kubernetes_validate.utils", reason="kubernetes-validate is a test dependency")
 
-ROOT = Path(__file__).resolve().parent.parent
-MANIFESTS = ROOT / "config" / "kubernetes"
+from tests.helpers_kubernetes import (BACKUP_JOB, MANIFESTS, ROOT, SHARDED_JOB, STATUS_JOB, container, expand, manifests,
+                                      mounts, one, pod_environ, pod_spec)
+
 # The newest schemas the package ships, and the oldest Kubernetes we support
 # (CronJob's timeZone is GA since 1.27).
 VERSIONS = (kv.latest_version(), "1.30.0")
-
-
-def manifests() -> list[tuple[str, dict]]:
-    docs = []
-    for path in sorted(MANIFESTS.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc:
-                docs.append((path.name, doc))
-    return docs
-
-
-def one(kind: str, name: str | None = None) -> dict:
-    found = [d for _, d in manifests() if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
-    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
-    return found[0]
-
-
-BACKUP_JOB = "orgbackup"
-STATUS_JOB = "orgbackup-status"
-SHARDED_JOB = "orgbackup-sharded"
-
-
-def pod_spec(cronjob: str = BACKUP_JOB) -> dict:
-    return one("CronJob", cronjob)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-
-
-def container(cronjob: str = BACKUP_JOB) -> dict:
-    containers = pod_spec(cronjob)["containers"]
-    assert len(containers) == 1
-    return containers[0]
 
 
 def compose_service() -> dict:
@@ -151,12 +122,6 @@ def test_every_reference_points_at_a_manifest_here(cronjob):
 def test_the_secret_is_a_template_without_real_values():
     for value in one("Secret")["stringData"].values():
         assert value.startswith("REPLACE-WITH-")
-
-
-def mounts(cronjob: str = BACKUP_JOB) -> dict[str, dict]:
-    """mountPath -> the pod volume mounted there."""
-    volumes = {v["name"]: v for v in pod_spec(cronjob)["volumes"]}
-    return {m["mountPath"]: volumes[m["name"]] for m in container(cronjob)["volumeMounts"]}
 
 
 def test_same_secret_files_as_compose():
@@ -267,23 +232,8 @@ def test_the_status_container_reads_the_repository_without_github_credentials(tm
     assert main(args, environ=backup_like) == 2
 
 
-def expand(value: str, environ: dict[str, str]) -> str:
-    """Kubernetes' $(VAR) expansion of an env value or a subPathExpr."""
-    return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: environ.get(m.group(1), m.group(0)), value)
-
-
 def sharded_pod_environ(index: int) -> dict[str, str]:
-    """The sharded pod's environment for completion index `index`: the ConfigMap, then
-    its env in order (the index read from the annotation Kubernetes sets)."""
-    environ = dict(one("ConfigMap")["data"])
-    annotation = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
-    for e in container(SHARDED_JOB)["env"]:
-        if "valueFrom" in e:
-            assert e["valueFrom"]["fieldRef"]["fieldPath"] == annotation
-            environ[e["name"]] = str(index)
-        else:
-            environ[e["name"]] = expand(e["value"], environ)
-    return environ
+    return pod_environ(SHARDED_JOB, index)
 
 
 def test_the_sharded_job_is_indexed_one_shard_per_pod_each_with_its_own_cache(tmp_path):

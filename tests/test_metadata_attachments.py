@@ -265,7 +265,7 @@ def test_a_failed_download_is_transient_and_retried_next_run(github_emulator, tm
     write_json_atomically(root / "discussions" / "godot" / "1.json", {"body": f"[log]({url}?sig=secret)"})
     outcome, memo = back_up_attachments(ctx, ORG, root, {})
     (problem,) = outcome.problems
-    assert problem.kind == TRANSIENT and "could not be downloaded: ConnectionError" in problem.message
+    assert problem.kind == TRANSIENT and "could not be downloaded: localhost:9 refused the connection" in problem.message
     assert url in problem.message and "sig=" not in problem.message
     assert outcome.mismatches() == ["attachments: saved 0 of 1"] and memo == {}
 

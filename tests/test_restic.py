@@ -1,5 +1,8 @@
 """restic: the argument builders, and the real restic for opening, creating and refusing."""
 
+import os
+import subprocess
+
 import pytest
 
 from orgbackup import restic
@@ -22,7 +25,7 @@ class FakeConfig:
 
 
 @pytest.fixture
-def files_for(tmp_path):
+def files_for(restic_binary, tmp_path):
     made: list[SecretFiles] = []
 
     def make(password="right-password"):
@@ -81,7 +84,7 @@ def test_wrong_password_is_named_and_repository_untouched(files_for, tmp_path):
 def test_retry_lock_only_where_restic_has_it():
     argv = ("restic", "backup", "--json", "x")
     assert restic.with_retry_lock(argv, (0, 14, 0)) == argv
-    assert restic.with_retry_lock(argv, (0, 18, 0)) == ("restic", "backup", "--retry-lock", "5m", "--json", "x")
+    assert restic.with_retry_lock(argv, (0, 18, 0)) == ("restic", "backup", "--retry-lock", "300s", "--json", "x")
     assert restic.with_retry_lock(("restic", "snapshots"), (0, 18, 0)) == ("restic", "snapshots")
     assert restic.parse_version("restic 0.14.0 compiled with go1.19.8 on linux/amd64") == (0, 14, 0)
 
@@ -111,7 +114,7 @@ def test_retag_and_forget_builders():
     )
     assert restic.forget_snapshots(["a", "b"]) == ("restic", "forget", "a", "b")
     # `restic tag` takes the exclusive lock like forget: it waits for it where restic can.
-    assert restic.with_retry_lock(restic.retag_incomplete("x"), (0, 18, 0))[2:4] == ("--retry-lock", "5m")
+    assert restic.with_retry_lock(restic.retag_incomplete("x"), (0, 18, 0))[2:4] == ("--retry-lock", "300s")
 
 
 def snap(id, time, *tags, original=None):
@@ -170,3 +173,110 @@ def test_restic_alone_gets_the_backend_variables(files_for, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "in-the-process-environment")
     assert "AWS_SECRET_ACCESS_KEY" not in commands.child_environment()
     assert commands.child_environment(env)["AWS_ACCESS_KEY_ID"] == "id-from-dotenv"
+
+
+# restic 0.17+ prints its errors as JSON with --json: read as restic 0.14's text.
+# (Words as restic 0.18.0 printed them; the tests below run both binaries.)
+NO_REPOSITORY_018 = ('{"message_type":"exit_error","code":10,"message":"Fatal: repository does not exist: unable to '
+                     'open config file: stat /r/config: no such file or directory\\nIs there a repository at the '
+                     'following location?\\n/r"}\n')
+WRONG_PASSWORD_018 = '{"message_type":"exit_error","code":12,"message":"Fatal: wrong password or no key found"}\n'
+LOCKED_018 = ('{"message_type":"exit_error","code":11,"message":"Fatal: unable to create lock in backend: repository '
+              'is already locked by PID 7 on h by root (UID 0, GID 0)\\nlock was created at 2026-12-06 21:00:00 (1m '
+              'ago)\\nstorage ID 1a2b3c4d\\nthe `unlock` command can be used to remove stale locks"}\n')
+UNREADABLE_018 = ('{"message_type":"error","error":{"message":"open /c/A/x.bin: permission denied"},'
+                  '"during":"archival","item":"/c/A/x.bin"}\n')
+
+
+def failed(argv, stderr, returncode=1):
+    from orgbackup import commands
+
+    return restic.readable(commands.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr))
+
+
+def test_restics_json_errors_read_as_its_text():
+    no_repository = failed(("restic", "snapshots", "--json"), NO_REPOSITORY_018, 10)
+    assert restic.explain(no_repository) == "restic snapshots: the repository does not exist (/r)"
+    assert restic.is_missing_repository(no_repository)
+    wrong = failed(("restic", "snapshots", "--json"), WRONG_PASSWORD_018, 12)
+    assert restic.explain(wrong) == "restic snapshots: the password is wrong (Fatal: wrong password or no key found)"
+    assert restic.is_wrong_password(wrong)
+    locked = failed(("restic", "forget", "--json"), LOCKED_018, 11)
+    assert restic.is_locked(locked)
+    assert restic.explain(locked) == ("restic forget: the repository is locked by another process (Fatal: unable "
+                                      "to create lock in backend: repository is already locked by PID 7 on h by "
+                                      "root (UID 0, GID 0))")
+    # The other messages are dropped, a per-file error kept as restic 0.14 words it; text stays text.
+    mixed = '{"message_type":"status","percent_done":0.5}\n' + UNREADABLE_018 + "plain words\n"
+    assert restic.unfold_json_messages(mixed) == "error: open /c/A/x.bin: permission denied\nplain words\n"
+    assert restic.unfold_json_messages("{not json\n") == "{not json\n"
+    assert restic.unfold_json_messages("") == ""
+
+
+def test_restic_018_retrying_to_open_an_unreachable_repository_is_given_up():
+    """restic 0.17+ retries a backend it cannot reach for 15 minutes, opening included: the
+    product ends it after OPEN_RETRIES such lines and names the cause."""
+    line = ('Stat(<config/>) returned error, retrying after 853.016129ms: Head "http://:***@127.0.0.1:1/config": '
+            "dial tcp 127.0.0.1:1: connect: connection refused\n")
+    assert not restic.gives_up_opening(line * (restic.OPEN_RETRIES - 1))
+    assert restic.gives_up_opening(line * restic.OPEN_RETRIES)
+    # A retry in the middle of the work (a pack upload) is restic's to wait out.
+    assert not restic.gives_up_opening("Save(<data/1234>) returned error, retrying after 1s: EOF\n" * 9)
+    ended = failed(("restic", "snapshots", "--json"), line * 3 + (
+        '{"message_type":"exit_error","code":1,"message":"Fatal: unable to open config file: context canceled\\n'
+        'Is there a repository at the following location?\\nrest:http://127.0.0.1:1/"}\n'), 130)
+    assert restic.explain(ended) == (
+        'restic snapshots: the repository cannot be reached, its REST server did not answer: Head '
+        '"http://:***@127.0.0.1:1/config": dial tcp 127.0.0.1:1: connect: connection refused')
+    assert not restic.is_missing_repository(ended)
+    other = failed(("restic", "cat", "config"), line.replace("dial tcp 127.0.0.1:1: connect: connection refused",
+                                                             "x509: certificate signed by unknown authority") * 3, 130)
+    assert restic.explain(other) == ('restic cat: the repository could not be opened: Head "http://:***@127.0.0.1:1/'
+                                     'config": x509: certificate signed by unknown authority')
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    from orgbackup import commands
+
+    commands.reset_stop()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "none.env").write_text("# empty\n")
+    return {"RESTIC_REPOSITORY": str(tmp_path / "repo"), "RESTIC_PASSWORD": "right-" + os.urandom(6).hex(),
+            "BACKUP_ENV_FILE": str(tmp_path / "none.env")}
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "message_type" not in err and "{" not in err and "Traceback" not in err, err
+    return lines[0].split(" ERROR   ", 1)[1]
+
+
+def test_restic_failures_are_one_readable_line_with_each_restic(restic_binary, cli_env, tmp_path, capsys):
+    """The same line whether restic is 0.14 (text) or 0.18 (JSON errors, exit codes 10 and 12)."""
+    import time
+
+    from orgbackup.cli import main
+    from tests.helpers_backends import free_port
+
+    repository = cli_env["RESTIC_REPOSITORY"]
+    for command in (["snapshots"], ["status"], ["verify"], ["restore", "--target", str(tmp_path / "t")]):
+        assert main(command, environ=cli_env) == 1, command
+        assert one_error_line(capsys) == f"restic snapshots: the repository does not exist ({repository})", command
+
+    subprocess.run(["restic", "init"], env=dict(os.environ, **cli_env), check=True, capture_output=True)
+    for command in (["snapshots"], ["status"], ["verify"]):
+        assert main(command, environ=dict(cli_env, RESTIC_PASSWORD="not-the-password")) == 1
+        assert one_error_line(capsys) == "restic snapshots: the password is wrong (Fatal: wrong password or no key found)"
+
+    # A REST server that is not there: 0.14 gives up at once, 0.18 would retry for 15 minutes.
+    port = free_port()
+    started = time.monotonic()
+    assert main(["snapshots"], environ=dict(cli_env, RESTIC_REPOSITORY=f"rest:http://127.0.0.1:{port}/")) == 1
+    line = one_error_line(capsys)
+    assert line.startswith("restic snapshots: the repository cannot be reached, its REST server did not answer: ")
+    assert line.endswith(f"dial tcp 127.0.0.1:{port}: connect: connection refused"), line
+    assert time.monotonic() - started < 30

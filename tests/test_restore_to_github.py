@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -87,6 +88,12 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert github_emulator.counters()["writes"] == 0 and github_emulator.content_created() == 0
     assert plan["planned"]["placeholders"] == 1 and plan["planned"]["repository"] == 10
     assert plan["content_requests"] > 300 and "godot" in out and "nothing is created" in out
+    # In words people read: 1 comment, 10 repositories, a pace without 5 decimals.
+    total = next(line for line in out.splitlines() if line.startswith("  total: "))
+    assert "10 repositories" in total and "1 repository" not in total, total
+    game = next(line for line in out.splitlines() if line.lstrip().startswith("game "))
+    assert "1 comment, 1 issue, 1 label, 1 repository" in game, game
+    assert re.search(r"at \d+(\.\d)? a minute \(RESTORE_REQUESTS_PER_MINUTE/_PER_HOUR\)", out), out
     assert requests.get(f"{github_emulator.api_url}/orgs/{TARGET}/repos",
                         headers={"Authorization": f"token {github_emulator.admin_token}"}, timeout=30).json() == []
 

@@ -31,7 +31,8 @@ from tests import helpers_snapshot as hs
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(restic_binary_for_module, tmp_path_factory):
+    """Made and read with each restic (the module's tests run once with each)."""
     base = tmp_path_factory.mktemp("restore-verify")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in hs.hermetic_git_environ(base / "home").items():

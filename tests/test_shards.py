@@ -167,8 +167,8 @@ def test_a_shard_compares_with_its_own_last_snapshot():
 
 
 @pytest.fixture
-def local_repository(tmp_path, monkeypatch):
-    """A real restic repository and a RunContext for it (no GitHub)."""
+def local_repository(restic_binary, tmp_path, monkeypatch):
+    """A real restic repository and a RunContext for it (no GitHub), with each restic."""
     from orgbackup.config import Config, Retention
     from orgbackup.config_readers import Secret
     from orgbackup.context import RunContext
@@ -227,15 +227,14 @@ def test_retention_of_shards_keeps_each_shard_by_the_policy_and_never_another_s(
     assert left == {made[2, 0], made[1, 0], made[2, 1], made[1, 1], whole}
 
 
-def test_a_locked_repository_is_waited_for_with_restic_0_14(local_repository, tmp_path, monkeypatch):
-    """restic 0.14's `forget` fails at once on another process's lock: run_restic tries
-    again until the lock is gone (here: a `restic backup --stdin` that holds its lock
-    until its input ends)."""
+def test_a_locked_repository_is_waited_for(local_repository, tmp_path, monkeypatch):
+    """restic's `forget` fails at once on another process's lock; run_restic waits until the
+    lock is gone (here: a `restic backup --stdin` that holds its lock until its input ends):
+    restic 0.14 by running it again, 0.16+ by --retry-lock; both give up after
+    LOCK_WAIT_SECONDS with the same line."""
     import threading
     import time
 
-    if restic.installed_version() >= (0, 16):
-        pytest.skip("restic 0.16+ waits itself (--retry-lock)")
     context, env = local_repository
     ctx = context()
     holder = subprocess.Popen(["restic", "backup", "--stdin", "--host", "other", "--tag", "x"], env=env,
@@ -246,7 +245,7 @@ def test_a_locked_repository_is_waited_for_with_restic_0_14(local_repository, tm
             assert time.monotonic() < deadline, "restic backup took no lock"
             time.sleep(0.1)
         first = subprocess.run(restic.forget_snapshots(["0" * 8]), env=env, capture_output=True, text=True)
-        assert restic.is_locked(first), first.stderr  # what restic 0.14 does alone
+        assert restic.is_locked(first), first.stderr  # what restic does alone
         threading.Timer(3.0, lambda: holder.stdin.close()).start()
         started = time.monotonic()
         snaps = restic.list_snapshots(ctx.files)

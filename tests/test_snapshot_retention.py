@@ -34,7 +34,7 @@ def utc(monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
 
 
-def test_keep_policy_sees_complete_snapshots_and_old_incomplete_ones_go(tmp_path, utc, monkeypatch):
+def test_keep_policy_sees_complete_snapshots_and_old_incomplete_ones_go(restic_binary, tmp_path, utc, monkeypatch):
     """Old code: one `forget --tag org:A --keep-daily 1` kept the newest snapshot, an
     incomplete one, and forgot the complete one of the day before."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -74,10 +74,11 @@ def test_keep_policy_sees_complete_snapshots_and_old_incomplete_ones_go(tmp_path
 
 
 @pytest.fixture
-def restic_without_root_reads(tmp_path, monkeypatch):
+def restic_without_root_reads(restic_binary, tmp_path, monkeypatch):
     """Tests run as root, which reads every file whatever its mode. This `restic` on PATH
     runs the real restic without the two capabilities that let root do so, so a chmod 000
-    file is unreadable to it as to any user (restic then exits 3)."""
+    file is unreadable to it as to any user (restic then exits 3). With each restic
+    (restic_binary): 0.18 reports the unreadable file as JSON."""
     real = shutil.which("restic")
     if os.geteuid() == 0:
         if not shutil.which("setpriv"):

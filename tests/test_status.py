@@ -36,8 +36,9 @@ def test_each_organization_by_its_newest_complete_snapshot():
 
 
 @pytest.fixture
-def repository(tmp_path, monkeypatch):
-    """A real restic repository with snapshots of two organizations, dated as the test wants."""
+def repository(restic_binary, tmp_path, monkeypatch):
+    """A real restic repository with snapshots of two organizations, dated as the test wants
+    (with each restic: restic_binary)."""
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     env = {"RESTIC_REPOSITORY": str(tmp_path / "repo"), "RESTIC_PASSWORD": "status-" + os.urandom(6).hex(),

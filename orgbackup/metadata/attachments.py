@@ -31,6 +31,7 @@ import requests
 
 from ..ca_bundle import requests_verify
 from ..context import RunContext
+from ..github_api import network_cause
 from ..json_files import write_json_atomically
 from ..problems import UPSTREAM
 from .common import PartOutcome
@@ -198,8 +199,9 @@ def download(session: requests.Session, url: str, web_host: str, token: str, att
                 return _store(response, attachments_dir)
         except (_Retry, requests.RequestException, OSError) as exc:
             if attempt == ATTEMPTS:
-                # requests' messages name the URL with its query: only the class is kept.
-                raise DownloadFailed(exc.__class__.__name__) from None
+                # requests' messages name the URL with its query: the cause by host and port only.
+                raise DownloadFailed(network_cause(url, exc) if isinstance(exc, requests.RequestException)
+                                     else exc.__class__.__name__) from None
             time.sleep(delay)
             delay *= 2
     raise DownloadFailed("no attempt made")  # not reached

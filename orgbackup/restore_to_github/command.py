@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from .. import commands
+from .. import commands, words
 from ..ca_bundle import trusted_for_run
 from ..config import Config
 from ..errors import EXIT_INCOMPLETE, EXIT_OK, ConfigError
@@ -206,6 +206,16 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
     return "\n".join(lines) + "\n" + json.dumps(line, sort_keys=True) + "\n"
 
 
+# The planned writes' keys (planned_writes; the JSON line keeps them) as the plan's words say them.
+PLAN_WORDS = {"repository": "repositories", "pulls": "pull requests", "pull_fields": "pull request fields",
+              "closes": "closings", "settings": "settings writes"}
+
+
+def plan_text(counts) -> str:
+    """`1 repository, 12 issues, 1 comment, ...` of planned_writes' counts."""
+    return ", ".join(words.counted(n, PLAN_WORDS.get(k, k)) for k, n in sorted(counts.items()))
+
+
 def dry_run_report(api, state, source, names, target, settings, snap) -> str:
     """What a restore would create, per repository, and the requests and time it would take; nothing written."""
     rate = min(float(settings.per_minute), settings.per_hour / 60.0)
@@ -226,14 +236,14 @@ def dry_run_report(api, state, source, names, target, settings, snap) -> str:
         totals.update(counts)
         writes += sum(counts.values())
         verb = "continue" if exists else "create"
-        lines.append(f"  {name:<30} {verb}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        lines.append(f"  {name:<30} {verb}: " + plan_text(counts))
     done = state.count()
     remaining = max(writes - done, 0)
     # Reads: the repository and its labels per repository, plus a few lists on resume.
     reads = 2 * len(names) + 2
-    lines.append("  total: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
+    lines.append("  total: " + plan_text(totals))
     lines.append(f"  about {remaining} content-creating API requests ({done} already recorded) and about "
-                 f"{reads} reads; at {rate:g} a minute (RESTORE_REQUESTS_PER_MINUTE/_PER_HOUR): "
+                 f"{reads} reads; at {words.rate(rate)} (RESTORE_REQUESTS_PER_MINUTE/_PER_HOUR): "
                  f"{eta(remaining, rate).replace(' left', '')}"
                  + (f"; left alone: {', '.join(left)}" if left else ""))
     line = {"event": "restore_to_github_dry_run", "source_org": source.org, "target_org": target.org,

@@ -39,7 +39,7 @@ def check_token(ctx: RunContext) -> str:
         if exc.status == 401 and ctx.credentials is not None and ctx.credentials.is_app:
             raise PreflightError(str(exc)) from None
         if exc.status == 401:
-            raise PreflightError("GITHUB_TOKEN: GitHub rejected the token (HTTP 401 Bad credentials)") from None
+            raise PreflightError(f"{ctx.config.token_source}: GitHub rejected the token (HTTP 401 Bad credentials)") from None
         raise PreflightError(f"GitHub is not usable: {exc}") from None
 
 
@@ -112,7 +112,8 @@ def run_preflight(ctx: RunContext) -> Preflight:
             found[organization["login"]] = organization
         except GitHubError as exc:
             result.unavailable[org] = str(exc)
-            log.error("%s: %s; the other organizations are backed up", org, exc)
+            log.error("%s: %s%s", org, exc,
+                      "; the other organizations are backed up" if len(ctx.config.orgs) > 1 else "")
     shard = ctx.config.shard
     created = restic.ensure_repository(ctx.files, may_create=shard is None or shard.index == 0)
     log.info("restic repository %s", "initialised" if created else "opened, password correct")

@@ -74,7 +74,7 @@ def run_snapshot(
             snapshot_id = retag_incomplete(ctx, org, snapshot_id)
             complete = False
     snap = SnapshotResult(
-        snapshot_id=snapshot_id,
+        snapshot_id=restic.short_id(snapshot_id),
         data_added=int(summary.get("data_added", 0)),
         files=int(summary.get("total_files_processed", 0)),
         bytes_processed=int(summary.get("total_bytes_processed", 0)),
@@ -100,14 +100,14 @@ def shard_parent(ctx: RunContext, org: str) -> str | None:
 
 def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:
     """Tag the new snapshot `incomplete` instead of `complete`; its new id (restic
-    rewrites a snapshot whose tags change), as long as the id restic printed."""
+    rewrites a snapshot whose tags change)."""
     log.warning("%s: restic could not read every file; the snapshot is tagged incomplete", org)
     restic.run_restic(ctx.files, restic.retag_incomplete(snapshot_id), timeout=600)
     snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
     new = restic.retagged(snaps, snapshot_id)
     if new is None:
         raise restic.ResticError(f"restic tag: the retagged snapshot of {snapshot_id} is not listed")
-    return new.id if len(snapshot_id) == len(new.id) else new.short_id
+    return new.id
 
 
 def apply_retention(ctx: RunContext, org: str, now: datetime | None = None) -> int:

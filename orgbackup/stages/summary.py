@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..problems import Problem
+from ..words import counted
 
 
 @dataclass
@@ -94,8 +95,8 @@ def render_table(outcome: OrgOutcome) -> str:
         ("wikis", d["wikis"]),
         ("LFS objects", d["lfs_objects"]),
         ("issues", d["issues"]),
-        ("pull requests", f"{d['pulls']} ({d['pull_conversation_comments']} conversation comments)"),
-        ("releases", f"{d['releases']} ({d['release_assets']} assets)"),
+        ("pull requests", f"{d['pulls']} ({counted(d['pull_conversation_comments'], 'conversation comments')})"),
+        ("releases", f"{d['releases']} ({counted(d['release_assets'], 'assets')})"),
         ("working clones", d["working_clones"]),
         ("dependencies", d["dependencies"]),
         ("hooks", "backed up" if outcome.hooks.get("backed_up") else f"skipped: {outcome.hooks.get('reason', '-')}"),
@@ -121,8 +122,9 @@ METADATA_ROWS = (
     ("commit-comments", "commit comments", "commit_comments", ()),
     ("settings", "settings", "repositories", ("collaborators", "teams", "protected_branches", "rulesets",
                                               "deploy_keys", "environments", "variables", "secrets")),
-    ("organization", "organization", "members", ("outside_collaborators", "teams", "team_members", "hooks",
-                                                 "rulesets", "variables", "secrets")),
+    # Not "organization": the table's first row is the organization's name.
+    ("organization", "organization data", "members", ("outside_collaborators", "teams", "team_members", "hooks",
+                                                      "rulesets", "variables", "secrets")),
     ("projects", "projects", "projects", ("items", "fields")),
     ("attachments", "attachments", "attachments", ("files",)),
 )
@@ -135,8 +137,9 @@ def metadata_rows(metadata: dict) -> list[tuple[str, str]]:
         if report is None:
             continue
         saved = report.get("saved", {})
-        extra = ", ".join(f"{saved[k]} {k.replace('_', ' ')}" for k in others if saved.get(k))
-        text = f"{saved.get(main, 0)}" + (f" ({extra})" if extra else "")
+        extra = ", ".join(counted(saved[k], k) for k in others if saved.get(k))
+        first = counted(saved.get(main, 0), main) if part == "organization" else f"{saved.get(main, 0)}"
+        text = first + (f" ({extra})" if extra else "")
         skipped = report.get("skipped", {})
         if skipped:
             text += "; " + skipped_text(part, skipped)
@@ -151,7 +154,7 @@ def skipped_text(part: str, skipped: dict[str, list[str]]) -> str:
     for reason, where in sorted(skipped.items()):
         piece, _, why = reason.removeprefix(f"{part}: ").rpartition(": ")
         repos = sum(1 for w in where if w)
-        count = f" ({repos} {'repository' if repos == 1 else 'repositories'})" if repos else ""
+        count = f" ({counted(repos, 'repositories')})" if repos else ""
         by_why.setdefault(why, []).append((piece or part) + count)
     return "; ".join(f"skipped, {why}: {', '.join(pieces)}" for why, pieces in sorted(by_why.items()))
 

@@ -35,6 +35,10 @@ def main(argv=None) -> int:
         mutate(args.root)
         print(f"mutated {args.root}; truth: {args.root / 'truth.json'}")
     else:
+        if not (args.root / "world.json").is_file():
+            print(f"python -m tests.github_emulator serve: no world in {args.root}: make one first with "
+                  f"`python -m tests.github_emulator build --root {args.root}`", file=sys.stderr)
+            return 2
         emulator = start(args.root, port=args.port)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
