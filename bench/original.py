@@ -12,7 +12,7 @@ One after the other, as the proposal does. Differences forced by the emulator, a
   github-backup puts the token in its clone URLs itself; gitim's HTTPS URLs carry no
   credentials and nothing gives git any, so its clone of a private repository fails, as it
   would for anyone running gitim over HTTPS;
-- gitim runs through `orgbackup.gitim_runner`, which only points PyGithub at the emulator
+- gitim runs through `orgbackup.tools.gitim.runner`, which only points PyGithub at the emulator
   (gitim has no host option) and hands it the token; gitim's own code and argv are unchanged.
 DIR and DIR2 stay the same across the three runs (the proposal's folders carry the date, so this
 is the same-day case; on a new day the original starts again from empty folders).
@@ -62,7 +62,7 @@ def run_original(run: str, *, host: str, api_url: str, token_file: Path, dirs: t
                        env=env, log_dir=log_dir, timeout=timeout)
     measure.steps.append(step)
     gitim_env = dict(env, ORGBACKUP_TOKEN_FILE=str(token_file), ORGBACKUP_GITHUB_API_URL=api_url)
-    step, _ = run_step("gitim", "module", "orgbackup.gitim_runner", gitim_args(gitim_dir),
+    step, _ = run_step("gitim", "module", "orgbackup.tools.gitim.runner", gitim_args(gitim_dir),
                        env=gitim_env, log_dir=log_dir, timeout=timeout)
     measure.steps.append(step)
     paths = [p for p in (backup_dir, gitim_dir) if p.exists()]

@@ -1,7 +1,7 @@
 """`python -m bench.scrub_memo --files 1000000`: the token scrub's memo at millions of files.
 
 The scrub remembers every file it found clean so that an unchanged file is not read
-again (orgbackup/stages/scrub.py). This measures, in a fresh process each, the peak
+again (orgbackup/backup/stages/scrub.py). This measures, in a fresh process each, the peak
 memory (VmHWM) and the time of loading the memo of N files and asking it about each
 file, for the memo as the product keeps it (16-byte fingerprints) and, with `--json`,
 for the earlier layout (a JSON object of path -> identity), which it replaced.
@@ -36,8 +36,8 @@ def peak_rss_mb() -> float:
 
 def measure(layout: str, n: int, folder: Path) -> dict:
     """Run in this process: write the memo of n files, then (measured) load it and ask about each."""
-    from orgbackup.credentials import IssuedToken
-    from orgbackup.stages import scrub
+    from orgbackup.github.credentials import IssuedToken
+    from orgbackup.backup.stages import scrub
 
     token = [IssuedToken("bench-token-" + "x" * 20, time.time())]
     path = folder / f"memo-{layout}"

@@ -15,11 +15,12 @@ import sys
 import textwrap
 import time
 
-from . import __version__, commands
-from .config import READ_DATA_SUBSET, load_config
-from .errors import EXIT_CONFIG, EXIT_FAILURE, BackupError, ConfigError, Interrupted
-from .monitoring import Monitor, load_monitoring
-from .run_result import RunResult
+from orgbackup import __version__
+from orgbackup.tools import process
+from orgbackup.config.settings import READ_DATA_SUBSET, load_config
+from orgbackup.errors import EXIT_CONFIG, EXIT_FAILURE, BackupError, ConfigError, Interrupted
+from orgbackup.monitoring import Monitor, load_monitoring
+from orgbackup.results import RunResult
 
 log = logging.getLogger("orgbackup")
 
@@ -212,7 +213,7 @@ def setup_logging(verbose: bool) -> None:
 
 
 def _on_signal(signum, frame):
-    commands.stop_all()
+    process.stop_all()
     raise Interrupted(f"stopped by signal {signal.Signals(signum).name}; tools ended, nothing marked complete")
 
 
@@ -220,35 +221,35 @@ def dispatch(args, environ) -> RunResult:
     command = args.command or "backup"
     if command == "backup":
         config = load_config(environ)
-        from .run import run_backup
+        from orgbackup.actions.backup import run_backup
 
         return run_backup(config)
     config = load_config(environ, need_github=False)
     if command == "snapshots":
-        from .snapshots import run_snapshots
+        from orgbackup.snapshots.select import run_snapshots
 
         return RunResult(command, run_snapshots(config, org=args.org, as_json=args.json))
     if command == "restore":
-        from .restore import run_restore
+        from orgbackup.actions.restore import run_restore
 
         return run_restore(
             config, target=args.target, snapshot=args.snapshot, org=args.org,
             repo=args.repo, overwrite=args.overwrite,
         )
     if command == "restore-to-github":
-        from .restore_to_github.command import run_restore_to_github
-        from .restore_to_github.settings import load_restore_settings
+        from orgbackup.actions.restore_to_github.command import run_restore_to_github
+        from orgbackup.actions.restore_to_github.settings import load_restore_settings
 
         return run_restore_to_github(
             config, load_restore_settings(environ, config), source_org=args.org, target_org=args.to_org,
             snapshot=args.snapshot, repos=args.repo, dry_run=args.dry_run, with_access=args.with_access,
         )
     if command == "status":
-        from .status import run_status
+        from orgbackup.actions.status import run_status
 
         return RunResult(command, run_status(config, max_age_hours=args.max_age, as_json=args.json))
     if command == "verify":
-        from .verify import run_verify
+        from orgbackup.actions.verify import run_verify
 
         return run_verify(
             config, snapshot=args.snapshot, org=args.org,
@@ -264,16 +265,16 @@ def run_command(args, environ) -> RunResult:
     try:
         return dispatch(args, environ)
     except (BackupError, Interrupted) as exc:
-        line = commands.mask(str(exc))
+        line = process.mask(str(exc))
         log.error("%s", line)
         return RunResult(command, exc.exit_status, summary=line)
     except KeyboardInterrupt:
-        commands.stop_all()
+        process.stop_all()
         line = "interrupted; tools ended, nothing marked complete"
         log.error("%s", line)
         return RunResult(command, Interrupted.exit_status, summary=line)
     except Exception as exc:  # a bug: still one line, still a failure status
-        line = f"unexpected error: {commands.mask(str(exc))}"
+        line = f"unexpected error: {process.mask(str(exc))}"
         log.exception("%s", line)
         return RunResult(command, EXIT_FAILURE, summary=line)
 
@@ -291,7 +292,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
     try:
         monitor = Monitor(load_monitoring(environ))
     except ConfigError as exc:
-        log.error("%s", commands.mask(str(exc)))
+        log.error("%s", process.mask(str(exc)))
         return exc.exit_status
     clock = time.monotonic()
     result = None
@@ -301,6 +302,6 @@ def main(argv: list[str] | None = None, environ=None) -> int:
         result.seconds = result.seconds or time.monotonic() - clock
         monitor.finish(result)
     except (Interrupted, KeyboardInterrupt):  # a signal while pinging: the run's own status stands
-        commands.stop_all()
+        process.stop_all()
         return result.status if result else Interrupted.exit_status
     return result.status

@@ -19,7 +19,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from orgbackup.file_digest import file_sha256
+from orgbackup.cache.file_digest import file_sha256
 
 PLACEHOLDER_LABEL = "orgbackup-placeholder"
 PLACEHOLDER_TITLE = "Placeholder for #"

@@ -17,7 +17,7 @@ RESTIC_PARAMS = dict(params=[(kind, binary, version) for _, kind, binary, versio
 
 def use_restic(param, mp: pytest.MonkeyPatch) -> str:
     """Put one of RESTICS first on PATH (skip, or fail in CI, when it is missing); its version."""
-    from orgbackup import restic
+    from orgbackup.tools import restic
 
     kind, binary, version = param
     if version is None:
@@ -100,10 +100,10 @@ def github_emulator(world_root, hermetic_git_env, monkeypatch):
 def backup_env(github_emulator, tmp_path):
     """The configuration of a run against the emulator (the org name in the wrong case on purpose:
     github-backup 0.40.0 backs up nothing for a wrongly cased name; the wrapper asks GitHub)."""
-    from orgbackup import commands
+    from orgbackup.tools import process
     from tests.helpers_cli import ORG, PASSWORD
 
-    commands.reset_stop()
+    process.reset_stop()
     env = {
         "GITHUB_ORGS": ORG.lower(),
         "GITHUB_TOKEN_FILE": str(github_emulator.admin_token_file),

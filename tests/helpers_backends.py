@@ -85,7 +85,7 @@ class RestServer:
 
 class StopAtSnapshotStage(logging.Handler):
     """Calls `action` once, when the run logs that its snapshot stage starts `restic
-    backup` (orgbackup/stages/snapshot.py): the earlier stages have used the repository,
+    backup` (orgbackup/backup/stages/snapshot.py): the earlier stages have used the repository,
     restic backup finds it gone. Killing the server within restic's own requests would
     make restic retry for minutes (0.14: about 95 s, measured), restic's behaviour, not
     the product's."""
@@ -111,7 +111,7 @@ def run_cli(env: dict, capsys) -> tuple[int, str, str]:
 
 def run_stopping_backend(env: dict, capsys, stop) -> tuple[int, str, str]:
     handler = StopAtSnapshotStage(stop)
-    logger = logging.getLogger("orgbackup.stages.snapshot")
+    logger = logging.getLogger("orgbackup.backup.stages.snapshot")
     logger.addHandler(handler)
     try:
         result = run_cli(env, capsys)

@@ -16,12 +16,12 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orgbackup import commands
-from orgbackup.config import ALL_PARTS, Config
-from orgbackup.config_readers import Secret
-from orgbackup.context import RunContext
-from orgbackup.github_api import GitHubAPI
-from orgbackup.secret_files import write_secret_files
+from orgbackup.tools import process
+from orgbackup.config.settings import ALL_PARTS, Config
+from orgbackup.config.readers import Secret
+from orgbackup.backup.context import RunContext
+from orgbackup.github.api import GitHubAPI
+from orgbackup.config.secret_files import write_secret_files
 
 ORG = "V-Sekai"
 _runs = itertools.count(1)
@@ -66,10 +66,10 @@ def make_context(emulator, tmp_path: Path, monkeypatch, *, cache_dir: Path | Non
                  token: str | None = None, **overrides) -> RunContext:
     """A fresh RunContext (new `started`, new API client) on the emulator."""
     hermetic(tmp_path, monkeypatch, emulator)
-    commands.reset_stop()
+    process.reset_stop()
     config = make_config(emulator, cache_dir or tmp_path / "cache", token=token, **overrides)
     config.cache_dir.mkdir(parents=True, exist_ok=True)
-    commands.register_secret(config.token.reveal())
+    process.register_secret(config.token.reveal())
     secrets_parent = tmp_path / f"secrets-{next(_runs)}"
     secrets_parent.mkdir()
     files = write_secret_files(config, str(secrets_parent))

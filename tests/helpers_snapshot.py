@@ -27,8 +27,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orgbackup import commands, restic
-from orgbackup import git as orgbackup_git
+from orgbackup.tools import process, restic
+from orgbackup.git import argv as orgbackup_git
 
 HOST = "github-org-backup"
 FIXED_DATE = "2026-11-25T03:00:00Z"
@@ -74,7 +74,7 @@ class ResticRepo:
 
     @property
     def env(self) -> dict[str, str]:
-        """For restic itself (commands.run strips RESTIC_PASSWORD / RESTIC_REPOSITORY)."""
+        """For restic itself (process.run strips RESTIC_PASSWORD / RESTIC_REPOSITORY)."""
         return {
             "RESTIC_REPOSITORY_FILE": str(self.repository_file),
             "RESTIC_PASSWORD_FILE": str(self.password_file),
@@ -92,7 +92,7 @@ def init_restic_repo(path: Path, password: str = "correct horse battery staple")
     (secrets / "password").write_text(password + "\n")
     (secrets / "repository").write_text(str(path) + "\n")
     repo = ResticRepo(path, password, secrets / "password", secrets / "repository")
-    commands.run(restic.init(), env=repo.env, timeout=120)
+    process.run(restic.init(), env=repo.env, timeout=120)
     return repo
 
 
@@ -111,7 +111,7 @@ def take_snapshot(
     """`restic backup` of CACHE/<ORG> as the run does it; returns the snapshot's short id."""
     tags = [f"org:{org}", "complete" if complete else "incomplete", "orgbackup:test"]
     argv = restic.backup([org], host=host, tags=tags)
-    result = commands.run(argv, cwd=cache, env=repo.env, timeout=300)
+    result = process.run(argv, cwd=cache, env=repo.env, timeout=300)
     return restic.short_id(restic.parse_backup_summary(result.stdout)["snapshot_id"])
 
 
@@ -219,7 +219,7 @@ def dump(path: Path, data) -> None:
 
 def read_refs(repo: Path) -> dict[str, str]:
     """Branches and tags as manifest.json records them (the product's own builder and parser)."""
-    return orgbackup_git.parse_ref_lines(commands.run(orgbackup_git.for_each_ref(repo)).stdout)
+    return orgbackup_git.parse_ref_lines(process.run(orgbackup_git.for_each_ref(repo)).stdout)
 
 
 def write_manifest(cache: Path, org: str, *, complete: bool = True) -> dict:

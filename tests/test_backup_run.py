@@ -125,7 +125,7 @@ def test_the_summary_names_each_row_once_in_good_english(github_emulator, backup
     """One `organization` row (its name; the organization's members and teams are
     `organization data`), and 1 comment, 2 comments; an unknown organization beside a good
     one says that the other is backed up."""
-    from orgbackup.stages.summary import OrgOutcome, render_table
+    from orgbackup.backup.stages.summary import OrgOutcome, render_table
 
     env = dict(backup_env, GITHUB_ORGS=f"no-such-org,{ORG}")
     assert main(["backup"], environ=env) == 1
@@ -142,7 +142,7 @@ def test_the_summary_names_each_row_once_in_good_english(github_emulator, backup
 
 
 def test_second_run_waits_for_no_one_and_says_so(backup_env, tmp_path, capsys):
-    from orgbackup.lock import cache_lock
+    from orgbackup.cache.lock import cache_lock
 
     env = dict(backup_env)
     with cache_lock(Path(env["BACKUP_CACHE_DIR"])):
@@ -179,7 +179,7 @@ def test_sigterm_ends_tools_releases_lock_and_marks_nothing_complete(github_emul
     assert leftovers == []
     assert [s for s in snapshots(backup_env) if "complete" in (s.get("tags") or [])] == []
     # The lock is free again.
-    from orgbackup.lock import cache_lock
+    from orgbackup.cache.lock import cache_lock
 
     with cache_lock(Path(backup_env["BACKUP_CACHE_DIR"])):
         pass

@@ -8,8 +8,8 @@ import re
 import threading
 import time
 
-from orgbackup import commands
-from orgbackup.budget import Candidate, estimate, fair_order, plan_budget, reserve_for
+from orgbackup.tools import process
+from orgbackup.backup.planning.budget import Candidate, estimate, fair_order, plan_budget, reserve_for
 from tests.github_emulator.world import truth
 from tests.helpers_cli import ORG, restore, run_backup, snapshots
 from tests.truth_compare import compare_org
@@ -166,11 +166,11 @@ def test_a_stop_ends_the_wait_for_the_reset(github_emulator, backup_env, capsys)
     github_emulator.set_faults(rate_limit=1000, rate_limit_reset_in=600)
     for _ in range(940):
         github_emulator.rate("emulator-admin", spend=True)
-    threading.Timer(5, commands.stop_all).start()
+    threading.Timer(5, process.stop_all).start()
     started = time.monotonic()
     try:
         status, summary, _ = run_backup(env, capsys)
     finally:
-        commands.reset_stop()
+        process.reset_stop()
     assert status == 1 and time.monotonic() - started < 60
     assert "stopped while waiting for the API budget's reset" in summary["orgs"][0]["problem_list"][-1]

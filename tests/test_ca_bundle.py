@@ -15,14 +15,14 @@ import pytest
 import requests
 import trustme
 
-from orgbackup import commands
-from orgbackup.ca_bundle import BUNDLE_NAME, requests_verify, system_roots_file, trusted_for_run
+from orgbackup.tools import process
+from orgbackup.config.trust import BUNDLE_NAME, requests_verify, system_roots_file, trusted_for_run
 from orgbackup.cli import main
-from orgbackup.config import load_config, parse_ca_bundle
+from orgbackup.config.settings import load_config, parse_ca_bundle
 from orgbackup.errors import ConfigError
-from orgbackup.git import git_environment
-from orgbackup.github_api import GitHubAPI, GitHubError
-from orgbackup.secret_files import remove_secret_files, write_secret_files
+from orgbackup.git.argv import git_environment
+from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.config.secret_files import remove_secret_files, write_secret_files
 from tests.github_emulator.world import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org
@@ -82,7 +82,7 @@ def test_a_whole_backup_trusts_the_ca_given_only_as_GITHUB_CA_BUNDLE_FILE(system
 
     # The system's store is untouched, and after the run nothing trusts the CA any more.
     assert sha256(SYSTEM_BUNDLE) == store_before
-    assert commands.child_environment()["GIT_SSL_CAINFO"] == str(SYSTEM_BUNDLE)
+    assert process.child_environment()["GIT_SSL_CAINFO"] == str(SYSTEM_BUNDLE)
     assert requests_verify() is True
 
 
@@ -103,15 +103,15 @@ def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(syst
             # The system's roots, then the CA: other hosts stay trusted.
             assert text.startswith(system_roots_file().read_text()) and text.rstrip().endswith(pem.strip())
             assert api.user()["login"]  # the wrapper's requests
-            child = commands.child_environment()
+            child = process.child_environment()
             assert {child[name] for name in CA_VARIABLES} == {str(bundle)}
             assert list(Path(child["GIT_SSL_CAPATH"]).iterdir()) == []  # libcurl reads no folder
             # urllib, as github-backup uses it (SSL_CERT_FILE)
             health = f"{emulator.base_url}/_emulator/health"
-            commands.run([sys.executable, "-c", f"import urllib.request; urllib.request.urlopen({health!r})"],
+            process.run([sys.executable, "-c", f"import urllib.request; urllib.request.urlopen({health!r})"],
                          timeout=60)
             # git (GIT_SSL_CAINFO), with the run's askpass
-            refs = commands.run(["git", "ls-remote", f"{emulator.base_url}/{ORG}/godot.git"],
+            refs = process.run(["git", "ls-remote", f"{emulator.base_url}/{ORG}/godot.git"],
                                 env=git_environment(files), timeout=60).stdout
             assert "refs/heads/main" in refs
         assert requests_verify() is True
@@ -137,23 +137,23 @@ def test_without_a_ca_git_trusts_one_bundle_and_reads_no_certificate_folder(gith
     try:
         with trusted_for_run(config, files.directory) as bundle:
             assert bundle is None
-            child = commands.child_environment()
+            child = process.child_environment()
             assert child["GIT_SSL_CAINFO"] == str(emulator.ca_file)
             folder = Path(child["GIT_SSL_CAPATH"])
             assert folder.is_dir() and list(folder.iterdir()) == [] and folder.parent == files.directory
-            refs = commands.run(["git", "ls-remote", url], env=git_environment(files), timeout=60).stdout
+            refs = process.run(["git", "ls-remote", url], env=git_environment(files), timeout=60).stdout
             assert "refs/heads/main" in refs
             # Still verified: the system's roots alone do not trust the emulator's certificate.
             if SYSTEM_BUNDLE.is_file():
-                untrusted = commands.run(["git", "ls-remote", url], check=False, timeout=60,
+                untrusted = process.run(["git", "ls-remote", url], check=False, timeout=60,
                                          env={**git_environment(files), "GIT_SSL_CAINFO": str(SYSTEM_BUNDLE)})
                 assert untrusted.returncode != 0 and "certificate" in untrusted.stderr.lower()
-        assert "GIT_SSL_CAPATH" not in commands.child_environment()
+        assert "GIT_SSL_CAPATH" not in process.child_environment()
         # A certificate folder the user chose is left alone.
         monkeypatch.setenv("GIT_SSL_CAPATH", str(files.directory))
         with trusted_for_run(config, files.directory):
-            assert commands.child_environment()["GIT_SSL_CAPATH"] == str(files.directory)
-            assert commands.child_environment()["GIT_SSL_CAINFO"] == str(emulator.ca_file)
+            assert process.child_environment()["GIT_SSL_CAPATH"] == str(files.directory)
+            assert process.child_environment()["GIT_SSL_CAINFO"] == str(emulator.ca_file)
     finally:
         remove_secret_files(files)
 
@@ -167,13 +167,13 @@ def test_pem_text_written_on_one_line_with_escaped_newlines(github_emulator):
 def test_the_run_environment_sits_between_ours_and_a_calls_own(monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", "/ours")
     monkeypatch.setenv("GIT_SSL_CAINFO", "/ours")
-    commands.set_run_environment({"SSL_CERT_FILE": "/run", "GIT_SSL_CAINFO": "/run"})
+    process.set_run_environment({"SSL_CERT_FILE": "/run", "GIT_SSL_CAINFO": "/run"})
     try:
-        env = commands.child_environment({"GIT_SSL_CAINFO": "/call"})
+        env = process.child_environment({"GIT_SSL_CAINFO": "/call"})
         assert (env["SSL_CERT_FILE"], env["GIT_SSL_CAINFO"]) == ("/run", "/call")
     finally:
-        commands.clear_run_environment()
-    assert commands.child_environment()["SSL_CERT_FILE"] == "/ours"
+        process.clear_run_environment()
+    assert process.child_environment()["SSL_CERT_FILE"] == "/ours"
 
 
 def minimal_env(tmp_path: Path) -> dict[str, str]:

@@ -9,8 +9,8 @@ import subprocess
 import threading
 from pathlib import Path
 
-from orgbackup import commands
-from orgbackup.stages import verify_repair as vr
+from orgbackup.tools import process
+from orgbackup.backup.stages import verify_repair as vr
 from tests.helpers_run import ORG, git_refs, make_context
 from tests.helpers_cli import restore, run_backup
 from tests.test_stage_verify_repair import backup, truth_repos
@@ -65,7 +65,7 @@ def test_a_truncated_pack_heals_and_intact_lfs_objects_are_not_fetched_again(git
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
-    records, problems2 = vr.run_verify_repair(ctx2, ORG, repos)
+    records, problems2 = vr.verify_and_repair(ctx2, ORG, repos)
     assert problems2 == []
     truth = truth_repos(emu)
     for name in victims:
@@ -85,15 +85,15 @@ def test_an_unchanged_whole_clone_is_not_checked_again(github_emulator, tmp_path
     emu = github_emulator
     ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     ran = []
-    real_run = commands.run
+    real_run = process.run
 
     def recording_run(argv, **kwargs):
         ran.append(tuple(argv))
         return real_run(argv, **kwargs)
 
-    monkeypatch.setattr(commands, "run", recording_run)
+    monkeypatch.setattr(process, "run", recording_run)
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    assert vr.run_verify_repair(ctx2, ORG, repos)[1] == []
+    assert vr.verify_and_repair(ctx2, ORG, repos)[1] == []
     assert not [a for a in ran if "fsck" in a or "verify-pack" in a]
 
 
@@ -118,16 +118,16 @@ def test_a_whole_run_heals_a_truncated_pack_and_every_git_folder_in_the_snapshot
 
 
 def stop_at_first_git_command_on_a_clone(monkeypatch) -> None:
-    """The run stops (SIGTERM: commands.stop_all) right after the first ls-remote, as
+    """The run stops (SIGTERM: process.stop_all) right after the first ls-remote, as
     the stage starts looking at the clones; from then on every command refuses to start."""
-    real_run = commands.run
+    real_run = process.run
 
     def run(argv, **kwargs):
         if "ls-remote" not in argv:
-            commands.stop_all()
+            process.stop_all()
         return real_run(argv, **kwargs)
 
-    monkeypatch.setattr(commands, "run", run)
+    monkeypatch.setattr(process, "run", run)
 
 
 def test_a_stop_during_verify_and_repair_deletes_nothing(github_emulator, tmp_path, monkeypatch):
@@ -140,9 +140,9 @@ def test_a_stop_during_verify_and_repair_deletes_nothing(github_emulator, tmp_pa
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     stop_at_first_git_command_on_a_clone(monkeypatch)
     try:
-        records, problems2 = vr.run_verify_repair(ctx2, ORG, repos)
+        records, problems2 = vr.verify_and_repair(ctx2, ORG, repos)
     finally:
-        commands.reset_stop()
+        process.reset_stop()
     assert problems2  # what could not be checked is said
     assert files(repositories) == before
 
@@ -158,7 +158,7 @@ def test_a_clone_git_refuses_to_read_is_left_as_it_is(github_emulator, tmp_path,
     assert "dubious ownership" in refused.stderr
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records, problems2 = vr.run_verify_repair(ctx2, ORG, repos)
+    records, problems2 = vr.verify_and_repair(ctx2, ORG, repos)
     assert [(p.repo, p.part) for p in problems2] == [("godot", "repository")]
     assert "dubious ownership" in problems2[0].message
     assert files(clone) == before
@@ -180,7 +180,7 @@ def test_a_half_made_new_clone_is_removed_and_the_original_is_untouched(github_e
     wiki.rename(wiki.parent / "wiki.old")
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records, problems2 = vr.run_verify_repair(ctx2, ORG, repos)
+    records, problems2 = vr.verify_and_repair(ctx2, ORG, repos)
     assert problems2 == []
     assert not half.exists()
     assert files(clone) == before
@@ -190,7 +190,7 @@ def test_a_half_made_new_clone_is_removed_and_the_original_is_untouched(github_e
 
 def test_sigterm_while_a_clone_is_made_again_keeps_the_old_one_and_the_next_run_heals(
         github_emulator, tmp_path, monkeypatch):
-    """commands.stop_all() (what SIGTERM does) from another thread, at whatever moment it lands."""
+    """process.stop_all() (what SIGTERM does) from another thread, at whatever moment it lands."""
     emu = github_emulator
     ctx, repos = backed_up(emu, tmp_path, monkeypatch)
     repositories = ctx.org_paths(ORG).github_backup / "repositories"
@@ -200,13 +200,13 @@ def test_sigterm_while_a_clone_is_made_again_keeps_the_old_one_and_the_next_run_
     emu.set_faults(latency_ms=150)  # so that the stop lands while git talks to GitHub
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    timer = threading.Timer(1.5, commands.stop_all)
+    timer = threading.Timer(1.5, process.stop_all)
     timer.start()
     try:
-        vr.run_verify_repair(ctx2, ORG, repos)
+        vr.verify_and_repair(ctx2, ORG, repos)
     finally:
         timer.cancel()
-        commands.reset_stop()
+        process.reset_stop()
     after = files(repositories)
     godot_prefix = "godot/repository/"
     lost = {p for p in before if p not in after and not p.startswith(godot_prefix)}
@@ -217,7 +217,7 @@ def test_sigterm_while_a_clone_is_made_again_keeps_the_old_one_and_the_next_run_
 
     emu.set_faults()
     ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records, problems = vr.run_verify_repair(ctx3, ORG, repos)
+    records, problems = vr.verify_and_repair(ctx3, ORG, repos)
     assert problems == []
     assert fsck_full(godot / ".git").returncode == 0
     assert git_refs(godot) == expected_refs(truth_repos(emu), "godot")

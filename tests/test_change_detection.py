@@ -3,9 +3,10 @@ query, with the REST check per repository when GraphQL does not answer; both dec
 
 from __future__ import annotations
 
-from orgbackup import changes
+from orgbackup.backup.planning import changes
 from tests.github_emulator.world import write_world
 from tests.helpers_run import ORG, make_context
+from orgbackup.times import utc_now
 
 
 def record_success(ctx, repos: list[dict]) -> None:
@@ -14,7 +15,7 @@ def record_success(ctx, repos: list[dict]) -> None:
     for repo in repos:
         state = store.row_for(ORG, repo)
         store.update(ORG, state.repo_id, pushed_at=repo.get("pushed_at"), updated_at=repo.get("updated_at"),
-                     last_run=changes.format_time(changes.now_utc()), activity_mark=state.decision_latest)
+                     last_run=utc_now(), activity_mark=state.decision_latest)
 
 
 def comment_on(world_root, repo: str, number: int) -> None:
@@ -88,9 +89,9 @@ def truth_issues(emu, repo: str) -> list[dict]:
 
 def test_listings_github_counted_empty_are_not_asked_and_the_backup_is_the_same(github_emulator, tmp_path,
                                                                                 monkeypatch):
-    from orgbackup.metadata.commit_comments import back_up_commit_comments
-    from orgbackup.metadata.repository_settings import back_up_settings
-    from orgbackup.stages import github_backup as gb
+    from orgbackup.backup.parts.commit_comments import back_up_commit_comments
+    from orgbackup.backup.parts.repository_settings import back_up_settings
+    from orgbackup.backup.stages import github_backup as gb
 
     emu = github_emulator
 

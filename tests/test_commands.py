@@ -1,53 +1,51 @@
 """The one place that runs programs: failures, timeouts and masking of secrets."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-from orgbackup import commands
+from orgbackup.tools import process
 from orgbackup.errors import CommandFailed
 
 
 def test_failure_names_program_and_last_line():
     with pytest.raises(CommandFailed, match=r"sh exited with 3: last words"):
-        commands.run(("sh", "-c", "echo first >&2; echo last words >&2; exit 3"))
+        process.run(("sh", "-c", "echo first >&2; echo last words >&2; exit 3"))
 
 
 def test_check_false_returns_result():
-    result = commands.run(("sh", "-c", "echo out; exit 4"), check=False)
+    result = process.run(("sh", "-c", "echo out; exit 4"), check=False)
     assert (result.returncode, result.stdout) == (4, "out\n")
 
 
 def test_registered_secret_is_masked_in_output_and_errors():
-    commands.register_secret("s3cr3t-value-xyz")
-    result = commands.run(("sh", "-c", "echo s3cr3t-value-xyz"), check=False)
+    process.register_secret("s3cr3t-value-xyz")
+    result = process.run(("sh", "-c", "echo s3cr3t-value-xyz"), check=False)
     assert result.stdout == "***\n"
     with pytest.raises(CommandFailed) as err:
-        commands.run(("sh", "-c", "echo token s3cr3t-value-xyz >&2; exit 1"))
+        process.run(("sh", "-c", "echo token s3cr3t-value-xyz >&2; exit 1"))
     assert "s3cr3t-value-xyz" not in str(err.value)
 
 
 def test_timeout_ends_the_program():
     with pytest.raises(CommandFailed, match="did not finish within 1 s"):
-        commands.run(("sleep", "30"), timeout=1)
+        process.run(("sleep", "30"), timeout=1)
 
 
 def test_missing_program():
     with pytest.raises(CommandFailed, match="is not installed"):
-        commands.run(("no-such-program-here",))
+        process.run(("no-such-program-here",))
 
 
 def test_secret_variables_not_inherited(monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "inherited-token-value")
-    result = commands.run(("sh", "-c", 'echo "[$GITHUB_TOKEN]"'))
+    result = process.run(("sh", "-c", 'echo "[$GITHUB_TOKEN]"'))
     assert result.stdout == "[]\n"
 
 
 def test_a_repository_path_is_no_secret_and_stays_readable(tmp_path):
     """Regression: RESTIC_REPOSITORY=/repository once masked every '.../repository' path git printed."""
-    from orgbackup.config_readers import Secret
-    from orgbackup.secret_files import register_secrets, repository_credentials
+    from orgbackup.config.readers import Secret
+    from orgbackup.config.secret_files import register_secrets, repository_credentials
 
     class Config:
         token = Secret("tok-" + "a" * 30)
@@ -56,7 +54,7 @@ def test_a_repository_path_is_no_secret_and_stays_readable(tmp_path):
         restic_backend = {"AWS_DEFAULT_REGION": "eu-central-1"}
 
     register_secrets(Config)
-    out = commands.run(("echo", "/cache/V-Sekai/github-backup/repositories/x/repository/.git")).stdout
+    out = process.run(("echo", "/cache/V-Sekai/github-backup/repositories/x/repository/.git")).stdout
     assert out.strip().endswith("/repository/.git")
     assert repository_credentials("rest:https://user:pw-secret@host:8000/") == ["pw-secret"]
     assert repository_credentials("sftp:user@host:/srv/restic") == []
@@ -66,20 +64,20 @@ def test_remote_urls_read_from_the_config_file_match_git(tmp_path):
     """The shortcut that spares a git process per repository must agree with git itself."""
     import subprocess
 
-    from orgbackup import git, git_files
+    from orgbackup.git import argv as git, on_disk
 
     repo = tmp_path / "r"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", "https://h/o/r.git"], check=True)
     subprocess.run(["git", "-C", str(repo), "remote", "add", "up", "https://u:p@h/o/up.git"], check=True)
-    assert git_files.configured_remote_urls(repo / ".git") == {"origin": "https://h/o/r.git", "up": "https://u:p@h/o/up.git"}
+    assert on_disk.configured_remote_urls(repo / ".git") == {"origin": "https://h/o/r.git", "up": "https://u:p@h/o/up.git"}
     listed = subprocess.run(["git", "-C", str(repo), "config", "--get-regexp", r"^remote\..*\.url$"],
                             capture_output=True, text=True, check=True).stdout
-    assert git_files.configured_remote_urls(repo / ".git") == git.parse_remote_urls(listed)
+    assert on_disk.configured_remote_urls(repo / ".git") == git.parse_remote_urls(listed)
     # What it cannot read simply, it leaves to git.
     with open(repo / ".git" / "config", "a") as f:
         f.write('[include]\n\tpath = other\n')
-    assert git_files.configured_remote_urls(repo / ".git") is None
+    assert on_disk.configured_remote_urls(repo / ".git") is None
 
 
 
@@ -87,7 +85,7 @@ def test_head_read_from_the_head_file_matches_git(tmp_path):
     """The shortcut that spares `git symbolic-ref HEAD` per repository must agree with git."""
     import subprocess
 
-    from orgbackup import git, git_files
+    from orgbackup.git import argv as git, on_disk
 
     repo = tmp_path / "r"
     subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
@@ -95,15 +93,15 @@ def test_head_read_from_the_head_file_matches_git(tmp_path):
     def symbolic_ref() -> str:
         return subprocess.run(git.head_ref(repo), capture_output=True, text=True).stdout.strip()
 
-    assert git_files.head_file_ref(repo / ".git") == symbolic_ref() == "refs/heads/trunk"
+    assert on_disk.head_file_ref(repo / ".git") == symbolic_ref() == "refs/heads/trunk"
     subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q",
                     "--allow-empty", "-m", "one"], check=True)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "--detach"], check=True)
-    assert git_files.head_file_ref(repo / ".git") == symbolic_ref() == ""
+    assert on_disk.head_file_ref(repo / ".git") == symbolic_ref() == ""
     (repo / ".git" / "HEAD").unlink()
     (repo / ".git" / "HEAD").symlink_to("refs/heads/trunk")  # what very old git wrote: left to git
-    assert git_files.head_file_ref(repo / ".git") is None
-    assert git_files.head_file_ref(tmp_path / "nothing") is None
+    assert on_disk.head_file_ref(repo / ".git") is None
+    assert on_disk.head_file_ref(tmp_path / "nothing") is None
 
 
 PRINT_EVERY_HALF_SECOND = "import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.5)\n"
@@ -111,13 +109,13 @@ PRINT_EVERY_HALF_SECOND = "import time\nfor i in range(6):\n    print(i, flush=T
 
 def test_idle_timeout_lets_a_program_that_keeps_printing_finish():
     """3 s of work with a 2 s budget without output: it finishes, since it prints every 0.5 s."""
-    result = commands.run(("python3", "-c", PRINT_EVERY_HALF_SECOND), idle_timeout=2)
+    result = process.run(("python3", "-c", PRINT_EVERY_HALF_SECOND), idle_timeout=2)
     assert result.stdout.split() == [str(i) for i in range(6)]
 
 
 def test_idle_timeout_counts_a_growing_stdout_file_as_progress(tmp_path):
     log_file = tmp_path / "out.log"
-    result = commands.run(("python3", "-c", PRINT_EVERY_HALF_SECOND), idle_timeout=2, stdout_path=log_file)
+    result = process.run(("python3", "-c", PRINT_EVERY_HALF_SECOND), idle_timeout=2, stdout_path=log_file)
     assert result.ok and log_file.read_text().split() == [str(i) for i in range(6)]
 
 
@@ -126,7 +124,7 @@ def test_idle_timeout_ends_a_silent_program():
 
     started = time.monotonic()
     with pytest.raises(CommandFailed, match=r"sleep made no progress for 1 s .* was ended"):
-        commands.run(("sleep", "5"), idle_timeout=1)
+        process.run(("sleep", "5"), idle_timeout=1)
     assert time.monotonic() - started < 4
 
 
@@ -137,7 +135,7 @@ def test_idle_timeout_ends_the_whole_process_group(tmp_path):
     marker = tmp_path / "grandchild-still-ran"
     started = time.monotonic()
     with pytest.raises(CommandFailed, match="made no progress"):
-        commands.run(("sh", "-c", f"(sleep 3; touch {marker}) & wait"), idle_timeout=1,
+        process.run(("sh", "-c", f"(sleep 3; touch {marker}) & wait"), idle_timeout=1,
                      stdout_path=tmp_path / "log")
     assert time.monotonic() - started < 3
     time.sleep(2.5)
@@ -145,7 +143,7 @@ def test_idle_timeout_ends_the_whole_process_group(tmp_path):
 
 
 def test_idle_timeout_still_reads_input_and_both_streams():
-    result = commands.run(("sh", "-c", "cat; echo err >&2"), input="in\n", idle_timeout=5)
+    result = process.run(("sh", "-c", "cat; echo err >&2"), input="in\n", idle_timeout=5)
     assert (result.stdout, result.stderr) == ("in\n", "err\n")
 
 
@@ -155,13 +153,13 @@ def test_group_io_bytes_sees_a_program_reading():
     proc = subprocess.Popen(("python3", "-c", "import sys, time; sys.stdin.read(); time.sleep(5)"),
                             stdin=subprocess.PIPE, start_new_session=True)
     try:
-        before = commands.group_io_bytes(proc.pid)
+        before = process.group_io_bytes(proc.pid)
         proc.stdin.write(b"x" * 100000)
         proc.stdin.close()
         import time
 
         time.sleep(0.5)
-        assert commands.group_io_bytes(proc.pid) >= (before or 0) + 100000
+        assert process.group_io_bytes(proc.pid) >= (before or 0) + 100000
     finally:
         proc.kill()
         proc.wait()
@@ -172,6 +170,6 @@ def test_idle_timeout_counts_bytes_transferred_as_progress():
     ended: 3 s of a silent trickle through a pipe inside its group, idle_timeout=1."""
     trickle = "import sys, time\nfor _ in range(10):\n    sys.stdout.write('x'); sys.stdout.flush(); time.sleep(0.3)\n"
     silent_reader = "import sys\nsys.stdin.read()\n"
-    result = commands.run(("sh", "-c", f"python3 -c \"{trickle}\" | python3 -c \"{silent_reader}\""),
+    result = process.run(("sh", "-c", f"python3 -c \"{trickle}\" | python3 -c \"{silent_reader}\""),
                           idle_timeout=1)
     assert result.ok and result.stdout == ""

@@ -2,8 +2,8 @@
 
 import pytest
 
-from orgbackup.config import load_config
-from orgbackup.config_readers import Secret
+from orgbackup.config.settings import load_config
+from orgbackup.config.readers import Secret
 from orgbackup.errors import ConfigError
 
 
@@ -157,7 +157,7 @@ def test_git_timeout_is_a_deprecated_alias(tmp_path, caplog):
 
 
 def test_every_git_environment_limits_stalled_transfers(tmp_path):
-    from orgbackup import git
+    from orgbackup.git import argv as git
 
     assert git.anonymous_git_environment(7)["GIT_HTTP_LOW_SPEED_TIME"] == "7"
     assert git.stall_environment()["GIT_HTTP_LOW_SPEED_LIMIT"] == "1"
@@ -166,7 +166,7 @@ def test_every_git_environment_limits_stalled_transfers(tmp_path):
 def test_ssh_gives_up_on_a_dead_connection_after_the_stall_budget(tmp_path):
     import subprocess
 
-    from orgbackup import git
+    from orgbackup.git import argv as git
 
     assert git.ssh_command(600) == "ssh -o ServerAliveInterval=15 -o ServerAliveCountMax=40"
     assert git.ssh_command(3) == "ssh -o ServerAliveInterval=3 -o ServerAliveCountMax=1"

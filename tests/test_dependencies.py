@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import git, submodules
-from orgbackup.config import Config
-from orgbackup.config_readers import Secret
-from orgbackup.context import RunContext
-from orgbackup.secret_files import write_secret_files
-from orgbackup.stages import dependencies as deps
-from orgbackup.stages.dependencies import run_dependencies
-from orgbackup.submodule_urls import in_organization, is_excluded, mirror_relpath, normalize_url, parse_url, resolve_url
-from orgbackup.submodules import parse_gitlinks, parse_gitmodules
+from orgbackup.git import argv as git, submodules
+from orgbackup.config.settings import Config
+from orgbackup.config.readers import Secret
+from orgbackup.backup.context import RunContext
+from orgbackup.config.secret_files import write_secret_files
+from orgbackup.backup.stages import dependencies as deps
+from orgbackup.backup.stages.dependencies import mirror_dependencies
+from orgbackup.git.submodule_urls import in_organization, is_excluded, mirror_relpath, normalize_url, parse_url, resolve_url
+from orgbackup.git.submodules import parse_gitlinks, parse_gitmodules
 from tests.github_emulator.world import FastImport, Gitlink
 
 # ------------------------------------------------------------------ pure parts
@@ -193,7 +193,7 @@ def test_env_offers_credentials_only_to_the_organizations_repositories_on_the_gi
 
 def test_disabled(tmp_path):
     ctx = _context(tmp_path, "acme", dependencies=False)
-    assert run_dependencies(ctx, "acme", [{"name": "x"}]) == ({"enabled": False}, [])
+    assert mirror_dependencies(ctx, "acme", [{"name": "x"}]) == ({"enabled": False}, [])
 
 
 def test_local_repositories(tmp_path, hermetic_git_env):
@@ -221,7 +221,7 @@ def test_local_repositories(tmp_path, hermetic_git_env):
     fi.run(app / ".git")
 
     started = time.monotonic()
-    result, problems = run_dependencies(ctx, org, [{"name": "app"}, {"name": "lib"}, {"name": "gone"}])
+    result, problems = mirror_dependencies(ctx, org, [{"name": "app"}, {"name": "lib"}, {"name": "gone"}])
     elapsed = time.monotonic() - started
     assert elapsed < 10, elapsed
 
@@ -250,9 +250,9 @@ def test_an_unchanged_clone_is_not_scanned_again(tmp_path, hermetic_git_env, mon
     fi.commit("refs/heads/main", {".gitmodules": _modules(("vendor/lib", "https://127.0.0.1:9/o/lib.git")),
                                   "vendor/lib": Gitlink("a" * 40)}, "app", 1700000000)
     fi.run(app / ".git")
-    first, _ = run_dependencies(ctx, org, [{"name": "app"}])
+    first, _ = mirror_dependencies(ctx, org, [{"name": "app"}])
     assert [i["missing_commits"] for i in first["items"]] == [["a" * 40]]
-    memo = ctx.state_dir(org) / submodules.SCAN_MEMO_DIR / "app.json"
+    memo = ctx.state_paths(org).submodule_scan("app")
     assert json.loads(memo.read_text())["references"][0]["commit"] == "a" * 40
 
     def no_scan(*args, **kwargs):
@@ -261,14 +261,14 @@ def test_an_unchanged_clone_is_not_scanned_again(tmp_path, hermetic_git_env, mon
     with monkeypatch.context() as patched:
         patched.setattr(deps, "scan_submodules", no_scan)
         patched.setattr(submodules, "scan_submodules", no_scan)
-        again, _ = run_dependencies(ctx, org, [{"name": "app"}])
+        again, _ = mirror_dependencies(ctx, org, [{"name": "app"}])
     assert again["items"] == first["items"]
 
     fi = FastImport()
     fi.commit("refs/heads/next", {".gitmodules": _modules(("vendor/lib", "https://127.0.0.1:9/o/lib.git")),
                                   "vendor/lib": Gitlink("b" * 40)}, "next", 1700000100)
     fi.run(app / ".git")
-    moved, _ = run_dependencies(ctx, org, [{"name": "app"}])
+    moved, _ = mirror_dependencies(ctx, org, [{"name": "app"}])
     assert [i["missing_commits"] for i in moved["items"]] == [sorted(["a" * 40, "b" * 40])]
 
 
@@ -284,7 +284,7 @@ def test_depth_limit_and_unparsable_url(tmp_path, hermetic_git_env):
                                   "a": Gitlink("a" * 40), "b": Gitlink("b" * 40), "c": Gitlink("c" * 40)},
               "app", 1700000000)
     fi.run(app / ".git")
-    result, problems = run_dependencies(ctx, org, [{"name": "app"}])
+    result, problems = mirror_dependencies(ctx, org, [{"name": "app"}])
     ssh, item = sorted(result["items"], key=lambda i: "ssh" not in i["url"])
     assert item["url"] == "https://127.0.0.1:9/other/a" and item["depth"] == 1 and item["path"] is None
     assert item["error"] and item["missing_commits"] == ["a" * 40]
@@ -308,8 +308,8 @@ def _sub_head(path: Path) -> str:
 
 
 def test_on_the_emulator(github_emulator, world_root, tmp_path, monkeypatch):
-    from orgbackup.stages.github_backup import run_github_backup
-    from orgbackup.stages.verify_repair import run_verify_repair
+    from orgbackup.backup.stages.github_backup import back_up_repositories
+    from orgbackup.backup.stages.verify_repair import verify_and_repair
     from tests.github_emulator import force_push_away
     from tests.helpers_run import make_context
 
@@ -318,9 +318,9 @@ def test_on_the_emulator(github_emulator, world_root, tmp_path, monkeypatch):
     # The organization's clones, made by the real capture stages (git only: parts=()).
     ctx = make_context(github_emulator, tmp_path, monkeypatch, parts=())
     repos = [r for r in ctx.api.org_repositories(org) if r["name"] in ("godot", "game", "shared-lib")]
-    captured = run_github_backup(ctx, org, repos, hooks=False)
+    captured = back_up_repositories(ctx, org, repos, hooks=False)
     assert not getattr(captured, "problems", captured)
-    assert run_verify_repair(ctx, org, repos)[1] == []
+    assert verify_and_repair(ctx, org, repos)[1] == []
     host = github_emulator.host
     libfoo_url = f"https://{host}/upstream-deps/libfoo"
     libbaz_url = f"https://{host}/other-deps/libbaz"
@@ -332,7 +332,7 @@ def test_on_the_emulator(github_emulator, world_root, tmp_path, monkeypatch):
 
     # 1. first run: libfoo (relative URL ../../upstream-deps/libfoo.git) and its own
     #    dependency libbaz are mirrored; shared-lib (in the org) is only checked.
-    result, problems = run_dependencies(ctx, org, repos)
+    result, problems = mirror_dependencies(ctx, org, repos)
     assert problems == []
     by_url = {i["url"]: i for i in result["items"]}
     assert set(by_url) == {libfoo_url, libbaz_url}
@@ -356,7 +356,7 @@ def test_on_the_emulator(github_emulator, world_root, tmp_path, monkeypatch):
     lost = force_push_away(world_root, "upstream-deps", "libfoo", "main")
     assert lost["old"] == libfoo_sha
     ctx2 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=())
-    result2, problems2 = run_dependencies(ctx2, org, repos)
+    result2, problems2 = mirror_dependencies(ctx2, org, repos)
     libfoo = {i["url"]: i for i in result2["items"]}[libfoo_url]
     assert libfoo["lost_upstream"] == [libfoo_sha] and libfoo["missing_commits"] == []
     assert (result2["commits_referenced"], result2["commits_present"]) == (2, 2)
@@ -369,7 +369,7 @@ def test_on_the_emulator(github_emulator, world_root, tmp_path, monkeypatch):
     # a third run (the mirror's gc included) still holds it
     _git("-C", str(mirror), "gc", "--quiet", "--prune=now")
     ctx3 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=())
-    result3, problems3 = run_dependencies(ctx3, org, repos)
+    result3, problems3 = mirror_dependencies(ctx3, org, repos)
     assert result3["commits_present"] == 2 and len(problems3) == 1
 
     # 3. the emulator stops: every submodule of every branch and tag checks out
@@ -413,7 +413,7 @@ def test_dependency_with_lfs_on_the_emulator(github_emulator, world_root, tmp_pa
     fi.commit("refs/heads/main", {".gitmodules": _modules(("assets", f"https://{github_emulator.host}/V-Sekai/assets-lfs.git")),
                                   "assets": Gitlink(truth["refs"]["refs/heads/main"])}, "app", 1700000000)
     fi.run(app / ".git")
-    result, problems = run_dependencies(ctx, "acme", [{"name": "app"}])
+    result, problems = mirror_dependencies(ctx, "acme", [{"name": "app"}])
     assert problems == [] and result["commits_present"] == 1
     mirror = ctx.org_paths("acme").root / result["items"][0]["path"]
     assert _refs(mirror) == {r: s for r, s in truth["refs"].items() if r.startswith(("refs/heads/", "refs/tags/"))}
@@ -462,7 +462,7 @@ def test_cycles_depth_and_a_foreign_host_on_the_emulator(github_emulator, world_
                                     ("p", f"https://{foreign}/V-Sekai/private-tools.git")),
             "a": Gitlink(sha["a2"]), "p": Gitlink(private_sha)}, "app", 1700000000)
         fi.run(app / ".git")
-        return ctx, *run_dependencies(ctx, "acme", [{"name": "app"}])
+        return ctx, *mirror_dependencies(ctx, "acme", [{"name": "app"}])
 
     ctx, result, problems = run(0, "cache-all")
     items = {i["url"].rsplit("/", 1)[-1]: i for i in result["items"]}
@@ -503,7 +503,7 @@ def test_an_interrupted_first_mirror_is_kept_and_completed_next_run(github_emula
     sha = _app_using_libfoo(ctx, github_emulator, world_root)
     github_emulator.set_faults(stall_seconds=20)
     started = time.monotonic()
-    result, problems = run_dependencies(ctx, "acme", [{"name": "app"}])
+    result, problems = mirror_dependencies(ctx, "acme", [{"name": "app"}])
     assert time.monotonic() - started < 15
     mirror = ctx.org_paths("acme").root / "dependencies" / github_emulator.host.replace(":", "_") / \
         "upstream-deps" / "libfoo.git"
@@ -515,7 +515,7 @@ def test_an_interrupted_first_mirror_is_kept_and_completed_next_run(github_emula
     github_emulator.set_faults()
     ctx2 = make_context(github_emulator, tmp_path, monkeypatch, orgs=("acme",), cache_dir=ctx.cache_dir,
                         stall_seconds=2, dependencies_depth=1)
-    result2, problems2 = run_dependencies(ctx2, "acme", [{"name": "app"}])
+    result2, problems2 = mirror_dependencies(ctx2, "acme", [{"name": "app"}])
     assert problems2 == [] and result2["commits_present"] == 1
     truth = json.loads((world_root / "truth.json").read_text())["orgs"]["upstream-deps"]["repos"]["libfoo"]
     assert _refs(mirror) == truth["refs"]

@@ -21,7 +21,7 @@ import pytest
 import requests
 import urllib3
 
-from orgbackup.github_api import GitHubAPI, GitHubError, network_cause
+from orgbackup.github.api import GitHubAPI, GitHubError, network_cause
 from tests.helpers_backends import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def test_a_refused_connection_is_named_at_once_with_a_line_per_retry(caplog):
     port = free_port()  # nothing listens there
     api = GitHubAPI(f"https://127.0.0.1:{port}/api/v3", "unused-token", attempts=3)
     started = time.monotonic()
-    with caplog.at_level("WARNING", logger="orgbackup.github_api"), pytest.raises(GitHubError) as caught:
+    with caplog.at_level("WARNING", logger="orgbackup.github.api"), pytest.raises(GitHubError) as caught:
         api.get("/user")
     seconds = time.monotonic() - started
     assert str(caught.value) == (f"GitHub did not answer https://127.0.0.1:{port}/api/v3/user: 127.0.0.1:{port} "

@@ -8,8 +8,8 @@ import os
 import time
 
 from orgbackup.cli import main
-from orgbackup.credentials import IssuedToken
-from orgbackup.stages.scrub import file_identity, fingerprint, load_clean_memo, save_clean_memo
+from orgbackup.github.credentials import IssuedToken
+from orgbackup.backup.stages.scrub import file_identity, fingerprint, load_clean_memo, save_clean_memo
 from tests.github_emulator.world import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org, files_holding
@@ -144,10 +144,10 @@ class _NightsTokens:
 
 
 def test_a_file_that_held_last_nights_app_token_stays_flagged_until_it_changes(tmp_path):
-    from orgbackup.config import Config
-    from orgbackup.config_readers import Secret
-    from orgbackup.context import RunContext
-    from orgbackup.stages.scrub import run_scrub
+    from orgbackup.config.settings import Config
+    from orgbackup.config.readers import Secret
+    from orgbackup.backup.context import RunContext
+    from orgbackup.backup.stages.scrub import scrub_tree
 
     cache = tmp_path / "cache"
     folder = cache / ORG / "github-backup" / "repositories" / "docs"
@@ -160,7 +160,7 @@ def test_a_file_that_held_last_nights_app_token_stays_flagged_until_it_changes(t
     def night(token: str):
         ctx = RunContext(config=config, files=None, api=None, started="2026-01-01T00:00:00Z",
                          credentials=_NightsTokens(IssuedToken(token, time.time())))
-        return run_scrub(ctx, ORG)[0]
+        return scrub_tree(ctx, ORG)[0]
 
     first = "ghs_" + os.urandom(16).hex()
     leak.write_text(f'{{"token": "{first}"}}')

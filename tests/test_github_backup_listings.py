@@ -1,5 +1,5 @@
 """github-backup's comments and events of every issue and pull request come from the repository's
-listings (orgbackup/github_backup_listings.py): what it saves is what GitHub answers per item,
+listings (orgbackup/tools/github_backup/listings.py): what it saves is what GitHub answers per item,
 for a fraction of the requests; an incremental run merges into what was saved.
 Real github-backup 0.40.0 through the runner, the HTTPS emulator."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from orgbackup import github_backup_listings as listings
-from orgbackup.stages import github_backup as gb
+from orgbackup.tools.github_backup import listings as listings
+from orgbackup.backup.stages import github_backup as gb
 from tests.github_emulator.world import write_world
 from tests.helpers_run import ORG, make_context
 
@@ -70,7 +70,7 @@ def test_comments_and_events_come_from_the_repository_listings(github_emulator, 
     ctx = make_context(emu, tmp_path, monkeypatch, parts=("issues", "pulls"))
     godot = [r for r in ctx.api.org_repositories(ORG) if r["name"] == "godot"]
     emu.reset_counters()
-    result = gb.run_github_backup(ctx, ORG, godot, hooks=False)
+    result = gb.back_up_repositories(ctx, ORG, godot, hooks=False)
     assert result.problems == [] and result.captured.ran == ["godot"]
     routes = emu.routes()
     n_issues, n_pulls = assert_as_github_answers_per_item(ctx)
@@ -93,7 +93,7 @@ def test_comments_and_events_come_from_the_repository_listings(github_emulator, 
     write_world(emu.root, change)
     again = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("issues", "pulls"))
     emu.reset_counters()
-    result = gb.run_github_backup(again, ORG, godot, hooks=False)
+    result = gb.back_up_repositories(again, ORG, godot, hooks=False)
     assert result.problems == [] and result.captured.ran == ["godot"], result.captured.reasons
     routes = emu.routes()
     issue_2 = saved(again, "issues")[2]

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import commands, release_files
-from orgbackup import github_backup_runner as runner
-from orgbackup.config import ALL_PARTS
-from orgbackup.git import git_environment
-from orgbackup.stages import github_backup as gb
+from orgbackup.tools import process
+from orgbackup.cache import release_files
+from orgbackup.tools.github_backup import runner as runner
+from orgbackup.config.settings import ALL_PARTS
+from orgbackup.git.argv import git_environment
+from orgbackup.backup.stages import github_backup as gb
 from tests.helpers_run import ORG, make_context
 
 OUT = Path("/cache/.state/V-Sekai/github-backup-runs/godot")
@@ -30,7 +31,7 @@ OUT = Path("/cache/.state/V-Sekai/github-backup-runs/godot")
 def test_argv_starts_the_runner_in_this_interpreter_without_any_token():
     argv = gb.github_backup_argv(ORG, "godot", output_dir=OUT, parts=ALL_PARTS, hooks=False,
                                  github_host="localhost:8443", prefer_ssh=False)
-    assert argv[:3] == (sys.executable, "-m", "orgbackup.github_backup_runner")
+    assert argv[:3] == (sys.executable, "-m", "orgbackup.tools.github_backup.runner")
     assert argv[3:8] == ("V-Sekai", "--organization", "-o", str(OUT), "--incremental")
     assert not runner.has_token_argument(list(argv))
     assert not any("token" in a or a.startswith("file://") for a in argv)
@@ -130,7 +131,7 @@ def test_no_token_in_any_argv_or_cached_file_during_a_whole_stage_run(github_emu
     sampler = CmdlineSampler(token)
     sampler.start()
     try:
-        result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+        result = gb.back_up_repositories(ctx, ORG, repos, hooks=True)
     finally:
         sampler.stop.set()
         sampler.join()
@@ -158,7 +159,7 @@ def test_truncated_asset_and_leftovers_are_repaired_on_the_next_run(github_emula
     emu = github_emulator
     ctx = make_context(emu, tmp_path, monkeypatch, parts=("releases", "assets"))
     godot = [r for r in ctx.api.org_repositories(ORG) if r["name"] == "godot"]
-    assert gb.run_github_backup(ctx, ORG, godot, hooks=False).problems == []
+    assert gb.back_up_repositories(ctx, ORG, godot, hooks=False).problems == []
     assets = godot_assets(ctx)
     assert len(assets) >= 2
     # What 0.40.0 leaves when killed mid-download: a truncated file at the final name
@@ -171,7 +172,7 @@ def test_truncated_asset_and_leftovers_are_repaired_on_the_next_run(github_emula
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("releases", "assets"))
     emu.reset_counters()
-    second = gb.run_github_backup(ctx2, ORG, godot, hooks=False)
+    second = gb.back_up_repositories(ctx2, ORG, godot, hooks=False)
     assert second.captured.ran == [] and second.problems == []  # unchanged, yet repaired
     assert emu.counters()["assets"] >= 2
     for p, a in godot_assets(ctx2):
@@ -188,7 +189,7 @@ def test_killed_while_downloading_an_asset_leaves_no_truncated_file_and_the_next
     releases = ctx.org_paths(ORG).repository_dir("godot") / "releases"
     emu.set_faults(latency_ms=300)
     proc = subprocess.Popen(gb.argv_for(ctx, ORG, "godot", out, hooks=False),
-                            env=commands.child_environment(git_environment(ctx.files)),
+                            env=process.child_environment(git_environment(ctx.files)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -209,7 +210,7 @@ def test_killed_while_downloading_an_asset_leaves_no_truncated_file_and_the_next
     assert any(p.exists() for p in partial)
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir, parts=("releases", "assets"))
-    result = gb.run_github_backup(ctx2, ORG, godot, hooks=False)
+    result = gb.back_up_repositories(ctx2, ORG, godot, hooks=False)
     assert result.problems == []
     for p, a in godot_assets(ctx2):
         assert p.read_bytes() == asset_bytes(world_root, a), p
@@ -259,9 +260,9 @@ def test_the_runner_starts_without_the_rest_of_the_package():
     """One interpreter per repository: the runner imports only what it uses (url_credentials.py
     says why), not the configuration, the secret files or the command runner."""
     shown = subprocess.run(
-        [sys.executable, "-c", "import sys, orgbackup.github_backup_runner; "
+        [sys.executable, "-c", "import sys, orgbackup.tools.github_backup.runner; "
                                "print(' '.join(sorted(m for m in sys.modules if m.startswith('orgbackup'))))"],
         capture_output=True, text=True, check=True, timeout=60)
-    assert shown.stdout.split() == ["orgbackup", "orgbackup.github_backup_listings", "orgbackup.github_backup_names",
-                                    "orgbackup.github_backup_runner", "orgbackup.release_files",
-                                    "orgbackup.safe_names", "orgbackup.url_credentials"]
+    assert shown.stdout.split() == ["orgbackup", "orgbackup.tools.github_backup.listings", "orgbackup.tools.github_backup.names",
+                                    "orgbackup.tools.github_backup.runner", "orgbackup.cache.release_files",
+                                    "orgbackup.cache.safe_names", "orgbackup.github.urls"]

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import gitim_runner
-from orgbackup.config import Config
-from orgbackup.config_readers import Secret
-from orgbackup.context import RunContext
-from orgbackup.secret_files import write_secret_files
-from orgbackup.stages import gitim as gitim_stage
+from orgbackup.tools.gitim import runner
+from orgbackup.config.settings import Config
+from orgbackup.config.readers import Secret
+from orgbackup.backup.context import RunContext
+from orgbackup.config.secret_files import write_secret_files
+from orgbackup.backup.stages import gitim as gitim_stage
 
 TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 ORG = "Local-Org"
@@ -32,12 +32,12 @@ ORG = "Local-Org"
 
 def test_runner_argv_carries_no_token():
     argv = gitim_stage.runner_argv(ORG, Path("/cache/Local-Org/gitim"), ssh=True)
-    assert argv == (sys.executable, "-m", "orgbackup.gitim_runner", ORG, "/cache/Local-Org/gitim", "--ssh")
+    assert argv == (sys.executable, "-m", "orgbackup.tools.gitim.runner", ORG, "/cache/Local-Org/gitim", "--ssh")
     assert gitim_stage.runner_argv(ORG, Path("/d"))[-1] == "/d"
 
 
 def test_gitim_argv_is_gitims_command_line():
-    assert gitim_runner.gitim_argv("O", "/d", "T", noforks=True) == [
+    assert runner.gitim_argv("O", "/d", "T", noforks=True) == [
         "gitim", "-o", "O", "-d", "/d", "--token", "T", "--noforks"
     ]
 
@@ -55,10 +55,10 @@ def test_point_pygithub_at_enterprise_only(monkeypatch):
     monkeypatch.setattr(github.MainClass, "Github", github.MainClass.Github)
     original = github.Github
 
-    gitim_runner.point_pygithub_at("https://api.github.com")
+    runner.point_pygithub_at("https://api.github.com")
     assert github.Github is original
 
-    gitim_runner.point_pygithub_at("https://ghe.example:8443/api/v3")
+    runner.point_pygithub_at("https://ghe.example:8443/api/v3")
     from github import Github  # what gitim's `from github import Github` gets
 
     hub = Github("t0ken")
@@ -157,7 +157,7 @@ def test_repair_clones_missing_stale_rewritten_and_empty(tmp_path, hermetic_git)
     new_forced = forced.rewrite("two, rewritten")
     (paths.gitim_clone(ORG, "fast-forward") / "local-note.txt").write_text("not from GitHub")
 
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos, with_gitim=False)
+    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos)
 
     assert problems == []
     assert states == {
@@ -184,7 +184,7 @@ def test_repair_clones_missing_stale_rewritten_and_empty(tmp_path, hermetic_git)
     assert "local-note.txt" in git("-C", str(stash), "show", "--name-only", "--format=", "stash@{0}^3")
 
     # a second check with nothing new changes nothing and fetches nothing
-    again, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos, with_gitim=False)
+    again, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos)
     assert again == states and problems == []
 
 
@@ -194,11 +194,11 @@ def test_repair_reports_what_cannot_be_had(tmp_path, hermetic_git):
     up.commit("one")
     repos = [up.repo, {"name": "gone", "default_branch": "main"}, dict(up.repo, default_branch="nope")]
     not_a_clone = ctx.org_paths(ORG).gitim_clone(ORG, "gone")
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[:2], with_gitim=False)
+    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[:2])
     assert list(states) == ["present"]
     assert [(p.repo, p.part) for p in problems] == [("gone", "gitim")]
     assert not not_a_clone.exists()
-    _, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[2:], with_gitim=False)
+    _, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[2:])
     assert "default branch" in problems[0].message
 
 
@@ -295,7 +295,7 @@ def test_stage_clones_every_repository_and_keeps_them_current(
     assert gitim_stage.clone_with_gitim(ctx, EMU_ORG, repos).problems == []
     # gitim itself cloned the private repository: git found the token through GIT_ASKPASS
     assert (paths.gitim_clone(EMU_ORG, "private-tools") / ".git").is_dir()
-    states, problems = gitim_stage.verify_repair_clones(ctx, EMU_ORG, repos)
+    states, problems = gitim_stage.gitim_and_working_clones(ctx, EMU_ORG, repos)
     assert problems == []
     expected = default_heads(truth(world_root))
     assert {n: s["head"] for n, s in states.items()} == expected
@@ -311,7 +311,7 @@ def test_stage_clones_every_repository_and_keeps_them_current(
     repos2 = ctx2.api.org_repositories(EMU_ORG)
     assert len(repos2) == len(after["orgs"][EMU_ORG]["repos"])
     assert gitim_stage.clone_with_gitim(ctx2, EMU_ORG, repos2).problems == []
-    states2, problems = gitim_stage.verify_repair_clones(ctx2, EMU_ORG, repos2)
+    states2, problems = gitim_stage.gitim_and_working_clones(ctx2, EMU_ORG, repos2)
     assert problems == []
     assert {n: s["head"] for n, s in states2.items()} == expected2
     assert clone_heads(paths.gitim / EMU_ORG) == expected2
@@ -341,7 +341,7 @@ def _process_table(token: bytes, seen: dict, stop) -> None:
             except OSError:
                 continue
             args = cmdline.split(b"\0")
-            if b"orgbackup.gitim_runner" in args:
+            if b"orgbackup.tools.gitim.runner" in args:
                 seen["runner"].add(pid)
             elif any(a == b"clone" for a in args) and any(a.endswith(b"git") for a in args[:2]):
                 seen["git"].add(pid)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import worktree_links
-from orgbackup.git import git_environment
-from orgbackup.stages import github_backup as gb
-from orgbackup.stages import gitim as gitim_stage
-from orgbackup.stages import verify_repair as vr
+from orgbackup.git import worktree_links
+from orgbackup.git.argv import git_environment
+from orgbackup.backup.stages import github_backup as gb
+from orgbackup.backup.stages import gitim as gitim_stage
+from orgbackup.backup.stages import verify_repair as vr
 from tests.github_emulator import mutate, truth
 from tests.helpers_run import ORG, make_context
 from tests.helpers_snapshot import install_lfs_filters
@@ -179,9 +179,9 @@ def lfs_files(clone: Path) -> str:
 
 def first_run_stages(ctx, repos):
     """run.py's order: github-backup (capture), verify and repair, then the working clones."""
-    result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+    result = gb.back_up_repositories(ctx, ORG, repos, hooks=True)
     assert result.problems == []
-    records, problems = vr.run_verify_repair(ctx, ORG, repos)
+    records, problems = vr.verify_and_repair(ctx, ORG, repos)
     assert problems == []
     return {name: r["refs"] for name, r in records.items() if "refs" in r and not r.get("problems")}
 
@@ -201,7 +201,7 @@ def test_first_run_clones_from_the_cache_equal_to_github_and_later_checks_fetch_
     assert not (paths.gitim / ORG).exists()
 
     github_emulator.reset_counters()
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos, remote_refs=checked)
+    states, problems = gitim_stage.gitim_and_working_clones(ctx, ORG, repos, remote_refs=checked)
     assert problems == []
     served, requests = github_emulator.bytes_served(), github_emulator.counters()
     # Only the empty repository (no github-backup clone to take from) was asked for: its refs
@@ -257,7 +257,7 @@ def test_first_run_clones_from_the_cache_equal_to_github_and_later_checks_fetch_
     ctx2 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     repos2 = ctx2.api.org_repositories(ORG)
     github_emulator.reset_counters()
-    states2, problems = gitim_stage.verify_repair_clones(ctx2, ORG, [r for r in repos2 if r["name"] in with_commits])
+    states2, problems = gitim_stage.gitim_and_working_clones(ctx2, ORG, [r for r in repos2 if r["name"] in with_commits])
     assert problems == []
     moved = {n for n in with_commits if n in after and after[n]["refs"].get(f"refs/heads/{after[n]['default_branch']}")
              != world[n]["refs"].get(f"refs/heads/{world[n]['default_branch']}")}
@@ -314,7 +314,7 @@ def test_damage_to_a_shared_pack_is_healed_in_both_clones(github_emulator, tmp_p
     paths = ctx.org_paths(ORG)
     repos = ctx.api.org_repositories(ORG)
     checked = first_run_stages(ctx, repos)
-    assert gitim_stage.verify_repair_clones(ctx, ORG, repos, remote_refs=checked).problems == []
+    assert gitim_stage.gitim_and_working_clones(ctx, ORG, repos, remote_refs=checked).problems == []
     work = paths.gitim_clone(ORG, "godot")
     pack = max((work / ".git" / "objects" / "pack").glob("*.pack"), key=lambda p: p.stat().st_size)
     assert pack.stat().st_nlink > 1
@@ -323,11 +323,11 @@ def test_damage_to_a_shared_pack_is_healed_in_both_clones(github_emulator, tmp_p
         f.truncate(pack.stat().st_size // 2)
 
     ctx2 = make_context(github_emulator, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records, problems = vr.run_verify_repair(ctx2, ORG, repos)
+    records, problems = vr.verify_and_repair(ctx2, ORG, repos)
     assert problems == []
     checked2 = {name: r["refs"] for name, r in records.items() if "refs" in r and not r.get("problems")}
     github_emulator.reset_counters()
-    states, problems = gitim_stage.verify_repair_clones(ctx2, ORG, repos, remote_refs=checked2)
+    states, problems = gitim_stage.gitim_and_working_clones(ctx2, ORG, repos, remote_refs=checked2)
     assert problems == [] and states["godot"]["head"] == checked2["godot"]["refs/heads/main"]
     assert github_emulator.bytes_served()["git"] == 0  # made again from the healed local clone
     for clone in (work, paths.repository_dir("godot") / "repository"):

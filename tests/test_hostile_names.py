@@ -22,8 +22,8 @@ from pathlib import Path
 import requests
 
 from orgbackup.cli import main
-from orgbackup.restored_tree_checks import check_restored_org
-from orgbackup.safe_names import ORIGINAL_NAME_KEY, release_folder, stored_name
+from orgbackup.snapshots.restored_checks import check_restored_org
+from orgbackup.cache.safe_names import ORIGINAL_NAME_KEY, release_folder, stored_name
 from tests.github_emulator.world import add_issue, add_org, add_release, create_repo
 from tests.helpers_cli import ORG, restore, run_backup, snapshots
 

@@ -204,7 +204,7 @@ def test_the_status_container_reads_the_repository_without_github_credentials(tm
     import subprocess
     from datetime import datetime, timedelta, timezone
 
-    from orgbackup import restic
+    from orgbackup.tools import restic
     from orgbackup.cli import main
     from tests.helpers_snapshot import backup_at
 
@@ -237,8 +237,8 @@ def sharded_pod_environ(index: int) -> dict[str, str]:
 
 
 def test_the_sharded_job_is_indexed_one_shard_per_pod_each_with_its_own_cache(tmp_path):
-    from orgbackup.config import load_config
-    from orgbackup.shards import Shard
+    from orgbackup.config.settings import load_config
+    from orgbackup.snapshots.shards import Shard
 
     cronjob = one("CronJob", SHARDED_JOB)["spec"]
     job = cronjob["jobTemplate"]["spec"]

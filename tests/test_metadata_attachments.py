@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from orgbackup.json_files import write_json_atomically
-from orgbackup.metadata import attachments
-from orgbackup.metadata.attachments import (AttachmentGone, attachment_urls, back_up_attachments, download,
+from orgbackup.cache.json_files import write_json_atomically
+from orgbackup.backup.parts import attachments
+from orgbackup.backup.parts.attachments import (AttachmentGone, attachment_urls, back_up_attachments, download,
                                             json_files, stored_path, without_query)
-from orgbackup.problems import TRANSIENT, UPSTREAM
+from orgbackup.results import TRANSIENT, UPSTREAM
 from tests.helpers_run import ORG, make_context
 
 HOST = "github.com"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, parse, validate
 
-from orgbackup.github_api import GitHubError
-from orgbackup.metadata import discussions as disc
-from orgbackup.metadata import projects as proj
+from orgbackup.github.api import GitHubError
+from orgbackup.backup.parts import discussions as disc
+from orgbackup.backup.parts import projects as proj
 from tests.github_emulator.graphql_api import SDL
 from tests.github_emulator.world import Builder, load_world, mutate
 from tests.helpers_run import ORG, make_context

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from orgbackup.github_api import GitHubError
-from orgbackup.json_files import write_json_atomically
-from orgbackup.metadata import commit_comments, organization, repository_settings, reviews
-from orgbackup.metadata.organization import permission_of
-from orgbackup.metadata.common import skip_reason as refusal
+from orgbackup.github.api import GitHubError
+from orgbackup.cache.json_files import write_json_atomically
+from orgbackup.backup.parts import commit_comments, organization, repository_settings, reviews
+from orgbackup.backup.parts.organization import permission_of
+from orgbackup.backup.parts.common import skip_reason as refusal
 from tests.github_emulator.world import ROLE_NAMES, mutate
 from tests.helpers_run import ORG, make_context
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from orgbackup.cli import main
-from orgbackup.restored_tree_checks import check_restored_org
+from orgbackup.snapshots.restored_checks import check_restored_org
 from tests.github_emulator import start
 from tests.github_emulator.world import build_world, mutate, truth
 from tests.helpers_cli import ORG, restore, run_backup

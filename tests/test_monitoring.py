@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import commands
+from orgbackup.tools import process
 from orgbackup.cli import main
 from orgbackup.errors import ConfigError
 from orgbackup.monitoring import load_monitoring
 from orgbackup.monitoring import healthcheck, metrics
 from orgbackup.monitoring.settings import DEFAULT_NOTIFY_ON
-from orgbackup.run_result import OrgResult, RunResult
+from orgbackup.results import OrgResult, RunResult
 from tests.helpers_monitoring import (  # noqa: F401 (fixtures)
     monitoring_env, ping_recorder, pushgateway, read_textfile, smtp_server,
 )
@@ -73,7 +73,7 @@ def test_ping_url_and_body():
     assert healthcheck.ping_url("https://hc.example.org/ping/abc", "") == "https://hc.example.org/ping/abc"
 
     secret = "ghp_" + os.urandom(18).hex()
-    commands.register_secret(secret)
+    process.register_secret(secret)
     long_summary = f"token {secret}\n" + "é" * 20_000  # two bytes a character: the cut falls inside one
     body = healthcheck.ping_body(long_summary)
     assert len(body) <= healthcheck.BODY_LIMIT

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from orgbackup.plan import make_plan
-from orgbackup.state_store import RepoState
+from orgbackup.backup.planning.plan import make_plan
+from orgbackup.cache.state_store import RepoState
 from tests.github_emulator.world import delete_repo, recreate_repo, rename_repo, truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org, git_refs
@@ -93,8 +93,8 @@ def test_plan_swaps_and_chains_of_names():
 def test_an_earlier_versions_json_state_is_adopted_once(tmp_path):
     """Upgrading keeps the incremental marks: repos.json and pull-comments.json (keyed by name) are read
     into the rows of the repositories the listing names, and only while the store knows nothing."""
-    from orgbackup.plan import OrgPlan, apply_plan
-    from orgbackup.state_store import StateStore
+    from orgbackup.backup.planning.plan import OrgPlan, apply_plan
+    from orgbackup.cache.state_store import StateStore
 
     state_dir = tmp_path / ".state" / "o"
     state_dir.mkdir(parents=True)
@@ -116,8 +116,8 @@ def test_an_earlier_versions_json_state_is_adopted_once(tmp_path):
 
 
 def test_a_deleted_repository_leaves_the_cache_after_keep_deleted_days(tmp_path):
-    from orgbackup.plan import OrgPlan, apply_plan
-    from orgbackup.state_store import StateStore
+    from orgbackup.backup.planning.plan import OrgPlan, apply_plan
+    from orgbackup.cache.state_store import StateStore
 
     repos_dir = tmp_path / "o" / "github-backup" / "repositories"
     (repos_dir / "gone" / "repository").mkdir(parents=True)

@@ -5,12 +5,13 @@ import subprocess
 
 import pytest
 
-from orgbackup import restic
-from orgbackup.config import Retention
-from orgbackup.config_readers import Secret
+from orgbackup.tools import restic
+from orgbackup.config.settings import Retention
+from orgbackup.config.readers import Secret
 from orgbackup.errors import PreflightError
-from orgbackup.secret_files import SecretFiles, remove_secret_files, write_secret_files
-from orgbackup.stages.snapshot import exclude_pattern, snapshot_tags
+from orgbackup.config.secret_files import SecretFiles, remove_secret_files, write_secret_files
+from orgbackup.backup.stages.snapshot import exclude_pattern, snapshot_tags
+from orgbackup.times import parse_rfc3339
 
 
 class FakeConfig:
@@ -98,7 +99,7 @@ def test_forgotten_snapshots_are_read_from_forget_json():
 def test_prune_is_due_by_age():
     from datetime import datetime, timedelta, timezone
 
-    from orgbackup.stages.snapshot import prune_due
+    from orgbackup.backup.stages.snapshot import prune_due
 
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     assert not prune_due(None, now, 7)  # the first run starts the interval
@@ -125,9 +126,9 @@ def snap(id, time, *tags, original=None):
 def test_parse_time_reads_restics_nanoseconds_and_offsets():
     from datetime import datetime, timezone
 
-    assert restic.parse_time("2026-11-25T03:00:00.123456789+01:00") == datetime(
+    assert parse_rfc3339("2026-11-25T03:00:00.123456789+01:00") == datetime(
         2026, 11, 25, 2, 0, 0, 123456, tzinfo=timezone.utc)
-    assert restic.parse_time("2026-11-25T03:00:00Z") == datetime(2026, 11, 25, 3, tzinfo=timezone.utc)
+    assert parse_rfc3339("2026-11-25T03:00:00Z") == datetime(2026, 11, 25, 3, tzinfo=timezone.utc)
 
 
 def test_incomplete_snapshots_go_once_superseded_and_old():
@@ -157,9 +158,9 @@ def test_retagged_finds_the_rewritten_snapshot():
 def test_restic_alone_gets_the_backend_variables(files_for, monkeypatch):
     from dataclasses import replace
 
-    from orgbackup import commands
-    from orgbackup.config import is_restic_backend_variable
-    from orgbackup.config_readers import SecretEnvironment
+    from orgbackup.tools import process
+    from orgbackup.config.settings import is_restic_backend_variable
+    from orgbackup.config.readers import SecretEnvironment
 
     for name in ("AWS_SECRET_ACCESS_KEY", "B2_ACCOUNT_KEY", "AZURE_ACCOUNT_SAS", "GOOGLE_APPLICATION_CREDENTIALS",
                  "OS_PASSWORD", "ST_KEY", "RCLONE_CONFIG", "RESTIC_CACHE_DIR"):
@@ -171,8 +172,8 @@ def test_restic_alone_gets_the_backend_variables(files_for, monkeypatch):
     assert env["AWS_ACCESS_KEY_ID"] == "id-from-dotenv"
     assert env["RESTIC_PASSWORD_FILE"] == str(files.restic_password_file)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "in-the-process-environment")
-    assert "AWS_SECRET_ACCESS_KEY" not in commands.child_environment()
-    assert commands.child_environment(env)["AWS_ACCESS_KEY_ID"] == "id-from-dotenv"
+    assert "AWS_SECRET_ACCESS_KEY" not in process.child_environment()
+    assert process.child_environment(env)["AWS_ACCESS_KEY_ID"] == "id-from-dotenv"
 
 
 # restic 0.17+ prints its errors as JSON with --json: read as restic 0.14's text.
@@ -189,9 +190,9 @@ UNREADABLE_018 = ('{"message_type":"error","error":{"message":"open /c/A/x.bin: 
 
 
 def failed(argv, stderr, returncode=1):
-    from orgbackup import commands
+    from orgbackup.tools import process
 
-    return restic.readable(commands.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr))
+    return restic.readable(process.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr))
 
 
 def test_restics_json_errors_read_as_its_text():
@@ -237,9 +238,9 @@ def test_restic_018_retrying_to_open_an_unreachable_repository_is_given_up():
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
-    from orgbackup import commands
+    from orgbackup.tools import process
 
-    commands.reset_stop()
+    process.reset_stop()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "none.env").write_text("# empty\n")

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from orgbackup import commands, restic
-from orgbackup import git as orgbackup_git
-from orgbackup.config import load_config
-from orgbackup.secret_files import remove_secret_files, write_secret_files
+from orgbackup.tools import process, restic
+from orgbackup.git import argv as orgbackup_git
+from orgbackup.config.settings import load_config
+from orgbackup.config.secret_files import remove_secret_files, write_secret_files
 from tests.github_emulator.world import truth
 from tests.helpers_backends import (Relay, assert_one_clear_failure, free_port, restic_call, restore_latest,
                                     run_cli, run_stopping_backend, snapshot_trees, stop_process)
@@ -198,7 +198,7 @@ def test_git_children_get_no_cloud_credentials(tmp_path, monkeypatch, hermetic_g
     (tmp_path / "secrets").mkdir()
     files = write_secret_files(config, str(tmp_path / "secrets"))
     try:
-        out = commands.run(("git", "-c", "alias.showenv=!env", "showenv"),
+        out = process.run(("git", "-c", "alias.showenv=!env", "showenv"),
                            env=orgbackup_git.git_environment(files), timeout=60).stdout
     finally:
         remove_secret_files(files)
@@ -209,7 +209,7 @@ def test_git_children_get_no_cloud_credentials(tmp_path, monkeypatch, hermetic_g
 
 
 def _failed(argv, stderr, returncode=1):
-    return commands.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr)
+    return process.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr)
 
 
 def test_an_unreachable_s3_endpoint_is_named_not_a_missing_repository():

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from orgbackup.cli import main
-from orgbackup.restore_to_github.restore_state import state_path
+from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.backup_compare import differences, summary
 from tests.github_emulator.world import add_org, create_wiki, delete_issue
 from tests.helpers_cli import ORG, restore, snapshots
@@ -281,10 +281,10 @@ def test_a_refused_optional_field_is_dropped_and_the_create_sent_again(github_em
     a milestone that does not exist)."""
     import threading
 
-    from orgbackup.github_api import GitHubAPI
-    from orgbackup.restore_to_github.repository import RepositoryRestore
-    from orgbackup.restore_to_github.restore_state import RestoreState
-    from orgbackup.restore_to_github.writer import Pacer, Progress, TargetWriter, WriteRefused
+    from orgbackup.github.api import GitHubAPI
+    from orgbackup.actions.restore_to_github.repository import RepositoryRestore
+    from orgbackup.actions.restore_to_github.restore_state import RestoreState
+    from orgbackup.actions.restore_to_github.writer import Pacer, Progress, TargetWriter, WriteRefused
 
     api = GitHubAPI(github_emulator.api_url, github_emulator.admin_token)
     writer = TargetWriter(api, RestoreState(tmp_path / "s.sqlite3", github_emulator.host, ORG),

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup.restore_to_github import bodies
-from orgbackup.restore_to_github.access import collaborator_permission, protection_body
-from orgbackup.restore_to_github.restore_state import RestoreState
-from orgbackup.restore_to_github.writer import Pacer, eta
+from orgbackup.actions.restore_to_github import bodies
+from orgbackup.actions.restore_to_github.access import collaborator_permission, protection_body
+from orgbackup.actions.restore_to_github.restore_state import RestoreState
+from orgbackup.actions.restore_to_github.writer import Pacer, eta
 from tests.backup_compare import strip_provenance
 
 

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import verify
+from orgbackup.actions import verify
 from orgbackup.cli import main
-from orgbackup.config import load_config
-from orgbackup.restore import includes_for, run_restore
-from orgbackup.restored_tree_checks import compare_refs, json_files_of_repository
-from orgbackup.snapshots import format_table, iso_utc
-from orgbackup.verify import run_verify
+from orgbackup.config.settings import load_config
+from orgbackup.actions.restore import includes_for, run_restore
+from orgbackup.snapshots.restored_checks import compare_refs, json_files_of_repository
+from orgbackup.snapshots.select import format_table
+from orgbackup.times import iso_utc
+from orgbackup.actions.verify import run_verify
 from tests import helpers_snapshot as hs
 
 
@@ -308,7 +309,7 @@ def test_compare_refs_and_json_selection(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root's restore gives files to another owner")
 def test_a_root_restore_gives_the_tree_to_the_targets_owner_links_not_followed(tmp_path):
-    from orgbackup.restore import take_ownership
+    from orgbackup.actions.restore import take_ownership
 
     outside = tmp_path / "outside"
     outside.write_text("not restored\n")

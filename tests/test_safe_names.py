@@ -1,4 +1,4 @@
-"""The path rule (orgbackup/safe_names.py) and where it is read back: pure functions, files in tmp."""
+"""The path rule (orgbackup/cache/safe_names.py) and where it is read back: pure functions, files in tmp."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import github_backup_names, release_files
-from orgbackup.plan import storable_listing
-from orgbackup.restore_to_github.source import read_releases
-from orgbackup.restored_tree_checks import release_assets_problem
-from orgbackup.safe_names import (HASH_DIGITS, MAX_BYTES, ORIGINAL_NAME_KEY, UnsafeName, inside, is_item_number,
+from orgbackup.tools.github_backup import names
+from orgbackup.cache import release_files
+from orgbackup.backup.planning.plan import storable_listing
+from orgbackup.actions.restore_to_github.source import read_releases
+from orgbackup.snapshots.restored_checks import release_assets_problem
+from orgbackup.cache.safe_names import (HASH_DIGITS, MAX_BYTES, ORIGINAL_NAME_KEY, UnsafeName, inside, is_item_number,
                                   is_repository_name, is_storable, join_inside, release_folder, stored_name)
 
 HOSTILE = ["", ".", "..", "../x", "../../escaped.bin", "/tmp/abs.bin", "a/b.bin", "a\\b.bin", "nul\x00.bin",
@@ -146,11 +147,11 @@ def test_a_numbered_listing_drops_an_entry_that_is_no_number(caplog):
     def retrieve_data_gen(args, template, query_args=None, single_request=False):
         yield from pages[template]
 
-    wrapped = github_backup_names.numbered_entries_only(retrieve_data_gen)
+    wrapped = names.numbered_entries_only(retrieve_data_gen)
     assert list(wrapped(None, "https://h/repos/o/r/issues")) == [{"number": 1}, {"number": 2}]
     assert list(wrapped(None, "https://h/repos/o/r/issues/comments")) == [{"number": "any"}]  # not named by number
     assert list(wrapped(None, "https://h/repos/o/r/pulls/3", single_request=True)) == [{"number": "../y"}]
-    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith(github_backup_names.UNSAFE_NAME)]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith(names.UNSAFE_NAME)]
     assert len(said) == 2 and "'../../x'" in said[0] and "True" in said[1]
 
 

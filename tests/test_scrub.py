@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup.config import Config
-from orgbackup.config_readers import Secret
-from orgbackup.context import RunContext
-from orgbackup.stages import scrub
-from orgbackup.url_credentials import without_credentials
+from orgbackup.config.settings import Config
+from orgbackup.config.readers import Secret
+from orgbackup.backup.context import RunContext
+from orgbackup.backup.stages import scrub
+from orgbackup.github.urls import without_credentials
 
 TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 ORG = "V-Sekai"
@@ -173,7 +173,7 @@ def test_scrub_cleans_every_config_and_flags_planted_files(tmp_path, hermetic_gi
     tree = build_tree(cache)
     caplog.set_level("INFO")
 
-    flagged, problems = scrub.run_scrub(make_ctx(cache), ORG)
+    flagged, problems = scrub.scrub_tree(make_ctx(cache), ORG)
 
     assert git("-C", str(tree["repo"]), "remote", "get-url", "origin").strip() == f"https://github.example/{ORG}/r1.git"
     assert git("-C", str(tree["wiki"]), "remote", "get-url", "origin").strip() == f"https://github.example/{ORG}/r1.wiki.git"
@@ -192,15 +192,15 @@ def test_scrub_cleans_every_config_and_flags_planted_files(tmp_path, hermetic_gi
     assert TOKEN not in caplog.text
 
     # a second run finds nothing more to clean and the same files
-    flagged_again, _ = scrub.run_scrub(make_ctx(cache), ORG)
+    flagged_again, _ = scrub.scrub_tree(make_ctx(cache), ORG)
     assert sorted(flagged_again) == sorted(flagged)
 
 
 def test_scrub_of_a_clean_tree_reports_nothing(tmp_path, hermetic_git):
     cache = tmp_path / "cache"
     init_repo(cache / ORG / f"gitim/{ORG}/r", f"https://github.example/{ORG}/r.git")
-    assert scrub.run_scrub(make_ctx(cache), ORG) == ([], [])
-    assert scrub.run_scrub(make_ctx(cache), "Other") == ([], [])
+    assert scrub.scrub_tree(make_ctx(cache), ORG) == ([], [])
+    assert scrub.scrub_tree(make_ctx(cache), "Other") == ([], [])
 
 
 def test_scrub_throughput_on_a_200_mb_tree(tmp_path, hermetic_git, capsys):

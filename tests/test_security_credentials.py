@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import commands, git
-from orgbackup.credential_refusals import take_refusals
-from orgbackup.github_api import GitHubError
-from orgbackup.stages import scrub
+from orgbackup.tools import process
+from orgbackup.git import argv as git
+from orgbackup.git.credential_refusals import take_refusals
+from orgbackup.github.api import GitHubError
+from orgbackup.backup.stages import scrub
 from tests.attacker_server import start_attacker
 from tests.github_emulator.world import push_files
 from tests.helpers_cli import ORG, restore, run_backup
@@ -68,9 +69,9 @@ def test_the_credential_helper_answers_only_the_github_host_and_the_organization
     env = git.git_environment(ctx.files, 60)
     token = ctx.config.token.reveal()
 
-    def fill(url: str) -> str:  # not commands.run: it masks the token in what it returns
+    def fill(url: str) -> str:  # not process.run: it masks the token in what it returns
         return subprocess.run(("git", "credential", "fill"), input=f"url={url}\n\n", capture_output=True,
-                              text=True, env=commands.child_environment(env)).stdout
+                              text=True, env=process.child_environment(env)).stdout
 
     host = github_emulator.host
     for url in (f"https://{host}/{ORG}/godot.git", f"https://{host.upper()}/v-sekai/x.wiki.git",
@@ -93,7 +94,7 @@ def test_the_credential_helper_answers_only_the_github_host_and_the_organization
 
     url = f"https://{host}/{ORG}/godot.git"
     for _ in range(3):
-        commands.run(("git", "credential", "reject"), input=f"url={url}\nusername=x-access-token\npassword={token}\n\n",
+        process.run(("git", "credential", "reject"), input=f"url={url}\nusername=x-access-token\npassword={token}\n\n",
                      env=env)
     assert token not in fill(url)
     assert [r.reason for r in take_refusals(log)] == ["rejected"]
@@ -141,16 +142,16 @@ def test_each_mechanism_holds_on_its_own_against_a_lfsconfig(github_emulator, wo
     token = ctx.config.token.reveal()
 
     clone = tmp_path / "clone"  # without any LFS object yet
-    commands.run(git.clone(url, clone), env=anonymous, timeout=120)
+    process.run(git.clone(url, clone), env=anonymous, timeout=120)
     pinned_only = dict(git.anonymous_git_environment(60, repo=url), **any_host_askpass(tmp_path, token))
-    commands.run(git.lfs_fetch_all(clone), env=pinned_only, timeout=120)
+    process.run(git.lfs_fetch_all(clone), env=pinned_only, timeout=120)
     assert attacker.requests() == []
     assert len(list((clone / ".git" / "lfs" / "objects").glob("??/??/*"))) == 5  # all from GitHub
 
     clone = tmp_path / "clone-2"
-    commands.run(git.clone(url, clone), env=anonymous, timeout=120)
+    process.run(git.clone(url, clone), env=anonymous, timeout=120)
     helper_only = git.git_environment(ctx.files, 60)  # no repo: nothing pinned
-    fetched = commands.run(git.lfs_fetch_all(clone), env=helper_only, timeout=120, check=False)
+    fetched = process.run(git.lfs_fetch_all(clone), env=helper_only, timeout=120, check=False)
     assert not fetched.ok and attacker.requests(), "the attacker must have been asked, or nothing was tested"
     assert attacker.authorizations() == []
     assert {(r.reason, r.url.split("/")[2]) for r in take_refusals(ctx.files.credential_log)} == {
@@ -159,9 +160,9 @@ def test_each_mechanism_holds_on_its_own_against_a_lfsconfig(github_emulator, wo
     # What git-lfs wrote after talking to the attacker (`lfs.<url>.access`) leaves the clone's
     # config before a snapshot; GitHub's own entries stay.
     config = clone / ".git" / "config"
-    commands.run(("git", "config", "--file", str(config), f"lfs.{attacker.url}/lfs.access", "basic"))
-    commands.run(("git", "config", "--file", str(config), f"lfs.{url}/info/lfs.access", "basic"))
-    commands.run(("git", "config", "--file", str(config), "credential.helper", "store"))
+    process.run(("git", "config", "--file", str(config), f"lfs.{attacker.url}/lfs.access", "basic"))
+    process.run(("git", "config", "--file", str(config), f"lfs.{url}/info/lfs.access", "basic"))
+    process.run(("git", "config", "--file", str(config), "credential.helper", "store"))
     removed = scrub.scrub_config(config, ctx.config.github_host)
     assert sorted(removed) == sorted([f"lfs.{attacker.url}/lfs.access", "credential.helper"])
     text = config.read_text()
@@ -198,11 +199,11 @@ def test_a_redirect_from_the_github_host_to_another_host_gets_no_token(github_em
     github_emulator.set_faults(git_redirect={f"{ORG}/private-tools": attacker.url})
     url = git.repo_url(ctx.config.git_url, ORG, "private-tools")
     env = git.git_environment(ctx.files, 60, repo=url)
-    refused = commands.run(git.ls_remote(url), env=env, timeout=60, check=False)
+    refused = process.run(git.ls_remote(url), env=env, timeout=60, check=False)
     assert not refused.ok and attacker.requests() == []
 
     following = git.with_config(env, ("http.followRedirects", "true"))
-    commands.run(git.ls_remote(url), env=following, timeout=60, check=False)
+    process.run(git.ls_remote(url), env=following, timeout=60, check=False)
     assert attacker.requests(), "the redirect must have been followed, or nothing was tested"
     assert attacker.authorizations() == []
     assert [r.reason for r in take_refusals(ctx.files.credential_log)] == ["host"]
@@ -211,7 +212,7 @@ def test_a_redirect_from_the_github_host_to_another_host_gets_no_token(github_em
     before = len(attacker.requests())
     weak = dict(git.anonymous_git_environment(60), **any_host_askpass(tmp_path, ctx.config.token.reveal()))
     weak = git.with_config(weak, ("http.followRedirects", "false"))
-    commands.run(git.ls_remote(url), env=weak, timeout=60, check=False)
+    process.run(git.ls_remote(url), env=weak, timeout=60, check=False)
     assert len(attacker.requests()) == before
 
 
@@ -223,22 +224,22 @@ def test_an_lfs_server_that_refuses_every_token_ends_soon_as_a_problem_of_that_r
     """GitHub's LFS answers 401 to every request of one repository: the verify stage's
     `git lfs fetch` (which asked again ~20 times a second, for ever) ends after the token was
     refused three times, and the repository's problem says so; the other repositories are fine."""
-    from orgbackup.credential_refusals import refusal_problems
-    from orgbackup.stages import verify_repair
+    from orgbackup.git.credential_refusals import refusal_problems
+    from orgbackup.backup.stages import verify_repair
 
     ctx = make_context(github_emulator, tmp_path, monkeypatch, stall_seconds=20)
     repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in (LFS_REPO, "godot")]
     github_emulator.set_faults(lfs_unauthorized_repos=[f"{ORG}/{LFS_REPO}"])
     github_emulator.reset_counters()
     started = time.monotonic()
-    records, problems = verify_repair.run_verify_repair(ctx, ORG, repos)
+    records, problems = verify_repair.verify_and_repair(ctx, ORG, repos)
     seconds = time.monotonic() - started
     assert seconds < 20, seconds
     assert github_emulator.counters()["lfs"] < 40
     assert records["godot"]["problems"] == []
     lfs = [p for p in problems if p.repo == LFS_REPO and p.part == "lfs"]
     assert lfs and "LFS object(s) missing" in lfs[0].message
-    refusals = refusal_problems(ORG, take_refusals(ctx.files.credential_log), ctx.org_paths(ORG), ctx.state_dir(ORG))
+    refusals = refusal_problems(ORG, take_refusals(ctx.files.credential_log), ctx.org_paths(ORG), ctx.state_paths(ORG))
     assert [(p.repo, p.part) for p in refusals] == [(LFS_REPO, "credentials")], refusals
     assert "GitHub had refused the token for it three times" in refusals[0].message
 
@@ -251,17 +252,17 @@ def test_git_lfs_against_a_server_that_never_finishes_is_ended_by_the_stall_budg
     try:
         repo = tmp_path / "repo"
         git_env = git.anonymous_git_environment(3)
-        commands.run(("git", "init", "-q", str(repo)), env=git_env, timeout=30)
+        process.run(("git", "init", "-q", str(repo)), env=git_env, timeout=30)
         oid = "a" * 64
         (repo / "big.bin").write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 10\n")
         (repo / ".gitattributes").write_text("*.bin filter=lfs diff=lfs merge=lfs -text\n")
-        commands.run(("git", "-C", str(repo), "add", "."), env=git_env, timeout=30)
-        commands.run(("git", "-C", str(repo), "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"),
+        process.run(("git", "-C", str(repo), "add", "."), env=git_env, timeout=30)
+        process.run(("git", "-C", str(repo), "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"),
                      env=git_env, timeout=30)
         env = git.anonymous_git_environment(3, repo=f"{trickle.url}/o/r.git")
         started = time.monotonic()
-        with pytest.raises(commands.CommandFailed, match="made no progress for 3 s"):
-            commands.run(git.lfs_fetch_all(repo), env=env, idle_timeout=3, check=False)
+        with pytest.raises(process.CommandFailed, match="made no progress for 3 s"):
+            process.run(git.lfs_fetch_all(repo), env=env, idle_timeout=3, check=False)
         assert time.monotonic() - started < 15
         assert trickle.requests(), "the server must have been asked, or nothing was tested"
     finally:
@@ -276,9 +277,9 @@ def test_a_url_in_an_api_answer_gets_the_token_only_on_githubs_api(github_emulat
     host they name, only GitHub's API gets the token: the wrapper's asset download, the
     github-backup runner's, and the wrapper's API client (a refused URL gets the request
     without the token, and the attacker's answer is not taken for data)."""
-    from orgbackup import github_backup_runner
-    from orgbackup.stages.github_backup import download_asset
-    from orgbackup.url_credentials import token_may_go_to
+    from orgbackup.tools.github_backup import runner
+    from orgbackup.backup.stages.github_backup import download_asset
+    from orgbackup.github.urls import token_may_go_to
 
     api = "https://localhost:8443/api/v3"
     assert token_may_go_to(f"{api}/repos/o/r/releases/assets/1", api)
@@ -291,8 +292,8 @@ def test_a_url_in_an_api_answer_gets_the_token_only_on_githubs_api(github_emulat
     with pytest.raises(Exception):
         download_asset(ctx, f"{attacker.url}/repos/{ORG}/godot/releases/assets/1", tmp_path / "asset.bin")
     monkeypatch.setenv("ORGBACKUP_TOKEN_FILE", str(ctx.files.token_file))
-    monkeypatch.setenv(github_backup_runner.API_URL_ENV, ctx.config.api_url)
-    github_backup_runner.download_file(f"{attacker.url}/assets/2", str(tmp_path / "asset-2.bin"), b"")
+    monkeypatch.setenv(runner.API_URL_ENV, ctx.config.api_url)
+    runner.download_file(f"{attacker.url}/assets/2", str(tmp_path / "asset-2.bin"), b"")
     with pytest.raises(GitHubError):  # the 401 is an error, not an answer
         ctx.api.get(f"{attacker.url}/api/v3/orgs/{ORG}/repos?page=2")
     assert len(attacker.requests()) >= 3, "each must have reached the server, or nothing was tested"

@@ -1,4 +1,4 @@
-"""Sharded runs (BACKUP_SHARD=i/N, orgbackup/shards.py): three shards of the default
+"""Sharded runs (BACKUP_SHARD=i/N, orgbackup/snapshots/shards.py): three shards of the default
 world backed up AT THE SAME TIME (three `entrypoint.py backup` processes, each with its
 own cache) into ONE restic REST repository (`rclone serve restic` on loopback); the
 restored set is the tree a single-process backup restores; status, snapshots and
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import restic
+from orgbackup.tools import restic
 from orgbackup.cli import main
-from orgbackup.config import load_config
+from orgbackup.config.settings import load_config
 from orgbackup.errors import ConfigError
-from orgbackup.shard_sets import merge_attachment_indexes, merge_manifests
-from orgbackup.shards import Shard, backup_units, parse_shard, select_repositories
-from orgbackup.snapshots import utc_time
-from orgbackup.status import org_statuses
+from orgbackup.snapshots.shard_sets import merge_attachment_indexes, merge_manifests
+from orgbackup.snapshots.shards import Shard, backup_units, parse_shard, select_repositories
+from orgbackup.times import parse_rfc3339
+from orgbackup.actions.status import org_statuses
 from tests.github_emulator.world import truth
 from tests.helpers_backends import RCLONE, RestServer, restic_call
 from tests.helpers_cli import ORG
@@ -75,8 +75,8 @@ def test_repositories_are_assigned_by_id_stably():
 
 
 def test_with_another_n_a_live_repository_of_another_shard_leaves_the_cache_a_deleted_one_stays(tmp_path):
-    from orgbackup.plan import OrgPlan, apply_plan
-    from orgbackup.state_store import RepoState, StateStore
+    from orgbackup.backup.planning.plan import OrgPlan, apply_plan
+    from orgbackup.cache.state_store import RepoState, StateStore
 
     repos_dir = tmp_path / "o" / "github-backup" / "repositories"
     gitim_dir = tmp_path / "o" / "gitim" / "o"
@@ -107,7 +107,7 @@ def test_a_night_of_shards_is_one_backup_and_a_missing_shard_is_named():
     night1 = [snap("a0", 30, "complete", "shard:0/3"), snap("a1", 29, "complete", "shard:1/3"),
               snap("a2", 28.5, "complete", "shard:2/3")]
     night2 = [snap("b0", 6, "complete", "shard:0/3"), snap("b2", 5, "complete", "shard:2/3")]
-    units = backup_units(night1 + night2, lambda s: utc_time(s.time), 12)
+    units = backup_units(night1 + night2, lambda s: parse_rfc3339(s.time), 12)
     assert [[s.short_id for s in u.snapshots] for u in units] == [["a0", "a1", "a2"], ["b0", "b2"]]
     assert units[0].complete and not units[1].complete and units[1].missing_names() == ["1/3"]
     rows = org_statuses(night1 + night2, ("A",), now=NOW, max_age_hours=36)
@@ -151,7 +151,7 @@ def test_manifests_of_a_set_merge_into_one():
 
 
 def test_retention_keeps_each_shard_by_itself():
-    from orgbackup.config import Retention
+    from orgbackup.config.settings import Retention
 
     argv = restic.forget(Retention(), host="h", org="A", shard=Shard(1, 3))
     assert argv[argv.index("--tag") + 1] == "org:A,complete,shard:1/3"
@@ -169,10 +169,10 @@ def test_a_shard_compares_with_its_own_last_snapshot():
 @pytest.fixture
 def local_repository(restic_binary, tmp_path, monkeypatch):
     """A real restic repository and a RunContext for it (no GitHub), with each restic."""
-    from orgbackup.config import Config, Retention
-    from orgbackup.config_readers import Secret
-    from orgbackup.context import RunContext
-    from orgbackup.secret_files import remove_secret_files, write_secret_files
+    from orgbackup.config.settings import Config, Retention
+    from orgbackup.config.readers import Secret
+    from orgbackup.backup.context import RunContext
+    from orgbackup.config.secret_files import remove_secret_files, write_secret_files
 
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -207,7 +207,7 @@ def test_retention_of_shards_keeps_each_shard_by_the_policy_and_never_another_s(
     """BACKUP_KEEP_DAILY=2 over three nights of two shards and one unsharded run: each
     shard keeps its own two newest nights; an old incomplete shard snapshot goes once a
     newer complete one of the same shard exists; the unsharded snapshot is not touched."""
-    from orgbackup.stages import snapshot
+    from orgbackup.backup.stages import snapshot
     from tests.helpers_snapshot import backup_at
 
     context, env = local_repository
@@ -453,7 +453,7 @@ def run_the_shards(github_emulator, backup_env, tmp_path, capsys, server):
 
 def github_emulator_listing(emulator) -> dict[str, dict]:
     """The organization's repositories as GitHub lists them (id and name)."""
-    from orgbackup.github_api import GitHubAPI
+    from orgbackup.github.api import GitHubAPI
 
     token = Path(emulator.admin_token_file).read_text().strip()
     api = GitHubAPI(f"https://{emulator.host}/api/v3", token)

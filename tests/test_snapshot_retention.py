@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup import restic
-from orgbackup.config import Config, Retention
-from orgbackup.config_readers import Secret
-from orgbackup.context import RunContext
-from orgbackup.secret_files import remove_secret_files, write_secret_files
-from orgbackup.stages import snapshot
+from orgbackup.tools import restic
+from orgbackup.config.settings import Config, Retention
+from orgbackup.config.readers import Secret
+from orgbackup.backup.context import RunContext
+from orgbackup.config.secret_files import remove_secret_files, write_secret_files
+from orgbackup.backup.stages import snapshot
 from tests.helpers_cli import ORG, restic_env, run_backup, snapshots
 from tests.helpers_snapshot import backup_at
 

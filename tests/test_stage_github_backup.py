@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from orgbackup.config import ALL_PARTS
-from orgbackup.state_store import RepoState
-from orgbackup import changes
-from orgbackup.stages import github_backup as gb
+from orgbackup.config.settings import ALL_PARTS
+from orgbackup.cache.state_store import RepoState
+from orgbackup.backup.planning import changes
+from orgbackup.backup.stages import github_backup as gb
 from tests.helpers_run import ORG, make_context, with_config
 
 OUT = Path("/cache/.state/V-Sekai/github-backup-runs/godot")
@@ -113,7 +113,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     names = sorted(r["name"] for r in repos)
 
     emu.reset_counters()
-    first = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+    first = gb.back_up_repositories(ctx, ORG, repos, hooks=True)
     first_api = emu.counters()["api"]
     assert first.problems == []
     assert sorted(first.captured.ran) == names and first.captured.skipped == []
@@ -147,7 +147,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
     # Nothing changed: a new run asks one GraphQL question per 50 repositories and skips all.
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
-    second = gb.run_github_backup(ctx2, ORG, repos, hooks=True)
+    second = gb.back_up_repositories(ctx2, ORG, repos, hooks=True)
     assert second.captured.ran == [] and sorted(second.captured.skipped) == names and second.problems == []
     assert emu.counters()["api"] == emu.counters()["graphql"] == -(-len(repos) // changes.ACTIVITY_BATCH)
     assert emu.counters()["git"] == 0
@@ -159,7 +159,7 @@ def test_per_repository_runs_land_in_the_real_folders_and_unchanged_reruns_skip(
 
     # full_refresh_days=0 runs everything again; an incremental run keeps the data.
     ctx3 = with_config(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir), full_refresh_days=0)
-    third = gb.run_github_backup(ctx3, ORG, [r for r in repos if r["name"] == "godot"], hooks=False)
+    third = gb.back_up_repositories(ctx3, ORG, [r for r in repos if r["name"] == "godot"], hooks=False)
     assert third.captured.ran == ["godot"] and third.problems == []
     # It was incremental: github-backup asked for issues since the mark (GitHub's clock).
     mark = quote(godot_state.activity_mark, safe="")
@@ -172,7 +172,7 @@ def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, 
     # The reader token cannot read hooks: 0.40.0 ends the run on that 404.
     ctx = make_context(emu, tmp_path, monkeypatch, token=emu.reader_token, parts=("labels",), hooks="on")
     repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in ("godot", "game")]
-    result = gb.run_github_backup(ctx, ORG, repos, hooks=True)
+    result = gb.back_up_repositories(ctx, ORG, repos, hooks=True)
     assert sorted(result.captured.ran) == ["game", "godot"]
     assert {p.repo for p in result.problems} == {"game", "godot"}
     assert all(p.part == "github-backup" for p in result.problems)
@@ -180,14 +180,14 @@ def test_api_failure_is_a_problem_of_that_repository(github_emulator, tmp_path, 
     assert any("API request returned HTTP 404" in p.message for p in result.problems)
     # A failed run does not count as done: the next run tries again.
     assert ctx.state_store().row_for(ORG, next(r for r in repos if r["name"] == "godot")).last_run is None
-    again = gb.run_github_backup(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir,
+    again = gb.back_up_repositories(make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir,
                                               token=emu.reader_token, parts=("labels",)),
                                  ORG, repos, hooks=False)
     assert sorted(again.captured.ran) == ["game", "godot"] and again.problems == []
 
 
 def test_longest_repositories_are_expected_first():
-    from orgbackup.stages.github_backup import expected_seconds
+    from orgbackup.backup.stages.github_backup import expected_seconds
 
     busy = {"name": "godot", "open_issues_count": 120, "size": 900}
     quiet = {"name": "docs", "open_issues_count": 0, "size": 10}
@@ -197,7 +197,7 @@ def test_longest_repositories_are_expected_first():
 
 
 def test_an_lfs_fetch_failure_is_recognised_with_its_command_line():
-    from orgbackup.stages.github_backup import LFS_FETCH_FAILURE, problems_in_output
+    from orgbackup.backup.stages.github_backup import LFS_FETCH_FAILURE, problems_in_output
 
     text = ("Updating empty in /cache/repositories/empty/repository\n"
             "git returned 2:\n\t git lfs fetch --all --prune\n"

@@ -7,11 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from orgbackup import git
-from orgbackup.stages import github_backup as gb
-from orgbackup import clones
-from orgbackup.stages import verify_repair as vr
-from orgbackup.url_credentials import without_credentials
+from orgbackup.git import argv as git
+from orgbackup.backup.stages import github_backup as gb
+from orgbackup.git import clones
+from orgbackup.backup.stages import verify_repair as vr
+from orgbackup.github.urls import without_credentials
 from tests.github_emulator import force_push_away, mutate
 from tests.github_emulator.world import FastImport
 from tests.helpers_run import ORG, differences_from_truth, git_refs, make_context
@@ -118,8 +118,8 @@ def truth_repos(emu) -> dict:
 
 def backup(ctx, hooks=True):
     repos = ctx.api.org_repositories(ORG)
-    result = gb.run_github_backup(ctx, ORG, repos, hooks=hooks)
-    records, problems = vr.run_verify_repair(ctx, ORG, repos)
+    result = gb.back_up_repositories(ctx, ORG, repos, hooks=hooks)
+    records, problems = vr.verify_and_repair(ctx, ORG, repos)
     return repos, result, records, problems
 
 
@@ -153,14 +153,14 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     truth = mutate(emu.root)["orgs"][ORG]["repos"]
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     repos2 = ctx2.api.org_repositories(ORG)
-    result2 = gb.run_github_backup(ctx2, ORG, repos2, hooks=True)
+    result2 = gb.back_up_repositories(ctx2, ORG, repos2, hooks=True)
     assert result2.problems == []
     assert {"godot", "shared-lib", "assets-lfs", "new-repo-1"} <= set(result2.captured.ran)
     assert "old-archive" in result2.captured.skipped
     godot_clone = ctx.org_paths(ORG).repository_dir("godot") / "repository"
     assert git_refs(godot_clone)["refs/heads/main"] != truth["godot"]["refs"]["refs/heads/main"]  # upstream #210
     # ... and verify-and-repair brings everything new.
-    records2, problems2 = vr.run_verify_repair(ctx2, ORG, repos2)
+    records2, problems2 = vr.verify_and_repair(ctx2, ORG, repos2)
     assert problems2 == []
     assert differences_from_truth(gb_dir, truth, records=records2) == []
     assert records2["godot"]["pull_conversation_comments"] == 6
@@ -169,8 +169,8 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     # Nothing changed since: one GraphQL query for the 11 repositories, no fetch, no problem.
     ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
-    result3 = gb.run_github_backup(ctx3, ORG, repos2, hooks=True)
-    records3, problems3 = vr.run_verify_repair(ctx3, ORG, repos2)
+    result3 = gb.back_up_repositories(ctx3, ORG, repos2, hooks=True)
+    records3, problems3 = vr.verify_and_repair(ctx3, ORG, repos2)
     counters = emu.counters()
     assert result3.captured.ran == [] and problems3 == []
     assert counters["api"] == counters["graphql"] == 1
@@ -197,7 +197,7 @@ def test_repairs_a_damaged_cache_without_github_backup(github_emulator, tmp_path
                     "origin", f"https://{emu.admin_token}:x-oauth-basic@{emu.host}/{ORG}/shared-lib.git"], check=True)
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records, problems = vr.run_verify_repair(ctx2, ORG, repos)
+    records, problems = vr.verify_and_repair(ctx2, ORG, repos)
     assert problems == []
     assert differences_from_truth(paths.github_backup, truth_repos(emu), records=records) == []
     assert remote_urls(paths.repository_dir("shared-lib") / "repository") == [
@@ -211,7 +211,7 @@ def test_repairs_a_damaged_cache_without_github_backup(github_emulator, tmp_path
     fi.commit("refs/heads/main", {"README.md": "# no longer empty\n"}, "first", 1700000000)
     fi.run(emu.root / "git" / ORG / "empty.git")
     ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records3, problems3 = vr.run_verify_repair(ctx3, ORG, repos)
+    records3, problems3 = vr.verify_and_repair(ctx3, ORG, repos)
     assert problems3 == []
     assert records3["shared-lib"]["refs"] == {"refs/heads/main": moved["new"]}
     assert records3["empty"]["empty"] is False
@@ -234,8 +234,8 @@ def test_a_repository_whose_git_fails_is_a_problem_others_complete(github_emulat
     # The fault is gone: the next run repairs both, although github-backup skips them.
     emu.set_faults()
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    result2 = gb.run_github_backup(ctx2, ORG, repos, hooks=True)
+    result2 = gb.back_up_repositories(ctx2, ORG, repos, hooks=True)
     assert result2.captured.ran == []
-    records2, problems2 = vr.run_verify_repair(ctx2, ORG, repos)
+    records2, problems2 = vr.verify_and_repair(ctx2, ORG, repos)
     assert problems2 == []
     assert differences_from_truth(ctx.org_paths(ORG).github_backup, truth, records=records2) == []

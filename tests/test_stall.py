@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
-from orgbackup import commands, git
-from orgbackup.stages.dependencies import run_dependencies
+from orgbackup.tools import process
+from orgbackup.git import argv as git
+from orgbackup.backup.stages.dependencies import mirror_dependencies
 from tests.helpers_run import make_context
 from tests.test_dependencies import _app_using_libfoo, _refs
 
@@ -22,7 +23,7 @@ def test_a_slow_steady_dependency_fetch_is_not_ended(github_emulator, world_root
     _app_using_libfoo(ctx, github_emulator, world_root)
     github_emulator.set_faults(throttle_bytes_per_second=TRICKLE)
     started = time.monotonic()
-    result, problems = run_dependencies(ctx, "acme", [{"name": "app"}])
+    result, problems = mirror_dependencies(ctx, "acme", [{"name": "app"}])
     elapsed = time.monotonic() - started
     assert problems == [] and result["commits_present"] == 1
     assert elapsed > 2 * STALL_SECONDS, elapsed  # clearly longer than the budget
@@ -37,13 +38,13 @@ def test_a_slow_steady_clone_is_not_ended_and_a_stalled_one_is(github_emulator, 
     env = git.anonymous_git_environment(STALL_SECONDS)
     github_emulator.set_faults(throttle_bytes_per_second=TRICKLE)
     started = time.monotonic()
-    commands.run(git.clone(url, tmp_path / "slow"), env=env)
+    process.run(git.clone(url, tmp_path / "slow"), env=env)
     assert time.monotonic() - started > 2 * STALL_SECONDS
     assert (tmp_path / "slow" / ".git").is_dir()
 
     github_emulator.set_faults(stall_seconds=30)
     started = time.monotonic()
-    result = commands.run(git.clone(url, tmp_path / "stalled"), env=env, check=False)
+    result = process.run(git.clone(url, tmp_path / "stalled"), env=env, check=False)
     assert not result.ok and time.monotonic() - started < 15
     assert git.failure_reason(result.stderr).startswith("the transfer stalled and was ended")
 
@@ -51,7 +52,7 @@ def test_a_slow_steady_clone_is_not_ended_and_a_stalled_one_is(github_emulator, 
 def test_gitim_cloning_slowly_and_silently_is_not_ended(github_emulator, tmp_path, monkeypatch):
     """gitim prints one line per repository, then its git clone says nothing while the
     bytes trickle in: the watchdog counts those bytes, so gitim finishes."""
-    from orgbackup.stages import gitim as gitim_stage
+    from orgbackup.backup.stages import gitim as gitim_stage
 
     ctx = make_context(github_emulator, tmp_path, monkeypatch, stall_seconds=STALL_SECONDS)
     repos = ctx.api.org_repositories("V-Sekai")
@@ -64,7 +65,7 @@ def test_gitim_cloning_slowly_and_silently_is_not_ended(github_emulator, tmp_pat
 
 def test_a_stalled_tool_is_ended_with_a_clear_problem(github_emulator, tmp_path, monkeypatch):
     """The API stops answering (every request waits 30 s): gitim is ended after the stall budget."""
-    from orgbackup.stages import gitim as gitim_stage
+    from orgbackup.backup.stages import gitim as gitim_stage
 
     ctx = make_context(github_emulator, tmp_path, monkeypatch, stall_seconds=2)
     repos = ctx.api.org_repositories("V-Sekai")

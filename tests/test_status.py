@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from orgbackup import restic
+from orgbackup.tools import restic
 from orgbackup.cli import main
-from orgbackup.status import org_statuses
+from orgbackup.actions.status import org_statuses
 from tests.helpers_snapshot import backup_at
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)

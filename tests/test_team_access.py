@@ -1,10 +1,10 @@
-"""A repository's teams from the organization's listings (orgbackup/metadata/team_access.py):
+"""A repository's teams from the organization's listings (orgbackup/backup/parts/team_access.py):
 the same answer as GitHub's `repos/ORG/NAME/teams`, for a listing per team instead of a
 request per repository; nothing at all where it would not be cheaper.  The HTTPS emulator."""
 
 from __future__ import annotations
 
-from orgbackup.metadata import team_access
+from orgbackup.backup.parts import team_access
 from tests.helpers_run import ORG, make_context
 
 

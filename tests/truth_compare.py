@@ -11,7 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from orgbackup.safe_names import release_folder, stored_name
+from orgbackup.cache.safe_names import release_folder, stored_name
 
 
 def git_refs(repo: Path) -> dict[str, str]:

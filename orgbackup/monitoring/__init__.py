@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import time
 
-from .. import commands
-from ..run_result import RunResult
-from . import healthcheck, metrics, notify
-from .settings import MonitoringSettings, load_monitoring
+from orgbackup.tools import process
+from orgbackup.results import RunResult
+from orgbackup.monitoring import healthcheck, metrics, notify
+from orgbackup.monitoring.settings import MonitoringSettings, load_monitoring
 
 __all__ = ["Monitor", "MonitoringSettings", "load_monitoring"]
 
@@ -56,5 +56,5 @@ class Monitor:
             return True
         except Exception as exc:  # monitoring is never the reason a run fails
             log.warning("%s failed, the run's outcome is unchanged: %s", what,
-                        commands.mask(f"{type(exc).__name__}: {exc}"))
+                        process.mask(f"{type(exc).__name__}: {exc}"))
             return False

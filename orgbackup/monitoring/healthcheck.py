@@ -12,8 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from .. import commands
-from .retry import retried
+from orgbackup.tools import process
+from orgbackup.monitoring.retry import retried
 
 BODY_LIMIT = 10 * 1024  # healthchecks.io keeps the first 10 KB of a ping body by default
 TIMEOUT_SECONDS = 10
@@ -30,7 +30,7 @@ def ping_url(url: str, suffix: str) -> str:
 
 def ping_body(summary: str) -> bytes:
     """The masked summary, cut to BODY_LIMIT bytes (never inside a UTF-8 character)."""
-    body = commands.mask(summary).encode("utf-8")
+    body = process.mask(summary).encode("utf-8")
     if len(body) <= BODY_LIMIT:
         return body
     marker = TRUNCATED.encode()

@@ -27,7 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import basic_auth_handler, default_handler
 from prometheus_client.parser import text_string_to_metric_families
 
-from ..run_result import COMPLETE, FAILED, INCOMPLETE, OrgResult, RunResult
+from orgbackup.results import COMPLETE, FAILED, INCOMPLETE, OrgResult, RunResult
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ failure,incomplete). The message is the summary and the list of problems, masked
 
 from __future__ import annotations
 
-from .. import commands
-from ..errors import EXIT_INCOMPLETE, EXIT_OK
-from ..run_result import RunResult
-from .settings import FAILURE, INCOMPLETE, SUCCESS
+from orgbackup.tools import process
+from orgbackup.errors import EXIT_INCOMPLETE, EXIT_OK
+from orgbackup.results import RunResult
+from orgbackup.monitoring.settings import FAILURE, INCOMPLETE, SUCCESS
 
 MAX_PROBLEMS_LISTED = 50
 
@@ -44,7 +44,7 @@ def body(result: RunResult) -> str:
     if result.orgs:
         lines.append("")
     lines.append(result.summary.rstrip())
-    return commands.mask("\n".join(lines))
+    return process.mask("\n".join(lines))
 
 
 def notify(urls: str, result: RunResult) -> None:
@@ -52,6 +52,6 @@ def notify(urls: str, result: RunResult) -> None:
 
     sender = apprise.Apprise()
     sender.add(urls)
-    if not sender.notify(title=commands.mask(title(result)), body=body(result),
+    if not sender.notify(title=process.mask(title(result)), body=body(result),
                          body_format=apprise.NotifyFormat.TEXT):
         raise NotifyFailed("not every notification service took the message (Apprise's warnings above say which)")

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from .. import commands
-from ..config_readers import Secret, parse_list, parse_words, read_dotenv, read_secret
-from ..errors import ConfigError
+from orgbackup.tools import process
+from orgbackup.config.readers import Secret, parse_list, parse_words, read_dotenv, read_secret
+from orgbackup.errors import ConfigError
 
 # When to notify: the words of BACKUP_NOTIFY_ON, and which exit statuses each covers.
 SUCCESS, INCOMPLETE, FAILURE = "success", "incomplete", "failure"
@@ -49,7 +49,7 @@ def load_monitoring(environ: Mapping[str, str]) -> MonitoringSettings:
         check_apprise_urls(notify_urls.reveal())
     for secret in (healthcheck, pushgateway, notify_urls):
         if secret:
-            commands.register_secret(secret.reveal())
+            process.register_secret(secret.reveal())
     return MonitoringSettings(
         healthcheck_url=healthcheck,
         metrics_file=parse_metrics_file(env),

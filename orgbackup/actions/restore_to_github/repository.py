@@ -1,0 +1,355 @@
+"""One repository of the backup made again in the target organization, step by step.
+
+Order (each step resumable; see writer.create_once):
+  1. the repository (never one this restore did not create: that is left alone, named)
+  2. LFS objects, then every branch and tag (git push), then the wiki
+  3. labels, milestones
+  4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
+     each with its comments, review comments and reviews (items.py)
+  5. releases with their assets
+  6. with --with-access: branch protection, collaborators (access.py)
+  7. the settings that would block the steps above (issues off, the default branch, topics),
+     archived last
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orgbackup.tools import process
+from orgbackup.git import argv as git
+from orgbackup.cache.release_files import original_name
+from orgbackup.actions.restore_to_github import git_push
+from orgbackup.actions.restore_to_github.access import collaborator_permission, protection_body
+from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
+from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
+from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
+
+log = logging.getLogger(__name__)
+
+FEATURES = ("has_issues", "has_wiki", "has_projects", "has_discussions")
+MERGE_SETTINGS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge", "allow_auto_merge",
+                  "delete_branch_on_merge", "allow_update_branch", "squash_merge_commit_title",
+                  "squash_merge_commit_message", "merge_commit_title", "merge_commit_message",
+                  "web_commit_signoff_required")
+LEFT_ALONE = "left alone"
+RESTORED = "restored"
+INCOMPLETE = "incomplete"
+
+
+@dataclass
+class RepositoryOutcome:
+    name: str
+    state: str = RESTORED
+    problems: list[str] = field(default_factory=list)
+    created: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Target:
+    """Where the restore writes: the organization, its git URL, the run's secret files."""
+
+    org: str
+    git_url: str           # https://HOST
+    web_url: str
+    files: object          # SecretFiles with the restore token
+    stall_seconds: int
+    with_access: bool
+
+
+def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
+    """The writes a restore of `repo` makes at most (the dry run's counts, the progress total)."""
+    items = Counter(item.kind for item in repo.items)
+    count = Counter(
+        repository=1, labels=len(repo.labels), milestones=len(repo.milestones),
+        issues=items["issue"], pulls=items["pull"], placeholders=items["gap"],
+        closes=sum(1 for i in repo.items if i.kind == "gap" or i.data.get("state") == "closed"),
+        comments=sum(len(i.comments) for i in repo.items),
+        review_comments=sum(len(i.review_comments) for i in repo.items),
+        reviews=sum(len(i.reviews) for i in repo.items),
+        pull_fields=sum(1 for i in repo.items if i.kind == "pull" and pull_fields(i, {})),
+        releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
+        settings=2 + int(bool(repo.record.get("archived"))),
+    )
+    if with_access:
+        count["protections"] = len(repo.protection)
+        count["collaborators"] = len(repo.collaborators)
+    return +count
+
+
+class RepositoryRestore(IssueSteps):
+    def __init__(self, writer: TargetWriter, source: SourceOrganization, repo: SourceRepository, target: Target):
+        self.w, self.source, self.repo, self.target = writer, source, repo, target
+        self.state = writer.state
+        self.name = repo.name
+        self.path = f"repos/{target.org}/{repo.name}"
+        self.outcome = RepositoryOutcome(repo.name)
+        self.milestones: dict[int, int] = {}  # original number -> created number
+        self.numbers_differ = False
+
+    def key(self, *parts) -> str:
+        return "/".join([self.name.lower(), *map(str, parts)])
+
+    def count(self, what: str) -> None:
+        """One more `what` created by this run (not one recorded or found from an earlier run)."""
+        if self.w.fresh:
+            self.outcome.created[what] += 1
+
+    def problem(self, text: str) -> None:
+        log.warning("%s/%s: %s", self.target.org, self.name, text)
+        self.outcome.problems.append(text)
+        self.outcome.state = INCOMPLETE
+
+    # ------------------------------------------------------------------ the steps
+
+    def run(self) -> RepositoryOutcome:
+        if self.state.done_target("finished", self.key()) is not None:
+            return self.outcome  # restored completely by an earlier run: nothing to do
+        if not self.ensure_repository():
+            return self.outcome
+        pushed = self.push_git()
+        self.push_wiki()
+        self.labels()
+        self.create_milestones()
+        for item in self.repo.items:
+            self.restore_item(item)
+        for release in self.repo.releases:
+            self.restore_release(release)
+        if self.target.with_access:
+            self.restore_access()
+        self.final_settings(pushed)
+        if not self.outcome.problems:
+            self.state.mark_done("finished", self.key())
+        return self.outcome
+
+    def settings_value(self, key: str, default=None):
+        if key in self.repo.settings:
+            return self.repo.settings[key]
+        return self.repo.record.get(key, default)
+
+    def ensure_repository(self) -> bool:
+        existing = self.w.read(self.path)
+        row = self.state.get("repository", self.key())
+        if existing is not None:
+            ours = row and (row[0] == "pending" or (row[1] or {}).get("id") == existing.get("id"))
+            if not ours:
+                self.outcome.state = LEFT_ALONE
+                self.outcome.problems.append(
+                    f"{self.target.org}/{existing.get('name', self.name)} already exists and was not created by "
+                    f"this restore: left alone (restore it into another organization, or delete it first)")
+                return False
+            if row[0] == "pending":
+                self.state.mark_done("repository", self.key(), {"id": existing["id"]})
+            return True
+        if row is not None and row[0] == "done":
+            # Created by an earlier run, deleted since: everything recorded for it is gone too.
+            self.state.forget_prefix(self.key())
+        settings = self.repo.settings
+        body = {"name": self.name, "description": settings.get("description"),
+                "homepage": settings.get("homepage") or None,
+                "private": bool(self.settings_value("private", False)),
+                # features on while restoring (issues, wiki); the final step sets the originals
+                "has_issues": True, "has_wiki": True,
+                "has_projects": bool(settings.get("has_projects", True)),
+                "has_discussions": bool(settings.get("has_discussions", False)),
+                "auto_init": False}
+        if settings.get("visibility"):
+            body["visibility"] = settings["visibility"]
+        body.update({k: settings[k] for k in MERGE_SETTINGS if k in settings})
+        self.w.create_once(
+            "repository", self.key(),
+            lambda: self.w.write("POST", f"orgs/{self.target.org}/repos", body, what=f"create {self.name}",
+                                 idempotent=False),
+            lambda: self.w.read(self.path), summary=lambda r: {"id": r.get("id")})
+        self.count("repository")
+        return True
+
+    def git_command(self, argv):
+        return process.run(argv, env=git_push.push_environment(self.target.files, self.target.stall_seconds),
+                            idle_timeout=self.target.stall_seconds, check=False)
+
+    def remote_refs(self, url: str) -> dict[str, str] | None:
+        result = self.git_command(git.ls_remote(url))
+        return git.parse_ref_lines(result.stdout) if result.ok else None
+
+    def push_git(self) -> bool:
+        """LFS objects first (all of them), then branches and tags; True when the refs are GitHub's now."""
+        want = self.repo.refs
+        if not want or not self.repo.clone.is_dir():
+            return False
+        url = git.repo_url(self.target.git_url, self.target.org, self.name)
+        if self.remote_refs(url) == want:
+            return True
+        oids = sorted(p.name for p in (self.repo.clone / ".git" / "lfs" / "objects").glob("??/??/*")
+                      if len(p.name) == 64)
+        for start in range(0, len(oids), 200):
+            result = self.git_command(git_push.lfs_push_objects(self.repo.clone, url, oids[start:start + 200]))
+            if not result.ok:
+                self.problem(f"LFS objects not pushed: {git.failure_reason(result.stderr or result.stdout)}")
+                return False
+        if oids:
+            self.outcome.created["lfs objects"] += len(oids)
+        result = self.git_command(git_push.push_refs(self.repo.clone, url))
+        if not result.ok:
+            self.problem(f"git push failed: {git.failure_reason(result.stderr or result.stdout)}")
+            return False
+        if self.remote_refs(url) != want:
+            self.problem("after the push the repository's branches and tags are not the backup's")
+            return False
+        self.outcome.created["refs"] += len(want)
+        return True
+
+    def push_wiki(self) -> None:
+        wiki = self.repo.wiki
+        if wiki is None:
+            return
+        want = (self.repo.record.get("wiki") or {}).get("refs") or {}
+        url = git.wiki_url(self.target.git_url, self.target.org, self.name)
+        have = self.remote_refs(url)
+        if have == want:
+            return
+        if have is None:
+            self.problem(f"wiki not pushed: GitHub makes a wiki's git repository only when its first page is "
+                         f"saved; open {self.target.web_url}/{self.target.org}/{self.name}/wiki, save a page, "
+                         f"and run the same command again")
+            return
+        # The first page saved by hand is the only history there: the wiki is replaced by the backup's.
+        result = self.git_command(git_push.push_refs(wiki, url, force=True))
+        if not result.ok or self.remote_refs(url) != want:
+            self.problem(f"wiki push failed: {git.failure_reason(result.stderr or result.stdout)}")
+            return
+        self.outcome.created["wiki refs"] += len(want)
+
+    def labels(self) -> None:
+        names = {label["name"].lower() for label in self.w.read_all(f"{self.path}/labels")}
+        for label in self.repo.labels:
+            if label["name"].lower() in names:
+                continue
+            body = {"name": label["name"], "color": label.get("color") or "ededed",
+                    "description": label.get("description") or ""}
+            try:
+                self.w.create_once(
+                    "label", self.key("label", label["name"].lower()),
+                    lambda: self.w.write("POST", f"{self.path}/labels", body, what=f"label {label['name']}",
+                                         idempotent=False),
+                    lambda: None, summary=lambda r: {"id": r.get("id")})
+                self.count("labels")
+            except WriteRefused as exc:
+                if exc.status != 422:
+                    self.problem(f"label {label['name']!r} not created: {exc}")
+
+    def create_milestones(self) -> None:
+        existing = None
+        for ms in self.repo.milestones:
+            def find(ms=ms):
+                nonlocal existing
+                existing = existing if existing is not None else self.w.read_all(
+                    f"{self.path}/milestones", {"state": "all"})
+                return next((m for m in existing if m.get("title") == ms.get("title")), None)
+            body = {"title": ms["title"], "state": ms.get("state") or "open",
+                    "description": ms.get("description") or ""}
+            if ms.get("due_on"):
+                body["due_on"] = ms["due_on"]
+            try:
+                made = self.w.create_once(
+                    "milestone", self.key("milestone", ms["number"]),
+                    lambda: self.w.write("POST", f"{self.path}/milestones", body, what=f"milestone {ms['title']}",
+                                         idempotent=False),
+                    find, summary=lambda r: {"number": r.get("number")})
+                self.milestones[ms["number"]] = made["number"]
+                self.count("milestones")
+            except WriteRefused as exc:
+                self.problem(f"milestone {ms.get('title')!r} not created: {exc}")
+
+    # ------------------------------------------------------------------ releases
+
+    def restore_release(self, release) -> None:
+        data = release.data
+        tag = data.get("tag_name")
+        body = {"tag_name": tag, "name": data.get("name") or "", "body": data.get("body") or "",
+                "draft": bool(data.get("draft")), "prerelease": bool(data.get("prerelease"))}
+        if data.get("target_commitish"):
+            body["target_commitish"] = data["target_commitish"]
+
+        def find():
+            return next((r for r in self.w.read_all(f"{self.path}/releases") if r.get("tag_name") == tag), None)
+        try:
+            made = self.w.create_once(
+                "release", self.key("release", tag),
+                # target_commitish may name a branch deleted since; the tag is what counts
+                lambda: self.write_dropping("POST", f"{self.path}/releases", body, ("target_commitish",),
+                                            what=f"release {tag}"),
+                find, summary=lambda r: {"id": r.get("id"), "upload_url": r.get("upload_url")})
+            self.count("releases")
+        except WriteRefused as exc:
+            self.problem(f"release {tag} not created: {exc}")
+            return
+        for asset, path in release.assets:
+            self.upload_asset(tag, made, asset, path)
+
+    def upload_asset(self, tag: str, release: dict, asset: dict, path: Path) -> None:
+        name = original_name(asset)  # GitHub's, also where the backup had to store it under another
+        if not path.is_file():
+            self.problem(f"release {tag}: asset {name} is not in the backup")
+            return
+        upload = (release.get("upload_url") or "").split("{", 1)[0]
+        params = {"name": name}
+        if asset.get("label"):
+            params["label"] = asset["label"]
+
+        def find():
+            listing = self.w.read_all(f"{self.path}/releases/{release['id']}/assets")
+            return next((a for a in listing if a.get("name") == name), None)
+        try:
+            self.w.create_once(
+                "asset", self.key("asset", tag, name),
+                lambda: self.w.write("POST", upload, data=path.read_bytes(), params=params,
+                                     content_type=asset.get("content_type") or "application/octet-stream",
+                                     what=f"asset {name}", idempotent=False),
+                find, summary=lambda r: {"id": r.get("id")})
+            self.count("assets")
+        except WriteRefused as exc:
+            self.problem(f"release {tag}: asset {name} not uploaded: {exc}")
+
+    # ------------------------------------------------------------------ access and settings
+
+    def restore_access(self) -> None:
+        for branch, protection in sorted(self.repo.protection.items()):
+            if f"refs/heads/{branch}" not in self.repo.refs:
+                self.problem(f"protection of {branch!r} not restored: the branch is not in the backup")
+                continue
+            try:
+                self.w.write("PUT", f"{self.path}/branches/{branch}/protection", protection_body(protection),
+                             what=f"protection of {branch}")
+                self.outcome.created["protections"] += 1
+            except WriteRefused as exc:
+                self.problem(f"protection of {branch!r} not restored: {exc}")
+        for person in self.repo.collaborators:
+            login = person.get("login")
+            try:
+                self.w.write("PUT", f"{self.path}/collaborators/{login}",
+                             {"permission": collaborator_permission(person)}, what=f"collaborator {login}")
+                self.outcome.created["collaborators"] += 1
+            except WriteRefused as exc:
+                self.problem(f"collaborator @{login} not added: {exc}")
+
+    def final_settings(self, pushed: bool) -> None:
+        settings = self.repo.settings
+        body = {key: bool(settings[key]) for key in FEATURES if key in settings}
+        branch = self.settings_value("default_branch")
+        if pushed and branch and f"refs/heads/{branch}" in self.repo.refs:
+            body["default_branch"] = branch
+        try:
+            if body:
+                self.w.write("PATCH", self.path, body, what=f"settings of {self.name}")
+            if settings.get("topics"):
+                self.w.write("PUT", f"{self.path}/topics", {"names": settings["topics"]}, what="topics")
+            if self.settings_value("archived") and not self.outcome.problems:
+                # Last: an archived repository takes no more writes (a rerun would need it open).
+                self.w.write("PATCH", self.path, {"archived": True}, what=f"archive {self.name}")
+        except WriteRefused as exc:
+            self.problem(f"settings not restored: {exc}")
+

@@ -1,0 +1,301 @@
+"""The metadata stage: what neither tool captures (orgbackup/backup/parts/), refreshed
+only where GitHub says something changed, or when the rotation says it is time.
+
+Per part, what decides a refresh (the state store's `part_marks` remembers the
+mark, when it was refreshed and the counts it left):
+- settings: the repository's `updated_at` (GitHub bumps it when settings
+  change); access (collaborators, teams, protection, keys, environments,
+  variables) does not bump it, so also the rotation (`rotation_reason`: each
+  repository at most BACKUP_FULL_REFRESH_DAYS old, spread evenly over the nights).
+- commit-comments: the repository's `pushed_at`/`updated_at`, and the rotation.
+- discussions: one GraphQL query per 25 repositories with discussions enabled
+  gives each one's count and newest `updatedAt`; a changed mark fetches the
+  discussions updated since (incremental), the rotation fetches all.
+- reviews: only where github-backup ran for the repository this run (its pull
+  requests changed), new, or the rotation; the part itself fetches only the pull
+  requests whose `updated_at` moved (no request when none did).
+- organization: the organization's `updated_at` (read in preflight) and the rotation.
+- projects: one GraphQL listing of the projects' `updatedAt` every run.
+- attachments: after all the others, a scan of the files they wrote (a memo of
+  files already scanned keeps an unchanged night to a `stat` per file).
+
+A part that saved fewer items than GitHub reported is run once more in full;
+what is still missing then is a problem.  What the token may not read is
+skipped with the reason (manifest and summary), never a problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from orgbackup.backup.planning.changes import decision_of, rotation_reason
+from orgbackup.times import now_utc
+from orgbackup.config.settings import METADATA_PARTS
+from orgbackup.backup.context import OrgNight, RunContext
+from orgbackup.cache.json_files import write_json_atomically
+from orgbackup.backup.parts import attachments, commit_comments, discussions, organization, projects, repository_settings, reviews, team_access
+from orgbackup.backup.parts.common import PartOutcome
+from orgbackup.results import StageResult
+from orgbackup.cache.state_store import PartMark
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION_PARTS = ("organization", "projects")  # of the organization, not of a repository: shard 0's
+ORG_SLOT = 0  # part_marks' repo_id of the organization itself
+FETCHED = "fetched"  # the kind a part counts what it fetched this run by
+PROGRESS_EVERY_SECONDS = 30
+
+
+@dataclass
+class PartReport:
+    """One part, for the manifest and the summary."""
+
+    saved: dict[str, int] = field(default_factory=dict)  # what the backup holds, by kind
+    fetched: int = 0  # items fetched this run (discussions, projects), where the part counts them
+    refreshed: int = 0  # repositories (or the organization) refreshed this run
+    unchanged: int = 0  # not refreshed: GitHub said nothing changed
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> repositories ("" = the organization)
+
+    def add_saved(self, saved: dict[str, int]) -> None:
+        for kind, n in saved.items():
+            kind = kind.replace(" ", "_")
+            self.saved[kind] = self.saved.get(kind, 0) + int(n)
+
+    def as_dict(self) -> dict:
+        return {"saved": dict(sorted(self.saved.items())), "fetched": self.fetched, "refreshed": self.refreshed,
+                "unchanged": self.unchanged, "skipped": {k: sorted(v) for k, v in sorted(self.skipped.items())}}
+
+
+@dataclass
+class MetadataReport:
+    parts: dict[str, PartReport] = field(default_factory=dict)
+    per_repository: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # name -> part -> counts
+
+    def part(self, name: str) -> PartReport:
+        return self.parts.setdefault(name, PartReport())
+
+    def as_dict(self) -> dict:
+        return {name: report.as_dict() for name, report in sorted(self.parts.items())}
+
+
+@dataclass
+class Job:
+    """One refresh of one part for one repository (repo None: the organization)."""
+
+    part: str
+    repo: dict | None
+    slot: int  # the part mark's key: the repository id, or ORG_SLOT
+    mark: str | None  # the mark to record when the refresh has no problems
+    run: Callable[[bool], PartOutcome]  # full=True: ignore what is saved, fetch everything
+    why: str
+
+
+# -------------------------------------------------------------- deciding
+
+
+def repository_marks(repo: dict) -> dict[str, str]:
+    """What GitHub's listing says of a repository, per part that follows it."""
+    return {"settings": repo.get("updated_at") or "",
+            "commit-comments": f"{repo.get('pushed_at') or ''}|{repo.get('updated_at') or ''}",
+            "reviews": f"{repo.get('pushed_at') or ''}|{repo.get('updated_at') or ''}"}
+
+
+def refresh_reason(part: str, previous: PartMark | None, current_mark: str | None, slot: int, *,
+                   days: int, now) -> str | None:
+    """Why one part of one repository (or the organization) refreshes now, or None."""
+    if previous is None or not previous.refreshed:
+        return "new"
+    if current_mark is not None and current_mark != previous.mark:
+        return "changed on GitHub"
+    return rotation_reason(previous.refreshed, slot, days=days, now=now)
+
+
+def github_backup_ran(ctx: RunContext, org: str, repo: dict) -> bool:
+    """github-backup's change decision of this run said the repository changed (see changes.py)."""
+    decision = decision_of(ctx, org, repo["name"])
+    return decision is not None and bool(decision.reason)
+
+
+# -------------------------------------------------------------- the stage
+
+
+def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
+    """Refresh the metadata parts of one organization, for the repositories the API budget holds
+    tonight; StageResult(MetadataReport, problems)."""
+    plan = replace(night.plan, repos=night.granted) if night.deferred else night.plan
+    org = plan.login
+    wanted = [p for p in METADATA_PARTS if p in ctx.config.parts]
+    if ctx.config.shard is not None and not ctx.config.shard.owns_organization:
+        wanted = [p for p in wanted if p not in ORGANIZATION_PARTS]  # shard 0's
+    report = MetadataReport()
+    problems = []
+    if not wanted:
+        return StageResult(report, problems)
+    paths = ctx.org_paths(org)
+    store = ctx.state_store()
+    now = now_utc()
+    days = ctx.config.full_refresh_days
+    folders = {name: rp.state.folder for name, rp in plan.repo_plans.items()}
+    jobs: list[Job] = []
+    carried: list[tuple[str, str | None, dict]] = []  # (part, repo name, saved counts) of parts not refreshed
+
+    def plan_part(part: str, repo: dict, current: str | None, run: Callable[[bool, str | None], PartOutcome],
+                  marks: dict[int, PartMark], *, force: str | None = None) -> None:
+        previous = marks.get(int(repo["id"]))
+        why = force or refresh_reason(part, previous, current, int(repo["id"]), days=days, now=now)
+        if why is None:
+            report.part(part).unchanged += 1
+            carried.append((part, repo["name"], previous.saved if previous else {}))
+            return
+        previous_mark = previous.mark if previous else None
+        incremental = why == "changed on GitHub"
+        jobs.append(Job(part, repo, int(repo["id"]), current,
+                        lambda full, run=run, m=previous_mark, inc=incremental: run(full or not inc, m), why))
+
+    # One listing of the teams' repositories for all of the night's settings, when cheaper
+    # (built at the first repository that needs it; metadata/team_access.py).
+    teams = team_access.TeamAccess(ctx.api, org, repositories=0)
+    for part in ("settings", "commit-comments", "reviews", "discussions"):
+        if part not in wanted:
+            continue
+        marks = store.part_marks(org, part)
+        if part == "discussions":
+            enabled = [r for r in plan.repos if r.get("has_discussions")]
+            current_marks = discussions.discussion_marks(ctx, org, enabled) if enabled else {}
+        for repo in plan.repos:
+            name, folder = repo["name"], folders.get(repo["name"], repo["name"])
+            if part == "settings":
+                plan_part(part, repo, repository_marks(repo)[part], marks=marks,
+                          run=lambda full, mark, repo=repo, folder=folder:
+                          repository_settings.back_up_settings(ctx, org, repo, paths.settings / folder, teams))
+            elif part == "commit-comments":
+                plan_part(part, repo, repository_marks(repo)[part], marks=marks,
+                          run=lambda full, mark, repo=repo, folder=folder: commit_comments.back_up_commit_comments(
+                              ctx, org, repo, paths.commit_comments / folder / "comments.json"))
+            elif part == "reviews":
+                pulls_dir = paths.repository_dir(folder) / "pulls"
+                if "pulls" not in ctx.config.parts:
+                    continue
+                force = "pull requests changed" if github_backup_ran(ctx, org, repo) else None
+                plan_part(part, repo, None, marks=marks, force=force,
+                          run=lambda full, mark, repo=repo, folder=folder, pulls_dir=pulls_dir:
+                          reviews.back_up_reviews(ctx, org, repo, paths.reviews / folder, pulls_dir))
+            elif part == "discussions":
+                if not repo.get("has_discussions"):
+                    continue
+                force = None if name in current_marks else "GitHub gave no activity mark"
+                plan_part(part, repo, current_marks.get(name), marks=marks, force=force,
+                          run=lambda full, mark, repo=repo, folder=folder: discussions.back_up_discussions(
+                              ctx, org, repo, paths.discussions / folder, mark, full=full))
+
+    org_slot_key = int(plan.organization.get("id") or 0)
+    if "organization" in wanted:
+        marks = store.part_marks(org, "organization")
+        previous = marks.get(ORG_SLOT)
+        why = refresh_reason("organization", previous, plan.organization.get("updated_at"), org_slot_key,
+                             days=days, now=now)
+        if why is None:
+            report.part("organization").unchanged += 1
+            carried.append(("organization", None, previous.saved if previous else {}))
+        else:
+            jobs.append(Job("organization", None, ORG_SLOT, plan.organization.get("updated_at"),
+                            lambda full: organization.back_up_organization(ctx, org, paths.organization), why))
+    if "projects" in wanted:
+        marks = store.part_marks(org, "projects")
+        previous = marks.get(ORG_SLOT)
+        rotation = rotation_reason(previous.refreshed if previous else None, org_slot_key, days=days, now=now)
+        before = previous.mark if previous else None
+        jobs.append(Job("projects", None, ORG_SLOT, None,
+                        lambda full, before=before, rotation=bool(rotation): projects.back_up_projects(
+                            ctx, org, paths.projects, before, full=full or rotation),
+                        rotation or "listing"))
+
+    teams.repositories = sum(1 for job in jobs if job.part == "settings")
+    problems += run_jobs(ctx, org, jobs, report, store)
+    for part, name, saved in carried:
+        report.part(part).add_saved(saved)
+        if name is not None:
+            report.per_repository.setdefault(name, {})[part] = dict(saved)
+
+    if "attachments" in wanted:
+        problems += run_attachments(ctx, org, paths.root, report)
+    return StageResult(report, problems)
+
+
+def run_jobs(ctx: RunContext, org: str, jobs: list[Job], report: MetadataReport, store) -> list:
+    problems = []
+    if not jobs:
+        return problems
+    log.info("%s: metadata: %d refreshes (%s)", org, len(jobs),
+             ", ".join(f"{part} {sum(1 for j in jobs if j.part == part)}" for part in sorted({j.part for j in jobs})))
+    started, last_note = time.monotonic(), time.monotonic()
+    # After github-backup and the verification: nothing else on the API meanwhile.
+    with ThreadPoolExecutor(max_workers=ctx.config.api_threads_alone, thread_name_prefix="metadata") as pool:
+        futures = [(job, pool.submit(run_checked, job)) for job in jobs]
+        for done, (job, future) in enumerate(futures, 1):
+            outcome = future.result()
+            problems += outcome.problems
+            part = report.part(job.part)
+            part.refreshed += 1
+            part.fetched += outcome.saved.pop(FETCHED, 0)  # this run's, not what the backup holds
+            part.add_saved(outcome.saved)
+            where = job.repo["name"] if job.repo else ""
+            for reason in outcome.skipped:
+                part.skipped.setdefault(reason, []).append(where)
+            if job.repo is not None:
+                report.per_repository.setdefault(job.repo["name"], {})[job.part] = dict(outcome.saved)
+            if not outcome.problems:
+                mark = outcome.mark if outcome.mark is not None else job.mark
+                store.set_part_mark(org, job.slot, job.part, PartMark(mark, ctx.started, dict(outcome.saved)))
+            if time.monotonic() - last_note >= PROGRESS_EVERY_SECONDS:
+                last_note = time.monotonic()
+                log.info("%s: metadata: %d of %d refreshes done (%.0f s)", org, done, len(jobs),
+                         last_note - started)
+    return problems
+
+
+def run_checked(job: Job) -> PartOutcome:
+    """Run a part; when it saved fewer than GitHub reported, once more in full; what is
+    still missing then is named as a problem."""
+    outcome = job.run(False)
+    if outcome.mismatches() and not outcome.problems:
+        log.info("%s/%s: %s: %s; fetching it again in full", outcome.org, outcome.repo or "-", job.part,
+                 "; ".join(outcome.mismatches()))
+        outcome = job.run(True)
+    for missing in outcome.mismatches():
+        outcome.problem(f"GitHub reports more than the backup holds ({missing})")
+    if job.part == "settings" and "repository" not in " ".join(outcome.skipped) and not outcome.problems:
+        outcome.saved["repositories"] = 1
+    return outcome
+
+
+# -------------------------------------------------------------- attachments
+
+
+def attachments_memo_path(ctx: RunContext, org: str) -> Path:
+    return ctx.state_paths(org).attachments_scanned
+
+
+def run_attachments(ctx: RunContext, org: str, org_root: Path, report: MetadataReport) -> list:
+    memo_path = attachments_memo_path(ctx, org)
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    outcome, memo = attachments.back_up_attachments(ctx, org, org_root, memo)
+    write_json_atomically(memo_path, memo)
+    part = report.part("attachments")
+    part.refreshed += 1
+    part.add_saved(outcome.saved)
+    for reason in outcome.skipped:
+        part.skipped.setdefault(reason, []).append("")
+    for missing in outcome.mismatches():
+        outcome.problem(f"the backup lacks attachments that bodies link to ({missing})")
+    return outcome.problems
+

@@ -1,0 +1,340 @@
+"""Verify the github-backup copy against what GitHub says now, and repair what is missing.
+
+Entry: `run_verify_repair(ctx, org, repos) -> (records, problems)`, where
+`records` maps each repository name the organization lists to its manifest
+record (docs/architecture.md, "manifest.json", without the `gitim` key, which
+another stage fills) and `problems` lists what could not be had.
+
+Never trust the tool (see shared notes, tools.md).  For every repository,
+concurrently (at most `config.concurrency` at a time):
+
+- refs: `git ls-remote` of the credential-free URL (git asks the run's credential helper
+  for the token).  The clone `repositories/<NAME>/repository` must hold every
+  branch as a local branch and every tag, at the SHAs ls-remote reports.  A
+  stale clone gets `git fetch` of every branch and tag (`fetch_mirror_refs`,
+  which also prunes refs GitHub no longer has), HEAD is pointed at the default
+  branch if its branch vanished, and the working tree is reset.  What still
+  differs is a problem (part "repository").  Then its integrity is checked
+  (below).  A clone that is gone, or whose fetch or integrity check fails, is
+  cloned again beside it and swapped in when good (orgbackup/git/clones.py).
+- LFS: every object `git lfs ls-files --all --long` names must be in
+  `.git/lfs/objects` with the right sha256; missing or corrupt ones are fetched
+  with `git lfs fetch --all URL`; what is still missing is a problem ("lfs").
+- wiki (when the repository has one and wikis are backed up): ls-remote of the
+  wiki URL built by `git.wiki_url` (right for `*.github.io`, unlike 0.40.0);
+  "not found" means there is no wiki (record null); otherwise the `wiki` clone
+  is verified and repaired like the repository ("wiki").
+- pull request conversation comments (0.40.0 drops them when issues and pulls
+  are both backed up): for repositories that changed (the decision of
+  `changes.change_decisions`, shared), one paginated request of the
+  repository's issue comments since the last fetch; those on pull requests are
+  merged by id into `pulls/<N>.conversation.json` (never dropping a saved one).
+  The `since` of the next fetch is the newest `updated_at` seen, on GitHub's
+  clock, kept in the repository's row of the state store.
+- every remote URL of every clone this stage looks at is set to the
+  credential-free URL (github-backup 0.40.0 writes the token into them).
+
+Counts in the record (issues, pulls, releases, release assets, conversation
+comments) are of the files on disk.  `problems` in a record are this stage's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from orgbackup.tools import process
+from orgbackup.git import argv as git, on_disk
+from orgbackup.backup.planning.changes import change_decisions, known_empty
+from orgbackup.git.clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, run_git,
+                      sync_clone, why_failed)
+from orgbackup.tools.process import Completed
+from orgbackup.backup.context import OrgNight, RunContext
+from orgbackup.errors import BackupError
+from orgbackup.cache.json_files import write_json_atomically
+from orgbackup.results import Problem
+from orgbackup.results import StageResult
+from orgbackup.cache.state_store import RepoState
+
+log = logging.getLogger(__name__)
+
+_ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
+_NUMBERED_JSON = re.compile(r"^(\d+)\.json$")
+# What git says when the wiki (or repository) does not exist; anything else is a failure.
+_NOT_FOUND = ("not found", "repository not found", "does not appear to be a git repository")
+
+
+# LFS
+
+
+def lfs_object_ok(git_dir: Path, oid: str) -> bool:
+    return on_disk.lfs_object_status(git_dir, oid) == "ok"
+
+
+def needed_lfs_oids(ctx: RunContext, path: Path, url: str, refs: dict[str, str], memo: Path,
+                    check: Check) -> tuple[set[str], list[str]] | None:
+    """The LFS objects the clone's history needs, and the other LFS servers its HEAD's
+    .lfsconfig names. Both depend only on the commits, so for the same branches and tags at
+    the same SHAs the last run's answer is reused (`memo`) instead of walking the history again."""
+    digest = hashlib.sha256(json.dumps(refs, sort_keys=True).encode()).hexdigest()
+    try:
+        saved = json.loads(memo.read_text(encoding="utf-8"))
+        if saved.get("refs") == digest and "other_lfs_servers" in saved:
+            return set(saved["oids"]), list(saved["other_lfs_servers"])
+    except (OSError, ValueError, KeyError):
+        pass
+    listed = run_git(ctx, git.lfs_ls_all_oids(path))
+    if not listed.ok:
+        check.problem("lfs", f"git lfs ls-files failed: {why_failed(listed)}")
+        return None
+    oids = git.parse_lfs_oids(listed.stdout)
+    lfsconfig = run_git(ctx, git.config_blob_list(path, "HEAD:.lfsconfig"))  # fails when there is none
+    others = git.other_lfs_servers(lfsconfig.stdout, url) if lfsconfig.ok else []
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(memo, {"refs": digest, "oids": sorted(oids), "other_lfs_servers": others})
+    return oids, others
+
+
+def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[str, str], memo: Path) -> int:
+    """Every LFS object the clone's refs need, present and whole (each hashed), fetched from the
+    repository's own LFS server on GitHub only; returns how many are."""
+    needed = needed_lfs_oids(ctx, path, url, refs, memo, check)
+    if needed is None:
+        return 0
+    oids, others = needed
+    for server in others:  # a hostile or mistaken .lfsconfig: the organization should hear of it
+        check.problem("lfs", f"its .lfsconfig sends Git LFS to {server}: ignored (no request, no token); "
+                             f"LFS objects come from {git.lfs_endpoint(url)} only")
+    git_dir = path / ".git"
+    missing = sorted(oid for oid in oids if not lfs_object_ok(git_dir, oid))
+    if missing:
+        log.info("%s/%s: %d of %d LFS object(s) missing; fetching", check.org, check.name, len(missing), len(oids))
+        for oid in missing:  # a corrupt object would be taken as present
+            object_path = git.lfs_object_path(git_dir, oid)
+            if object_path.exists():
+                object_path.unlink()
+        result = run_git(ctx, git.lfs_fetch_all(path, url), url)
+        if not result.ok:
+            log.warning("%s/%s: git lfs fetch failed: %s", check.org, check.name, why_failed(result))
+        missing = sorted(oid for oid in missing if not lfs_object_ok(git_dir, oid))
+    if missing:
+        check.problem("lfs", f"{len(missing)} LFS object(s) missing: {', '.join(o[:12] for o in missing[:5])}")
+    return len(oids) - len(missing)
+
+
+# Pull request conversation comments
+
+
+def issue_number(comment: dict) -> int | None:
+    match = _ISSUE_NUMBER.search(comment.get("issue_url") or "")
+    return int(match.group(1)) if match else None
+
+
+def merge_comments(saved: list[dict], new: list[dict]) -> list[dict]:
+    """By comment id, the newer version winning; nothing saved is ever dropped; sorted by id."""
+    by_id = {c["id"]: c for c in saved}
+    for comment in new:
+        old = by_id.get(comment["id"])
+        if old is None or (comment.get("updated_at") or "") >= (old.get("updated_at") or ""):
+            by_id[comment["id"]] = comment
+    return [by_id[i] for i in sorted(by_id)]
+
+
+def save_pull_comments(repo_dir: Path, comments: list[dict], *, issues_saved: bool) -> tuple[int, bool]:
+    """Merge the comments on pull requests into pulls/N.conversation.json.
+
+    Returns (comments saved, complete): not complete when a comment's issue is
+    neither a saved pull request nor a saved issue (github-backup did not save
+    it yet), so that the next fetch starts from the same point again.
+    """
+    pulls_dir = repo_dir / "pulls"
+    by_number: dict[int, list[dict]] = {}
+    complete = True
+    for comment in comments:
+        number = issue_number(comment)
+        if number is None:
+            continue
+        is_pull = (pulls_dir / f"{number}.json").exists() or "/pull/" in (comment.get("html_url") or "")
+        if is_pull:
+            by_number.setdefault(number, []).append(comment)
+        elif issues_saved and not (repo_dir / "issues" / f"{number}.json").exists():
+            complete = False
+    saved = 0
+    for number, new in by_number.items():
+        pulls_dir.mkdir(parents=True, exist_ok=True)
+        path = pulls_dir / f"{number}.conversation.json"
+        old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        write_json_atomically(path, merge_comments(old, new))
+        saved += len(new)
+    return saved, complete
+
+
+def comment_entry(state: RepoState) -> dict | None:
+    """What the state store remembers of the last conversation-comment fetch."""
+    if state.comments_ok is None:
+        return None
+    return {"since": state.comments_since, "ok": bool(state.comments_ok)}
+
+
+def fetch_pull_comments(ctx: RunContext, repo: dict, repo_dir: Path, entry: dict, check: Check) -> dict:
+    """One paginated request of the repository's issue comments since the last fetch; returns the new entry."""
+    since = entry.get("since")
+    try:
+        comments = ctx.api.issue_comments_since(repo["full_name"], since)
+    except BackupError as exc:
+        check.problem("pulls", f"could not read pull request conversation comments: {exc}")
+        return {**entry, "ok": False}
+    saved, complete = save_pull_comments(repo_dir, comments, issues_saved="issues" in ctx.config.parts)
+    log.info("%s/%s: %d new or edited conversation comment(s) on pull requests", check.org, check.name, saved)
+    if not complete:
+        return {**entry, "ok": False}
+    stamps = [c.get("updated_at") for c in comments if c.get("updated_at")]
+    newest = max(stamps + ([since] if since else [])) if stamps or since else None
+    return {"since": newest, "ok": True}
+
+
+# Counting what is on disk
+
+
+def count_on_disk(repo_dir: Path) -> dict[str, int]:
+    def numbered(folder: Path) -> list[Path]:
+        return [p for p in folder.glob("*.json") if _NUMBERED_JSON.match(p.name)] if folder.is_dir() else []
+
+    conversation = 0
+    pulls_dir = repo_dir / "pulls"
+    for path in pulls_dir.glob("*.conversation.json") if pulls_dir.is_dir() else []:
+        try:
+            conversation += len(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
+    releases_dir = repo_dir / "releases"
+    releases = list(releases_dir.glob("*.json")) if releases_dir.is_dir() else []
+    assets = [
+        f for d in (releases_dir.iterdir() if releases_dir.is_dir() else []) if d.is_dir() for f in d.iterdir() if f.is_file()
+    ]
+    return {
+        "issues": len(numbered(repo_dir / "issues")),
+        "pulls": len(numbered(pulls_dir)),
+        "pull_conversation_comments": conversation,
+        "releases": len(releases),
+        "release_assets": len(assets),
+    }
+
+
+# One repository
+
+
+def wiki_missing(result: Completed) -> bool:
+    text = (result.stderr + result.stdout).lower()
+    return any(marker in text for marker in _NOT_FOUND)
+
+
+def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comment_entry: dict | None,
+                      *, api: bool = True) -> tuple[dict, list[Problem], dict | None]:
+    name = repo["name"]
+    check = Check(org, name)
+    repo_dir = ctx.org_paths(org).repository_dir(name)
+    clone_dir = repo_dir / "repository"
+    url = git.repo_url(ctx.config.git_url, org, name)
+    default_branch = repo.get("default_branch")
+
+    state = ctx.state_paths(org)
+    finish_interrupted_swap(clone_dir)
+    finish_interrupted_swap(repo_dir / "wiki")
+
+    remote = run_git(ctx, git.ls_remote(url), url)
+    lfs_objects = 0
+    if remote.ok:
+        expected = git.parse_ref_lines(remote.stdout)
+        refs = sync_clone(ctx, clone_dir, url, expected, default_branch, check, "repository",
+                          state.clone_check("repository", name))
+        empty = not expected
+    else:
+        check.problem("repository", f"git ls-remote failed: {why_failed(remote)}")
+        refs = local_refs(ctx, clone_dir) if is_repository(clone_dir, ctx) else {}
+        empty = not refs
+        if is_repository(clone_dir, ctx):
+            clean_remote_urls(ctx, clone_dir, url)
+    if remote.ok and refs:  # refs came from the clone: it is one (no refs, no LFS object needed)
+        lfs_objects = check_lfs(ctx, clone_dir, url, check, refs, state.lfs_oids(name))
+
+    wiki = None
+    if repo.get("has_wiki") and "wikis" in ctx.config.parts:
+        wurl = git.wiki_url(ctx.config.git_url, org, name)
+        wremote = run_git(ctx, git.ls_remote(wurl), wurl)
+        wiki_dir = repo_dir / "wiki"
+        if wremote.ok and git.parse_ref_lines(wremote.stdout):
+            wiki = {"refs": sync_clone(ctx, wiki_dir, wurl, git.parse_ref_lines(wremote.stdout), "master", check, "wiki",
+                                       state.clone_check("wiki", name))}
+        elif wremote.ok or wiki_missing(wremote):
+            log.debug("%s/%s: no wiki", org, name)  # most repositories: not worth a line each
+        else:
+            check.problem("wiki", f"git ls-remote of the wiki failed: {why_failed(wremote)}")
+            if is_repository(wiki_dir, ctx):
+                wiki = {"refs": local_refs(ctx, wiki_dir)}
+                clean_remote_urls(ctx, wiki_dir, wurl)
+
+    new_entry = None
+    if api and "pulls" in ctx.config.parts and (changed or not (comment_entry or {}).get("ok")):
+        if known_empty(ctx, org, repo, "pulls"):  # GitHub said this run: no pull request, no comment on one
+            new_entry = {"since": (comment_entry or {}).get("since"), "ok": True}
+        else:
+            new_entry = fetch_pull_comments(ctx, repo, repo_dir, comment_entry or {}, check)
+
+    record = {
+        "private": bool(repo.get("private")),
+        "fork": bool(repo.get("fork")),
+        "archived": bool(repo.get("archived")),
+        "empty": empty,
+        "default_branch": default_branch,
+        "refs": refs,
+        "wiki": wiki,
+        "lfs_objects": lfs_objects,
+        **count_on_disk(repo_dir),
+        "problems": [p.message for p in check.problems],
+    }
+    return record, check.problems, new_entry
+
+
+def run_verify_repair(ctx: RunContext, night: OrgNight) -> StageResult:
+    """Every repository of the night (its metadata's comments only where the budget holds them)."""
+    return verify_and_repair(ctx, night.org, night.plan.repos, deferred=night.deferred)
+
+
+def verify_and_repair(ctx: RunContext, org: str, repos: list[dict], *,
+                      deferred: frozenset[str] = frozenset()) -> StageResult:
+    """`deferred`: repositories whose metadata the API budget defers (orgbackup/backup/planning/budget.py):
+    their git data is verified and repaired (no API budget), their comments wait."""
+    process.register_secret(ctx.config.token.reveal())
+    decisions = change_decisions(ctx, org, repos) if "pulls" in ctx.config.parts else {}
+    store = ctx.state_store()
+    comment_state = {repo["name"]: comment_entry(store.row_for(org, repo)) for repo in repos}
+
+    def work(repo: dict):
+        name = repo["name"]
+        try:
+            return verify_repository(ctx, org, repo, decisions.get(name) is not None, comment_state.get(name),
+                                     api=name not in deferred)
+        except (OSError, ValueError, BackupError) as exc:
+            problem = Problem(org, name, "repository", f"could not verify: {exc}")
+            log.warning("%s", problem)
+            return None, [problem], None
+
+    records: dict[str, dict] = {}
+    problems: list[Problem] = []
+    with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
+        for repo, (record, found, entry) in zip(repos, pool.map(work, repos)):
+            if record is not None:
+                records[repo["name"]] = record
+            else:
+                records[repo["name"]] = {"problems": [p.message for p in found]}
+            problems.extend(found)
+            if entry is not None:
+                store.update(org, int(repo["id"]), comments_since=entry.get("since"),
+                             comments_ok=1 if entry.get("ok") else 0)
+    log.info("%s: verified %d repositories, %d problem(s)", org, len(records), len(problems))
+    return StageResult(records, problems)

@@ -1,0 +1,345 @@
+"""Configuration: environment variables (optionally from a dotenv file), checked once.
+
+`load_config(environ)` returns one frozen `Config` or raises `ConfigError` naming
+the variable, never its value.  Secrets are `Secret` objects whose repr is `***`.
+Every secret can be given as NAME or NAME_FILE, never both.  The readers of one
+variable each (and `Secret`) are in `config_readers.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from orgbackup.config.readers import (Secret, SecretEnvironment, parse_bool, parse_choice, parse_hours, parse_int,
+                             parse_list, parse_words, read_dotenv, read_secret)
+from orgbackup.errors import ConfigError
+from orgbackup.snapshots.shards import DEFAULT_WINDOW_HOURS, Shard, parse_shard
+
+log = logging.getLogger(__name__)
+
+# What github-backup captures (its flags), then what the wrapper captures itself (orgbackup/backup/parts/).
+GITHUB_BACKUP_PARTS = ("issues", "pulls", "milestones", "labels", "releases", "assets", "wikis")
+METADATA_PARTS = ("discussions", "reviews", "commit-comments", "settings", "organization", "projects",
+                  "attachments")
+ALL_PARTS = GITHUB_BACKUP_PARTS + METADATA_PARTS
+HOOKS_MODES = ("auto", "on", "off")
+GIT_PROTOCOLS = ("https", "ssh")
+DEFAULT_HOST_NAME = "github-org-backup"
+# restic check --read-data-subset: n% (a fraction), n/t (part n of t) or a size (500M).
+READ_DATA_SUBSET = re.compile(r"^(\d+(\.\d+)?%|\d+/\d+|\d+[KMGT]?)$")
+DEFAULT_STALL_SECONDS = 600  # without progress, a transfer or a tool is ended
+# GitHub's rule for organization names; also keeps them safe as folder names.
+ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
+
+
+# The variables restic and its backends read (restic's manual, "Environment Variables").
+# ST_* is listed by name: the prefix alone is too common.
+RESTIC_BACKEND_PREFIXES = ("RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "RCLONE_")
+RESTIC_BACKEND_NAMES = ("ST_AUTH", "ST_USER", "ST_KEY")
+# These travel by the run's own files (RESTIC_*_FILE), never from the environment.
+RESTIC_OWN_SECRETS = ("RESTIC_PASSWORD", "RESTIC_REPOSITORY")
+
+
+def is_restic_backend_variable(name: str) -> bool:
+    """True for the variables only restic (the repository's backend) needs:
+    they go to restic and to no other program."""
+    return name.startswith(RESTIC_BACKEND_PREFIXES) or name in RESTIC_BACKEND_NAMES
+
+
+def restic_backend_environment(env: Mapping[str, str]) -> SecretEnvironment:
+    """The backend variables of the (environment + dotenv) settings, less the
+    repository and password (and their *_FILE / *_COMMAND forms)."""
+    return SecretEnvironment({
+        name: value for name, value in env.items()
+        if value and is_restic_backend_variable(name) and not name.startswith(RESTIC_OWN_SECRETS)
+    })
+
+
+@dataclass(frozen=True)
+class Retention:
+    """The keep policy applies to complete snapshots; incomplete ones go once a newer
+    complete snapshot exists and they are `incomplete_days` old."""
+
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+    yearly: int = 3
+    incomplete_days: int = 14
+
+    @property
+    def keeps_everything(self) -> bool:
+        """All keep counts 0: every complete snapshot stays (incomplete ones still go)."""
+        return not (self.daily or self.weekly or self.monthly or self.yearly)
+
+
+@dataclass(frozen=True)
+class GitHubAppSettings:
+    """A GitHub App instead of a token: the run signs a JWT with the private key and
+    exchanges it for an installation token per organization (orgbackup/github/credentials.py)."""
+
+    app_id: str
+    private_key: Secret  # PEM
+    installation_id: int | None = None  # else GET /orgs/{org}/installation
+
+
+@dataclass(frozen=True)
+class Config:
+    orgs: tuple[str, ...]
+    token: Secret
+    restic_repository: Secret  # may carry backend credentials (rest:https://user:pw@...)
+    restic_password: Secret
+    cache_dir: Path
+    # AWS_*, B2_*, RESTIC_CACHE_DIR, ...: for restic only (commands.child_environment drops them)
+    restic_backend: SecretEnvironment = field(default_factory=SecretEnvironment)
+    github_host: str = "github.com"
+    host_name: str = DEFAULT_HOST_NAME
+    retention: Retention = field(default_factory=Retention)
+    parts: tuple[str, ...] = ALL_PARTS
+    hooks: str = "auto"
+    git_protocol: str = "https"
+    gitim: bool = True
+    dependencies: bool = True
+    dependencies_depth: int = 0  # 0: follow dependencies of dependencies without limit
+    dependencies_exclude: tuple[str, ...] = ()
+    concurrency: int = 4
+    git_concurrency: int = 16  # git reads (ls-remote, fetch) do not spend the API budget
+    full_refresh_days: int = 7
+    keep_deleted_days: int = 0  # 0: a repository deleted on GitHub stays in the cache (and snapshots) forever
+    prune_days: int = 7  # restic prune at most this often (0: whenever a snapshot was forgotten)
+    verify_after_backup: bool = False
+    # When the API budget cannot hold the run's metadata: wait for the reset instead of deferring it
+    wait_for_rate_limit: bool = False
+    verify_read_data_subset: str = "5%"
+    stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
+    app: GitHubAppSettings | None = None  # then `token` is empty
+    # Where the token came from, as messages name it: GITHUB_TOKEN, or GITHUB_TOKEN_FILE (PATH)
+    token_source: str = "GITHUB_TOKEN"
+    # GITHUB_CA_BUNDLE_FILE as given (None for GITHUB_CA_BUNDLE or neither), and the PEM
+    # certificates of either: trusted by every program of the run besides the system's roots.
+    ca_bundle_file: Path | None = None
+    ca_bundle_pem: str | None = field(default=None, repr=False)
+    # BACKUP_SHARD=i/N: this run backs up shard i of N (orgbackup/snapshots/shards.py); None: everything
+    shard: Shard | None = None
+    shard_window_hours: float = DEFAULT_WINDOW_HOURS  # BACKUP_SHARD_WINDOW: one night's shards
+
+    @property
+    def api_url(self) -> str:
+        if self.github_host == "github.com":
+            return "https://api.github.com"
+        return f"https://{self.github_host}/api/v3"
+
+    @property
+    def git_url(self) -> str:
+        return f"https://{self.github_host}"
+
+    @property
+    def enterprise(self) -> bool:
+        return self.github_host != "github.com"
+
+    @property
+    def api_threads_alone(self) -> int:
+        """Requests in flight for a stage that has the API to itself (the change check, the
+        metadata stage): twice the github-backup processes, each of which asks one at a time."""
+        return max(1, 2 * self.concurrency)
+
+
+def parse_orgs(environ: Mapping[str, str]) -> tuple[str, ...]:
+    orgs = parse_list(environ, "GITHUB_ORGS")
+    if not orgs:
+        raise ConfigError("GITHUB_ORGS is required: one or more organizations, comma-separated")
+    for org in orgs:
+        if not ORG_NAME.match(org):
+            raise ConfigError(f"GITHUB_ORGS: {org!r} is not a valid organization name")
+    lowered = [o.lower() for o in orgs]
+    if len(set(lowered)) != len(lowered):
+        raise ConfigError("GITHUB_ORGS: an organization is listed twice")
+    return orgs
+
+
+def parse_parts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    return parse_words(environ, "BACKUP_PARTS", ALL_PARTS, ALL_PARTS, noun="part")
+
+
+def parse_retention(environ: Mapping[str, str]) -> Retention:
+    default = Retention()
+    return Retention(
+        daily=parse_int(environ, "BACKUP_KEEP_DAILY", default.daily),
+        weekly=parse_int(environ, "BACKUP_KEEP_WEEKLY", default.weekly),
+        monthly=parse_int(environ, "BACKUP_KEEP_MONTHLY", default.monthly),
+        yearly=parse_int(environ, "BACKUP_KEEP_YEARLY", default.yearly),
+        incomplete_days=parse_int(environ, "BACKUP_KEEP_INCOMPLETE_DAYS", default.incomplete_days),
+    )
+
+
+def parse_stall_seconds(environ: Mapping[str, str]) -> int:
+    """BACKUP_STALL_SECONDS, or the deprecated BACKUP_GIT_TIMEOUT (once a wall-clock
+    limit per git call; now read as the stall budget)."""
+    if environ.get("BACKUP_STALL_SECONDS") is not None or environ.get("BACKUP_GIT_TIMEOUT") is None:
+        return parse_int(environ, "BACKUP_STALL_SECONDS", DEFAULT_STALL_SECONDS, minimum=1)
+    log.warning("BACKUP_GIT_TIMEOUT is deprecated: set BACKUP_STALL_SECONDS (seconds without "
+                "progress after which a transfer or tool is ended) instead")
+    return parse_int(environ, "BACKUP_GIT_TIMEOUT", DEFAULT_STALL_SECONDS, minimum=1)
+
+
+def parse_github_app(environ: Mapping[str, str], orgs: tuple[str, ...]) -> GitHubAppSettings | None:
+    """GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY(_FILE), GITHUB_APP_INSTALLATION_ID; None when none is set."""
+    app_id = (environ.get("GITHUB_APP_ID") or "").strip()
+    key = read_secret(environ, "GITHUB_APP_PRIVATE_KEY", required=False)
+    installation = (environ.get("GITHUB_APP_INSTALLATION_ID") or "").strip()
+    if not (app_id or key or installation):
+        return None
+    if not app_id:
+        raise ConfigError("GITHUB_APP_PRIVATE_KEY or GITHUB_APP_INSTALLATION_ID is set without GITHUB_APP_ID")
+    if not app_id.isdigit():
+        raise ConfigError(f"GITHUB_APP_ID: expected the App's number, got {app_id!r}")
+    if key is None:
+        raise ConfigError("GITHUB_APP_ID is set: GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) is required")
+    from orgbackup.github.app import check_private_key
+
+    check_private_key(key)
+    installation_id = None
+    if installation:
+        if not installation.isdigit() or int(installation) < 1:
+            raise ConfigError(f"GITHUB_APP_INSTALLATION_ID: expected a number, got {installation!r}")
+        if len(orgs) > 1:
+            raise ConfigError("GITHUB_APP_INSTALLATION_ID names the installation of one organization: "
+                              "list one in GITHUB_ORGS, or leave it unset (found per organization)")
+        installation_id = int(installation)
+    return GitHubAppSettings(app_id, key, installation_id)
+
+
+def secret_source(environ: Mapping[str, str], name: str) -> str:
+    """NAME, or NAME_FILE (PATH) where the secret was read from a file (read_secret)."""
+    path = environ.get(f"{name}_FILE")
+    return f"{name}_FILE ({path})" if path else name
+
+
+def parse_github_credentials(environ: Mapping[str, str], orgs: tuple[str, ...]) -> tuple[Secret, GitHubAppSettings | None]:
+    """A token or a GitHub App, never both, never neither."""
+    app = parse_github_app(environ, orgs)
+    token = read_secret(environ, "GITHUB_TOKEN", required=False)
+    if app and token:
+        raise ConfigError("GITHUB_TOKEN (or GITHUB_TOKEN_FILE) and GITHUB_APP_ID are both set: "
+                          "authenticate with a token or with a GitHub App, not both")
+    if app:
+        return Secret(""), app
+    if token is None:
+        raise ConfigError("GITHUB_TOKEN (or GITHUB_TOKEN_FILE) is required, or a GitHub App "
+                          "(GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)")
+    if any(ch.isspace() for ch in token.reveal().strip()) or not token.reveal().strip():
+        raise ConfigError(f"{secret_source(environ, 'GITHUB_TOKEN')}: the token contains spaces or is empty")
+    return Secret(token.reveal().strip()), None
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+
+
+def parse_ca_bundle(environ: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """GITHUB_CA_BUNDLE (PEM text) or GITHUB_CA_BUNDLE_FILE (a PEM file), never both:
+    (the file given, the PEM text), each checked to hold certificates OpenSSL can load."""
+    text = environ.get("GITHUB_CA_BUNDLE") or ""
+    named = (environ.get("GITHUB_CA_BUNDLE_FILE") or "").strip()
+    if text.strip() and named:
+        raise ConfigError("GITHUB_CA_BUNDLE and GITHUB_CA_BUNDLE_FILE are both set: set only one")
+    name, path = "GITHUB_CA_BUNDLE", None
+    if named:
+        name, path = "GITHUB_CA_BUNDLE_FILE", Path(named)
+        try:
+            text = path.read_text(encoding="ascii")
+        except OSError as exc:
+            raise ConfigError(f"GITHUB_CA_BUNDLE_FILE: cannot read {named}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"GITHUB_CA_BUNDLE_FILE: {named} is not PEM text (DER? convert it with "
+                              "openssl x509 -inform der)") from None
+    elif not text.strip():
+        return None, None
+    elif "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")  # an env file that cannot hold newlines: \n written out
+    where = f"{name}: {named}" if named else name
+    if PEM_CERTIFICATE not in text:
+        raise ConfigError(f"{where} holds no PEM certificate ({PEM_CERTIFICATE})")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError(f"{where}: the certificates cannot be loaded ({exc.__class__.__name__}: "
+                          f"{getattr(exc, 'reason', None) or exc})") from None
+    return path, text.strip() + "\n"
+
+
+def ca_bundle_fields(env: Mapping[str, str]) -> dict:
+    """The Config fields of parse_ca_bundle."""
+    ca_file, ca_pem = parse_ca_bundle(env)
+    return {"ca_bundle_file": ca_file, "ca_bundle_pem": ca_pem}
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME", "/tmp"), ".cache")
+    return Path(base) / "orgbackup"
+
+
+def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Config:
+    """Check every variable and return the configuration, or raise ConfigError.
+
+    `need_github=False` is for commands that only read the restic repository
+    (restore, verify, snapshots): they need no token and no organization.
+    """
+    env = read_dotenv(environ)
+    host = (env.get("GITHUB_HOST") or "github.com").strip().lower()
+    host = host.removeprefix("https://").rstrip("/")
+    if not HOST.match(host):
+        raise ConfigError(f"GITHUB_HOST: {env.get('GITHUB_HOST')!r} is not a host[:port]")
+    app = None
+    if need_github:
+        orgs = parse_orgs(env)
+        token, app = parse_github_credentials(env, orgs)
+    else:
+        orgs = parse_list(env, "GITHUB_ORGS")
+        token = read_secret(env, "GITHUB_TOKEN", required=False) or Secret("")
+    repository = read_secret(env, "RESTIC_REPOSITORY")
+    password = read_secret(env, "RESTIC_PASSWORD")
+    cache = env.get("BACKUP_CACHE_DIR")
+    cache_dir = Path(cache) if cache else default_cache_dir(env)
+    host_name = (env.get("BACKUP_HOST_NAME") or DEFAULT_HOST_NAME).strip()
+    if not re.match(r"^[A-Za-z0-9._-]+$", host_name):
+        raise ConfigError(f"BACKUP_HOST_NAME: {host_name!r} may hold only letters, digits, . _ -")
+    subset = (env.get("BACKUP_VERIFY_READ_DATA_SUBSET") or "5%").strip()
+    if not READ_DATA_SUBSET.match(subset):
+        raise ConfigError(f"BACKUP_VERIFY_READ_DATA_SUBSET: {subset!r} is not n%, n/t or a size")
+    return Config(
+        orgs=orgs,
+        token=token,
+        restic_repository=repository,
+        restic_password=password,
+        cache_dir=cache_dir,
+        restic_backend=restic_backend_environment(env),
+        github_host=host,
+        host_name=host_name,
+        retention=parse_retention(env),
+        parts=parse_parts(env),
+        hooks=parse_choice(env, "BACKUP_HOOKS", "auto", HOOKS_MODES),
+        git_protocol=parse_choice(env, "BACKUP_GIT_PROTOCOL", "https", GIT_PROTOCOLS),
+        gitim=parse_bool(env, "BACKUP_GITIM", True),
+        dependencies=parse_bool(env, "BACKUP_DEPENDENCIES", True),
+        dependencies_depth=parse_int(env, "BACKUP_DEPENDENCIES_DEPTH", 0),
+        dependencies_exclude=parse_list(env, "BACKUP_DEPENDENCIES_EXCLUDE"),
+        concurrency=parse_int(env, "BACKUP_CONCURRENCY", 4, minimum=1),
+        git_concurrency=parse_int(env, "BACKUP_GIT_CONCURRENCY", 16, minimum=1),
+        full_refresh_days=parse_int(env, "BACKUP_FULL_REFRESH_DAYS", 7),
+        keep_deleted_days=parse_int(env, "BACKUP_KEEP_DELETED_DAYS", 0),
+        prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
+        verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
+        wait_for_rate_limit=parse_bool(env, "BACKUP_WAIT_FOR_RATE_LIMIT", False),
+        verify_read_data_subset=subset,
+        token_source=secret_source(env, "GITHUB_TOKEN"),
+        stall_seconds=parse_stall_seconds(env),
+        app=app,
+        **ca_bundle_fields(env),
+        shard=parse_shard(env.get("BACKUP_SHARD")),
+        shard_window_hours=parse_hours(env, "BACKUP_SHARD_WINDOW", DEFAULT_WINDOW_HOURS),
+    )
+

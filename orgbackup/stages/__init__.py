@@ -1,1 +1,0 @@
-"""The stages of a backup run, one module each, called in order by `orgbackup.run`."""
