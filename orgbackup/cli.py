@@ -226,9 +226,9 @@ def dispatch(args, environ) -> RunResult:
         return run_backup(config)
     config = load_config(environ, need_github=False)
     if command == "snapshots":
-        from orgbackup.snapshots.select import run_snapshots
+        from orgbackup.actions.snapshots import run_snapshots
 
-        return RunResult(command, run_snapshots(config, org=args.org, as_json=args.json))
+        return run_snapshots(config, org=args.org, as_json=args.json)
     if command == "restore":
         from orgbackup.actions.restore import run_restore
 
@@ -247,7 +247,7 @@ def dispatch(args, environ) -> RunResult:
     if command == "status":
         from orgbackup.actions.status import run_status
 
-        return RunResult(command, run_status(config, max_age_hours=args.max_age, as_json=args.json))
+        return run_status(config, max_age_hours=args.max_age, as_json=args.json)
     if command == "verify":
         from orgbackup.actions.verify import run_verify
 

@@ -16,7 +16,7 @@ import requests
 import trustme
 
 from orgbackup.tools import process
-from orgbackup.config.trust import BUNDLE_NAME, requests_verify, system_roots_file, trusted_for_run
+from orgbackup.config.trust import BUNDLE_NAME, system_roots_file, trusted_for_run, verify_for
 from orgbackup.cli import main
 from orgbackup.config.settings import load_config, parse_ca_bundle
 from orgbackup.errors import ConfigError
@@ -83,7 +83,6 @@ def test_a_whole_backup_trusts_the_ca_given_only_as_GITHUB_CA_BUNDLE_FILE(system
     # The system's store is untouched, and after the run nothing trusts the CA any more.
     assert sha256(SYSTEM_BUNDLE) == store_before
     assert process.child_environment()["GIT_SSL_CAINFO"] == str(SYSTEM_BUNDLE)
-    assert requests_verify() is True
 
 
 def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(system_trust_only, backup_env):
@@ -102,7 +101,9 @@ def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(syst
             text = bundle.read_text()
             # The system's roots, then the CA: other hosts stay trusted.
             assert text.startswith(system_roots_file().read_text()) and text.rstrip().endswith(pem.strip())
-            assert api.user()["login"]  # the wrapper's requests
+            assert verify_for(bundle) == str(bundle)
+            assert GitHubAPI(config.api_url, config.token.reveal(), attempts=1,
+                             verify=verify_for(bundle)).user()["login"]  # the wrapper's requests
             child = process.child_environment()
             assert {child[name] for name in CA_VARIABLES} == {str(bundle)}
             assert list(Path(child["GIT_SSL_CAPATH"]).iterdir()) == []  # libcurl reads no folder
@@ -114,14 +115,13 @@ def test_GITHUB_CA_BUNDLE_as_pem_text_is_trusted_by_requests_urllib_and_git(syst
             refs = process.run(["git", "ls-remote", f"{emulator.base_url}/{ORG}/godot.git"],
                                 env=git_environment(files), timeout=60).stdout
             assert "refs/heads/main" in refs
-        assert requests_verify() is True
         with pytest.raises(GitHubError, match="not trusted"):
             api.user()
         # A CA that did not sign the certificate: the error says so.
         other = load_config(dict(backup_env, GITHUB_CA_BUNDLE=trustme.CA().cert_pem.bytes().decode()))
-        with trusted_for_run(other, files.directory):
+        with trusted_for_run(other, files.directory) as other_bundle:
             with pytest.raises(GitHubError, match="even with GITHUB_CA_BUNDLE"):
-                GitHubAPI(config.api_url, config.token.reveal(), attempts=1).user()
+                GitHubAPI(config.api_url, config.token.reveal(), attempts=1, verify=verify_for(other_bundle)).user()
     finally:
         remove_secret_files(files)
 

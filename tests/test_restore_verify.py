@@ -25,7 +25,7 @@ from orgbackup.cli import main
 from orgbackup.config.settings import load_config
 from orgbackup.actions.restore import includes_for, run_restore
 from orgbackup.snapshots.restored_checks import compare_refs, json_files_of_repository
-from orgbackup.snapshots.select import format_table
+from orgbackup.actions.snapshots import format_table
 from orgbackup.times import iso_utc
 from orgbackup.actions.verify import run_verify
 from tests import helpers_snapshot as hs

@@ -18,10 +18,8 @@ from orgbackup.backup.pipeline import back_up_organization
 from orgbackup.backup.stages import snapshot
 from orgbackup.backup.stages.preflight import run_preflight
 from orgbackup.backup.stages.summary import OrgOutcome, render_table, summary_line
-from orgbackup.cache.lock import cache_lock
-from orgbackup.config.secret_files import register_secrets, remove_secret_files, write_secret_files
+from orgbackup.actions.session import session
 from orgbackup.config.settings import Config
-from orgbackup.config.trust import trusted_for_run
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK, BackupError
 from orgbackup.github.api import GitHubAPI
 from orgbackup.github.credentials import credentials_for
@@ -95,36 +93,31 @@ def reported_if_it_fails(config: Config, clock: float):
 
 def run_backup(config: Config) -> RunResult:
     clock = time.monotonic()
-    register_secrets(config)
-    files = write_secret_files(config)
-    credentials = credentials_for(config, files.token_file)
-    try:
-        with ExitStack() as held:
-            with reported_if_it_fails(config, clock):
-                held.enter_context(cache_lock(config.cache_dir))
-                held.enter_context(trusted_for_run(config, files.directory))
-                ctx = RunContext(
-                    config=config,
-                    files=files,
-                    api=GitHubAPI(config.api_url, credentials.current_token),
-                    started=utc_now(),
-                    tool_versions=tool_versions(),
-                    credentials=credentials,
-                )
-                preflight = run_preflight(ctx)
-            outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
-            outcomes += [back_up_organization(ctx, plan) for plan in preflight.plans.values()]
-            last_of_night = True
-            try:
-                last_of_night = completes_the_night(ctx, outcomes)
-                if last_of_night:
-                    snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
-            except BackupError as exc:  # the snapshots are safe; the space comes back next time
-                log.warning("restic prune failed: %s", exc)
-            ctx.state_store().close()
-    finally:
-        credentials.close()
-        remove_secret_files(files)
+    with ExitStack() as held:
+        with reported_if_it_fails(config, clock):
+            # One run per cache (the lock), every program trusting GITHUB_CA_BUNDLE.
+            run = held.enter_context(session(config, lock=config.cache_dir, trust=True))
+            credentials = credentials_for(config, run.files.token_file, run.verify)
+            held.callback(credentials.close)
+            ctx = RunContext(
+                config=config,
+                files=run.files,
+                api=GitHubAPI(config.api_url, credentials.current_token, verify=run.verify),
+                started=utc_now(),
+                tool_versions=tool_versions(),
+                credentials=credentials,
+            )
+            preflight = run_preflight(ctx)
+        outcomes = [OrgOutcome(org, error=why) for org, why in preflight.unavailable.items()]
+        outcomes += [back_up_organization(ctx, plan) for plan in preflight.plans.values()]
+        last_of_night = True
+        try:
+            last_of_night = completes_the_night(ctx, outcomes)
+            if last_of_night:
+                snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
+        except BackupError as exc:  # the snapshots are safe; the space comes back next time
+            log.warning("restic prune failed: %s", exc)
+        ctx.state_store().close()
     status = exit_status_of(outcomes)
     seconds = time.monotonic() - clock
     log.info("API requests made by the wrapper itself: %d", ctx.api.requests_made)

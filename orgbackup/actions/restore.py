@@ -30,7 +30,8 @@ from orgbackup.errors import EXIT_OK, BackupError, ConfigError
 from orgbackup.cache.manifest import read_manifest
 from orgbackup.results import COMPLETE, OrgResult, RunResult
 from orgbackup.cache.safe_names import is_repository_name
-from orgbackup.config.secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
+from orgbackup.actions.session import session
+from orgbackup.config.secret_files import SecretFiles
 from orgbackup.snapshots.shard_sets import merge_shard_trees
 from orgbackup.snapshots.shards import BackupUnit
 from orgbackup.snapshots.select import select_backups, snapshot_org, snapshot_status
@@ -60,17 +61,14 @@ def run_restore(
     check_arguments(org, repo)
     target_dir = Path(target).expanduser().absolute()
     check_target(target_dir, overwrite=overwrite)
-    register_secrets(config)
-    files = write_secret_files(config)
-    try:
+    with session(config) as held:
+        files = held.files
         units = select_backups(
             config, files, snapshot=snapshot, org=org, complete_only=snapshot == "latest"
         )
         target_dir.mkdir(parents=True, exist_ok=True)
         done = [restore_set(files, unit, target_dir, repo=repo) if unit.sharded
                 else restore_snapshot(files, unit.snapshots[0], target_dir, repo=repo) for unit in units]
-    finally:
-        remove_secret_files(files)
     summary = format_report(done)
     sys.stdout.write(summary)
     sys.stdout.flush()

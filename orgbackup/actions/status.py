@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from orgbackup.tools import restic
 from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK
-from orgbackup.config.secret_files import register_secrets, remove_secret_files, write_secret_files
+from orgbackup.actions.session import session
+from orgbackup.results import RunResult
 from orgbackup.snapshots.shards import DEFAULT_WINDOW_HOURS, BackupUnit, backup_units
 from orgbackup.snapshots.select import snapshot_status
 from orgbackup.times import format_time, parse_rfc3339
@@ -103,13 +104,9 @@ def format_status(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: datetime | None = None) -> int:
-    register_secrets(config)
-    files = write_secret_files(config)
-    try:
-        result = restic.run_restic(files, restic.snapshots(host=config.host_name), timeout=600)
-    finally:
-        remove_secret_files(files)
+def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: datetime | None = None) -> RunResult:
+    with session(config) as held:
+        result = restic.run_restic(held.files, restic.snapshots(host=config.host_name), timeout=600)
     rows = org_statuses(restic.parse_snapshots(result.stdout), tuple(config.orgs),
                         now=now or datetime.now(timezone.utc), max_age_hours=max_age_hours,
                         window_hours=config.shard_window_hours)
@@ -119,4 +116,4 @@ def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: date
     else:
         sys.stdout.write(format_status(rows))
     sys.stdout.flush()
-    return EXIT_OK if ok else EXIT_FAILURE
+    return RunResult("status", EXIT_OK if ok else EXIT_FAILURE)

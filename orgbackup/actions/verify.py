@@ -29,7 +29,8 @@ from orgbackup.tools import process, restic
 from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK
 from orgbackup.results import COMPLETE, FAILED, OrgResult, RunResult
-from orgbackup.config.secret_files import SecretFiles, register_secrets, remove_secret_files, write_secret_files
+from orgbackup.actions.session import session
+from orgbackup.config.secret_files import SecretFiles
 from orgbackup.snapshots.restored_checks import DEPENDENCIES_ROW, MAX_NAMED, ORG_ROW, Result, check_restored_org, name_some
 from orgbackup.snapshots.shard_sets import merge_shard_trees
 from orgbackup.snapshots.shards import BackupUnit
@@ -82,17 +83,14 @@ class CheckReport:
 def run_verify(
     config: Config, *, snapshot: str, org: str | None, read_data_subset: str | None, as_json: bool
 ) -> RunResult:
-    register_secrets(config)
-    files = write_secret_files(config)
-    try:
+    with session(config) as held:
+        files = held.files
         # Listing first: a wrong password or a missing repository ends here, clearly.
         units = select_backups(config, files, snapshot=snapshot, org=org, complete_only=False)
         check = check_repository(files, read_data_subset)
         reports = [verify_set(files, unit, concurrency=config.concurrency) if unit.sharded
                    else verify_snapshot(files, unit.snapshots[0], concurrency=config.concurrency)
                    for unit in units]
-    finally:
-        remove_secret_files(files)
     ok = check.ok and all(r.ok for r in reports)
     summary = format_report(check, reports, ok)
     if as_json:

@@ -19,7 +19,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from orgbackup.tools import process
-from orgbackup.config.settings import Config
+from orgbackup.config.settings import Config, is_restic_backend_variable
 
 # git's credential helper, a shell script (its comments say why): installed beside the
 # package's Python, it needs no executable temporary folder. From a source tree that was
@@ -41,7 +41,9 @@ def repository_credentials(repository: str) -> list[str]:
 
 
 def register_secrets(config: Config) -> None:
-    """Mask the run's secret values in everything logged or raised from now on."""
+    """Mask the run's secret values in everything logged or raised from now on, and keep
+    restic's backend variables from every program but restic."""
+    process.withhold(is_restic_backend_variable)
     process.register_secret(config.token.reveal())
     process.register_secret(config.restic_password.reveal())
     for part in repository_credentials(config.restic_repository.reveal()):

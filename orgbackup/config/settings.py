@@ -47,6 +47,20 @@ RESTIC_BACKEND_NAMES = ("ST_AUTH", "ST_USER", "ST_KEY")
 RESTIC_OWN_SECRETS = ("RESTIC_PASSWORD", "RESTIC_REPOSITORY")
 
 
+def check_private_key(key: Secret) -> None:
+    """ConfigError unless the text is a PEM RSA private key (what GitHub hands out)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        loaded = load_pem_private_key(key.reveal().encode(), password=None)
+    except (ValueError, TypeError):
+        raise ConfigError("GITHUB_APP_PRIVATE_KEY: not a PEM private key (the .pem file GitHub "
+                          "generates for the App)") from None
+    if not isinstance(loaded, rsa.RSAPrivateKey):
+        raise ConfigError("GITHUB_APP_PRIVATE_KEY: GitHub Apps sign with RSA keys; this key is not one")
+
+
 def is_restic_backend_variable(name: str) -> bool:
     """True for the variables only restic (the repository's backend) needs:
     they go to restic and to no other program."""
@@ -201,8 +215,6 @@ def parse_github_app(environ: Mapping[str, str], orgs: tuple[str, ...]) -> GitHu
         raise ConfigError(f"GITHUB_APP_ID: expected the App's number, got {app_id!r}")
     if key is None:
         raise ConfigError("GITHUB_APP_ID is set: GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) is required")
-    from orgbackup.github.app import check_private_key
-
     check_private_key(key)
     installation_id = None
     if installation:

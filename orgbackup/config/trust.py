@@ -2,8 +2,8 @@
 
 The run writes ONE bundle, the system's trusted roots followed by the given CA, into
 its private folder, and every program of the run trusts that file: the wrapper's own
-requests (`requests_verify()`, passed as `verify=`: a session's `verify` loses to
-REQUESTS_CA_BUNDLE), and through `process.set_run_environment` github-backup (urllib:
+requests (`verify_for(bundle)`, given to each GitHub client as its `verify=`: a session's
+`verify` loses to REQUESTS_CA_BUNDLE), and through `process.set_run_environment` github-backup (urllib:
 SSL_CERT_FILE), PyGithub in gitim (REQUESTS_CA_BUNDLE), git and git-lfs (GIT_SSL_CAINFO),
 restic (SSL_CERT_FILE) and anything curl-based (CURL_CA_BUNDLE).  The system's store
 is never touched: the roots are copied, and other hosts (github.com for dependencies,
@@ -34,9 +34,6 @@ BUNDLE_NAME = "ca-bundle.pem"
 EMPTY_CA_FOLDER = "no-ca-folder"  # git's http.sslCAPath: nothing to read at each connection
 # Debian's (and the image's) ca-certificates bundle, should OpenSSL's default path be missing.
 DEBIAN_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-
-_active: Path | None = None  # the bundle of the run in progress
-
 
 def system_roots_file() -> Path | None:
     """The system's trusted roots as one PEM file: OpenSSL's default file (not the one an
@@ -104,7 +101,6 @@ def trusted_for_run(config: Config, directory: Path) -> Iterator[Path | None]:
     """With a CA configured: the combined bundle in `directory`, trusted by every program
     started and every request made until the block ends.  Without: git's trust as one
     bundle file (git_trust_environment) until the block ends."""
-    global _active
     bundle = write_bundle(directory, config.ca_bundle_pem) if config.ca_bundle_pem else None
     environment: dict[str, str] = {}
     if bundle:
@@ -113,16 +109,14 @@ def trusted_for_run(config: Config, directory: Path) -> Iterator[Path | None]:
     git_bundle = bundle or default_git_bundle(os.environ)
     if git_bundle:
         environment.update(git_trust_environment(git_bundle, make_empty_folder(directory)))
-    _active = bundle
     process.set_run_environment(environment)
     try:
         yield bundle
     finally:
         process.clear_run_environment()
-        _active = None
 
 
-def requests_verify() -> str | bool:
-    """`verify=` for every request the wrapper makes: the run's bundle, or True (requests'
-    default: REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when set, else certifi)."""
-    return str(_active) if _active else True
+def verify_for(bundle: Path | None) -> str | bool:
+    """`verify=` for the wrapper's requests: the run's bundle, or True (requests' default:
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when set, else certifi)."""
+    return str(bundle) if bundle else True

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from orgbackup.config.trust import requests_verify
 from orgbackup.errors import BackupError
 from orgbackup.github.urls import token_may_go_to
 
@@ -59,12 +58,12 @@ def certificate_refused(exc: Exception) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc)
 
 
-def untrusted_certificate(url: str, exc: Exception) -> str:
+def untrusted_certificate(url: str, exc: Exception, *, own_bundle: bool = False) -> str:
     """One line: the host, OpenSSL's reason, and the variable that fixes an internal CA."""
     found = re.search(r"certificate verify failed: ([^(\]'\"]+)", str(exc))
     reason = found.group(1).strip() if found else "certificate verify failed"
     host = urlsplit(url).netloc
-    if requests_verify() is not True:
+    if own_bundle:
         return (f"the TLS certificate of {host} is not trusted ({reason}), even with GITHUB_CA_BUNDLE(_FILE): "
                 f"is that the certificate authority that signed it?")
     return (f"the TLS certificate of {host} is not trusted ({reason}); behind an internal certificate "
@@ -162,11 +161,12 @@ def graphql_url_of(api_url: str) -> str:
 
 class GitHubAPI:
     def __init__(self, api_url: str, token: str | Callable[[], str], *, attempts: int = 5, max_wait: float = 900.0,
-                 secondary_wait: float = 60.0, scheme: str = "token"):
+                 secondary_wait: float = 60.0, scheme: str = "token", verify: str | bool = True):
         """`token`: the token, or a function giving the current one (a GitHub App's installation
         token is renewed during the run: it is asked for at every request). `scheme`: "Bearer"
-        for an App's JWT."""
+        for an App's JWT. `verify`: the run's CA bundle (orgbackup/config/trust.py), or True."""
         self.api_url = api_url.rstrip("/")
+        self.verify = verify
         self.graphql_url = graphql_url_of(self.api_url)
         self.attempts = attempts
         self.max_wait = max_wait
@@ -214,15 +214,15 @@ class GitHubAPI:
             try:
                 if verb == "GET":
                     response = self.session.get(url, params=params, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-                                                headers=headers, verify=requests_verify())
+                                                headers=headers, verify=self.verify)
                 else:
                     response = self.session.request(verb, url, params=params, json=json_body, data=data,
                                                     timeout=(CONNECT_TIMEOUT, WRITE_READ_TIMEOUT), headers=headers,
-                                                    verify=requests_verify())
+                                                    verify=self.verify)
             except requests.RequestException as exc:
                 if isinstance(exc, requests.exceptions.SSLError) and certificate_refused(exc):
                     # no retry: the next attempt would meet the same certificate
-                    raise GitHubError(untrusted_certificate(url, exc)) from None
+                    raise GitHubError(untrusted_certificate(url, exc, own_bundle=self.verify is not True)) from None
                 cause = network_cause(url, exc)
                 if attempt == self.attempts or not retry_errors:
                     raise GitHubError(f"GitHub did not answer {url}: {cause}"

@@ -11,27 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orgbackup.config.settings import GitHubAppSettings
-from orgbackup.config.readers import Secret
-from orgbackup.errors import ConfigError
 from orgbackup.github.api import GitHubAPI, GitHubError
 
 # GitHub accepts a JWT for at most 10 minutes; `iat` 60 s in the past allows for clock drift.
 JWT_SECONDS = 540
 CLOCK_DRIFT_SECONDS = 60
-
-
-def check_private_key(key: Secret) -> None:
-    """ConfigError unless the text is a PEM RSA private key (what GitHub hands out)."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    try:
-        loaded = load_pem_private_key(key.reveal().encode(), password=None)
-    except (ValueError, TypeError):
-        raise ConfigError("GITHUB_APP_PRIVATE_KEY: not a PEM private key (the .pem file GitHub "
-                          "generates for the App)") from None
-    if not isinstance(loaded, rsa.RSAPrivateKey):
-        raise ConfigError("GITHUB_APP_PRIVATE_KEY: GitHub Apps sign with RSA keys; this key is not one")
 
 
 def app_jwt(app: GitHubAppSettings, now: float | None = None) -> str:
@@ -53,9 +37,9 @@ class InstallationToken:
         return max(0.0, self.expires_at - self.issued_at)
 
 
-def app_client(api_url: str, app: GitHubAppSettings) -> GitHubAPI:
+def app_client(api_url: str, app: GitHubAppSettings, verify: str | bool = True) -> GitHubAPI:
     """A client that speaks as the App itself (a fresh JWT at every request)."""
-    return GitHubAPI(api_url, lambda: app_jwt(app), scheme="Bearer", attempts=3)
+    return GitHubAPI(api_url, lambda: app_jwt(app), scheme="Bearer", attempts=3, verify=verify)
 
 
 def app_slug(client: GitHubAPI) -> str:

@@ -73,11 +73,12 @@ class AppInstallationTokens:
 
     is_app = True
 
-    def __init__(self, config: Config, token_file: Path, *, check_seconds: float = RENEW_CHECK_SECONDS):
+    def __init__(self, config: Config, token_file: Path, *, check_seconds: float = RENEW_CHECK_SECONDS,
+                 verify: str | bool = True):
         from orgbackup.github.app import app_client
 
         self.app = config.app
-        self.client = app_client(config.api_url, config.app)
+        self.client = app_client(config.api_url, config.app, verify)
         self.token_file = token_file
         self.check_seconds = check_seconds
         self._lock = threading.RLock()
@@ -164,9 +165,9 @@ class AppInstallationTokens:
             self._stop.wait(wait)
 
 
-def credentials_for(config: Config, token_file: Path):
-    """The run's credentials: PersonalToken or AppInstallationTokens."""
+def credentials_for(config: Config, token_file: Path, verify: str | bool = True):
+    """The run's credentials: PersonalToken or AppInstallationTokens (`verify`: the run's CA bundle)."""
     if config.app is not None:
         process.register_secret(config.app.private_key.reveal())
-        return AppInstallationTokens(config, token_file)
+        return AppInstallationTokens(config, token_file, verify=verify)
     return PersonalToken(config.token.reveal())

@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from orgbackup.config.settings import is_restic_backend_variable
 from orgbackup.errors import CommandFailed
 
 log = logging.getLogger(__name__)
@@ -33,6 +32,7 @@ log = logging.getLogger(__name__)
 SECRET_VARIABLES = ("GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "RESTIC_PASSWORD", "RESTIC_REPOSITORY")
 
 _secrets: set[str] = set()
+_withheld: list[Callable[[str], bool]] = []  # withhold(): variables no child gets unless given in `extra`
 _run_environment: dict[str, str] = {}  # set_run_environment: for every child of the run
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
@@ -47,6 +47,13 @@ def register_secret(value: str) -> None:
     # Short values would mask ordinary words in output that code reads back.
     if value and len(value) >= 8:
         _secrets.add(value)
+
+
+def withhold(is_withheld: Callable[[str], bool]) -> None:
+    """From now on no child gets the variables `is_withheld` names, unless a call gives them in
+    its `env` (restic's backend variables: only restic needs cloud credentials)."""
+    if is_withheld not in _withheld:
+        _withheld.append(is_withheld)
 
 
 def mask(text: str) -> str:
@@ -73,7 +80,7 @@ def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     environment (set_run_environment), plus `extra`."""
     env = {
         k: v for k, v in os.environ.items()
-        if k not in SECRET_VARIABLES and not is_restic_backend_variable(k)
+        if k not in SECRET_VARIABLES and not any(rule(k) for rule in _withheld)
     }
     env.update(_run_environment)
     env.update(extra or {})

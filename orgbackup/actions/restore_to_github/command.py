@@ -28,15 +28,13 @@ from pathlib import Path
 
 from orgbackup.tools import process
 from orgbackup import words
-from orgbackup.config.trust import trusted_for_run
 from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_INCOMPLETE, EXIT_OK, ConfigError
 from orgbackup.github.api import GitHubAPI, GitHubError
 from orgbackup.cache.layout import CachePaths
-from orgbackup.cache.lock import cache_lock
 from orgbackup.actions.restore import restore_set, restore_snapshot
 from orgbackup.results import COMPLETE, INCOMPLETE, OrgResult, RunResult
-from orgbackup.config.secret_files import register_secrets, remove_secret_files, write_secret_files
+from orgbackup.actions.session import session
 from orgbackup.snapshots.select import select_backups, snapshot_org
 from orgbackup.times import iso_utc, parse_rfc3339
 from orgbackup.actions.restore_to_github.repository import LEFT_ALONE, RESTORED, RepositoryRestore, Target, planned_writes
@@ -96,43 +94,39 @@ def run_restore_to_github(config: Config, settings: RestoreSettings, *, source_o
                           snapshot: str, repos: list[str], dry_run: bool, with_access: bool) -> RunResult:
     clock = time.monotonic()
     check_names(source_org, target_org, repos, same_host=settings.host == config.github_host)
-    register_secrets(config)
     process.register_secret(settings.token.reveal())
     # The token file (git's credential helper, the API) holds the restore's token, which git offers
     # only to the target organization on the target host; restic's files are the backup's.
     target_config = replace(config, token=settings.token, github_host=settings.host, orgs=(target_org,))
-    files = write_secret_files(target_config)
-    try:
-        # Its own lock (a restore of hours must not keep the nightly backup out): one restore at a time.
-        with cache_lock(CachePaths(config.cache_dir).restore_to_github), \
-                trusted_for_run(target_config, files.directory):
-            api = GitHubAPI(api_url_of(settings.host), settings.token.reveal())
-            target_org = target_organization(api, target_org, settings.host)
-            unit = select_backups(config, files, snapshot=snapshot, org=source_org,
-                                  complete_only=snapshot == "latest")[0]
-            snap = max(unit.snapshots, key=lambda s: parse_rfc3339(s.time))  # a set of shards: named by its newest
-            work = work_folder(config, snap.id)
-            source = restored_source(files, unit, work)
-            names = selected_repositories(source, repos)
-            state = RestoreState(state_path(config.cache_dir), settings.host, target_org, snap.id)
-            try:
-                target = Target(org=target_org, git_url=web_url_of(settings.host),
-                                web_url=web_url_of(settings.host), files=files,
-                                stall_seconds=config.stall_seconds, with_access=with_access)
-                if dry_run:
-                    summary = dry_run_report(api, state, source, names, target, settings, snap)
-                    status, outcomes = EXIT_OK, []
-                else:
-                    outcomes, writer = restore_repositories(api, state, source, names, target, settings)
-                    status = EXIT_INCOMPLETE if any(o.problems for o in outcomes) else EXIT_OK
-                    summary = report(outcomes, writer, source.org, target_org, snap, status,
-                                     time.monotonic() - clock, api.requests_made)
-            finally:
-                state.close()
-            if not dry_run and status == EXIT_OK and not repos:
-                shutil.rmtree(work, ignore_errors=True)  # done: the tree is in the snapshot still
-    finally:
-        remove_secret_files(files)
+    # Its own lock (a restore of hours must not keep the nightly backup out): one restore at a time.
+    with session(config, lock=CachePaths(config.cache_dir).restore_to_github, trust=True,
+                 files_config=target_config) as held:
+        files = held.files
+        api = GitHubAPI(api_url_of(settings.host), settings.token.reveal(), verify=held.verify)
+        target_org = target_organization(api, target_org, settings.host)
+        unit = select_backups(config, files, snapshot=snapshot, org=source_org,
+                              complete_only=snapshot == "latest")[0]
+        snap = max(unit.snapshots, key=lambda s: parse_rfc3339(s.time))  # a set of shards: named by its newest
+        work = work_folder(config, snap.id)
+        source = restored_source(files, unit, work)
+        names = selected_repositories(source, repos)
+        state = RestoreState(state_path(config.cache_dir), settings.host, target_org, snap.id)
+        try:
+            target = Target(org=target_org, git_url=web_url_of(settings.host),
+                            web_url=web_url_of(settings.host), files=files,
+                            stall_seconds=config.stall_seconds, with_access=with_access)
+            if dry_run:
+                summary = dry_run_report(api, state, source, names, target, settings, snap)
+                status, outcomes = EXIT_OK, []
+            else:
+                outcomes, writer = restore_repositories(api, state, source, names, target, settings)
+                status = EXIT_INCOMPLETE if any(o.problems for o in outcomes) else EXIT_OK
+                summary = report(outcomes, writer, source.org, target_org, snap, status,
+                                 time.monotonic() - clock, api.requests_made)
+        finally:
+            state.close()
+        if not dry_run and status == EXIT_OK and not repos:
+            shutil.rmtree(work, ignore_errors=True)  # done: the tree is in the snapshot still
     sys.stdout.write(summary)
     sys.stdout.flush()
     problems = [f"{o.name}: {p}" for o in outcomes for p in o.problems]

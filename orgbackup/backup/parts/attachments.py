@@ -29,7 +29,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from orgbackup.config.trust import requests_verify
 from orgbackup.backup.context import RunContext
 from orgbackup.github.api import network_cause
 from orgbackup.cache.json_files import write_json_atomically
@@ -181,7 +180,7 @@ def request_headers(url: str, web_host: str, token: str) -> dict[str, str]:
 
 
 def download(session: requests.Session, url: str, web_host: str, token: str, attachments_dir: Path,
-             read_timeout: float) -> Saved:
+             read_timeout: float, verify: str | bool = True) -> Saved:
     """Stream `url` into a temporary file in attachments/ (sha256 while writing), then move it to
     files/<sha[:2]>/<sha>; when that file exists already it is the same content: the copy goes."""
     headers = request_headers(url, web_host, token)
@@ -189,7 +188,7 @@ def download(session: requests.Session, url: str, web_host: str, token: str, att
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with session.get(url, headers=headers, stream=True, allow_redirects=True,
-                             timeout=(CONNECT_TIMEOUT, read_timeout), verify=requests_verify()) as response:
+                             timeout=(CONNECT_TIMEOUT, read_timeout), verify=verify) as response:
                 if response.status_code == 404:
                     raise AttachmentGone("GitHub answers HTTP 404")
                 if response.status_code != 200:
@@ -371,7 +370,7 @@ def _download_all(ctx: RunContext, urls: list[str], web_host: str, attachments_d
         try:
             # The token of this moment: a GitHub App's is renewed during the run.
             return download(session, url, web_host, ctx.api.current_token(), attachments_dir,
-                            ctx.config.stall_seconds)
+                            ctx.config.stall_seconds, ctx.api.verify)
         except (AttachmentGone, DownloadFailed) as exc:
             return exc
 

@@ -69,7 +69,6 @@ from orgbackup.cache import json_files, release_files
 from orgbackup.tools.github_backup.listings import LISTED_REPOSITORY_ENV
 from orgbackup.github.urls import token_may_go_to
 from orgbackup.tools.github_backup.names import UNSAFE_NAME
-from orgbackup.config.trust import requests_verify
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import BackupError
 from orgbackup.git.argv import git_environment
@@ -391,7 +390,7 @@ def download_asset(ctx: RunContext, url: str, path: Path) -> None:
         with ctx.api.session.get(url, headers={"Accept": "application/octet-stream", **authorization},
                                  stream=True,
                                  timeout=ctx.config.stall_seconds,  # per read: a stall, not a size
-                                 verify=requests_verify()) as response:
+                                 verify=ctx.api.verify) as response:
             if response.status_code != 200:
                 raise BackupError(f"GitHub answered HTTP {response.status_code}")
             for chunk in response.iter_content(runner.CHUNK):
