@@ -4,8 +4,8 @@ Entry: `sync_clone(ctx, path, url, expected, default_branch, check, part, memo)`
 makes the clone at `path` hold `expected` (ls-remote's refs) and pass git's
 integrity check; `finish_interrupted_swap(path)` first cleans what a stopped run
 left.  Used by the verify-and-repair stage for the repository's and the wiki's
-clone.  Every git command goes through `run_git`, which never raises: a git that
-did not run to its end returns exit status -1 (`unfinished`), so that nothing is
+clone.  Every git command goes through `github_git` (orgbackup/git/run.py), which never
+raises: a git that did not run to its end returns exit status -1 (`unfinished`), so that nothing is
 ever concluded, or deleted, from a stop.
 
 Clones (the repository's and the wiki's, both through `sync_clone`):
@@ -57,9 +57,9 @@ from pathlib import Path
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git, on_disk
+from orgbackup.git.run import run_git, unfinished
 from orgbackup.tools.process import Completed
 from orgbackup.backup.context import RunContext
-from orgbackup.errors import BackupError
 from orgbackup.cache.json_files import write_json_atomically
 from orgbackup.results import INTEGRITY, TRANSIENT, Problem
 from orgbackup.github.urls import without_credentials
@@ -90,22 +90,15 @@ class Check:
 # Running git
 
 
-def run_git(ctx: RunContext, argv: tuple[str, ...], url: str | None = None) -> Completed:
-    """`url`: the repository on GitHub this git may talk to (git itself or Git LFS): its LFS
+def github_git(ctx: RunContext, argv: tuple[str, ...], url: str | None = None) -> Completed:
+    """A git of a cached clone, in GitHub's environment (orgbackup/git/run.py; never raises).
+    `url`: the repository on GitHub this git may talk to (git itself or Git LFS): its LFS
     server is then that repository's, and git is ended after BACKUP_STALL_SECONDS without
-    progress. Without it, a local git (no limit: a full fsck of a large clone reads packs
-    through mmap, which shows as no progress)."""
-    env = git.git_environment(ctx.files, ctx.config.stall_seconds, repo=url)
-    try:
-        return process.run(argv, env=env, idle_timeout=ctx.config.stall_seconds if url else None, check=False)
-    except BackupError as exc:  # did not start, or timed out
-        return Completed(tuple(argv), -1, "", str(exc))
-
-
-def unfinished(result: Completed) -> bool:
-    """git did not run to its end (did not start, the run is stopping, timed out, killed by
-    a signal): its failure says nothing about the clone."""
-    return result.returncode < 0
+    progress. Without it, a local git with no limit (a full fsck of a large clone reads packs
+    through mmap, which shows as no progress, and may take long)."""
+    stall = ctx.config.stall_seconds
+    return run_git(argv, env=git.git_environment(ctx.files, stall, repo=url), stall=stall if url else None,
+                   timeout=None, check=False)
 
 
 def why_failed(result: Completed) -> str:
@@ -127,7 +120,7 @@ def clone_state(path: Path, ctx: RunContext) -> tuple[str, str]:
     it timed out, dubious ownership, permissions): the clone must be left as it is."""
     if not (path / ".git").exists() and not (path / ".git").is_symlink():
         return "gone", "no .git" if path.exists() else "missing"
-    result = run_git(ctx, git.absolute_git_dir(path))
+    result = github_git(ctx, git.absolute_git_dir(path))
     if result.ok:
         if Path(result.stdout.strip()).resolve() == (path / ".git").resolve():
             return "ok", ""
@@ -142,7 +135,7 @@ def is_repository(path: Path, ctx: RunContext) -> bool:
 
 
 def local_refs(ctx: RunContext, path: Path) -> dict[str, str]:
-    result = run_git(ctx, git.for_each_ref(path))
+    result = github_git(ctx, git.for_each_ref(path))
     return git.parse_ref_lines(result.stdout) if result.ok else {}
 
 
@@ -174,14 +167,14 @@ def clean_remote_urls(ctx: RunContext, path: Path, url: str) -> None:
     """origin -> the credential-free URL; any other remote loses its user:password@."""
     remotes = on_disk.configured_remote_urls(path / ".git")
     if remotes is None:
-        result = run_git(ctx, git.get_remote_urls(path))
+        result = github_git(ctx, git.get_remote_urls(path))
         remotes = git.parse_remote_urls(result.stdout) if result.ok else {}
     for remote, current in remotes.items():
         wanted = url if remote == "origin" else without_credentials(current)
         if current != wanted:
-            run_git(ctx, git.set_remote_url(path, wanted, remote))
+            github_git(ctx, git.set_remote_url(path, wanted, remote))
     if "origin" not in remotes:
-        run_git(ctx, ("git", "-C", str(path), "remote", "add", "origin", url))
+        github_git(ctx, ("git", "-C", str(path), "remote", "add", "origin", url))
 
 
 def sibling(path: Path, suffix: str) -> Path:
@@ -259,7 +252,7 @@ def integrity_damage(ctx: RunContext, path: Path, refs: dict[str, str], memo: Pa
         checks = [git.verify_pack(path, pack_dir / n) for n in changed]
         checks.append(git.fsck_connectivity(path))
     for argv in checks:
-        result = run_git(ctx, argv)
+        result = github_git(ctx, argv)
         if unfinished(result):
             check.problem("integrity", f"{where} not checked: {why_failed(result)}")
             return None
@@ -294,12 +287,12 @@ def keep_lfs_objects(old_git_dir: Path, new_git_dir: Path, *, checked: bool = Tr
 
 def point_head_and_check_out(ctx: RunContext, path: Path, url: str, expected: dict[str, str],
                              default_branch: str | None, check: Check) -> None:
-    if not run_git(ctx, git.resolve_head(path)).ok:
+    if not github_git(ctx, git.resolve_head(path)).ok:
         head = head_branch_for(expected, default_branch)
         if head:
-            run_git(ctx, git.point_head(path, head))
-    if run_git(ctx, git.resolve_head(path)).ok:
-        result = run_git(ctx, git.reset_worktree(path), url)  # Git LFS may download what it checks out
+            github_git(ctx, git.point_head(path, head))
+    if github_git(ctx, git.resolve_head(path)).ok:
+        result = github_git(ctx, git.reset_worktree(path), url)  # Git LFS may download what it checks out
         if not result.ok:
             log.warning("%s/%s: git reset failed: %s", check.org, check.name, why_failed(result))
 
@@ -318,7 +311,7 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
     else:
         log.info("%s/%s: cloning the %s", check.org, check.name, part)
     path.parent.mkdir(parents=True, exist_ok=True)
-    result = run_git(ctx, git.clone_no_checkout(url, new), url)
+    result = github_git(ctx, git.clone_no_checkout(url, new), url)
     if not result.ok:
         if not unfinished(result):  # a stop deletes nothing: the next run removes it
             remove_path(new)
@@ -329,7 +322,7 @@ def clone_beside(ctx: RunContext, path: Path, url: str, expected: dict[str, str]
             check.problem(part, f"git clone failed: {why_failed(result)}")
         return False
     # A clone makes local only the default branch; the backup keeps every branch as one.
-    fetched = run_git(ctx, git.fetch_mirror_refs(new, url), url)
+    fetched = github_git(ctx, git.fetch_mirror_refs(new, url), url)
     if not fetched.ok:
         log.warning("%s/%s: git fetch into the new %s failed: %s", check.org, check.name, where, why_failed(fetched))
     if (path / ".git").is_dir():  # even when git no longer takes it for a repository
@@ -379,7 +372,7 @@ def sync_clone(ctx: RunContext, path: Path, url: str, expected: dict[str, str], 
     if actual != expected:
         log.info("%s/%s: %s is stale (%s); fetching", check.org, check.name, where,
                  "; ".join(ref_differences(expected, actual)) or "refs GitHub no longer has")
-        result = run_git(ctx, git.fetch_mirror_refs(path, url), url)
+        result = github_git(ctx, git.fetch_mirror_refs(path, url), url)
         if unfinished(result):  # stopping or timed out: nothing to conclude about the clone
             log.warning("%s/%s: git fetch did not finish: %s", check.org, check.name, why_failed(result))
         elif not result.ok:

@@ -74,3 +74,9 @@ def head_file_ref(git_dir: Path) -> str | None:
     if found:
         return found.group(1)
     return "" if _HEAD_SHA.match(text) else None
+
+
+def is_git_dir(path: Path) -> bool:
+    """A repository's git folder: `.git` of a clone, a bare repository, `.git/modules/X` (HEAD,
+    objects and config, as git itself needs them)."""
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "config").is_file()

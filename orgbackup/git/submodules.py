@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from orgbackup.git.run import run_git
 from orgbackup.tools import process
 from orgbackup.git import argv as git
 from orgbackup.git.clones import refs_digest
@@ -18,7 +19,6 @@ from orgbackup.cache.json_files import write_json_atomically
 from orgbackup.git.submodule_urls import normalize_url, resolve_url
 
 GITLINK_MODE = "160000"
-LOCAL_TIMEOUT = 600  # seconds for git calls that only read the local disk
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,11 @@ class Reference:
     where: str  # "V-Sekai/godot refs/heads/main:thirdparty/libfoo"
 
 
-def _local_git(argv, *, input=None, timeout=LOCAL_TIMEOUT, check=True, env=None):
-    return process.run(argv, input=input, timeout=timeout, check=check, env=env)
-
-
 def object_types(repo: Path, names: list[str]) -> dict[str, tuple[str, str] | None]:
     """{name: (sha, type)} for object names (`<sha>^{commit}`, `<commit>:<path>`); None: missing."""
     if not names:
         return {}
-    out = _local_git(git.batch_check(repo), input="".join(n + "\n" for n in names)).stdout
+    out = run_git(git.batch_check(repo), input="".join(n + "\n" for n in names)).stdout
     return parse_batch_check(out, names)
 
 
@@ -101,7 +97,7 @@ def ref_tips(repo: Path, refs: dict[str, str] | None = None) -> dict[str, list[s
     """{commit: [refs]} for every branch and tag (tags peeled to their commit); `refs`:
     the repository's refs when the caller has just read them."""
     if refs is None:
-        refs = git.parse_ref_lines(_local_git(git.for_each_ref(repo)).stdout)
+        refs = git.parse_ref_lines(run_git(git.for_each_ref(repo)).stdout)
     peeled = object_types(repo, sorted({f"{sha}^{{commit}}" for sha in refs.values()}))
     tips: dict[str, list[str]] = {}
     for ref, sha in sorted(refs.items()):
@@ -133,7 +129,7 @@ def scan_submodules(repo: Path, base_url: str, tips: dict[str, list[str]], label
             continue
         tree_sha, blob_sha = tree[0], blob[0]
         if blob_sha not in modules_of_blob:
-            res = _local_git(git.config_blob_list(repo, blob_sha), check=False)
+            res = run_git(git.config_blob_list(repo, blob_sha), check=False)
             if not res.ok:
                 warnings.append(f"{label} {tips[commit][0]}: .gitmodules cannot be read: "
                                 f"{process.last_line(res.stderr)}")
@@ -144,7 +140,7 @@ def scan_submodules(repo: Path, base_url: str, tips: dict[str, list[str]], label
         if tree_sha not in links_of_tree:
             paths = sorted({m.path for m in modules})
             links_of_tree[tree_sha] = parse_gitlinks(
-                _local_git(git.ls_tree_paths(repo, tree_sha, paths)).stdout)
+                run_git(git.ls_tree_paths(repo, tree_sha, paths)).stdout)
         links = links_of_tree[tree_sha]
         for module in modules:
             sha = links.get(module.path)

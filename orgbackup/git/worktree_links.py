@@ -23,13 +23,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgbackup.tools import process
+from orgbackup.git.run import run_git
 
 log = logging.getLogger(__name__)
 
 LINK_NAME = "orgbackup-link.tmp"  # in the working clone's .git folder
 REGULAR_MODES = ("100644", "100755")
-LOCAL_GIT_TIMEOUT = 600
 
 
 @dataclass
@@ -66,7 +65,7 @@ def _inside(root: Path, parent: str, seen: dict[str, bool]) -> bool:
 def share_identical_files(source: Path, target: Path) -> Shared:
     """Hard-link `target`'s tracked files to `source`'s where bytes and mode are equal."""
     done = Shared()
-    result = process.run(ls_files_stage(target), timeout=LOCAL_GIT_TIMEOUT, check=False)
+    result = run_git(ls_files_stage(target), check=False)
     if not result.ok:
         return done
     source_root, target_root = Path(os.path.realpath(source)), Path(os.path.realpath(target))
@@ -106,7 +105,7 @@ def share_lfs_objects(repo: Path) -> Shared:
     objects = root / ".git" / "lfs" / "objects"
     if not _has_entries(objects):
         return done  # no LFS object to share (most repositories): no git-lfs process either
-    result = process.run(lfs_ls_files(repo), timeout=LOCAL_GIT_TIMEOUT, check=False)
+    result = run_git(lfs_ls_files(repo), check=False)
     if not result.ok:
         return done
     link = root / ".git" / LINK_NAME

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import http.client
 import logging
-import random
 import re
 import socket
 import ssl
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from orgbackup import backoff
 from orgbackup.errors import BackupError
 from orgbackup.github.urls import token_may_go_to
 
@@ -201,7 +201,6 @@ class GitHubAPI:
         """GET without a body, POST with `json_body`; or `method` with a JSON body or raw `data`.
         `retry_errors=False`: a 5xx or a lost connection is not retried (a write that may have
         happened is the caller's to check); 'slow down' answers are still waited out and retried."""
-        delay = 1.0
         slowed = 0  # answers of this request that meant 'slow down' (the backoff's exponent)
         for attempt in range(1, self.attempts + 1):
             with self._count_lock:
@@ -227,10 +226,10 @@ class GitHubAPI:
                 if attempt == self.attempts or not retry_errors:
                     raise GitHubError(f"GitHub did not answer {url}: {cause}"
                                       + (f" (after {attempt} attempts)" if attempt > 1 else "")) from None
+                wait = backoff.delay(attempt)
                 log.warning("GitHub did not answer %s: %s; attempt %d of %d in %.0f s",
-                            url, cause, attempt + 1, self.attempts, delay)
-                time.sleep(delay)
-                delay *= 2
+                            url, cause, attempt + 1, self.attempts, wait)
+                time.sleep(wait)
                 continue
             self._note_rate(response)
             wait = self._wait_for(response, slowed)
@@ -241,8 +240,7 @@ class GitHubAPI:
                 time.sleep(wait)
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.attempts and retry_errors:
-                time.sleep(delay + random.uniform(0, delay / 2))
-                delay *= 2
+                time.sleep(backoff.delay(attempt, jitter=True))
                 continue
             return response
         return response

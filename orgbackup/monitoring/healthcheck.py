@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from orgbackup.tools import process
-from orgbackup.monitoring.retry import retried
+from orgbackup.backoff import retried
 
 BODY_LIMIT = 10 * 1024  # healthchecks.io keeps the first 10 KB of a ping body by default
 TIMEOUT_SECONDS = 10

@@ -21,6 +21,7 @@ from orgbackup.tools import process
 from orgbackup.git import argv as git, on_disk
 from orgbackup.cache import release_files
 from orgbackup.cache.file_digest import file_sha256
+from orgbackup.git.run import run_git
 
 ORG_ROW = "(organization)"
 DEPENDENCIES_ROW = "(dependencies)"
@@ -127,12 +128,13 @@ def check_repository_folder(
     return results
 
 
-def run_git(argv: tuple[str, ...]) -> process.Completed:
-    return process.run(argv, env=git.restored_git_environment(), check=False)
+def restored_git(argv: tuple[str, ...]) -> process.Completed:
+    """A git of a restored tree: never the network, never a prompt (orgbackup/git/run.py)."""
+    return run_git(argv, env=git.restored_git_environment(), timeout=None, check=False)
 
 
 def fsck_problem(repo: Path) -> str | None:
-    result = run_git(git.fsck(repo))
+    result = restored_git(git.fsck(repo))
     if result.ok:
         return None
     lines = [" ".join(l.split()) for l in (result.stdout + "\n" + result.stderr).splitlines() if l.strip()]
@@ -140,7 +142,7 @@ def fsck_problem(repo: Path) -> str | None:
 
 
 def refs_problem(repo: Path, expected: dict) -> str | None:
-    result = run_git(git.for_each_ref(repo))
+    result = restored_git(git.for_each_ref(repo))
     if not result.ok:
         return f"git for-each-ref failed: {process.last_line(result.stderr)}"
     return compare_refs(git.parse_ref_lines(result.stdout), expected)
@@ -163,7 +165,7 @@ def compare_refs(restored: dict[str, str], expected: dict[str, str]) -> str | No
 
 
 def head_problem(repo: Path, expected: str) -> str | None:
-    result = run_git(git.rev_parse_head(repo))
+    result = restored_git(git.rev_parse_head(repo))
     head = result.stdout.strip()
     if head == expected:
         return None
@@ -172,9 +174,9 @@ def head_problem(repo: Path, expected: str) -> str | None:
 
 def lfs_problem(clone: Path) -> str | None:
     """Every LFS object any ref needs is in .git/lfs/objects and hashes to its oid."""
-    result = run_git(git.lfs_ls_all_oids(clone))
+    result = restored_git(git.lfs_ls_all_oids(clone))
     if not result.ok:
-        if not run_git(git.for_each_ref(clone)).stdout.strip():
+        if not restored_git(git.for_each_ref(clone)).stdout.strip():
             return None  # an empty repository: nothing to list
         return f"git lfs ls-files --all failed: {process.last_line(result.stderr) or result.returncode}"
     git_dir = clone / ".git" if (clone / ".git").is_dir() else clone

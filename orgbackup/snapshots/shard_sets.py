@@ -25,6 +25,7 @@ from pathlib import Path
 
 from orgbackup.tools import process
 from orgbackup.cache.json_files import write_json_atomically
+from orgbackup.git.on_disk import is_git_dir
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ def merge_shard_trees(org_dirs: list[tuple[str, dict | None, Path]], dest: Path)
         write_json_atomically(dest / ATTACHMENTS_INDEX, merge_attachment_indexes(indexes), indent=2)
     if any(m for _, _, m in manifests):
         write_json_atomically(dest / MANIFEST, merge_manifests(manifests), indent=2)
-
-
-def is_git_dir(path: Path) -> bool:
-    return (path / "HEAD").is_file() and (path / "objects").is_dir()
 
 
 def merge_tree(source: Path, dest: Path, where: Path) -> None:

@@ -34,6 +34,7 @@ from orgbackup.github.api import network_cause
 from orgbackup.cache.json_files import write_json_atomically
 from orgbackup.results import UPSTREAM
 from orgbackup.backup.parts.common import PartOutcome
+from orgbackup import backoff
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,6 @@ def download(session: requests.Session, url: str, web_host: str, token: str, att
     """Stream `url` into a temporary file in attachments/ (sha256 while writing), then move it to
     files/<sha[:2]>/<sha>; when that file exists already it is the same content: the copy goes."""
     headers = request_headers(url, web_host, token)
-    delay = 1.0
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with session.get(url, headers=headers, stream=True, allow_redirects=True,
@@ -201,8 +201,7 @@ def download(session: requests.Session, url: str, web_host: str, token: str, att
                 # requests' messages name the URL with its query: the cause by host and port only.
                 raise DownloadFailed(network_cause(url, exc) if isinstance(exc, requests.RequestException)
                                      else exc.__class__.__name__) from None
-            time.sleep(delay)
-            delay *= 2
+            time.sleep(backoff.delay(attempt))
     raise DownloadFailed("no attempt made")  # not reached
 
 

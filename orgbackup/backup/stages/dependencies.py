@@ -36,31 +36,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orgbackup.tools import process
+from orgbackup.git.run import run_git
 from orgbackup.git import argv as git
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import CommandFailed
 from orgbackup.results import TRANSIENT, UPSTREAM, Problem
 from orgbackup.results import StageResult
 from orgbackup.git.submodule_urls import RepoURL, in_organization, is_excluded, mirror_relpath, parse_url
-from orgbackup.git.submodules import (LOCAL_TIMEOUT, Reference, object_types, present_commits, ref_tips,
+from orgbackup.git.submodules import (Reference, object_types, present_commits, ref_tips,
                           scan_submodules, scan_submodules_remembered)
 
 log = logging.getLogger(__name__)
 
 PART = "dependencies"
 MAX_WHERE = 3  # how many referencing places a message names
-
-
-def _git(argv, *, input=None, timeout=LOCAL_TIMEOUT, check=True, env=None, idle_timeout=None):
-    """`idle_timeout` (a network git): one ended without progress returns exit status -1 and
-    the reason, as a transfer git's own low-speed limit ended (`git.stalled`)."""
-    try:
-        return process.run(argv, input=input, timeout=timeout, check=check, env=env, idle_timeout=idle_timeout)
-    except CommandFailed as exc:
-        if check or idle_timeout is None:
-            raise
-        return process.Completed(tuple(argv), -1, "", str(exc))
 
 
 # ------------------------------------------------------------- the dependencies
@@ -156,7 +145,7 @@ class _Stage:
             log.warning("%s/%s: no clone to read submodules from", self.org, name)
             return name, [], []
         base = git.repo_url(self.cfg.git_url, self.org, name)
-        refs = git.parse_ref_lines(_git(git.for_each_ref(clone)).stdout)
+        refs = git.parse_ref_lines(run_git(git.for_each_ref(clone)).stdout)
         memo = self.ctx.state_paths(self.org).submodule_scan(name)
         references, warnings = scan_submodules_remembered(clone, base, refs, f"{self.org}/{name}", memo)
         return name, references, warnings
@@ -198,18 +187,18 @@ class _Stage:
         url = dep.url.fetch_url(self.cfg.github_host)
         env = self.env_for(url)
         # network: no wall clock; git's low-speed limit (the env) and the watchdog end a stall
-        timeout, idle = None, self.cfg.stall_seconds
+        idle = self.cfg.stall_seconds
         if not dep.fetched:
             dep.fetched = True
             existed = (repo / "HEAD").exists()
             if not existed:
                 repo.parent.mkdir(parents=True, exist_ok=True)
-                _git(git.init_bare(repo))
-            _git(git.config_set(repo, "remote.origin.url", url))
+                run_git(git.init_bare(repo))
+            run_git(git.config_set(repo, "remote.origin.url", url))
             # Pin what we already hold before a fetch could move a branch away from it.
             self.pin(repo, present_commits(repo, dep.referenced) if existed else set(), unpin=False)
             log.info("%s: fetching dependency %s", self.org, url)
-            res = _git(git.fetch_dependency(repo, url), env=env, timeout=timeout, idle_timeout=idle, check=False)
+            res = run_git(git.fetch_dependency(repo, url), env=env, stall=idle, check=False)
             if res.ok:
                 dep.fetch_ok = True
                 point_head_at_a_branch(repo)
@@ -224,7 +213,7 @@ class _Stage:
                 interrupted = res.returncode < 0 or git.stalled(res.stderr)
                 if not existed and not interrupted:
                     remove_empty_mirror(repo, self.root)
-                if not (repo / "HEAD").exists() or not git.parse_ref_lines(_git(git.for_each_ref(repo)).stdout):
+                if not (repo / "HEAD").exists() or not git.parse_ref_lines(run_git(git.for_each_ref(repo)).stdout):
                     return
             dep.usable = True
         dep.checked = set(dep.referenced)
@@ -235,8 +224,7 @@ class _Stage:
         # commit it still has, on a branch or not).
         for sha in sorted(set(dep.referenced) - dep.present - dep.tried_by_name):
             dep.tried_by_name.add(sha)
-            res = _git(git.fetch_commit_kept(repo, url, sha), env=env, timeout=timeout, idle_timeout=idle,
-                       check=False)
+            res = run_git(git.fetch_commit_kept(repo, url, sha), env=env, stall=idle, check=False)
             if res.ok:
                 dep.present.add(sha)
         # Referenced commits the mirror holds but no upstream branch or tag reaches: does
@@ -244,19 +232,17 @@ class _Stage:
         off_branch = self.unreachable(repo, dep.present) - dep.tried_by_name
         if off_branch:
             with tempfile.TemporaryDirectory(prefix="orgbackup-probe-") as scratch:
-                _git(git.init_bare(Path(scratch)))
+                run_git(git.init_bare(Path(scratch)))
                 for sha in sorted(off_branch):
                     dep.tried_by_name.add(sha)
-                    res = _git(git.probe_commit(Path(scratch), url, sha), env=env, timeout=timeout,
-                               idle_timeout=idle, check=False)
+                    res = run_git(git.probe_commit(Path(scratch), url, sha), env=env, stall=idle, check=False)
                     if not res.ok:
                         dep.lost_upstream.add(sha)
 
     def fetch_lfs(self, repo: Path, dep: Dependency, env: dict[str, str]) -> None:
         if not uses_lfs(repo):
             return
-        res = _git(git.lfs_fetch_all_from(repo), env=env, timeout=None, idle_timeout=self.cfg.stall_seconds,
-                   check=False)
+        res = run_git(git.lfs_fetch_all_from(repo), env=env, stall=self.cfg.stall_seconds, check=False)
         if not res.ok:
             self.problem(f"dependency {dep.url.normalized}: git lfs fetch failed: "
                          f"{git.failure_reason(res.stderr) or res.returncode}")
@@ -266,7 +252,7 @@ class _Stage:
         commits = sorted(commits)
         if not commits:
             return set()
-        out = _git(git.not_on_branches_or_tags(repo), input="".join(c + "\n" for c in commits)).stdout
+        out = run_git(git.not_on_branches_or_tags(repo), input="".join(c + "\n" for c in commits)).stdout
         return set(out.split()) & set(commits)
 
     def pin(self, repo: Path, keep: set[str], unpin: bool = True) -> None:
@@ -274,7 +260,7 @@ class _Stage:
         pins of commits that a branch or tag reaches again (they are safe there)."""
         existing = {
             ref[len(git.KEPT_REF_PREFIX):]
-            for ref in _git(git.for_each_ref(repo, (git.KEPT_REF_PREFIX,))).stdout.split()
+            for ref in run_git(git.for_each_ref(repo, (git.KEPT_REF_PREFIX,))).stdout.split()
             if ref.startswith(git.KEPT_REF_PREFIX)
         }
         lines = [f"update {git.KEPT_REF_PREFIX}{sha} {sha}" for sha in sorted(keep - existing)]
@@ -282,7 +268,7 @@ class _Stage:
             reached = (existing - keep) - self.unreachable(repo, existing - keep)
             lines += [f"delete {git.KEPT_REF_PREFIX}{sha}" for sha in sorted(reached)]
         if lines:
-            _git(git.update_refs_stdin(repo), input="\n".join(lines) + "\n")
+            run_git(git.update_refs_stdin(repo), input="\n".join(lines) + "\n")
 
     def scan_dependency(self, dep: Dependency, commits: set[str]) -> tuple[Dependency, list[Reference], list[str]]:
         repo = self.root / dep.relpath
@@ -423,13 +409,13 @@ def remove_empty_mirror(repo: Path, root: Path) -> None:
 def point_head_at_a_branch(repo: Path) -> None:
     """A new bare repository's HEAD names a branch upstream may not have (master):
     point it at main, master or the first branch, so a clone of the mirror checks out."""
-    if _git(git.resolve_head(repo), check=False).ok:
+    if run_git(git.resolve_head(repo), check=False).ok:
         return
-    branches = [ref for ref in _git(git.for_each_ref(repo, ("refs/heads/",))).stdout.split()
+    branches = [ref for ref in run_git(git.for_each_ref(repo, ("refs/heads/",))).stdout.split()
                 if ref.startswith("refs/heads/")]
     for ref in ("refs/heads/main", "refs/heads/master", *branches):
         if ref in branches:
-            _git(git.point_head(repo, ref))
+            run_git(git.point_head(repo, ref))
             return
 
 
@@ -443,7 +429,7 @@ def uses_lfs(repo: Path) -> bool:
     blobs = sorted({v[0] for v in object_types(repo, names).values() if v and v[1] == "blob"})
     if not blobs:
         return False
-    out = _git(git.batch_contents(repo), input="".join(b + "\n" for b in blobs)).stdout
+    out = run_git(git.batch_contents(repo), input="".join(b + "\n" for b in blobs)).stdout
     return "filter=lfs" in out
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from orgbackup.git import clones, argv as git, on_disk, worktree_links
+from orgbackup.git.run import run_git, unfinished
 from orgbackup.tools import process
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import BackupError, CommandFailed
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 
 PART = "gitim"
 PREVIOUS_PREFIX = "refs/orgbackup/previous"
-LOCAL_GIT_TIMEOUT = 600  # seconds for git calls that only read or write the local clone
 
 
 def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = False) -> tuple[str, ...]:
@@ -202,8 +202,8 @@ def check_out_lfs_files(ctx: RunContext, org: str, name: str, clone: Path, sourc
     url = git.repo_url(ctx.config.git_url, org, name)
     kept = clones.keep_lfs_objects(source / ".git", clone / ".git", checked=False) \
         if source is not None and (source / ".git").is_dir() else 0
-    pulled = process.run(git.lfs_pull(clone), env=git.git_environment(ctx.files, ctx.config.stall_seconds, repo=url),
-                          idle_timeout=ctx.config.stall_seconds, check=False)
+    pulled = run_git(git.lfs_pull(clone), env=git.git_environment(ctx.files, ctx.config.stall_seconds, repo=url),
+                     stall=ctx.config.stall_seconds, check=False)
     if not pulled.ok:
         return [Problem(org, name, PART, f"the working clone's LFS files: git lfs pull failed: "
                                          f"{git.failure_reason(pulled.stderr) or pulled.stdout.strip()}")]
@@ -328,11 +328,11 @@ def _whole_or_made_again(ctx: RunContext, org: str, name: str, clone: Path, sour
     clones.remove_path(new)
     made = _clone_with_lfs_pointers(ctx, str(origin.absolute()) if origin else url, new)
     if made.ok and origin:
-        made = clones.run_git(ctx, git.set_remote_url(new, url))
+        made = clones.github_git(ctx, git.set_remote_url(new, url))
     if made.ok:
         check.problems.extend(check_out_lfs_files(ctx, org, name, new, origin))
     if not made.ok:
-        if not clones.unfinished(made):
+        if not unfinished(made):
             clones.remove_path(new)
         check.problem("integrity", f"the working clone is damaged ({damage}) and could not be made again: "
                                    f"{clones.why_failed(made)}", INTEGRITY)
@@ -396,21 +396,11 @@ class _CloneError(Exception):
 def _clone_with_lfs_pointers(ctx: RunContext, origin: str, dest: Path) -> process.Completed:
     """git clone that leaves LFS files as pointers (`check_out_lfs_files` fills them in)."""
     env = dict(git.git_environment(ctx.files, ctx.config.stall_seconds), GIT_LFS_SKIP_SMUDGE="1")
-    try:
-        return process.run(git.clone(origin, dest), env=env, idle_timeout=ctx.config.stall_seconds, check=False)
-    except CommandFailed as exc:
-        return process.Completed(git.clone(origin, dest), -1, "", str(exc))
+    return run_git(git.clone(origin, dest), env=env, stall=ctx.config.stall_seconds, check=False)
 
 
-def _git(argv: Sequence[str], env: Mapping[str, str], timeout: int | None, check: bool = True) -> process.Completed:
-    """`timeout` for a local git; None for one that talks to GitHub: then ended only without
-    progress for BACKUP_STALL_SECONDS (git's own low-speed limit, in `env`, as the watchdog)."""
-    idle = None if timeout is not None else int(env.get("GIT_HTTP_LOW_SPEED_TIME") or 0) or None
-    return process.run(argv, env=env, timeout=timeout, idle_timeout=idle, check=check)
-
-
-def _commit(clone: Path, rev: str, timeout: int) -> str | None:
-    result = process.run(git.rev_parse(clone, rev), timeout=timeout, check=False)
+def _commit(clone: Path, rev: str) -> str | None:
+    result = run_git(git.rev_parse(clone, rev), check=False)
     return result.stdout.strip() or None if result.ok else None
 
 
@@ -421,12 +411,12 @@ def _repair_clone(
     """`clone_refs`: the working clone's branches and tags as read moments ago (saves a
     `rev-parse` per repository on a quiet night)."""
     name = repo["name"]
-    timeout = LOCAL_GIT_TIMEOUT  # network calls below pass None: git's low-speed limit ends a stall
+    stall = ctx.config.stall_seconds  # the network calls below: ended only without progress
     url = git.repo_url(ctx.config.git_url, org, name)
     if known_remote is not None:
         remote = dict(known_remote)
     else:
-        remote = git.parse_ref_lines(_git(git.ls_remote(url), env, None).stdout)
+        remote = git.parse_ref_lines(run_git(git.ls_remote(url), env=env, stall=stall).stdout)
     branch = repo.get("default_branch") or "main"
     remote_head = remote.get(f"refs/heads/{branch}")
 
@@ -435,11 +425,11 @@ def _repair_clone(
             raise _CloneError(f"{clone.name} is in the cache but is not a git clone; left as it is")
         log.info("%s/%s: no working clone (gitim did not make one); cloning", org, name)
         clone.parent.mkdir(parents=True, exist_ok=True)
-        _git(git.clone(url, clone), env, None)
+        run_git(git.clone(url, clone), env=env, stall=stall)
         clone_refs = None
     elif ctx.config.git_protocol == "https" and (on_disk.configured_remote_urls(clone / ".git") or {}).get("origin") != url:
         # gitim's origin is the API's clone_url; keep it, but never with credentials.
-        _git(git.set_remote_url(clone, url), env, timeout)
+        run_git(git.set_remote_url(clone, url), env=env)
 
     if remote_head is None:
         if remote:
@@ -447,35 +437,35 @@ def _repair_clone(
         return {"branch": branch, "head": None}  # an empty repository: nothing to check out
 
     local = clone_refs.get(f"refs/heads/{branch}") if clone_refs is not None else \
-        _commit(clone, f"refs/heads/{branch}", timeout)
+        _commit(clone, f"refs/heads/{branch}")
     on_branch = on_disk.head_file_ref(clone / ".git")
     if on_branch is None:
-        on_branch = process.run(git.head_ref(clone), timeout=timeout, check=False).stdout.strip()
+        on_branch = run_git(git.head_ref(clone), check=False).stdout.strip()
     if local == remote_head and on_branch == f"refs/heads/{branch}":
         return {"branch": branch, "head": remote_head}
 
-    _git(git.fetch_branches_as_remote(clone, url), env, None)
-    target = _commit(clone, f"refs/remotes/origin/{branch}", timeout)
+    run_git(git.fetch_branches_as_remote(clone, url), env=env, stall=stall)
+    target = _commit(clone, f"refs/remotes/origin/{branch}")
     if target is None:
         raise _CloneError(f"fetching {branch!r} brought no commit")
     if local and local != target:
-        ff = process.run(git.is_ancestor(clone, local, target), timeout=timeout, check=False)
+        ff = run_git(git.is_ancestor(clone, local, target), check=False)
         if ff.returncode == 1:
             keep = previous_ref(branch)
-            _git(git.update_ref(clone, keep, local), env, timeout)
+            run_git(git.update_ref(clone, keep, local), env=env)
             log.warning("%s/%s: %s was rewritten upstream; old head %s kept as %s",
                         org, name, branch, local[:12], keep)
         elif not ff.ok:
             raise process.failure(ff)
         else:
             log.info("%s/%s: fast-forwarding %s to %s", org, name, branch, target[:12])
-    if process.run(git.status_porcelain(clone), timeout=timeout).stdout.strip():
+    if run_git(git.status_porcelain(clone)).stdout.strip():
         stash = f"orgbackup: local changes before moving to {target[:12]}"
-        _git(git.stash_everything(clone, stash), env, timeout)
+        run_git(git.stash_everything(clone, stash), env=env)
         log.warning("%s/%s: local changes in the working clone kept in refs/stash", org, name)
-    _git(git.checkout_branch_at(clone, branch, target), env, None)  # Git LFS may download what it checks out
-    _git(git.set_upstream(clone, branch), env, timeout, check=False)
-    head = _commit(clone, "HEAD", timeout)
+    run_git(git.checkout_branch_at(clone, branch, target), env=env, stall=stall)  # Git LFS may download what it checks out
+    run_git(git.set_upstream(clone, branch), env=env, check=False)
+    head = _commit(clone, "HEAD")
     if head != target:
         raise _CloneError(f"the working clone is at {head} after the update, not at {target}")
     if target != remote_head:

@@ -61,6 +61,7 @@ from orgbackup.github.urls import without_credentials
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.results import INTEGRITY, Problem
 from orgbackup.results import StageResult
+from orgbackup.git.on_disk import is_git_dir
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +103,6 @@ def credential_fixes(entries: Iterable[tuple[str, str]]) -> dict[str, list[str]]
 
 
 # Finding git repositories
-
-def is_git_dir(path: Path) -> bool:
-    """A repository's git dir: `.git` of a clone, a bare repository, `.git/modules/X`."""
-    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "config").is_file()
-
 
 def find_git_dirs(root: Path) -> Iterator[Path]:
     """Every git dir under `root` (clones, bare mirrors, submodule git dirs); symlinks not followed."""

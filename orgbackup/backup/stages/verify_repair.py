@@ -50,7 +50,7 @@ from pathlib import Path
 from orgbackup.tools import process
 from orgbackup.git import argv as git, on_disk
 from orgbackup.backup.planning.changes import change_decisions, known_empty
-from orgbackup.git.clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, run_git,
+from orgbackup.git.clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, github_git,
                       sync_clone, why_failed)
 from orgbackup.tools.process import Completed
 from orgbackup.backup.context import OrgNight, RunContext
@@ -87,12 +87,12 @@ def needed_lfs_oids(ctx: RunContext, path: Path, url: str, refs: dict[str, str],
             return set(saved["oids"]), list(saved["other_lfs_servers"])
     except (OSError, ValueError, KeyError):
         pass
-    listed = run_git(ctx, git.lfs_ls_all_oids(path))
+    listed = github_git(ctx, git.lfs_ls_all_oids(path))
     if not listed.ok:
         check.problem("lfs", f"git lfs ls-files failed: {why_failed(listed)}")
         return None
     oids = git.parse_lfs_oids(listed.stdout)
-    lfsconfig = run_git(ctx, git.config_blob_list(path, "HEAD:.lfsconfig"))  # fails when there is none
+    lfsconfig = github_git(ctx, git.config_blob_list(path, "HEAD:.lfsconfig"))  # fails when there is none
     others = git.other_lfs_servers(lfsconfig.stdout, url) if lfsconfig.ok else []
     memo.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(memo, {"refs": digest, "oids": sorted(oids), "other_lfs_servers": others})
@@ -117,7 +117,7 @@ def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[st
             object_path = git.lfs_object_path(git_dir, oid)
             if object_path.exists():
                 object_path.unlink()
-        result = run_git(ctx, git.lfs_fetch_all(path, url), url)
+        result = github_git(ctx, git.lfs_fetch_all(path, url), url)
         if not result.ok:
             log.warning("%s/%s: git lfs fetch failed: %s", check.org, check.name, why_failed(result))
         missing = sorted(oid for oid in missing if not lfs_object_ok(git_dir, oid))
@@ -246,7 +246,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
     finish_interrupted_swap(clone_dir)
     finish_interrupted_swap(repo_dir / "wiki")
 
-    remote = run_git(ctx, git.ls_remote(url), url)
+    remote = github_git(ctx, git.ls_remote(url), url)
     lfs_objects = 0
     if remote.ok:
         expected = git.parse_ref_lines(remote.stdout)
@@ -265,7 +265,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
     wiki = None
     if repo.get("has_wiki") and "wikis" in ctx.config.parts:
         wurl = git.wiki_url(ctx.config.git_url, org, name)
-        wremote = run_git(ctx, git.ls_remote(wurl), wurl)
+        wremote = github_git(ctx, git.ls_remote(wurl), wurl)
         wiki_dir = repo_dir / "wiki"
         if wremote.ok and git.parse_ref_lines(wremote.stdout):
             wiki = {"refs": sync_clone(ctx, wiki_dir, wurl, git.parse_ref_lines(wremote.stdout), "master", check, "wiki",

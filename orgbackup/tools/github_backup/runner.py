@@ -73,6 +73,7 @@ from pathlib import Path
 from orgbackup.github.urls import token_may_go_to, without_credentials  # not .git: see url_credentials.py  # not .git: see url_credentials.py
 from orgbackup.tools.github_backup.listings import listed_retrieve_repositories, listing_retrieve_data
 from orgbackup.tools.github_backup.names import backup_releases, numbered_entries_only
+from orgbackup import backoff
 
 API_URL_ENV = "ORGBACKUP_GITHUB_API_URL"  # GitHub's API: the one place an asset download gets the token
 DEFAULT_API_URL = "https://api.github.com"
@@ -243,7 +244,7 @@ def bounded_url_error_retry(tries: int = URL_ERROR_TRIES, sleep=None):
         failures[template] = failures.get(template, 0) + 1
         if failures[template] >= tries:
             raise Exception(f"{template}: network error {failures[template]} times, giving up")
-        sleep(2 ** (failures[template] - 1))
+        sleep(backoff.delay(failures[template]))
         return True
 
     return request_url_error
