@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orgbackup.tools import process, restic
+from orgbackup.tools import process, restic, restic_output
 from orgbackup.git import argv as orgbackup_git
 
 HOST = "github-org-backup"
@@ -102,7 +102,7 @@ def backup_at(cwd: Path, path: str, when, tags: list[str], env: dict, host: str 
     argv = restic.backup([path], host=host, tags=tags)
     argv = argv[:2] + ("--time", when.strftime("%Y-%m-%d %H:%M:%S")) + argv[2:]
     result = subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    return restic.short_id(restic.parse_backup_summary(result.stdout)["snapshot_id"])
+    return restic_output.short_id(restic_output.parse_backup_summary(result.stdout)["snapshot_id"])
 
 
 def take_snapshot(
@@ -112,7 +112,7 @@ def take_snapshot(
     tags = [f"org:{org}", "complete" if complete else "incomplete", "orgbackup:test"]
     argv = restic.backup([org], host=host, tags=tags)
     result = process.run(argv, cwd=cache, env=repo.env, timeout=300)
-    return restic.short_id(restic.parse_backup_summary(result.stdout)["snapshot_id"])
+    return restic_output.short_id(restic_output.parse_backup_summary(result.stdout)["snapshot_id"])
 
 
 # The cache of one organization

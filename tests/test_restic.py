@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 from orgbackup.config.settings import Retention
 from orgbackup.config.readers import Secret
 from orgbackup.errors import PreflightError
@@ -65,7 +65,7 @@ def test_tags_and_exclude_pattern():
 
 def test_parse_backup_summary_ignores_unknown_messages():
     out = '{"message_type":"status","percent_done":0.5}\n{"message_type":"summary","snapshot_id":"abc","data_added":12,"new_field":1}\n'
-    assert restic.parse_backup_summary(out)["snapshot_id"] == "abc"
+    assert restic_output.parse_backup_summary(out)["snapshot_id"] == "abc"
 
 
 def test_repository_is_created_then_opened(files_for):
@@ -87,13 +87,13 @@ def test_retry_lock_only_where_restic_has_it():
     assert restic.with_retry_lock(argv, (0, 14, 0)) == argv
     assert restic.with_retry_lock(argv, (0, 18, 0)) == ("restic", "backup", "--retry-lock", "300s", "--json", "x")
     assert restic.with_retry_lock(("restic", "snapshots"), (0, 18, 0)) == ("restic", "snapshots")
-    assert restic.parse_version("restic 0.14.0 compiled with go1.19.8 on linux/amd64") == (0, 14, 0)
+    assert restic_output.parse_version("restic 0.14.0 compiled with go1.19.8 on linux/amd64") == (0, 14, 0)
 
 
 def test_forgotten_snapshots_are_read_from_forget_json():
     out = '[{"tags":["org:A"],"host":"h","keep":[{"id":"k1"}],"remove":[{"id":"r1"},{"id":"r2"}]},{"keep":[],"remove":null}]\n'
-    assert restic.forgotten_snapshots(out) == ["r1", "r2"]
-    assert restic.forgotten_snapshots("[]\n") == []
+    assert restic_output.forgotten_snapshots(out) == ["r1", "r2"]
+    assert restic_output.forgotten_snapshots("[]\n") == []
 
 
 def test_prune_is_due_by_age():
@@ -119,7 +119,7 @@ def test_retag_and_forget_builders():
 
 
 def snap(id, time, *tags, original=None):
-    return restic.Snapshot(id=id, short_id=id[:8], time=time, host="h", tags=("org:A",) + tags,
+    return restic_output.Snapshot(id=id, short_id=id[:8], time=time, host="h", tags=("org:A",) + tags,
                            paths=("/c/A",), original=original)
 
 
@@ -142,17 +142,17 @@ def test_incomplete_snapshots_go_once_superseded_and_old():
         snap("c-newest", "2026-11-28T00:00:00Z", "complete"),
         snap("i-after-newest", "2026-11-30T00:00:00Z", "incomplete"),
     ]
-    assert restic.incomplete_to_forget(snaps, now, 14) == ["i-old-superseded"]
-    assert restic.incomplete_to_forget(snaps, now, 0) == ["i-old-superseded", "i-young-superseded"]
+    assert restic_output.incomplete_to_forget(snaps, now, 14) == ["i-old-superseded"]
+    assert restic_output.incomplete_to_forget(snaps, now, 0) == ["i-old-superseded", "i-young-superseded"]
     # No complete snapshot at all: the incomplete ones are all there is; none goes.
-    assert restic.incomplete_to_forget([s for s in snaps if "incomplete" in s.tags], now, 0) == []
+    assert restic_output.incomplete_to_forget([s for s in snaps if "incomplete" in s.tags], now, 0) == []
 
 
 def test_retagged_finds_the_rewritten_snapshot():
     snaps = [snap("1" * 64, "2026-11-01T00:00:00Z", "complete"),
              snap("2" * 64, "2026-11-01T00:00:00Z", "incomplete", original="3" * 64)]
-    assert restic.retagged(snaps, "3" * 8).id == "2" * 64
-    assert restic.retagged(snaps, "1" * 8) is None
+    assert restic_output.retagged(snaps, "3" * 8).id == "2" * 64
+    assert restic_output.retagged(snaps, "1" * 8) is None
 
 
 def test_restic_alone_gets_the_backend_variables(files_for, monkeypatch):
@@ -192,26 +192,26 @@ UNREADABLE_018 = ('{"message_type":"error","error":{"message":"open /c/A/x.bin: 
 def failed(argv, stderr, returncode=1):
     from orgbackup.tools import process
 
-    return restic.readable(process.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr))
+    return restic_output.readable(process.Completed(argv=argv, returncode=returncode, stdout="", stderr=stderr))
 
 
 def test_restics_json_errors_read_as_its_text():
     no_repository = failed(("restic", "snapshots", "--json"), NO_REPOSITORY_018, 10)
-    assert restic.explain(no_repository) == "restic snapshots: the repository does not exist (/r)"
-    assert restic.is_missing_repository(no_repository)
+    assert restic_output.explain(no_repository) == "restic snapshots: the repository does not exist (/r)"
+    assert restic_output.is_missing_repository(no_repository)
     wrong = failed(("restic", "snapshots", "--json"), WRONG_PASSWORD_018, 12)
-    assert restic.explain(wrong) == "restic snapshots: the password is wrong (Fatal: wrong password or no key found)"
-    assert restic.is_wrong_password(wrong)
+    assert restic_output.explain(wrong) == "restic snapshots: the password is wrong (Fatal: wrong password or no key found)"
+    assert restic_output.is_wrong_password(wrong)
     locked = failed(("restic", "forget", "--json"), LOCKED_018, 11)
-    assert restic.is_locked(locked)
-    assert restic.explain(locked) == ("restic forget: the repository is locked by another process (Fatal: unable "
+    assert restic_output.is_locked(locked)
+    assert restic_output.explain(locked) == ("restic forget: the repository is locked by another process (Fatal: unable "
                                       "to create lock in backend: repository is already locked by PID 7 on h by "
                                       "root (UID 0, GID 0))")
     # The other messages are dropped, a per-file error kept as restic 0.14 words it; text stays text.
     mixed = '{"message_type":"status","percent_done":0.5}\n' + UNREADABLE_018 + "plain words\n"
-    assert restic.unfold_json_messages(mixed) == "error: open /c/A/x.bin: permission denied\nplain words\n"
-    assert restic.unfold_json_messages("{not json\n") == "{not json\n"
-    assert restic.unfold_json_messages("") == ""
+    assert restic_output.unfold_json_messages(mixed) == "error: open /c/A/x.bin: permission denied\nplain words\n"
+    assert restic_output.unfold_json_messages("{not json\n") == "{not json\n"
+    assert restic_output.unfold_json_messages("") == ""
 
 
 def test_restic_018_retrying_to_open_an_unreachable_repository_is_given_up():
@@ -219,20 +219,20 @@ def test_restic_018_retrying_to_open_an_unreachable_repository_is_given_up():
     product ends it after OPEN_RETRIES such lines and names the cause."""
     line = ('Stat(<config/>) returned error, retrying after 853.016129ms: Head "http://:***@127.0.0.1:1/config": '
             "dial tcp 127.0.0.1:1: connect: connection refused\n")
-    assert not restic.gives_up_opening(line * (restic.OPEN_RETRIES - 1))
-    assert restic.gives_up_opening(line * restic.OPEN_RETRIES)
+    assert not restic_output.gives_up_opening(line * (restic_output.OPEN_RETRIES - 1))
+    assert restic_output.gives_up_opening(line * restic_output.OPEN_RETRIES)
     # A retry in the middle of the work (a pack upload) is restic's to wait out.
-    assert not restic.gives_up_opening("Save(<data/1234>) returned error, retrying after 1s: EOF\n" * 9)
+    assert not restic_output.gives_up_opening("Save(<data/1234>) returned error, retrying after 1s: EOF\n" * 9)
     ended = failed(("restic", "snapshots", "--json"), line * 3 + (
         '{"message_type":"exit_error","code":1,"message":"Fatal: unable to open config file: context canceled\\n'
         'Is there a repository at the following location?\\nrest:http://127.0.0.1:1/"}\n'), 130)
-    assert restic.explain(ended) == (
+    assert restic_output.explain(ended) == (
         'restic snapshots: the repository cannot be reached, its REST server did not answer: Head '
         '"http://:***@127.0.0.1:1/config": dial tcp 127.0.0.1:1: connect: connection refused')
-    assert not restic.is_missing_repository(ended)
+    assert not restic_output.is_missing_repository(ended)
     other = failed(("restic", "cat", "config"), line.replace("dial tcp 127.0.0.1:1: connect: connection refused",
                                                              "x509: certificate signed by unknown authority") * 3, 130)
-    assert restic.explain(other) == ('restic cat: the repository could not be opened: Head "http://:***@127.0.0.1:1/'
+    assert restic_output.explain(other) == ('restic cat: the repository could not be opened: Head "http://:***@127.0.0.1:1/'
                                      'config": x509: certificate signed by unknown authority')
 
 

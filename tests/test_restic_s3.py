@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from orgbackup.tools import process, restic
+from orgbackup.tools import process, restic_output
 from orgbackup.git import argv as orgbackup_git
 from orgbackup.config.settings import load_config
 from orgbackup.config.secret_files import remove_secret_files, write_secret_files
@@ -220,11 +220,11 @@ def test_an_unreachable_s3_endpoint_is_named_not_a_missing_repository():
         "dial tcp 127.0.0.1:40123: connect: connection refused\n"
         "Is there a repository at the following location?\n"
         "s3:http://127.0.0.1:40123/orgbackup/repo\n"))
-    assert restic.explain(result) == (
+    assert restic_output.explain(result) == (
         "restic backup: the repository cannot be reached, its S3 server did not answer: unable to open config "
         'file: Stat: Get "http://127.0.0.1:40123/orgbackup/?location=": dial tcp 127.0.0.1:40123: connect: '
         "connection refused")
-    assert not restic.is_missing_repository(result)
+    assert not restic_output.is_missing_repository(result)
 
 
 def test_the_unreachable_line_names_the_backend_only_when_restic_printed_its_location():
@@ -232,11 +232,11 @@ def test_the_unreachable_line_names_the_backend_only_when_restic_printed_its_loc
         'Fatal: unable to open config file: Head "http://127.0.0.1:1/config": dial tcp 127.0.0.1:1: '
         "connect: connection refused\nIs there a repository at the following location?\n"
         "rest:http://user:***@127.0.0.1:1/\n"))
-    assert restic.explain(rest).startswith("restic snapshots: the repository cannot be reached, its REST server "
+    assert restic_output.explain(rest).startswith("restic snapshots: the repository cannot be reached, its REST server "
                                            "did not answer: unable to open config file")
     mid_upload = _failed(("restic", "backup"), "Save(<data/1234>) returned error: connection reset by peer\n")
-    assert restic.explain(mid_upload) == ("restic backup: the repository cannot be reached, its server did not "
+    assert restic_output.explain(mid_upload) == ("restic backup: the repository cannot be reached, its server did not "
                                           "answer: Save(<data/1234>) returned error: connection reset by peer")
     local = _failed(("restic", "snapshots"), "Fatal: unable to open config file: stat /r/config: no such file or "
                     "directory\nIs there a repository at the following location?\n/r\n", returncode=10)
-    assert restic.explain(local).startswith("restic snapshots: the repository does not exist")
+    assert restic_output.explain(local).startswith("restic snapshots: the repository does not exist")

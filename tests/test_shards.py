@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 from orgbackup.cli import main
 from orgbackup.config.settings import load_config
 from orgbackup.errors import ConfigError
@@ -98,9 +98,9 @@ def test_with_another_n_a_live_repository_of_another_shard_leaves_the_cache_a_de
     assert store.repository("o", 5) is None and store.repository("o", 7) is not None
 
 
-def snap(short: str, hours_ago: float, *tags: str, org: str = "A") -> restic.Snapshot:
+def snap(short: str, hours_ago: float, *tags: str, org: str = "A") -> restic_output.Snapshot:
     when = (NOW - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
-    return restic.Snapshot(short * 4, short, when, "github-org-backup", (f"org:{org}", *tags), (org,))
+    return restic_output.Snapshot(short * 4, short, when, "github-org-backup", (f"org:{org}", *tags), (org,))
 
 
 def test_a_night_of_shards_is_one_backup_and_a_missing_shard_is_named():
@@ -223,7 +223,7 @@ def test_retention_of_shards_keeps_each_shard_by_the_policy_and_never_another_s(
     ctx = context(shard=Shard(1, 2))
     assert snapshot.apply_retention(ctx, "A", now=now) == 2  # shard 0's night 3, shard 1's incomplete night 3
     out = subprocess.run(restic.snapshots(), env=env, check=True, capture_output=True, text=True).stdout
-    left = {s.short_id for s in restic.parse_snapshots(out)}
+    left = {s.short_id for s in restic_output.parse_snapshots(out)}
     assert left == {made[2, 0], made[1, 0], made[2, 1], made[1, 1], whole}
 
 
@@ -245,7 +245,7 @@ def test_a_locked_repository_is_waited_for(local_repository, tmp_path, monkeypat
             assert time.monotonic() < deadline, "restic backup took no lock"
             time.sleep(0.1)
         first = subprocess.run(restic.forget_snapshots(["0" * 8]), env=env, capture_output=True, text=True)
-        assert restic.is_locked(first), first.stderr  # what restic does alone
+        assert restic_output.is_locked(first), first.stderr  # what restic does alone
         threading.Timer(3.0, lambda: holder.stdin.close()).start()
         started = time.monotonic()
         snaps = restic.list_snapshots(ctx.files)
@@ -262,7 +262,7 @@ def test_a_locked_repository_is_waited_for(local_repository, tmp_path, monkeypat
     try:
         while not list((tmp_path / "repo" / "locks").iterdir()):
             time.sleep(0.1)
-        with pytest.raises(restic.ResticError) as caught:  # waited long enough: the lock is the failure
+        with pytest.raises(restic_output.ResticError) as caught:  # waited long enough: the lock is the failure
             restic.run_restic(ctx.files, ("restic", "forget", "--json", "--tag", "nothing", "--keep-last", "1"))
         assert restic.is_lock_failure(caught.value)
         assert str(caught.value).startswith("restic forget: the repository is locked by another process (")

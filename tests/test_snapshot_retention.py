@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 from orgbackup.config.settings import Config, Retention
 from orgbackup.config.readers import Secret
 from orgbackup.backup.context import RunContext
@@ -26,7 +26,7 @@ HOST = "github-org-backup"
 
 def listed(env: dict) -> dict[str, tuple[str, ...]]:
     out = subprocess.run(restic.snapshots(), env=env, check=True, capture_output=True, text=True).stdout
-    return {s.short_id: s.tags for s in restic.parse_snapshots(out)}
+    return {s.short_id: s.tags for s in restic_output.parse_snapshots(out)}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 from orgbackup.cli import main
 from orgbackup.actions.status import org_statuses
 from tests.helpers_snapshot import backup_at
@@ -17,9 +17,9 @@ from tests.helpers_snapshot import backup_at
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
 
 
-def snap(short_id: str, org: str, hours_ago: float, *tags: str) -> restic.Snapshot:
+def snap(short_id: str, org: str, hours_ago: float, *tags: str) -> restic_output.Snapshot:
     when = (NOW - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
-    return restic.Snapshot(short_id * 8, short_id, when, "github-org-backup", (f"org:{org}", *tags), (org,))
+    return restic_output.Snapshot(short_id * 8, short_id, when, "github-org-backup", (f"org:{org}", *tags), (org,))
 
 
 def test_each_organization_by_its_newest_complete_snapshot():

@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgbackup.tools import process, restic
+from orgbackup.tools import process, restic, restic_output
 from orgbackup.config.settings import ORG_NAME, Config
 from orgbackup.cache.layout import OrgPaths
 from orgbackup.errors import EXIT_OK, BackupError, ConfigError
@@ -50,9 +50,9 @@ class RestoreError(BackupError):
 class Restored:
     org: str
     repo: str | None
-    snapshot: restic.Snapshot  # of a set of shards: its newest
+    snapshot: restic_output.Snapshot  # of a set of shards: its newest
     paths: tuple[Path, ...]  # what was put into the target
-    members: tuple[restic.Snapshot, ...] = ()  # a set of shards: every shard's snapshot
+    members: tuple[restic_output.Snapshot, ...] = ()  # a set of shards: every shard's snapshot
 
 
 def run_restore(
@@ -114,7 +114,7 @@ def includes_for(org: str, repo: str | None) -> tuple[tuple[str, ...], tuple[Pat
     return tuple("/" + unit.as_posix() for unit in units), units
 
 
-def restore_snapshot(files: SecretFiles, snap: restic.Snapshot, target: Path, *, repo: str | None) -> Restored:
+def restore_snapshot(files: SecretFiles, snap: restic_output.Snapshot, target: Path, *, repo: str | None) -> Restored:
     org = snapshot_org(snap)
     includes, units = includes_for(org, repo)
     what = f"{org}/{repo}" if repo else org
@@ -174,7 +174,7 @@ def restore_set(files: SecretFiles, unit: BackupUnit, target: Path, *, repo: str
     return Restored(org=org, repo=repo, snapshot=newest, paths=placed, members=tuple(unit.snapshots))
 
 
-def missing_repository_message(org_dir: Path, org: str, repo: str, snap: restic.Snapshot) -> str:
+def missing_repository_message(org_dir: Path, org: str, repo: str, snap: restic_output.Snapshot) -> str:
     message = f"repository {org}/{repo} is not in snapshot {snap.short_id}"
     try:
         names = list(read_manifest(org_dir / "manifest.json").get("repositories") or {})

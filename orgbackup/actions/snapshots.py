@@ -24,7 +24,7 @@ from orgbackup.errors import EXIT_OK
 from orgbackup.results import RunResult
 from orgbackup.snapshots.select import snapshot_status
 from orgbackup.times import iso_utc, parse_rfc3339
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,10 @@ def list_rows(config: Config, files: SecretFiles, *, org: str | None) -> list[di
     """The snapshots of `config.host_name` (of one organization), oldest first, with sizes."""
     result = restic.run_restic(files, restic.snapshots(host=config.host_name), timeout=600)
     snaps = [  # organization names compare case-insensitively, as on GitHub
-        s for s in restic.parse_snapshots(result.stdout)
+        s for s in restic_output.parse_snapshots(result.stdout)
         if not org or (s.org or "").lower() == org.lower()
     ]
-    recorded = restic.parse_snapshot_sizes(result.stdout)
+    recorded = restic_output.parse_snapshot_sizes(result.stdout)
     cache_path = size_cache_path(config)
     cached = read_size_cache(cache_path)
     rows = []
@@ -61,7 +61,7 @@ def list_rows(config: Config, files: SecretFiles, *, org: str | None) -> list[di
     return rows
 
 
-def snapshot_row(snap: restic.Snapshot, size: int | None) -> dict:
+def snapshot_row(snap: restic_output.Snapshot, size: int | None) -> dict:
     return {
         "id": snap.id,
         "short_id": snap.short_id,
@@ -79,10 +79,10 @@ def snapshot_row(snap: restic.Snapshot, size: int | None) -> dict:
 def snapshot_size(files: SecretFiles, snapshot_id: str) -> int | None:
     try:
         result = restic.run_restic(files, restic.stats(snapshot_id), timeout=3600)
-    except restic.ResticError as exc:
+    except restic_output.ResticError as exc:
         log.warning("size of snapshot %s unknown: %s", snapshot_id[:8], exc)
         return None
-    return restic.parse_stats_size(result.stdout)
+    return restic_output.parse_stats_size(result.stdout)
 
 
 # Choosing snapshots (restore and verify)

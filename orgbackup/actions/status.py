@@ -15,7 +15,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK
 from orgbackup.actions.session import session
@@ -36,14 +36,14 @@ def unit_status(unit: BackupUnit) -> str:
     return "complete" if unit.complete else "incomplete"
 
 
-def org_statuses(snaps: list[restic.Snapshot], orgs: tuple[str, ...], *, now: datetime,
+def org_statuses(snaps: list[restic_output.Snapshot], orgs: tuple[str, ...], *, now: datetime,
                  max_age_hours: float, window_hours: float = DEFAULT_WINDOW_HOURS) -> list[dict]:
     """One row per organization (pure: the snapshots and the clock in, the rows out).
 
     A sharded organization's backup is a set of shards of one night (orgbackup/snapshots/shards.py):
     its age is its oldest shard's, and a newest night missing a shard is not ok (the row
     names the shard)."""
-    by_org: dict[str, list[restic.Snapshot]] = {}
+    by_org: dict[str, list[restic_output.Snapshot]] = {}
     for snap in snaps:
         if snap.org:
             by_org.setdefault(snap.org.lower(), []).append(snap)
@@ -107,7 +107,7 @@ def format_status(rows: list[dict]) -> str:
 def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: datetime | None = None) -> RunResult:
     with session(config) as held:
         result = restic.run_restic(held.files, restic.snapshots(host=config.host_name), timeout=600)
-    rows = org_statuses(restic.parse_snapshots(result.stdout), tuple(config.orgs),
+    rows = org_statuses(restic_output.parse_snapshots(result.stdout), tuple(config.orgs),
                         now=now or datetime.now(timezone.utc), max_age_hours=max_age_hours,
                         window_hours=config.shard_window_hours)
     ok = bool(rows) and all(row["ok"] for row in rows)

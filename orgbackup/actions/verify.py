@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orgbackup.tools import process, restic
+from orgbackup.tools import process, restic, restic_output
 from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK
 from orgbackup.results import COMPLETE, FAILED, OrgResult, RunResult
@@ -124,8 +124,8 @@ def check_repository(files: SecretFiles, read_data_subset: str | None) -> CheckR
     result = restic.run_restic(files, restic.check(read_data_subset), ok_codes=(0, 1))
     if result.ok:
         return CheckReport(read_data_subset)
-    if restic.is_wrong_password(result) or restic.is_missing_repository(result):
-        raise restic.ResticError(restic.explain(result), result.returncode)
+    if restic_output.is_wrong_password(result) or restic_output.is_missing_repository(result):
+        raise restic_output.ResticError(restic_output.explain(result), result.returncode)
     return CheckReport(read_data_subset, summarize_restic_errors(result))
 
 
@@ -133,7 +133,7 @@ def summarize_restic_errors(result: process.Completed) -> str:
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
     named = [line for line in lines if not line.startswith("Fatal:")] or lines
     if not named:
-        return restic.explain(result)
+        return restic_output.explain(result)
     more = f" (+{len(named) - MAX_NAMED} more)" if len(named) > MAX_NAMED else ""
     return "; ".join(named[:MAX_NAMED]) + more
 
@@ -141,7 +141,7 @@ def summarize_restic_errors(result: process.Completed) -> str:
 # 2. restore into a temporary folder
 
 
-def verify_snapshot(files: SecretFiles, snap: restic.Snapshot, *, concurrency: int = 4) -> OrgReport:
+def verify_snapshot(files: SecretFiles, snap: restic_output.Snapshot, *, concurrency: int = 4) -> OrgReport:
     org = snapshot_org(snap)
     report = OrgReport(org=org, snapshot=snap.short_id, time=iso_utc(snap.time), status=snapshot_status(snap))
     workdir = Path(tempfile.mkdtemp(prefix="orgbackup-verify-"))
@@ -211,7 +211,7 @@ def restore_results(result: process.Completed, org: str) -> list[Result]:
         if path not in seen:
             seen[path] = (repo_of_path(path, org), why.strip())
     if not seen:
-        return [Result(ORG_ROW, "restore", restic.explain(result))]
+        return [Result(ORG_ROW, "restore", restic_output.explain(result))]
     by_repo: dict[str, list[str]] = {}
     for path, (repo, why) in seen.items():
         by_repo.setdefault(repo, []).append(f"{path}: {why}")

@@ -13,13 +13,13 @@ from orgbackup.config.settings import Config
 from orgbackup.errors import BackupError
 from orgbackup.snapshots.shards import BackupUnit, backup_units
 from orgbackup.times import parse_rfc3339
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 
 log = logging.getLogger(__name__)
 
 
 
-def snapshot_status(snap: restic.Snapshot) -> str:
+def snapshot_status(snap: restic_output.Snapshot) -> str:
     if "complete" in snap.tags:
         return "complete"
     if "incomplete" in snap.tags:
@@ -31,7 +31,7 @@ class SnapshotNotFound(BackupError):
     """No snapshot matches what was asked for."""
 
 
-def snapshot_org(snap: restic.Snapshot) -> str:
+def snapshot_org(snap: restic_output.Snapshot) -> str:
     """The organization: its `org:` tag, else the last component of its path."""
     if snap.org:
         return snap.org
@@ -42,7 +42,7 @@ def snapshot_org(snap: restic.Snapshot) -> str:
 
 def select_snapshots(
     config: Config, files: SecretFiles, *, snapshot: str, org: str | None, complete_only: bool
-) -> list[restic.Snapshot]:
+) -> list[restic_output.Snapshot]:
     """The snapshots to restore or verify, one per organization.
 
     `snapshot` is an id (or a prefix of one) or `latest`: the newest snapshot of
@@ -69,7 +69,7 @@ def select_snapshots(
     if not snaps:
         where = f" of organization {org}" if org else ""
         raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
-    newest: dict[str, restic.Snapshot] = {}
+    newest: dict[str, restic_output.Snapshot] = {}
     skipped = set()
     for snap in sorted(snaps, key=lambda s: parse_rfc3339(s.time)):
         name = snapshot_org(snap)
@@ -107,7 +107,7 @@ def select_backups(
     if not snaps:
         where = f" of organization {org}" if org else ""
         raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
-    by_org: dict[str, list[restic.Snapshot]] = {}
+    by_org: dict[str, list[restic_output.Snapshot]] = {}
     spelling: dict[str, str] = {}
     for snap in sorted(snaps, key=lambda s: parse_rfc3339(s.time)):
         by_org.setdefault(snapshot_org(snap).lower(), []).append(snap)

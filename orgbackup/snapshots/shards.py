@@ -99,7 +99,7 @@ class BackupUnit:
     """What restore, verify and status treat as one backup of an organization: a
     single snapshot (an unsharded run), or the shards' snapshots of one night."""
 
-    snapshots: list  # restic.Snapshot, by shard index for a set
+    snapshots: list  # restic_output.Snapshot, by shard index for a set
     time: datetime  # the newest member's time (a set: its newest shard's)
     count: int | None = None  # N for a set, None for a single snapshot
     missing: list[int] = field(default_factory=list)  # shard indexes without a snapshot in the night

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from orgbackup.tools import restic
+from orgbackup.tools import restic, restic_output
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.results import UPSTREAM, Problem
 from orgbackup.snapshots.shards import Shard
@@ -81,16 +81,16 @@ def take_snapshot(
     )
     log.info("%s: restic backup (%s)", org, "complete" if complete else "incomplete")
     result = restic.run_restic(ctx.files, argv, cwd=ctx.cache_dir, ok_codes=(0, 3))
-    summary = restic.parse_backup_summary(result.stdout)
+    summary = restic_output.parse_backup_summary(result.stdout)
     snapshot_id = summary.get("snapshot_id", "")
     problems = []
     if result.returncode == 3:
-        problems.append(Problem(org, None, "snapshot", restic.EXIT_MEANINGS[3]))
+        problems.append(Problem(org, None, "snapshot", restic_output.EXIT_MEANINGS[3]))
         if complete:  # the snapshot lacks files: it must not say `complete`
             snapshot_id = retag_incomplete(ctx, org, snapshot_id)
             complete = False
     snap = SnapshotResult(
-        snapshot_id=restic.short_id(snapshot_id),
+        snapshot_id=restic_output.short_id(snapshot_id),
         data_added=int(summary.get("data_added", 0)),
         files=int(summary.get("total_files_processed", 0)),
         bytes_processed=int(summary.get("total_bytes_processed", 0)),
@@ -120,9 +120,9 @@ def retag_incomplete(ctx: RunContext, org: str, snapshot_id: str) -> str:
     log.warning("%s: restic could not read every file; the snapshot is tagged incomplete", org)
     restic.run_restic(ctx.files, restic.retag_incomplete(snapshot_id), timeout=600)
     snaps = restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=[f"org:{org}"])
-    new = restic.retagged(snaps, snapshot_id)
+    new = restic_output.retagged(snaps, snapshot_id)
     if new is None:
-        raise restic.ResticError(f"restic tag: the retagged snapshot of {snapshot_id} is not listed")
+        raise restic_output.ResticError(f"restic tag: the retagged snapshot of {snapshot_id} is not listed")
     return new.id
 
 
@@ -142,7 +142,7 @@ def apply_retention(ctx: RunContext, org: str, now: datetime | None = None) -> i
     for index in range(shard.count):
         try:
             removed += apply_retention_of(ctx, org, Shard(index, shard.count), now)
-        except restic.ResticError as exc:
+        except restic_output.ResticError as exc:
             if not restic.is_lock_failure(exc):
                 raise
             log.warning("%s: retention of shard %d/%d not applied this time (%s); a shard that finishes "
@@ -160,11 +160,11 @@ def apply_retention_of(ctx: RunContext, org: str, shard: Shard | None, now: date
         result = restic.run_restic(
             ctx.files, restic.forget(retention, host=ctx.config.host_name, org=org, shard=shard), timeout=None
         )
-        removed += restic.forgotten_snapshots(result.stdout)
+        removed += restic_output.forgotten_snapshots(result.stdout)
     tags = [f"org:{org},{shard.tag}" if shard else f"org:{org}"]
     snaps = [s for s in restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=tags)
              if s.shard == shard]
-    stale = restic.incomplete_to_forget(snaps, now or datetime.now(timezone.utc), retention.incomplete_days)
+    stale = restic_output.incomplete_to_forget(snaps, now or datetime.now(timezone.utc), retention.incomplete_days)
     if stale:
         restic.run_restic(ctx.files, restic.forget_snapshots(stale), timeout=None)
         removed += stale
