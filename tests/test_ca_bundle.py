@@ -20,7 +20,7 @@ from orgbackup.config.trust import BUNDLE_NAME, system_roots_file, trusted_for_r
 from orgbackup.cli import main
 from orgbackup.config.settings import load_config, parse_ca_bundle
 from orgbackup.errors import ConfigError
-from orgbackup.git.argv import git_environment
+from orgbackup.git.environment import git_environment
 from orgbackup.github.api import GitHubAPI, GitHubError
 from orgbackup.config.secret_files import remove_secret_files, write_secret_files
 from tests.github_emulator.world import truth

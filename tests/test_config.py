@@ -157,24 +157,24 @@ def test_git_timeout_is_a_deprecated_alias(tmp_path, caplog):
 
 
 def test_every_git_environment_limits_stalled_transfers(tmp_path):
-    from orgbackup.git import argv as git
+    from orgbackup.git.environment import anonymous_git_environment, stall_environment
 
-    assert git.anonymous_git_environment(7)["GIT_HTTP_LOW_SPEED_TIME"] == "7"
-    assert git.stall_environment()["GIT_HTTP_LOW_SPEED_LIMIT"] == "1"
+    assert anonymous_git_environment(7)["GIT_HTTP_LOW_SPEED_TIME"] == "7"
+    assert stall_environment()["GIT_HTTP_LOW_SPEED_LIMIT"] == "1"
 
 
 def test_ssh_gives_up_on_a_dead_connection_after_the_stall_budget(tmp_path):
     import subprocess
 
-    from orgbackup.git import argv as git
+    from orgbackup.git.environment import git_environment, ssh_command
 
-    assert git.ssh_command(600) == "ssh -o ServerAliveInterval=15 -o ServerAliveCountMax=40"
-    assert git.ssh_command(3) == "ssh -o ServerAliveInterval=3 -o ServerAliveCountMax=1"
+    assert ssh_command(600) == "ssh -o ServerAliveInterval=15 -o ServerAliveCountMax=40"
+    assert ssh_command(3) == "ssh -o ServerAliveInterval=3 -o ServerAliveCountMax=1"
 
     class Files:
         credential_helper, token_file = tmp_path / "helper", tmp_path / "token"
         credential_host, credential_owners, credential_log = "github.com", ("example-org",), None
 
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", **git.git_environment(Files, 600)}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", **git_environment(Files, 600)}
     shown = subprocess.run(("git", "config", "core.sshCommand"), env=env, capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == git.ssh_command(600)
+    assert shown.stdout.strip() == ssh_command(600)

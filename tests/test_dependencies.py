@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from orgbackup.git import argv as git, submodules
+
+from orgbackup.git.environment import anonymous_git_environment
 from orgbackup.config.settings import Config
 from orgbackup.config.readers import Secret
 from orgbackup.backup.context import RunContext
@@ -142,7 +144,7 @@ def test_git_builders():
     assert not any(a.startswith("+refs/*") for a in argv)  # --prune must not reach refs/orgbackup
     assert git.fetch_commit_kept(repo, "https://h/o/x.git", "c" * 40)[-1] == (
         f"+{'c' * 40}:refs/orgbackup/kept/{'c' * 40}")
-    anonymous = git.anonymous_git_environment()
+    anonymous = anonymous_git_environment()
     assert anonymous["GIT_ASKPASS"] == "" and anonymous["GIT_TERMINAL_PROMPT"] == "0"
     assert not any("TOKEN" in k and v for k, v in anonymous.items())
 

@@ -18,7 +18,7 @@ from orgbackup.tools import process
 from orgbackup.cache import release_files
 from orgbackup.tools.github_backup import runner as runner
 from orgbackup.config.settings import ALL_PARTS
-from orgbackup.git.argv import git_environment
+from orgbackup.git.environment import git_environment
 from orgbackup.backup.stages import github_backup as gb
 from tests.helpers_run import ORG, make_context
 

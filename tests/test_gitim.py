@@ -23,6 +23,7 @@ from orgbackup.config.readers import Secret
 from orgbackup.backup.context import RunContext
 from orgbackup.config.secret_files import write_secret_files
 from orgbackup.backup.stages import gitim as gitim_stage
+from orgbackup.git import working_clones
 
 TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 ORG = "Local-Org"
@@ -43,7 +44,7 @@ def test_gitim_argv_is_gitims_command_line():
 
 
 def test_previous_ref_names_branch_and_utc_time():
-    assert gitim_stage.previous_ref("release/1.0", when=0) == "refs/orgbackup/previous/release/1.0/19700101T000000Z"
+    assert working_clones.previous_ref("release/1.0", when=0) == "refs/orgbackup/previous/release/1.0/19700101T000000Z"
 
 
 @pytest.mark.filterwarnings("ignore:Argument login_or_token is deprecated:DeprecationWarning")
@@ -157,7 +158,7 @@ def test_repair_clones_missing_stale_rewritten_and_empty(tmp_path, hermetic_git)
     new_forced = forced.rewrite("two, rewritten")
     (paths.gitim_clone(ORG, "fast-forward") / "local-note.txt").write_text("not from GitHub")
 
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos)
+    states, problems = working_clones.verify_repair_clones(ctx, ORG, repos)
 
     assert problems == []
     assert states == {
@@ -184,7 +185,7 @@ def test_repair_clones_missing_stale_rewritten_and_empty(tmp_path, hermetic_git)
     assert "local-note.txt" in git("-C", str(stash), "show", "--name-only", "--format=", "stash@{0}^3")
 
     # a second check with nothing new changes nothing and fetches nothing
-    again, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos)
+    again, problems = working_clones.verify_repair_clones(ctx, ORG, repos)
     assert again == states and problems == []
 
 
@@ -194,11 +195,11 @@ def test_repair_reports_what_cannot_be_had(tmp_path, hermetic_git):
     up.commit("one")
     repos = [up.repo, {"name": "gone", "default_branch": "main"}, dict(up.repo, default_branch="nope")]
     not_a_clone = ctx.org_paths(ORG).gitim_clone(ORG, "gone")
-    states, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[:2])
+    states, problems = working_clones.verify_repair_clones(ctx, ORG, repos[:2])
     assert list(states) == ["present"]
     assert [(p.repo, p.part) for p in problems] == [("gone", "gitim")]
     assert not not_a_clone.exists()
-    _, problems = gitim_stage.verify_repair_clones(ctx, ORG, repos[2:])
+    _, problems = working_clones.verify_repair_clones(ctx, ORG, repos[2:])
     assert "default branch" in problems[0].message
 
 

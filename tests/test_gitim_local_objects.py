@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from orgbackup.git import worktree_links
-from orgbackup.git.argv import git_environment
+from orgbackup.git.environment import git_environment
 from orgbackup.backup.stages import github_backup as gb
 from orgbackup.backup.stages import gitim as gitim_stage
 from orgbackup.backup.stages import verify_repair as vr

@@ -18,6 +18,7 @@ import pytest
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git
+from orgbackup.git.environment import anonymous_git_environment, git_environment, with_config
 from orgbackup.git.credential_refusals import take_refusals
 from orgbackup.github.api import GitHubError
 from orgbackup.backup.stages import scrub
@@ -66,7 +67,7 @@ def test_the_credential_helper_answers_only_the_github_host_and_the_organization
     repositories on the GitHub host over https, nothing for any other URL (each refusal written
     down without a secret); after GitHub refused it three times for a URL, not for that URL."""
     ctx = make_context(github_emulator, tmp_path, monkeypatch, orgs=(ORG, "upstream-deps"))
-    env = git.git_environment(ctx.files, 60)
+    env = git_environment(ctx.files, 60)
     token = ctx.config.token.reveal()
 
     def fill(url: str) -> str:  # not process.run: it masks the token in what it returns
@@ -138,19 +139,19 @@ def test_each_mechanism_holds_on_its_own_against_a_lfsconfig(github_emulator, wo
     plant_lfsconfig(world_root, ORG, LFS_REPO, attacker.url)
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
     url = git.repo_url(ctx.config.git_url, ORG, LFS_REPO)
-    anonymous = dict(git.anonymous_git_environment(60), GIT_LFS_SKIP_SMUDGE="1")
+    anonymous = dict(anonymous_git_environment(60), GIT_LFS_SKIP_SMUDGE="1")
     token = ctx.config.token.reveal()
 
     clone = tmp_path / "clone"  # without any LFS object yet
     process.run(git.clone(url, clone), env=anonymous, timeout=120)
-    pinned_only = dict(git.anonymous_git_environment(60, repo=url), **any_host_askpass(tmp_path, token))
+    pinned_only = dict(anonymous_git_environment(60, repo=url), **any_host_askpass(tmp_path, token))
     process.run(git.lfs_fetch_all(clone), env=pinned_only, timeout=120)
     assert attacker.requests() == []
     assert len(list((clone / ".git" / "lfs" / "objects").glob("??/??/*"))) == 5  # all from GitHub
 
     clone = tmp_path / "clone-2"
     process.run(git.clone(url, clone), env=anonymous, timeout=120)
-    helper_only = git.git_environment(ctx.files, 60)  # no repo: nothing pinned
+    helper_only = git_environment(ctx.files, 60)  # no repo: nothing pinned
     fetched = process.run(git.lfs_fetch_all(clone), env=helper_only, timeout=120, check=False)
     assert not fetched.ok and attacker.requests(), "the attacker must have been asked, or nothing was tested"
     assert attacker.authorizations() == []
@@ -198,11 +199,11 @@ def test_a_redirect_from_the_github_host_to_another_host_gets_no_token(github_em
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
     github_emulator.set_faults(git_redirect={f"{ORG}/private-tools": attacker.url})
     url = git.repo_url(ctx.config.git_url, ORG, "private-tools")
-    env = git.git_environment(ctx.files, 60, repo=url)
+    env = git_environment(ctx.files, 60, repo=url)
     refused = process.run(git.ls_remote(url), env=env, timeout=60, check=False)
     assert not refused.ok and attacker.requests() == []
 
-    following = git.with_config(env, ("http.followRedirects", "true"))
+    following = with_config(env, ("http.followRedirects", "true"))
     process.run(git.ls_remote(url), env=following, timeout=60, check=False)
     assert attacker.requests(), "the redirect must have been followed, or nothing was tested"
     assert attacker.authorizations() == []
@@ -210,8 +211,8 @@ def test_a_redirect_from_the_github_host_to_another_host_gets_no_token(github_em
 
     # With a credential for any host but the run's redirect rule: still nothing.
     before = len(attacker.requests())
-    weak = dict(git.anonymous_git_environment(60), **any_host_askpass(tmp_path, ctx.config.token.reveal()))
-    weak = git.with_config(weak, ("http.followRedirects", "false"))
+    weak = dict(anonymous_git_environment(60), **any_host_askpass(tmp_path, ctx.config.token.reveal()))
+    weak = with_config(weak, ("http.followRedirects", "false"))
     process.run(git.ls_remote(url), env=weak, timeout=60, check=False)
     assert len(attacker.requests()) == before
 
@@ -251,7 +252,7 @@ def test_git_lfs_against_a_server_that_never_finishes_is_ended_by_the_stall_budg
     trickle = start_attacker(github_emulator.ca, mode="trickle", trickle_seconds=4)
     try:
         repo = tmp_path / "repo"
-        git_env = git.anonymous_git_environment(3)
+        git_env = anonymous_git_environment(3)
         process.run(("git", "init", "-q", str(repo)), env=git_env, timeout=30)
         oid = "a" * 64
         (repo / "big.bin").write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 10\n")
@@ -259,7 +260,7 @@ def test_git_lfs_against_a_server_that_never_finishes_is_ended_by_the_stall_budg
         process.run(("git", "-C", str(repo), "add", "."), env=git_env, timeout=30)
         process.run(("git", "-C", str(repo), "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"),
                      env=git_env, timeout=30)
-        env = git.anonymous_git_environment(3, repo=f"{trickle.url}/o/r.git")
+        env = anonymous_git_environment(3, repo=f"{trickle.url}/o/r.git")
         started = time.monotonic()
         with pytest.raises(process.CommandFailed, match="made no progress for 3 s"):
             process.run(git.lfs_fetch_all(repo), env=env, idle_timeout=3, check=False)

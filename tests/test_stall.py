@@ -7,6 +7,7 @@ import time
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git
+from orgbackup.git.environment import anonymous_git_environment
 from orgbackup.backup.stages.dependencies import mirror_dependencies
 from tests.helpers_run import make_context
 from tests.test_dependencies import _app_using_libfoo, _refs
@@ -35,7 +36,7 @@ def test_a_slow_steady_clone_is_not_ended_and_a_stalled_one_is(github_emulator, 
     """git itself (the low-speed limit in every git environment) tells slow from stalled."""
     make_context(github_emulator, tmp_path, monkeypatch)  # hermetic git, emulator CA
     url = git.repo_url(github_emulator.base_url, "upstream-deps", "libfoo")
-    env = git.anonymous_git_environment(STALL_SECONDS)
+    env = anonymous_git_environment(STALL_SECONDS)
     github_emulator.set_faults(throttle_bytes_per_second=TRICKLE)
     started = time.monotonic()
     process.run(git.clone(url, tmp_path / "slow"), env=env)

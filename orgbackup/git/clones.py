@@ -57,6 +57,7 @@ from pathlib import Path
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git, on_disk
+from orgbackup.git.environment import git_environment
 from orgbackup.git.run import run_git, unfinished
 from orgbackup.tools.process import Completed
 from orgbackup.backup.context import RunContext
@@ -97,7 +98,7 @@ def github_git(ctx: RunContext, argv: tuple[str, ...], url: str | None = None) -
     progress. Without it, a local git with no limit (a full fsck of a large clone reads packs
     through mmap, which shows as no progress, and may take long)."""
     stall = ctx.config.stall_seconds
-    return run_git(argv, env=git.git_environment(ctx.files, stall, repo=url), stall=stall if url else None,
+    return run_git(argv, env=git_environment(ctx.files, stall, repo=url), stall=stall if url else None,
                    timeout=None, check=False)
 
 

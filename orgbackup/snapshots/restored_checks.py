@@ -19,6 +19,7 @@ from pathlib import Path
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git, on_disk
+from orgbackup.git.environment import restored_git_environment
 from orgbackup.cache import release_files
 from orgbackup.cache.file_digest import file_sha256
 from orgbackup.git.run import run_git
@@ -130,7 +131,7 @@ def check_repository_folder(
 
 def restored_git(argv: tuple[str, ...]) -> process.Completed:
     """A git of a restored tree: never the network, never a prompt (orgbackup/git/run.py)."""
-    return run_git(argv, env=git.restored_git_environment(), timeout=None, check=False)
+    return run_git(argv, env=restored_git_environment(), timeout=None, check=False)
 
 
 def fsck_problem(repo: Path) -> str | None:

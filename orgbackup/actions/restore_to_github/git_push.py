@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgbackup.config.settings import DEFAULT_STALL_SECONDS
-from orgbackup.git.argv import git_environment, with_config
+from orgbackup.git.environment import git_environment, with_config
 from orgbackup.config.secret_files import SecretFiles
 
 PUSH_REFSPECS = ("refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")

@@ -30,54 +30,26 @@ other dependency is fetched anonymously, and Git LFS only from its own server. H
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 
+from orgbackup.git.mirrors import MAX_WHERE, Dependency, mirror, pin, unreachable
 from orgbackup.git.run import run_git
 from orgbackup.git import argv as git
+from orgbackup.git.environment import anonymous_git_environment, git_environment
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import CommandFailed
 from orgbackup.results import TRANSIENT, UPSTREAM, Problem
 from orgbackup.results import StageResult
-from orgbackup.git.submodule_urls import RepoURL, in_organization, is_excluded, mirror_relpath, parse_url
-from orgbackup.git.submodules import (Reference, object_types, present_commits, ref_tips,
+from orgbackup.git.submodule_urls import in_organization, is_excluded, mirror_relpath, parse_url
+from orgbackup.git.submodules import (Reference, present_commits,
                           scan_submodules, scan_submodules_remembered)
 
 log = logging.getLogger(__name__)
 
 PART = "dependencies"
-MAX_WHERE = 3  # how many referencing places a message names
 
 
 # ------------------------------------------------------------- the dependencies
-
-
-@dataclass
-class Dependency:
-    url: RepoURL
-    depth: int
-    relpath: Path | None
-    referenced: dict[str, list[str]] = field(default_factory=dict)  # commit -> where (a few)
-    referrers: set[str] = field(default_factory=set)  # org repositories / dependency URLs
-    excluded: bool = False
-    error: str | None = None  # why it could not be fetched this run
-    fetched: bool = False  # a fetch was attempted this run
-    fetch_ok: bool = False
-    usable: bool = False  # the mirror is on disk (fetched now or kept from an earlier run)
-    checked: set[str] = field(default_factory=set)  # referenced commits looked for in the mirror
-    present: set[str] = field(default_factory=set)
-    tried_by_name: set[str] = field(default_factory=set)
-    lost_upstream: set[str] = field(default_factory=set)
-    scanned: set[str] = field(default_factory=set)
-
-    def add(self, ref: Reference, referrer: str) -> None:
-        where = self.referenced.setdefault(ref.commit, [])
-        if len(where) < MAX_WHERE and ref.where not in where:
-            where.append(ref.where)
-        self.referrers.add(referrer)
 
 
 def _where(places: list[str]) -> str:
@@ -109,8 +81,8 @@ class _Stage:
         parsed = parse_url(url)
         if parsed is not None and parsed.scheme == "https" and \
                 any(in_organization(parsed, self.cfg.github_host, org) for org in self.cfg.orgs):
-            return git.git_environment(self.ctx.files, self.cfg.stall_seconds, repo=url)
-        return git.anonymous_git_environment(self.cfg.stall_seconds, repo=url)
+            return git_environment(self.ctx.files, self.cfg.stall_seconds, repo=url)
+        return anonymous_git_environment(self.cfg.stall_seconds, repo=url)
 
     # -- recording what was found ------------------------------------------
     def record(self, refs: list[Reference], referrer: str, depth: int) -> None:
@@ -182,93 +154,9 @@ class _Stage:
 
     # -- mirroring a dependency ----------------------------------------------
     def mirror(self, dep: Dependency) -> None:
-        """Fetch (first time this run) or complete (commits found later) one mirror."""
-        repo = self.root / dep.relpath
         url = dep.url.fetch_url(self.cfg.github_host)
-        env = self.env_for(url)
-        # network: no wall clock; git's low-speed limit (the env) and the watchdog end a stall
-        idle = self.cfg.stall_seconds
-        if not dep.fetched:
-            dep.fetched = True
-            existed = (repo / "HEAD").exists()
-            if not existed:
-                repo.parent.mkdir(parents=True, exist_ok=True)
-                run_git(git.init_bare(repo))
-            run_git(git.config_set(repo, "remote.origin.url", url))
-            # Pin what we already hold before a fetch could move a branch away from it.
-            self.pin(repo, present_commits(repo, dep.referenced) if existed else set(), unpin=False)
-            log.info("%s: fetching dependency %s", self.org, url)
-            res = run_git(git.fetch_dependency(repo, url), env=env, stall=idle, check=False)
-            if res.ok:
-                dep.fetch_ok = True
-                point_head_at_a_branch(repo)
-                self.fetch_lfs(repo, dep, env)
-            else:
-                dep.error = git.failure_reason(res.stderr) or f"git fetch exited with {res.returncode}"
-                if dep.url.scheme not in ("http", "https"):
-                    dep.error = (f"{dep.url.scheme} URL; its HTTPS form {url} failed "
-                                 f"({dep.error}): not reachable with plain git over HTTPS")
-                # A transfer that stalled or was stopped leaves its mirror for the next run
-                # to fetch into; a refusal (not found, no access, no server) leaves nothing.
-                interrupted = res.returncode < 0 or git.stalled(res.stderr)
-                if not existed and not interrupted:
-                    remove_empty_mirror(repo, self.root)
-                if not (repo / "HEAD").exists() or not git.parse_ref_lines(run_git(git.for_each_ref(repo)).stdout):
-                    return
-            dep.usable = True
-        dep.checked = set(dep.referenced)
-        dep.present = present_commits(repo, dep.referenced)
-        if not dep.fetch_ok:
-            return
-        # Referenced commits the mirror lacks: ask for them by name (GitHub serves any
-        # commit it still has, on a branch or not).
-        for sha in sorted(set(dep.referenced) - dep.present - dep.tried_by_name):
-            dep.tried_by_name.add(sha)
-            res = run_git(git.fetch_commit_kept(repo, url, sha), env=env, stall=idle, check=False)
-            if res.ok:
-                dep.present.add(sha)
-        # Referenced commits the mirror holds but no upstream branch or tag reaches: does
-        # upstream still have them? If not, they are lost upstream (the mirror keeps them).
-        off_branch = self.unreachable(repo, dep.present) - dep.tried_by_name
-        if off_branch:
-            with tempfile.TemporaryDirectory(prefix="orgbackup-probe-") as scratch:
-                run_git(git.init_bare(Path(scratch)))
-                for sha in sorted(off_branch):
-                    dep.tried_by_name.add(sha)
-                    res = run_git(git.probe_commit(Path(scratch), url, sha), env=env, stall=idle, check=False)
-                    if not res.ok:
-                        dep.lost_upstream.add(sha)
-
-    def fetch_lfs(self, repo: Path, dep: Dependency, env: dict[str, str]) -> None:
-        if not uses_lfs(repo):
-            return
-        res = run_git(git.lfs_fetch_all_from(repo), env=env, stall=self.cfg.stall_seconds, check=False)
-        if not res.ok:
-            self.problem(f"dependency {dep.url.normalized}: git lfs fetch failed: "
-                         f"{git.failure_reason(res.stderr) or res.returncode}")
-
-    def unreachable(self, repo: Path, commits) -> set[str]:
-        """Those of `commits` that no branch or tag of `repo` reaches."""
-        commits = sorted(commits)
-        if not commits:
-            return set()
-        out = run_git(git.not_on_branches_or_tags(repo), input="".join(c + "\n" for c in commits)).stdout
-        return set(out.split()) & set(commits)
-
-    def pin(self, repo: Path, keep: set[str], unpin: bool = True) -> None:
-        """refs/orgbackup/kept/<sha> for every commit of `keep`; with `unpin`, drop the
-        pins of commits that a branch or tag reaches again (they are safe there)."""
-        existing = {
-            ref[len(git.KEPT_REF_PREFIX):]
-            for ref in run_git(git.for_each_ref(repo, (git.KEPT_REF_PREFIX,))).stdout.split()
-            if ref.startswith(git.KEPT_REF_PREFIX)
-        }
-        lines = [f"update {git.KEPT_REF_PREFIX}{sha} {sha}" for sha in sorted(keep - existing)]
-        if unpin:
-            reached = (existing - keep) - self.unreachable(repo, existing - keep)
-            lines += [f"delete {git.KEPT_REF_PREFIX}{sha}" for sha in sorted(reached)]
-        if lines:
-            run_git(git.update_refs_stdin(repo), input="\n".join(lines) + "\n")
+        for message in mirror(dep, self.root / dep.relpath, url, self.env_for(url), self.cfg.stall_seconds, self.root):
+            self.problem(message)
 
     def scan_dependency(self, dep: Dependency, commits: set[str]) -> tuple[Dependency, list[Reference], list[str]]:
         repo = self.root / dep.relpath
@@ -320,7 +208,7 @@ class _Stage:
     def finish(self, dep: Dependency) -> None:
         """Pin every referenced commit no branch or tag reaches; unpin the reachable ones."""
         repo = self.root / dep.relpath
-        self.pin(repo, self.unreachable(repo, dep.present))
+        pin(repo, unreachable(repo, dep.present))
 
     def report(self, in_org: list[dict]) -> dict:
         items, excluded = [], []
@@ -392,45 +280,6 @@ def _label(item) -> str:
     if isinstance(item, tuple) and item and isinstance(item[0], Dependency):
         return f"dependency {item[0].url.normalized}"
     return str(item)
-
-
-def remove_empty_mirror(repo: Path, root: Path) -> None:
-    """A mirror that never received anything, and the folders it leaves empty."""
-    shutil.rmtree(repo, ignore_errors=True)
-    for parent in repo.parents:
-        try:
-            if parent == root or any(parent.iterdir()):
-                break
-            parent.rmdir()
-        except OSError:  # another mirror is being made next to it
-            break
-
-
-def point_head_at_a_branch(repo: Path) -> None:
-    """A new bare repository's HEAD names a branch upstream may not have (master):
-    point it at main, master or the first branch, so a clone of the mirror checks out."""
-    if run_git(git.resolve_head(repo), check=False).ok:
-        return
-    branches = [ref for ref in run_git(git.for_each_ref(repo, ("refs/heads/",))).stdout.split()
-                if ref.startswith("refs/heads/")]
-    for ref in ("refs/heads/main", "refs/heads/master", *branches):
-        if ref in branches:
-            run_git(git.point_head(repo, ref))
-            return
-
-
-def uses_lfs(repo: Path) -> bool:
-    """The repository already holds LFS objects, or a branch or tag's root
-    .gitattributes routes files through the LFS filter."""
-    if (repo / "lfs" / "objects").is_dir():
-        return True
-    tips = ref_tips(repo)
-    names = [f"{c}:.gitattributes" for c in sorted(tips)]
-    blobs = sorted({v[0] for v in object_types(repo, names).values() if v and v[1] == "blob"})
-    if not blobs:
-        return False
-    out = run_git(git.batch_contents(repo), input="".join(b + "\n" for b in blobs)).stdout
-    return "filter=lfs" in out
 
 
 def run_dependencies(ctx: RunContext, night: OrgNight) -> StageResult:

@@ -71,7 +71,7 @@ from orgbackup.github.urls import token_may_go_to
 from orgbackup.tools.github_backup.names import UNSAFE_NAME
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import BackupError
-from orgbackup.git.argv import git_environment
+from orgbackup.git.environment import git_environment
 from orgbackup.results import Problem
 from orgbackup.results import StageResult
 from orgbackup.backup.planning.plan import can_admin

@@ -10,7 +10,7 @@ module `github_backup.github_backup` (line numbers of 0.40.0), nothing copied:
   wrapped so that the URL carries no credentials (`url_credentials.without_credentials`).
   Every clone, `git lfs clone`, `ls-remote`, `remote set-url`/`add` (L1073-1118)
   therefore gets a clean URL, git asks the run's credential helper for the token
-  (`git.git_environment`), and no `.git/config` receives it.
+  (orgbackup/git/environment.py), and no `.git/config` receives it.
 * `subprocess` (the module it calls through, L18): a stand-in whose `call`,
   `check_output` and `Popen` never use a shell (L1073 runs
   `sh -c 'git ls-remote ' + URL`: split into an argument list instead) and
