@@ -156,3 +156,23 @@ def record_differences(name: str, t: dict, rec: dict | None) -> list[str]:
     if rec.get("problems"):
         diffs.append(f"{name}: record problems {rec['problems']}")
     return diffs
+
+
+def verify_with_comments(ctx: RunContext, org: str, repos: list[dict]):
+    """verify-and-repair, then the pull requests' conversation comments (the metadata part that
+    fetches them after it on a night), for the decisions of this run: what the manifest's
+    records say after both (orgbackup/backup/stages/manifest.py)."""
+    from orgbackup.backup.parts import pull_comments
+    from orgbackup.backup.planning.changes import change_decisions
+    from orgbackup.backup.stages.verify_repair import verify_and_repair
+    from orgbackup.results import StageResult
+
+    change_decisions(ctx, org, repos)
+    records, problems = verify_and_repair(ctx, org, repos)
+    for repo in repos:
+        if "pulls" in ctx.config.parts and pull_comments.due(ctx, org, repo):
+            outcome = pull_comments.back_up_pull_comments(ctx, org, repo, ctx.org_paths(org).repository_dir(repo["name"]))
+            problems = problems + outcome.problems
+            if repo["name"] in records:
+                records[repo["name"]]["pull_conversation_comments"] = outcome.saved.get(pull_comments.COUNTED, 0)
+    return StageResult(records, problems)

@@ -10,11 +10,11 @@ from pathlib import Path
 from orgbackup.git import argv as git
 from orgbackup.backup.stages import github_backup as gb
 from orgbackup.git import clones
-from orgbackup.backup.stages import verify_repair as vr
 from orgbackup.github.urls import without_credentials
+from orgbackup.backup.parts import pull_comments
 from tests.github_emulator import force_push_away, mutate
 from tests.github_emulator.world import FastImport
-from tests.helpers_run import ORG, differences_from_truth, git_refs, make_context
+from tests.helpers_run import ORG, differences_from_truth, git_refs, make_context, verify_with_comments
 
 # ---------------------------------------------------------------- pure helpers
 
@@ -24,10 +24,10 @@ def test_merge_comments_keeps_everything_newest_version_wins():
              {"id": 2, "body": "kept", "updated_at": "2023-01-01T00:00:00Z"}]
     new = [{"id": 5, "body": "edited", "updated_at": "2023-01-02T00:00:00Z"},
            {"id": 9, "body": "new", "updated_at": "2023-01-03T00:00:00Z"}]
-    merged = vr.merge_comments(saved, new)
+    merged = pull_comments.merge_comments(saved, new)
     assert [c["id"] for c in merged] == [2, 5, 9]
     assert merged[1]["body"] == "edited"
-    assert vr.merge_comments(merged, [{"id": 5, "body": "stale", "updated_at": "2022-01-01T00:00:00Z"}])[1]["body"] \
+    assert pull_comments.merge_comments(merged, [{"id": 5, "body": "stale", "updated_at": "2022-01-01T00:00:00Z"}])[1]["body"] \
         == "edited"
 
 
@@ -40,15 +40,15 @@ def test_save_pull_comments_only_for_pull_requests(tmp_path):
     comments = [{"id": 1, "issue_url": api + "3", "updated_at": "a"},
                 {"id": 2, "issue_url": api + "1", "updated_at": "a"},
                 {"id": 3, "issue_url": api + "4", "html_url": "https://h/O/R/pull/4#issuecomment-3", "updated_at": "a"}]
-    saved, complete = vr.save_pull_comments(tmp_path, comments, issues_saved=True)
+    saved, complete = pull_comments.save_pull_comments(tmp_path, comments, issues_saved=True)
     assert (saved, complete) == (2, True)
     assert [c["id"] for c in json.loads((tmp_path / "pulls" / "3.conversation.json").read_text())] == [1]
     assert (tmp_path / "pulls" / "4.conversation.json").exists()
     assert not (tmp_path / "pulls" / "1.conversation.json").exists()
     # A comment on something neither saved as an issue nor as a pull: fetch again next time.
-    assert vr.save_pull_comments(tmp_path, [{"id": 4, "issue_url": api + "8"}], issues_saved=True) == (0, False)
+    assert pull_comments.save_pull_comments(tmp_path, [{"id": 4, "issue_url": api + "8"}], issues_saved=True) == (0, False)
     # Saved comments are never dropped.
-    vr.save_pull_comments(tmp_path, [{"id": 7, "issue_url": api + "3", "updated_at": "b"}], issues_saved=True)
+    pull_comments.save_pull_comments(tmp_path, [{"id": 7, "issue_url": api + "3", "updated_at": "b"}], issues_saved=True)
     assert [c["id"] for c in json.loads((tmp_path / "pulls" / "3.conversation.json").read_text())] == [1, 7]
 
 
@@ -119,7 +119,7 @@ def truth_repos(emu) -> dict:
 def backup(ctx, hooks=True):
     repos = ctx.api.org_repositories(ORG)
     result = gb.back_up_repositories(ctx, ORG, repos, hooks=hooks)
-    records, problems = vr.verify_and_repair(ctx, ORG, repos)
+    records, problems = verify_with_comments(ctx, ORG, repos)
     return repos, result, records, problems
 
 
@@ -160,7 +160,7 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     godot_clone = ctx.org_paths(ORG).repository_dir("godot") / "repository"
     assert git_refs(godot_clone)["refs/heads/main"] != truth["godot"]["refs"]["refs/heads/main"]  # upstream #210
     # ... and verify-and-repair brings everything new.
-    records2, problems2 = vr.verify_and_repair(ctx2, ORG, repos2)
+    records2, problems2 = verify_with_comments(ctx2, ORG, repos2)
     assert problems2 == []
     assert differences_from_truth(gb_dir, truth, records=records2) == []
     assert records2["godot"]["pull_conversation_comments"] == 6
@@ -170,7 +170,7 @@ def test_first_run_then_a_day_of_activity_then_nothing(github_emulator, tmp_path
     ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     emu.reset_counters()
     result3 = gb.back_up_repositories(ctx3, ORG, repos2, hooks=True)
-    records3, problems3 = vr.verify_and_repair(ctx3, ORG, repos2)
+    records3, problems3 = verify_with_comments(ctx3, ORG, repos2)
     counters = emu.counters()
     assert result3.captured.ran == [] and problems3 == []
     assert counters["api"] == counters["graphql"] == 1
@@ -197,7 +197,7 @@ def test_repairs_a_damaged_cache_without_github_backup(github_emulator, tmp_path
                     "origin", f"https://{emu.admin_token}:x-oauth-basic@{emu.host}/{ORG}/shared-lib.git"], check=True)
 
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records, problems = vr.verify_and_repair(ctx2, ORG, repos)
+    records, problems = verify_with_comments(ctx2, ORG, repos)
     assert problems == []
     assert differences_from_truth(paths.github_backup, truth_repos(emu), records=records) == []
     assert remote_urls(paths.repository_dir("shared-lib") / "repository") == [
@@ -211,7 +211,7 @@ def test_repairs_a_damaged_cache_without_github_backup(github_emulator, tmp_path
     fi.commit("refs/heads/main", {"README.md": "# no longer empty\n"}, "first", 1700000000)
     fi.run(emu.root / "git" / ORG / "empty.git")
     ctx3 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
-    records3, problems3 = vr.verify_and_repair(ctx3, ORG, repos)
+    records3, problems3 = verify_with_comments(ctx3, ORG, repos)
     assert problems3 == []
     assert records3["shared-lib"]["refs"] == {"refs/heads/main": moved["new"]}
     assert records3["empty"]["empty"] is False
@@ -236,6 +236,6 @@ def test_a_repository_whose_git_fails_is_a_problem_others_complete(github_emulat
     ctx2 = make_context(emu, tmp_path, monkeypatch, cache_dir=ctx.cache_dir)
     result2 = gb.back_up_repositories(ctx2, ORG, repos, hooks=True)
     assert result2.captured.ran == []
-    records2, problems2 = vr.verify_and_repair(ctx2, ORG, repos)
+    records2, problems2 = verify_with_comments(ctx2, ORG, repos)
     assert problems2 == []
     assert differences_from_truth(ctx.org_paths(ORG).github_backup, truth, records=records2) == []

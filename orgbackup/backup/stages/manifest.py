@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from orgbackup.backup.context import OrgNight, RunContext
+from orgbackup.backup.parts import pull_comments
 from orgbackup.cache.manifest import build_manifest, write_manifest
 from orgbackup.results import UPSTREAM, Problem, StageResult, split_known
 from orgbackup.times import utc_now
@@ -40,6 +41,8 @@ def repository_records(night: OrgNight) -> dict[str, dict]:
     for name, parts in (night.metadata.per_repository if night.metadata else {}).items():
         if name in records:
             records[name]["metadata"] = parts
+            if pull_comments.COUNTED in parts.get(pull_comments.PART, {}):  # fetched after the verification
+                records[name]["pull_conversation_comments"] = parts[pull_comments.PART][pull_comments.COUNTED]
     for name in night.deferred:
         records.setdefault(name, {})["deferred"] = "metadata deferred: API budget"
     attach_problems(records, night.problems)

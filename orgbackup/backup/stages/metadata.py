@@ -34,19 +34,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from orgbackup.backup.planning.changes import decision_of, rotation_reason
+from orgbackup.backup.planning.changes import rotation_reason
 from orgbackup.times import now_utc
 from orgbackup.config.settings import METADATA_PARTS
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.cache.json_files import write_json_atomically
-from orgbackup.backup.parts import attachments, commit_comments, discussions, organization, projects, repository_settings, reviews, team_access
+from orgbackup.backup.parts import attachments, team_access
+from orgbackup.backup.parts.registry import ORGANIZATION_PARTS, REPOSITORY_PARTS, PartCall
 from orgbackup.backup.parts.common import PartOutcome
 from orgbackup.results import StageResult
 from orgbackup.cache.state_store import PartMark
 
 log = logging.getLogger(__name__)
 
-ORGANIZATION_PARTS = ("organization", "projects")  # of the organization, not of a repository: shard 0's
 ORG_SLOT = 0  # part_marks' repo_id of the organization itself
 FETCHED = "fetched"  # the kind a part counts what it fetched this run by
 PROGRESS_EVERY_SECONDS = 30
@@ -99,13 +99,6 @@ class Job:
 # -------------------------------------------------------------- deciding
 
 
-def repository_marks(repo: dict) -> dict[str, str]:
-    """What GitHub's listing says of a repository, per part that follows it."""
-    return {"settings": repo.get("updated_at") or "",
-            "commit-comments": f"{repo.get('pushed_at') or ''}|{repo.get('updated_at') or ''}",
-            "reviews": f"{repo.get('pushed_at') or ''}|{repo.get('updated_at') or ''}"}
-
-
 def refresh_reason(part: str, previous: PartMark | None, current_mark: str | None, slot: int, *,
                    days: int, now) -> str | None:
     """Why one part of one repository (or the organization) refreshes now, or None."""
@@ -116,12 +109,6 @@ def refresh_reason(part: str, previous: PartMark | None, current_mark: str | Non
     return rotation_reason(previous.refreshed, slot, days=days, now=now)
 
 
-def github_backup_ran(ctx: RunContext, org: str, repo: dict) -> bool:
-    """github-backup's change decision of this run said the repository changed (see changes.py)."""
-    decision = decision_of(ctx, org, repo["name"])
-    return decision is not None and bool(decision.reason)
-
-
 # -------------------------------------------------------------- the stage
 
 
@@ -130,12 +117,15 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
     tonight; StageResult(MetadataReport, problems)."""
     plan = replace(night.plan, repos=night.granted) if night.deferred else night.plan
     org = plan.login
-    wanted = [p for p in METADATA_PARTS if p in ctx.config.parts]
+    parts = ctx.config.parts
+    wanted = [p for p in METADATA_PARTS if p in parts]
     if ctx.config.shard is not None and not ctx.config.shard.owns_organization:
-        wanted = [p for p in wanted if p not in ORGANIZATION_PARTS]  # shard 0's
+        wanted = [p for p in wanted if p not in {part.name for part in ORGANIZATION_PARTS}]  # shard 0's
+    repository_parts = [part for part in REPOSITORY_PARTS
+                        if (part.part_of or part.name) in parts and all(need in parts for need in part.needs)]
     report = MetadataReport()
     problems = []
-    if not wanted:
+    if not wanted and not repository_parts:
         return StageResult(report, problems)
     paths = ctx.org_paths(org)
     store = ctx.state_store()
@@ -146,9 +136,12 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
     carried: list[tuple[str, str | None, dict]] = []  # (part, repo name, saved counts) of parts not refreshed
 
     def plan_part(part: str, repo: dict, current: str | None, run: Callable[[bool, str | None], PartOutcome],
-                  marks: dict[int, PartMark], *, force: str | None = None) -> None:
+                  marks: dict[int, PartMark], *, force: str | None = None, rotates: bool = True) -> None:
         previous = marks.get(int(repo["id"]))
-        why = force or refresh_reason(part, previous, current, int(repo["id"]), days=days, now=now)
+        if rotates:
+            why = force or refresh_reason(part, previous, current, int(repo["id"]), days=days, now=now)
+        else:
+            why = force or (None if previous is not None and previous.refreshed else "new")
         if why is None:
             report.part(part).unchanged += 1
             carried.append((part, repo["name"], previous.saved if previous else {}))
@@ -159,62 +152,44 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
                         lambda full, run=run, m=previous_mark, inc=incremental: run(full or not inc, m), why))
 
     # One listing of the teams' repositories for all of the night's settings, when cheaper
-    # (built at the first repository that needs it; metadata/team_access.py).
+    # (built at the first repository that needs it; parts/team_access.py).
     teams = team_access.TeamAccess(ctx.api, org, repositories=0)
-    for part in ("settings", "commit-comments", "reviews", "discussions"):
-        if part not in wanted:
-            continue
-        marks = store.part_marks(org, part)
-        if part == "discussions":
-            enabled = [r for r in plan.repos if r.get("has_discussions")]
-            current_marks = discussions.discussion_marks(ctx, org, enabled) if enabled else {}
-        for repo in plan.repos:
-            name, folder = repo["name"], folders.get(repo["name"], repo["name"])
-            if part == "settings":
-                plan_part(part, repo, repository_marks(repo)[part], marks=marks,
-                          run=lambda full, mark, repo=repo, folder=folder:
-                          repository_settings.back_up_settings(ctx, org, repo, paths.settings / folder, teams))
-            elif part == "commit-comments":
-                plan_part(part, repo, repository_marks(repo)[part], marks=marks,
-                          run=lambda full, mark, repo=repo, folder=folder: commit_comments.back_up_commit_comments(
-                              ctx, org, repo, paths.commit_comments / folder / "comments.json"))
-            elif part == "reviews":
-                pulls_dir = paths.repository_dir(folder) / "pulls"
-                if "pulls" not in ctx.config.parts:
-                    continue
-                force = "pull requests changed" if github_backup_ran(ctx, org, repo) else None
-                plan_part(part, repo, None, marks=marks, force=force,
-                          run=lambda full, mark, repo=repo, folder=folder, pulls_dir=pulls_dir:
-                          reviews.back_up_reviews(ctx, org, repo, paths.reviews / folder, pulls_dir))
-            elif part == "discussions":
-                if not repo.get("has_discussions"):
-                    continue
-                force = None if name in current_marks else "GitHub gave no activity mark"
-                plan_part(part, repo, current_marks.get(name), marks=marks, force=force,
-                          run=lambda full, mark, repo=repo, folder=folder: discussions.back_up_discussions(
-                              ctx, org, repo, paths.discussions / folder, mark, full=full))
+    for part in repository_parts:
+        marks = store.part_marks(org, part.name)
+        repos = [r for r in plan.repos if part.applies(r)]
+        asked = part.marks(ctx, org, repos) if part.marks and repos else {}
+        for repo in repos:
+            name = repo["name"]
+            if part.marks:
+                current, force = asked.get(name), None if name in asked else "GitHub gave no activity mark"
+            else:
+                current, force = (part.mark(repo) if part.mark else None), None
+            force = force or (part.forced(ctx, org, repo) if part.forced else None)
+            plan_part(part.name, repo, current, marks=marks, force=force, rotates=part.rotates,
+                      run=lambda full, mark, part=part, repo=repo, folder=folders.get(name, name):
+                      part.back_up(PartCall(ctx, org, repo, folder, paths, mark, full, teams)))
 
     org_slot_key = int(plan.organization.get("id") or 0)
-    if "organization" in wanted:
-        marks = store.part_marks(org, "organization")
-        previous = marks.get(ORG_SLOT)
-        why = refresh_reason("organization", previous, plan.organization.get("updated_at"), org_slot_key,
-                             days=days, now=now)
-        if why is None:
-            report.part("organization").unchanged += 1
-            carried.append(("organization", None, previous.saved if previous else {}))
-        else:
-            jobs.append(Job("organization", None, ORG_SLOT, plan.organization.get("updated_at"),
-                            lambda full: organization.back_up_organization(ctx, org, paths.organization), why))
-    if "projects" in wanted:
-        marks = store.part_marks(org, "projects")
-        previous = marks.get(ORG_SLOT)
-        rotation = rotation_reason(previous.refreshed if previous else None, org_slot_key, days=days, now=now)
-        before = previous.mark if previous else None
-        jobs.append(Job("projects", None, ORG_SLOT, None,
-                        lambda full, before=before, rotation=bool(rotation): projects.back_up_projects(
-                            ctx, org, paths.projects, before, full=full or rotation),
-                        rotation or "listing"))
+    for part in ORGANIZATION_PARTS:
+        if part.name not in wanted:
+            continue
+        previous = store.part_marks(org, part.name).get(ORG_SLOT)
+        folder = part.folder(paths)
+        if part.mark_of_organization:
+            current = plan.organization.get("updated_at")
+            why = refresh_reason(part.name, previous, current, org_slot_key, days=days, now=now)
+            if why is None:
+                report.part(part.name).unchanged += 1
+                carried.append((part.name, None, previous.saved if previous else {}))
+                continue
+            jobs.append(Job(part.name, None, ORG_SLOT, current,
+                            lambda full, part=part, folder=folder: part.back_up(ctx, org, folder, None, full), why))
+        else:  # asks GitHub every run what changed (its own listing), the rotation fetches all
+            rotation = rotation_reason(previous.refreshed if previous else None, org_slot_key, days=days, now=now)
+            before = previous.mark if previous else None
+            jobs.append(Job(part.name, None, ORG_SLOT, None,
+                            lambda full, part=part, folder=folder, before=before, rotation=bool(rotation):
+                            part.back_up(ctx, org, folder, before, full or rotation), rotation or "listing"))
 
     teams.repositories = sum(1 for job in jobs if job.part == "settings")
     problems += run_jobs(ctx, org, jobs, report, store)

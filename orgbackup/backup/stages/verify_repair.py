@@ -24,13 +24,6 @@ concurrently (at most `config.concurrency` at a time):
   wiki URL built by `git.wiki_url` (right for `*.github.io`, unlike 0.40.0);
   "not found" means there is no wiki (record null); otherwise the `wiki` clone
   is verified and repaired like the repository ("wiki").
-- pull request conversation comments (0.40.0 drops them when issues and pulls
-  are both backed up): for repositories that changed (the decision of
-  `changes.change_decisions`, shared), one paginated request of the
-  repository's issue comments since the last fetch; those on pull requests are
-  merged by id into `pulls/<N>.conversation.json` (never dropping a saved one).
-  The `since` of the next fetch is the newest `updated_at` seen, on GitHub's
-  clock, kept in the repository's row of the state store.
 - every remote URL of every clone this stage looks at is set to the
   credential-free URL (github-backup 0.40.0 writes the token into them).
 
@@ -49,7 +42,6 @@ from pathlib import Path
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git, on_disk
-from orgbackup.backup.planning.changes import change_decisions, known_empty
 from orgbackup.git.clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, github_git,
                       sync_clone, why_failed)
 from orgbackup.tools.process import Completed
@@ -58,11 +50,9 @@ from orgbackup.errors import BackupError
 from orgbackup.cache.json_files import write_json_atomically
 from orgbackup.results import Problem
 from orgbackup.results import StageResult
-from orgbackup.cache.state_store import RepoState
 
 log = logging.getLogger(__name__)
 
-_ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
 _NUMBERED_JSON = re.compile(r"^(\d+)\.json$")
 # What git says when the wiki (or repository) does not exist; anything else is a failure.
 _NOT_FOUND = ("not found", "repository not found", "does not appear to be a git repository")
@@ -126,77 +116,6 @@ def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[st
     return len(oids) - len(missing)
 
 
-# Pull request conversation comments
-
-
-def issue_number(comment: dict) -> int | None:
-    match = _ISSUE_NUMBER.search(comment.get("issue_url") or "")
-    return int(match.group(1)) if match else None
-
-
-def merge_comments(saved: list[dict], new: list[dict]) -> list[dict]:
-    """By comment id, the newer version winning; nothing saved is ever dropped; sorted by id."""
-    by_id = {c["id"]: c for c in saved}
-    for comment in new:
-        old = by_id.get(comment["id"])
-        if old is None or (comment.get("updated_at") or "") >= (old.get("updated_at") or ""):
-            by_id[comment["id"]] = comment
-    return [by_id[i] for i in sorted(by_id)]
-
-
-def save_pull_comments(repo_dir: Path, comments: list[dict], *, issues_saved: bool) -> tuple[int, bool]:
-    """Merge the comments on pull requests into pulls/N.conversation.json.
-
-    Returns (comments saved, complete): not complete when a comment's issue is
-    neither a saved pull request nor a saved issue (github-backup did not save
-    it yet), so that the next fetch starts from the same point again.
-    """
-    pulls_dir = repo_dir / "pulls"
-    by_number: dict[int, list[dict]] = {}
-    complete = True
-    for comment in comments:
-        number = issue_number(comment)
-        if number is None:
-            continue
-        is_pull = (pulls_dir / f"{number}.json").exists() or "/pull/" in (comment.get("html_url") or "")
-        if is_pull:
-            by_number.setdefault(number, []).append(comment)
-        elif issues_saved and not (repo_dir / "issues" / f"{number}.json").exists():
-            complete = False
-    saved = 0
-    for number, new in by_number.items():
-        pulls_dir.mkdir(parents=True, exist_ok=True)
-        path = pulls_dir / f"{number}.conversation.json"
-        old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-        write_json_atomically(path, merge_comments(old, new))
-        saved += len(new)
-    return saved, complete
-
-
-def comment_entry(state: RepoState) -> dict | None:
-    """What the state store remembers of the last conversation-comment fetch."""
-    if state.comments_ok is None:
-        return None
-    return {"since": state.comments_since, "ok": bool(state.comments_ok)}
-
-
-def fetch_pull_comments(ctx: RunContext, repo: dict, repo_dir: Path, entry: dict, check: Check) -> dict:
-    """One paginated request of the repository's issue comments since the last fetch; returns the new entry."""
-    since = entry.get("since")
-    try:
-        comments = ctx.api.issue_comments_since(repo["full_name"], since)
-    except BackupError as exc:
-        check.problem("pulls", f"could not read pull request conversation comments: {exc}")
-        return {**entry, "ok": False}
-    saved, complete = save_pull_comments(repo_dir, comments, issues_saved="issues" in ctx.config.parts)
-    log.info("%s/%s: %d new or edited conversation comment(s) on pull requests", check.org, check.name, saved)
-    if not complete:
-        return {**entry, "ok": False}
-    stamps = [c.get("updated_at") for c in comments if c.get("updated_at")]
-    newest = max(stamps + ([since] if since else [])) if stamps or since else None
-    return {"since": newest, "ok": True}
-
-
 # Counting what is on disk
 
 
@@ -233,8 +152,7 @@ def wiki_missing(result: Completed) -> bool:
     return any(marker in text for marker in _NOT_FOUND)
 
 
-def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comment_entry: dict | None,
-                      *, api: bool = True) -> tuple[dict, list[Problem], dict | None]:
+def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list[Problem]]:
     name = repo["name"]
     check = Check(org, name)
     repo_dir = ctx.org_paths(org).repository_dir(name)
@@ -278,13 +196,6 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
                 wiki = {"refs": local_refs(ctx, wiki_dir)}
                 clean_remote_urls(ctx, wiki_dir, wurl)
 
-    new_entry = None
-    if api and "pulls" in ctx.config.parts and (changed or not (comment_entry or {}).get("ok")):
-        if known_empty(ctx, org, repo, "pulls"):  # GitHub said this run: no pull request, no comment on one
-            new_entry = {"since": (comment_entry or {}).get("since"), "ok": True}
-        else:
-            new_entry = fetch_pull_comments(ctx, repo, repo_dir, comment_entry or {}, check)
-
     record = {
         "private": bool(repo.get("private")),
         "fork": bool(repo.get("fork")),
@@ -297,44 +208,34 @@ def verify_repository(ctx: RunContext, org: str, repo: dict, changed: bool, comm
         **count_on_disk(repo_dir),
         "problems": [p.message for p in check.problems],
     }
-    return record, check.problems, new_entry
+    return record, check.problems
 
 
 def run_verify_repair(ctx: RunContext, night: OrgNight) -> StageResult:
-    """Every repository of the night (its metadata's comments only where the budget holds them)."""
-    return verify_and_repair(ctx, night.org, night.plan.repos, deferred=night.deferred)
+    """Every repository of the night (git data spends no API budget)."""
+    return verify_and_repair(ctx, night.org, night.plan.repos)
 
 
-def verify_and_repair(ctx: RunContext, org: str, repos: list[dict], *,
-                      deferred: frozenset[str] = frozenset()) -> StageResult:
-    """`deferred`: repositories whose metadata the API budget defers (orgbackup/backup/planning/budget.py):
-    their git data is verified and repaired (no API budget), their comments wait."""
+def verify_and_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResult:
     process.register_secret(ctx.config.token.reveal())
-    decisions = change_decisions(ctx, org, repos) if "pulls" in ctx.config.parts else {}
-    store = ctx.state_store()
-    comment_state = {repo["name"]: comment_entry(store.row_for(org, repo)) for repo in repos}
 
     def work(repo: dict):
         name = repo["name"]
         try:
-            return verify_repository(ctx, org, repo, decisions.get(name) is not None, comment_state.get(name),
-                                     api=name not in deferred)
+            return verify_repository(ctx, org, repo)
         except (OSError, ValueError, BackupError) as exc:
             problem = Problem(org, name, "repository", f"could not verify: {exc}")
             log.warning("%s", problem)
-            return None, [problem], None
+            return None, [problem]
 
     records: dict[str, dict] = {}
     problems: list[Problem] = []
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
-        for repo, (record, found, entry) in zip(repos, pool.map(work, repos)):
+        for repo, (record, found) in zip(repos, pool.map(work, repos)):
             if record is not None:
                 records[repo["name"]] = record
             else:
                 records[repo["name"]] = {"problems": [p.message for p in found]}
             problems.extend(found)
-            if entry is not None:
-                store.update(org, int(repo["id"]), comments_since=entry.get("since"),
-                             comments_ok=1 if entry.get("ok") else 0)
     log.info("%s: verified %d repositories, %d problem(s)", org, len(records), len(problems))
     return StageResult(records, problems)
