@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from orgbackup.tools import process, restic_output
-from orgbackup.git import argv as orgbackup_git
+from orgbackup.git.environment import git_environment
 from orgbackup.config.settings import load_config
 from orgbackup.config.secret_files import remove_secret_files, write_secret_files
 from tests.github_emulator.world import truth
@@ -199,7 +199,7 @@ def test_git_children_get_no_cloud_credentials(tmp_path, monkeypatch, hermetic_g
     files = write_secret_files(config, str(tmp_path / "secrets"))
     try:
         out = process.run(("git", "-c", "alias.showenv=!env", "showenv"),
-                           env=orgbackup_git.git_environment(files), timeout=60).stdout
+                           env=git_environment(files), timeout=60).stdout
     finally:
         remove_secret_files(files)
     names = {line.split("=", 1)[0] for line in out.splitlines() if "=" in line}

@@ -77,7 +77,9 @@ def _write_private(path: Path, text: str, mode: int = 0o600) -> Path:
 
 
 def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles:
-    """Write the secrets into a new 0700 folder under the temporary directory."""
+    """Write the secrets into a new 0700 folder under the temporary directory (and, from now
+    on, keep restic's backend variables from every program but restic)."""
+    process.withhold(is_restic_backend_variable)
     directory = Path(tempfile.mkdtemp(prefix="orgbackup-", dir=parent))
     os.chmod(directory, 0o700)
     return SecretFiles(

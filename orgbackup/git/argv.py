@@ -20,7 +20,7 @@ MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 
 def _stall_line(stderr: str) -> str | None:
     for line in stderr.splitlines():
-        # curl 28 (git's low-speed limit), or the run's watchdog (commands.run's idle_timeout)
+        # curl 28 (git's low-speed limit), or the run's watchdog (process.run's idle_timeout)
         if "Operation too slow" in line or "Operation timed out" in line or " made no progress for " in line:
             return line.strip()
     return None

@@ -3,7 +3,7 @@ remotes of its config file, the branch of its HEAD file.
 
 A quiet night has thousands of repositories to look at and most need no change; where a
 file is not in the simple form these read, they answer None and the caller asks git
-(`git.py`'s builders, run by `commands.run`).
+(orgbackup/git/argv.py's builders, run by orgbackup/git/run.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A URL without its credentials, and whether a URL may receive the token: what github-backup's
-runner needs from git.py and github_api.py.
+runner needs from the git and GitHub modules.
 
 Its own module, on the standard library alone, because the runner starts once per
-repository (1,000 interpreters on a first run of 1,000 repositories): importing git.py
+repository (1,000 interpreters on a first run of 1,000 repositories): importing git/argv.py
 there also imported the configuration, the secret files and the command runner, about
 50 ms of CPU per process.
 """

@@ -125,7 +125,7 @@ def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
                      checked: Mapping[str, Mapping[str, str]] | None = None) -> StageResult:
     """Run gitim for one organization; its result is checked by `verify_repair_clones`.
 
-    gitim only ever adds clones (it never updates one, see tools.md), so when every
+    gitim only ever adds clones (it never updates one: README, "What the wrapped tools get wrong"), so when every
     repository already has its working clone it would do nothing: it is not run then.
     `checked`: the refs verify-and-repair found in github-backup's clones, equal to GitHub's;
     those clones are where gitim's clones take their objects from (see the module docstring).

@@ -151,7 +151,7 @@ def metadata_rows(metadata: dict) -> list[tuple[str, str]]:
 
 def skipped_text(part: str, skipped: dict[str, list[str]]) -> str:
     """'skipped, <why>: piece (N repositories), ...', the pieces grouped by why (reasons read
-    '<part>: <piece>: <why>', metadata/common.py)."""
+    '<part>: <piece>: <why>', backup/parts/common.py)."""
     by_why: dict[str, list[str]] = {}
     for reason, where in sorted(skipped.items()):
         piece, _, why = reason.removeprefix(f"{part}: ").rpartition(": ")

@@ -5,7 +5,7 @@ Entry: `run_verify_repair(ctx, org, repos) -> (records, problems)`, where
 record (docs/architecture.md, "manifest.json", without the `gitim` key, which
 another stage fills) and `problems` lists what could not be had.
 
-Never trust the tool (see shared notes, tools.md).  For every repository,
+Never trust the tool (README, "What the wrapped tools get wrong").  For every repository,
 concurrently (at most `config.concurrency` at a time):
 
 - refs: `git ls-remote` of the credential-free URL (git asks the run's credential helper
