@@ -37,7 +37,8 @@ from pathlib import Path
 
 from tests.backup_compare import differences, summary as tree_summary
 from tests.github_emulator import start
-from tests.github_emulator.world import add_org, copy_world, create_wiki, load_world
+from tests.github_emulator.mutate import add_org, create_wiki
+from tests.github_emulator.store import copy_world, load_world
 
 from . import measure as m
 from .product import product_env, summary_of

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from tests.github_emulator import start
-from tests.github_emulator.world import build_world, copy_world
+from tests.github_emulator.scenario import build_world
+from tests.github_emulator.store import copy_world
 from tests.restic_versions import binaries as restic_binaries
 
 RESTICS = restic_binaries()

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from orgbackup.cli import main
-from tests.github_emulator.world import mutate, truth
+from tests.github_emulator.mutate import mutate
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, restic_env, restore, run_backup, snapshots
 from tests.truth_compare import compare_org, files_holding
 

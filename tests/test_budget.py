@@ -10,7 +10,7 @@ import time
 
 from orgbackup.tools import process
 from orgbackup.backup.planning.budget import Candidate, estimate, fair_order, plan_budget, reserve_for
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, restore, run_backup, snapshots
 from tests.truth_compare import compare_org
 

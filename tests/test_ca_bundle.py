@@ -23,7 +23,7 @@ from orgbackup.errors import ConfigError
 from orgbackup.git.argv import git_environment
 from orgbackup.github.api import GitHubAPI, GitHubError
 from orgbackup.config.secret_files import remove_secret_files, write_secret_files
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org
 from tests.truth_compare_metadata import metadata_differences

@@ -4,7 +4,7 @@ query, with the REST check per repository when GraphQL does not answer; both dec
 from __future__ import annotations
 
 from orgbackup.backup.planning import changes
-from tests.github_emulator.world import write_world
+from tests.github_emulator.mutate import write_world
 from tests.helpers_run import ORG, make_context
 from orgbackup.times import utc_now
 
@@ -82,7 +82,7 @@ def test_repositories_are_asked_in_batches_and_a_missing_one_is_absent(github_em
 
 
 def truth_issues(emu, repo: str) -> list[dict]:
-    from tests.github_emulator.world import load_world
+    from tests.github_emulator.store import load_world
 
     return load_world(emu.root)["orgs"][ORG]["repos"][repo]["issues"]
 

@@ -24,7 +24,7 @@ from orgbackup.backup.stages import dependencies as deps
 from orgbackup.backup.stages.dependencies import mirror_dependencies
 from orgbackup.git.submodule_urls import in_organization, is_excluded, mirror_relpath, normalize_url, parse_url, resolve_url
 from orgbackup.git.submodules import parse_gitlinks, parse_gitmodules
-from tests.github_emulator.world import FastImport, Gitlink
+from tests.github_emulator.builder import FastImport, Gitlink
 
 # ------------------------------------------------------------------ pure parts
 
@@ -427,7 +427,8 @@ def test_cycles_depth_and_a_foreign_host_on_the_emulator(github_emulator, world_
     once and every commit of the chain is found; the depth limit stops the walk. The
     emulator also answers as 127.0.0.1: a host that is not the GitHub host, which gets
     no credentials (its public repositories are fetched, a private one is not)."""
-    from tests.github_emulator.world import Builder, load_world
+    from tests.github_emulator.builder import Builder
+    from tests.github_emulator.store import load_world
     from tests.helpers_run import make_context
 
     b = Builder(world_root, load_world(world_root))

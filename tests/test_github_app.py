@@ -10,7 +10,7 @@ import time
 from orgbackup.cli import main
 from orgbackup.github.credentials import IssuedToken
 from orgbackup.backup.stages.scrub import file_identity, fingerprint, load_clean_memo, save_clean_memo
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org, files_holding
 

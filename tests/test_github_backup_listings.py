@@ -9,7 +9,7 @@ import json
 
 from orgbackup.tools.github_backup import listings as listings
 from orgbackup.backup.stages import github_backup as gb
-from tests.github_emulator.world import write_world
+from tests.github_emulator.mutate import write_world
 from tests.helpers_run import ORG, make_context
 
 GODOT = f"{ORG}/godot"

@@ -222,7 +222,7 @@ def test_no_token_in_any_argv_during_whole_backup_runs(github_emulator, backup_e
     dependency mirrors), a first one and one after a day of activity: no argv holds the token,
     and neither the cache nor the restored snapshot holds it in any file."""
     from orgbackup.cli import main
-    from tests.github_emulator.world import mutate
+    from tests.github_emulator.mutate import mutate
     from tests.helpers_cli import restore
 
     env = backup_env

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.github_emulator import build_world, force_push_away, mutate, truth
-from tests.github_emulator.world import ORG
+from tests.github_emulator.builder import ORG
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import requests
 
-from tests.github_emulator.world import ORG
+from tests.github_emulator.builder import ORG
 
 REPO = "godot"
 FIRST_DISCUSSION = 500

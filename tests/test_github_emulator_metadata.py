@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.github_emulator import mutate, truth
-from tests.github_emulator.world import ORG
+from tests.github_emulator.builder import ORG
 
 ATTACHMENT = re.compile(r"https://[^)\s]+/user-attachments/(?:assets/[0-9a-f-]{36}|files/[0-9a-f-]{36}/[^)\s]+)")
 
@@ -376,7 +376,7 @@ def test_endpoints_at_both_prefixes(github_emulator, prefix):
 
 
 def test_rename_and_delete_carry_the_references(world_root):
-    from tests.github_emulator.world import delete_repo, rename_repo
+    from tests.github_emulator.mutate import delete_repo, rename_repo
     rename_repo(world_root, ORG, "docs", "handbook")
     rename_repo(world_root, ORG, "private-tools", "internal-tools")
     delete_repo(world_root, ORG, "game")

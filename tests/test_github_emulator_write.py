@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.github_emulator import add_org, create_wiki, delete_issue, truth
-from tests.github_emulator.world import ORG
+from tests.github_emulator.builder import ORG
 
 TARGET = "restored-org"
 
@@ -448,7 +448,8 @@ def test_put_collaborator(github_emulator, world_root, target):
 
 
 def test_content_created_counter_and_lazy_truth(github_emulator, world_root, target):
-    from tests.github_emulator.world import refresh_truth, truth_is_stale
+    from tests.github_emulator.store import truth_is_stale
+    from tests.github_emulator.truth import refresh_truth
 
     em, admin = github_emulator, target
     full = f"{TARGET}/assets"
@@ -503,7 +504,7 @@ def test_content_created_counter_and_lazy_truth(github_emulator, world_root, tar
 
 def test_stop_leaves_a_fresh_truth_json(github_world_template, tmp_path):
     from tests.github_emulator import start
-    from tests.github_emulator.world import copy_world, truth_is_stale
+    from tests.github_emulator.store import copy_world, truth_is_stale
 
     root = copy_world(github_world_template, tmp_path / "world")
     with start(root) as em:

@@ -24,7 +24,7 @@ import requests
 from orgbackup.cli import main
 from orgbackup.snapshots.restored_checks import check_restored_org
 from orgbackup.cache.safe_names import ORIGINAL_NAME_KEY, release_folder, stored_name
-from tests.github_emulator.world import add_issue, add_org, add_release, create_repo
+from tests.github_emulator.mutate import add_issue, add_org, add_release, create_repo
 from tests.helpers_cli import ORG, restore, run_backup, snapshots
 
 REPO = "shared-lib"

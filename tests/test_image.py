@@ -177,7 +177,7 @@ def test_docker_inspect_shows_no_secret(image, tmp_path):
 
 def test_compose_backup_against_the_emulator(image, github_emulator, tmp_path):
     """`docker compose run --rm backup` on the emulator, checked by restoring on the host."""
-    from tests.github_emulator.world import truth
+    from tests.github_emulator.truth import truth
     from tests.truth_compare import compare_org, files_holding
     from tests.truth_compare_metadata import metadata_differences
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from orgbackup.cli import SUBCOMMANDS
-from tests.github_emulator.world import add_org
+from tests.github_emulator.mutate import add_org
 from tests.helpers_image import ORG, ROOT, RUN_ID, UID, Stack, docker, show
 from tests.helpers_kubernetes import (BACKUP_JOB, SHARDED_JOB, STATUS_JOB, container, cronjobs, expand, one,
                                       pod_environ, pod_spec)

@@ -11,8 +11,10 @@ from graphql import build_schema, parse, validate
 from orgbackup.github.api import GitHubError
 from orgbackup.backup.parts import discussions as disc
 from orgbackup.backup.parts import projects as proj
-from tests.github_emulator.graphql_api import SDL
-from tests.github_emulator.world import Builder, load_world, mutate
+from tests.github_emulator.graphql_schema import SDL
+from tests.github_emulator.builder import Builder
+from tests.github_emulator.mutate import mutate
+from tests.github_emulator.store import load_world
 from tests.helpers_run import ORG, make_context
 
 SCHEMA = build_schema(SDL)
@@ -298,7 +300,7 @@ def test_pages_of_discussions_and_comments_are_followed(github_emulator, world_r
 
 
 def load_truth_after_save(world_root: Path) -> dict:
-    from tests.github_emulator.world import truth
+    from tests.github_emulator.truth import truth
 
     return truth(world_root)["orgs"][ORG]["repos"]["godot"]["discussions"]
 

@@ -12,7 +12,8 @@ from orgbackup.cache.json_files import write_json_atomically
 from orgbackup.backup.parts import commit_comments, organization, repository_settings, reviews
 from orgbackup.backup.parts.organization import permission_of
 from orgbackup.backup.parts.common import skip_reason as refusal
-from tests.github_emulator.world import ROLE_NAMES, mutate
+from tests.github_emulator.mutate import mutate
+from tests.github_emulator.truth import ROLE_NAMES
 from tests.helpers_run import ORG, make_context
 
 WEB = "{{WEB}}"

@@ -13,7 +13,9 @@ import pytest
 from orgbackup.cli import main
 from orgbackup.snapshots.restored_checks import check_restored_org
 from tests.github_emulator import start
-from tests.github_emulator.world import build_world, mutate, truth
+from tests.github_emulator.mutate import mutate
+from tests.github_emulator.scenario import build_world
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare_metadata import metadata_differences
 

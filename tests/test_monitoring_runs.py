@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from orgbackup.cli import main
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, run_backup
 from tests.helpers_monitoring import (  # noqa: F401 (fixtures)
     free_port, monitoring_env, ping_recorder, pushgateway, read_textfile, smtp_server,

@@ -8,7 +8,8 @@ import json
 
 from orgbackup.backup.planning.plan import make_plan
 from orgbackup.cache.state_store import RepoState
-from tests.github_emulator.world import delete_repo, recreate_repo, rename_repo, truth
+from tests.github_emulator.mutate import delete_repo, recreate_repo, rename_repo
+from tests.github_emulator.truth import truth
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.truth_compare import compare_org, git_refs
 

@@ -15,7 +15,7 @@ import signal
 
 import pytest
 
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_backends import (RCLONE, RestServer, assert_one_clear_failure, restic_call, restore_latest,
                                     run_cli, run_stopping_backend, snapshot_trees)
 from tests.helpers_cli import ORG

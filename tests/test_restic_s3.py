@@ -25,7 +25,7 @@ from orgbackup.tools import process, restic
 from orgbackup.git import argv as orgbackup_git
 from orgbackup.config.settings import load_config
 from orgbackup.config.secret_files import remove_secret_files, write_secret_files
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_backends import (Relay, assert_one_clear_failure, free_port, restic_call, restore_latest,
                                     run_cli, run_stopping_backend, snapshot_trees, stop_process)
 from tests.helpers_cli import ORG, run_backup

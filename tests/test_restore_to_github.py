@@ -25,7 +25,7 @@ import requests
 from orgbackup.cli import main
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.backup_compare import differences, summary
-from tests.github_emulator.world import add_org, create_wiki, delete_issue
+from tests.github_emulator.mutate import add_org, create_wiki, delete_issue
 from tests.helpers_cli import ORG, restore, snapshots
 
 TARGET = "V-Sekai-Restored"

@@ -22,7 +22,7 @@ from orgbackup.git.credential_refusals import take_refusals
 from orgbackup.github.api import GitHubError
 from orgbackup.backup.stages import scrub
 from tests.attacker_server import start_attacker
-from tests.github_emulator.world import push_files
+from tests.github_emulator.mutate import push_files
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.helpers_run import make_context
 from tests.helpers_snapshot import install_lfs_filters

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tests.attacker_server import start_attacker
-from tests.github_emulator.world import add_release, push_files
+from tests.github_emulator.mutate import add_release, push_files
 from tests.helpers_cli import ORG, restore, run_backup
 from tests.helpers_snapshot import install_lfs_filters
 from tests.test_security_credentials import plant_lfsconfig

@@ -23,7 +23,7 @@ from orgbackup.snapshots.shard_sets import merge_attachment_indexes, merge_manif
 from orgbackup.snapshots.shards import Shard, backup_units, parse_shard, select_repositories
 from orgbackup.times import parse_rfc3339
 from orgbackup.actions.status import org_statuses
-from tests.github_emulator.world import truth
+from tests.github_emulator.truth import truth
 from tests.helpers_backends import RCLONE, RestServer, restic_call
 from tests.helpers_cli import ORG
 from tests.truth_compare import compare_org, git_refs
@@ -391,7 +391,7 @@ def run_the_shards(github_emulator, backup_env, tmp_path, capsys, server):
     assert sorted(json_of(tmp_path / "one" / ORG / "manifest.json")["repositories"]) == sorted(ids)
 
     # restore-to-github reads the whole set: every shard's repositories are planned.
-    from tests.github_emulator.world import add_org
+    from tests.github_emulator.mutate import add_org
     add_org(github_emulator.root, "V-Sekai-Restored")
     capsys.readouterr()
     assert main(["restore-to-github", "--org", ORG, "--to-org", "V-Sekai-Restored", "--dry-run"], environ=env) == 0

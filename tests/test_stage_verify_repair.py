@@ -13,7 +13,7 @@ from orgbackup.git import clones
 from orgbackup.backup.stages import verify_repair as vr
 from orgbackup.github.urls import without_credentials
 from tests.github_emulator import force_push_away, mutate
-from tests.github_emulator.world import FastImport
+from tests.github_emulator.builder import FastImport
 from tests.helpers_run import ORG, differences_from_truth, git_refs, make_context
 
 # ---------------------------------------------------------------- pure helpers
