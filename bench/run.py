@@ -31,7 +31,7 @@ from tests.github_emulator.mutate import mutate
 from tests.github_emulator.scenario import build_world
 from tests.github_emulator.store import copy_world, load_world
 from tests.github_emulator.truth import truth
-from tests.truth_compare import ITEM_KINDS, compare_org, count_items
+from tests.support.truth_compare import ITEM_KINDS, compare_org, count_items
 
 from . import measure as m
 from .original import run_original

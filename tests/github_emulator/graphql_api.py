@@ -24,7 +24,6 @@ from .graphql_objects import Ctx, actor, find_node, organization, rate_limit, re
 from .graphql_schema import MAX_NODES, MAX_PAGE, SCHEMA
 
 
-
 # ------------------------------------------------------------------------ request
 
 
