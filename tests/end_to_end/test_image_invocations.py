@@ -5,10 +5,11 @@ docker-entrypoint.sh -> entrypoint.py), against the GitHub emulator.
 The invocations are read from the documents themselves (tests/support/invocations.py:
 README.md, compose.yaml's comments, docs/deploy.md): every `docker compose run ... backup
 ARGS`, every `docker run ... orgbackup:0.1.0 ARGS` and every `entrypoint.py ARGS` line or
-code span.  Each must have an expected outcome below (EXPECTED); a new example nobody runs fails the test.  The
-examples' placeholders (acme, acme-restored, alpha, beta, DIR, ID, HOURS) are read as the
-emulator's organization, a target organization, two of its repositories, a folder mounted
-for the restore, the snapshot's id and 36; a synopsis's [optional] parts are all given.
+code span.  Each must have an expected outcome below (EXPECTED); a new example nobody runs
+fails the test.  The examples' placeholders (acme, acme-restored, alpha, beta, DIR, ID,
+HOURS) are read as the emulator's organization, a target organization, two of its
+repositories, a folder mounted for the restore, the snapshot's id and 36; a synopsis's
+[optional] parts are all given.
 The examples run in order (the backup first) in one compose stack (compose.yaml plus
 tests/support/compose.test.yaml: host network, the emulator's CA, the test's repository).
 

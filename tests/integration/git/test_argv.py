@@ -1,4 +1,5 @@
-"""git's environments (orgbackup/git/argv.py) as git itself reads them."""
+"""git's environments (orgbackup/git/argv.py) as git itself reads them: ssh gives up on a dead
+connection after the stall budget; git's children get no cloud credential (AWS_*, B2_*, GOOGLE_*)."""
 
 from __future__ import annotations
 

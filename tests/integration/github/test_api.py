@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from orgbackup.github import api
+from orgbackup.github import api as github_api
 from orgbackup.github.api import GitHubAPI, GitHubError
 from tests.support.backends import free_port
 
@@ -28,7 +28,7 @@ def waits(monkeypatch):
         made.append(seconds)
         real_sleep(seconds)
 
-    monkeypatch.setattr(api.time, "sleep", sleep)
+    monkeypatch.setattr(github_api.time, "sleep", sleep)
     return made
 
 
@@ -64,7 +64,7 @@ def test_a_spent_graphql_budget_is_waited_out_then_the_query_answers(github_emul
 def test_a_graphql_budget_spent_for_longer_than_max_wait_is_a_rate_limit_error(github_emulator, waits):
     api = GitHubAPI(github_emulator.api_url, github_emulator.admin_token, max_wait=1)
     github_emulator.set_faults(rate_limit_exhausted=30)
-    with pytest.raises(api.GraphQLError) as raised:
+    with pytest.raises(github_api.GraphQLError) as raised:
         api.graphql("query { organization(login: \"V-Sekai\") { login } }")
     assert raised.value.rate_limited and waits == []
 

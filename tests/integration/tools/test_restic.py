@@ -1,6 +1,7 @@
 """The real restic (orgbackup/tools/restic.py), with each restic the tests run: a repository
 created then opened, a wrong password named and the repository untouched, restic alone getting
-the backend variables."""
+the backend variables, another process's lock waited for (restic 0.14 by running again, 0.16+ by
+--retry-lock) and then named."""
 
 from __future__ import annotations
 

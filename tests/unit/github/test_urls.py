@@ -13,8 +13,6 @@ from orgbackup.github.urls import without_credentials
 TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
 
 
-# Pure functions
-
 @pytest.mark.parametrize(
     "url, clean",
     [

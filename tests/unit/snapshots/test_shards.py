@@ -10,9 +10,6 @@ from orgbackup.errors import ConfigError
 from orgbackup.snapshots.shards import Shard, parse_shard, select_repositories
 
 
-# Pure parts: the variable, the assignment, the sets
-
-
 @pytest.mark.parametrize("raw, shard", [("0/1", Shard(0, 1)), ("2/3", Shard(2, 3)), (" 1 / 4 ", Shard(1, 4)),
                                         ("", None), (None, None)])
 def test_backup_shard_is_i_of_n(raw, shard):

@@ -1,6 +1,6 @@
 """Retention after every run (orgbackup/backup/stages/snapshot.py): the keep policy over complete
-snapshots, superseded old incomplete ones forgotten. Real restic; the snapshots are made with
-`restic backup --time`."""
+snapshots, superseded old incomplete ones forgotten; each shard kept by the policy and never
+another's. Real restic; the snapshots are made with `restic backup --time`."""
 
 from __future__ import annotations
 

@@ -124,6 +124,8 @@ def test_the_runner_starts_without_the_rest_of_the_package():
         [sys.executable, "-c", "import sys, orgbackup.tools.github_backup.runner; "
                                "print(' '.join(sorted(m for m in sys.modules if m.startswith('orgbackup'))))"],
         capture_output=True, text=True, check=True, timeout=60)
-    assert shown.stdout.split() == ["orgbackup", "orgbackup.tools.github_backup.listings", "orgbackup.tools.github_backup.names",
-                                    "orgbackup.tools.github_backup.runner", "orgbackup.cache.release_files",
-                                    "orgbackup.cache.safe_names", "orgbackup.github.urls"]
+    packages = ["orgbackup", "orgbackup.cache", "orgbackup.github", "orgbackup.tools", "orgbackup.tools.github_backup"]
+    assert shown.stdout.split() == sorted(packages + [
+        "orgbackup.tools.github_backup.listings", "orgbackup.tools.github_backup.names",
+        "orgbackup.tools.github_backup.runner", "orgbackup.cache.release_files",
+        "orgbackup.cache.safe_names", "orgbackup.github.urls"])

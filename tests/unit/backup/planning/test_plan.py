@@ -1,6 +1,7 @@
 """The plan of an organization's repositories (orgbackup/backup/planning/plan.py), by GitHub's
 repository id: names swapped and chained, an earlier version's JSON state adopted once, a
-deleted repository leaving the cache after BACKUP_KEEP_DELETED_DAYS."""
+deleted repository leaving the cache after BACKUP_KEEP_DELETED_DAYS, a live repository of another
+shard leaving it at once."""
 
 from __future__ import annotations
 
