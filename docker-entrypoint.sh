@@ -3,7 +3,7 @@
 # to orgbackup; anything else runs as a command, so that
 # `docker run --rm -it IMAGE sh` or `docker compose run --rm backup restic snapshots`
 # work as in the official images.  The commands are orgbackup.cli.SUBCOMMANDS
-# (tests/test_image.py runs each of them through this script).
+# (tests/end_to_end/test_image.py runs each of them through this script).
 set -e
 case "${1:-}" in
     ""|backup|restore|restore-to-github|snapshots|status|verify|-*)

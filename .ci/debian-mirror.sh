@@ -5,7 +5,7 @@
 # default: the `URIs:` of the first `Types: deb` stanza whose suites are not
 # -security), then the one-line form (/etc/apt/sources.list and *.list), and
 # fails when neither names one.  DEBIAN_MIRROR, when set, wins; APT_ETC (default
-# /etc/apt) is read instead of /etc/apt (tests/test_ci_scripts.py).
+# /etc/apt) is read instead of /etc/apt (tests/integration/test_ci_scripts.py).
 
 debian_mirror() {
     if [[ -n ${DEBIAN_MIRROR:-} ]]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make a Docker engine, compose v2 and the stand-in base image ready for the
-# image tests (tests/test_image.py).  Idempotent: every step checks first and
+# image tests (tests/end_to_end/test_image.py).  Idempotent: every step checks first and
 # does nothing when its result is already there.  Prints how long each step took.
 #
 #   1. apt: docker.io (the engine), debootstrap, tini, restic, git, git-lfs, python3-venv

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian trixie's restic (0.18), the one the image ships, for the tests that run
 # against both restic versions (the host's, Debian 12's 0.14, and this one; see
-# tests/restic_versions.py).  The package is downloaded from the mirror of this
+# tests/support/restic_versions.py).  The package is downloaded from the mirror of this
 # machine's own apt configuration with a private package list (the machine's apt
 # state is not touched) and unpacked, not installed: trixie's restic is a static Go
 # binary that runs on Debian 12.  Idempotent.

@@ -14,7 +14,7 @@ process itself and of its largest child), with the emulator's counters reset bef
   3 resume       create_wiki for every repository whose manifest has wiki refs, the same command
                  again: only the wiki refs may be created: exit 0
   4 backup-target  entrypoint.py backup of the target; then both snapshots restored with restic and
-                 compared (tests/backup_compare.differences, must be [])
+                 compared (tests/support/backup_compare.differences, must be [])
   5 restic-restore  a bare `restic restore` of the source snapshot, for scale
 
 Per step also the content-creating requests from its summary JSON (`content_requests`: the dry
@@ -35,9 +35,10 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.backup_compare import differences, summary as tree_summary
+from tests.support.backup_compare import differences, summary as tree_summary
 from tests.github_emulator import start
-from tests.github_emulator.world import add_org, copy_world, create_wiki, load_world
+from tests.github_emulator.mutate import add_org, create_wiki
+from tests.github_emulator.store import copy_world, load_world
 
 from . import measure as m
 from .product import product_env, summary_of

@@ -27,8 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.github_emulator import start
-from tests.github_emulator.world import build_world, copy_world, load_world, mutate, truth
-from tests.truth_compare import ITEM_KINDS, compare_org, count_items
+from tests.github_emulator.mutate import mutate
+from tests.github_emulator.scenario import build_world
+from tests.github_emulator.store import copy_world, load_world
+from tests.github_emulator.truth import truth
+from tests.support.truth_compare import ITEM_KINDS, compare_org, count_items
 
 from . import measure as m
 from .original import run_original
@@ -36,7 +39,7 @@ from .product import product_env, run_product
 
 ORG = "V-Sekai"
 # name: (repositories, MB of git data in the extra ones, world shape); "scale" is
-# world.build_scale: three big repositories with long histories, uneven sizes, issues by Zipf
+# scale.build_scale: three big repositories with long histories, uneven sizes, issues by Zipf
 SIZES = {"small": (16, 2.0, "even"), "large": (60, 200.0, "even"),
          "medium": (300, 600.0, "scale"), "xlarge": (1000, 2048.0, "scale")}
 RUNS = ("first", "unchanged", "mutated")
@@ -466,10 +469,10 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", action="append", choices=sorted(SIZES),
                    help="small = 16 repositories / 2 MB, large = 60 / 200 MB, medium = 300 / 600 MB, "
-                        "xlarge = 1,000 / 2,048 MB (the last two: world.build_scale's shape; repeatable)")
+                        "xlarge = 1,000 / 2,048 MB (the last two: scale.build_scale's shape; repeatable)")
     p.add_argument("--repos", type=int, help="repositories in the organization (default world has 10)")
     p.add_argument("--megabytes", type=float, help="MB of git data spread over the extra repositories")
-    p.add_argument("--scale", action="store_true", help="with --repos: world.build_scale's shape, not even sizes")
+    p.add_argument("--scale", action="store_true", help="with --repos: scale.build_scale's shape, not even sizes")
     p.add_argument("--rate-limit", type=int, help="the emulator's hourly API budget (default GitHub's 5,000)")
     p.add_argument("--latency-ms", type=int, action="append", help="per-request latency (repeatable; default 0)")
     p.add_argument("--out", default="bench-results", help="folder for the JSON and Markdown results")

@@ -1,14 +1,30 @@
-"""Shared pytest fixtures. The GitHub emulator: see tests/github_emulator/README.md."""
+"""Shared pytest fixtures, and each test's tier marked from its folder (tests/README.md):
+tests/unit/ -> `unit`, tests/integration/ -> `integration`, tests/end_to_end/ -> `end_to_end`.
+The GitHub emulator: see tests/github_emulator/README.md."""
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.github_emulator import start
-from tests.github_emulator.world import build_world, copy_world
-from tests.restic_versions import binaries as restic_binaries
+from tests.github_emulator.scenario import build_world
+from tests.github_emulator.store import copy_world
+from tests.support.restic_versions import binaries as restic_binaries
+
+TIERS = ("unit", "integration", "end_to_end")
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test with its tier (its folder under tests/): `-m unit` is the fast loop."""
+    for item in items:
+        tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
 
 RESTICS = restic_binaries()
 RESTIC_PARAMS = dict(params=[(kind, binary, version) for _, kind, binary, version in RESTICS],
@@ -49,15 +65,6 @@ def restic_binary_for_module(request):
 
 
 @pytest.fixture(scope="session")
-def image(tmp_path_factory, pytestconfig):
-    """The project's image, built once per session for the image tests (tests/helpers_image.py)."""
-    from tests.helpers_image import built_image, remember_config
-
-    remember_config(pytestconfig)
-    yield from built_image(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
 def github_world_template(tmp_path_factory):
     """The default world, built once per session (read-only: copy it before use)."""
     root = tmp_path_factory.mktemp("github-world-template") / "world"
@@ -74,7 +81,7 @@ def world_root(github_world_template, tmp_path):
 @pytest.fixture
 def hermetic_git_env(tmp_path, monkeypatch):
     """HOME in tmp_path, no system/global git configuration, no prompts."""
-    from tests.helpers_run import hermetic_git
+    from tests.support.run_context import hermetic_git
 
     return hermetic_git(tmp_path, monkeypatch)
 
@@ -96,12 +103,52 @@ def github_emulator(world_root, hermetic_git_env, monkeypatch):
         emulator.stop()
 
 
+@pytest.fixture(scope="session")
+def gitim_installed(tmp_path_factory):
+    """gitim must be importable: the real one where installed, else the stand-in.
+
+    `tests/run.sh` pip-installs tests/support/gitim_standin; when it is missing this installs
+    it from a copy (so that no build/ folder is left in the source tree)."""
+    import importlib.util
+    import shutil
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("gitim") is None:
+        copy = tmp_path_factory.mktemp("gitim-standin") / "src"
+        shutil.copytree(Path(__file__).resolve().parent / "support" / "gitim_standin", copy)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", str(copy)], check=True)
+        importlib.invalidate_caches()
+    assert importlib.util.find_spec("gitim") is not None
+
+
+@pytest.fixture
+def attacker(github_emulator):
+    """A hostile HTTPS server on loopback whose certificate the clients trust
+    (tests/support/attacker_server.py)."""
+    from tests.support.attacker_server import start_attacker
+
+    server = start_attacker(github_emulator.ca)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def system_trust_only(github_emulator, monkeypatch):
+    """The emulator running, but the environment trusting only the system's store
+    (tests/support/ca.py)."""
+    from tests.support.ca import trust_only_the_system
+
+    trust_only_the_system(monkeypatch)
+    return github_emulator
+
+
 @pytest.fixture
 def backup_env(github_emulator, tmp_path):
     """The configuration of a run against the emulator (the org name in the wrong case on purpose:
     github-backup 0.40.0 backs up nothing for a wrongly cased name; the wrapper asks GitHub)."""
     from orgbackup.tools import process
-    from tests.helpers_cli import ORG, PASSWORD
+    from tests.support.cli import ORG, PASSWORD
 
     process.reset_stop()
     env = {

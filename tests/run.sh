@@ -12,7 +12,7 @@ VENV=${ORGBACKUP_TEST_VENV:-.venv}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -e '.[test]' ./tests/gitim_standin
+"$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt -e '.[test]' ./tests/support/gitim_standin
 export PATH="$PWD/$VENV/bin:$PATH"
 
 parent=${TMPDIR:-/tmp}

@@ -7,7 +7,9 @@
 
 See README.md for what is served.
 """
-from .world import add_issue, add_org, add_release, build_world, create_repo, create_wiki, delete_issue, force_push_away, mutate, truth
+from .mutate import add_issue, add_org, add_release, create_repo, create_wiki, delete_issue, force_push_away, mutate
+from .scenario import build_world
+from .truth import truth
 from .server import Emulator, start
 
 __all__ = ["Emulator", "add_issue", "add_org", "add_release", "build_world", "create_repo", "create_wiki", "delete_issue", "force_push_away", "mutate", "start", "truth"]

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from .server import start
-from .world import build_world, mutate
+from .mutate import mutate
+from .scenario import build_world
 
 
 def main(argv=None) -> int:

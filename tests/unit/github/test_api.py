@@ -1,0 +1,66 @@
+"""The GitHub API client's pure parts (orgbackup/github/api.py): which answers are waited on, and each
+network cause named by host and port, never the URL."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import ssl
+
+import requests
+import urllib3
+
+from orgbackup.github.api import GitHubAPI, network_cause
+
+
+def test_a_plain_403_is_not_waited_on():
+    """403 for other reasons (no rights) must fail at once; 429 without retry-after backs off too."""
+    import requests
+
+    def answer(status: int, message: str) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response._content = ('{"message": "%s"}' % message).encode()
+        response.headers["x-ratelimit-remaining"] = "4999"
+        return response
+
+    api = GitHubAPI("https://github.invalid/api/v3", "unused-token", secondary_wait=60)
+    assert api._wait_for(answer(403, "Resource not accessible by integration")) is None
+    assert api._wait_for(answer(403, "You have exceeded a secondary rate limit."), 0) == 60
+    assert api._wait_for(answer(429, "Too many requests"), 2) == 240
+    assert api._wait_for(answer(403, "You have exceeded a secondary rate limit."), 9) == api.max_wait
+
+
+def wrapped(reason: BaseException, outer=requests.exceptions.ConnectionError) -> requests.RequestException:
+    """The chain requests raises: its exception <- urllib3's MaxRetryError <- the socket's."""
+    pool = urllib3.HTTPSConnectionPool("github.example", 443)
+    return outer(urllib3.exceptions.MaxRetryError(pool, "/user", reason=reason))
+
+
+def test_each_cause_is_named_by_host_and_port_never_the_url():
+    url = "https://github.example/api/v3/user?sig=secret"
+    gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    resolving = urllib3.exceptions.NameResolutionError("github.example", None, gai)
+    resolving.__context__ = gai
+    assert network_cause(url, wrapped(resolving)) == (
+        "the name github.example did not resolve (Name or service not known)")
+    refused = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection")
+    refused.__context__ = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+    assert network_cause(url, wrapped(refused)) == "github.example:443 refused the connection (nothing listens there)"
+    unreachable = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection")
+    unreachable.__context__ = OSError(errno.ENETUNREACH, "Network is unreachable")
+    assert network_cause(url, wrapped(unreachable)) == "no route to github.example:443 (Network is unreachable)"
+    assert network_cause(url, requests.exceptions.ConnectTimeout("x")) == (
+        "github.example:443 did not accept a connection within 10 s")
+    assert network_cause(url, requests.exceptions.ReadTimeout("x")) == (
+        "github.example:443 accepted the connection but did not answer in time")
+    tls = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)")
+    assert network_cause(url, wrapped(tls, requests.exceptions.SSLError)) == (
+        "TLS with github.example:443 failed ([SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000))")
+    reset = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+    assert network_cause(url, requests.exceptions.ConnectionError(reset)) == (
+        "github.example:443 closed the connection (ConnectionResetError)")
+    other = requests.exceptions.ChunkedEncodingError(f"broken at {url}")
+    assert network_cause(url, other) == "ChunkedEncodingError"
+    for cause in (network_cause(url, wrapped(refused)), network_cause(url, other)):
+        assert "sig=" not in cause and "/api/v3" not in cause

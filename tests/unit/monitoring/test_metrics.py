@@ -1,0 +1,19 @@
+"""The metrics (orgbackup/monitoring/metrics.py): a complete organization in a failed run (the
+textfile itself, checked by promtool: tests/integration/monitoring/test_metrics.py)."""
+
+from __future__ import annotations
+
+from orgbackup.monitoring import metrics
+from orgbackup.results import OrgResult, RunResult
+
+
+def result(command: str, status: int, *orgs: OrgResult, seconds: float = 12.5) -> RunResult:
+    return RunResult(command, status, seconds=seconds, orgs=list(orgs), summary="the summary", api_requests=40)
+
+
+def test_a_complete_org_in_a_failed_run_takes_the_run_status_only_when_no_org_explains_it():
+    complete = OrgResult("a", "complete")
+    # verify after backup failed: nothing in the organizations says why, so the run's status stands
+    assert metrics.run_samples(result("backup", 1, complete), 1.0)["orgbackup_run_status"] == {"a": 1.0}
+    both = metrics.run_samples(result("backup", 1, complete, OrgResult("b", "failed")), 1.0)
+    assert both["orgbackup_run_status"] == {"a": 0.0, "b": 1.0}
