@@ -40,6 +40,19 @@ def snapshot_org(snap: restic_output.Snapshot) -> str:
     raise SnapshotNotFound(f"snapshot {snap.short_id} names no organization (no org: tag, no path)")
 
 
+def snapshots_of(config: Config, files: SecretFiles, org: str | None) -> list[restic_output.Snapshot]:
+    """This host's snapshots, of one organization (its name in any case) or of all."""
+    wanted = org.lower() if org else None
+    snaps = [
+        s for s in restic.list_snapshots(files, host=config.host_name)
+        if not wanted or snapshot_org(s).lower() == wanted
+    ]
+    if not snaps:
+        where = f" of organization {org}" if org else ""
+        raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
+    return snaps
+
+
 def select_snapshots(
     config: Config, files: SecretFiles, *, snapshot: str, org: str | None, complete_only: bool
 ) -> list[restic_output.Snapshot]:
@@ -62,13 +75,7 @@ def select_snapshots(
                 f"snapshot {snap.short_id} is of organization {snapshot_org(snap)}, not {org}"
             )
         return [snap]
-    snaps = [
-        s for s in restic.list_snapshots(files, host=config.host_name)
-        if not wanted or snapshot_org(s).lower() == wanted
-    ]
-    if not snaps:
-        where = f" of organization {org}" if org else ""
-        raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
+    snaps = snapshots_of(config, files, org)
     newest: dict[str, restic_output.Snapshot] = {}
     skipped = set()
     for snap in sorted(snaps, key=lambda s: parse_rfc3339(s.time)):
@@ -99,14 +106,7 @@ def select_backups(
     if snapshot != "latest":
         return [BackupUnit(snapshots=[snap], time=parse_rfc3339(snap.time), member_times=[parse_rfc3339(snap.time)])
                 for snap in select_snapshots(config, files, snapshot=snapshot, org=org, complete_only=False)]
-    wanted = org.lower() if org else None
-    snaps = [
-        s for s in restic.list_snapshots(files, host=config.host_name)
-        if not wanted or snapshot_org(s).lower() == wanted
-    ]
-    if not snaps:
-        where = f" of organization {org}" if org else ""
-        raise SnapshotNotFound(f"no snapshot{where} from host {config.host_name} in the restic repository")
+    snaps = snapshots_of(config, files, org)
     by_org: dict[str, list[restic_output.Snapshot]] = {}
     spelling: dict[str, str] = {}
     for snap in sorted(snaps, key=lambda s: parse_rfc3339(s.time)):
