@@ -18,6 +18,8 @@ export PATH="$PWD/$VENV/bin:$PATH"
 parent=${TMPDIR:-/tmp}
 TMPDIR=$(mktemp -d "$parent/orgbackup-tests.XXXXXX")
 export TMPDIR
+# GitHub's published descriptions (tests/contract/pins.json), fetched once: the contract tests read them.
+"$VENV/bin/python" -m tests.contract.descriptions >/dev/null
 status=0
 "$VENV/bin/python" -m pytest "$@" || status=$?
 if [[ $status == 0 ]]; then

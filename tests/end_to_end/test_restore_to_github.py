@@ -105,6 +105,9 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert sorted(p.split(":")[0] for p in first["problems"]) == sorted(WIKIS)
     assert all("save a page" in p for p in first["problems"])
     assert first["created"]["placeholders"] == 1
+    # No REST operation turns discussions on: said in the report (a note, not a problem).
+    assert [n.split(":")[0] for n in first["notices"]] == ["godot"] and "has_discussions" in first["notices"][0]
+    assert "note: discussions were on in the original" in out
     for name in WIKIS:
         create_wiki(world_root, TARGET, name)  # the person opens each wiki once
     status, second, out = to_github(env, capsys)
@@ -297,3 +300,50 @@ def test_a_refused_optional_field_is_dropped_and_the_create_sent_again(github_em
         restore.write_dropping("POST", f"repos/{ORG}/game/issues", body, (), what="t")
     made = restore.write_dropping("POST", f"repos/{ORG}/game/issues", body, ("milestone",), what="t")
     assert made["title"] == body["title"] and made["milestone"] is None
+
+
+def test_a_repository_github_refuses_is_named_and_the_others_restored(restore_env, github_emulator, capsys):
+    """A 422 from the create (a name or a setting GitHub will not take) is that repository's problem:
+    before, it escaped the restore ("unexpected error", none after it restored); now the others are
+    restored, it is named, and the restore exits 3 (incomplete)."""
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    github_emulator.set_faults(refuse_repository_creates=["game"])
+    status, last, out = to_github(env, capsys, "--repo", "shared-lib", "--repo", "game", "--repo", "private-tools")
+    assert status == 3, out
+    assert last["restored"] == 2 and last["repositories"] == 3
+    assert [p.split(":")[0] for p in last["problems"]] == ["game"]
+    assert "repository not created: HTTP 422" in last["problems"][0]
+    headers = {"Authorization": f"token {github_emulator.admin_token}"}
+    names = sorted(r["name"] for r in requests.get(f"{github_emulator.api_url}/orgs/{TARGET}/repos",
+                                                    headers=headers, timeout=30).json())
+    assert names == ["private-tools", "shared-lib"]
+    private = requests.get(f"{github_emulator.api_url}/repos/{TARGET}/private-tools", headers=headers, timeout=30)
+    assert private.json()["private"] is True
+    # GitHub takes it again: the rerun restores it (the refused create left nothing behind).
+    github_emulator.set_faults()
+    status, last, _ = to_github(env, capsys, "--repo", "shared-lib", "--repo", "game", "--repo", "private-tools")
+    assert status == 0, last
+    assert last["created"]["repository"] == 1
+
+
+def test_a_half_uploaded_asset_is_uploaded_again_under_githubs_name(restore_env, github_emulator, world_root,
+                                                                   capsys):
+    """After a 502 GitHub may keep a half-done asset (state "starter"): it is deleted and sent again,
+    found by the name GitHub gave it ("my file (1).zip" is "my.file.1.zip" there). Before, the
+    starter asset was adopted as if whole, and the one whose name GitHub renamed was not found and
+    sent again into a 422 already_exists."""
+    from tests.github_emulator.mutate import add_release
+    whole, spaced = os.urandom(50_000), os.urandom(30_000)
+    add_release(world_root, ORG, "shared-lib", "v9.0", {"whole.bin": whole, "my file (1).zip": spaced})
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    github_emulator.set_faults(asset_upload_starter=["whole.bin", "my file (1).zip"])
+    status, last, out = to_github(env, capsys, "--repo", "shared-lib")
+    assert status == 0, out
+    assert last["created"]["assets"] == 2
+    headers = {"Authorization": f"token {github_emulator.admin_token}"}
+    release = next(r for r in requests.get(f"{github_emulator.api_url}/repos/{TARGET}/shared-lib/releases",
+                                           headers=headers, timeout=30).json() if r["tag_name"] == "v9.0")
+    assets = {a["name"]: (a["state"], a["size"]) for a in release["assets"]}
+    assert assets == {"whole.bin": ("uploaded", len(whole)), "my.file.1.zip": ("uploaded", len(spaced))}

@@ -89,7 +89,7 @@ class RestRequests:
         web = self.web_base()
         ctx = Ctx(view=self.em.store.current(), user=user, web=web, api=web + prefix, query=query,
                   headers=self.headers, root=self.em.root, secret=self.em.secret, rate=rate,
-                  body=body, uploads=uploads)
+                  body=body, uploads=uploads, faults=faults)
         try:
             result = handler(ctx, **params)
         except ApiError as exc:

@@ -118,6 +118,7 @@ class Ctx:
     rate: dict             # this identity's core rate limit: limit, remaining, reset, used
     body: bytes = b""      # the request body (POST)
     uploads: bool = False  # the request came to the uploads host (/api/uploads/...)
+    faults: dict | None = None  # the active faults (server.Emulator.set_faults) the write side acts on
 
     def repo(self, owner: str, name: str):
         found = self.view.find_repo(owner, name)

@@ -216,7 +216,7 @@ def asset_json(c: Ctx, full: str, rel: dict, asset: dict) -> dict:
     return {"url": f"{c.api}/repos/{full}/releases/assets/{asset['id']}", "id": asset["id"],
             "node_id": node("ReleaseAsset", asset["id"]), "name": asset["name"],
             "label": asset["label"], "uploader": user_json(c, rel["author"]),
-            "content_type": asset["content_type"], "state": "uploaded", "size": asset["size"],
+            "content_type": asset["content_type"], "state": asset.get("state", "uploaded"), "size": asset["size"],
             "download_count": asset["download_count"], "created_at": asset["created_at"],
             "updated_at": asset["updated_at"],
             "browser_download_url": f"{c.web}/{full}/releases/download/{rel['tag_name']}/{asset['name']}"}

@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import subprocess
+import unicodedata
 
 from .builder import OUTSIDE, USERS, git_env, iso, repo_defaults
 from .mutate import write_world
@@ -107,6 +108,26 @@ def caller(c: Ctx) -> str:
 
 # ------------------------------------------------------------------------ repositories
 
+# The types GitHub's description gives the repository fields the write side reads; no null in any
+# of them (GitHub answers 422 "Invalid request" for a null description, as for any wrong type).
+REPO_FIELD_TYPES = {"name": str, "description": str, "homepage": str, "private": bool, "visibility": str,
+                    "has_issues": bool, "has_projects": bool, "has_wiki": bool, "auto_init": bool,
+                    "default_branch": str, "archived": bool, "allow_update_branch": bool,
+                    **{key: bool for key in MERGE_KEYS}}
+# repos/create-in-org does not take these (repos/update does); GitHub ignores what an operation does not have.
+NOT_ON_CREATE = ("web_commit_signoff_required", "allow_update_branch")
+
+
+def check_repo_fields(body: dict) -> None:
+    for key, kind in REPO_FIELD_TYPES.items():
+        if key in body and not isinstance(body[key], kind):
+            got = "null" if body[key] is None else type(body[key]).__name__
+            raise ApiError(422, f"Invalid request.\n\nFor '{key}', {got} is not a {kind.__name__}.")
+    if "visibility" in body and body["visibility"] not in ("public", "private"):
+        # the description's enum; an enterprise's organizations also take internal (not emulated)
+        raise ApiError(422, f"Invalid request.\n\nFor 'visibility', {body['visibility']!r} is not one of "
+                            "public, private.")
+
 
 def create_org_repo(c: Ctx, org):
     found = c.view.find_org(org)
@@ -120,6 +141,10 @@ def create_org_repo(c: Ctx, org):
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError(422, "Invalid request: name is required")
+    check_repo_fields(body)
+    if name.lower() in {n.lower() for n in (c.faults or {}).get("refuse_repository_creates") or []}:
+        raise ApiError(422, "Repository creation failed: refused by the emulator's fault "
+                            "refuse_repository_creates")
     if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name.endswith(".git") or name.endswith(".wiki"):
         raise ApiError(422, "name is invalid")
     login = found["login"]
@@ -135,9 +160,9 @@ def create_org_repo(c: Ctx, org):
         rec["has_issues"] = bool(body.get("has_issues", True))
         rec["has_projects"] = bool(body.get("has_projects", True))
         rec["settings"]["homepage"] = body.get("homepage")
-        rec["settings"]["has_discussions"] = bool(body.get("has_discussions", False))
+        # has_discussions: not a field of this operation (only POST /user/repos has it): ignored
         for key in MERGE_KEYS:
-            if key in body:
+            if key in body and key not in NOT_ON_CREATE:
                 rec["settings"][key] = bool(body[key])
         return rec
     _, world = write_world(c.root, change, lazy_truth=True)
@@ -151,6 +176,7 @@ def update_repo(c: Ctx, owner, repo):
     body = request_body(c)
     if "name" in body and body["name"] != name:
         raise ApiError(422, "Renaming is not supported by the emulator")
+    check_repo_fields(body)
 
     def fn(b, rec):
         if rec["archived"] and body.get("archived", True) and set(body) - {"archived"}:
@@ -160,14 +186,11 @@ def update_repo(c: Ctx, owner, repo):
                 rec[key] = body[key] if key == "description" else bool(body[key])
         if "homepage" in body:
             rec["settings"]["homepage"] = body["homepage"] or None
-        if "has_discussions" in body:
-            rec["settings"]["has_discussions"] = bool(body["has_discussions"])
+        # has_discussions: not a field of repos/update in GitHub's description: ignored, as GitHub does
         for key in MERGE_KEYS:
             if key in body:
                 rec["settings"][key] = bool(body[key])
         if "visibility" in body:
-            if body["visibility"] not in ("public", "private", "internal"):
-                raise invalid("Repository", "visibility")
             rec["private"] = body["visibility"] != "public"
         elif "private" in body:
             rec["private"] = bool(body["private"])
@@ -335,7 +358,9 @@ def upload_asset(c: Ctx, owner, repo, id):
     asset_name = c.query.get("name")
     if not asset_name:
         raise ApiError(422, "Validation Failed: name is required")
-    asset_name = re.sub(r"[^A-Za-z0-9._+-]", ".", asset_name)  # GitHub replaces other characters
+    sent_name = asset_name
+    asset_name = github_asset_name(asset_name)
+    starter = sent_name in ((c.faults or {}).get("asset_upload_starter") or [])
     content_type = c.headers.get("Content-Type") or "application/octet-stream"
     data = c.body
 
@@ -345,17 +370,47 @@ def upload_asset(c: Ctx, owner, repo, id):
             raise ApiError(404)
         if any(a["name"] == asset_name for a in rel["assets"]):
             raise invalid("ReleaseAsset", "name", "already_exists")
+        half_done = starter and sent_name not in rel.setdefault("starter_faults", [])
+        if half_done:  # the fault: the upload stops half-way, GitHub keeps the asset as "starter"
+            rel["starter_faults"].append(sent_name)
         aid = b.new_id()
         path = c.root / "assets" / str(aid)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{aid}.tmp")
-        tmp.write_bytes(data)
+        kept = data[:len(data) // 2] if half_done else data
+        tmp.write_bytes(kept)
         tmp.replace(path)
         now = iso(b.tick())
-        asset = {"id": aid, "name": asset_name, "label": c.query.get("label", ""), "size": len(data),
+        asset = {"id": aid, "name": asset_name, "label": c.query.get("label", ""), "size": len(kept),
+                 "state": "starter" if half_done else "uploaded",
                  "content_type": content_type, "sha256": hashlib.sha256(data).hexdigest(),
                  "created_at": now, "updated_at": now, "download_count": 0}
         rel["assets"].append(asset)
         return rel, asset
     rec, (rel, asset) = change_repo(c, login, name, fn)
+    if asset["state"] == "starter":
+        raise ApiError(502, "Server Error")
     return created(asset_json(c, f"{login}/{name}", rel, asset))
+
+
+def github_asset_name(name: str) -> str:
+    """The name GitHub gives an uploaded asset: letters without accents, every run of characters
+    other than [A-Za-z0-9._-] (dots around it included) one dot, no dot at either end:
+    "my file (1).zip" -> "my.file.1.zip" (as seen on GitHub: travis-ci/dpl#821)."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return re.sub(r"\.*[^A-Za-z0-9._-]+\.*", ".", plain).strip(".") or name
+
+
+def delete_asset(c: Ctx, owner, repo, id):
+    """DELETE .../releases/assets/{id}: 204."""
+    login, name = writable_repo(c, owner, repo)
+
+    def fn(b, rec):
+        for rel in rec["releases"]:
+            for asset in rel["assets"]:
+                if asset["id"] == int(id):
+                    rel["assets"].remove(asset)
+                    return True
+        raise ApiError(404)
+    change_repo(c, login, name, fn)
+    return Response(204, b"", {})

@@ -67,6 +67,10 @@ def set_branch_protection(c: Ctx, owner, repo, branch):
                     ("contexts" not in checks and "checks" not in checks):
                 raise ApiError(422, "Invalid request.\n\nFor 'required_status_checks', strict and contexts "
                                     "(or checks) are required.")
+            if checks.get("contexts") is not None and checks.get("checks") is not None:
+                # GitHub's own schema is a oneOf: contexts (deprecated) or checks, never both
+                raise ApiError(422, "Invalid request.\n\nNo subschema in \"anyOf\" matched.\nMore than one "
+                                    "subschema in \"oneOf\" matched.")
             if checks.get("checks") is not None:
                 listed = [{"context": str(x["context"]), "app_id": x.get("app_id")} for x in checks["checks"]]
             else:

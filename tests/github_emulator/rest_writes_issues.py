@@ -252,20 +252,36 @@ def create_review(c: Ctx, owner, repo, number):
 
 
 def create_review_comment(c: Ctx, owner, repo, number):
+    """POST .../pulls/{n}/comments: body, commit_id and path required (GitHub's description), where
+    the comment is by line (and side) or, deprecated, position; in_reply_to answers a comment."""
     login, name = writable_repo(c, owner, repo)
     body = request_body(c)
+    for key in ("body", "commit_id", "path"):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise ApiError(422, f"Invalid request.\n\n\"{key}\" wasn't supplied.")
+    return _add_review_comment(c, login, name, number, body, body.get("in_reply_to"))
 
+
+def create_review_comment_reply(c: Ctx, owner, repo, number, comment_id):
+    """POST .../pulls/{n}/comments/{comment_id}/replies: the body alone (the thread gives the rest)."""
+    login, name = writable_repo(c, owner, repo)
+    body = request_body(c)
+    if not isinstance(body.get("body"), str) or not body["body"]:
+        raise ApiError(422, "Invalid request.\n\n\"body\" wasn't supplied.")
+    return _add_review_comment(c, login, name, number, {"body": body["body"]}, comment_id)
+
+
+def _add_review_comment(c: Ctx, login: str, name: str, number, body: dict, in_reply_to):
     def fn(b, rec):
         issue = next((i for i in rec["issues"] if i["number"] == int(number) and i["pull"]), None)
         if issue is None:
             raise ApiError(404)
         now = iso(b.tick())
-        if body.get("in_reply_to"):
-            parent = next((x for x in rec["review_comments"] if x["id"] == int(body["in_reply_to"])), None)
+        if in_reply_to:
+            parent = next((x for x in rec["review_comments"] if x["id"] == int(in_reply_to)), None)
             if parent is None:
                 raise ApiError(404)
-            body.setdefault("path", parent["path"])
-            body.setdefault("line", parent["line"])
+            body["path"], body["line"] = parent["path"], parent["line"]
         comment = _review_comment(b, c, issue, body, issue["pull"]["head_sha"], now)
         rec["review_comments"].append(comment)
         issue["updated_at"] = now

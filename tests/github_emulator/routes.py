@@ -18,11 +18,11 @@ from .rest_reads import (get_asset, get_issue, get_org, get_pull, get_rate_limit
                          list_org_repos, list_pull_commits, list_pulls, list_refs, list_release_assets,
                          list_releases, list_repo_issue_comments, list_repo_issue_events,
                          list_repo_review_comments, list_review_comments, list_tags)
-from .rest_writes import (create_label, create_milestone, create_org_repo, create_release, replace_topics,
-                          update_milestone, update_repo, upload_asset)
+from .rest_writes import (create_label, create_milestone, create_org_repo, create_release, delete_asset,
+                          replace_topics, update_milestone, update_repo, upload_asset)
 from .rest_writes_access import add_collaborator, set_branch_protection
 from .rest_writes_issues import (create_issue, create_issue_comment, create_pull, create_review,
-                                 create_review_comment, update_issue, update_pull)
+                                 create_review_comment, create_review_comment_reply, update_issue, update_pull)
 
 R = "/repos/{owner}/{repo}"
 ROUTES = [
@@ -99,8 +99,10 @@ WRITE_ROUTES = [
     ("PATCH", R + "/pulls/{number}", update_pull),
     ("POST", R + "/pulls/{number}/reviews", create_review),
     ("POST", R + "/pulls/{number}/comments", create_review_comment),
+    ("POST", R + "/pulls/{number}/comments/{comment_id}/replies", create_review_comment_reply),
     ("POST", R + "/releases", create_release),
     ("POST", R + "/releases/{id}/assets", upload_asset),   # only on the uploads host
+    ("DELETE", R + "/releases/assets/{id}", delete_asset),
     ("PUT", R + "/branches/{branch:path}/protection", set_branch_protection),
     ("PUT", R + "/collaborators/{username}", add_collaborator),
 ]

@@ -33,7 +33,7 @@ BYTE_KINDS = ("git", "lfs")
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted", "rate_limit", "rate_limit_reset_in",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute",
-              "git_redirect", "lfs_unauthorized_repos")
+              "git_redirect", "lfs_unauthorized_repos", "refuse_repository_creates", "asset_upload_starter")
 
 
 class Emulator:
@@ -254,6 +254,10 @@ class Emulator:
             x-ratelimit-remaining 0 and the window's reset (GET /rate_limit never counts)
         rate_limit_reset_in: seconds: the current window (its usage kept) ends that many
             seconds from now; then a fresh hour begins
+        refuse_repository_creates: ["name", ...]: POST /orgs/{org}/repos of these names answers 422
+            (as GitHub does for a name or a setting it will not take)
+        asset_upload_starter: ["file name", ...]: the first upload of an asset of that name (as sent)
+            to a release leaves it half-done (state "starter", half its bytes) and answers 502
         set_faults() with no argument clears them all."""
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:

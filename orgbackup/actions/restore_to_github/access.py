@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# The four fields PUT .../protection requires, null switching one off (its description: nullable).
+PROTECTION_NULLABLE = ("required_status_checks", "enforce_admins", "required_pull_request_reviews", "restrictions")
 PROTECTION_FLAGS = ("required_linear_history", "allow_force_pushes", "allow_deletions", "block_creations",
                     "required_conversation_resolution", "lock_branch", "allow_fork_syncing")
 
@@ -12,7 +14,7 @@ def protection_body(protection: dict) -> dict:
     reviews = protection.get("required_pull_request_reviews")
     restrictions = protection.get("restrictions")
     body = {
-        "required_status_checks": {"strict": bool(checks.get("strict")), "contexts": list(checks.get("contexts") or [])}
+        "required_status_checks": {"strict": bool(checks.get("strict")), "checks": status_checks(checks)}
         if checks else None,
         "enforce_admins": bool((protection.get("enforce_admins") or {}).get("enabled")),
         "required_pull_request_reviews": {
@@ -29,6 +31,15 @@ def protection_body(protection: dict) -> dict:
         if isinstance(protection.get(key), dict):
             body[key] = bool(protection[key].get("enabled"))
     return body
+
+
+def status_checks(checks: dict) -> list[dict]:
+    """The required checks as `checks` (contexts is deprecated, and GitHub refuses both in one body).
+    The app a check came from is left to GitHub (it takes whichever app reports it first): an app
+    of the source may not be installed in the target."""
+    names = [c.get("context") for c in checks.get("checks") or [] if c.get("context")]
+    names += [c for c in checks.get("contexts") or [] if c not in names]
+    return [{"context": name} for name in names]
 
 
 def collaborator_permission(person: dict) -> str:

@@ -10,6 +10,10 @@ GitHub) naming the original: a rerun after a kill finds what it had already crea
     original body
 
 `strip_provenance` gives the original body back (the round trip compares with it).
+
+`no_nulls` is the one rule every request body goes through (TargetWriter.write applies it):
+GitHub's description allows null only where it says `nullable`, so a None is left out of the
+body unless the operation names that field nullable (branch protection's four switches).
 """
 
 from __future__ import annotations
@@ -20,6 +24,15 @@ MARKER = "<!-- orgbackup:"
 PLACEHOLDER_LABEL = "orgbackup-placeholder"
 PLACEHOLDER_TITLE = "Placeholder for #{number} (not in the backup)"
 _URL = re.compile(r"https://[^\s)\"'<>\]]+")
+
+
+def no_nulls(body, nullable: tuple[str, ...] = ()):
+    """`body` without the None values (at any depth), but for the top-level keys in `nullable`."""
+    if isinstance(body, dict):
+        return {k: no_nulls(v) for k, v in body.items() if v is not None or k in nullable}
+    if isinstance(body, list):
+        return [no_nulls(v) for v in body if v is not None]
+    return body
 
 
 def marker(kind: str, original_id) -> str:

@@ -6,10 +6,12 @@
 The snapshot (newest complete of SOURCE by default) is restored with restic into
 `CACHE/.state/restore-to-github/<SNAPSHOT>/` (kept until a restore of it ends complete, so a
 rerun does not read it again), then each repository is made again in TARGET
-(repository.py), paced, with every creation recorded (restore_state.py).
+(repository.py), paced, with every creation recorded (restore_state.py). The report names what
+is missing (`missing:`, exit 3) and what was restored otherwise than it was (`note:`: an internal
+repository made private, discussions no REST operation turns on), which leaves the exit at 0.
 
-Exit: 0 everything restored, 3 restored with something missing or a repository left alone
-(the report names them), 1 a failure (GitHub unreachable, restic), 2 bad input (TARGET
+Exit: 0 everything restored, 3 restored with something missing, a repository GitHub refused
+(a 4xx: the others are restored) or a repository left alone (the report names them), 1 a failure (GitHub unreachable, restic), 2 bad input (TARGET
 missing, bad names), 130 stopped by SIGTERM (rerun the same command to go on).
 """
 
@@ -41,7 +43,7 @@ from orgbackup.actions.restore_to_github.repository import LEFT_ALONE, RESTORED,
 from orgbackup.actions.restore_to_github.restore_state import RestoreState, state_path
 from orgbackup.actions.restore_to_github.settings import RestoreSettings, check_names
 from orgbackup.actions.restore_to_github.source import SourceOrganization, read_organization
-from orgbackup.actions.restore_to_github.writer import Pacer, Progress, TargetWriter, eta
+from orgbackup.actions.restore_to_github.writer import Pacer, Progress, TargetWriter, WriteRefused, eta
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +172,12 @@ def restore_repositories(api, state, source, names, target, settings):
         outcomes = []
         for repo in plans:
             log.info("restore-to-github: %s/%s", target.org, repo.name)
-            outcomes.append(RepositoryRestore(writer, source, repo, target).run())
+            step = RepositoryRestore(writer, source, repo, target)
+            try:
+                outcomes.append(step.run())
+            except WriteRefused as exc:  # a 4xx about this repository: its problem, the others go on
+                step.problem(f"stopped at a write GitHub refused: {exc}")
+                outcomes.append(step.outcome)
         return outcomes, writer
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -187,6 +194,7 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
         what = ", ".join(f"{n} {k}" for k, n in sorted(o.created.items())) or "nothing new"
         lines.append(f"  {o.name:<30} {o.state:<11} {what}")
         lines.extend(f"      missing: {p}" for p in o.problems)
+        lines.extend(f"      note: {n}" for n in o.notices)
     left = [o.name for o in outcomes if o.state == LEFT_ALONE]
     restored = sum(1 for o in outcomes if o.state == RESTORED)
     lines.append(f"  {restored} of {len(outcomes)} repositories restored completely"
@@ -199,6 +207,7 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
             "created_now": sum(writer.created.values()), "adopted": writer.adopted,
             "content_requests": writer.writes_sent,
             "problems": [f"{o.name}: {p}" for o in outcomes for p in o.problems if o.state != LEFT_ALONE],
+            "notices": [f"{o.name}: {n}" for o in outcomes for n in o.notices],
             "api_requests": requests, "seconds": round(seconds, 1)}
     return "\n".join(lines) + "\n" + json.dumps(line, sort_keys=True) + "\n"
 

@@ -30,6 +30,34 @@ def pull_fields(item: Item, milestones: dict) -> dict:
     return body
 
 
+def review_comment_body(comment: dict, text: str) -> dict | None:
+    """POST .../pulls/{n}/comments's body for a review comment of the backup (not a reply), or None
+    when the backup lacks what it requires (commit_id, path). Where the comment is: line and side
+    (start_line, start_side for several lines); an outdated one (line null) at its original line
+    on its original commit; a comment on the file as subject_type file; the deprecated position
+    only when nothing else says where."""
+    commit, path = comment.get("commit_id"), comment.get("path")
+    body = {"body": text, "commit_id": commit, "path": path}
+    if comment.get("subject_type") == "file":
+        body["subject_type"] = "file"
+    elif comment.get("line") is not None:
+        body.update({k: comment[k] for k in ("line", "side", "start_line", "start_side") if comment.get(k) is not None})
+    elif comment.get("original_line") is not None:
+        body["commit_id"] = comment.get("original_commit_id") or commit
+        body["line"] = comment["original_line"]
+        if comment.get("original_start_line") is not None:
+            body["start_line"] = comment["original_start_line"]
+        body.update({k: comment[k] for k in ("side", "start_side") if comment.get(k) is not None})
+    elif comment.get("position") is not None:
+        body["position"] = comment["position"]
+    if body.get("start_line") is not None and body.get("start_line") == body.get("line"):
+        body.pop("start_line")
+        body.pop("start_side", None)
+    if not body["commit_id"] or not body["path"]:
+        return None
+    return body
+
+
 def find_marked(listing: list, kind: str, original_id) -> dict | None:
     mark = bodies.marker(kind, original_id)
     return next((x for x in listing if (x.get("body") or "").startswith(mark)), None)
@@ -212,19 +240,19 @@ class IssueSteps:
             self.restore_comment(number, "review-comment", comment, bodies.login_of(comment), verb)
             return
         path = f"{self.path}/pulls/{number}/comments"
-        body = {"body": self.comment_body("review-comment", comment, verb)}
+        text = self.comment_body("review-comment", comment, verb)
         reply_to = replies.get(comment.get("in_reply_to_id"))
         if reply_to:
-            body["in_reply_to"] = reply_to
+            # A reply: its own operation, which takes the body alone (the thread gives the rest).
+            url, body = f"{path}/{reply_to}/replies", {"body": text}
         else:
-            body.update({k: comment[k] for k in ("commit_id", "path", "line", "side", "start_line", "start_side")
-                         if comment.get(k) is not None})
-            if "line" not in body and comment.get("position") is not None:
-                body["position"] = comment["position"]
+            url, body = path, review_comment_body(comment, text)
 
         def create():
             try:
-                return self.w.write("POST", path, body, what=f"review comment on #{number}", idempotent=False)
+                if body is None:
+                    raise WriteRefused(422, "the backup has no commit or path for it")
+                return self.w.write("POST", url, body, what=f"review comment on #{number}", idempotent=False)
             except WriteRefused as exc:
                 if exc.status != 422:
                     raise

@@ -15,6 +15,8 @@ Order (each step resumable; see writer.create_once):
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,18 +25,15 @@ from orgbackup.tools import process
 from orgbackup.git import argv as git
 from orgbackup.cache.release_files import original_name
 from orgbackup.actions.restore_to_github import git_push
-from orgbackup.actions.restore_to_github.access import collaborator_permission, protection_body
+from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
+                                                         protection_body)
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
+from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("has_issues", "has_wiki", "has_projects", "has_discussions")
-MERGE_SETTINGS = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge", "allow_auto_merge",
-                  "delete_branch_on_merge", "allow_update_branch", "squash_merge_commit_title",
-                  "squash_merge_commit_message", "merge_commit_title", "merge_commit_message",
-                  "web_commit_signoff_required")
 LEFT_ALONE = "left alone"
 RESTORED = "restored"
 INCOMPLETE = "incomplete"
@@ -45,6 +44,7 @@ class RepositoryOutcome:
     name: str
     state: str = RESTORED
     problems: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # restored, but not as it was (the report says how)
     created: Counter = field(default_factory=Counter)
 
 
@@ -58,6 +58,16 @@ class Target:
     files: object          # SecretFiles with the restore token
     stall_seconds: int
     with_access: bool
+
+
+def github_asset_name(name: str) -> str:
+    """The name GitHub gives an uploaded release asset: letters without their accents, and every run
+    of other characters than [A-Za-z0-9._-] (dots around it included) one dot; no dot at either end
+    ("my file (1).zip" -> "my.file.1.zip"). GitHub documents only that it renames them; this is what
+    it was seen to do (travis-ci/dpl#821, softprops/action-gh-release#159)."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    dotted = re.sub(r"\.*[^A-Za-z0-9._-]+\.*", ".", plain)
+    return dotted.strip(".") or name
 
 
 def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
@@ -103,6 +113,12 @@ class RepositoryRestore(IssueSteps):
         self.outcome.problems.append(text)
         self.outcome.state = INCOMPLETE
 
+    def notice(self, text: str) -> None:
+        """A report line that does not make the restore incomplete (nothing more a rerun could do)."""
+        log.info("%s/%s: %s", self.target.org, self.name, text)
+        if text not in self.outcome.notices:
+            self.outcome.notices.append(text)
+
     # ------------------------------------------------------------------ the steps
 
     def run(self) -> RepositoryOutcome:
@@ -147,23 +163,20 @@ class RepositoryRestore(IssueSteps):
         if row is not None and row[0] == "done":
             # Created by an earlier run, deleted since: everything recorded for it is gone too.
             self.state.forget_prefix(self.key())
-        settings = self.repo.settings
-        body = {"name": self.name, "description": settings.get("description"),
-                "homepage": settings.get("homepage") or None,
-                "private": bool(self.settings_value("private", False)),
-                # features on while restoring (issues, wiki); the final step sets the originals
-                "has_issues": True, "has_wiki": True,
-                "has_projects": bool(settings.get("has_projects", True)),
-                "has_discussions": bool(settings.get("has_discussions", False)),
-                "auto_init": False}
-        if settings.get("visibility"):
-            body["visibility"] = settings["visibility"]
-        body.update({k: settings[k] for k in MERGE_SETTINGS if k in settings})
-        self.w.create_once(
-            "repository", self.key(),
-            lambda: self.w.write("POST", f"orgs/{self.target.org}/repos", body, what=f"create {self.name}",
-                                 idempotent=False),
-            lambda: self.w.read(self.path), summary=lambda r: {"id": r.get("id")})
+        body, notices = create_body(self.name, self.repo.settings, self.repo.record, self.target.org)
+        for text in notices:
+            self.notice(text)
+        try:
+            self.w.create_once(
+                "repository", self.key(),
+                lambda: self.w.write("POST", f"orgs/{self.target.org}/repos", body, what=f"create {self.name}",
+                                     idempotent=False),
+                lambda: self.w.read(self.path), summary=lambda r: {"id": r.get("id")})
+        except WriteRefused as exc:
+            # This repository's problem (a name GitHub will not take, a setting the organization
+            # forbids): the restore goes on with the others.
+            self.problem(f"repository not created: {exc}")
+            return False
         self.count("repository")
         return True
 
@@ -300,16 +313,38 @@ class RepositoryRestore(IssueSteps):
         if asset.get("label"):
             params["label"] = asset["label"]
 
+        renamed = github_asset_name(name)
+        size = path.stat().st_size
+
         def find():
+            """The asset GitHub has under this name (as GitHub renames it), when it is whole; one left
+            half-done (state starter, after a 502) or of another size is deleted, to be sent again."""
             listing = self.w.read_all(f"{self.path}/releases/{release['id']}/assets")
-            return next((a for a in listing if a.get("name") == name), None)
+            found = next((a for a in listing if a.get("name") in (name, renamed)), None)
+            if found is None:
+                return None
+            if found.get("state") == "uploaded" and found.get("size") == size:
+                return found
+            log.info("%s/%s: release %s: asset %s is %s with %s bytes of %d: deleted, sent again", self.target.org,
+                     self.name, tag, found.get("name"), found.get("state"), found.get("size"), size)
+            self.w.write("DELETE", f"{self.path}/releases/assets/{found['id']}", what=f"asset {name}")
+            return None
+
+        def create():
+            def send():
+                return self.w.write("POST", upload, data=path.read_bytes(), params=params,
+                                    content_type=asset.get("content_type") or "application/octet-stream",
+                                    what=f"asset {name}", idempotent=False)
+            try:
+                return send()
+            except WriteRefused as exc:
+                if exc.status != 422:
+                    raise
+                # already_exists: one from an earlier attempt the state did not record
+                return find() or send()
         try:
-            self.w.create_once(
-                "asset", self.key("asset", tag, name),
-                lambda: self.w.write("POST", upload, data=path.read_bytes(), params=params,
-                                     content_type=asset.get("content_type") or "application/octet-stream",
-                                     what=f"asset {name}", idempotent=False),
-                find, summary=lambda r: {"id": r.get("id")})
+            self.w.create_once("asset", self.key("asset", tag, name), create, find,
+                               summary=lambda r: {"id": r.get("id")})
             self.count("assets")
         except WriteRefused as exc:
             self.problem(f"release {tag}: asset {name} not uploaded: {exc}")
@@ -323,7 +358,7 @@ class RepositoryRestore(IssueSteps):
                 continue
             try:
                 self.w.write("PUT", f"{self.path}/branches/{branch}/protection", protection_body(protection),
-                             what=f"protection of {branch}")
+                             what=f"protection of {branch}", nullable=PROTECTION_NULLABLE)
                 self.outcome.created["protections"] += 1
             except WriteRefused as exc:
                 self.problem(f"protection of {branch!r} not restored: {exc}")
@@ -338,10 +373,12 @@ class RepositoryRestore(IssueSteps):
 
     def final_settings(self, pushed: bool) -> None:
         settings = self.repo.settings
-        body = {key: bool(settings[key]) for key in FEATURES if key in settings}
         branch = self.settings_value("default_branch")
-        if pushed and branch and f"refs/heads/{branch}" in self.repo.refs:
-            body["default_branch"] = branch
+        if not (pushed and branch and f"refs/heads/{branch}" in self.repo.refs):
+            branch = None
+        body, notices = update_body(settings, branch)
+        for text in notices:
+            self.notice(text)
         try:
             if body:
                 self.w.write("PATCH", self.path, body, what=f"settings of {self.name}")

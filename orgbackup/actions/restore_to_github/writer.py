@@ -18,6 +18,7 @@ from typing import Callable
 
 from orgbackup.errors import Interrupted
 from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.actions.restore_to_github.bodies import no_nulls
 from orgbackup.actions.restore_to_github.restore_state import DONE, PENDING, RestoreState
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,11 @@ class TargetWriter:
 
     def write(self, method: str, path: str, body: dict | None = None, *, what: str = "",
               data: bytes | None = None, content_type: str | None = None, params: dict | None = None,
-              idempotent: bool = True):
-        """One paced write; the JSON answered (None for 204), WriteRefused for a 4xx."""
+              idempotent: bool = True, nullable: tuple[str, ...] = ()):
+        """One paced write; the JSON answered (None for 204), WriteRefused for a 4xx. The body goes
+        through bodies.no_nulls: no null but in the top-level fields `nullable` names (the operation's)."""
+        if body is not None:
+            body = no_nulls(body, nullable)
         check_stop(self.pacer.stop)
         self.pacer.wait_turn()
         self.writes_sent += 1

@@ -44,6 +44,19 @@ def test_add_org_and_create_repo_rules(github_emulator, world_root, target):
     assert archived.status_code == 403 and "archived" in archived.json()["message"]
     bad = admin("POST", f"/orgs/{TARGET}/repos", json={"name": "bad name"})
     assert bad.status_code == 422
+    # strict as GitHub's description: no null where it has none, visibility public or private
+    for field, value in (("description", None), ("homepage", None), ("visibility", "internal"), ("private", "yes")):
+        refused = admin("POST", f"/orgs/{TARGET}/repos", json={"name": "strict", field: value})
+        assert refused.status_code == 422 and field in refused.json()["message"], (field, refused.text)
+        assert admin("PATCH", f"/repos/{TARGET}/assets", json={field: value}).status_code == 422
+    # what the create does not have is ignored, as GitHub does
+    made = admin.ok("POST", f"/orgs/{TARGET}/repos", json={"name": "strict", "has_discussions": True,
+                                                           "web_commit_signoff_required": True})
+    assert made["has_discussions"] is False and made["web_commit_signoff_required"] is False
+    # the fault: the create of these names refused with 422
+    em.set_faults(refuse_repository_creates=["Refused"])
+    assert admin("POST", f"/orgs/{TARGET}/repos", json={"name": "refused"}).status_code == 422
+    em.set_faults()
     assert truth(world_root)["orgs"][TARGET]["repos"]["assets"]["empty"] is True
 
 
@@ -137,7 +150,12 @@ def test_restore_like_writes_read_back(github_emulator, world_root, target, tmp_
              json={"event": "COMMENT", "body": "A remark"})
     rc = admin.ok("POST", f"/repos/{full}/pulls/2/comments", json={
         "body": "On the texture", "commit_id": pr["head"]["sha"], "path": "textures/wall.bin", "line": 1})
-    admin.ok("POST", f"/repos/{full}/pulls/2/comments", json={"body": "A reply", "in_reply_to": rc["id"]})
+    # as GitHub's description has it: body, commit_id and path required, in_reply_to or not; a reply
+    # has its own operation, which takes the body alone
+    assert admin("POST", f"/repos/{full}/pulls/2/comments",
+                 json={"body": "A reply", "in_reply_to": rc["id"]}).status_code == 422
+    reply = admin.ok("POST", f"/repos/{full}/pulls/2/comments/{rc['id']}/replies", json={"body": "A reply"})
+    assert reply["path"] == "textures/wall.bin" and reply["body"] == "A reply"
 
     # releases and an asset on the uploads host
     rel = admin.ok("POST", f"/repos/{full}/releases", json={

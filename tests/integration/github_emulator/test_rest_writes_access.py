@@ -41,6 +41,9 @@ def test_put_branch_protection_reads_back(github_emulator, world_root):
     assert admin("GET", f"/repos/{full}/branches/develop/protection").json()["message"] == "Branch not protected"
 
     # what a restore does: GET's answer of one branch PUT back, then GET equals it (but for the URLs)
+    both = protection_body(main)
+    both["required_status_checks"] = dict(both["required_status_checks"], contexts=["x"])
+    assert admin("PUT", f"/repos/{full}/branches/develop/protection", json=both).status_code == 422  # oneOf
     put = admin.ok("PUT", f"/repos/{full}/branches/develop/protection", json=protection_body(main))
     got = admin.ok("GET", f"/repos/{full}/branches/develop/protection")
     assert put == got

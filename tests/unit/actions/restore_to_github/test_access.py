@@ -13,7 +13,7 @@ def test_protection_get_shape_becomes_put_shape():
                                              "url": "u"},
            "required_linear_history": {"enabled": True}, "allow_force_pushes": {"enabled": False}}
     assert protection_body(got) == {
-        "required_status_checks": {"strict": True, "contexts": ["ci/build"]},
+        "required_status_checks": {"strict": True, "checks": [{"context": "ci/build"}]},
         "enforce_admins": True,
         "required_pull_request_reviews": {"dismiss_stale_reviews": True, "required_approving_review_count": 1},
         "restrictions": None, "required_linear_history": True, "allow_force_pushes": False}
