@@ -122,6 +122,14 @@ def network_cause(url: str, exc: BaseException) -> str:
     return exc.__class__.__name__
 
 
+# GitHub's GraphQL answers (HTTP 200) to a spent budget: `"type": "RATE_LIMITED"`, and since
+# January 2026 also `"type": "RATE_LIMIT", "code": "graphql_rate_limit"` ("API rate limit already
+# exceeded for user ID ..."). Either is waited out; a 403/429 with x-ratelimit-remaining 0 is
+# waited out as REST's is (`_wait_for`).
+RATE_LIMIT_TYPES = {"RATE_LIMITED", "RATE_LIMIT"}
+RATE_LIMIT_CODES = {"graphql_rate_limit"}
+
+
 class GraphQLError(GitHubError):
     """GitHub answered a GraphQL query with `errors` (HTTP 200): `types` are GitHub's error
     types (NOT_FOUND, FORBIDDEN, INSUFFICIENT_SCOPES, ...), `data` what it answered anyway."""
@@ -133,7 +141,8 @@ class GraphQLError(GitHubError):
         self.errors = errors
         self.types = {e.get("type") for e in errors if e.get("type")}
         self.data = data or {}
-        self.rate_limited = "RATE_LIMITED" in self.types
+        self.rate_limited = bool(self.types & RATE_LIMIT_TYPES) or any(
+            e.get("code") in RATE_LIMIT_CODES for e in errors if isinstance(e, dict))
 
 
 def repositories_query(fields: str, names: list[str]) -> tuple[str, dict]:
@@ -304,8 +313,9 @@ class GitHubAPI:
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         """The `data` of a GraphQL query; GraphQLError when GitHub lists errors.
 
-        A spent GraphQL budget is an HTTP 200 with a RATE_LIMITED error: waited out until
-        its reset like the REST budget (bounded by `max_wait`), then asked again."""
+        A spent GraphQL budget is an HTTP 200 with a RATE_LIMITED (or RATE_LIMIT) error: waited
+        out until its reset like the REST budget (bounded by `max_wait`; without a reset header,
+        a minute and then twice as long each time), then asked again."""
         body = {"query": query, "variables": variables or {}}
         for attempt in range(1, self.attempts + 1):
             response = self._request(self.graphql_url, None, json_body=body)
@@ -318,7 +328,10 @@ class GitHubAPI:
             if not error.rate_limited or attempt == self.attempts:
                 raise error
             reset = int(response.headers.get("x-ratelimit-reset", "0") or 0)
-            wait = max(1.0, reset - time.time() + 1)
+            if reset:
+                wait = max(1.0, reset - time.time() + 1)
+            else:
+                wait = min(self.secondary_wait * 2 ** (attempt - 1), self.max_wait)
             if wait > self.max_wait:
                 raise error
             log.warning("GitHub's GraphQL budget is spent; waiting %.0f s for its reset", wait)

@@ -156,18 +156,24 @@ def _price(prepared: Prepared) -> None:
             inner = multiplier
             if kind.name.endswith("Connection"):
                 size = argument(sel, "first")
-                if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+                mistyped = size is not None and (not isinstance(size, int) or isinstance(size, bool))
+                if mistyped:
                     size = 0  # a variable of the wrong type: execution reports it
                 if size is None:
                     errors.append(GraphQLError(
                         f"You must provide a `first` or `last` value to properly paginate the `{name}` "
                         "connection.", sel, path=here, extensions={"type": "MISSING_PAGINATION_BOUNDARIES"}))
                     size = 0
-                elif size > MAX_PAGE or size < 0:
+                elif size > MAX_PAGE:
                     errors.append(GraphQLError(
                         f"Requesting {size} records on the `{name}` connection exceeds the `first` limit "
                         f"of {MAX_PAGE} records.", sel, path=here + ["first"],
                         extensions={"type": "EXCESSIVE_PAGINATION"}))
+                    size = 0
+                elif size < 1 and not mistyped:  # GitHub documents 1..100: 0 (a count without nodes) is refused too
+                    errors.append(GraphQLError(
+                        f"`first` on the `{name}` connection must be between 1 and {MAX_PAGE}, not {size}.",
+                        sel, path=here + ["first"]))
                     size = 0
                 totals["requests"] += multiplier
                 totals["nodes"] += multiplier * size

@@ -12,6 +12,7 @@ MAX_NODES = 500_000     # GitHub's node limit per query
 SDL = """
 scalar DateTime
 scalar URI
+scalar Date
 enum OrderDirection { ASC DESC }
 interface Node { id: ID! }
 interface Actor { login: String! }
@@ -105,10 +106,11 @@ enum ProjectV2FieldType { ASSIGNEES DATE ITERATION LABELS LINKED_PULL_REQUESTS M
 interface ProjectV2FieldCommon { id: ID! name: String! dataType: ProjectV2FieldType! }
 type ProjectV2Field implements Node & ProjectV2FieldCommon { id: ID! name: String! dataType: ProjectV2FieldType! }
 type ProjectV2SingleSelectField implements Node & ProjectV2FieldCommon { id: ID! name: String! dataType: ProjectV2FieldType! options: [ProjectV2SingleSelectFieldOption!]! }
-type ProjectV2SingleSelectFieldOption { id: String! name: String! color: String! description: String! }
+enum ProjectV2SingleSelectFieldOptionColor { BLUE GRAY GREEN ORANGE PINK PURPLE RED YELLOW }
+type ProjectV2SingleSelectFieldOption { id: String! name: String! color: ProjectV2SingleSelectFieldOptionColor! description: String! }
 type ProjectV2IterationField implements Node & ProjectV2FieldCommon { id: ID! name: String! dataType: ProjectV2FieldType! configuration: ProjectV2IterationFieldConfiguration! }
 type ProjectV2IterationFieldConfiguration { duration: Int! startDay: Int! iterations: [ProjectV2IterationFieldIteration!]! }
-type ProjectV2IterationFieldIteration { id: String! title: String! startDate: String! duration: Int! }
+type ProjectV2IterationFieldIteration { id: String! title: String! startDate: Date! duration: Int! }
 union ProjectV2FieldConfiguration = ProjectV2Field | ProjectV2IterationField | ProjectV2SingleSelectField
 type ProjectV2FieldConfigurationConnection { totalCount: Int! nodes: [ProjectV2FieldConfiguration] pageInfo: PageInfo! }
 enum ProjectV2ItemType { DRAFT_ISSUE ISSUE PULL_REQUEST REDACTED }
@@ -128,9 +130,9 @@ union ProjectV2ItemFieldValue = ProjectV2ItemFieldTextValue | ProjectV2ItemField
 type ProjectV2ItemFieldValueConnection { totalCount: Int! nodes: [ProjectV2ItemFieldValue] pageInfo: PageInfo! }
 type ProjectV2ItemFieldTextValue { text: String field: ProjectV2FieldConfiguration! }
 type ProjectV2ItemFieldNumberValue { number: Float field: ProjectV2FieldConfiguration! }
-type ProjectV2ItemFieldDateValue { date: String field: ProjectV2FieldConfiguration! }
+type ProjectV2ItemFieldDateValue { date: Date field: ProjectV2FieldConfiguration! }
 type ProjectV2ItemFieldSingleSelectValue { name: String optionId: String field: ProjectV2FieldConfiguration! }
-type ProjectV2ItemFieldIterationValue { title: String! iterationId: String! startDate: String! duration: Int! field: ProjectV2FieldConfiguration! }
+type ProjectV2ItemFieldIterationValue { title: String! iterationId: String! startDate: Date! duration: Int! field: ProjectV2FieldConfiguration! }
 """
 
 

@@ -49,10 +49,15 @@ class RestRequests:
             headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(rate["limit"]),
                             "X-RateLimit-Reset": str(reset)})
             who = f"user ID {user_id(user['login'])}" if user else self.client_address[0]
-            if graphql:  # GitHub: HTTP 200, a RATE_LIMITED error, remaining 0
+            form = faults.get("graphql_rate_limit_form", "RATE_LIMITED")
+            if graphql and form == "RATE_LIMITED":  # GitHub: HTTP 200, a RATE_LIMITED error, remaining 0
                 return self.reply_json(200, {"errors": [{"type": "RATE_LIMITED",
                                                          "message": f"API rate limit exceeded for {who}."}]}, headers)
-            return self.reply_json(403, {
+            if graphql and form == "RATE_LIMIT":  # GitHub's other form, seen from January 2026
+                return self.reply_json(200, {"errors": [{"type": "RATE_LIMIT", "code": "graphql_rate_limit",
+                                                         "message": f"API rate limit already exceeded for {who}."}]},
+                                       headers)
+            return self.reply_json(int(form) if graphql else 403, {
                 "message": f"API rate limit exceeded for {who}.",
                 "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"},
                 headers)

@@ -33,7 +33,13 @@ BYTE_KINDS = ("git", "lfs")
 FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted", "rate_limit", "rate_limit_reset_in",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute",
-              "git_redirect", "lfs_unauthorized_repos", "refuse_repository_creates", "asset_upload_starter")
+              "git_redirect", "lfs_unauthorized_repos", "refuse_repository_creates", "asset_upload_starter",
+              "graphql_rate_limit_form")
+# How GraphQL answers a spent budget (the `rate_limit_exhausted` fault, the enforced `rate_limit`):
+# "RATE_LIMITED" (HTTP 200, GitHub's long-standing form, the default), "RATE_LIMIT" (HTTP 200,
+# `"type": "RATE_LIMIT", "code": "graphql_rate_limit"`, seen from January 2026), "403" or "429"
+# (that HTTP status with x-ratelimit-remaining 0, as REST answers).
+GRAPHQL_RATE_LIMIT_FORMS = ("RATE_LIMITED", "RATE_LIMIT", "403", "429")
 
 
 class Emulator:
@@ -240,7 +246,8 @@ class Emulator:
         api_502_fraction: float 0..1, that share of API answers is a 502 (seeded by `seed`)
         git_500_repos: ["org/name", "org/name.wiki"], their git and LFS endpoints answer 500
         rate_limit_exhausted: true or seconds (3 by default): API answers 403 with
-            x-ratelimit-remaining 0 until that time is over
+            x-ratelimit-remaining 0 until that time is over (GraphQL: as graphql_rate_limit_form says)
+        graphql_rate_limit_form: one of GRAPHQL_RATE_LIMIT_FORMS: how GraphQL answers a spent budget
         secondary_rate_limit: true or seconds (3 by default): 403 with retry-after until over
         secondary_rate_limit_no_retry_after: the same without retry-after (GitHub does both)
         latency_ms: sleep before answering any request
@@ -262,6 +269,8 @@ class Emulator:
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:
             raise ValueError(f"unknown faults: {sorted(unknown)}")
+        if faults.get("graphql_rate_limit_form", "RATE_LIMITED") not in GRAPHQL_RATE_LIMIT_FORMS:
+            raise ValueError(f"graphql_rate_limit_form: one of {GRAPHQL_RATE_LIMIT_FORMS}")
         now = time.time()
         for key in ("rate_limit_exhausted", "secondary_rate_limit", "secondary_rate_limit_no_retry_after"):
             value = faults.get(key)

@@ -62,14 +62,16 @@ def latest_activity(issues: list[dict]) -> str | None:
 
 # Per repository: the newest issue and pull request (the activity check) and how many items
 # of each listing it has (a part GitHub says is empty is not asked for, on a first run too).
-# 50 repositories ask 500 connections: 5 points of GitHub's GraphQL budget per query.
+# A count is asked with `first: 1` (GitHub refuses `first` outside 1..100, 0 included; the one
+# node is not read).  50 repositories ask 500 connections: 5 points of GitHub's GraphQL budget
+# per query, 500 nodes (GitHub's limit: 500,000).
 COUNTED = {"milestones": "milestones", "labels": "labels", "releases": "releases",
            "deploy_keys": "deployKeys", "environments": "environments", "rulesets": "rulesets",
            "commit_comments": "commitComments", "branch_protection_rules": "branchProtectionRules"}
 ACTIVITY_FIELDS = (
     "issues(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { totalCount nodes { updatedAt } } "
     "pullRequests(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { totalCount nodes { updatedAt } } "
-    + " ".join(f"{field}(first: 0) {{ totalCount }}" for field in COUNTED.values()))
+    + " ".join(f"{field}(first: 1) {{ totalCount }}" for field in COUNTED.values()))
 ACTIVITY_BATCH = 50
 
 

@@ -48,6 +48,11 @@ def test_too_many_nodes_first_over_100_and_missing_first(em):
     variables = post(em, 'query($n: Int) { repository(owner: "%s", name: "%s") { discussions(first: $n) '
                          '{ totalCount } } }' % (ORG, REPO), {"n": 101}).json()
     assert variables["errors"][0]["type"] == "EXCESSIVE_PAGINATION"
+    for size in (0, -1):  # GitHub documents 1..100: a count asked with `first: 0` is refused too
+        below = post(em, 'query($n: Int) { repository(owner: "%s", name: "%s") { discussions(first: $n) '
+                         '{ totalCount } } }' % (ORG, REPO), {"n": size}).json()
+        assert "data" not in below and below["errors"][0]["message"] == (
+            f"`first` on the `discussions` connection must be between 1 and 100, not {size}.")
     missing = post(em, '{ repository(owner: "%s", name: "%s") { discussions { totalCount } } }'
                    % (ORG, REPO)).json()
     assert missing["errors"][0]["message"] == ("You must provide a `first` or `last` value to properly paginate "
@@ -108,9 +113,19 @@ def test_enterprise_path_and_faults(em):
     assert exhausted.status_code == 200 and exhausted.headers["X-RateLimit-Remaining"] == "0"
     assert exhausted.headers["X-RateLimit-Resource"] == "graphql"
     assert exhausted.json()["errors"][0]["type"] == "RATE_LIMITED" and "data" not in exhausted.json()
+    em.set_faults(rate_limit_exhausted=5, graphql_rate_limit_form="RATE_LIMIT")  # GitHub's form from January 2026
+    other = post(em, query)
+    assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "0" and "data" not in other.json()
+    assert other.json()["errors"][0]["type"] == "RATE_LIMIT"
+    assert other.json()["errors"][0]["code"] == "graphql_rate_limit"
+    assert other.json()["errors"][0]["message"].startswith("API rate limit already exceeded for user ID ")
+    for status in ("403", "429"):
+        em.set_faults(rate_limit_exhausted=5, graphql_rate_limit_form=status)
+        refused = post(em, query)
+        assert refused.status_code == int(status) and refused.headers["X-RateLimit-Remaining"] == "0"
     em.set_faults()
     assert data(post(em, query))["repository"]["nameWithOwner"] == f"{ORG}/{REPO}"
-    assert em.counters()["graphql"] == em.counters()["api"] == 5
+    assert em.counters()["graphql"] == em.counters()["api"] == 8
 
 
 def test_variables_of_the_wrong_type_are_an_error_not_a_crash(em):

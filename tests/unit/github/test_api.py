@@ -10,7 +10,7 @@ import ssl
 import requests
 import urllib3
 
-from orgbackup.github.api import GitHubAPI, network_cause
+from orgbackup.github.api import GitHubAPI, GraphQLError, network_cause
 
 
 def test_a_plain_403_is_not_waited_on():
@@ -29,6 +29,17 @@ def test_a_plain_403_is_not_waited_on():
     assert api._wait_for(answer(403, "You have exceeded a secondary rate limit."), 0) == 60
     assert api._wait_for(answer(429, "Too many requests"), 2) == 240
     assert api._wait_for(answer(403, "You have exceeded a secondary rate limit."), 9) == api.max_wait
+
+
+def test_both_forms_of_a_spent_graphql_budget_are_rate_limits_other_errors_are_not():
+    """GitHub's long-standing RATE_LIMITED and the RATE_LIMIT / graphql_rate_limit form seen from
+    January 2026 (the waits themselves: tests/integration/backup/parts/test_graphql_rate_limits.py)."""
+    assert GraphQLError([{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}], None).rate_limited
+    assert GraphQLError([{"type": "RATE_LIMIT", "code": "graphql_rate_limit",
+                          "message": "API rate limit already exceeded for user ID 1."}], None).rate_limited
+    assert GraphQLError([{"code": "graphql_rate_limit", "message": "API rate limit already exceeded"}], None).rate_limited
+    assert not GraphQLError([{"type": "NOT_FOUND", "message": "Could not resolve"}], {"r0": None}).rate_limited
+    assert not GraphQLError([{"type": "INSUFFICIENT_SCOPES", "message": "read:project"}], None).rate_limited
 
 
 def wrapped(reason: BaseException, outer=requests.exceptions.ConnectionError) -> requests.RequestException:

@@ -1,0 +1,114 @@
+"""Every GraphQL document the product (orgbackup/) can send, built the way it builds them, with
+realistic variables; and the call sites in orgbackup/ that send GraphQL, found by reading the
+source, so that a new query the enumeration does not cover fails a test
+(tests/unit/contract/test_graphql_documents.py).
+
+A call site is `<module>:<the expression passed>` for `.graphql(QUERY, ...)`,
+`.repositories(owner, names, FIELDS, ...)` and `repositories_query(FIELDS, names)`.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from orgbackup.backup.parts import discussions, projects
+from orgbackup.backup.planning import changes
+from orgbackup.github.api import repositories_query
+
+PACKAGE = Path(__file__).resolve().parents[2] / "orgbackup"
+ORG = "V-Sekai"
+CURSOR = "Y3Vyc29yOnYyOpK5MjAyNC0wMS0wMVQwMDowMDowMCswMDowMM4AAAAB"  # an opaque cursor as GitHub gives them
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One document the product sends, with one realistic set of variables."""
+    name: str
+    document: str
+    variables: dict
+
+
+def batch(fields: str, count: int) -> tuple[str, dict]:
+    """The product's batched repository query (GitHubAPI.repositories) for `count` repositories."""
+    document, variables = repositories_query(fields, [f"repo-{i}" for i in range(count)])
+    return document, dict(variables, o=ORG)
+
+
+def documents() -> list[Sent]:
+    """Every document, with 1 repository, the product's batch and 100 repositories a batch."""
+    sent = []
+    for name, fields, product_batch in (("change check", changes.ACTIVITY_FIELDS, changes.ACTIVITY_BATCH),
+                                        ("discussion marks", discussions.MARK_FIELDS, discussions.MARK_BATCH)):
+        for count in sorted({1, product_batch, 100}):
+            sent.append(Sent(f"{name}, {count} repositories", *batch(fields, count)))
+    for after in (None, CURSOR):
+        page = "first page" if after is None else "next page"
+        sent += [
+            Sent(f"discussions listing, {page}", discussions.LIST_QUERY,
+                 {"o": ORG, "n": "godot", "first": discussions.PAGE, "after": after}),
+            Sent(f"one discussion, {page}", discussions.DISCUSSION_QUERY,
+                 {"o": ORG, "n": "godot", "number": 7, "after": after}),
+            Sent(f"projects listing, {page}", projects.MARKS_QUERY, {"login": ORG, "after": after}),
+            Sent(f"one project, {page}", projects.PROJECT_QUERY, {"login": ORG, "number": 1, "after": after}),
+            Sent(f"a project's items, {page}", projects.ITEMS_QUERY, {"login": ORG, "number": 1, "after": after}),
+        ]
+    sent.append(Sent("a comment's further replies", discussions.REPLIES_QUERY, {"id": "DC_kwDOAbc", "after": CURSOR}))
+    return sent
+
+
+# Each call site in orgbackup/ -> the documents above it can send.
+COVERED = {
+    "orgbackup.github.api:query": ["change check", "discussion marks"],  # GitHubAPI.repositories
+    "orgbackup.backup.planning.changes:ACTIVITY_FIELDS": ["change check"],
+    "orgbackup.backup.parts.discussions:MARK_FIELDS": ["discussion marks"],
+    "orgbackup.backup.parts.discussions:LIST_QUERY": ["discussions listing"],
+    "orgbackup.backup.parts.discussions:DISCUSSION_QUERY": ["one discussion"],
+    "orgbackup.backup.parts.discussions:REPLIES_QUERY": ["a comment's further replies"],
+    "orgbackup.backup.parts.projects:MARKS_QUERY": ["projects listing"],
+    "orgbackup.backup.parts.projects:query": ["one project", "a project's items"],  # PROJECT_QUERY or ITEMS_QUERY
+}
+
+
+def call_sites() -> dict[str, list[str]]:
+    """`module:expression` -> ["path:line", ...] for every call in orgbackup/ that sends GraphQL."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            position = {"graphql": 0, "repositories": 2, "repositories_query": 0}.get(called)
+            if position is None or (called == "repositories" and len(node.args) < 3):
+                continue  # the state store's repositories(login) is no GraphQL
+            if called == "graphql" and isinstance(node.func, ast.Name):
+                continue
+            argument = node.args[position] if len(node.args) > position else None
+            key = f"{module}:{ast.unparse(argument) if argument is not None else '?'}"
+            if key == "orgbackup.github.api:fields":  # GitHubAPI.repositories passing its callers' fields on
+                continue
+            found.setdefault(key, []).append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    return found
+
+
+def module_documents() -> dict[str, str]:
+    """`module.NAME` -> text of every module-level string in orgbackup/ that is a GraphQL operation
+    (it starts with `query` or `mutation`) or a selection the batched query asks (`..._FIELDS`
+    naming a connection)."""
+    import importlib
+
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        text = path.read_text(encoding="utf-8")
+        if "query" not in text and "_FIELDS" not in text:
+            continue
+        loaded = importlib.import_module(module)
+        for name, value in vars(loaded).items():
+            if not isinstance(value, str) or name.startswith("__"):
+                continue
+            stripped = value.lstrip()
+            if stripped.startswith(("query", "mutation")) or (name.endswith("_FIELDS") and "(first:" in value):
+                found[f"{module}.{name}"] = value
+    return found
