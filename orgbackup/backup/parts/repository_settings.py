@@ -62,7 +62,7 @@ def list_object(api: GitHubAPI, path: str, key: str) -> tuple[list, int]:
     (environments, actions variables and secrets), by pages of the operation's documented
     maximum (30 for variables: github/pages.py), page by page until total_count: a short
     page is not the last while the count says more (GitHub serves fewer than asked beyond
-    the maximum); an empty page ends it."""
+    the maximum); an empty page ends it. An answer without a count ends at a short page."""
     items: list = []
     size = per_page_maximum(path)
     page = 1
@@ -72,7 +72,7 @@ def list_object(api: GitHubAPI, path: str, key: str) -> tuple[list, int]:
         counted = answer.get("total_count")
         total = int(counted) if counted is not None else len(items) + len(chunk)
         items += chunk
-        if not chunk or len(items) >= total or (counted is None and len(chunk) < size):
+        if not chunk or (len(items) >= total if counted is not None else len(chunk) < size):
             return items, total
         page += 1
 
