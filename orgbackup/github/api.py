@@ -1,9 +1,10 @@
 """The wrapper's own small GitHub REST client: what it needs to check the tools' work.
 
-It follows `Link: rel="next"` pagination, retries 502/503 and read errors a few
-times with backoff, waits on secondary rate limits and 429 (`retry-after`, or
-without it, as GitHub asks: at least a minute, then exponentially longer), and
-waits for the reset when the primary limit is spent (bounded by `max_wait`).
+It pages each listing by its documented maximum, following `Link: rel="next"` (or the
+page number where GitHub answers without Link: github/pages.py), retries 502/503 and read
+errors a few times with backoff, waits on secondary rate limits and 429 (`retry-after`, or
+without it, as GitHub asks: at least a minute, then exponentially longer), and waits for
+the reset when the primary limit is spent (bounded by `max_wait`).
 The token travels in the Authorization header only.
 """
 
@@ -26,6 +27,7 @@ import requests
 
 from orgbackup import backoff
 from orgbackup.errors import BackupError
+from orgbackup.github import pages
 from orgbackup.github.urls import token_may_go_to
 
 log = logging.getLogger(__name__)
@@ -363,16 +365,32 @@ class GitHubAPI:
         return found
 
     def paginate(self, path: str, params: dict | None = None) -> Iterator[Any]:
+        """Every item of a listing, asked by pages of the operation's documented maximum
+        (orgbackup/github/pages.py): following `Link: rel="next"`, or, for the listings that
+        answer without a Link header (rulesets), by page number until a page shorter than asked."""
         params = dict(params or {})
-        params.setdefault("per_page", 100)
+        maximum = pages.per_page_maximum(path)
+        size = min(int(params.get("per_page", maximum)), maximum)
+        params["per_page"] = size
+        by_number = pages.pages_without_link(path)
+        number = int(params.get("page", 1))
         url: str | None = self.url(path)
+        previous = None
         while url:
             response = self._request(url, params)
             if response.status_code != 200:
                 raise refused(url, response)
-            yield from response.json()
-            url = response.links.get("next", {}).get("url")
-            params = None  # the next link carries the query
+            items = response.json()
+            if by_number and items and items == previous:
+                break  # a server that ignores `page`: the same page again is no new page
+            yield from items
+            if by_number:
+                number += 1
+                url = url if len(items) >= size else None
+                params, previous = dict(params, page=number), items
+            else:
+                url = response.links.get("next", {}).get("url")
+                params = None  # the next link carries the query
 
     # What the run asks GitHub
 

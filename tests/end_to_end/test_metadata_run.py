@@ -13,7 +13,7 @@ import pytest
 from orgbackup.cli import main
 from orgbackup.snapshots.restored_checks import check_restored_org
 from tests.github_emulator import start
-from tests.github_emulator.mutate import mutate
+from tests.github_emulator.mutate import add_rulesets, add_variables, mutate
 from tests.github_emulator.scenario import build_world
 from tests.github_emulator.truth import truth
 from tests.support.cli import ORG, restore, run_backup
@@ -143,3 +143,25 @@ def test_an_unchanged_night_costs_at_most_a_tenth_of_a_request_per_repository_mo
     print(f"unchanged night, {repos} repositories: {without} requests without the metadata parts, "
           f"{with_metadata} with them ({extra / repos:.3f} per repository more)")
     assert extra <= 0.1 * repos
+
+
+def test_variables_and_rulesets_beyond_a_page_are_all_in_the_snapshot(github_emulator, backup_env, tmp_path, capsys):
+    """GitHub serves at most 30 Actions variables and 100 rulesets a page (rulesets without a
+    Link header): 45 variables of the organization, of a repository and of an environment, and
+    120 rulesets of a repository and of the organization, are all backed up and restored."""
+    root = github_emulator.root
+    add_variables(root, ORG, 45, prefix="ORG_BULK")
+    add_variables(root, ORG, 45, repo="godot", prefix="REPO_BULK")
+    add_variables(root, ORG, 45, repo="godot", environment="production", prefix="ENV_BULK")
+    add_rulesets(root, ORG, 120, repo="game", prefix="Repo bulk")
+    add_rulesets(root, ORG, 120, prefix="Org bulk")
+    status, summary, _ = run_backup(dict(backup_env, BACKUP_PARTS="settings,organization"), capsys)
+    assert status == 0, summary
+    restored = restored_org(backup_env, summary, tmp_path / "restore")
+    expected = truth(root)["orgs"][ORG]
+    assert len(expected["organization"]["variables"]) == 47 and len(expected["organization"]["rulesets"]) == 121
+    assert len(expected["repos"]["godot"]["settings"]["environments"]["production"]["variables"]) == 46
+    assert len(expected["repos"]["game"]["settings"]["rulesets"]) == 120
+    assert metadata_differences(restored, expected, github_emulator.base_url, parts=("settings", "organization")) == []
+    organization = json.loads((restored / "organization" / "actions-variables.json").read_text())
+    assert len(organization["variables"]) == organization["total_count"] == 47

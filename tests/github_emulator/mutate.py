@@ -1,7 +1,8 @@
 """Changes to a world: a day of activity (mutate), and the helpers tests use to change it the
 way GitHub would (create_repo, push_files, add_release, add_issue, add_org, create_wiki,
-delete_issue, delete_repo, rename_repo, recreate_repo, force_push_away). Every change is made
-under the writers' lock on a fresh load of world.json (write_world)."""
+delete_issue, delete_repo, rename_repo, recreate_repo, force_push_away, add_variables,
+add_rulesets). Every change is made under the writers' lock on a fresh load of world.json
+(write_world)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from .builder import DAY, ORG, T0, USERS, Builder, FastImport, git, init_bare, iso, org_defaults
 from .scenario import simple_repo
-from .scenario_metadata import draft_issue, png, project_item, variable
+from .scenario_metadata import _ruleset, draft_issue, png, project_item, variable
 from .store import CREATE_LOCK, STALE, load_world, world_lock, write_atomic
 from .truth import truth
 
@@ -140,6 +141,41 @@ def create_repo(root: Path, org: str, name: str, *, private: bool = False, descr
         if name in b.world["orgs"][org]["repos"]:
             raise FileExistsError(f"{org}/{name} exists")
         return b.repo(org, name, private=private, description=description, has_wiki=has_wiki, language=None)
+    return write_world(root, change)[0]
+
+
+def add_variables(root: Path, org: str, count: int, *, repo: str | None = None,
+                  environment: str | None = None, prefix: str = "BULK") -> dict[str, str]:
+    """`count` Actions variables PREFIX_1... of the organization, of a repository, or of one of
+    its environments (more than a page of GitHub's 30); returns {name: value}."""
+    def change(b):
+        owner = b.world["orgs"][org]
+        if repo is None:
+            holder = owner
+        elif environment is None:
+            holder = owner["repos"][repo]
+        else:
+            holder = next(e for e in owner["repos"][repo]["environments"] if e["name"] == environment)
+        added = {f"{prefix}_{i}": f"value {i} of {prefix.lower()}" for i in range(1, count + 1)}
+        holder["variables"] += [variable(b, name, value, "all" if repo is None else None)
+                                for name, value in added.items()]
+        return added
+    return write_world(root, change)[0]
+
+
+def add_rulesets(root: Path, org: str, count: int, *, repo: str | None = None, prefix: str = "Bulk") -> list[str]:
+    """`count` rulesets of a repository, or of the organization (applying to no repository, so
+    that the repositories' listings stay as they were); returns their names."""
+    def change(b):
+        owner = b.world["orgs"][org]
+        names = [f"{prefix} {i}" for i in range(1, count + 1)]
+        conditions = {"ref_name": {"include": [f"refs/heads/{prefix.lower()}-*"], "exclude": []}}
+        if repo is None:
+            conditions["repository_name"] = {"include": [f"{prefix.lower()}-none-*"], "exclude": [],
+                                             "protected": False}
+        made = [_ruleset(b, name, conditions, [{"type": "deletion"}], []) for name in names]
+        (owner["rulesets"] if repo is None else owner["repos"][repo]["repo_rulesets"]).extend(made)
+        return names
     return write_world(root, change)[0]
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from . import page_limits
 from .builder import WEB, git_env, org_defaults, repo_defaults
 
 
@@ -172,16 +173,21 @@ def git_refs(c: Ctx, owner: str, name: str, pattern: str) -> list:
 
 
 def paginate(items: list, query: dict, url: str, headers: dict) -> list:
-    """One page of `items` (GitHub's per_page and page) and the Link header to the others."""
+    """One page of `items` (GitHub's per_page and page) and the Link header to the others.
+    per_page's default and maximum are the operation's (page_limits.py: a larger per_page is
+    served as the maximum); the listings GitHub answers without Link get none."""
     def number(key, default):
         try:
             return int(query.get(key, default))
         except ValueError:
             return default
-    per_page = min(max(number("per_page", 30), 1), 100)
+    default, maximum = page_limits.limits(url)
+    per_page = min(max(number("per_page", default), 1), maximum)
     page = max(number("page", 1), 1)
     last = max(1, -(-len(items) // per_page))
     links = []
+    if page_limits.without_link(url):
+        return items[(page - 1) * per_page: page * per_page]
     for rel, target in (("next", page + 1), ("last", last), ("first", 1), ("prev", page - 1)):
         if (rel in ("next", "last") and page < last) or (rel in ("first", "prev") and page > 1):
             links.append(f'<{url}?{urlencode({**query, "page": target})}>; rel="{rel}"')

@@ -15,12 +15,12 @@ from urllib.parse import quote
 
 from orgbackup.backup.planning.changes import known_empty
 from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.github.pages import per_page_maximum
 from orgbackup.backup.planning.plan import can_admin
 from orgbackup.cache.json_files import write_json_atomically
 from orgbackup.backup.parts.common import PartOutcome, skip_reason
 
 PART = "settings"
-PER_PAGE = 100
 # An answer a piece may not get: no value was fetched (the reason is in the outcome already).
 FAILED = object()
 
@@ -59,15 +59,20 @@ class Pieces:
 
 def list_object(api: GitHubAPI, path: str, key: str) -> tuple[list, int]:
     """All items of a paginated endpoint that answers an object `{"total_count", key: [...]}`
-    (environments, actions variables and secrets), page by page until total_count."""
+    (environments, actions variables and secrets), by pages of the operation's documented
+    maximum (30 for variables: github/pages.py), page by page until total_count: a short
+    page is not the last while the count says more (GitHub serves fewer than asked beyond
+    the maximum); an empty page ends it. An answer without a count ends at a short page."""
     items: list = []
+    size = per_page_maximum(path)
     page = 1
     while True:
-        answer = api.get(path, {"per_page": PER_PAGE, "page": page})
+        answer = api.get(path, {"per_page": size, "page": page})
         chunk = answer.get(key) or []
-        total = int(answer.get("total_count", len(items) + len(chunk)))
+        counted = answer.get("total_count")
+        total = int(counted) if counted is not None else len(items) + len(chunk)
         items += chunk
-        if len(chunk) < PER_PAGE or len(items) >= total:
+        if not chunk or (len(items) >= total if counted is not None else len(chunk) < size):
             return items, total
         page += 1
 

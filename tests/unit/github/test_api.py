@@ -75,3 +75,44 @@ def test_each_cause_is_named_by_host_and_port_never_the_url():
     assert network_cause(url, other) == "ChunkedEncodingError"
     for cause in (network_cause(url, wrapped(refused)), network_cause(url, other)):
         assert "sig=" not in cause and "/api/v3" not in cause
+
+
+class Pages(GitHubAPI):
+    """A client whose requests are answered from `items` as GitHub pages them: at most
+    `served` per page, with or without a Link header."""
+
+    def __init__(self, items: list, served: int, link: bool):
+        super().__init__("https://github.invalid/api/v3", "unused-token")
+        self.items, self.served, self.link, self.asked = items, served, link, []
+
+    def _request(self, url, params, **_):
+        import json
+        from urllib.parse import parse_qsl, urlsplit
+        params = params if params is not None else dict(parse_qsl(urlsplit(url).query))
+        self.asked.append(dict(params))
+        size, page = min(int(params["per_page"]), self.served), int(params.get("page", 1))
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(self.items[(page - 1) * size: page * size]).encode()
+        if self.link and page * size < len(self.items):
+            response.headers["Link"] = (f'<{url.split("?")[0]}?per_page={params["per_page"]}&page={page + 1}>; '
+                                        'rel="next"')
+        return response
+
+
+def test_a_listing_is_asked_by_its_documented_maximum_and_followed_by_link():
+    api = Pages(list(range(45)), served=30, link=True)
+    assert list(api.paginate("repos/o/r/actions/variables")) == list(range(45))
+    assert [a["per_page"] for a in api.asked] == [30, "30"]
+    api = Pages(list(range(150)), served=100, link=True)
+    assert list(api.paginate("repos/o/r/issues")) == list(range(150)) and api.asked[0]["per_page"] == 100
+
+
+def test_rulesets_are_paged_by_number_until_a_short_page():
+    api = Pages(list(range(250)), served=100, link=False)
+    assert list(api.paginate("repos/o/r/rulesets")) == list(range(250))
+    assert [a.get("page", 1) for a in api.asked] == [1, 2, 3]
+    api = Pages(list(range(200)), served=100, link=False)  # a full last page: one empty page more
+    assert list(api.paginate("orgs/o/rulesets")) == list(range(200)) and len(api.asked) == 3
+    api = Pages(list(range(250)), served=100, link=False)  # any other listing: one page without Link
+    assert list(api.paginate("repos/o/r/issues")) == list(range(100))

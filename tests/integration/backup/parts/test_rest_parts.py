@@ -139,7 +139,7 @@ def test_settings_of_a_repository_github_no_longer_has_are_one_skip(github_emula
 
 def test_object_listings_follow_pages_up_to_total_count(github_emulator, tmp_path, monkeypatch):
     ctx = make_context(github_emulator, tmp_path, monkeypatch)
-    monkeypatch.setattr(repository_settings, "PER_PAGE", 1)
+    monkeypatch.setattr(repository_settings, "per_page_maximum", lambda path: 1)
     github_emulator.reset_counters()
     items, total = repository_settings.list_object(ctx.api, f"orgs/{ORG}/actions/variables", "variables")
     assert [v["name"] for v in items] == ["DEPLOY_ENV", "GODOT_VERSION"] and total == 2
