@@ -24,7 +24,6 @@ from orgbackup.config.settings import ALL_PARTS, Config
 from orgbackup.config.readers import Secret
 from orgbackup.backup.context import RunContext
 from orgbackup.backup.stages import github_backup as gb
-from orgbackup.backup.stages import verify_repair as vr
 from orgbackup.github.api import GitHubAPI
 from orgbackup.config.secret_files import write_secret_files
 
@@ -172,11 +171,11 @@ def truth_repos(emu) -> dict:
 
 
 def backup_and_verify(ctx, hooks=True):
-    """github-backup, then verify-and-repair, of every repository: (repositories, github-backup's
-    result, the manifest records, the problems)."""
+    """github-backup, then verify-and-repair and the pull requests' comments, of every repository:
+    (repositories, github-backup's result, the manifest records, the problems)."""
     repos = ctx.api.org_repositories(ORG)
     result = gb.back_up_repositories(ctx, ORG, repos, hooks=hooks)
-    records, problems = vr.verify_and_repair(ctx, ORG, repos)
+    records, problems = verify_with_comments(ctx, ORG, repos)
     return repos, result, records, problems
 
 

@@ -126,6 +126,6 @@ def test_the_runner_starts_without_the_rest_of_the_package():
         capture_output=True, text=True, check=True, timeout=60)
     packages = ["orgbackup", "orgbackup.cache", "orgbackup.github", "orgbackup.tools", "orgbackup.tools.github_backup"]
     assert shown.stdout.split() == sorted(packages + [
-        "orgbackup.tools.github_backup.listings", "orgbackup.tools.github_backup.names",
+        "orgbackup.backoff", "orgbackup.tools.github_backup.listings", "orgbackup.tools.github_backup.names",
         "orgbackup.tools.github_backup.runner", "orgbackup.cache.release_files",
         "orgbackup.cache.safe_names", "orgbackup.github.urls"])
