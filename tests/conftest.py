@@ -87,11 +87,15 @@ def hermetic_git_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def github_emulator(world_root, hermetic_git_env, monkeypatch):
+def github_emulator(world_root, hermetic_git_env, monkeypatch, request):
     """A running emulator serving a fresh copy of the default world.
 
     The CA variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE,
-    GIT_SSL_CAINFO) point at its CA for the duration of the test."""
+    GIT_SSL_CAINFO) point at its CA for the duration of the test. At its teardown the REST and
+    GraphQL exchanges it served are checked against GitHub's published descriptions
+    (tests/contract/check.py): a violation that tests/contract/known_violations.py does not list
+    fails the test (a test that sends GitHub what it does not document on purpose is marked
+    `contract_exempt`)."""
     started = time.monotonic()
     emulator = start(world_root)
     emulator.start_seconds = time.monotonic() - started
@@ -101,6 +105,21 @@ def github_emulator(world_root, hermetic_git_env, monkeypatch):
         yield emulator
     finally:
         emulator.stop()
+    check_contract(emulator, request)
+
+
+def check_contract(emulator, request) -> None:
+    """Fail the test when its emulator's exchanges break GitHub's contract (tests/contract/check.py)."""
+    if emulator.exchanges is None:
+        return
+    from tests.contract.check import check_test
+
+    exempt = request.node.get_closest_marker("contract_exempt")
+    unexpected = check_test(emulator.exchanges, request.node.nodeid + (" [exempt]" if exempt else ""))
+    emulator.exchanges = None
+    if unexpected and not exempt:
+        pytest.fail("GitHub's REST contract (tests/contract/; known ones: tests/contract/known_violations.py):\n  "
+                    + "\n  ".join(unexpected), pytrace=False)
 
 
 @pytest.fixture(scope="session")
