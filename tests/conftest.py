@@ -26,6 +26,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, tier))
 
 
+def pytest_sessionfinish(session):
+    """ORGBACKUP_CONTRACT_UPDATE_USED=1: the operations this run recorded added to
+    tests/contract/operations_used.json (the contract tests' refresh reads it: tests/README.md)."""
+    if os.environ.get("ORGBACKUP_CONTRACT_UPDATE_USED") == "1":
+        from tests.contract.check import update_used
+
+        update_used()
+
+
 RESTICS = restic_binaries()
 RESTIC_PARAMS = dict(params=[(kind, binary, version) for _, kind, binary, version in RESTICS],
                      ids=[test_id for test_id, *_ in RESTICS])
