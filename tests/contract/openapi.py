@@ -22,6 +22,7 @@ from pathlib import Path
 from jsonschema import Draft4Validator
 
 METHODS = ("get", "put", "post", "patch", "delete", "head")
+SLASHED = re.compile(r"\{(ref|path|branch|name|tag)\}")  # parameters whose values may hold slashes
 DESCRIBED_MAX = re.compile(r"\(max(?:imum)? (\d+)\)")
 
 
@@ -124,20 +125,20 @@ class OpenApi:
         for template, op in self.by_shape.get((method, len(segments)), ()):
             if all(part.startswith("{") or part == got for part, got in zip(template, segments)):
                 return op
-        # a parameter whose value holds slashes: a ref (heads/main), a file's path
-        for (shape_method, _), candidates in self.by_shape.items():
-            if shape_method != method:
-                continue
-            for template, op in candidates:
-                if any(p in op.template for p in ("{ref}", "{path}", "{branch}", "{name}")) and \
-                        self._regex(op.template).match("/" + raw_path.strip("/")):
-                    return op
-        return None
+        # a parameter whose value holds slashes: a ref (heads/main), a file's path, a branch's name;
+        # the template with the most literal text wins
+        found = [op for (shape_method, _), candidates in self.by_shape.items() if shape_method == method
+                 for _, op in candidates if SLASHED.search(op.template) and
+                 self._regex(op.template).match("/" + raw_path.strip("/"))]
+        return max(found, key=lambda op: len(re.sub(r"\{[^}]+\}", "", op.template)), default=None)
 
     @staticmethod
     @functools.cache
     def _regex(template: str):
-        return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "(.+)", re.escape(template)) + "$")
+        pattern = ""
+        for part in re.split(r"(\{[^}]+\})", template):
+            pattern += ("(.+)" if SLASHED.fullmatch(part) else "([^/]+)") if part.startswith("{") else re.escape(part)
+        return re.compile("^" + pattern + "$")
 
     # -- validators, compiled once per schema ----------------------------------------------------
     def validator(self, key: tuple, schema: dict) -> Draft4Validator:

@@ -43,7 +43,7 @@ def get_org(c: Ctx, org):
     settings = org_defaults(found)["settings"]
     out.update(blog=settings["blog"], location=settings["location"], email=settings["email"],
                twitter_username=None, is_verified=False, has_organization_projects=True,
-               has_repository_projects=True, followers=0, following=0, public_gists=0)
+               has_repository_projects=True, followers=0, following=0, public_gists=0, archived_at=None)
     if c.user and c.user["admin"]:  # GitHub shows these to organization owners only
         private = sum(1 for r in found["repos"].values() if r["private"])
         out.update(billing_email=settings["billing_email"],

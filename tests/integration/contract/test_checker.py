@@ -35,6 +35,9 @@ def test_paths_match_their_operation(api):
     assert api.operation("GET", "/repos/acme/widgets").id == "repos/get"
     assert api.operation("GET", "/repos/acme/widgets/git/ref/heads/feature/x").template == \
         "/repos/{owner}/{repo}/git/ref/{ref}"
+    assert api.operation("GET", "/repos/acme/widgets/branches/release/1.0/protection").id == \
+        "repos/get-branch-protection"
+    assert api.operation("GET", "/repos/acme/widgets/branches/release/1.0").id == "repos/get-branch"
     assert api.operation("GET", "/repos/acme/widgets/no-such-thing") is None
 
 
