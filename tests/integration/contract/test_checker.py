@@ -97,10 +97,46 @@ def test_an_undocumented_success_status_is_a_violation(api):
 
 
 def test_known_violations_are_allowed_by_operation_and_field():
-    entry = {"operation": "actions/list-repo-variables", "field": "query.per_page", "reason": "r", "finding": "f"}
+    entry = {"operation": "made/up", "field": "query.per_page", "reason": "r", "finding": "f"}
     check.KNOWN.append(entry)
     try:
-        assert check.known(Violation("actions/list-repo-variables GET /x", "query.per_page", "m")) is entry
-        assert check.known(Violation("actions/list-repo-variables GET /x", "query.page", "m")) is None
+        assert check.known(Violation("made/up GET /x", "query.per_page", "m")) is entry
+        assert check.known(Violation("made/up GET /x", "query.page", "m")) is None
     finally:
         check.KNOWN.remove(entry)
+
+
+def test_operations_used_are_in_the_pinned_description(api):
+    ops = {op.name for candidates in api.by_shape.values() for _, op in candidates}
+    used = check.used_operations()
+    assert used, "tests/contract/operations_used.json is missing or empty"
+    assert used <= ops, sorted(used - ops)
+
+
+def test_known_violations_say_why_and_where():
+    for entry in check.KNOWN:
+        assert set(entry) == {"operation", "field", "reason", "finding"} and all(entry.values()), entry
+
+
+def test_refresh_names_what_changed(tmp_path):
+    from tests.contract.openapi import OpenApi
+    from tests.contract.refresh import changes
+
+    def description(per_page_max, params, required):
+        op = {"operationId": "x/list", "parameters": [
+            {"name": name, "in": "query", "description": f"(max {per_page_max})" if name == "per_page" else "",
+             "schema": {"type": "integer"}} for name in params],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": required, "properties": {"a": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "ok"}}}
+        path = tmp_path / f"d{per_page_max}{len(params)}.json"
+        path.write_text(json.dumps({"openapi": "3.0.3", "paths": {"/x/{id}": {"post": op}, "/gone": {"get": op}}}))
+        return OpenApi(path)
+
+    old = description(100, ["per_page", "page"], [])
+    new = description(30, ["per_page", "since"], ["a"])
+    del new.by_shape[("get", 1)]
+    assert changes(old, new, ["x/list POST /x/{id}", "x/list GET /gone"]) == {
+        "x/list POST /x/{id}": ["query parameter removed: page", "query parameter added: since",
+                                "query.per_page: maximum 100 -> 30", "body.a: now required"],
+        "x/list GET /gone": ["operation removed"]}
