@@ -114,21 +114,9 @@ def github_emulator(world_root, hermetic_git_env, monkeypatch, request):
         yield emulator
     finally:
         emulator.stop()
-    check_contract(emulator, request)
+    from tests.contract.check import assert_contract
 
-
-def check_contract(emulator, request) -> None:
-    """Fail the test when its emulator's exchanges break GitHub's contract (tests/contract/check.py)."""
-    if emulator.exchanges is None:
-        return
-    from tests.contract.check import check_test
-
-    exempt = request.node.get_closest_marker("contract_exempt")
-    unexpected = check_test(emulator.exchanges, request.node.nodeid + (" [exempt]" if exempt else ""))
-    emulator.exchanges = None
-    if unexpected and not exempt:
-        pytest.fail("GitHub's REST contract (tests/contract/; known ones: tests/contract/known_violations.py):\n  "
-                    + "\n  ".join(unexpected), pytrace=False)
+    assert_contract(emulator, request.node)
 
 
 @pytest.fixture(scope="session")

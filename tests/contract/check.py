@@ -188,3 +188,18 @@ def update_used() -> None:
     ops = {op.name: op for candidates in api.by_shape.values() for _, op in candidates}
     USED_FILE.write_text(json.dumps([{"operation": name} for name in sorted(names, key=lambda n: n.split(" ", 1)[1])
                                      if name in ops], indent=1) + "\n")
+
+
+def assert_contract(emulator, node) -> None:
+    """Fail the test (pytest's node) when its stopped emulator's exchanges break GitHub's contract
+    in a way known_violations.py does not list; a `contract_exempt` test is only reported."""
+    import pytest
+
+    if emulator.exchanges is None:
+        return
+    exempt = node.get_closest_marker("contract_exempt")
+    unexpected = check_test(emulator.exchanges, node.nodeid + (" [exempt]" if exempt else ""))
+    emulator.exchanges = None
+    if unexpected and not exempt:
+        pytest.fail("GitHub's REST contract (tests/contract/; known ones: tests/contract/known_violations.py):\n  "
+                    + "\n  ".join(unexpected), pytrace=False)
