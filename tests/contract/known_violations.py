@@ -33,9 +33,19 @@ KNOWN: list[dict] = [
     {"operation": "pulls/list GET", "field": "query.filter", "reason": GITHUB_BACKUP, "finding": "28 contract"},
     {"operation": "pulls/get GET", "field": "query.per_page", "reason": GITHUB_BACKUP, "finding": "28 contract"},
     {"operation": "pulls/get GET", "field": "query.page", "reason": GITHUB_BACKUP, "finding": "28 contract"},
+    {"operation": "repos/get GET", "field": "query.per_page", "reason": GITHUB_BACKUP, "finding": "28 contract"},
+    {"operation": "repos/get GET", "field": "query.page", "reason": GITHUB_BACKUP, "finding": "28 contract"},
     {"operation": "users/get-authenticated", "field": "query.per_page", "reason": GITHUB_BACKUP,
      "finding": "28 contract"},
     {"operation": "users/get-authenticated", "field": "query.page", "reason": GITHUB_BACKUP, "finding": "28 contract"},
+    # found by the contract tests: the product's requests
+    {"operation": "repos/list-autolinks", "field": "query.per_page",
+     "reason": "the product pages GET /repos/{o}/{r}/autolinks, which GitHub does not page (it answers them all)",
+     "finding": "28 contract (new)"},
+    # a test's own request, on purpose: the GraphQL URL broken to make the product fall back to REST
+    {"operation": "POST /api/graphql-missing", "field": "operation",
+     "reason": "tests/integration/backup/planning/test_changes.py breaks the GraphQL URL on purpose",
+     "finding": "none (a test's probe)"},
     # found by the contract tests: where the description is stricter than GitHub (which answers null)
     *({"operation": "orgs/get GET", "field": f"answer.{field}",
        "reason": "GitHub answers null for an unset one; the description says string", "finding": "28 contract"}
