@@ -26,6 +26,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, tier))
 
 
+def pytest_sessionfinish(session):
+    """ORGBACKUP_CONTRACT_UPDATE_USED=1: the operations this run recorded added to
+    tests/contract/operations_used.json (the contract tests' refresh reads it: tests/README.md)."""
+    if os.environ.get("ORGBACKUP_CONTRACT_UPDATE_USED") == "1":
+        from tests.contract.check import update_used
+
+        update_used()
+
+
 RESTICS = restic_binaries()
 RESTIC_PARAMS = dict(params=[(kind, binary, version) for _, kind, binary, version in RESTICS],
                      ids=[test_id for test_id, *_ in RESTICS])
@@ -87,11 +96,15 @@ def hermetic_git_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def github_emulator(world_root, hermetic_git_env, monkeypatch):
+def github_emulator(world_root, hermetic_git_env, monkeypatch, request):
     """A running emulator serving a fresh copy of the default world.
 
     The CA variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE,
-    GIT_SSL_CAINFO) point at its CA for the duration of the test."""
+    GIT_SSL_CAINFO) point at its CA for the duration of the test. At its teardown the REST and
+    GraphQL exchanges it served are checked against GitHub's published descriptions
+    (tests/contract/check.py): a violation that tests/contract/known_violations.py does not list
+    fails the test (a test that sends GitHub what it does not document on purpose is marked
+    `contract_exempt`)."""
     started = time.monotonic()
     emulator = start(world_root)
     emulator.start_seconds = time.monotonic() - started
@@ -101,6 +114,9 @@ def github_emulator(world_root, hermetic_git_env, monkeypatch):
         yield emulator
     finally:
         emulator.stop()
+    from tests.contract.check import assert_contract
+
+    assert_contract(emulator, request.node)
 
 
 @pytest.fixture(scope="session")

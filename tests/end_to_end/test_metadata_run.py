@@ -120,7 +120,9 @@ def large_world(tmp_path):
 
 
 def test_an_unchanged_night_costs_at_most_a_tenth_of_a_request_per_repository_more(
-        large_world, backup_env, hermetic_git_env, tmp_path, capsys, monkeypatch):
+        large_world, backup_env, hermetic_git_env, tmp_path, capsys, monkeypatch, request):
+    from tests.contract.check import assert_contract
+
     with start(large_world) as emulator:
         for key, value in emulator.env().items():
             monkeypatch.setenv(key, value)
@@ -143,6 +145,7 @@ def test_an_unchanged_night_costs_at_most_a_tenth_of_a_request_per_repository_mo
     print(f"unchanged night, {repos} repositories: {without} requests without the metadata parts, "
           f"{with_metadata} with them ({extra / repos:.3f} per repository more)")
     assert extra <= 0.1 * repos
+    assert_contract(emulator, request.node)  # started here, not by the github_emulator fixture
 
 
 def test_variables_and_rulesets_beyond_a_page_are_all_in_the_snapshot(github_emulator, backup_env, tmp_path, capsys):

@@ -22,10 +22,14 @@ if TYPE_CHECKING:
     from .server import Emulator
 
 
+NOT_JSON = object()  # reply()'s answer when the caller gave bytes, not an object
+
+
 class Handler(RestRequests, GitRequests, DownloadRequests, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "GitHub.com"
     sys_version = ""
+    exchange = None  # the request being recorded (Emulator.record), until its answer is sent
 
     def log_message(self, format, *args):
         if os.environ.get("GITHUB_EMULATOR_LOG"):
@@ -52,7 +56,10 @@ class Handler(RestRequests, GitRequests, DownloadRequests, BaseHTTPRequestHandle
         return self.rfile.read(length) if length else b""
 
     def reply(self, status: int, body: bytes = b"", headers: dict | None = None,
-              content_type: str = "application/json; charset=utf-8") -> None:
+              content_type: str = "application/json; charset=utf-8", *, answer=NOT_JSON) -> None:
+        if self.exchange is not None:  # a REST or GraphQL request being recorded (handler_rest.py's api)
+            self.em.record(self.exchange, status, body, answer, (headers or {}).get("Content-Type", content_type))
+            self.exchange = None
         self.send_response(status)
         headers = dict(headers or {})
         if body or status not in (204, 304):
@@ -65,7 +72,7 @@ class Handler(RestRequests, GitRequests, DownloadRequests, BaseHTTPRequestHandle
             self.wfile.write(body)
 
     def reply_json(self, status: int, obj, headers: dict | None = None) -> None:
-        self.reply(status, json.dumps(obj).encode(), headers)
+        self.reply(status, json.dumps(obj).encode(), headers, answer=obj)
 
     def identify(self):
         """(identity or None, bad credentials?) from the Authorization header, as GitHub reads it."""
@@ -99,6 +106,7 @@ class Handler(RestRequests, GitRequests, DownloadRequests, BaseHTTPRequestHandle
         return "https://" + (self.headers.get("Host") or self.em.host)
 
     def dispatch(self) -> None:
+        self.exchange = None
         url = urlsplit(self.path)
         path = unquote(url.path)
         query = dict(parse_qsl(url.query))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from . import graphql_api, graphql_objects, routes
 from .rest import ApiError, Ctx, Response, paginate, user_id
@@ -26,6 +27,11 @@ class RestRequests:
         elif path.startswith("/api/uploads/"):  # GitHub Enterprise's uploads host (uploads.github.com)
             prefix, path, uploads = "/api/v3", path[len("/api/uploads"):], True
         body = self.read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
+        if self.em.exchanges is not None:  # the contract tests' recording (tests/contract/)
+            self.exchange = {"kind": "graphql" if self.command == "POST" and path in GRAPHQL_PATHS else "rest",
+                             "method": self.command, "prefix": prefix, "path": path,
+                             "raw_path": urlsplit(self.path).path[len("/api/uploads" if uploads else prefix):],
+                             "query": query, "body": body, "uploads": uploads}
         user, bad = self.identify()
         key = user["login"] if user else "anonymous:" + self.client_address[0]
         # GraphQL: the same checks and faults as REST, its own budget (cost priced before running)

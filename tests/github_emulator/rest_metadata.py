@@ -175,7 +175,9 @@ def get_org_team(c: Ctx, org, slug):
     return team_json(c, found, team) | {
         "members_count": len(team["members"]), "repos_count": len(team["repos"]),
         "created_at": found["created_at"], "updated_at": found["created_at"],
-        "organization": org_json(c, found)}
+        "organization": org_json(c, found) | {  # GitHub's team-organization
+            "has_organization_projects": True, "has_repository_projects": True, "public_gists": 0,
+            "followers": 0, "following": 0, "archived_at": None}}
 
 
 def list_team_members(c: Ctx, org, slug):

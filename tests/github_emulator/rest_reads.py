@@ -17,16 +17,24 @@ from .builder import org_defaults
 def get_user(c: Ctx):
     if not c.user:
         raise ApiError(401)
-    out = user_json(c, c.user["login"])
-    out.update(name=c.user["login"], email=None, site_admin=c.user["admin"],
-               created_at="2020-01-01T00:00:00Z", updated_at="2020-01-01T00:00:00Z")
+    out = _public_user(c, c.user["login"])
+    out.update(site_admin=c.user["admin"], user_view_type="private", collaborators=0, disk_usage=0,
+               owned_private_repos=0, private_gists=0, total_private_repos=0, two_factor_authentication=True)
     return out
+
+
+def _public_user(c: Ctx, login: str) -> dict:
+    """GitHub's public-user (GET /users/{u}; /user adds the private-user's fields)."""
+    return user_json(c, login) | {
+        "name": login, "company": None, "blog": "", "location": None, "email": None, "hireable": None,
+        "bio": None, "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
+        "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z", "user_view_type": "public"}
 
 
 def get_user_by_login(c: Ctx, user):
     if c.view.find_org(user):
         return org_json(c, c.view.find_org(user)) | {"type": "Organization"}
-    return user_json(c, user)
+    return _public_user(c, user)
 
 
 def get_rate_limit(c: Ctx):
@@ -43,7 +51,7 @@ def get_org(c: Ctx, org):
     settings = org_defaults(found)["settings"]
     out.update(blog=settings["blog"], location=settings["location"], email=settings["email"],
                twitter_username=None, is_verified=False, has_organization_projects=True,
-               has_repository_projects=True, followers=0, following=0, public_gists=0)
+               has_repository_projects=True, followers=0, following=0, public_gists=0, archived_at=None)
     if c.user and c.user["admin"]:  # GitHub shows these to organization owners only
         private = sum(1 for r in found["repos"].values() if r["private"])
         out.update(billing_email=settings["billing_email"],

@@ -12,7 +12,12 @@ def user_json(c: Ctx, login: str, kind: str = "User") -> dict:
     return {"login": login, "id": uid, "node_id": node(kind, uid),
             "avatar_url": f"{c.web}/avatars/{login}", "gravatar_id": "", "url": api,
             "html_url": f"{c.web}/{login}", "repos_url": f"{api}/repos",
-            "events_url": f"{api}/events", "type": kind, "site_admin": False}
+            "events_url": f"{api}/events", "type": kind, "site_admin": False,
+            # the rest of GitHub's simple-user (its required fields: tests/contract/)
+            "followers_url": f"{api}/followers", "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}", "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions", "organizations_url": f"{api}/orgs",
+            "received_events_url": f"{api}/received_events"}
 
 
 def org_json(c: Ctx, org: dict) -> dict:
@@ -57,6 +62,15 @@ def repo_json(c: Ctx, owner: str, rec: dict) -> dict:
                 "commits", "issues", "pulls", "milestones", "labels", "releases", "deployments"):
         out[f"{key}_url"] = f"{api}/{key}"
     out["archive_url"] = api + "/{archive_format}{/ref}"
+    out.update({  # the rest of GitHub's repository URLs (required by its description: tests/contract/)
+        "assignees_url": api + "/assignees{/user}", "blobs_url": api + "/git/blobs{/sha}",
+        "comments_url": api + "/comments{/number}", "compare_url": api + "/compare/{base}...{head}",
+        "contents_url": api + "/contents/{+path}", "downloads_url": api + "/downloads",
+        "git_commits_url": api + "/git/commits{/sha}", "git_refs_url": api + "/git/refs{/sha}",
+        "git_tags_url": api + "/git/tags{/sha}", "issue_comment_url": api + "/issues/comments{/number}",
+        "issue_events_url": api + "/issues/events{/number}", "merges_url": api + "/merges",
+        "notifications_url": api + "/notifications{?since,all,participating}",
+        "statuses_url": api + "/statuses/{sha}", "trees_url": api + "/git/trees{/sha}"})
     if rec["parent"]:
         out["parent_full_name"] = rec["parent"]
     return out
@@ -176,7 +190,14 @@ def pull_json(c: Ctx, owner: str, rec: dict, issue: dict) -> dict:
             "comments": len(idx["comments"].get(n, [])),
             "review_comments": len(idx["reviews"].get(n, [])), "maintainer_can_modify": False,
             "commits": len(pull["commits"]), "additions": 2 * len(pull["commits"]),
-            "deletions": 0, "changed_files": 1}
+            "deletions": 0, "changed_files": 1,
+            "_links": {"self": {"href": api}, "html": {"href": html},
+                       "issue": {"href": f"{c.api}/repos/{full}/issues/{n}"},
+                       "comments": {"href": f"{c.api}/repos/{full}/issues/{n}/comments"},
+                       "review_comments": {"href": f"{api}/comments"},
+                       "review_comment": {"href": f"{c.api}/repos/{full}/pulls/comments{{/number}}"},
+                       "commits": {"href": f"{api}/commits"},
+                       "statuses": {"href": f"{c.api}/repos/{full}/statuses/{pull['head_sha']}"}}}
 
 
 def review_comment_json(c: Ctx, full: str, rc: dict) -> dict:
@@ -190,14 +211,20 @@ def review_comment_json(c: Ctx, full: str, rc: dict) -> dict:
             "html_url": f"{c.web}/{full}/pull/{rc['pull']}#discussion_r{rc['id']}",
             "pull_request_url": f"{c.api}/repos/{full}/pulls/{rc['pull']}",
             "author_association": "MEMBER", "line": rc["line"], "side": "RIGHT",
-            "start_line": None, "original_line": rc["line"]}
+            "start_line": None, "original_line": rc["line"],
+            "_links": {"self": {"href": f"{c.api}/repos/{full}/pulls/comments/{rc['id']}"},
+                       "html": {"href": f"{c.web}/{full}/pull/{rc['pull']}#discussion_r{rc['id']}"},
+                       "pull_request": {"href": f"{c.api}/repos/{full}/pulls/{rc['pull']}"}}}
 
 
 def commit_json(c: Ctx, full: str, commit: dict, when: str) -> dict:
     person = {"name": "Emulator Bot", "email": "bot@emulator.invalid", "date": when}
     return {"sha": commit["sha"], "node_id": node("Commit", int(commit["sha"][:7], 16)),
             "commit": {"author": person, "committer": person, "message": commit["message"],
-                       "url": f"{c.api}/repos/{full}/git/commits/{commit['sha']}", "comment_count": 0},
+                       "url": f"{c.api}/repos/{full}/git/commits/{commit['sha']}", "comment_count": 0,
+                       "tree": {"sha": commit.get("tree", commit["sha"]),
+                                "url": f"{c.api}/repos/{full}/git/trees/{commit.get('tree', commit['sha'])}"}},
+            "comments_url": f"{c.api}/repos/{full}/commits/{commit['sha']}/comments",
             "url": f"{c.api}/repos/{full}/commits/{commit['sha']}",
             "html_url": f"{c.web}/{full}/commit/{commit['sha']}", "author": None, "committer": None,
             "parents": [{"sha": p, "url": f"{c.api}/repos/{full}/commits/{p}"} for p in commit["parents"]]}
@@ -219,6 +246,7 @@ def asset_json(c: Ctx, full: str, rel: dict, asset: dict) -> dict:
             "content_type": asset["content_type"], "state": asset.get("state", "uploaded"), "size": asset["size"],
             "download_count": asset["download_count"], "created_at": asset["created_at"],
             "updated_at": asset["updated_at"],
+            "digest": f"sha256:{asset['sha256']}" if asset.get("sha256") else None,
             "browser_download_url": f"{c.web}/{full}/releases/download/{rel['tag_name']}/{asset['name']}"}
 
 
@@ -270,10 +298,13 @@ def team_json(c: Ctx, org: dict, team: dict, *, with_parent: bool = True) -> dic
            "html_url": f"{c.web}/orgs/{org['login']}/teams/{team['slug']}", "name": team["name"],
            "slug": team["slug"], "description": team["description"], "privacy": team["privacy"],
            "notification_setting": "notifications_enabled", "permission": "pull",
-           "members_url": api + "/members{/member}", "repositories_url": api + "/repos"}
+           "members_url": api + "/members{/member}", "repositories_url": api + "/repos",
+           "type": "organization"}
     if with_parent:
         parent = next((t for t in org["teams"] if t["slug"] == team["parent"]), None)
         out["parent"] = team_json(c, org, parent, with_parent=False) if parent else None
+    else:
+        out["parent"] = None  # a team as another's parent: GitHub's nested team-simple has it too
     return out
 
 

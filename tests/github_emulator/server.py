@@ -4,6 +4,7 @@ request gets is handler.py's (and its mixins', one per kind of traffic)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import secrets
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import trustme
 
-from .handler import Handler
+from .handler import NOT_JSON, Handler
 from .rest import Store
 from .truth import refresh_truth, truth
 
@@ -80,6 +81,9 @@ class Emulator:
         self._usage: dict = {}
         self._creations: list[float] = []  # times of the content-creating requests of the last minute
         self._window = int(time.time()) + 3600
+        # The REST and GraphQL exchanges served, in order (tests/contract/: the `github_emulator` fixture
+        # checks them against GitHub's published description); None: not recorded (GITHUB_EMULATOR_RECORD=0).
+        self.exchanges: list[dict] | None = [] if os.environ.get("GITHUB_EMULATOR_RECORD", "1") != "0" else None
         self.httpd = _Server((bind, port), Handler)
         self.httpd.emulator = self
         self.httpd.ssl_context = self.ssl_context
@@ -165,6 +169,18 @@ class Emulator:
         """{kind: n} for KINDS; all=True adds EXTRA_KINDS ("content_created")."""
         with self.lock:
             return {k: v for k, v in self._counters.items() if all or k in KINDS}
+
+    def record(self, exchange: dict, status: int, body: bytes, answer, content_type: str) -> None:
+        """One exchange of the REST API or GraphQL (handler_rest.py's api): the request (method, prefix,
+        path, raw_path, query, body bytes) and the answer (status, the object served as JSON, or its
+        bytes and content type)."""
+        exchange["status"] = status
+        if answer is NOT_JSON:
+            exchange["answer_bytes"], exchange["content_type"] = body, content_type
+        else:
+            exchange["answer"] = answer
+        with self.lock:
+            self.exchanges.append(exchange)
 
     def count_route(self, route: str) -> None:
         with self.lock:

@@ -3,6 +3,8 @@ protection PUT as a restore sends it reads back as GET answers it; a collaborato
 
 from __future__ import annotations
 
+import pytest
+
 from tests.github_emulator import truth
 from tests.github_emulator.builder import ORG
 from tests.support.emulator_client import TARGET, Client
@@ -33,6 +35,7 @@ def without_urls(obj):
     return obj
 
 
+@pytest.mark.contract_exempt("sends malformed protection bodies, to see the 422s")
 def test_put_branch_protection_reads_back(github_emulator, world_root):
     em = github_emulator
     admin, reader, anonymous = Client(em, em.admin_token), Client(em, em.reader_token), Client(em, None)
