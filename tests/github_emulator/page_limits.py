@@ -27,6 +27,11 @@ WITHOUT_LINK = frozenset({
     "/repos/{owner}/{repo}/rulesets",
 })
 
+# Answered whole: the description gives these listings no per_page (tests/unit/contract/test_page_limits.py).
+UNPAGED = frozenset({
+    "/repos/{owner}/{repo}/autolinks",
+})
+
 
 def _pattern(template: str) -> re.Pattern:
     return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "/?$")
@@ -34,6 +39,7 @@ def _pattern(template: str) -> re.Pattern:
 
 _PER_PAGE = [(_pattern(template), limits) for template, limits in PER_PAGE.items()]
 _WITHOUT_LINK = [_pattern(template) for template in WITHOUT_LINK]
+_UNPAGED = [_pattern(template) for template in UNPAGED]
 
 
 def api_path(url: str) -> str:
@@ -48,6 +54,11 @@ def limits(url: str) -> tuple[int, int]:
     """(default, maximum) of `per_page` for the listing at `url`."""
     path = api_path(url)
     return next((found for pattern, found in _PER_PAGE if pattern.match(path)), DEFAULT)
+
+
+def unpaged(url: str) -> bool:
+    path = api_path(url)
+    return any(pattern.match(path) for pattern in _UNPAGED)
 
 
 def without_link(url: str) -> bool:

@@ -181,6 +181,8 @@ def paginate(items: list, query: dict, url: str, headers: dict) -> list:
             return int(query.get(key, default))
         except ValueError:
             return default
+    if page_limits.unpaged(url):
+        return items
     default, maximum = page_limits.limits(url)
     per_page = min(max(number("per_page", default), 1), maximum)
     page = max(number("page", 1), 1)

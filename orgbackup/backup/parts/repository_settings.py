@@ -110,7 +110,9 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None) 
             items = []
         elif kind == "teams" and team_access is not None and can_admin(repo):
             items = team_access.teams_of(repo["name"])
-        if items is None:
+        if items is None and kind == "autolinks":
+            items = pieces.get(what, base + path)  # GitHub answers them all, unpaged (it takes no per_page)
+        elif items is None:
             items = pieces.listing(what, base + path, params)
         if pieces.save(folder, name, items):
             outcome.count(kind, len(items), len(items))

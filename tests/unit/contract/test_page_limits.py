@@ -115,3 +115,23 @@ def test_the_listings_without_link_are_the_same_and_page_by_number():
         assert parameter(operation, "page") and parameter(operation, "per_page"), path
         assert pages.pages_without_link(concrete(path)) and page_limits.without_link(concrete(path))
         assert not pages.pages_without_link(concrete(path) + "/5")  # one ruleset is no listing
+
+
+def test_the_listings_github_answers_whole_are_served_whole():
+    """A GET route whose operation answers a list and takes no per_page is answered unpaged,
+    by GitHub and so by the emulator (the product then sends no per_page: the contract checks)."""
+    whole = set()
+    for method, template, _handler in ROUTES:
+        path = documented(re.sub(r"\{([^}:]+):path\}", r"{\1}", template)) if method == "GET" else None
+        if not path or per_page_of(path) is not None:
+            continue
+        answer = ((description()["paths"][path].get("get") or {}).get("responses") or {}).get("200", {})
+        if "$ref" in answer:
+            answer = description()["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if "$ref" in schema:
+            schema = description()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        if schema.get("type") == "array":
+            whole.add(path)
+    assert whole == set(page_limits.UNPAGED)
+    assert all(page_limits.unpaged(concrete(path)) for path in whole)
