@@ -84,6 +84,7 @@ class OrgResult:
     problems: list[str] = field(default_factory=list)
     bytes_added: int = 0
     snapshot_id: str | None = None
+    lfs: dict = field(default_factory=dict)  # the month's Git LFS bandwidth (backup/stages/lfs_objects.py)
 
 
 @dataclass
