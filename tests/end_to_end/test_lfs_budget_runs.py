@@ -82,3 +82,8 @@ def test_a_budget_smaller_than_the_lfs_data_is_never_exceeded_and_converges(gith
     print(f"converged after {nights} nights over {months} months")
     restored = restore(env, org["snapshot_id"], tmp_path / "restored")
     assert compare_org(ORG, truth(github_emulator.root), restored) == []
+    # the checkouts hold the LFS files, not the pointers the deferred nights left there
+    for name in ("assets-lfs", "private-tools"):
+        for tree in (restored / "github-backup" / "repositories" / name / "repository", restored / "gitim" / ORG / name):
+            files = [f for f in tree.rglob("*.bin") if ".git" not in f.parts]
+            assert files and not [f for f in files if f.read_bytes().startswith(b"version https://git-lfs")], tree

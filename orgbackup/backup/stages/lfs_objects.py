@@ -55,6 +55,7 @@ class LfsNight:
     used: int  # this month's bytes after tonight
     downloaded: int = 0  # tonight's
     deferred: dict[str, int] = field(default_factory=dict)  # repository -> bytes waiting
+    fetched: list[str] = field(default_factory=list)  # repositories that got LFS objects tonight
 
     def as_dict(self) -> dict:
         return {"month": self.month, "limit": self.limit, "used": self.used, "downloaded": self.downloaded,
@@ -114,7 +115,8 @@ def lfs_need(ctx: RunContext, name: str, path: Path, url: str, check: Check, ref
 
 
 def fetch_objects(ctx: RunContext, need: LfsNeed, oids: dict[str, int]) -> list[str]:
-    """The granted objects into the clone; returns those still missing."""
+    """The granted objects into the clone, its LFS files checked out from them (its checkout left
+    pointers where objects were deferred); returns those still missing."""
     if set(oids) == set(need.missing):
         result = github_git(ctx, git.lfs_fetch_all(need.path, need.url), need.url)
         if not result.ok:
@@ -126,6 +128,8 @@ def fetch_objects(ctx: RunContext, need: LfsNeed, oids: dict[str, int]) -> list[
                              input=git.lfs_pointer(oid, size), stdout_path=os.devnull)
             if not result.ok:
                 log.warning("%s: git lfs smudge of %s failed: %s", need.name, oid[:12], why_failed(result))
+    if ctx.config.lfs_monthly_bytes is not None:
+        github_git(ctx, git.lfs_checkout(need.path))  # local: the objects it has, no download
     return sorted(oid for oid in oids if not lfs_object_ok(need.path / ".git", oid))
 
 
@@ -157,6 +161,8 @@ def fetch_within_budget(ctx: RunContext, org: str, needs: list[LfsNeed]
         for need, failed in pool.map(work, needs):
             waiting = plan.deferred.get(need.name, {})
             present[need.name] = need.needed - len(need.missing) + len(plan.granted.get(need.name, {})) - len(failed)
+            if len(plan.granted.get(need.name, {})) > len(failed):
+                night.fetched.append(need.name)
             if failed:
                 problems.append(Problem(org, need.name, "lfs", f"{len(failed)} LFS object(s) missing: "
                                         f"{', '.join(o[:12] for o in failed[:5])}"))

@@ -49,7 +49,7 @@ from orgbackup.tools.process import Completed
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import BackupError
 from orgbackup.backup.stages import lfs_objects
-from orgbackup.results import Problem
+from orgbackup.results import DEFERRED, Problem
 from orgbackup.results import StageResult
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,11 @@ def verify_and_repair_night(ctx: RunContext, org: str, repos: list[dict]
             if need is not None:
                 needs.append(need)
     present, lfs_problems, lfs_night = lfs_objects.fetch_within_budget(ctx, org, needs)
-    for problem in lfs_problems:
-        records[problem.repo]["problems"].append(problem.message)
+    for problem in lfs_problems:  # a deferral is the night's gap, not a fault of the clone's refs
+        if problem.kind == DEFERRED:
+            records[problem.repo]["lfs_deferred"] = lfs_night.deferred[problem.repo]
+        else:
+            records[problem.repo]["problems"].append(problem.message)
     for name, count in present.items():
         records[name]["lfs_objects"] = count
     problems.extend(lfs_problems)
