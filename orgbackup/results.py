@@ -18,7 +18,9 @@ Each problem has a class, because what it means for the run differs:
   healed, a file holding a secret): the run fails (exit 1).
 - deferred: the API budget did not allow it this run (orgbackup/backup/planning/budget.py):
   the git data is there, the metadata of the named repositories comes first next
-  run; the run is incomplete (exit 3), never failed.
+  run; or the month's Git LFS bandwidth budget did not (orgbackup/backup/planning/
+  lfs_budget.py): the named repositories' LFS objects come on later nights; the run
+  is incomplete (exit 3), never failed.
 """
 
 
@@ -84,6 +86,7 @@ class OrgResult:
     problems: list[str] = field(default_factory=list)
     bytes_added: int = 0
     snapshot_id: str | None = None
+    lfs: dict = field(default_factory=dict)  # the month's Git LFS bandwidth (backup/stages/lfs_objects.py)
 
 
 @dataclass

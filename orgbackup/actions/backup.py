@@ -59,6 +59,7 @@ def org_result(outcome: OrgOutcome) -> OrgResult:
         problems=list(d["problem_list"]),
         bytes_added=int(outcome.data_added or 0),
         snapshot_id=outcome.snapshot_id,
+        lfs=dict(outcome.lfs),
     )
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only: these modules import this one
     from orgbackup.backup.planning.budget import BudgetPlan
     from orgbackup.backup.planning.plan import OrgPlan
     from orgbackup.backup.stages.github_backup import GitHubBackupRuns
+    from orgbackup.backup.stages.lfs_objects import LfsNight
     from orgbackup.backup.stages.metadata import MetadataReport
     from orgbackup.backup.stages.snapshot import SnapshotResult
     from orgbackup.results import Problem
@@ -83,6 +84,7 @@ class OrgNight:
     known_problems: list[Problem] = field(default_factory=list)  # upstream, reported by an earlier run
     snapshot: SnapshotResult | None = None
     forgotten: int = 0  # snapshots retention removed
+    lfs: LfsNight | None = None  # the night's LFS bandwidth (orgbackup/backup/stages/lfs_objects.py: LfsNight)
     error: str | None = None  # the organization failed before its snapshot
 
     @property

@@ -98,4 +98,5 @@ def outcome_of(night: OrgNight, seconds: float) -> OrgOutcome:
         deleted=[d.as_dict() for d in plan.deleted],
         renamed={p.name: p.previous_name for p in plan.events("renamed")},
         metadata=night.metadata.as_dict() if night.metadata else {},
+        lfs=night.lfs.as_dict() if night.lfs else {},
     )

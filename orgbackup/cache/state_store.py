@@ -16,6 +16,9 @@ Tables (one transaction per write, so a stop never leaves half a record):
   counts of what the backup held after it.
 - `problems`: the upstream-permanent problems already reported (by a stable key),
   so that each is reported once and then no longer makes a run incomplete.
+- `lfs_usage`: per (org, calendar month in UTC, "2026-12") the Git LFS bytes the backup
+  downloaded from the organization's repositories (GitHub bills LFS bandwidth to the
+  repository's owner, monthly): BACKUP_LFS_MONTHLY_BYTES is measured against it.
 
 Earlier versions kept this in JSON files keyed by name (`.state/<ORG>/repos.json`,
 `pull-comments.json`); `adopt_legacy` reads them once for the repositories the
@@ -72,6 +75,12 @@ CREATE TABLE IF NOT EXISTS problems (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     PRIMARY KEY (org, key)
+);
+CREATE TABLE IF NOT EXISTS lfs_usage (
+    org TEXT NOT NULL,
+    month TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (org, month)
 );
 """
 
@@ -235,6 +244,24 @@ class StateStore:
             db.execute(
                 f"DELETE FROM problems WHERE org = ? AND key NOT IN ({', '.join('?' for _ in keys)})",
                 (org, *keys),
+            )
+
+    # Git LFS bandwidth
+
+    def lfs_bytes(self, org: str, month: str) -> int:
+        """The LFS bytes downloaded for `org` in `month` ("2026-12", UTC)."""
+        with self._lock:
+            row = self._db.execute("SELECT bytes FROM lfs_usage WHERE org = ? AND month = ?", (org, month)).fetchone()
+        return int(row[0]) if row else 0
+
+    def add_lfs_bytes(self, org: str, month: str, count: int) -> None:
+        if count <= 0:
+            return
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO lfs_usage (org, month, bytes) VALUES (?, ?, ?) "
+                "ON CONFLICT (org, month) DO UPDATE SET bytes = bytes + excluded.bytes",
+                (org, month, count),
             )
 
 

@@ -7,6 +7,7 @@ puts them together into one `Config`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -107,6 +108,22 @@ def parse_int(environ: Mapping[str, str], name: str, default: int, *, minimum: i
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
     return value
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_bytes(environ: Mapping[str, str], name: str) -> int | None:
+    """A number of bytes, with an optional unit (10GiB, 250 GiB, 500MB); None when unset."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", raw)
+    unit = found and _BYTE_UNITS.get(found.group(2).lower())
+    if not unit:
+        raise ConfigError(f"{name}: expected a number of bytes such as 10GiB or 500MB, got {raw!r}")
+    return int(float(found.group(1)) * unit)
 
 
 def parse_choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:

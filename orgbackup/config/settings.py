@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from orgbackup.config.readers import (Secret, SecretEnvironment, parse_bool, parse_choice, parse_hours, parse_int,
-                             parse_list, parse_words, read_dotenv, read_secret)
+                             parse_bytes, parse_list, parse_words, read_dotenv, read_secret)
 from orgbackup.errors import ConfigError
 from orgbackup.snapshots.shards import DEFAULT_WINDOW_HOURS, Shard, parse_shard
 
@@ -132,6 +132,7 @@ class Config:
     wait_for_rate_limit: bool = False
     verify_read_data_subset: str = "5%"
     stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
+    lfs_monthly_bytes: int | None = None  # BACKUP_LFS_MONTHLY_BYTES: None, no limit (still counted)
     app: GitHubAppSettings | None = None  # then `token` is empty
     # Where the token came from, as messages name it: GITHUB_TOKEN, or GITHUB_TOKEN_FILE (PATH)
     token_source: str = "GITHUB_TOKEN"
@@ -349,6 +350,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         verify_read_data_subset=subset,
         token_source=secret_source(env, "GITHUB_TOKEN"),
         stall_seconds=parse_stall_seconds(env),
+        lfs_monthly_bytes=parse_bytes(env, "BACKUP_LFS_MONTHLY_BYTES"),
         app=app,
         **ca_bundle_fields(env),
         shard=parse_shard(env.get("BACKUP_SHARD")),

@@ -9,6 +9,7 @@ orgbackup/actions/restore_to_github/git_push.py.  Imported as `git`:
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -161,6 +162,31 @@ def parse_ref_lines(text: str) -> dict[str, str]:
             continue
         refs[ref] = sha
     return refs
+
+
+def lfs_ls_all_sizes(repo: Path) -> tuple[str, ...]:
+    """Every LFS object any ref needs, with the size its pointer names (git-lfs 3.3+)."""
+    return ("git", "-C", str(repo), "lfs", "ls-files", "--all", "--json")
+
+
+def parse_lfs_sizes(text: str) -> dict[str, int]:
+    """`git lfs ls-files --json`: {oid: size} (ValueError when it is not that JSON)."""
+    files = json.loads(text or "{}").get("files") or []
+    return {f["oid"]: int(f["size"]) for f in files if len(str(f.get("oid", ""))) == 64}
+
+
+def lfs_smudge(repo: Path) -> tuple[str, ...]:
+    """Download one LFS object (its pointer on standard input) into the clone's LFS store."""
+    return ("git", "-C", str(repo), "lfs", "smudge")
+
+
+def lfs_pointer(oid: str, size: int) -> str:
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
+
+
+def lfs_checkout(repo: Path) -> tuple[str, ...]:
+    """Check out HEAD's LFS files from the objects the clone has (never the network)."""
+    return ("git", "-C", str(repo), "lfs", "checkout")
 
 
 def parse_lfs_oids(text: str) -> set[str]:

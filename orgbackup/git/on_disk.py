@@ -8,6 +8,7 @@ file is not in the simple form these read, they answer None and the caller asks 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -80,3 +81,15 @@ def is_git_dir(path: Path) -> bool:
     """A repository's git folder: `.git` of a clone, a bare repository, `.git/modules/X` (HEAD,
     objects and config, as git itself needs them)."""
     return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "config").is_file()
+
+
+def tree_bytes(folder: Path) -> int:
+    """The bytes of the files under `folder` (0 when it is not there)."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for file_name in names:
+            try:
+                total += os.lstat(os.path.join(root, file_name)).st_size
+            except OSError:
+                pass
+    return total

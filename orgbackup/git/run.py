@@ -21,14 +21,16 @@ LOCAL_TIMEOUT = 600  # seconds: a local git that takes longer is stuck
 
 
 def run_git(argv: Sequence[str], *, env: Mapping[str, str] | None = None, stall: int | None = None,
-            timeout: float | None = LOCAL_TIMEOUT, input: str | None = None, check: bool = True) -> Completed:
+            timeout: float | None = LOCAL_TIMEOUT, input: str | None = None, check: bool = True,
+            stdout_path: str | None = None) -> Completed:
     """Run one git command. `check=True`: a non-zero exit raises CommandFailed. `check=False`:
     never raises; a git that did not run to its end (did not start, timed out, ended without
     progress, the run stopping) returns exit status -1 with the reason as its standard error,
     so that nothing is concluded, or deleted, from a git that was stopped (`unfinished`)."""
     try:
         return process.run(argv, env=env, input=input, idle_timeout=stall,
-                           timeout=None if stall is not None else timeout, check=check)
+                           timeout=None if stall is not None else timeout, check=check,
+                           stdout_path=stdout_path)
     except BackupError as exc:
         if check:
             raise

@@ -59,10 +59,14 @@ def check_out_lfs_files(ctx: RunContext, org: str, name: str, clone: Path, sourc
     url = git.repo_url(ctx.config.git_url, org, name)
     kept = clones.keep_lfs_objects(source / ".git", clone / ".git", checked=False) \
         if source is not None and (source / ".git").is_dir() else 0
-    pulled = run_git(git.lfs_pull(clone), env=git_environment(ctx.files, ctx.config.stall_seconds, repo=url),
+    # With an LFS bandwidth budget, only the objects github-backup's clone has (the budget's);
+    # the others stay pointers here, their download deferred there (orgbackup/backup/stages/lfs_objects.py).
+    budgeted = ctx.config.lfs_monthly_bytes is not None
+    pulled = run_git(git.lfs_checkout(clone) if budgeted else git.lfs_pull(clone),
+                     env=git_environment(ctx.files, ctx.config.stall_seconds, repo=url),
                      stall=ctx.config.stall_seconds, check=False)
     if not pulled.ok:
-        return [Problem(org, name, PART, f"the working clone's LFS files: git lfs pull failed: "
+        return [Problem(org, name, PART, f"the working clone's LFS files: git lfs {pulled.argv[4]} failed: "
                                          f"{git.failure_reason(pulled.stderr) or pulled.stdout.strip()}")]
     log.debug("%s/%s: LFS files of the working clone checked out (%d objects from github-backup's clone)",
               org, name, kept)
@@ -94,6 +98,8 @@ def verify_repair_clones(ctx: RunContext, org: str, repos: Sequence[Mapping],
         known = (remote_refs or {}).get(name)
         # Git LFS of this repository only from its own server on GitHub
         env = git_environment(ctx.files, ctx.config.stall_seconds, repo=git.repo_url(ctx.config.git_url, org, name))
+        if ctx.config.lfs_monthly_bytes is not None:  # a checkout downloads no LFS object past the budget
+            env["GIT_LFS_SKIP_SMUDGE"] = "1"
         try:
             found, clone_refs = _whole_or_made_again(ctx, org, name, clone, source if known else None)
             state = _repair_clone(ctx, env, org, repo, clone, known, clone_refs)

@@ -48,8 +48,12 @@ HELP = {
     "repositories": "Repositories the last backup run of the organization covered",
     "bytes_added": "Bytes the last backup run added to the restic repository for the organization",
     "api_requests": "GitHub API requests the wrapper itself made in the last backup run (the whole run)",
+    "lfs_month_bytes": "Git LFS bytes the backup downloaded from the organization this calendar month (UTC)",
+    "lfs_budget_bytes": "The monthly Git LFS bandwidth budget (BACKUP_LFS_MONTHLY_BYTES); absent without one",
+    "lfs_deferred_bytes": "Git LFS bytes the budget deferred to a later night in the last backup run",
 }
-BACKUP_ONLY = ("repositories", "bytes_added", "api_requests")
+BACKUP_ONLY = ("repositories", "bytes_added", "api_requests", "lfs_month_bytes", "lfs_budget_bytes",
+               "lfs_deferred_bytes")
 COMMANDS = ("backup", "restore", "verify")
 
 
@@ -97,6 +101,11 @@ def run_samples(result: RunResult, now: float, fallback_orgs: tuple[str, ...] = 
             put("repositories", org.org, org.repositories)
             put("bytes_added", org.org, org.bytes_added)
             put("api_requests", org.org, result.api_requests)
+            if org.lfs:
+                put("lfs_month_bytes", org.org, org.lfs["used"])
+                put("lfs_deferred_bytes", org.org, org.lfs["deferred_bytes"])
+                if org.lfs.get("limit") is not None:
+                    put("lfs_budget_bytes", org.org, org.lfs["limit"])
     return samples
 
 

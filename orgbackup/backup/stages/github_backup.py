@@ -55,6 +55,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,7 +63,8 @@ from pathlib import Path
 
 import requests
 
-from orgbackup.git import clones, argv as git
+from orgbackup.backup.planning import lfs_budget
+from orgbackup.git import clones, argv as git, on_disk
 from orgbackup.tools import process
 from orgbackup.tools.github_backup import runner
 from orgbackup.cache import json_files, release_files
@@ -76,7 +78,7 @@ from orgbackup.results import Problem
 from orgbackup.results import StageResult
 from orgbackup.backup.planning.plan import can_admin
 from orgbackup.backup.planning.changes import change_decisions, decision_of, known_empty
-from orgbackup.times import utc_now
+from orgbackup.times import now_utc, utc_now
 from orgbackup.cache.state_store import RepoState
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,7 @@ class GitHubBackupRuns:
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
+    lfs_bytes: int = 0  # what its own LFS downloads added (without an LFS budget only)
 
 
 # Pure builders
@@ -124,6 +127,7 @@ def github_backup_argv(
     github_host: str | None,
     prefer_ssh: bool,
     as_app: bool = True,
+    lfs: bool = True,
 ) -> tuple[str, ...]:
     """One github-backup run for one repository (never `--all`), through the runner.
 
@@ -133,7 +137,8 @@ def github_backup_argv(
     argv: tuple[str, ...] = RUNNER + (
         org, "--organization",
         "-o", str(output_dir),
-        "--incremental", "--private", "--fork", "--lfs",
+        "--incremental", "--private", "--fork",
+    ) + (("--lfs",) if lfs else ()) + (
         "-R", name,
         "--repositories",
     )
@@ -191,6 +196,9 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
         hooks=hooks,
         github_host=config.github_host if config.enterprise else None,
         prefer_ssh=config.git_protocol == "ssh",
+        # With an LFS bandwidth budget, the LFS objects come through it (verify-and-repair), never
+        # from github-backup's own `git lfs fetch --all`, which knows no budget.
+        lfs=config.lfs_monthly_bytes is None,
     )
 
 
@@ -271,13 +279,15 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
     started = utc_now()
     clock = time.monotonic()
     log.info("%s/%s: github-backup (%s)", org, name, "incremental since " + since if since else "full")
+    budgeted = ctx.config.lfs_monthly_bytes is not None
     try:
         result = process.run(
             argv,
             # Git LFS only from this repository's own server on GitHub, whatever its .lfsconfig says
             env={**git_environment(ctx.files, ctx.config.stall_seconds, repo=git.repo_url(ctx.config.git_url, org, name)),
                  LISTED_REPOSITORY_ENV: str(out / LISTED_FILE),
-                 runner.API_URL_ENV: ctx.config.api_url},  # where an asset may get the token
+                 runner.API_URL_ENV: ctx.config.api_url,  # where an asset may get the token
+                 **({"GIT_LFS_SKIP_SMUDGE": "1"} if budgeted else {})},  # its checkout downloads none
             idle_timeout=ctx.config.stall_seconds + RATE_LIMIT_WAIT_SECONDS,
             check=False,
             stdout_path=logfile,
@@ -345,13 +355,23 @@ def back_up_repositories(ctx: RunContext, org: str, repos: list[dict], *, hooks:
             result.reasons[name] = reason
             todo.append(repo)
 
+    lfs_lock = threading.Lock()
+
     def work(repo: dict) -> list[Problem]:
         since = states[repo["name"]].activity_mark
+        # Without an LFS budget github-backup fetches LFS itself: counted, as the bytes its LFS store grew by.
+        lfs_store = ctx.org_paths(org).repository_dir(repo["name"]) / "repository" / ".git" / "lfs" / "objects"
+        lfs_before = on_disk.tree_bytes(lfs_store)
         try:
             repo_hooks = hooks and (ctx.config.hooks == "on" or can_admin(repo))
             return run_one(ctx, org, repo, hooks=repo_hooks, since=since)
         except (OSError, BackupError) as exc:
             return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
+        finally:
+            grew = max(0, on_disk.tree_bytes(lfs_store) - lfs_before)
+            ctx.state_store().add_lfs_bytes(org, lfs_budget.month_key(now_utc()), grew)
+            with lfs_lock:
+                result.lfs_bytes += grew
 
     if result.skipped:
         log.info("%s: github-backup: %d repositories unchanged, skipped; %d to run", org, len(result.skipped), len(todo))

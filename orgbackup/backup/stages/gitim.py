@@ -191,7 +191,17 @@ def run_gitim(ctx: RunContext, night: OrgNight) -> StageResult:
     found equal to GitHub's moments ago need no second ls-remote, and their clones give gitim's
     clones their objects."""
     checked = {name: r["refs"] for name, r in night.records.items() if "refs" in r and not r.get("problems")}
-    return gitim_and_working_clones(ctx, night.org, night.plan.repos, checked)
+    found = gitim_and_working_clones(ctx, night.org, night.plan.repos, checked)
+    if ctx.config.gitim and night.lfs is not None and ctx.config.lfs_monthly_bytes is not None:
+        # LFS objects the budget deferred on earlier nights came tonight: the working clones'
+        # LFS files, pointers until now, checked out from them (local, no download)
+        paths = ctx.org_paths(night.org)
+        for name in night.lfs.fetched:
+            clone = paths.gitim_clone(night.org, name)
+            if (clone / ".git").is_dir():
+                found.problems.extend(check_out_lfs_files(ctx, night.org, name, clone,
+                                                          paths.repository_dir(name) / "repository"))
+    return found
 
 
 def gitim_and_working_clones(ctx: RunContext, org: str, repos: Sequence[Mapping],

@@ -26,6 +26,7 @@ class OrgOutcome:
     deleted: list[dict] = field(default_factory=list)  # repositories GitHub no longer lists, kept
     renamed: dict[str, str] = field(default_factory=dict)  # new name -> old name, this run
     metadata: dict = field(default_factory=dict)  # part -> {saved, refreshed, unchanged, skipped} (stages/metadata.py)
+    lfs: dict = field(default_factory=dict)  # the month's Git LFS bandwidth (stages/lfs_objects.py: LfsNight)
 
     @property
     def state(self) -> str:
@@ -74,6 +75,7 @@ class OrgOutcome:
             "renamed": self.renamed,
             "skipped": {part: report["skipped"] for part, report in sorted(self.metadata.items())
                         if report.get("skipped")},
+            "lfs": self.lfs,
         }
 
 
@@ -86,6 +88,16 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def lfs_text(lfs: dict) -> str:
+    """'12.0 MiB tonight; 40.0 MiB of 50.0 MiB in 2026-12 (resets 2027-01-01); 8.0 MiB deferred (2 repositories)'."""
+    budget = f" of {human_bytes(lfs['limit'])}" if lfs.get("limit") is not None else " (no budget)"
+    text = (f"{human_bytes(lfs['downloaded'])} tonight; {human_bytes(lfs['used'])}{budget} in {lfs['month']} "
+            f"(resets {lfs['reset']})")
+    if lfs.get("deferred_bytes"):
+        text += f"; {human_bytes(lfs['deferred_bytes'])} deferred ({counted(lfs['deferred_repositories'], 'repositories')})"
+    return text
+
+
 def render_table(outcome: OrgOutcome) -> str:
     d = outcome.as_dict()
     rows = [
@@ -96,6 +108,7 @@ def render_table(outcome: OrgOutcome) -> str:
         ("refs", d["refs"]),
         ("wikis", d["wikis"]),
         ("LFS objects", d["lfs_objects"]),
+        *([("LFS bandwidth", lfs_text(outcome.lfs))] if outcome.lfs else []),
         ("issues", d["issues"]),
         ("pull requests", f"{d['pulls']} ({counted(d['pull_conversation_comments'], 'conversation comments')})"),
         ("releases", f"{d['releases']} ({counted(d['release_assets'], 'assets')})"),

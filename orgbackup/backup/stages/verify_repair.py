@@ -17,9 +17,11 @@ concurrently (at most `config.concurrency` at a time):
   differs is a problem (part "repository").  Then its integrity is checked
   (below).  A clone that is gone, or whose fetch or integrity check fails, is
   cloned again beside it and swapped in when good (orgbackup/git/clones.py).
-- LFS: every object `git lfs ls-files --all --long` names must be in
-  `.git/lfs/objects` with the right sha256; missing or corrupt ones are fetched
-  with `git lfs fetch --all URL`; what is still missing is a problem ("lfs").
+- LFS: every object `git lfs ls-files --all --json` names must be in
+  `.git/lfs/objects` with the right sha256; missing or corrupt ones are fetched, once every
+  repository is verified, within the month's LFS bandwidth budget (orgbackup/backup/stages/
+  lfs_objects.py); what is still missing is a problem ("lfs"), what waits for the budget a
+  deferred one.
 - wiki (when the repository has one and wikis are backed up): ls-remote of the
   wiki URL built by `git.wiki_url` (right for `*.github.io`, unlike 0.40.0);
   "not found" means there is no wiki (record null); otherwise the `wiki` clone
@@ -33,7 +35,6 @@ comments) are of the files on disk.  `problems` in a record are this stage's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -41,14 +42,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from orgbackup.tools import process
-from orgbackup.git import argv as git, on_disk
+from orgbackup.git import argv as git
 from orgbackup.git.clones import (Check, clean_remote_urls, finish_interrupted_swap, is_repository, local_refs, github_git,
                       sync_clone, why_failed)
 from orgbackup.tools.process import Completed
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import BackupError
-from orgbackup.cache.json_files import write_json_atomically
-from orgbackup.results import Problem
+from orgbackup.backup.stages import lfs_objects
+from orgbackup.results import DEFERRED, Problem
 from orgbackup.results import StageResult
 
 log = logging.getLogger(__name__)
@@ -56,64 +57,6 @@ log = logging.getLogger(__name__)
 _NUMBERED_JSON = re.compile(r"^(\d+)\.json$")
 # What git says when the wiki (or repository) does not exist; anything else is a failure.
 _NOT_FOUND = ("not found", "repository not found", "does not appear to be a git repository")
-
-
-# LFS
-
-
-def lfs_object_ok(git_dir: Path, oid: str) -> bool:
-    return on_disk.lfs_object_status(git_dir, oid) == "ok"
-
-
-def needed_lfs_oids(ctx: RunContext, path: Path, url: str, refs: dict[str, str], memo: Path,
-                    check: Check) -> tuple[set[str], list[str]] | None:
-    """The LFS objects the clone's history needs, and the other LFS servers its HEAD's
-    .lfsconfig names. Both depend only on the commits, so for the same branches and tags at
-    the same SHAs the last run's answer is reused (`memo`) instead of walking the history again."""
-    digest = hashlib.sha256(json.dumps(refs, sort_keys=True).encode()).hexdigest()
-    try:
-        saved = json.loads(memo.read_text(encoding="utf-8"))
-        if saved.get("refs") == digest and "other_lfs_servers" in saved:
-            return set(saved["oids"]), list(saved["other_lfs_servers"])
-    except (OSError, ValueError, KeyError):
-        pass
-    listed = github_git(ctx, git.lfs_ls_all_oids(path))
-    if not listed.ok:
-        check.problem("lfs", f"git lfs ls-files failed: {why_failed(listed)}")
-        return None
-    oids = git.parse_lfs_oids(listed.stdout)
-    lfsconfig = github_git(ctx, git.config_blob_list(path, "HEAD:.lfsconfig"))  # fails when there is none
-    others = git.other_lfs_servers(lfsconfig.stdout, url) if lfsconfig.ok else []
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(memo, {"refs": digest, "oids": sorted(oids), "other_lfs_servers": others})
-    return oids, others
-
-
-def check_lfs(ctx: RunContext, path: Path, url: str, check: Check, refs: dict[str, str], memo: Path) -> int:
-    """Every LFS object the clone's refs need, present and whole (each hashed), fetched from the
-    repository's own LFS server on GitHub only; returns how many are."""
-    needed = needed_lfs_oids(ctx, path, url, refs, memo, check)
-    if needed is None:
-        return 0
-    oids, others = needed
-    for server in others:  # a hostile or mistaken .lfsconfig: the organization should hear of it
-        check.problem("lfs", f"its .lfsconfig sends Git LFS to {server}: ignored (no request, no token); "
-                             f"LFS objects come from {git.lfs_endpoint(url)} only")
-    git_dir = path / ".git"
-    missing = sorted(oid for oid in oids if not lfs_object_ok(git_dir, oid))
-    if missing:
-        log.info("%s/%s: %d of %d LFS object(s) missing; fetching", check.org, check.name, len(missing), len(oids))
-        for oid in missing:  # a corrupt object would be taken as present
-            object_path = git.lfs_object_path(git_dir, oid)
-            if object_path.exists():
-                object_path.unlink()
-        result = github_git(ctx, git.lfs_fetch_all(path, url), url)
-        if not result.ok:
-            log.warning("%s/%s: git lfs fetch failed: %s", check.org, check.name, why_failed(result))
-        missing = sorted(oid for oid in missing if not lfs_object_ok(git_dir, oid))
-    if missing:
-        check.problem("lfs", f"{len(missing)} LFS object(s) missing: {', '.join(o[:12] for o in missing[:5])}")
-    return len(oids) - len(missing)
 
 
 # Counting what is on disk
@@ -152,7 +95,7 @@ def wiki_missing(result: Completed) -> bool:
     return any(marker in text for marker in _NOT_FOUND)
 
 
-def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list[Problem]]:
+def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list[Problem], lfs_objects.LfsNeed | None]:
     name = repo["name"]
     check = Check(org, name)
     repo_dir = ctx.org_paths(org).repository_dir(name)
@@ -165,7 +108,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list
     finish_interrupted_swap(repo_dir / "wiki")
 
     remote = github_git(ctx, git.ls_remote(url), url)
-    lfs_objects = 0
+    need = None
     if remote.ok:
         expected = git.parse_ref_lines(remote.stdout)
         refs = sync_clone(ctx, clone_dir, url, expected, default_branch, check, "repository",
@@ -178,7 +121,7 @@ def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list
         if is_repository(clone_dir, ctx):
             clean_remote_urls(ctx, clone_dir, url)
     if remote.ok and refs:  # refs came from the clone: it is one (no refs, no LFS object needed)
-        lfs_objects = check_lfs(ctx, clone_dir, url, check, refs, state.lfs_oids(name))
+        need = lfs_objects.lfs_need(ctx, name, clone_dir, url, check, refs, state.lfs_oids(name))
 
     wiki = None
     if repo.get("has_wiki") and "wikis" in ctx.config.parts:
@@ -204,19 +147,28 @@ def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list
         "default_branch": default_branch,
         "refs": refs,
         "wiki": wiki,
-        "lfs_objects": lfs_objects,
+        "lfs_objects": 0,  # verify_and_repair's, after the LFS fetch
         **count_on_disk(repo_dir),
         "problems": [p.message for p in check.problems],
     }
-    return record, check.problems
+    return record, check.problems, need
 
 
 def run_verify_repair(ctx: RunContext, night: OrgNight) -> StageResult:
-    """Every repository of the night (git data spends no API budget)."""
-    return verify_and_repair(ctx, night.org, night.plan.repos)
+    """Every repository of the night (git data spends no API budget; LFS spends its own)."""
+    found, night.lfs = verify_and_repair_night(ctx, night.org, night.plan.repos)
+    if night.github_backup is not None:  # its own LFS downloads (without a budget)
+        night.lfs.downloaded += night.github_backup.lfs_bytes
+    return found
 
 
 def verify_and_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResult:
+    return verify_and_repair_night(ctx, org, repos)[0]
+
+
+def verify_and_repair_night(ctx: RunContext, org: str, repos: list[dict]
+                            ) -> tuple[StageResult, lfs_objects.LfsNight]:
+    """The records and problems, and the night's LFS bandwidth (orgbackup/backup/stages/lfs_objects.py)."""
     process.register_secret(ctx.config.token.reveal())
 
     def work(repo: dict):
@@ -226,16 +178,28 @@ def verify_and_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResu
         except (OSError, ValueError, BackupError) as exc:
             problem = Problem(org, name, "repository", f"could not verify: {exc}")
             log.warning("%s", problem)
-            return None, [problem]
+            return None, [problem], None
 
     records: dict[str, dict] = {}
     problems: list[Problem] = []
+    needs: list[lfs_objects.LfsNeed] = []
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.git_concurrency)) as pool:
-        for repo, (record, found) in zip(repos, pool.map(work, repos)):
+        for repo, (record, found, need) in zip(repos, pool.map(work, repos)):
             if record is not None:
                 records[repo["name"]] = record
             else:
                 records[repo["name"]] = {"problems": [p.message for p in found]}
             problems.extend(found)
+            if need is not None:
+                needs.append(need)
+    present, lfs_problems, lfs_night = lfs_objects.fetch_within_budget(ctx, org, needs)
+    for problem in lfs_problems:  # a deferral is the night's gap, not a fault of the clone's refs
+        if problem.kind == DEFERRED:
+            records[problem.repo]["lfs_deferred"] = lfs_night.deferred[problem.repo]
+        else:
+            records[problem.repo]["problems"].append(problem.message)
+    for name, count in present.items():
+        records[name]["lfs_objects"] = count
+    problems.extend(lfs_problems)
     log.info("%s: verified %d repositories, %d problem(s)", org, len(records), len(problems))
-    return StageResult(records, problems)
+    return StageResult(records, problems), lfs_night

@@ -17,3 +17,13 @@ def test_a_complete_org_in_a_failed_run_takes_the_run_status_only_when_no_org_ex
     assert metrics.run_samples(result("backup", 1, complete), 1.0)["orgbackup_run_status"] == {"a": 1.0}
     both = metrics.run_samples(result("backup", 1, complete, OrgResult("b", "failed")), 1.0)
     assert both["orgbackup_run_status"] == {"a": 0.0, "b": 1.0}
+
+
+def test_the_months_lfs_bytes_and_the_budget_are_gauges_the_budget_only_when_set():
+    lfs = {"month": "2026-12", "limit": 80000, "used": 78003, "downloaded": 78003, "deferred_bytes": 92000,
+           "deferred_repositories": 1, "reset": "2027-01-01"}
+    samples = metrics.run_samples(result("backup", 3, OrgResult("a", "incomplete", lfs=lfs),
+                                         OrgResult("b", "complete", lfs=dict(lfs, limit=None, deferred_bytes=0))), 1.0)
+    assert samples["orgbackup_lfs_month_bytes"] == {"a": 78003, "b": 78003}
+    assert samples["orgbackup_lfs_budget_bytes"] == {"a": 80000}
+    assert samples["orgbackup_lfs_deferred_bytes"] == {"a": 92000, "b": 0}
