@@ -43,7 +43,7 @@ class GitRequests:
         if write and not (user and user["admin"]):
             self.reply(403, b"Permission to " + path.encode() + b".git denied.\n", None, "text/plain")
             return None
-        if (path + (".wiki" if wiki else "")).lower() in self.em.faults().get("git_500_repos", []):
+        if self.em.git_500((path + (".wiki" if wiki else "")).lower()):
             self.reply(500, b"Internal Server Error (injected)\n", None, "text/plain")
             return None
         return found[0], found[1]["name"], wiki, user

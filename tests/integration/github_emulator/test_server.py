@@ -165,6 +165,17 @@ def test_fault_git_500_repo(github_emulator):
     assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
 
 
+def test_fault_git_500_for_the_first_requests_of_a_repository(github_emulator):
+    em = github_emulator
+    em.set_faults(git_500_repos={f"{ORG}/Godot": 2})
+    for _ in range(2):
+        failed = run("git", "ls-remote", f"{em.base_url}/{ORG}/godot.git", check=False)
+        assert failed.returncode != 0 and "returned error: 500" in failed.stderr
+    assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
+    assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
+    assert em.counters(all=True)["git_500"] == 2
+
+
 def test_fault_rate_limits(github_emulator):
     em = github_emulator
     em.set_faults(rate_limit_exhausted=1.0)
