@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 from orgbackup import backoff
 from orgbackup.errors import BackupError, CommandFailed
 from orgbackup.git.argv import failure_reason
-from orgbackup.git.transient import transient
+from orgbackup.git.transient import transient, transient_line
 from orgbackup.tools import process
 from orgbackup.tools.process import Completed
 
@@ -45,7 +45,7 @@ def run_git(argv: Sequence[str], *, env: Mapping[str, str] | None = None, stall:
             break
         wait = backoff.delay(attempt, jitter=True)
         log.warning("%s failed (%s); trying again in %.0f s (try %d of %d)", process.describe(argv),
-                    failure_reason(result.stderr), wait, attempt + 1, tries)
+                    transient_line(result.stderr) or failure_reason(result.stderr), wait, attempt + 1, tries)
         if not process.wait_unless_stopped(wait):
             break
     if check and not result.ok:

@@ -38,3 +38,11 @@ _REFUSED = re.compile(
 def transient(stderr: str) -> bool:
     """True when git's standard error says the server or the network failed, not the request."""
     return bool(_TRANSIENT.search(stderr)) and not _REFUSED.search(stderr) and not stalled(stderr)
+
+
+def transient_line(stderr: str) -> str:
+    """The line of git's standard error that says what failed (its last line may only be
+    "fatal: expected 'packfile'")."""
+    lines = [line.strip() for line in stderr.splitlines() if _TRANSIENT.search(line)]
+    own = [line for line in lines if line.startswith(("fatal:", "error:"))]  # not the server's "remote: ..."
+    return (own or lines or [""])[0]

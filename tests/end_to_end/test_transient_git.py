@@ -31,6 +31,23 @@ def test_two_500s_then_success_end_restored_whole(github_emulator, backup_env, t
     assert compare_org(ORG, truth(github_emulator.root), restored) == []
 
 
+def test_a_500_during_github_backups_clone_ends_repaired_by_the_retried_fetch(github_emulator, backup_env, tmp_path,
+                                                                           capsys, caplog):
+    """github-backup's clone of one repository fails at its pack (500) and the wrapper's first
+    clone of it too: verify-and-repair's retried clone brings it, whole."""
+    github_emulator.set_faults(git_500_packs={f"{ORG}/docs": 2})
+    caplog.set_level(logging.INFO)
+    status, summary, seconds = run_backup(backup_env, capsys)
+    served = github_emulator.counters(all=True)["git_500"]
+    print(f"exit {status}, {seconds:.0f} s, {served} answers 500, retries {retry_lines(caplog)}, "
+          f"problems {summary['orgs'][0]['problem_list']}")
+    assert served == 2
+    assert status == 0, summary
+    assert any("docs" in line and "500" in line for line in retry_lines(caplog))
+    restored = restore(backup_env, summary["orgs"][0]["snapshot_id"], tmp_path / "restore")
+    assert compare_org(ORG, truth(github_emulator.root), restored) == []
+
+
 def test_a_persistent_500_stays_that_repositorys_problem(github_emulator, backup_env, tmp_path, capsys, caplog):
     github_emulator.set_faults(git_500_repos=[f"{ORG}/docs"])
     caplog.set_level(logging.INFO)

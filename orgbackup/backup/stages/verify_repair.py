@@ -212,8 +212,31 @@ def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list
 
 
 def run_verify_repair(ctx: RunContext, night: OrgNight) -> StageResult:
-    """Every repository of the night (git data spends no API budget)."""
-    return verify_and_repair(ctx, night.org, night.plan.repos)
+    """Every repository of the night (git data spends no API budget); a failed git of
+    github-backup's that this stage then repaired is no problem any more (`repaired`)."""
+    result = verify_and_repair(ctx, night.org, night.plan.repos)
+    night.problems = repaired(night.problems, result)
+    return result
+
+
+# github-backup 0.40.0's own git failed ("git returned 128:", its logging_subprocess's words)
+_TOOL_GIT_FAILURE = re.compile(r"^\S+ returned -?[1-9]\d*:")
+
+
+def repaired(problems: list[Problem], verified: StageResult) -> list[Problem]:
+    """`problems` less github-backup's git failures of the repositories this stage found whole
+    and equal to GitHub (refs, LFS objects, wiki: everything github-backup's git was to fetch):
+    a transient failure (a 500 during its clone) that the stage's own fetch, retried, repaired."""
+    troubled = {p.repo for p in verified.problems}
+    kept = []
+    for problem in problems:
+        if (problem.part == "github-backup" and problem.repo in verified.captured
+                and problem.repo not in troubled and _TOOL_GIT_FAILURE.match(problem.message)):
+            log.info("%s/%s: github-backup's %s repaired: the clone is equal to GitHub's", problem.org,
+                     problem.repo, problem.message.rstrip(":"))
+            continue
+        kept.append(problem)
+    return kept
 
 
 def verify_and_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResult:

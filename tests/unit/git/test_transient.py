@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orgbackup.git.transient import transient
+from orgbackup.git.transient import transient, transient_line
 
 TRANSIENT = [
     "fatal: unable to access 'https://github.com/o/r.git/': The requested URL returned error: 500",
@@ -52,3 +52,11 @@ def test_the_server_or_the_network_failing_is_transient(stderr):
 @pytest.mark.parametrize("stderr", REFUSED)
 def test_a_refusal_a_stall_or_a_local_failure_is_not(stderr):
     assert not transient(stderr)
+
+
+def test_the_line_that_says_what_failed():
+    assert transient_line("error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500\n"
+                          "fatal: expected 'packfile'\n") == \
+        "error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500"
+    assert transient_line("remote: Internal Server Error\nfatal: unable to access 'https://h/o/r.git/': The "
+                          "requested URL returned error: 500\n").endswith("returned error: 500")
