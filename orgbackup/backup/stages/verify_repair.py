@@ -26,6 +26,9 @@ concurrently (at most `config.concurrency` at a time):
   is verified and repaired like the repository ("wiki").
 - every remote URL of every clone this stage looks at is set to the
   credential-free URL (github-backup 0.40.0 writes the token into them).
+- a failed git of github-backup's ("git returned 128:") of a repository this stage then found
+  whole and equal to GitHub, with no problem of its own, is no problem any more (`repaired`):
+  a transient failure of the tool's clone, mended by this stage's own (retried: run_git).
 
 Counts in the record (issues, pulls, releases, release assets, conversation
 comments) are of the files on disk.  `problems` in a record are this stage's.
