@@ -103,7 +103,8 @@ def run_backup(config: Config) -> RunResult:
             ctx = RunContext(
                 config=config,
                 files=run.files,
-                api=GitHubAPI(config.api_url, credentials.current_token, verify=run.verify),
+                api=GitHubAPI(config.api_url, credentials.current_token, verify=run.verify,
+                              max_wait=float(config.rate_limit_max_wait)),
                 started=utc_now(),
                 tool_versions=tool_versions(),
                 credentials=credentials,

@@ -34,6 +34,7 @@ DEFAULT_HOST_NAME = "github-org-backup"
 # restic check --read-data-subset: n% (a fraction), n/t (part n of t) or a size (500M).
 READ_DATA_SUBSET = re.compile(r"^(\d+(\.\d+)?%|\d+/\d+|\d+[KMGT]?)$")
 DEFAULT_STALL_SECONDS = 600  # without progress, a transfer or a tool is ended
+DEFAULT_RATE_LIMIT_MAX_WAIT = 900  # seconds: a reset within this is waited for, not deferred to the next night
 # GitHub's rule for organization names; also keeps them safe as folder names.
 ORG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
@@ -130,6 +131,8 @@ class Config:
     verify_after_backup: bool = False
     # When the API budget cannot hold the run's metadata: wait for the reset instead of deferring it
     wait_for_rate_limit: bool = False
+    # ... and without it, when the reset comes within this many seconds (waiting is cheaper than a night)
+    rate_limit_max_wait: int = DEFAULT_RATE_LIMIT_MAX_WAIT
     verify_read_data_subset: str = "5%"
     stall_seconds: int = DEFAULT_STALL_SECONDS  # no wall-clock limit: a slow transfer is no stalled one
     lfs_monthly_bytes: int | None = None  # BACKUP_LFS_MONTHLY_BYTES: None, no limit (still counted)
@@ -347,6 +350,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         wait_for_rate_limit=parse_bool(env, "BACKUP_WAIT_FOR_RATE_LIMIT", False),
+        rate_limit_max_wait=parse_int(env, "BACKUP_RATE_LIMIT_MAX_WAIT", DEFAULT_RATE_LIMIT_MAX_WAIT),
         verify_read_data_subset=subset,
         token_source=secret_source(env, "GITHUB_TOKEN"),
         stall_seconds=parse_stall_seconds(env),

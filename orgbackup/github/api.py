@@ -4,7 +4,8 @@ It pages each listing by its documented maximum, following `Link: rel="next"` (o
 page number where GitHub answers without Link: github/pages.py), retries 502/503 and read
 errors a few times with backoff, waits on secondary rate limits and 429 (`retry-after`, or
 without it, as GitHub asks: at least a minute, then exponentially longer), and waits for
-the reset when the primary limit is spent (bounded by `max_wait`).
+the reset when the primary limit is spent (bounded by `max_wait`: BACKUP_RATE_LIMIT_MAX_WAIT),
+with a progress line every 30 s; a stop (SIGTERM) ends any wait.
 The token travels in the Authorization header only.
 """
 
@@ -27,7 +28,9 @@ import requests
 
 from orgbackup import backoff
 from orgbackup.errors import BackupError
+from orgbackup.tools import process
 from orgbackup.github import pages
+from orgbackup.github.budget_wait import wait_for_reset
 from orgbackup.github.urls import token_may_go_to
 
 log = logging.getLogger(__name__)
@@ -248,13 +251,20 @@ class GitHubAPI:
                 slowed += 1
             if wait is not None and attempt < self.attempts:
                 log.warning("GitHub asks to slow down (HTTP %s); waiting %.0f s", response.status_code, wait)
-                time.sleep(wait)
+                spent = response.headers.get("x-ratelimit-remaining") == "0"
+                self.pause(wait, int(response.headers.get("x-ratelimit-reset", "0") or 0) if spent else None)
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.attempts and retry_errors:
                 time.sleep(backoff.delay(attempt, jitter=True))
                 continue
             return response
         return response
+
+    def pause(self, wait: float, reset: int | None = None) -> None:
+        """Wait `wait` seconds as GitHub asked (for the budget's `reset`: with progress lines);
+        a stop (SIGTERM) ends the wait with a GitHubError."""
+        if not (wait_for_reset(wait, reset) if reset else process.wait_unless_stopped(wait)):
+            raise GitHubError("stopped while waiting for GitHub's API budget", rate_limited=True)
 
     def _note_rate(self, response: requests.Response) -> None:
         h = response.headers
@@ -286,7 +296,7 @@ class GitHubAPI:
             return wait
         if status == 429 or SECONDARY_RATE_LIMIT_WORDS in response.text.lower():
             # No retry-after: a minute, then twice as long each time (GitHub's advice).
-            return min(self.secondary_wait * 2 ** slowed, self.max_wait)
+            return min(self.secondary_wait * 2 ** slowed, max(self.max_wait, self.secondary_wait))
         return None
 
     def get(self, path: str, params: dict | None = None) -> Any:
@@ -337,7 +347,7 @@ class GitHubAPI:
             if wait > self.max_wait:
                 raise error
             log.warning("GitHub's GraphQL budget is spent; waiting %.0f s for its reset", wait)
-            time.sleep(wait)
+            self.pause(wait, reset or None)
         raise AssertionError("unreachable")
 
     def repositories(self, owner: str, names: list[str], fields: str, batch: int,

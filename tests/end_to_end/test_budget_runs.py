@@ -10,6 +10,8 @@ import re
 import threading
 import time
 
+import pytest
+
 from orgbackup.tools import process
 from tests.github_emulator.truth import truth
 from tests.support.cli import ORG, restore, run_backup, snapshots
@@ -103,8 +105,10 @@ def test_waiting_for_the_reset_instead_of_deferring(github_emulator, backup_env,
     assert manifest["budget"]["remaining"] > 900  # read again after the reset
 
 
-def test_a_stop_ends_the_wait_for_the_reset(github_emulator, backup_env, capsys):
-    env = dict(backup_env, BACKUP_WAIT_FOR_RATE_LIMIT="true")
+@pytest.mark.parametrize("setting", [{"BACKUP_WAIT_FOR_RATE_LIMIT": "true"},
+                                     {}])  # 600 s: within BACKUP_RATE_LIMIT_MAX_WAIT's default, 900 s
+def test_a_stop_ends_the_wait_for_the_reset(github_emulator, backup_env, capsys, setting):
+    env = dict(backup_env, **setting)
     github_emulator.set_faults(rate_limit=1000, rate_limit_reset_in=600)
     for _ in range(940):
         github_emulator.rate("emulator-admin", spend=True)
@@ -116,3 +120,39 @@ def test_a_stop_ends_the_wait_for_the_reset(github_emulator, backup_env, capsys)
         process.reset_stop()
     assert status == 1 and time.monotonic() - started < 60
     assert "stopped while waiting for the API budget's reset" in summary["orgs"][0]["problem_list"][-1]
+
+
+# Issue 29: a reset that comes within BACKUP_RATE_LIMIT_MAX_WAIT (default 900 s) is waited for
+# without BACKUP_WAIT_FOR_RATE_LIMIT; one beyond it defers as before.
+
+def spend_all_but(github_emulator, left: int, limit: int = 1000) -> None:
+    for _ in range(limit - left):
+        github_emulator.rate("emulator-admin", spend=True)
+
+
+def test_a_reset_within_the_bound_is_waited_for_not_deferred(github_emulator, backup_env, tmp_path, capsys, caplog):
+    github_emulator.set_faults(rate_limit=1000, rate_limit_reset_in=8)
+    spend_all_but(github_emulator, 60)  # preflight and the change decisions leave less than the reserve
+    caplog.set_level("INFO")
+    status, summary, seconds = run_backup(backup_env, capsys)
+    print(f"exit {status}, {seconds:.0f} s, problems {summary['orgs'][0]['problem_list']}")
+    assert status == 0, summary
+    assert seconds > 5
+    waits = [r.getMessage() for r in caplog.records if "for GitHub's API budget to reset at" in r.getMessage()]
+    assert waits and re.search(r"waiting \d+ s for GitHub's API budget to reset at \d\d:\d\d:\d\d UTC", waits[0]), waits
+    restored = restore(backup_env, summary["orgs"][0]["snapshot_id"], tmp_path / "restore")
+    assert compare_org(ORG, truth(github_emulator.root), restored) == []
+    manifest = json.loads((restored / "manifest.json").read_text())
+    assert manifest["deferred"] == [] and len(manifest["budget"]["granted"]) == 10
+
+
+def test_a_reset_beyond_the_bound_still_defers(github_emulator, backup_env, capsys):
+    env = dict(backup_env, BACKUP_RATE_LIMIT_MAX_WAIT="30")
+    github_emulator.set_faults(rate_limit=1000, rate_limit_reset_in=600)
+    spend_all_but(github_emulator, 60)
+    status, summary, seconds = run_backup(env, capsys)
+    assert status == 3, summary
+    line = next(p for p in summary["orgs"][0]["problem_list"] if "deferred" in p)
+    assert re.search(r"deferred \d+ repositories' metadata: API budget \d+ left of 1000, resets \d\d:\d\d UTC", line)
+    assert seconds < 120  # nothing waited for the reset ten minutes away
+

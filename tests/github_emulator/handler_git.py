@@ -3,6 +3,7 @@ pushes by the admin token, the git_500_repos fault and a hostile server's answer
 HTTP through `git http-backend`, and the LFS batch API and object transfers."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -43,7 +44,7 @@ class GitRequests:
         if write and not (user and user["admin"]):
             self.reply(403, b"Permission to " + path.encode() + b".git denied.\n", None, "text/plain")
             return None
-        if (path + (".wiki" if wiki else "")).lower() in self.em.faults().get("git_500_repos", []):
+        if self.em.git_500((path + (".wiki" if wiki else "")).lower()):
             self.reply(500, b"Internal Server Error (injected)\n", None, "text/plain")
             return None
         return found[0], found[1]["name"], wiki, user
@@ -79,6 +80,10 @@ class GitRequests:
         if not access:
             return
         login, canonical, wiki, user = access
+        if rest == "/git-upload-pack" and asks_for_a_pack(body, self.headers.get("Content-Encoding", "")) \
+                and self.em.git_500(f"{login}/{canonical}{'.wiki' if wiki else ''}".lower(), "git_500_packs"):
+            self.reply(500, b"Internal Server Error (injected)\n", None, "text/plain")
+            return
         env = git_env(self.em.home)
         env.update({
             "GIT_PROJECT_ROOT": str(self.em.root / "git"), "GIT_HTTP_EXPORT_ALL": "1",
@@ -193,6 +198,16 @@ class GitRequests:
             objects.append(entry)
         self.reply_json(200, {"transfer": "basic", "objects": objects, "hash_algo": "sha256"},
                         {"Content-Type": "application/vnd.git-lfs+json"})
+
+
+def asks_for_a_pack(body: bytes, encoding: str) -> bool:
+    """A POST to git-upload-pack that negotiates a pack (a fetch or a clone), not protocol v2's
+    ls-refs (an ls-remote's)."""
+    try:
+        data = gzip.decompress(body) if encoding == "gzip" else body
+    except OSError:
+        return True
+    return b"command=ls-refs" not in data
 
 
 def _feed(pipe, body: bytes) -> None:

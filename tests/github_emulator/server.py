@@ -26,12 +26,13 @@ RATE_LIMIT = 5000
 KINDS = ("api", "git", "lfs", "assets", "graphql", "writes")  # "api" counts GraphQL POSTs too;
 # "writes": content-creating requests (REST POSTs that reached a write handler, asset uploads included)
 # Kept apart so counters() keeps its keys: "content_created" counts the write side's requests that
-# succeeded (2xx; POST, PUT and PATCH: counters(all=True), content_created(), GET /_emulator/counters?all=1)
-EXTRA_KINDS = ("content_created",)
+# succeeded (2xx; POST, PUT and PATCH: counters(all=True), content_created(), GET /_emulator/counters?all=1);
+# "git_500": git and LFS requests the git_500_repos fault answered 500
+EXTRA_KINDS = ("content_created", "git_500")
 # Body bytes served, apart from the request counters (whose keys stay as they are): "git" the
 # smart-HTTP answers (refs advertisements and packs), "lfs" the LFS object downloads.
 BYTE_KINDS = ("git", "lfs")
-FAULT_KEYS = ("api_502_fraction", "git_500_repos", "rate_limit_exhausted", "rate_limit", "rate_limit_reset_in",
+FAULT_KEYS = ("api_502_fraction", "git_500_repos", "git_500_packs", "rate_limit_exhausted", "rate_limit", "rate_limit_reset_in",
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute",
               "git_redirect", "lfs_unauthorized_repos", "refuse_repository_creates", "asset_upload_starter",
@@ -260,7 +261,10 @@ class Emulator:
     def set_faults(self, **faults) -> None:
         """Replace the active faults. Keys:
         api_502_fraction: float 0..1, that share of API answers is a 502 (seeded by `seed`)
-        git_500_repos: ["org/name", "org/name.wiki"], their git and LFS endpoints answer 500
+        git_500_repos: ["org/name", "org/name.wiki"], their git and LFS endpoints answer 500; or
+            {"org/name": N}: only the first N git and LFS requests of each (then it recovers)
+        git_500_packs: {"org/name": N}: the first N pack requests (a fetch's or clone's POST
+            git-upload-pack; not an ls-remote's) answer 500; a list: every one
         rate_limit_exhausted: true or seconds (3 by default): API answers 403 with
             x-ratelimit-remaining 0 until that time is over (GraphQL: as graphql_rate_limit_form says)
         graphql_rate_limit_form: one of GRAPHQL_RATE_LIMIT_FORMS: how GraphQL answers a spent budget
@@ -294,7 +298,11 @@ class Emulator:
                 faults[key] = now + (3.0 if value is True else float(value))
             else:
                 faults.pop(key, None)
-        faults["git_500_repos"] = [r.lower() for r in faults.get("git_500_repos") or []]
+        for key in ("git_500_repos", "git_500_packs"):
+            failing = faults.get(key) or []
+            # repository -> how many more requests answer 500 (None: every one)
+            faults[key] = ({r.lower(): int(n) for r, n in failing.items()} if isinstance(failing, dict)
+                           else dict.fromkeys((r.lower() for r in failing), None))
         reset_in = faults.get("rate_limit_reset_in")
         with self.lock:
             if reset_in is not None:
@@ -320,6 +328,22 @@ class Emulator:
     def faults(self) -> dict:
         with self.lock:
             return dict(self._faults)
+
+    def git_500(self, repo: str, fault: str = "git_500_repos") -> bool:
+        """Whether this git or LFS request of `repo` ("org/name", "org/name.wiki", lower case)
+        answers 500 (the git_500_repos fault, or git_500_packs for a pack request), counting it
+        against the repository's N."""
+        with self.lock:
+            failing = self._faults.get(fault) or {}
+            if repo not in failing:
+                return False
+            left = failing[repo]
+            if left is not None:
+                if left <= 0:
+                    return False
+                failing[repo] = left - 1
+            self._counters["git_500"] += 1
+            return True
 
     def roll_502(self) -> bool:
         with self.lock:

@@ -28,6 +28,9 @@ concurrently (at most `config.concurrency` at a time):
   is verified and repaired like the repository ("wiki").
 - every remote URL of every clone this stage looks at is set to the
   credential-free URL (github-backup 0.40.0 writes the token into them).
+- a failed git of github-backup's ("git returned 128:") of a repository this stage then found
+  whole and equal to GitHub, with no problem of its own, is no problem any more (`repaired`):
+  a transient failure of the tool's clone, mended by this stage's own (retried: run_git).
 
 Counts in the record (issues, pulls, releases, release assets, conversation
 comments) are of the files on disk.  `problems` in a record are this stage's.
@@ -155,11 +158,33 @@ def verify_repository(ctx: RunContext, org: str, repo: dict) -> tuple[dict, list
 
 
 def run_verify_repair(ctx: RunContext, night: OrgNight) -> StageResult:
-    """Every repository of the night (git data spends no API budget; LFS spends its own)."""
+    """Every repository of the night (git data spends no API budget; LFS spends its own); a failed
+    git of github-backup's that this stage then repaired is no problem any more (`repaired`)."""
     found, night.lfs = verify_and_repair_night(ctx, night.org, night.plan.repos)
     if night.github_backup is not None:  # its own LFS downloads (without a budget)
         night.lfs.downloaded += night.github_backup.lfs_bytes
+    night.problems = repaired(night.problems, found)
     return found
+
+
+# github-backup 0.40.0's own git failed ("git returned 128:", its logging_subprocess's words)
+_TOOL_GIT_FAILURE = re.compile(r"^\S+ returned -?[1-9]\d*:")
+
+
+def repaired(problems: list[Problem], verified: StageResult) -> list[Problem]:
+    """`problems` less github-backup's git failures of the repositories this stage found whole
+    and equal to GitHub (refs, LFS objects, wiki: everything github-backup's git was to fetch):
+    a transient failure (a 500 during its clone) that the stage's own fetch, retried, repaired."""
+    troubled = {p.repo for p in verified.problems}
+    kept = []
+    for problem in problems:
+        if (problem.part == "github-backup" and problem.repo in verified.captured
+                and problem.repo not in troubled and _TOOL_GIT_FAILURE.match(problem.message)):
+            log.info("%s/%s: github-backup's %s repaired: the clone is equal to GitHub's", problem.org,
+                     problem.repo, problem.message.rstrip(":"))
+            continue
+        kept.append(problem)
+    return kept
 
 
 def verify_and_repair(ctx: RunContext, org: str, repos: list[dict]) -> StageResult:

@@ -6,12 +6,14 @@ connection named at once (the pure parts: tests/unit/github/test_api.py)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 
 from orgbackup.github import api as github_api
 from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.tools import process
 from tests.support.backends import free_port
 
 
@@ -20,15 +22,21 @@ ORG = "V-Sekai"
 
 @pytest.fixture
 def waits(monkeypatch):
-    """Every wait the client makes, still really waited."""
+    """Every wait the client makes, still really waited (a stop ends a 'slow down' wait: those
+    go through process.wait_unless_stopped)."""
     made: list[float] = []
-    real_sleep = time.sleep
+    real_sleep, real_wait = time.sleep, process.wait_unless_stopped
 
     def sleep(seconds: float) -> None:
         made.append(seconds)
         real_sleep(seconds)
 
+    def wait_unless_stopped(seconds: float) -> bool:
+        made.append(seconds)
+        return real_wait(seconds)
+
     monkeypatch.setattr(github_api.time, "sleep", sleep)
+    monkeypatch.setattr(process, "wait_unless_stopped", wait_unless_stopped)
     return made
 
 
@@ -67,6 +75,22 @@ def test_a_graphql_budget_spent_for_longer_than_max_wait_is_a_rate_limit_error(g
     with pytest.raises(github_api.GraphQLError) as raised:
         api.graphql("query { organization(login: \"V-Sekai\") { login } }")
     assert raised.value.rate_limited and waits == []
+
+
+def test_a_stop_ends_the_wait_for_a_spent_budget_at_once(github_emulator, caplog):
+    """The REST budget spent for a minute (within max_wait): the client waits with a progress line,
+    and a stop (SIGTERM: process.stop_all) ends the wait within a second, as a rate-limit error."""
+    api = GitHubAPI(github_emulator.api_url, github_emulator.admin_token)
+    github_emulator.set_faults(rate_limit_exhausted=60)
+    threading.Timer(1, process.stop_all).start()
+    started = time.monotonic()
+    try:
+        with caplog.at_level("WARNING"), pytest.raises(GitHubError, match="stopped while waiting") as raised:
+            api.organization(ORG)
+    finally:
+        process.reset_stop()
+    assert time.monotonic() - started < 3 and raised.value.rate_limited
+    assert any("for GitHub's API budget to reset at" in r.getMessage() for r in caplog.records)
 
 
 def test_a_refused_connection_is_named_at_once_with_a_line_per_retry(caplog):

@@ -165,6 +165,28 @@ def test_fault_git_500_repo(github_emulator):
     assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
 
 
+def test_fault_git_500_for_the_first_requests_of_a_repository(github_emulator):
+    em = github_emulator
+    em.set_faults(git_500_repos={f"{ORG}/Godot": 2})
+    for _ in range(2):
+        failed = run("git", "ls-remote", f"{em.base_url}/{ORG}/godot.git", check=False)
+        assert failed.returncode != 0 and "returned error: 500" in failed.stderr
+    assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
+    assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
+    assert em.counters(all=True)["git_500"] == 2
+
+
+def test_fault_git_500_for_the_first_packs_of_a_repository(github_emulator, tmp_path):
+    """git_500_packs: ls-remote answers; the first clone fails at its pack, the next one works."""
+    em = github_emulator
+    em.set_faults(git_500_packs={f"{ORG}/godot": 1})
+    assert "refs/heads/main" in git("ls-remote", f"{em.base_url}/{ORG}/godot.git")
+    failed = run("git", "clone", "--bare", f"{em.base_url}/{ORG}/godot.git", str(tmp_path / "a"), check=False)
+    assert failed.returncode != 0 and "500" in failed.stderr
+    run("git", "clone", "--bare", f"{em.base_url}/{ORG}/godot.git", str(tmp_path / "b"))
+    assert em.counters(all=True)["git_500"] == 1
+
+
 def test_fault_rate_limits(github_emulator):
     em = github_emulator
     em.set_faults(rate_limit_exhausted=1.0)

@@ -152,6 +152,13 @@ def test_stall_seconds_default_and_setting(tmp_path):
         load_config(base_env(tmp_path, BACKUP_STALL_SECONDS="0"))
 
 
+def test_rate_limit_max_wait_default_and_setting(tmp_path):
+    assert load_config(base_env(tmp_path)).rate_limit_max_wait == 900
+    assert load_config(base_env(tmp_path, BACKUP_RATE_LIMIT_MAX_WAIT="0")).rate_limit_max_wait == 0
+    with pytest.raises(ConfigError, match="BACKUP_RATE_LIMIT_MAX_WAIT"):
+        load_config(base_env(tmp_path, BACKUP_RATE_LIMIT_MAX_WAIT="soon"))
+
+
 def test_git_timeout_is_a_deprecated_alias(tmp_path, caplog):
     config = load_config(base_env(tmp_path, BACKUP_GIT_TIMEOUT="120"))
     assert config.stall_seconds == 120
