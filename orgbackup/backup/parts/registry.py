@@ -77,7 +77,8 @@ REPOSITORY_PARTS: tuple[RepositoryPart, ...] = (
     RepositoryPart(
         "settings",
         # GitHub bumps updated_at when settings change; access (collaborators, teams,
-        # protection, keys, environments, variables) does not: the rotation catches it.
+        # protection, keys, environments, variables) does not: freshness (as the API budget
+        # allows, the oldest-read first) and the rotation catch it.
         mark=lambda repo: repo.get("updated_at") or "",
         freshness=True,
         back_up=lambda c: repository_settings.back_up_settings(c.ctx, c.org, c.repo, c.paths.settings / c.folder,
