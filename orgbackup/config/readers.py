@@ -126,6 +126,14 @@ def parse_bytes(environ: Mapping[str, str], name: str) -> int | None:
     return int(float(found.group(1)) * unit)
 
 
+def parse_percent(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of percent, 0 to 100."""
+    value = parse_int(environ, name, default)
+    if value > 100:
+        raise ConfigError(f"{name}: a percentage, at most 100, got {value}")
+    return value
+
+
 def parse_choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = environ.get(name)
     if raw is None or raw.strip() == "":

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Mapping
 
 from orgbackup.config.readers import (Secret, SecretEnvironment, parse_bool, parse_choice, parse_hours, parse_int,
-                             parse_bytes, parse_list, parse_words, read_dotenv, read_secret)
+                                      parse_bytes, parse_list, parse_percent, parse_words, read_dotenv,
+                                      read_secret)
 from orgbackup.errors import ConfigError
 from orgbackup.snapshots.shards import DEFAULT_WINDOW_HOURS, Shard, parse_shard
 
@@ -126,6 +127,10 @@ class Config:
     concurrency: int = 4
     git_concurrency: int = 16  # git reads (ls-remote, fetch) do not spend the API budget
     full_refresh_days: int = 7
+    # Percent of the REST budget left after what changed that each night spends reading
+    # settings GitHub gives no change signal for again, oldest-read first (planning/freshness.py)
+    freshness_budget_share: int = 50
+    fresh_hours: int = 12  # a part read less than this many hours ago is not read again for freshness
     keep_deleted_days: int = 0  # 0: a repository deleted on GitHub stays in the cache (and snapshots) forever
     prune_days: int = 7  # restic prune at most this often (0: whenever a snapshot was forgotten)
     verify_after_backup: bool = False
@@ -346,6 +351,8 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         concurrency=parse_int(env, "BACKUP_CONCURRENCY", 4, minimum=1),
         git_concurrency=parse_int(env, "BACKUP_GIT_CONCURRENCY", 16, minimum=1),
         full_refresh_days=parse_int(env, "BACKUP_FULL_REFRESH_DAYS", 7),
+        freshness_budget_share=parse_percent(env, "BACKUP_FRESHNESS_BUDGET_SHARE", 50),
+        fresh_hours=parse_int(env, "BACKUP_FRESH_HOURS", 12),
         keep_deleted_days=parse_int(env, "BACKUP_KEEP_DELETED_DAYS", 0),
         prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),

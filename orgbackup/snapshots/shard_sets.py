@@ -146,6 +146,9 @@ def merge_metadata(parts: list[dict]) -> dict:
                     skipped = have.setdefault("skipped", {})
                     for reason, repos in (value or {}).items():
                         skipped[reason] = sorted(set(skipped.get(reason, [])) | set(repos))
+                elif key == "oldest":  # the least recently read of every shard's
+                    if value and (not have.get("oldest") or value["read"] < have["oldest"]["read"]):
+                        have["oldest"] = value
                 elif isinstance(value, int) and not isinstance(value, bool):
                     have[key] = have.get(key, 0) + value
                 else:

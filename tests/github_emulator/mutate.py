@@ -1,7 +1,7 @@
 """Changes to a world: a day of activity (mutate), and the helpers tests use to change it the
 way GitHub would (create_repo, push_files, add_release, add_issue, add_org, create_wiki,
 delete_issue, delete_repo, rename_repo, recreate_repo, force_push_away, add_variables,
-add_rulesets). Every change is made under the writers' lock on a fresh load of world.json
+change_variable, add_rulesets). Every change is made under the writers' lock on a fresh load of world.json
 (write_world)."""
 from __future__ import annotations
 
@@ -160,6 +160,19 @@ def add_variables(root: Path, org: str, count: int, *, repo: str | None = None,
         holder["variables"] += [variable(b, name, value, "all" if repo is None else None)
                                 for name, value in added.items()]
         return added
+    return write_world(root, change)[0]
+
+
+def change_variable(root: Path, org: str, name: str, value: str, *, repo: str | None = None) -> str:
+    """Set an Actions variable of the organization or of a repository to `value`, as GitHub does:
+    the variable's own `updated_at` moves, the organization's and the repository's do not (so no
+    mark of a listing says it changed); returns the old value."""
+    def change(b):
+        owner = b.world["orgs"][org]
+        held = (owner if repo is None else owner["repos"][repo])["variables"]
+        found = next(v for v in held if v["name"] == name)
+        old, found["value"], found["updated_at"] = found["value"], value, iso(b.tick())
+        return old
     return write_world(root, change)[0]
 
 

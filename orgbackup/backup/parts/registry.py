@@ -10,6 +10,11 @@ Refresh rules (besides "new"):
 - marks: the same, asked of GitHub for many repositories at once (`marks(ctx, org, repos)`).
 - forced: this run knows the part changed (`forced(ctx, org, repo)` gives the reason).
 - rotation: everything at most BACKUP_FULL_REFRESH_DAYS old, spread over the nights.
+- freshness: a part GitHub gives no change signal for (`freshness=True`) is read again, the
+  oldest-read first, as far as tonight's share of the API budget goes (planning/freshness.py).
+- nightly (organization parts): every night (read more than BACKUP_FRESH_HOURS ago): a handful
+  of requests per organization, and the organization's variables, teams, members and hooks
+  change without its `updated_at` moving.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class RepositoryPart:
     needs: tuple[str, ...] = ()  # other BACKUP_PARTS it reads (reviews: the saved pull requests)
     rotates: bool = True  # False: only when new or `forced` (what it fetches is incremental and complete)
     part_of: str | None = None  # captured for this BACKUP_PARTS word, not for a word of its own
+    freshness: bool = False  # read again as the API budget allows: its mark misses some changes
 
 
 def pushed_or_updated(repo: dict) -> str:
@@ -71,8 +77,10 @@ REPOSITORY_PARTS: tuple[RepositoryPart, ...] = (
     RepositoryPart(
         "settings",
         # GitHub bumps updated_at when settings change; access (collaborators, teams,
-        # protection, keys, environments, variables) does not: the rotation catches it.
+        # protection, keys, environments, variables) does not: freshness (as the API budget
+        # allows, the oldest-read first) and the rotation catch it.
         mark=lambda repo: repo.get("updated_at") or "",
+        freshness=True,
         back_up=lambda c: repository_settings.back_up_settings(c.ctx, c.org, c.repo, c.paths.settings / c.folder,
                                                                c.team_access)),
     RepositoryPart(
@@ -106,7 +114,9 @@ class OrganizationPart:
     name: str
     back_up: Callable[[RunContext, str, Path, str | None, bool], PartOutcome]  # (ctx, org, folder, mark, full)
     folder: Callable[[OrgPaths], Path]
-    mark_of_organization: bool  # True: refreshes when the organization's updated_at moves (else: every run)
+    # True: refreshes when the organization's updated_at moves, and every night (read more than
+    # BACKUP_FRESH_HOURS ago); False: asks GitHub every run (its own listing of what changed)
+    mark_of_organization: bool
 
 
 ORGANIZATION_PARTS: tuple[OrganizationPart, ...] = (

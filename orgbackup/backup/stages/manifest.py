@@ -34,7 +34,7 @@ def attach_problems(records: dict[str, dict], problems: list[Problem]) -> None:
 
 def repository_records(night: OrgNight) -> dict[str, dict]:
     """Per repository: verify-and-repair's record, its working clone, the metadata parts'
-    counts, a deferral, and every problem of the night."""
+    counts and when each was last read from GitHub, a deferral, and every problem of the night."""
     records = night.records
     for name, clone in night.working_clones.items():
         records.setdefault(name, {})["gitim"] = clone
@@ -43,6 +43,9 @@ def repository_records(night: OrgNight) -> dict[str, dict]:
             records[name]["metadata"] = parts
             if pull_comments.COUNTED in parts.get(pull_comments.PART, {}):  # fetched after the verification
                 records[name]["pull_conversation_comments"] = parts[pull_comments.PART][pull_comments.COUNTED]
+    for name, read in (night.metadata.read if night.metadata else {}).items():
+        if name in records:
+            records[name]["metadata_read"] = read  # part -> when it was last read from GitHub (a run's start)
     for name in night.deferred:
         records.setdefault(name, {})["deferred"] = "metadata deferred: API budget"
     attach_problems(records, night.problems)

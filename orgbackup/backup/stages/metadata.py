@@ -14,7 +14,11 @@ mark, when it was refreshed and the counts it left):
 - reviews: only where github-backup ran for the repository this run (its pull
   requests changed), new, or the rotation; the part itself fetches only the pull
   requests whose `updated_at` moved (no request when none did).
-- organization: the organization's `updated_at` (read in preflight) and the rotation.
+- settings, beyond its mark and the rotation: freshness (planning/freshness.py): each night
+  spends BACKUP_FRESHNESS_BUDGET_SHARE percent of the REST budget left after what changed
+  reading the oldest-read settings again (access changes bump no date on GitHub).
+- organization: the organization's `updated_at` (read in preflight), and every night (read
+  more than BACKUP_FRESH_HOURS ago): a handful of requests per organization.
 - projects: one GraphQL listing of the projects' `updatedAt` every run.
 - attachments: after all the others, a scan of the files they wrote (a memo of
   files already scanned keeps an unchanged night to a `stat` per file).
@@ -34,8 +38,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from orgbackup.backup.planning import freshness
 from orgbackup.backup.planning.changes import rotation_reason
-from orgbackup.times import now_utc
+from orgbackup.backup.stages.budget import read_core_budget
+from orgbackup.times import now_utc, parse_time
 from orgbackup.config.settings import METADATA_PARTS
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.cache.json_files import write_json_atomically
@@ -61,6 +67,9 @@ class PartReport:
     refreshed: int = 0  # repositories (or the organization) refreshed this run
     unchanged: int = 0  # not refreshed: GitHub said nothing changed
     skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> repositories ("" = the organization)
+    # The least recently read from GitHub after this run: {"repository" ("" = the organization),
+    # "read" (a run's start), "age_seconds"}; parts GitHub gives no change signal for all of
+    oldest: dict | None = None
 
     def add_saved(self, saved: dict[str, int]) -> None:
         for kind, n in saved.items():
@@ -68,14 +77,16 @@ class PartReport:
             self.saved[kind] = self.saved.get(kind, 0) + int(n)
 
     def as_dict(self) -> dict:
-        return {"saved": dict(sorted(self.saved.items())), "fetched": self.fetched, "refreshed": self.refreshed,
-                "unchanged": self.unchanged, "skipped": {k: sorted(v) for k, v in sorted(self.skipped.items())}}
+        found = {"saved": dict(sorted(self.saved.items())), "fetched": self.fetched, "refreshed": self.refreshed,
+                 "unchanged": self.unchanged, "skipped": {k: sorted(v) for k, v in sorted(self.skipped.items())}}
+        return {**found, "oldest": self.oldest} if self.oldest else found
 
 
 @dataclass
 class MetadataReport:
     parts: dict[str, PartReport] = field(default_factory=dict)
     per_repository: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # name -> part -> counts
+    read: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> part -> last read from GitHub
 
     def part(self, name: str) -> PartReport:
         return self.parts.setdefault(name, PartReport())
@@ -134,22 +145,29 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
     folders = {name: rp.state.folder for name, rp in plan.repo_plans.items()}
     jobs: list[Job] = []
     carried: list[tuple[str, str | None, dict]] = []  # (part, repo name, saved counts) of parts not refreshed
+    stale: list[tuple[freshness.Stale, Job, tuple]] = []  # no mark moved: read again as the budget allows
 
     def plan_part(part: str, repo: dict, current: str | None, run: Callable[[bool, str | None], PartOutcome],
-                  marks: dict[int, PartMark], *, force: str | None = None, rotates: bool = True) -> None:
+                  marks: dict[int, PartMark], *, force: str | None = None, rotates: bool = True,
+                  fresh: bool = False) -> None:
         previous = marks.get(int(repo["id"]))
         if rotates:
             why = force or refresh_reason(part, previous, current, int(repo["id"]), days=days, now=now)
         else:
             why = force or (None if previous is not None and previous.refreshed else "new")
-        if why is None:
-            report.part(part).unchanged += 1
-            carried.append((part, repo["name"], previous.saved if previous else {}))
-            return
         previous_mark = previous.mark if previous else None
         incremental = why == "changed on GitHub"
-        jobs.append(Job(part, repo, int(repo["id"]), current,
-                        lambda full, run=run, m=previous_mark, inc=incremental: run(full or not inc, m), why))
+        job = Job(part, repo, int(repo["id"]), current,
+                  lambda full, run=run, m=previous_mark, inc=incremental: run(full or not inc, m), why or "freshness")
+        if why is None:
+            kept = (part, repo["name"], previous.saved if previous else {})
+            if fresh and freshness.is_stale(previous.refreshed, fresh_hours=ctx.config.fresh_hours, now=now):
+                stale.append((freshness.Stale(part, repo["name"], int(repo["id"]), previous.refreshed), job, kept))
+                return
+            report.part(part).unchanged += 1
+            carried.append(kept)
+            return
+        jobs.append(job)
 
     # One listing of the teams' repositories for all of the night's settings, when cheaper
     # (built at the first repository that needs it; parts/team_access.py).
@@ -165,7 +183,7 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
             else:
                 current, force = (part.mark(repo) if part.mark else None), None
             force = force or (part.forced(ctx, org, repo) if part.forced else None)
-            plan_part(part.name, repo, current, marks=marks, force=force, rotates=part.rotates,
+            plan_part(part.name, repo, current, marks=marks, force=force, rotates=part.rotates, fresh=part.freshness,
                       run=lambda full, mark, part=part, repo=repo, folder=folders.get(name, name):
                       part.back_up(PartCall(ctx, org, repo, folder, paths, mark, full, teams)))
 
@@ -177,7 +195,9 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
         folder = part.folder(paths)
         if part.mark_of_organization:
             current = plan.organization.get("updated_at")
-            why = refresh_reason(part.name, previous, current, org_slot_key, days=days, now=now)
+            why = refresh_reason(part.name, previous, current, org_slot_key, days=days, now=now) or (
+                "nightly" if freshness.is_stale(previous.refreshed, fresh_hours=ctx.config.fresh_hours, now=now)
+                else None)
             if why is None:
                 report.part(part.name).unchanged += 1
                 carried.append((part.name, None, previous.saved if previous else {}))
@@ -191,16 +211,70 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
                             lambda full, part=part, folder=folder, before=before, rotation=bool(rotation):
                             part.back_up(ctx, org, folder, before, full or rotation), rotation or "listing"))
 
+    for kept in choose_fresh(ctx, org, stale, jobs):
+        report.part(kept[0]).unchanged += 1
+        carried.append(kept)
     teams.repositories = sum(1 for job in jobs if job.part == "settings")
     problems += run_jobs(ctx, org, jobs, report, store)
     for part, name, saved in carried:
         report.part(part).add_saved(saved)
         if name is not None:
             report.per_repository.setdefault(name, {})[part] = dict(saved)
+    note_reads(ctx, org, plan.repos, repository_parts, [p for p in ORGANIZATION_PARTS if p.name in wanted],
+               report, store)
 
     if "attachments" in wanted:
         problems += run_attachments(ctx, org, paths.root, report)
     return StageResult(report, problems)
+
+
+def choose_fresh(ctx: RunContext, org: str, stale: list, jobs: list[Job]) -> list[tuple]:
+    """Tonight's freshness: the oldest-read of `stale` (Stale, Job, carried) join `jobs` as far
+    as the budget's share goes; the carried entries of the rest are returned."""
+    if not stale:
+        return []
+    share = ctx.config.freshness_budget_share
+    remaining, limit = read_core_budget(ctx)[:2] if share else (0, None)
+    planned = sum(freshness.cost_of(job.part) for job in jobs)
+    spend = freshness.allowance(remaining=remaining, limit=limit, planned=planned, share=share)
+    chosen = {id(s) for s in freshness.oldest_first([s for s, _, _ in stale], spend)[0]}
+    jobs += [job for s, job, _ in stale if id(s) in chosen]
+    kept = [entry for s, _, entry in stale if id(s) not in chosen]
+    log.info("%s: metadata: freshness: %d of %d parts no mark says changed read again, the oldest first "
+             "(API budget %s left, %s%% of what is left after %d planned: %s requests)", org, len(chosen), len(stale),
+             remaining, share, planned, "no bound" if spend is None else spend)
+    return kept
+
+
+def note_reads(ctx: RunContext, org: str, repos: list[dict], repository_parts, organization_parts,
+               report: MetadataReport, store) -> None:
+    """When each repository's parts were last read from GitHub (the state store after this
+    run), and the oldest of each part that has no change signal for all of it."""
+    now = now_utc()
+    for part in repository_parts:
+        marks = store.part_marks(org, part.name)
+        oldest = None
+        for repo in repos:
+            read = (marks.get(int(repo["id"])) or PartMark(None, None, {})).refreshed
+            if not read or not part.applies(repo):
+                continue
+            report.read.setdefault(repo["name"], {})[part.name] = read
+            if part.freshness and (oldest is None or (read, repo["name"]) < (oldest[0], oldest[1])):
+                oldest = (read, repo["name"])
+        if oldest:
+            report.part(part.name).oldest = read_note(f"{org}/{oldest[1]}", oldest[0], now)
+    for part in organization_parts:
+        previous = store.part_marks(org, part.name).get(ORG_SLOT)
+        if part.mark_of_organization and previous and previous.refreshed:
+            report.part(part.name).oldest = read_note("", previous.refreshed, now)
+
+
+def read_note(where: str, read: str, now) -> dict:
+    try:
+        age = max(0, int((now - parse_time(read[:19] + "Z")).total_seconds()))
+    except ValueError:
+        age = None
+    return {"repository": where, "read": read, "age_seconds": age}
 
 
 def run_jobs(ctx: RunContext, org: str, jobs: list[Job], report: MetadataReport, store) -> list:

@@ -76,6 +76,8 @@ class OrgOutcome:
             "skipped": {part: report["skipped"] for part, report in sorted(self.metadata.items())
                         if report.get("skipped")},
             "lfs": self.lfs,
+            "oldest_read": {part: report["oldest"] for part, report in sorted(self.metadata.items())
+                            if report.get("oldest")},
         }
 
 
@@ -116,6 +118,7 @@ def render_table(outcome: OrgOutcome) -> str:
         ("dependencies", d["dependencies"]),
         ("hooks", "backed up" if outcome.hooks.get("backed_up") else f"skipped: {outcome.hooks.get('reason', '-')}"),
         *metadata_rows(outcome.metadata),
+        *oldest_rows(outcome.metadata),
         ("added to restic", human_bytes(d["data_added"])),
         ("time", f"{d['seconds']:.1f} s"),
         ("deleted on GitHub", ", ".join(f"{x['folder']} (last seen {x['last_seen'] or 'unknown'})"
@@ -160,6 +163,28 @@ def metadata_rows(metadata: dict) -> list[tuple[str, str]]:
             text += "; " + skipped_text(part, skipped)
         rows.append((title, text))
     return rows
+
+
+def oldest_rows(metadata: dict) -> list[tuple[str, str]]:
+    """'oldest settings: V-Sekai/godot, read 3 days ago': the least recently read of each part
+    GitHub gives no change signal for all of (stages/metadata.py, note_reads)."""
+    rows = []
+    for part, title, _, _ in METADATA_ROWS:
+        oldest = (metadata.get(part) or {}).get("oldest")
+        if oldest:
+            where = oldest["repository"] or "the organization"
+            rows.append((f"oldest {title}", f"{where}, read {age_text(oldest.get('age_seconds'))}"))
+    return rows
+
+
+def age_text(seconds: int | None) -> str:
+    if seconds is None:
+        return "at an unknown time"
+    if seconds >= 86400:
+        return counted(seconds // 86400, "days") + " ago"
+    if seconds >= 3600:
+        return counted(seconds // 3600, "hours") + " ago"
+    return "in the last hour"
 
 
 def skipped_text(part: str, skipped: dict[str, list[str]]) -> str:

@@ -175,3 +175,13 @@ def test_bundle_and_file_both_set_or_bad_text_are_configuration_errors(tmp_path)
     assert parse_ca_bundle({"GITHUB_CA_BUNDLE": "", "GITHUB_CA_BUNDLE_FILE": ""}) == (None, None)
     config = load_config(minimal_env(tmp_path))
     assert config.ca_bundle_file is None and config.ca_bundle_pem is None
+
+
+def test_freshness_share_and_fresh_hours(tmp_path):
+    config = load_config(base_env(tmp_path))
+    assert (config.freshness_budget_share, config.fresh_hours) == (50, 12)
+    config = load_config(base_env(tmp_path, BACKUP_FRESHNESS_BUDGET_SHARE="0", BACKUP_FRESH_HOURS="0"))
+    assert (config.freshness_budget_share, config.fresh_hours) == (0, 0)
+    for bad in ("101", "-1", "half"):
+        with pytest.raises(ConfigError, match="BACKUP_FRESHNESS_BUDGET_SHARE"):
+            load_config(base_env(tmp_path, BACKUP_FRESHNESS_BUDGET_SHARE=bad))

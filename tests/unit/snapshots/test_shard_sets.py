@@ -65,3 +65,13 @@ def test_manifests_of_a_set_merge_into_one():
     index = merge_attachment_indexes([{"u": {"sha256": "x", "found_in": ["b/1.json"], "first_seen": "2"}},
                                       {"u": {"sha256": "x", "found_in": ["a/1.json"], "first_seen": "1"}}])
     assert index == {"u": {"sha256": "x", "found_in": ["a/1.json", "b/1.json"], "first_seen": "1"}}
+
+
+def test_the_oldest_read_of_a_set_is_the_oldest_of_its_shards():
+    def shard(repo, read):
+        return {"format": 1, "org": "A", "started": read, "finished": read, "complete": True,
+                "repositories": {repo: {}}, "problems": [],
+                "metadata": {"settings": {"oldest": {"repository": f"A/{repo}", "read": read, "age_seconds": 1}}}}
+    merged = merge_manifests([("0/2", {}, shard("b", "2026-12-02T03:00:00Z")),
+                              ("1/2", {}, shard("a", "2026-11-30T03:00:00Z"))])
+    assert merged["metadata"]["settings"]["oldest"]["repository"] == "A/a"

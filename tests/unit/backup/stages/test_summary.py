@@ -1,0 +1,28 @@
+"""The summary's table and JSON line (orgbackup/backup/stages/summary.py): the oldest read."""
+
+from __future__ import annotations
+
+from orgbackup.backup.stages.summary import OrgOutcome, age_text, render_table
+
+METADATA = {
+    "settings": {"saved": {"repositories": 3}, "oldest": {"repository": "V-Sekai/godot", "read": "2026-12-04T03:00:00Z",
+                                                          "age_seconds": 3 * 86400 + 600}},
+    "organization": {"saved": {"members": 4}, "oldest": {"repository": "", "read": "2026-12-07T03:00:00Z",
+                                                         "age_seconds": 120}},
+    "discussions": {"saved": {"discussions": 2}},
+}
+
+
+def test_the_table_and_the_line_name_the_oldest_read():
+    outcome = OrgOutcome("V-Sekai", metadata=METADATA)
+    table = render_table(outcome)
+    assert "oldest settings" in table and "V-Sekai/godot, read 3 days ago" in table
+    assert "the organization, read in the last hour" in table
+    assert "oldest discussions" not in table
+    line = outcome.as_dict()["oldest_read"]
+    assert set(line) == {"settings", "organization"} and line["settings"]["read"] == "2026-12-04T03:00:00Z"
+
+
+def test_ages_in_words():
+    assert age_text(86400) == "1 day ago" and age_text(5 * 3600 + 5) == "5 hours ago"
+    assert age_text(59) == "in the last hour" and age_text(None) == "at an unknown time"
