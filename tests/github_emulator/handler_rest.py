@@ -8,7 +8,7 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from . import graphql_api, graphql_objects, routes
+from . import graphql_api, graphql_objects, rest_shapes, routes
 from .rest import ApiError, Ctx, Response, paginate, user_id
 from .rest_writes import upload_asset
 
@@ -75,7 +75,7 @@ class RestRequests:
         if self.em.roll_502():
             return self.reply_json(502, {"message": "Server Error"}, headers)
         if (user or {}).get("app") or path.startswith("/app/") or path == "/app":
-            return self.app_api(path, user, headers)
+            return self.app_api(path, user, headers, prefix)
         if (user or {}).get("installation") and path == "/user":
             return self.reply_json(403, {"message": "Resource not accessible by integration",
                                          "documentation_url": "https://docs.github.com/rest/users/users"}, headers)
@@ -115,22 +115,25 @@ class RestRequests:
             result = paginate(result, query, web + prefix + path, headers)
         return self.reply_json(200, result, headers)
 
-    def app_api(self, path: str, user: dict | None, headers: dict) -> None:
+    def app_api(self, path: str, user: dict | None, headers: dict, prefix: str = "") -> None:
         """What a GitHub App's JWT may ask: itself, its installations, installation tokens."""
         if not (user or {}).get("app"):
             return self.reply_json(401, {"message": "A JSON web token could not be decoded",
                                          "documentation_url": "https://docs.github.com/rest"}, headers)
         view = self.em.store.current()
         found = re.match(r"^/orgs/([^/]+)/installation$", path)
+        web = self.web_base()
+        shapes = Ctx(view=view, user=user, web=web, api=web + prefix, query={}, headers=self.headers,
+                     root=self.em.root, secret=self.em.secret, rate={})
         if path == "/app" and self.command == "GET":
-            return self.reply_json(200, {"id": self.em.app_id, "slug": self.em.app_slug,
-                                         "name": "orgbackup emulator"}, headers)
+            owner = next(iter(view.orgs.values()))["login"]  # the App's owner: the world's first organization
+            return self.reply_json(200, rest_shapes.app_json(shapes, self.em.app_id, self.em.app_slug, owner), headers)
         if found and self.command == "GET":
             org = view.find_org(found[1])
             if org is None:
                 return self.reply_json(404, {"message": "Not Found"}, headers)
-            return self.reply_json(200, {"id": self.em.installation_id(org["login"]), "app_id": self.em.app_id,
-                                         "account": {"login": org["login"], "type": "Organization"}}, headers)
+            return self.reply_json(200, rest_shapes.installation_json(
+                shapes, self.em.installation_id(org["login"]), self.em.app_id, self.em.app_slug, org), headers)
         found = re.match(r"^/app/installations/(\d+)/access_tokens$", path)
         if found and self.command == "POST":
             for org in view.orgs.values():

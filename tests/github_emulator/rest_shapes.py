@@ -412,3 +412,29 @@ def environment_json(c: Ctx, login: str, rec: dict, env: dict) -> dict:
             "html_url": f"{c.web}/{full}/deployments/activity_log?environments_filter={env['name']}",
             "created_at": env["created_at"], "updated_at": env["updated_at"], "can_admins_bypass": True,
             "protection_rules": rules, "deployment_branch_policy": env["deployment_branch_policy"]}
+
+
+APP_PERMISSIONS = {"contents": "read", "issues": "read", "metadata": "read", "pull_requests": "read",
+                   "administration": "read", "members": "read"}
+APP_CREATED = "2024-01-01T00:00:00Z"
+
+
+def app_json(c: Ctx, app_id: int, slug: str, owner_login: str) -> dict:
+    """GET /app: GitHub's integration shape (its required fields: tests/contract/)."""
+    return {"id": app_id, "slug": slug, "node_id": node("Integration", app_id),
+            "owner": user_json(c, owner_login, "Organization"), "name": "orgbackup emulator",
+            "description": None, "external_url": f"{c.web}/{owner_login}", "html_url": f"{c.web}/apps/{slug}",
+            "created_at": APP_CREATED, "updated_at": APP_CREATED, "permissions": dict(APP_PERMISSIONS),
+            "events": []}
+
+
+def installation_json(c: Ctx, installation_id: int, app_id: int, slug: str, org: dict) -> dict:
+    """GET /orgs/{org}/installation: GitHub's installation shape."""
+    return {"id": installation_id, "app_id": app_id, "app_slug": slug,
+            "account": user_json(c, org["login"], "Organization"), "target_id": org["id"],
+            "target_type": "Organization", "repository_selection": "all", "single_file_name": None,
+            "access_tokens_url": f"{c.api}/app/installations/{installation_id}/access_tokens",
+            "repositories_url": f"{c.api}/installation/repositories",
+            "html_url": f"{c.web}/organizations/{org['login']}/settings/installations/{installation_id}",
+            "permissions": dict(APP_PERMISSIONS), "events": [], "created_at": APP_CREATED,
+            "updated_at": APP_CREATED, "suspended_by": None, "suspended_at": None}
