@@ -26,6 +26,7 @@ def refs(url) -> dict:
             if not ref == "HEAD"}
 
 
+@pytest.mark.contract_exempt("sends repository bodies GitHub refuses, to see the 422s")
 def test_add_org_and_create_repo_rules(github_emulator, world_root, target):
     em, admin = github_emulator, target
     with pytest.raises(FileExistsError):
@@ -60,6 +61,7 @@ def test_add_org_and_create_repo_rules(github_emulator, world_root, target):
     assert truth(world_root)["orgs"][TARGET]["repos"]["assets"]["empty"] is True
 
 
+@pytest.mark.contract_exempt("sends a reply as a review comment with in_reply_to alone, to see the 422 GitHub answers")
 def test_restore_like_writes_read_back(github_emulator, world_root, target, tmp_path):
     em, admin = github_emulator, target
     em.reset_counters()
