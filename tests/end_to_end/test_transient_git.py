@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tests.github_emulator.truth import truth
 from tests.support.cli import ORG, restore, run_backup
 from tests.support.truth_compare import compare_org
@@ -16,30 +18,19 @@ def retry_lines(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if "trying again in" in r.getMessage()]
 
 
-def test_two_500s_then_success_end_restored_whole(github_emulator, backup_env, tmp_path, capsys, caplog):
-    """The issue's night: the first two git requests of one repository answered 500."""
-    github_emulator.set_faults(git_500_repos={f"{ORG}/docs": 2})
+@pytest.mark.parametrize("fault", [
+    # The issue's night: the first two git requests of one repository answered 500.
+    "git_500_repos",
+    # github-backup's clone of one repository fails at its pack (500) and the wrapper's first
+    # clone of it too: verify-and-repair's retried clone brings it, whole.
+    "git_500_packs",
+])
+def test_two_500s_end_retried_and_restored_whole(fault, github_emulator, backup_env, tmp_path, capsys, caplog):
+    github_emulator.set_faults(**{fault: {f"{ORG}/docs": 2}})
     caplog.set_level(logging.INFO)
     status, summary, seconds = run_backup(backup_env, capsys)
     served = github_emulator.counters(all=True)["git_500"]
-    print(f"exit {status}, {seconds:.0f} s, {served} answers 500, retries {retry_lines(caplog)}, "
-          f"problems {summary['orgs'][0]['problem_list']}")
-    assert served == 2
-    assert status == 0, summary
-    assert any("docs" in line and "500" in line for line in retry_lines(caplog))
-    restored = restore(backup_env, summary["orgs"][0]["snapshot_id"], tmp_path / "restore")
-    assert compare_org(ORG, truth(github_emulator.root), restored) == []
-
-
-def test_a_500_during_github_backups_clone_ends_repaired_by_the_retried_fetch(github_emulator, backup_env, tmp_path,
-                                                                           capsys, caplog):
-    """github-backup's clone of one repository fails at its pack (500) and the wrapper's first
-    clone of it too: verify-and-repair's retried clone brings it, whole."""
-    github_emulator.set_faults(git_500_packs={f"{ORG}/docs": 2})
-    caplog.set_level(logging.INFO)
-    status, summary, seconds = run_backup(backup_env, capsys)
-    served = github_emulator.counters(all=True)["git_500"]
-    print(f"exit {status}, {seconds:.0f} s, {served} answers 500, retries {retry_lines(caplog)}, "
+    print(f"{fault}: exit {status}, {seconds:.0f} s, {served} answers 500, retries {retry_lines(caplog)}, "
           f"problems {summary['orgs'][0]['problem_list']}")
     assert served == 2
     assert status == 0, summary
