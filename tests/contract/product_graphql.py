@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgbackup.backup.parts import discussions, projects
+from orgbackup.backup.parts import discussions, projects, settings_listings
 from orgbackup.backup.planning import changes
 from orgbackup.github.api import repositories_query
 
@@ -38,9 +38,13 @@ def batch(fields: str, count: int) -> tuple[str, dict]:
 def documents() -> list[Sent]:
     """Every document, with 1 repository, the product's batch and 100 repositories a batch."""
     sent = []
-    for name, fields, product_batch in (("change check", changes.ACTIVITY_FIELDS, changes.ACTIVITY_BATCH),
-                                        ("discussion marks", discussions.MARK_FIELDS, discussions.MARK_BATCH)):
-        for count in sorted({1, product_batch, 100}):
+    # (name, fields, the product's batch, the largest batch checked: 100 where the fields are small
+    # enough for it; the settings listings ask 200 nodes a repository, so only their own batch)
+    for name, fields, product_batch, largest in (
+            ("change check", changes.ACTIVITY_FIELDS, changes.ACTIVITY_BATCH, 100),
+            ("discussion marks", discussions.MARK_FIELDS, discussions.MARK_BATCH, 100),
+            ("settings listings", settings_listings.LISTING_FIELDS, settings_listings.BATCH, settings_listings.BATCH)):
+        for count in sorted({1, product_batch, largest}):
             sent.append(Sent(f"{name}, {count} repositories", *batch(fields, count)))
     for after in (None, CURSOR):
         page = "first page" if after is None else "next page"
@@ -59,7 +63,8 @@ def documents() -> list[Sent]:
 
 # Each call site in orgbackup/ -> the documents above it can send.
 COVERED = {
-    "orgbackup.github.api:query": ["change check", "discussion marks"],  # GitHubAPI.repositories
+    "orgbackup.github.api:query": ["change check", "discussion marks", "settings listings"],  # GitHubAPI.repositories
+    "orgbackup.backup.parts.settings_listings:LISTING_FIELDS": ["settings listings"],
     "orgbackup.backup.planning.changes:ACTIVITY_FIELDS": ["change check"],
     "orgbackup.backup.parts.discussions:MARK_FIELDS": ["discussion marks"],
     "orgbackup.backup.parts.discussions:LIST_QUERY": ["discussions listing"],

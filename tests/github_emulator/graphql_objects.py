@@ -167,13 +167,14 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
                                             "name": e["name"]}, **kw),
         "rulesets": lambda info, includeParents=True, **kw: _connection(
             _rulesets(c, login, rec, includeParents),
-            lambda r: {"id": node("RepositoryRuleset", r["id"]), "name": r["name"]}, **kw),
+            lambda r: _ruleset_obj(c, login, rec, r), **kw),
         "commitComments": lambda info, **kw: _connection(
             rec["commit_comments"], lambda x: {"id": node("CommitComment", x["id"]), "body": x["body"]}, **kw),
         # one rule per protected branch, its pattern the branch's name
         "branchProtectionRules": lambda info, **kw: _connection(
             sorted(rec["protected_branches"]),
             lambda b: {"id": node("BranchProtectionRule", f"{rec['id']}:{b}"), "pattern": b}, **kw),
+        "collaborators": lambda info, **kw: _collaborators(c, login, rec, **kw),
         "issues": lambda info, **kw: issue_list(False, **kw),
         "pullRequests": lambda info, **kw: issue_list(True, **kw),
         "discussionCategories": lambda info, **kw: _connection(
@@ -365,6 +366,53 @@ def _rulesets(c: Ctx, login: str, rec: dict, include_parents: bool) -> list:
         org = c.view.find_org(login) or {}
         found += [r for r in org.get("rulesets", []) if ruleset_applies(r, rec["name"])]
     return found
+
+
+def _ruleset_obj(c: Ctx, login: str, rec: dict, ruleset: dict) -> dict:
+    """A ruleset with its source: the repository's own, or its organization's."""
+    own = any(r["id"] == ruleset["id"] for r in rec["repo_rulesets"])
+    if own:
+        source = {"__typename": "Repository", "id": node("Repository", rec["id"]), "name": rec["name"]}
+    else:
+        org = c.view.find_org(login) or {}
+        source = {"__typename": "Organization", "id": node("Organization", org.get("id", 0)), "login": login}
+    return {"id": node("RepositoryRuleset", ruleset["id"]), "databaseId": ruleset["id"], "name": ruleset["name"],
+            "source": source}
+
+
+# GitHub's role names of the five repository roles (REST's role_name), and GraphQL's permission of each
+_PERMISSION_ENUM = {"pull": "READ", "triage": "TRIAGE", "push": "WRITE", "maintain": "MAINTAIN", "admin": "ADMIN"}
+_ROLE_NAME = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
+
+
+def _collaborators(c: Ctx, login: str, rec: dict, affiliation=None, first=None, after=None) -> dict:
+    """Repository.collaborators as REST's listing (rest_metadata.list_collaborators): push access
+    needed (the emulator's admin token), refused to others as GitHub does (FORBIDDEN, null).
+    A person with a custom role (`role_name` in the world) has its base permission and the
+    role's name in permissionSources, as GitHub shows custom repository roles."""
+    if not c.user or not c.user["admin"]:
+        _fail("FORBIDDEN", "Must have push access to view repository collaborators.")
+    people = rec["collaborators"]
+    if affiliation == "OUTSIDE":
+        outside = set((c.view.find_org(login) or {}).get("outside_collaborators") or [])
+        people = [p for p in people if p["login"] in outside]
+    page = _connection(people, lambda p: p, first, after)
+    chosen = page.pop("nodes")
+
+    def edge(person: dict, offset: int) -> dict:
+        role = person.get("role_name") or _ROLE_NAME[person["permission"]]
+        default = {"pull": "READ", "triage": "READ", "push": "WRITE", "maintain": "WRITE"}.get(person["permission"], "ADMIN")
+        return {"cursor": _cursor(offset), "permission": _PERMISSION_ENUM[person["permission"]],
+                "node": _user_obj(person["login"]),
+                "permissionSources": [{"permission": default, "roleName": role}]}
+
+    start = _offset(after)
+    return dict(page, edges=[edge(p, start + i) for i, p in enumerate(chosen)],
+                nodes=[_user_obj(p["login"]) for p in chosen])
+
+
+def _user_obj(login: str) -> dict:
+    return {"__typename": "User", "id": node("User", user_id(login)), "databaseId": user_id(login), "login": login}
 
 
 def _item_state(issue: dict) -> str:

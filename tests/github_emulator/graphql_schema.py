@@ -16,7 +16,7 @@ scalar Date
 enum OrderDirection { ASC DESC }
 interface Node { id: ID! }
 interface Actor { login: String! }
-type User implements Actor & Node { id: ID! login: String! }
+type User implements Actor & Node { id: ID! databaseId: Int login: String! }
 type PageInfo { endCursor: String hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String }
 type RateLimit { cost: Int! limit: Int! nodeCount: Int! remaining: Int! resetAt: DateTime! used: Int! }
 type Query {
@@ -45,7 +45,15 @@ type Repository implements Node {
   rulesets(first: Int, after: String, includeParents: Boolean = true): RepositoryRulesetConnection
   commitComments(first: Int, after: String): CommitCommentConnection!
   branchProtectionRules(first: Int, after: String): BranchProtectionRuleConnection!
+  collaborators(affiliation: CollaboratorAffiliation, first: Int, after: String): RepositoryCollaboratorConnection
 }
+enum CollaboratorAffiliation { ALL DIRECT OUTSIDE }
+enum RepositoryPermission { ADMIN MAINTAIN READ TRIAGE WRITE }
+enum DefaultRepositoryPermissionField { ADMIN NONE READ WRITE }
+type PermissionSource { permission: DefaultRepositoryPermissionField! roleName: String }
+type RepositoryCollaboratorEdge { cursor: String! node: User! permission: RepositoryPermission! permissionSources: [PermissionSource!] }
+type RepositoryCollaboratorConnection { edges: [RepositoryCollaboratorEdge] nodes: [User] pageInfo: PageInfo! totalCount: Int! }
+union RuleSource = Organization | Repository
 type BranchProtectionRule implements Node { id: ID! pattern: String! }
 type BranchProtectionRuleConnection { totalCount: Int! nodes: [BranchProtectionRule] pageInfo: PageInfo! }
 type Milestone implements Node { id: ID! number: Int! title: String! }
@@ -56,7 +64,7 @@ type DeployKey implements Node { id: ID! title: String! }
 type DeployKeyConnection { totalCount: Int! nodes: [DeployKey] pageInfo: PageInfo! }
 type Environment implements Node { id: ID! name: String! }
 type EnvironmentConnection { totalCount: Int! nodes: [Environment] pageInfo: PageInfo! }
-type RepositoryRuleset implements Node { id: ID! name: String! }
+type RepositoryRuleset implements Node { id: ID! databaseId: Int name: String! source: RuleSource! }
 type RepositoryRulesetConnection { totalCount: Int! nodes: [RepositoryRuleset] pageInfo: PageInfo! }
 type CommitComment implements Node { id: ID! body: String! }
 type CommitCommentConnection { totalCount: Int! nodes: [CommitComment] pageInfo: PageInfo! }

@@ -57,7 +57,9 @@ def list_collaborators(c: Ctx, owner, repo):
     if affiliation == "outside":
         people = [p for p in people if p["login"] in outside]
     return [user_json(c, p["login"]) | {"permissions": permissions_json(p["permission"]),
-                                        "role_name": ROLE_NAMES[p["permission"]]} for p in people]
+                                        # a custom repository role (Enterprise Cloud) by its own name
+                                        "role_name": p.get("role_name") or ROLE_NAMES[p["permission"]]}
+            for p in people]
 
 
 def list_repo_teams(c: Ctx, owner, repo):

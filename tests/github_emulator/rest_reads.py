@@ -12,6 +12,7 @@ from .rest_shapes import (asset_json, comment_json, commit_json, event_json, hoo
                           milestone_json, org_json, pull_json, release_json, repo_full_json, repo_json,
                           review_comment_json, user_json)
 from .builder import org_defaults
+from .truth import ruleset_applies, ruleset_takes_branch
 
 
 def get_user(c: Ctx):
@@ -237,9 +238,19 @@ def list_refs(c: Ctx, owner, repo, prefix=""):
 
 
 def list_branches(c: Ctx, owner, repo):
+    """GitHub's branches: `protected` by a branch protection rule or by an active branch ruleset."""
     login, rec = c.repo(owner, repo)
     full = f"{login}/{rec['name']}"
-    out = [{"name": ref[len("refs/heads/"):], "protected": ref[len("refs/heads/"):] in rec["protected_branches"],
+    org = c.view.find_org(login) or {}
+    rulesets = [r for r in list(rec["repo_rulesets"]) + [r for r in org.get("rulesets") or []
+                                                         if ruleset_applies(r, rec["name"])]
+                if r.get("target", "branch") == "branch" and r.get("enforcement") == "active"]
+
+    def protected(branch: str) -> bool:
+        return branch in rec["protected_branches"] or any(
+            ruleset_takes_branch(r, branch, rec.get("default_branch") or "main") for r in rulesets)
+
+    out = [{"name": ref[len("refs/heads/"):], "protected": protected(ref[len("refs/heads/"):]),
             "commit": {"sha": sha, "url": f"{c.api}/repos/{full}/commits/{sha}"}}
            for sha, _, ref, _ in git_refs(c, login, rec["name"], "refs/heads/")]
     wanted = c.query.get("protected")

@@ -28,6 +28,21 @@ def ruleset_applies(ruleset: dict, repo_name: str) -> bool:
     return included and not any(fnmatch.fnmatch(repo_name, p) for p in names["exclude"])
 
 
+def ruleset_takes_branch(ruleset: dict, branch: str, default_branch: str) -> bool:
+    """Does a branch ruleset's ref_name condition take in this branch (~ALL, ~DEFAULT_BRANCH,
+    refs/heads/ patterns as GitHub matches them)?"""
+    names = (ruleset.get("conditions") or {}).get("ref_name") or {"include": [], "exclude": []}
+
+    def matches(pattern: str) -> bool:
+        if pattern == "~ALL":
+            return True
+        if pattern == "~DEFAULT_BRANCH":
+            return branch == default_branch
+        return fnmatch.fnmatchcase(f"refs/heads/{branch}", pattern)
+    return any(matches(p) for p in names.get("include") or []) and not any(
+        matches(p) for p in names.get("exclude") or [])
+
+
 def _metadata_truth(org: dict, rec: dict) -> dict:
     """The repository's discussions, reviews, commit comments and settings, as truth.json holds them."""
     discussions = {}

@@ -43,6 +43,7 @@ class PartCall:
     mark: str | None  # the part's mark of its last refresh
     full: bool  # fetch everything, not only what changed since `mark`
     team_access: object = None  # the night's listing of the teams' repositories (settings)
+    listings: object = None  # the night's collaborators and rulesets over GraphQL (settings)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ REPOSITORY_PARTS: tuple[RepositoryPart, ...] = (
         mark=lambda repo: repo.get("updated_at") or "",
         freshness=True,
         back_up=lambda c: repository_settings.back_up_settings(c.ctx, c.org, c.repo, c.paths.settings / c.folder,
-                                                               c.team_access)),
+                                                               c.team_access, c.listings)),
     RepositoryPart(
         "commit-comments",
         mark=pushed_or_updated,

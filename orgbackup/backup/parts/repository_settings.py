@@ -14,7 +14,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from orgbackup.backup.planning.changes import known_empty
-from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.github.api import GitHubAPI, GitHubError, refused
 from orgbackup.github.pages import per_page_maximum
 from orgbackup.backup.planning.plan import can_admin
 from orgbackup.cache.json_files import write_json_atomically
@@ -81,10 +81,12 @@ def full_name_of(org: str, repo: dict) -> str:
     return repo.get("full_name") or f"{org}/{repo['name']}"
 
 
-def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None) -> PartOutcome:
+def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None, listings=None) -> PartOutcome:
     """settings/<REPO>/*.json for one repository (repo: GitHub's repository object).
     team_access: a team_access.TeamAccess of this run (teams.json from the organization's
-    listings where the token administers the repository), or None."""
+    listings where the token administers the repository), or None; listings: a
+    settings_listings.SettingsListings of this run (collaborators and the rulesets' ids
+    from GraphQL), or None."""
     outcome = PartOutcome(PART, org, repo["name"])
     pieces = Pieces(ctx.api, outcome)
     base = f"repos/{full_name_of(org, repo)}"
@@ -110,6 +112,8 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None) 
             items = []
         elif kind == "teams" and team_access is not None and can_admin(repo):
             items = team_access.teams_of(repo["name"])
+        elif kind == "collaborators" and listings is not None:
+            items = listings.collaborators_of(repo["name"])
         if items is None and kind == "autolinks":
             items = pieces.get(what, base + path)  # GitHub answers them all, unpaged (it takes no per_page)
         elif items is None:
@@ -117,8 +121,9 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None) 
         if pieces.save(folder, name, items):
             outcome.count(kind, len(items), len(items))
 
-    # No protection rule and no ruleset: no branch is protected (REST's `protected` means either).
-    if known_empty(ctx, org, repo, "branch_protection_rules") and known_empty(ctx, org, repo, "rulesets"):
+    # branch-protection.json holds the branch protection rules' protection (rulesets.json the
+    # rulesets): GitHub counting no rule, no branch has any.
+    if known_empty(ctx, org, repo, "branch_protection_rules"):
         protection = ({}, 0)
     else:
         protection = branch_protection(pieces, base)
@@ -127,7 +132,7 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None) 
         pieces.save(folder, "branch-protection.json", protections)
         outcome.count("protected branches", len(protections), protected)
 
-    rulesets = [] if "rulesets" in empty else rulesets_in_full(pieces, base)
+    rulesets = [] if "rulesets" in empty else rulesets_in_full(pieces, base, listings, repo["name"])
     if pieces.save(folder, "rulesets.json", rulesets):
         outcome.count("rulesets", len(rulesets), len(rulesets))
 
@@ -159,8 +164,10 @@ def save_actions_variables_and_secrets(pieces: Pieces, base: str, folder: Path) 
 
 
 def branch_protection(pieces: Pieces, base: str) -> Any:
-    """({branch: protection}, number of protected branches), or FAILED; no protection
-    requests when no branch is protected."""
+    """({branch: protection}, number of branches with a protection rule), or FAILED; no
+    protection requests when no branch is protected.  GitHub's `protected` also marks a
+    branch that only a ruleset protects: its protection answers 404 "Branch not protected"
+    (its rules are in rulesets.json), so it has no entry and is not counted."""
     branches = pieces.listing("branch-protection", base + "/branches", {"protected": "true"})
     if branches is FAILED:
         return FAILED
@@ -168,23 +175,52 @@ def branch_protection(pieces: Pieces, base: str) -> Any:
     names = [b["name"] for b in branches if b.get("protected", True)]
     protections = {}
     for name in names:
-        got = pieces.get("branch-protection", f"{base}/branches/{quote(name, safe='')}/protection")
+        got = pieces.fetch("branch-protection", lambda name=name: protection_of(pieces.api, base, name))
         if got is FAILED:
             return FAILED
-        protections[name] = got
-    return protections, len(names)
+        if got is not None:
+            protections[name] = got
+    return protections, len(protections)
 
 
-def rulesets_in_full(pieces: Pieces, base: str) -> Any:
+def protection_of(api: GitHubAPI, base: str, branch: str) -> dict | None:
+    """A branch's protection rule, None when GitHub says "Branch not protected" (a ruleset's
+    branch); any other refusal raises GitHubError (a 404 that may mean "not yours" included)."""
+    path = f"{base}/branches/{quote(branch, safe='')}/protection"
+    response = api.send("GET", path)
+    if response.status_code == 404 and not_protected(response):
+        return None
+    if response.status_code != 200:
+        raise refused(api.url(path), response)
+    return response.json()
+
+
+def not_protected(response) -> bool:
+    try:
+        return (response.json() or {}).get("message") == "Branch not protected"
+    except ValueError:
+        return False
+
+
+def rulesets_in_full(pieces: Pieces, base: str, listings=None, name: str = "") -> Any:
     """The rulesets that apply to the repository (its own, then the organization's, as
     GitHub lists them by default), each as GET .../rulesets/{id} answers it (the listing
-    omits the rules), or FAILED."""
-    listed = pieces.listing("rulesets", base + "/rulesets")
-    if listed is FAILED:
-        return FAILED
+    omits the rules), or FAILED.  Their ids from GraphQL's listing when `listings` has them
+    (settings_listings.py), an organization's (or enterprise's) ruleset then fetched once per run."""
+    ids = listings.ruleset_ids_of(name) if listings is not None else None
+    if ids is None:
+        listed = pieces.listing("rulesets", base + "/rulesets")
+        if listed is FAILED:
+            return FAILED
+        ids = [(ruleset["id"], ruleset.get("source_type") or "") for ruleset in listed]
     full = []
-    for ruleset in listed:
-        got = pieces.get("rulesets", f"{base}/rulesets/{ruleset['id']}")
+    for ruleset_id, source in ids:
+        def fetch(ruleset_id=ruleset_id):
+            return pieces.get("rulesets", f"{base}/rulesets/{ruleset_id}")
+        if source in ("Organization", "Enterprise") and listings is not None:
+            got = listings.organization_rulesets.get(ruleset_id, fetch, FAILED)
+        else:
+            got = fetch()
         if got is FAILED:
             return FAILED
         full.append(got)

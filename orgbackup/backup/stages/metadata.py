@@ -45,7 +45,7 @@ from orgbackup.times import now_utc, parse_time
 from orgbackup.config.settings import METADATA_PARTS
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.cache.json_files import write_json_atomically
-from orgbackup.backup.parts import attachments, team_access
+from orgbackup.backup.parts import attachments, settings_listings, team_access
 from orgbackup.backup.parts.registry import ORGANIZATION_PARTS, REPOSITORY_PARTS, PartCall
 from orgbackup.backup.parts.common import PartOutcome
 from orgbackup.results import StageResult
@@ -172,6 +172,7 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
     # One listing of the teams' repositories for all of the night's settings, when cheaper
     # (built at the first repository that needs it; parts/team_access.py).
     teams = team_access.TeamAccess(ctx.api, org, repositories=0)
+    listings = settings_listings.SettingsListings(ctx.api, org, threads=ctx.config.concurrency)
     for part in repository_parts:
         marks = store.part_marks(org, part.name)
         repos = [r for r in plan.repos if part.applies(r)]
@@ -185,7 +186,7 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
             force = force or (part.forced(ctx, org, repo) if part.forced else None)
             plan_part(part.name, repo, current, marks=marks, force=force, rotates=part.rotates, fresh=part.freshness,
                       run=lambda full, mark, part=part, repo=repo, folder=folders.get(name, name):
-                      part.back_up(PartCall(ctx, org, repo, folder, paths, mark, full, teams)))
+                      part.back_up(PartCall(ctx, org, repo, folder, paths, mark, full, teams, listings)))
 
     org_slot_key = int(plan.organization.get("id") or 0)
     for part in ORGANIZATION_PARTS:
@@ -215,6 +216,7 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
         report.part(kept[0]).unchanged += 1
         carried.append(kept)
     teams.repositories = sum(1 for job in jobs if job.part == "settings")
+    listings.names = [job.repo["name"] for job in jobs if job.part == "settings"]
     problems += run_jobs(ctx, org, jobs, report, store)
     for part, name, saved in carried:
         report.part(part).add_saved(saved)

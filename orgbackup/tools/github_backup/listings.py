@@ -22,6 +22,9 @@ only the issues and pull requests updated since; each needs all of its comments:
 A listing that fails (any error) is not retried: that kind falls back to 0.40.0's
 own per-item requests for the rest of the repository.
 
+Issues: 0.40.0 lists a repository's open issues and then its closed ones (L851-860), two
+requests where `state=all` is one: the open call asks for all, the closed call answers [].
+
 The repository itself: with `-R NAME` 0.40.0 asks `repos/ORG/NAME` (L689-696) for
 what the organization's listing already said at the start of the run (the stage
 writes that entry to a file, `LISTED_REPOSITORY_ENV` names it):
@@ -117,7 +120,18 @@ def listing_retrieve_data(original: Callable) -> Callable:
                 listings[key] = None
         return listings[key]
 
+    both_states: set[tuple[str, str | None]] = set()  # issue listings asked once with state=all
+
     def retrieve_data(args, template, query_args=None, single_request=False):
+        if template.endswith("/issues") and query_args and query_args.get("state") in ("open", "closed"):
+            # 0.40.0 lists open and then closed issues (L851-860): one listing of both instead
+            key = (template, query_args.get("since"))
+            if query_args["state"] == "closed" and key in both_states:
+                return []  # the open call's listing had them
+            if query_args["state"] == "open":
+                answer = original(args, template, dict(query_args, state="all"), single_request)
+                both_states.add(key)
+                return answer
         found = None if query_args or single_request else kind_and_number(template)
         if found is None:
             return original(args, template, query_args, single_request)

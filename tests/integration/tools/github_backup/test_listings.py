@@ -56,6 +56,11 @@ def test_comments_and_events_come_from_the_repository_listings(github_emulator, 
     assert routes["GET list_repo_review_comments"] == 1
     # the repository itself is the organization listing's entry: github-backup does not ask
     assert "GET get_repo" not in routes, routes
+    # open and closed issues from one listing of both (0.40.0 asks open, then closed)
+    listed = list(ctx.api.paginate(f"repos/{GODOT}/issues", {"state": "all", "filter": "all"}))
+    assert set(saved(ctx, "issues")) == {i["number"] for i in listed if "pull_request" not in i}
+    assert {i["state"] for i in saved(ctx, "issues").values()} == {"open", "closed"}
+    assert routes["GET list_issues"] == -(-len(listed) // 100)  # the pages of state=all, nothing else
 
     # A comment on an old issue that has two: the incremental run saves that issue again
     # with all three, asking GitHub only for what changed since.
