@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgbackup.backup.parts import discussions, projects, settings_listings
+from orgbackup.backup.stages import github_backup_labels
 from orgbackup.backup.planning import changes
 from orgbackup.github.api import repositories_query
 
@@ -43,7 +44,8 @@ def documents() -> list[Sent]:
     for name, fields, product_batch, largest in (
             ("change check", changes.ACTIVITY_FIELDS, changes.ACTIVITY_BATCH, 100),
             ("discussion marks", discussions.MARK_FIELDS, discussions.MARK_BATCH, 100),
-            ("settings listings", settings_listings.LISTING_FIELDS, settings_listings.BATCH, settings_listings.BATCH)):
+            ("settings listings", settings_listings.LISTING_FIELDS, settings_listings.BATCH, settings_listings.BATCH),
+            ("labels listing", github_backup_labels.LABELS_FIELDS, github_backup_labels.BATCH, 100)):
         for count in sorted({1, product_batch, largest}):
             sent.append(Sent(f"{name}, {count} repositories", *batch(fields, count)))
     for after in (None, CURSOR):
@@ -63,8 +65,10 @@ def documents() -> list[Sent]:
 
 # Each call site in orgbackup/ -> the documents above it can send.
 COVERED = {
-    "orgbackup.github.api:query": ["change check", "discussion marks", "settings listings"],  # GitHubAPI.repositories
+    # GitHubAPI.repositories
+    "orgbackup.github.api:query": ["change check", "discussion marks", "settings listings", "labels listing"],
     "orgbackup.backup.parts.settings_listings:LISTING_FIELDS": ["settings listings"],
+    "orgbackup.backup.stages.github_backup_labels:LABELS_FIELDS": ["labels listing"],
     "orgbackup.backup.planning.changes:ACTIVITY_FIELDS": ["change check"],
     "orgbackup.backup.parts.discussions:MARK_FIELDS": ["discussion marks"],
     "orgbackup.backup.parts.discussions:LIST_QUERY": ["discussions listing"],

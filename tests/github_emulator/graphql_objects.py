@@ -155,8 +155,7 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
             rec["milestones"], lambda m: {"id": node("Milestone", m["id"]), "number": m["number"],
                                           "title": m["title"]}, **kw),
         "labels": lambda info, **kw: _connection(
-            rec["labels"], lambda x: {"id": node("Label", x["id"]), "name": x["name"], "color": x["color"],
-                                      "description": x.get("description")}, **kw),
+            rec["labels"], _label_obj, **kw),
         "releases": lambda info, **kw: _connection(
             rec["releases"], lambda r: {"id": node("Release", r["id"]), "tagName": r["tag_name"],
                                         "name": r.get("name")}, **kw),
@@ -193,7 +192,7 @@ def _category_obj(cat: dict) -> dict:
 
 def _label_obj(label: dict) -> dict:
     return {"id": _nid("Label", label["id"]), "name": label["name"], "color": label["color"],
-            "description": label.get("description")}
+            "description": label.get("description"), "isDefault": bool(label.get("default"))}
 
 
 def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) -> dict:

@@ -93,7 +93,7 @@ type DiscussionComment implements Node {
   replies(first: Int, after: String): DiscussionCommentConnection!
 }
 type LabelConnection { totalCount: Int! nodes: [Label] pageInfo: PageInfo! }
-type Label implements Node { id: ID! name: String! color: String! description: String }
+type Label implements Node { id: ID! name: String! color: String! description: String isDefault: Boolean! }
 type Organization implements Node & Actor {
   id: ID! databaseId: Int login: String!
   # nullable here (GitHub: ProjectV2Connection!) so that a missing read:project scope gives

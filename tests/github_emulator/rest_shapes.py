@@ -3,6 +3,8 @@ base URLs and the caller): users, organizations, repositories, issues, pulls, co
 releases, ..., and the metadata's (teams, reviews, rulesets, protections, environments)."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from .rest import LEVELS, Ctx, node, text, user_id
 
 
@@ -78,8 +80,9 @@ def repo_json(c: Ctx, owner: str, rec: dict) -> dict:
 
 def label_json(c: Ctx, full: str, label: dict) -> dict:
     return {"id": label["id"], "node_id": node("Label", label["id"]),
-            "url": f"{c.api}/repos/{full}/labels/{label['name']}", "name": label["name"],
-            "color": label["color"], "default": False, "description": label["description"]}
+            "url": f"{c.api}/repos/{full}/labels/{quote(label['name'])}", "name": label["name"],
+            "color": label["color"], "default": bool(label.get("default")),
+            "description": label.get("description")}
 
 
 def milestone_json(c: Ctx, full: str, rec: dict, ms: dict) -> dict:

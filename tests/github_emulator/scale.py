@@ -117,7 +117,7 @@ def build_scale(b: Builder, count: int, megabytes: float) -> None:
     for i, (size, n_issues) in enumerate(zip(sizes, issues)):
         name = f"extra-{i:03d}"
         rec = b.repo(ORG, name, language="Python", has_wiki=False)
-        rec["labels"] = [{"id": b.new_id(), "name": label, "color": color, "description": description}
+        rec["labels"] = [{"id": b.new_id(), "name": label, "color": color, "description": description, "default": True}
                          for label, color, description in DEFAULT_LABELS]
         commits = BIG_COMMITS[i] if i < len(BIG_COMMITS) else 1 + min(50, size // (256 * 1024))
         history = _scale_history(b, name, size, commits)

@@ -206,7 +206,7 @@ def test_a_url_in_an_api_answer_gets_the_token_only_on_githubs_api(github_emulat
     github-backup runner's, and the wrapper's API client (a refused URL gets the request
     without the token, and the attacker's answer is not taken for data)."""
     from orgbackup.tools.github_backup import runner
-    from orgbackup.backup.stages.github_backup import download_asset
+    from orgbackup.backup.stages.release_assets import download_asset
     from orgbackup.github.urls import token_may_go_to
 
     api = "https://localhost:8443/api/v3"

@@ -48,10 +48,13 @@ UNCHANGED = 2  # an unchanged repository: its share of the rotation's settings a
 # (orgbackup/tools/github_backup/listings.py), and per pull request its details, commits and reviews.
 # Measured at 1,000 repositories of the benchmark's scale world: 7,374 requests, 7.4 each.
 #
-# The fixed part: the repository, hooks, collaborators, teams (from the organization's team
-# listings where that is cheaper: orgbackup/backup/parts/team_access.py), autolinks, Actions
-# variables and secrets.
-COUNTED_FIXED = 7
+# The fixed part: the repository, hooks, teams (from the organization's team listings where
+# that is cheaper: orgbackup/backup/parts/team_access.py), autolinks, Actions variables and
+# secrets; collaborators come from GraphQL (parts/settings_listings.py).
+COUNTED_FIXED = 6
+# Listings read from GraphQL for many repositories at once (their entries may still cost a
+# request each: a ruleset's rules): no REST page of theirs
+LISTED_OVER_GRAPHQL = frozenset({"labels", "rulesets"})
 PAGE = 100
 PER_ENTRY = {"releases": 3, "environments": 1, "rulesets": 1, "branch_protection_rules": 2}  # assets: 2 a guess
 COMMENTS_PER_ITEM = 3  # a guess on the high side: the listings of comments and events are paged
@@ -119,7 +122,7 @@ def counted_first_capture(counts: dict[str, int]) -> int:
     total = COUNTED_FIXED
     for kind, n in counts.items():
         if kind not in ("issues", "pulls"):
-            total += pages(n) + PER_ENTRY.get(kind, 0) * n
+            total += (0 if kind in LISTED_OVER_GRAPHQL else pages(n)) + PER_ENTRY.get(kind, 0) * n
     if items:  # the issue listing (pull requests in it), the repository's comments and events
         total += pages(items) + 2 * pages(COMMENTS_PER_ITEM * items)
     if pulls:  # the pull listing, the repository's review comments, and each one's own three

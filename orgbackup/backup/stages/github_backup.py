@@ -43,7 +43,7 @@ github-backup runs through `orgbackup.tools.github_backup.runner` (its own inter
 patched in-process): no token in any process's arguments or `.git/config`, and
 every file it writes appears whole or not at all.  After the runs, every release
 asset the saved release JSON lists is compared with its `size`; a missing or
-wrong one is fetched again (`repair_release_assets`), leftovers are removed.
+wrong one is fetched again (release_assets.py), leftovers are removed.
 
 Exit status 0 of github-backup proves nothing (git failures are logged and
 ignored); `verify_repair` checks the data against GitHub.
@@ -61,15 +61,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from orgbackup.backup.planning import lfs_budget
+from orgbackup.backup.stages import github_backup_labels, release_assets
 from orgbackup.git import clones, argv as git, on_disk
 from orgbackup.tools import process
 from orgbackup.tools.github_backup import runner
-from orgbackup.cache import json_files, release_files
-from orgbackup.tools.github_backup.listings import LISTED_REPOSITORY_ENV
-from orgbackup.github.urls import token_may_go_to
+from orgbackup.cache import json_files
+from orgbackup.tools.github_backup.listings import LISTED_LABELS_ENV, LISTED_REPOSITORY_ENV
 from orgbackup.tools.github_backup.names import UNSAFE_NAME
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.errors import BackupError
@@ -98,7 +96,6 @@ _PROBLEM_LINES = (
 )
 # github-backup 0.40.0 in its own interpreter, patched so that no token reaches an argv.
 RUNNER = (sys.executable, "-m", "orgbackup.tools.github_backup.runner")
-ASSETS_PART = "releases"
 # A name out of GitHub's answer that the runner stored under a safe name or refused (github_backup_names).
 NAMES_PART = "names"
 _UNSAFE_NAME_LINE = re.compile(re.escape(UNSAFE_NAME) + r"(.*)")
@@ -269,9 +266,11 @@ def expected_seconds(repo: dict, state: RepoState | None) -> float:
     return 1.0 + 0.2 * int(repo.get("open_issues_count") or 0) + int(repo.get("size") or 0) / 5000
 
 
-def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | None) -> list[Problem]:
+def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | None,
+            labels: list[dict] | None = None) -> list[Problem]:
     name = repo["name"]
     out = prepare_run_dir(ctx, org, name, since, repo)
+    labels_file = github_backup_labels.write_for_run(out, labels)  # GraphQL's, else github-backup asks
     logfile = log_path(ctx, org, name)
     logfile.parent.mkdir(parents=True, exist_ok=True)
     logfile.write_bytes(b"")  # one run per log: its problems are this run's
@@ -285,7 +284,7 @@ def run_one(ctx: RunContext, org: str, repo: dict, *, hooks: bool, since: str | 
             argv,
             # Git LFS only from this repository's own server on GitHub, whatever its .lfsconfig says
             env={**git_environment(ctx.files, ctx.config.stall_seconds, repo=git.repo_url(ctx.config.git_url, org, name)),
-                 LISTED_REPOSITORY_ENV: str(out / LISTED_FILE),
+                 LISTED_REPOSITORY_ENV: str(out / LISTED_FILE), LISTED_LABELS_ENV: str(labels_file),
                  runner.API_URL_ENV: ctx.config.api_url,  # where an asset may get the token
                  **({"GIT_LFS_SKIP_SMUDGE": "1"} if budgeted else {})},  # its checkout downloads none
             idle_timeout=ctx.config.stall_seconds + RATE_LIMIT_WAIT_SECONDS,
@@ -356,6 +355,7 @@ def back_up_repositories(ctx: RunContext, org: str, repos: list[dict], *, hooks:
             todo.append(repo)
 
     lfs_lock = threading.Lock()
+    labels = github_backup_labels.labels_of(ctx, org, [r for r in todo if "labels" in parts_to_ask(ctx, org, r)])
 
     def work(repo: dict) -> list[Problem]:
         since = states[repo["name"]].activity_mark
@@ -364,7 +364,7 @@ def back_up_repositories(ctx: RunContext, org: str, repos: list[dict], *, hooks:
         lfs_before = on_disk.tree_bytes(lfs_store)
         try:
             repo_hooks = hooks and (ctx.config.hooks == "on" or can_admin(repo))
-            return run_one(ctx, org, repo, hooks=repo_hooks, since=since)
+            return run_one(ctx, org, repo, hooks=repo_hooks, since=since, labels=labels.get(repo["name"]))
         except (OSError, BackupError) as exc:
             return [Problem(org, repo["name"], TOOL, f"could not run github-backup: {exc}")]
         finally:
@@ -382,69 +382,9 @@ def back_up_repositories(ctx: RunContext, org: str, repos: list[dict], *, hooks:
             problems.extend(found)
     if "releases" in ctx.config.parts and "assets" in ctx.config.parts:
         for repo in repos:
-            problems.extend(repair_release_assets(ctx, org, repo["name"]))
+            problems.extend(release_assets.repair_release_assets(ctx, org, repo["name"]))
     log.info(
         "%s: github-backup ran for %d repositories, skipped %d unchanged, %d problem(s)",
         org, len(result.ran), len(result.skipped), len(problems),
     )
     return StageResult(result, problems)
-
-
-# Release assets: 0.40.0 skips any asset whose name exists, so a truncated one would stay.
-
-
-def asset_is_complete(path: Path, size: int | None) -> bool:
-    try:
-        return path.is_file() and (size is None or path.stat().st_size == int(size))
-    except OSError:
-        return False
-
-
-def download_asset(ctx: RunContext, url: str, path: Path) -> None:
-    """One asset through the wrapper's own client: the token only in its Authorization header,
-    only when `url` (the release JSON's) is GitHub's API, and requests drops it when the download
-    is redirected to another host."""
-    writer = runner.AtomicWriter(path, "wb", None)
-    authorization = ctx.api.authorization() if token_may_go_to(url, ctx.config.api_url) else {}
-    try:
-        with ctx.api.session.get(url, headers={"Accept": "application/octet-stream", **authorization},
-                                 stream=True,
-                                 timeout=ctx.config.stall_seconds,  # per read: a stall, not a size
-                                 verify=ctx.api.verify) as response:
-            if response.status_code != 200:
-                raise BackupError(f"GitHub answered HTTP {response.status_code}")
-            for chunk in response.iter_content(runner.CHUNK):
-                writer.write(chunk)
-    except BaseException:
-        writer.discard()
-        raise
-    writer.close()
-
-
-def repair_release_assets(ctx: RunContext, org: str, name: str) -> list[Problem]:
-    """Leftover temporary files removed; every asset the saved release JSON lists has its size
-    on disk, else it is fetched again (no API request for assets that are fine)."""
-    repository_dir = ctx.org_paths(org).repository_dir(name)
-    for path in runner.remove_partial_files(repository_dir):
-        log.info("%s/%s: removed %s, left half-written by an interrupted run", org, name, path.name)
-    problems: list[Problem] = []
-    for path, asset in release_files.expected_assets(repository_dir / "releases"):
-        size = asset.get("size")
-        if asset_is_complete(path, size):
-            continue
-        where = f"{path.parent.name}/{path.name}"
-        log.warning("%s/%s: release asset %s is %s; fetching it again", org, name, where,
-                    "missing" if not path.exists() else "of the wrong size")
-        path.unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            download_asset(ctx, asset["url"], path)
-        except (OSError, BackupError, requests.RequestException) as exc:
-            problems.append(Problem(org, name, ASSETS_PART, f"release asset {where} could not be fetched: {exc}"))
-            continue
-        if not asset_is_complete(path, size):
-            got = path.stat().st_size if path.exists() else 0
-            problems.append(Problem(org, name, ASSETS_PART,
-                                    f"release asset {where} has {got} bytes, GitHub says {size}"))
-            path.unlink(missing_ok=True)
-    return problems

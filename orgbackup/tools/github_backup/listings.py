@@ -22,6 +22,10 @@ only the issues and pull requests updated since; each needs all of its comments:
 A listing that fails (any error) is not retried: that kind falls back to 0.40.0's
 own per-item requests for the rest of the repository.
 
+Labels: the stage asks GraphQL for the labels of many repositories at once and writes this
+repository's to the file LISTED_LABELS_ENV names; 0.40.0's `repos/ORG/NAME/labels` is
+answered from it (without the file, asked as 0.40.0 does).
+
 Issues: 0.40.0 lists a repository's open issues and then its closed ones (L851-860), two
 requests where `state=all` is one: the open call asks for all, the closed call answers [].
 
@@ -40,6 +44,7 @@ import re
 from typing import Callable
 
 LISTED_REPOSITORY_ENV = "ORGBACKUP_LISTED_REPOSITORY"
+LISTED_LABELS_ENV = "ORGBACKUP_LISTED_LABELS"  # the repository's labels, from GraphQL (stages/github_backup_labels.py)
 # {repos}/{owner}/{name}/issues/{n}/comments as 0.40.0 builds it (L847, L878)
 PER_ITEM = re.compile(r"^(?P<repo>.+/repos/[^/]+/(?P<name>[^/]+))/(?P<kind>issues/\d+/comments|issues/\d+/events"
                       r"|pulls/\d+/comments)$")
@@ -132,6 +137,10 @@ def listing_retrieve_data(original: Callable) -> Callable:
                 answer = original(args, template, dict(query_args, state="all"), single_request)
                 both_states.add(key)
                 return answer
+        if template.endswith("/labels") and not query_args and not single_request:
+            listed = listed_labels()
+            if listed is not None:
+                return listed
         found = None if query_args or single_request else kind_and_number(template)
         if found is None:
             return original(args, template, query_args, single_request)
@@ -150,6 +159,17 @@ def listing_retrieve_data(original: Callable) -> Callable:
         return merged_by_id(saved or [], grouped.get(number, []))
 
     return retrieve_data
+
+
+def listed_labels() -> list[dict] | None:
+    """The labels in the file LISTED_LABELS_ENV names (this run's repository's), or None."""
+    path = os.environ.get(LISTED_LABELS_ENV)
+    try:
+        with open(path or "", encoding="utf-8") as f:
+            listed = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return listed if isinstance(listed, list) else None
 
 
 def listed_retrieve_repositories(original: Callable) -> Callable:

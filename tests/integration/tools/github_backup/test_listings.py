@@ -81,3 +81,37 @@ def test_comments_and_events_come_from_the_repository_listings(github_emulator, 
     assert "GET list_issue_comments" not in routes, routes
     assert routes["GET list_repo_issue_comments"] == 1
     assert routes.get("GET list_issue_events", 0) <= 2  # the events of what changed, per item
+
+
+def test_labels_of_many_repositories_come_from_one_graphql_query(github_emulator, tmp_path, monkeypatch):
+    """github-backup's labels.json as REST lists the labels (less the numeric id GraphQL lacks),
+    for no label request; a repository GraphQL cannot answer whole still asks REST."""
+    emu = github_emulator
+
+    def many_labels(b):
+        rec = b.world["orgs"][ORG]["repos"]["shared-lib"]
+        rec["labels"] = [{"id": b.new_id(), "name": f"area {n}", "color": "ededed", "description": None}
+                         for n in range(101)]  # more than GraphQL's page: REST for this one
+        game = b.world["orgs"][ORG]["repos"]["game"]
+        game["labels"].append({"id": b.new_id(), "name": "good first issue", "color": "7057ff",
+                               "description": "Good for newcomers", "default": True})
+    write_world(emu.root, many_labels)
+    ctx = make_context(emu, tmp_path, monkeypatch, parts=("labels",))
+    repos = [r for r in ctx.api.org_repositories(ORG) if r["name"] in ("godot", "game", "shared-lib", "docs")]
+    emu.reset_counters()
+    result = gb.back_up_repositories(ctx, ORG, repos, hooks=False)
+    assert result.problems == [] and sorted(result.captured.ran) == ["docs", "game", "godot", "shared-lib"]
+    routes = emu.routes()
+    assert routes.get("GET list_labels") == 2 and routes["POST graphql"] == 1  # shared-lib's two pages only
+
+    def without_id(labels: list[dict]) -> list[dict]:
+        return [{k: v for k, v in label.items() if k != "id"} for label in labels]
+    labelled = 0
+    for repo in repos:
+        path = ctx.org_paths(ORG).repository_dir(repo["name"]) / "labels" / "labels.json"
+        on_github = list(ctx.api.paginate(f"repos/{ORG}/{repo['name']}/labels"))
+        labelled += bool(on_github)
+        assert without_id(json.loads(path.read_text())) == without_id(on_github), repo["name"]
+    assert labelled == 3  # docs has none: an empty list, as REST's
+    game = json.loads((ctx.org_paths(ORG).repository_dir("game") / "labels" / "labels.json").read_text())
+    assert [label["default"] for label in game if label["name"] == "good first issue"] == [True]

@@ -59,9 +59,10 @@ def test_estimates_first_capture_costs_more_than_a_changed_one():
     assert estimate(repo, "2026-01-01T00:00:00Z") < estimate(repo, None)
     # With GitHub's counts: what the capture asks (empty listings are not asked for)
     empty = dict.fromkeys(("issues", "pulls", "milestones", "labels", "releases", "rulesets"), 0)
-    assert estimate(repo, None, empty) == 7
-    # 7 fixed, a page of labels, 110 items: 2 pages, comments and events 4 pages each; 10 pull
+    assert estimate(repo, None, empty) == 6
+    # 6 fixed, the labels from GraphQL, 110 items: 2 pages, comments and events 4 pages each; 10 pull
     # requests: a page of them, a page of review comments, 3 each
-    assert estimate(repo, None, {**empty, "labels": 9, "issues": 100, "pulls": 10}) == 7 + 1 + 10 + 32
-    assert estimate(repo, None, {**empty, "releases": 3}) == 7 + 1 + 3 * 3  # each release's assets
-    assert estimate({"has_pages": True}, None, empty) == 8
+    assert estimate(repo, None, {**empty, "labels": 9, "issues": 100, "pulls": 10}) == 6 + 0 + 10 + 32
+    assert estimate(repo, None, {**empty, "releases": 3}) == 6 + 1 + 3 * 3  # each release's assets
+    assert estimate(repo, None, {**empty, "rulesets": 2}) == 6 + 2  # the ids from GraphQL, each one's rules
+    assert estimate({"has_pages": True}, None, empty) == 7
