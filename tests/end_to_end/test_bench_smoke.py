@@ -39,7 +39,7 @@ def test_benchmark_small_size_produces_every_row(tmp_path):
     assert rows[("original", "first")]["completeness"]["found"] > 0
     assert set(case["targets"]) == {"first_wall_vs_original", "unchanged_wall_vs_first", "unchanged_api_vs_first",
                                     "unchanged_data_added_bytes", "mutated_completeness", "wrapper_peak_mb",
-                                    "unchanged_api_per_repository", "restore_vs_bare_restic",
+                                    "unchanged_api_per_repository", "first_api_per_repository", "restore_vs_bare_restic",
                                     "first_api_vs_original", "bytes_served_vs_data", "cache_vs_data",
                                     "unchanged_wall_s"}
     assert all(case["targets"][name]["value"] is not None for name in case["targets"]), case["targets"]
