@@ -129,10 +129,10 @@ def test_prune_with_its_own_credentials_applies_the_policy_above_its_floor_and_r
             seed(work, backup_host, ORG, now - timedelta(days=5)),
             seed(work, backup_host, ORG, now - timedelta(days=20)),  # daily=2 forgets it; the 30d floor keeps it
             seed(work, backup_host, ORG, now - timedelta(days=20, hours=2), complete=False),  # the floor too
-            seed(work, backup_host, OTHER_ORG, now - timedelta(days=100)),  # its organization's two newest days
+            # Its organization's two newest days (the floor counts from them: 100 days apart).
+            seed(work, backup_host, OTHER_ORG, now - timedelta(days=100)),
             seed(work, backup_host, OTHER_ORG, now - timedelta(days=200))}
     forgotten = {seed(work, backup_host, ORG, now - timedelta(days=45)),
-                 seed(work, backup_host, ORG, now - timedelta(days=90)),
                  seed(work, backup_host, ORG, now - timedelta(days=60), complete=False),
                  seed(work, backup_host, OTHER_ORG, now - timedelta(days=300))}
     (tmp_path / "none.env").write_text("")
@@ -166,7 +166,7 @@ def test_prune_with_its_own_credentials_applies_the_policy_above_its_floor_and_r
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["event"] == "prune_summary" and summary["keep_within"] == "30d"
     assert {r["org"]: (r["forgotten"], r["incomplete_forgotten"], r["kept"]) for r in summary["orgs"]} == {
-        ORG: (3, 1, 4), OTHER_ORG: (1, 0, 2)}
+        ORG: (2, 1, 4), OTHER_ORG: (1, 0, 2)}
     assert packs(full.data) < before  # restic prune deleted the forgotten snapshots' data
     restic_call(admin, "check")
     assert full.password not in out + err and append.password not in out + err
