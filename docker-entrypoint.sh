@@ -6,7 +6,7 @@
 # (tests/end_to_end/test_image.py runs each of them through this script).
 set -e
 case "${1:-}" in
-    ""|backup|restore|restore-to-github|snapshots|status|verify|-*)
+    ""|backup|restore|restore-to-github|snapshots|status|verify|prune|-*)
         exec python /app/entrypoint.py "$@"
         ;;
 esac

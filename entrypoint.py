@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The image's entry point: `entrypoint.py [backup|snapshots|restore|restore-to-github|status|verify] ...`."""
+"""The image's entry point: `entrypoint.py [backup|snapshots|restore|restore-to-github|status|verify|prune] ...`."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""The command line: `backup` (default), `restore`, `restore-to-github`, `verify`, `snapshots`, `status`.
+"""The command line: `backup` (default), `restore`, `restore-to-github`, `verify`, `snapshots`, `status`,
+`prune`.
 
 This is the only place that turns errors into exit statuses:
 0 complete, 1 failure, 2 configuration error (nothing touched),
@@ -35,6 +36,10 @@ BACKUP_VARIABLES = ("  GITHUB_ORGS                                  the organiza
                     + RESTIC_VARIABLES)
 READ_ONLY_VARIABLES = (RESTIC_VARIABLES + "\n"
                        "  (no GitHub token; BACKUP_HOST_NAME if the backups set another one)")
+PRUNE_VARIABLES = ("  RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE  the repository, with credentials that may delete\n"
+                   "                                               (the prune job's own, not an append-only backup's)\n"
+                   "  RESTIC_PASSWORD or RESTIC_PASSWORD_FILE      its password (or a key of the prune job's own)\n"
+                   "  (no GitHub token; BACKUP_KEEP_*, BACKUP_PRUNE_KEEP_WITHIN, BACKUP_HOST_NAME)")
 INTERRUPTED = "  130  interrupted (SIGTERM, Ctrl-C): tools ended, nothing marked complete"
 
 
@@ -109,7 +114,20 @@ SUBCOMMANDS = {
                 "  0    every check passed\n  1    a check failed (the report names it), or restic failed\n"
                 "  2    configuration error, a bad --read-data-subset"),
     ),
+    "prune": (
+        "forget by the keep policy and prune, apart from the backup (BACKUP_RETENTION=separate)",
+        "Apply the keep policy (BACKUP_KEEP_*) to every organization's snapshots, keeping every "
+        "snapshot within BACKUP_PRUNE_KEEP_WITHIN (default 30d) of the newest, then restic prune: "
+        "the job that does retention when the backup's credentials are append-only. Refuses, "
+        "forgetting nothing, while any snapshot is dated in the future.",
+        _epilog(PRUNE_VARIABLES,
+                "  0    the policy applied and the repository pruned\n"
+                "  1    failure: a snapshot dated in the future (nothing forgotten), wrong password, no\n"
+                "       repository, credentials that may not delete, restic failed\n"
+                "  2    configuration error"),
+    ),
 }
+
 
 def read_data_subset(value: str) -> str:
     if not READ_DATA_SUBSET.match(value.strip()):
@@ -183,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="restic check --read-data-subset: n%%, n/t or a size (default "
                              "BACKUP_VERIFY_READ_DATA_SUBSET, 5%%)")
     verify.add_argument("--json", action="store_true", help="also print the report as one JSON line")
+
+    command("prune")
     return parser
 
 
@@ -256,6 +276,10 @@ def dispatch(args, environ) -> RunResult:
             read_data_subset=args.read_data_subset or config.verify_read_data_subset,
             as_json=args.json,
         )
+    if command == "prune":
+        from orgbackup.actions.prune import run_prune
+
+        return run_prune(config)
     raise AssertionError(command)
 
 

@@ -1,5 +1,5 @@
 """The `backup` command: preflight, then each organization's night (orgbackup/backup/pipeline.py),
-then restic prune when due, the summary, and the verify after the backup when configured.
+then restic prune when due (never with BACKUP_RETENTION=separate), the summary, and the verify after the backup when configured.
 
 One organization failing does not stop the others; problems are collected and only turned
 into an exit status at the end, by the one status rule (orgbackup/results.py: 0 complete,
@@ -19,7 +19,7 @@ from orgbackup.backup.stages import snapshot
 from orgbackup.backup.stages.preflight import run_preflight
 from orgbackup.backup.stages.summary import OrgOutcome, render_table, summary_line
 from orgbackup.actions.session import session
-from orgbackup.config.settings import Config
+from orgbackup.config.settings import RETENTION_HERE, Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK, BackupError
 from orgbackup.github.api import GitHubAPI
 from orgbackup.github.credentials import credentials_for
@@ -115,7 +115,7 @@ def run_backup(config: Config) -> RunResult:
         last_of_night = True
         try:
             last_of_night = completes_the_night(ctx, outcomes)
-            if last_of_night:
+            if last_of_night and config.retention_mode == RETENTION_HERE:  # else the prune job's
                 snapshot.prune_if_due(ctx, sum(o.forgotten for o in outcomes))
         except BackupError as exc:  # the snapshots are safe; the space comes back next time
             log.warning("restic prune failed: %s", exc)

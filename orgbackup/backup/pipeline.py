@@ -16,7 +16,7 @@ error; the run goes on with the next organization.
     scrub         no credentials in the tree; the files that hold the token left out
     manifest      manifest.json; which problems count
     snapshot      restic backup of the organization's folder
-    retention     restic forget by the keep policy
+    retention     restic forget by the keep policy (BACKUP_RETENTION=separate: the prune job's)
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from orgbackup.backup.planning.plan import OrgPlan
 from orgbackup.backup.stages import (budget, dependencies, folders, github_backup, gitim, manifest, metadata,
                                      refusals, scrub, snapshot, verify_repair)
 from orgbackup.backup.stages.summary import OrgOutcome
+from orgbackup.config.settings import RETENTION_HERE
 from orgbackup.errors import BackupError
 from orgbackup.results import StageResult
 from orgbackup.tools import process
@@ -77,10 +78,10 @@ def back_up_organization(ctx: RunContext, plan: OrgPlan, stages: tuple[Stage, ..
     except BackupError as exc:
         night.error = process.mask(str(exc))
         log.error("%s: %s", night.org, night.error)
-    return outcome_of(night, time.monotonic() - clock)
+    return outcome_of(night, time.monotonic() - clock, retention=ctx.config.retention_mode)
 
 
-def outcome_of(night: OrgNight, seconds: float) -> OrgOutcome:
+def outcome_of(night: OrgNight, seconds: float, *, retention: str = RETENTION_HERE) -> OrgOutcome:
     plan = night.plan
     return OrgOutcome(
         night.org,
@@ -94,6 +95,7 @@ def outcome_of(night: OrgNight, seconds: float) -> OrgOutcome:
         leaked_files=[str(p) for p in night.leaked],
         error=night.error,
         forgotten=night.forgotten,
+        retention=retention,
         known_problems=night.known_problems,
         deleted=[d.as_dict() for d in plan.deleted],
         renamed={p.name: p.previous_name for p in plan.events("renamed")},

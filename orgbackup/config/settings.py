@@ -30,6 +30,13 @@ METADATA_PARTS = ("discussions", "reviews", "commit-comments", "settings", "orga
                   "attachments")
 ALL_PARTS = GITHUB_BACKUP_PARTS + METADATA_PARTS
 HOOKS_MODES = ("auto", "on", "off")
+# BACKUP_RETENTION: `here`, the backup forgets and prunes after its snapshots; `separate`, it never
+# does (append-only storage: `entrypoint.py prune` with credentials that may delete does it).
+RETENTION_HERE, RETENTION_SEPARATE = "here", "separate"
+RETENTION_MODES = (RETENTION_HERE, RETENTION_SEPARATE)
+# restic's duration (`--keep-within`): years, months, days, hours, e.g. 30d, 1m15d, 2y.
+KEEP_WITHIN = re.compile(r"^(\d+[ymdh])+$")
+DEFAULT_PRUNE_KEEP_WITHIN = "30d"
 GIT_PROTOCOLS = ("https", "ssh")
 DEFAULT_HOST_NAME = "github-org-backup"
 # restic check --read-data-subset: n% (a fraction), n/t (part n of t) or a size (500M).
@@ -133,6 +140,9 @@ class Config:
     fresh_hours: int = 12  # a part read less than this many hours ago is not read again for freshness
     keep_deleted_days: int = 0  # 0: a repository deleted on GitHub stays in the cache (and snapshots) forever
     prune_days: int = 7  # restic prune at most this often (0: whenever a snapshot was forgotten)
+    retention_mode: str = RETENTION_HERE  # BACKUP_RETENTION: `separate` leaves forget and prune to the prune job
+    # The prune job's floor: every snapshot within this of the newest is kept (restic --keep-within)
+    prune_keep_within: str = DEFAULT_PRUNE_KEEP_WITHIN
     verify_after_backup: bool = False
     # When the API budget cannot hold the run's metadata: wait for the reset instead of deferring it
     wait_for_rate_limit: bool = False
@@ -199,6 +209,16 @@ def parse_retention(environ: Mapping[str, str]) -> Retention:
         yearly=parse_int(environ, "BACKUP_KEEP_YEARLY", default.yearly),
         incomplete_days=parse_int(environ, "BACKUP_KEEP_INCOMPLETE_DAYS", default.incomplete_days),
     )
+
+
+def parse_keep_within(environ: Mapping[str, str]) -> str:
+    """BACKUP_PRUNE_KEEP_WITHIN: a restic duration (30d, 6m, 1y2m, 48h)."""
+    raw = environ.get("BACKUP_PRUNE_KEEP_WITHIN")
+    value = (raw or "").strip().lower() or DEFAULT_PRUNE_KEEP_WITHIN
+    if not KEEP_WITHIN.match(value):
+        raise ConfigError(f"BACKUP_PRUNE_KEEP_WITHIN: {raw!r} is not a duration restic reads "
+                          "(numbers with y, m, d or h: 30d, 6m, 1y2m)")
+    return value
 
 
 def parse_stall_seconds(environ: Mapping[str, str]) -> int:
@@ -355,6 +375,8 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         fresh_hours=parse_int(env, "BACKUP_FRESH_HOURS", 12),
         keep_deleted_days=parse_int(env, "BACKUP_KEEP_DELETED_DAYS", 0),
         prune_days=parse_int(env, "BACKUP_PRUNE_DAYS", 7),
+        retention_mode=parse_choice(env, "BACKUP_RETENTION", RETENTION_HERE, RETENTION_MODES),
+        prune_keep_within=parse_keep_within(env),
         verify_after_backup=parse_bool(env, "BACKUP_VERIFY_AFTER_BACKUP", False),
         wait_for_rate_limit=parse_bool(env, "BACKUP_WAIT_FOR_RATE_LIMIT", False),
         rate_limit_max_wait=parse_int(env, "BACKUP_RATE_LIMIT_MAX_WAIT", DEFAULT_RATE_LIMIT_MAX_WAIT),

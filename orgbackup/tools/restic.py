@@ -27,11 +27,6 @@ from orgbackup.tools.restic_output import (EXIT_MEANINGS, ResticError, Snapshot,
 log = logging.getLogger(__name__)
 
 
-log = logging.getLogger(__name__)
-
-
-
-
 def restic_environment(files: SecretFiles) -> dict[str, str]:
     """The backend's variables (Config.restic_backend), then the run's own files."""
     return {
@@ -67,11 +62,13 @@ def backup(paths: Iterable[str], *, host: str, tags: Iterable[str], exclude_file
     return args + tuple(paths)
 
 
-def forget(retention: Retention, *, host: str, org: str, shard: Shard | None = None) -> tuple[str, ...]:
+def forget(retention: Retention, *, host: str, org: str, shard: Shard | None = None,
+           keep_within: str | None = None) -> tuple[str, ...]:
     """The keep policy over one organization's complete snapshots (a comma in one
     --tag means AND), so an incomplete snapshot never takes a complete one's place.
     With a shard, over that shard's alone (`shard:i/N` in the same --tag): one
-    shard's snapshots never count for, or forget, another's.
+    shard's snapshots never count for, or forget, another's. `keep_within` (the prune
+    job's floor, a restic duration): every snapshot within it of the group's newest stays.
 
     Without --prune: `prune` (the expensive part) runs only when a snapshot went."""
     tags = f"org:{org},complete" + (f",{shard.tag}" if shard else "")
@@ -82,7 +79,7 @@ def forget(retention: Retention, *, host: str, org: str, shard: Shard | None = N
         "--keep-weekly", str(retention.weekly),
         "--keep-monthly", str(retention.monthly),
         "--keep-yearly", str(retention.yearly),
-    )
+    ) + (("--keep-within", keep_within) if keep_within else ())
 
 
 def forget_snapshots(snapshot_ids: Iterable[str]) -> tuple[str, ...]:

@@ -38,8 +38,8 @@ import pytest
 
 from tests.github_emulator.mutate import add_org
 from tests.support.image import ORG, ROOT, RUN_ID, UID, Stack, docker, show
-from tests.support.kubernetes import (BACKUP_JOB, SHARDED_JOB, STATUS_JOB, container, cronjobs, expand, one,
-                                      pod_environ, pod_spec)
+from tests.support.kubernetes import (BACKUP_JOB, BACKUP_SECRET, PRUNE_JOB, PRUNE_SECRET, SHARDED_JOB, STATUS_JOB,
+                                      container, cronjobs, expand, one, pod_environ, pod_spec)
 from tests.support.invocations import Invocation, documented_invocations
 
 
@@ -92,6 +92,8 @@ def expected_of(inv: Invocation, snapshot: str) -> Expected:
         return Expected(out='"ok": true' if "--json" in args else f"OK    {ORG}: complete")
     if command == "verify":
         return Expected(out="verify: passed")
+    if command == "prune":  # the stack's one repository, with the backup's credentials (the policy keeps it all)
+        return Expected(out='"event": "prune_summary"')
     if command == "restore":
         return Expected(check=lambda run, folder: restored_org(folder))
     if command == "restore-to-github" and "--dry-run" in args:
@@ -111,7 +113,7 @@ def expected_of(inv: Invocation, snapshot: str) -> Expected:
     raise KeyError(f"a documented invocation no test expects anything of: {inv}")
 
 
-ORDER = ("backup", "snapshots", "restic", "status", "verify", "restore", "restore-to-github", "sh")
+ORDER = ("backup", "snapshots", "restic", "status", "verify", "restore", "restore-to-github", "prune", "sh")
 
 
 def rank(inv: Invocation) -> tuple:
@@ -292,16 +294,18 @@ def last_json(run: subprocess.CompletedProcess) -> dict:
 
 
 def test_every_manifest_names_a_container_this_module_runs():
-    assert set(cronjobs()) == {BACKUP_JOB, STATUS_JOB, SHARDED_JOB}
+    assert set(cronjobs()) == {BACKUP_JOB, STATUS_JOB, SHARDED_JOB, PRUNE_JOB}
 
 
-def test_the_backup_and_status_cronjobs_run_in_the_image(image, github_emulator, tmp_path):
+def test_the_backup_status_and_prune_cronjobs_run_in_the_image(image, github_emulator, tmp_path):
     """status before any backup: exit 1 naming the missing repository; the backup CronJob's
-    container: a complete backup; status again: exit 0 (its args: status --max-age 36)."""
+    container: a complete backup; status again: exit 0 (its args: status --max-age 36); the
+    prune CronJob's container, its repository from its own Secret's file (here the claim's
+    local repository): the policy applied, the backup's snapshot kept, pruned."""
     claims = {name: writable_folder(tmp_path / name) for name in ("orgbackup-cache", "orgbackup-repository")}
     values = {"github_token": github_emulator.admin_token_file.read_text().strip(),
-              "restic_password": "k8s-" + uuid.uuid4().hex}
-    assert set(values) == set(one("Secret")["stringData"])
+              "restic_password": "k8s-" + uuid.uuid4().hex, "restic_repository": "/repository"}
+    assert set(values) == set(one("Secret", BACKUP_SECRET)["stringData"]) | set(one("Secret", PRUNE_SECRET)["stringData"])
     env, ca = emulator_overrides(github_emulator)
 
     def run(cronjob: str, step: str) -> subprocess.CompletedProcess:
@@ -322,6 +326,10 @@ def test_the_backup_and_status_cronjobs_run_in_the_image(image, github_emulator,
     after = run(STATUS_JOB, "status-after")
     assert after.returncode == 0, after.stdout + after.stderr
     assert after.stdout.startswith(f"OK    {ORG}: complete")
+    pruned = run(PRUNE_JOB, "prune")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    [row] = last_json(pruned)["orgs"]
+    assert row["org"] == ORG and row["forgotten"] == 0 and row["kept"] == 1, row
 
 
 def test_the_sharded_cronjob_runs_a_shard_in_the_image(image, github_emulator, tmp_path):

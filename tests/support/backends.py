@@ -51,16 +51,21 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 class RestServer:
     """`rclone serve restic` over a data folder, on a fixed loopback port: stopped and
-    started again, it serves the same repository at the same address."""
+    started again, it serves the same repository at the same address.  `append_only`:
+    with `--append-only` (restic's rest-server mode: data and snapshots may be added, never
+    deleted); `data`: another server's folder (two servers, two sets of credentials, one
+    repository); `name` tells their logs apart."""
 
-    def __init__(self, tmp_path: Path):
-        self.data = tmp_path / "rest-data"
-        self.data.mkdir()
+    def __init__(self, tmp_path: Path, *, append_only: bool = False, data: Path | None = None,
+                 name: str = "rclone"):
+        self.data = data or tmp_path / "rest-data"
+        self.data.mkdir(exist_ok=True)
         self.port = free_port()
+        self.append_only = append_only
         self.user = "backup-" + os.urandom(4).hex()
         self.password = "rest-" + os.urandom(12).hex()
-        self.log = tmp_path / "rclone.log"
-        self.config = tmp_path / "rclone.conf"
+        self.log = tmp_path / f"{name}.log"
+        self.config = tmp_path / f"{name}.conf"
         self.config.write_text("")
         self.proc: subprocess.Popen | None = None
 
@@ -74,7 +79,8 @@ class RestServer:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [RCLONE, "serve", "restic", "--addr", f"127.0.0.1:{self.port}",
-                 "--user", self.user, "--pass", self.password, str(self.data)],
+                 "--user", self.user, "--pass", self.password, str(self.data)]
+                + (["--append-only"] if self.append_only else []),
                 env=env, stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.proc, self.log)
 

@@ -14,6 +14,9 @@ MANIFESTS = ROOT / "config" / "kubernetes"
 BACKUP_JOB = "orgbackup"
 STATUS_JOB = "orgbackup-status"
 SHARDED_JOB = "orgbackup-sharded"
+PRUNE_JOB = "orgbackup-prune"
+BACKUP_SECRET = "orgbackup-secrets"
+PRUNE_SECRET = "orgbackup-prune-secrets"
 # The annotation Kubernetes sets on an Indexed Job's pod (its completion index).
 COMPLETION_INDEX = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 

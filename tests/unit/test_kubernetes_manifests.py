@@ -13,8 +13,8 @@ import pytest
 yaml = pytest.importorskip("yaml")
 kv = pytest.importorskip("kubernetes_validate.utils", reason="kubernetes-validate is a test dependency")
 
-from tests.support.kubernetes import (BACKUP_JOB, MANIFESTS, ROOT, SHARDED_JOB, STATUS_JOB, container, expand, manifests,
-                                      mounts, one, pod_environ, pod_spec)
+from tests.support.kubernetes import (BACKUP_JOB, BACKUP_SECRET, MANIFESTS, PRUNE_JOB, PRUNE_SECRET, ROOT, SHARDED_JOB,
+                                      STATUS_JOB, container, expand, manifests, mounts, one, pod_environ, pod_spec)
 
 
 # The newest schemas the package ships, and the oldest Kubernetes we support
@@ -90,7 +90,7 @@ def test_the_cronjob_runs_one_backup_at_a_time_with_limits():
     assert "memory" in c["resources"]["limits"]
 
 
-@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB, SHARDED_JOB])
+@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB, SHARDED_JOB, PRUNE_JOB])
 def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(cronjob):
     pod_sc, c_sc = pod_spec(cronjob)["securityContext"], container(cronjob)["securityContext"]
     assert pod_sc["runAsNonRoot"] is True and c_sc["runAsNonRoot"] is True
@@ -103,7 +103,7 @@ def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(cronjob):
     assert compose_service()["read_only"] is True
 
 
-@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB, SHARDED_JOB])
+@pytest.mark.parametrize("cronjob", [BACKUP_JOB, STATUS_JOB, SHARDED_JOB, PRUNE_JOB])
 def test_every_reference_points_at_a_manifest_here(cronjob):
     pod = pod_spec(cronjob)
     volumes = {v["name"]: v for v in pod["volumes"]}
@@ -120,8 +120,9 @@ def test_every_reference_points_at_a_manifest_here(cronjob):
     assert all(r["secretRef"].get("optional") for r in refs if "secretRef" in r)
 
 
-def test_the_secret_is_a_template_without_real_values():
-    for value in one("Secret")["stringData"].values():
+@pytest.mark.parametrize("secret", [BACKUP_SECRET, PRUNE_SECRET])
+def test_the_secret_is_a_template_without_real_values(secret):
+    for value in one("Secret", secret)["stringData"].values():
         assert value.startswith("REPLACE-WITH-")
 
 
@@ -228,3 +229,38 @@ def test_the_sharded_job_is_indexed_one_shard_per_pod_each_with_its_own_cache(tm
     assert mounts(SHARDED_JOB)["/run/secrets"] == mounts()["/run/secrets"]
     assert mounts(SHARDED_JOB)["/tmp"] == mounts()["/tmp"]
     assert container(SHARDED_JOB)["envFrom"] == container()["envFrom"]
+
+
+def test_the_prune_cronjob_forgets_and_prunes_with_credentials_of_its_own(tmp_path):
+    """BACKUP_RETENTION=separate leaves retention to this job: `prune`, weekly, apart from the
+    backup's hours, never retried; the repository and its password from a Secret of its own,
+    a backend Secret of its own (not the backup's append-only one), no GitHub credentials."""
+    from orgbackup.config.settings import load_config
+
+    backup, status, prune = (one("CronJob", name)["spec"] for name in (BACKUP_JOB, STATUS_JOB, PRUNE_JOB))
+    assert prune["schedule"] not in (backup["schedule"], status["schedule"]) and prune["concurrencyPolicy"] == "Forbid"
+    assert prune["jobTemplate"]["spec"]["backoffLimit"] == 0  # a refusal is a person's to look at
+    c = container(PRUNE_JOB)
+    assert c["args"] == ["prune"] and c["image"] == container()["image"]
+    backends = [r["secretRef"]["name"] for r in c["envFrom"] if "secretRef" in r]
+    assert backends == ["orgbackup-prune-backend"]
+    assert "orgbackup-backend" in [r["secretRef"]["name"] for r in container()["envFrom"] if "secretRef" in r]
+    secrets = mounts(PRUNE_JOB)["/run/secrets"]["secret"]
+    assert secrets["secretName"] == PRUNE_SECRET
+    assert sorted(i["key"] for i in secrets["items"]) == ["restic_password", "restic_repository"]
+    assert "/cache" not in mounts(PRUNE_JOB) and "emptyDir" in mounts(PRUNE_JOB)["/tmp"]
+    environ = pod_environ(PRUNE_JOB)
+    assert environ["RESTIC_REPOSITORY"] == "" and environ["RESTIC_REPOSITORY_FILE"] == "/run/secrets/restic_repository"
+    assert environ["RESTIC_PASSWORD_FILE"] == "/run/secrets/restic_password"
+    cleared = {e["name"] for e in c["env"] if e["value"] == ""}
+    assert {"GITHUB_TOKEN_FILE", "GITHUB_APP_PRIVATE_KEY_FILE", "BACKUP_HEALTHCHECK_URL_FILE",
+            "BACKUP_NOTIFY_URLS_FILE"} <= cleared
+    # The product reads that environment: the repository from the mounted file, the floor.
+    (tmp_path / "restic_repository").write_text("rest:http://pruner:pw@127.0.0.1:8000/\n")
+    (tmp_path / "restic_password").write_text("p\n")
+    (tmp_path / "none.env").write_text("")
+    environ.update(RESTIC_REPOSITORY_FILE=str(tmp_path / "restic_repository"),
+                   RESTIC_PASSWORD_FILE=str(tmp_path / "restic_password"), BACKUP_ENV_FILE=str(tmp_path / "none.env"))
+    config = load_config(environ, need_github=False)
+    assert config.restic_repository.reveal() == "rest:http://pruner:pw@127.0.0.1:8000/"
+    assert config.prune_keep_within == "30d" and config.retention_mode == "here"

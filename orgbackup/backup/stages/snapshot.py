@@ -4,7 +4,8 @@ One snapshot per organization and run, of `CACHE/<ORG>` taken with restic's
 working directory at CACHE, so every snapshot's tree starts at `/<ORG>/`.
 A fixed `--host` keeps retention working although container host names change.
 The `complete`/`incomplete` tag follows the run's final outcome, restic's own
-exit status included; retention runs after every run, complete or not.
+exit status included; retention runs after every run, complete or not (unless
+BACKUP_RETENTION=separate: then the prune job does it, orgbackup/actions/prune.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from orgbackup.tools import restic, restic_output
 from orgbackup.backup.context import OrgNight, RunContext
+from orgbackup.config.settings import RETENTION_SEPARATE
+from orgbackup.snapshots import retention
 from orgbackup.results import UPSTREAM, Problem
 from orgbackup.snapshots.shards import Shard
 from orgbackup.times import parse_rfc3339
@@ -65,7 +68,11 @@ def run_snapshot(ctx: RunContext, night: OrgNight) -> StageResult:
 
 def run_retention(ctx: RunContext, night: OrgNight) -> StageResult:
     """After every night, complete or not: the repository stays bounded whatever GitHub does.
-    Captures how many snapshots went."""
+    Captures how many snapshots went. BACKUP_RETENTION=separate: none, ever (the storage may
+    be append-only; the prune job, `entrypoint.py prune`, applies the policy elsewhere)."""
+    if ctx.config.retention_mode == RETENTION_SEPARATE:
+        log.info("%s: retention is done elsewhere (BACKUP_RETENTION=separate): nothing forgotten here", night.org)
+        return StageResult(0, [])
     return StageResult(apply_retention(ctx, night.org), [])
 
 
@@ -151,25 +158,8 @@ def apply_retention(ctx: RunContext, org: str, now: datetime | None = None) -> i
 
 
 def apply_retention_of(ctx: RunContext, org: str, shard: Shard | None, now: datetime | None) -> int:
-    retention = ctx.config.retention
-    what = f"{org} (shard {shard})" if shard else org
-    removed: list[str] = []
-    if retention.keeps_everything:
-        log.info("%s: every complete snapshot is kept (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY/YEARLY are 0)", what)
-    else:
-        result = restic.run_restic(
-            ctx.files, restic.forget(retention, host=ctx.config.host_name, org=org, shard=shard), timeout=None
-        )
-        removed += restic_output.forgotten_snapshots(result.stdout)
-    tags = [f"org:{org},{shard.tag}" if shard else f"org:{org}"]
-    snaps = [s for s in restic.list_snapshots(ctx.files, host=ctx.config.host_name, tags=tags)
-             if s.shard == shard]
-    stale = restic_output.incomplete_to_forget(snaps, now or datetime.now(timezone.utc), retention.incomplete_days)
-    if stale:
-        restic.run_restic(ctx.files, restic.forget_snapshots(stale), timeout=None)
-        removed += stale
-    log.info("%s: retention applied (%d snapshot(s) forgotten, %d of them incomplete)", what, len(removed), len(stale))
-    return len(removed)
+    forgotten, _ = retention.apply_policy(ctx.files, ctx.config, org, shard, now or datetime.now(timezone.utc))
+    return forgotten
 
 
 def completes_the_night(ctx: RunContext, org: str, since: str) -> bool:
@@ -183,8 +173,6 @@ def completes_the_night(ctx: RunContext, org: str, since: str) -> bool:
     present = {s.shard.index for s in snaps
                if s.shard is not None and s.shard.count == shard.count and parse_rfc3339(s.time) >= start}
     return present >= set(range(shard.count))
-
-
 
 
 def prune_due(last_prune: str | None, now: datetime, every_days: int) -> bool:

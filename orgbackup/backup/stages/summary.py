@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from orgbackup.config.settings import RETENTION_HERE, RETENTION_SEPARATE
 from orgbackup.results import Problem, org_state
 from orgbackup.words import counted
 
@@ -22,6 +23,7 @@ class OrgOutcome:
     leaked_files: list[str] = field(default_factory=list)
     error: str | None = None  # the organization failed before a snapshot was taken
     forgotten: int = 0  # snapshots retention removed after this one
+    retention: str = RETENTION_HERE  # BACKUP_RETENTION: `separate`, the prune job forgets and prunes
     known_problems: list[Problem] = field(default_factory=list)  # upstream, reported by an earlier run
     deleted: list[dict] = field(default_factory=list)  # repositories GitHub no longer lists, kept
     renamed: dict[str, str] = field(default_factory=dict)  # new name -> old name, this run
@@ -73,6 +75,8 @@ class OrgOutcome:
             "problem_list": [str(p) for p in self.problems] + ([self.error] if self.error else []),
             "deleted_list": [d["folder"] for d in self.deleted],
             "renamed": self.renamed,
+            "retention": self.retention,
+            "forgotten": self.forgotten,
             "skipped": {part: report["skipped"] for part, report in sorted(self.metadata.items())
                         if report.get("skipped")},
             "lfs": self.lfs,
@@ -120,6 +124,7 @@ def render_table(outcome: OrgOutcome) -> str:
         *metadata_rows(outcome.metadata),
         *oldest_rows(outcome.metadata),
         ("added to restic", human_bytes(d["data_added"])),
+        ("retention", retention_text(outcome)),
         ("time", f"{d['seconds']:.1f} s"),
         ("deleted on GitHub", ", ".join(f"{x['folder']} (last seen {x['last_seen'] or 'unknown'})"
                                           for x in outcome.deleted) or "-"),
@@ -146,6 +151,14 @@ METADATA_ROWS = (
     ("projects", "projects", "projects", ("items", "fields")),
     ("attachments", "attachments", "attachments", ("files",)),
 )
+
+
+def retention_text(outcome: OrgOutcome) -> str:
+    """What retention did after the snapshot; with BACKUP_RETENTION=separate, that it is done
+    elsewhere (the repository grows until the prune job runs: never silently)."""
+    if outcome.retention == RETENTION_SEPARATE:
+        return "done elsewhere (BACKUP_RETENTION=separate: the prune job forgets and prunes)"
+    return counted(outcome.forgotten, "snapshots") + " forgotten"
 
 
 def metadata_rows(metadata: dict) -> list[tuple[str, str]]:

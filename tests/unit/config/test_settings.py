@@ -73,6 +73,8 @@ def test_secret_from_file(tmp_path):
         ({"BACKUP_GITIM": "perhaps"}, "BACKUP_GITIM"),
         ({"GITHUB_HOST": "https://exa mple"}, "GITHUB_HOST"),
         ({"BACKUP_CONCURRENCY": "0"}, "BACKUP_CONCURRENCY: must be at least 1"),
+        ({"BACKUP_RETENTION": "nowhere"}, "BACKUP_RETENTION: expected one of here, separate"),
+        ({"BACKUP_PRUNE_KEEP_WITHIN": "30 days"}, "BACKUP_PRUNE_KEEP_WITHIN: '30 days' is not a duration"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, extra, words):
@@ -116,6 +118,13 @@ def test_retention_zero_keeps_everything(tmp_path):
 def test_restore_commands_need_no_github(tmp_path):
     config = load_config(base_env(tmp_path, GITHUB_ORGS=None, GITHUB_TOKEN=None), need_github=False)
     assert config.orgs == ()
+
+
+def test_retention_here_by_default_or_separate_and_the_prune_floor(tmp_path):
+    config = load_config(base_env(tmp_path))
+    assert config.retention_mode == "here" and config.prune_keep_within == "30d"
+    config = load_config(base_env(tmp_path, BACKUP_RETENTION="Separate", BACKUP_PRUNE_KEEP_WITHIN="1y2m"))
+    assert config.retention_mode == "separate" and config.prune_keep_within == "1y2m"
 
 
 def test_keep_incomplete_days(tmp_path):

@@ -26,6 +26,12 @@ def test_forget_groups_by_host_within_one_org():
     assert argv[-8:] == ("--keep-daily", "1", "--keep-weekly", "2", "--keep-monthly", "3", "--keep-yearly", "4")
 
 
+def test_forget_with_the_prune_jobs_floor():
+    argv = restic.forget(Retention(1, 2, 3, 4), host="h", org="A", keep_within="30d")
+    assert argv[-2:] == ("--keep-within", "30d")
+    assert "--keep-within" not in restic.forget(Retention(1, 2, 3, 4), host="h", org="A")
+
+
 def test_parse_backup_summary_ignores_unknown_messages():
     out = '{"message_type":"status","percent_done":0.5}\n{"message_type":"summary","snapshot_id":"abc","data_added":12,"new_field":1}\n'
     assert restic_output.parse_backup_summary(out)["snapshot_id"] == "abc"

@@ -26,3 +26,12 @@ def test_the_table_and_the_line_name_the_oldest_read():
 def test_ages_in_words():
     assert age_text(86400) == "1 day ago" and age_text(5 * 3600 + 5) == "5 hours ago"
     assert age_text(59) == "in the last hour" and age_text(None) == "at an unknown time"
+
+
+def test_the_table_and_the_line_say_where_retention_is_done():
+    here = OrgOutcome("V-Sekai", forgotten=2)
+    assert "retention" in render_table(here) and "2 snapshots forgotten" in render_table(here)
+    assert here.as_dict()["retention"] == "here" and here.as_dict()["forgotten"] == 2
+    elsewhere = OrgOutcome("V-Sekai", retention="separate")
+    assert "done elsewhere (BACKUP_RETENTION=separate" in render_table(elsewhere)
+    assert elsewhere.as_dict()["retention"] == "separate"
