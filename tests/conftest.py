@@ -19,11 +19,17 @@ TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items):
-    """Mark every test with its tier (its folder under tests/): `-m unit` is the fast loop."""
+    """Mark every test with its tier (its folder under tests/): `-m unit` is the fast loop.
+    And its group for pytest-xdist's `--dist loadgroup` (tests/run.sh runs the whole suite on
+    a worker per CPU): a module's tests stay together (its module-scoped fixtures are made
+    once), and every test that needs Docker runs on one worker (the image is built once, and
+    no two builds or compose stacks race)."""
     for item in items:
         tier = Path(item.path).resolve().relative_to(TESTS).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+        group = "docker" if item.get_closest_marker("docker") else str(Path(item.path).relative_to(TESTS))
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_sessionfinish(session):

@@ -20,6 +20,14 @@ TMPDIR=$(mktemp -d "$parent/orgbackup-tests.XXXXXX")
 export TMPDIR
 # GitHub's published descriptions (tests/contract/pins.json), fetched once: the contract tests read them.
 "$VENV/bin/python" -m tests.contract.descriptions >/dev/null
+# Without arguments (CI, the README's command): the whole suite on a worker per CPU
+# (ORGBACKUP_TEST_WORKERS to choose; 0: one process), grouped by module and with every Docker
+# test on one worker (tests/conftest.py).
+# At most 4 by default: each worker runs emulators, git, restic and the Docker engine's work.
+if [[ $# == 0 ]]; then
+    workers=$(nproc 2>/dev/null || echo 1)
+    set -- -n "${ORGBACKUP_TEST_WORKERS:-$((workers < 4 ? workers : 4))}" --dist loadgroup
+fi
 status=0
 "$VENV/bin/python" -m pytest "$@" || status=$?
 if [[ $status == 0 ]]; then

@@ -25,6 +25,9 @@ TOKEN = "ghp_" + secrets.token_hex(18)  # made at run time, never committed
         ("git@github.com:o/r.git", "git@github.com:o/r.git"),
         ("/srv/git/r.git", "/srv/git/r.git"),
     ],
+    # ids without the run's token: the same names in every pytest-xdist worker
+    ids=["token-as-user", "token-enterprise-wiki", "user-and-password", "plain", "ssh", "ssh-password",
+         "scp-like", "local-path"],
 )
 def test_url_without_credentials(url, clean):
     assert without_credentials(url) == clean
