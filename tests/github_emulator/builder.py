@@ -43,6 +43,23 @@ WEB = "{{WEB}}"           # bodies hold this; the API serves it as https://HOST
 LFS_ATTRIBUTES = b"*.bin filter=lfs diff=lfs merge=lfs -text\n"
 
 
+# GitHub gives every new repository these labels (name, color, description), `default` true
+DEFAULT_LABELS = (("bug", "d73a4a", "Something isn't working"),
+                  ("documentation", "0075ca", "Improvements or additions to documentation"),
+                  ("duplicate", "cfd3d7", "This issue or pull request already exists"),
+                  ("enhancement", "a2eeef", "New feature or request"),
+                  ("good first issue", "7057ff", "Good for newcomers"),
+                  ("help wanted", "008672", "Extra attention is needed"),
+                  ("invalid", "e4e669", "This doesn't seem right"),
+                  ("question", "d876e3", "Further information is requested"),
+                  ("wontfix", "ffffff", "This will not be worked on"))
+
+
+def default_labels(new_id) -> list[dict]:
+    return [{"id": new_id(), "name": name, "color": color, "description": description, "default": True}
+            for name, color, description in DEFAULT_LABELS]
+
+
 def iso(epoch: int | None) -> str | None:
     return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 

@@ -18,7 +18,7 @@ import re
 import subprocess
 import unicodedata
 
-from .builder import OUTSIDE, USERS, git_env, iso, repo_defaults
+from .builder import OUTSIDE, USERS, default_labels, git_env, iso, repo_defaults
 from .mutate import write_world
 from .rest import ADMIN_REPO, ApiError, Ctx, Response, View, git_refs
 from .rest_shapes import MERGE_KEYS, asset_json, label_json, milestone_json, release_json, repo_full_json
@@ -156,6 +156,7 @@ def create_org_repo(c: Ctx, org):
             raise ApiError(422, "Repository creation failed: name already exists on this account")
         rec = b.repo(login, name, private=private, description=body.get("description") or "",
                      has_wiki=bool(body.get("has_wiki", True)), language=None)
+        rec["labels"] = default_labels(b.new_id)  # GitHub gives every new repository its default labels
         rec["description"] = body.get("description")  # GitHub: null when not given
         rec["has_issues"] = bool(body.get("has_issues", True))
         rec["has_projects"] = bool(body.get("has_projects", True))
@@ -254,6 +255,47 @@ def create_label(c: Ctx, owner, repo):
         return label
     rec, label = change_repo(c, login, name, fn)
     return created(label_json(c, f"{login}/{name}", label), f"{c.api}/repos/{login}/{name}/labels/{label_name}")
+
+
+def update_label(c: Ctx, owner, repo, label):
+    """PATCH .../labels/{label}: new_name, color, description; 200 with the label."""
+    label_name = label
+    login, name = writable_repo(c, owner, repo)
+    body = request_body(c)
+    color = body.get("color")
+    if color is not None and not re.fullmatch(r"[0-9a-fA-F]{6}", str(color).lstrip("#")):
+        raise invalid("Label", "color")
+
+    def fn(b, rec):
+        label = next((x for x in rec["labels"] if x["name"].lower() == label_name.lower()), None)
+        if label is None:
+            raise ApiError(404)
+        new_name = body.get("new_name") or label["name"]
+        if new_name.lower() != label["name"].lower() and any(
+                x["name"].lower() == new_name.lower() for x in rec["labels"]):
+            raise invalid("Label", "name", "already_exists")
+        label.update(name=new_name, color=str(color or label["color"]).lstrip("#").lower(),
+                     description=body.get("description", label.get("description")))
+        return label
+    rec, label = change_repo(c, login, name, fn)
+    return label_json(c, f"{login}/{name}", label)
+
+
+def delete_label(c: Ctx, owner, repo, label):
+    """DELETE .../labels/{label}: 204; gone from the repository and its issues."""
+    label_name = label
+    login, name = writable_repo(c, owner, repo)
+
+    def fn(b, rec):
+        label = next((x for x in rec["labels"] if x["name"].lower() == label_name.lower()), None)
+        if label is None:
+            raise ApiError(404)
+        rec["labels"].remove(label)
+        for issue in rec["issues"]:
+            issue["labels"] = [n for n in issue["labels"] if n.lower() != label["name"].lower()]
+        return True
+    change_repo(c, login, name, fn)
+    return Response(204, b"", {})
 
 
 def _milestone_fields(b, ms: dict, body: dict, now: str) -> None:

@@ -18,7 +18,7 @@ from .rest_reads import (get_asset, get_issue, get_org, get_pull, get_rate_limit
                          list_org_repos, list_pull_commits, list_pulls, list_refs, list_release_assets,
                          list_releases, list_repo_issue_comments, list_repo_issue_events,
                          list_repo_review_comments, list_review_comments, list_tags)
-from .rest_writes import (create_label, create_milestone, create_org_repo, create_release, delete_asset,
+from .rest_writes import (create_label, delete_label, update_label, create_milestone, create_org_repo, create_release, delete_asset,
                           replace_topics, update_milestone, update_repo, upload_asset)
 from .rest_writes_access import add_collaborator, set_branch_protection
 from .rest_writes_issues import (create_issue, create_issue_comment, create_pull, create_review,
@@ -90,6 +90,8 @@ WRITE_ROUTES = [
     ("PATCH", R, update_repo),
     ("PUT", R + "/topics", replace_topics),
     ("POST", R + "/labels", create_label),
+    ("PATCH", R + "/labels/{label}", update_label),
+    ("DELETE", R + "/labels/{label}", delete_label),
     ("POST", R + "/milestones", create_milestone),
     ("PATCH", R + "/milestones/{number}", update_milestone),
     ("POST", R + "/issues", create_issue),

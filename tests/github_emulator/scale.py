@@ -2,7 +2,7 @@
 the benchmark's scale shape (build_scale)."""
 from __future__ import annotations
 
-from .builder import ORG, USERS, Builder, FastImport, iso
+from .builder import ORG, USERS, Builder, FastImport, default_labels, iso
 
 
 def build_extra(b: Builder, count: int, megabytes: float) -> None:
@@ -88,22 +88,11 @@ def _scale_issues(b: Builder, rec: dict, fi: FastImport, tip: str, count: int) -
     return pulls
 
 
-# What GitHub gives every new repository (its default labels), and an organization ruleset over
-# every repository, as organizations protect their default branches: the settings and labels a
-# real organization's repositories have, so that the benchmark counts their requests.
-DEFAULT_LABELS = (("bug", "d73a4a", "Something isn't working"),
-                  ("documentation", "0075ca", "Improvements or additions to documentation"),
-                  ("duplicate", "cfd3d7", "This issue or pull request already exists"),
-                  ("enhancement", "a2eeef", "New feature or request"),
-                  ("good first issue", "7057ff", "Good for newcomers"),
-                  ("help wanted", "008672", "Extra attention is needed"),
-                  ("invalid", "e4e669", "This doesn't seem right"),
-                  ("question", "d876e3", "Further information is requested"),
-                  ("wontfix", "ffffff", "This will not be worked on"))
-
-
 def build_scale(b: Builder, count: int, megabytes: float) -> None:
-    """The scale shape's extra repositories (BIG_SHARES, scale_sizes, scale_issue_counts)."""
+    """The scale shape's extra repositories (BIG_SHARES, scale_sizes, scale_issue_counts), with
+    what a real organization's repositories have, so that the benchmark counts their requests:
+    GitHub's default labels each (builder.DEFAULT_LABELS) and an organization ruleset over every
+    repository, as organizations protect their default branches."""
     sizes = scale_sizes(count, int(megabytes * 1024 * 1024))
     issues = scale_issue_counts(count)
     org = b.org(ORG)
@@ -117,8 +106,7 @@ def build_scale(b: Builder, count: int, megabytes: float) -> None:
     for i, (size, n_issues) in enumerate(zip(sizes, issues)):
         name = f"extra-{i:03d}"
         rec = b.repo(ORG, name, language="Python", has_wiki=False)
-        rec["labels"] = [{"id": b.new_id(), "name": label, "color": color, "description": description, "default": True}
-                         for label, color, description in DEFAULT_LABELS]
+        rec["labels"] = default_labels(b.new_id)
         commits = BIG_COMMITS[i] if i < len(BIG_COMMITS) else 1 + min(50, size // (256 * 1024))
         history = _scale_history(b, name, size, commits)
         pulls = _scale_issues(b, rec, history["fi"], history["tip"], n_issues)

@@ -20,6 +20,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from orgbackup.tools import process
 from orgbackup.git import argv as git
@@ -178,6 +179,9 @@ class RepositoryRestore(IssueSteps):
             self.problem(f"repository not created: {exc}")
             return False
         self.count("repository")
+        if self.w.fresh:  # GitHub gave the new repository its default labels: remember which
+            given = [label["name"] for label in self.w.read_all(f"{self.path}/labels")]
+            self.state.mark_done("default labels", self.key(), {"names": given})
         return True
 
     def git_command(self, argv):
@@ -237,12 +241,23 @@ class RepositoryRestore(IssueSteps):
         self.outcome.created["wiki refs"] += len(want)
 
     def labels(self) -> None:
-        names = {label["name"].lower() for label in self.w.read_all(f"{self.path}/labels")}
+        """The backup's labels; a label GitHub gave the new repository is made the backup's
+        (color, description) or, when the original had no such label, deleted."""
+        on_github = {label["name"].lower(): label for label in self.w.read_all(f"{self.path}/labels")}
+        self.remove_default_labels(on_github)
         for label in self.repo.labels:
-            if label["name"].lower() in names:
-                continue
             body = {"name": label["name"], "color": label.get("color") or "ededed",
                     "description": label.get("description") or ""}
+            found = on_github.get(label["name"].lower())
+            if found is not None:
+                if (found.get("color"), found.get("description") or "") != (body["color"], body["description"]):
+                    try:
+                        self.w.write("PATCH", f"{self.path}/labels/{quote(found['name'], safe='')}",
+                                     {"new_name": label["name"], "color": body["color"],
+                                      "description": body["description"]}, what=f"label {label['name']}")
+                    except WriteRefused as exc:
+                        self.problem(f"label {label['name']!r} not updated: {exc}")
+                continue
             try:
                 self.w.create_once(
                     "label", self.key("label", label["name"].lower()),
@@ -253,6 +268,31 @@ class RepositoryRestore(IssueSteps):
             except WriteRefused as exc:
                 if exc.status != 422:
                     self.problem(f"label {label['name']!r} not created: {exc}")
+
+    def remove_default_labels(self, on_github: dict[str, dict]) -> None:
+        """Delete the labels GitHub gave the repository at its creation (recorded then; for a
+        repository an older restore made, those GitHub marks `default`) that the original did
+        not have, so that the restored repository has the original's labels and no others."""
+        row = self.state.get("default labels", self.key())
+        given = {name.lower() for name in ((row[1] or {}).get("names") or [])} if row else {
+            key for key, label in on_github.items() if label.get("default")}
+        wanted = {label["name"].lower() for label in self.repo.labels}
+        removed = []
+        for key in sorted(given - wanted):
+            label = on_github.pop(key, None)
+            if label is None:
+                continue
+            try:
+                self.w.write("DELETE", f"{self.path}/labels/{quote(label['name'], safe='')}",
+                             what=f"remove default label {label['name']}")
+            except WriteRefused as exc:
+                if exc.status != 404:
+                    self.problem(f"default label {label['name']!r} not removed: {exc}")
+                    continue
+            removed.append(label["name"])
+        if removed:
+            log.info("%s/%s: removed %d labels GitHub gives a new repository that the original did not have: %s",
+                     self.target.org, self.name, len(removed), ", ".join(removed))
 
     def create_milestones(self) -> None:
         existing = None

@@ -101,7 +101,16 @@ def test_restore_like_writes_read_back(github_emulator, world_root, target, tmp_
         {"names": ["vr", "assets"]}
     assert admin.ok("GET", f"/repos/{full}")["topics"] == ["vr", "assets"]
 
-    # labels and milestones
+    # labels (a new repository has GitHub's nine default ones) and milestones
+    given = admin.ok("GET", f"/repos/{full}/labels")
+    assert len(given) == 9 and all(label["default"] for label in given)
+    assert admin("DELETE", f"/repos/{full}/labels/wontfix").status_code == 204
+    assert admin("DELETE", f"/repos/{full}/labels/wontfix").status_code == 404
+    changed = admin.ok("PATCH", f"/repos/{full}/labels/good first issue",
+                       json={"new_name": "good-first", "color": "00ff00", "description": "Start here"})
+    assert (changed["name"], changed["color"], changed["description"]) == ("good-first", "00ff00", "Start here")
+    for label in admin.ok("GET", f"/repos/{full}/labels"):
+        admin("DELETE", f"/repos/{full}/labels/{label['name']}")
     admin.ok("POST", f"/repos/{full}/labels", json={"name": "bug", "color": "d73a4a", "description": "Broken"})
     admin.ok("POST", f"/repos/{full}/labels", json={"name": "restore-placeholder", "color": "#cccccc"})
     assert admin("POST", f"/repos/{full}/labels", json={"name": "BUG"}).status_code == 422
@@ -286,11 +295,11 @@ def test_content_created_counter_and_lazy_truth(github_emulator, world_root, tar
     admin.ok("POST", f"/repos/{full}/issues", json={"title": "one"})                       # 1
     admin.ok("PATCH", f"/repos/{full}/issues/1", json={"state": "closed"})                  # 2
     admin.ok("PUT", f"/repos/{full}/topics", json={"names": ["x"]})                         # 3
-    admin.ok("POST", f"/repos/{full}/labels", json={"name": "bug"})                         # 4
+    admin.ok("POST", f"/repos/{full}/labels", json={"name": "defect"})                      # 4
     assert admin("PUT", f"/repos/{full}/collaborators/alice").status_code == 201            # 5
     assert admin("PUT", f"/repos/{full}/collaborators/alice").status_code == 204            # 6
     # refused or failed: not counted
-    assert admin("POST", f"/repos/{full}/labels", json={"name": "BUG"}).status_code == 422
+    assert admin("POST", f"/repos/{full}/labels", json={"name": "DEFECT"}).status_code == 422
     assert admin("POST", f"/repos/{full}/issues", json={}).status_code == 422
     assert admin("PATCH", f"/repos/{full}/issues/99", json={"title": "x"}).status_code == 404
     assert Client(em, em.reader_token)("POST", f"/repos/{full}/issues", json={"title": "t"}).status_code == 403
