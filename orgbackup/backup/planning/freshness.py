@@ -20,10 +20,11 @@ from orgbackup.backup.planning.budget import reserve_for
 from orgbackup.times import parse_time
 
 # Requests of one refresh, on the high side of what was measured on the emulator's worlds: a
-# repository's settings 7.4 on average in the default world, 5.1 at 300 repositories of the
-# scale shape (listings GitHub counted empty are not asked for: parts/repository_settings.py),
-# 11 with everything; the organization's 19 in the default world (about 10 plus 3 per team).
-REFRESH_COST = {"settings": 8, "organization": 20}
+# repository's settings 6.0 on average in the default world, about 4.1 at 300 repositories of
+# the scale shape (listings GitHub counted empty are not asked for; collaborators and rulesets'
+# ids from GraphQL: parts/repository_settings.py, settings_listings.py), 10 with everything;
+# the organization's 19 in the default world (about 10 plus 3 per team).
+REFRESH_COST = {"settings": 7, "organization": 20}
 DEFAULT_COST = 2
 
 
