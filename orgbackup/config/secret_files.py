@@ -51,11 +51,12 @@ def register_secrets(config: Config) -> None:
     process.withhold(is_restic_backend_variable)
     process.register_secret(config.token.reveal())
     process.register_secret(config.restic_password.reveal())
-    for repository in (config.restic_repository, config.restic_copy_repository):
+    copy_repository, copy_password = copy_secrets(config)
+    for repository in (config.restic_repository, copy_repository):
         for part in repository_credentials(repository.reveal() if repository else ""):
             process.register_secret(part)
-    if config.restic_copy_password is not None:
-        process.register_secret(config.restic_copy_password.reveal())
+    if copy_password is not None:
+        process.register_secret(copy_password.reveal())
     for name, value in config.restic_backend.items():
         if any(word in name for word in ("KEY", "SECRET", "PASSWORD", "TOKEN", "SAS", "AUTH")):
             process.register_secret(value)
@@ -128,15 +129,19 @@ def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles
     )
 
 
+def copy_secrets(config: Config):
+    """(RESTIC_COPY_REPOSITORY, RESTIC_COPY_PASSWORD) of a configuration, (None, None) without a copy."""
+    return getattr(config, "restic_copy_repository", None), getattr(config, "restic_copy_password", None)
+
+
 def copy_files(config: Config, directory: Path) -> dict[str, Path]:
     """The second copy's repository and password files, when there is one."""
-    if config.restic_copy_repository is None or config.restic_copy_password is None:
+    repository, password = copy_secrets(config)
+    if repository is None or password is None:
         return {}
     return {
-        "restic_copy_repository_file": _write_private(
-            directory / "restic_copy_repository", config.restic_copy_repository.reveal() + "\n"),
-        "restic_copy_password_file": _write_private(
-            directory / "restic_copy_password", config.restic_copy_password.reveal() + "\n"),
+        "restic_copy_repository_file": _write_private(directory / "restic_copy_repository", repository.reveal() + "\n"),
+        "restic_copy_password_file": _write_private(directory / "restic_copy_password", password.reveal() + "\n"),
     }
 
 
