@@ -18,6 +18,7 @@ import time
 
 from orgbackup import __version__
 from orgbackup.tools import process
+from orgbackup.config.secret_files import MAIN, REPOSITORIES
 from orgbackup.config.settings import READ_DATA_SUBSET, load_config
 from orgbackup.errors import EXIT_CONFIG, EXIT_FAILURE, BackupError, ConfigError, Interrupted
 from orgbackup.monitoring import Monitor, load_monitoring
@@ -145,6 +146,12 @@ def hours(value: str) -> float:
     return number
 
 
+def repository_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repository", choices=REPOSITORIES, default=MAIN,
+                        help="which restic repository to read: main (RESTIC_REPOSITORY, the default) or copy "
+                             "(the second copy, RESTIC_COPY_REPOSITORY and RESTIC_COPY_PASSWORD)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     # -v after the subcommand too (`backup -v`); SUPPRESS keeps the top level's value when absent.
     verbose = argparse.ArgumentParser(add_help=False)
@@ -193,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--max-age", type=hours, default=36.0, metavar="HOURS",
                         help="a complete snapshot older than this is stale (default 36)")
     status.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    repository_option(status)
 
     verify = command("verify")
     verify.add_argument("--snapshot", default="latest", help="snapshot id (default: the latest of each organization)")
@@ -201,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="restic check --read-data-subset: n%%, n/t or a size (default "
                              "BACKUP_VERIFY_READ_DATA_SUBSET, 5%%)")
     verify.add_argument("--json", action="store_true", help="also print the report as one JSON line")
+    repository_option(verify)
 
     command("prune")
     return parser
@@ -267,14 +276,14 @@ def dispatch(args, environ) -> RunResult:
     if command == "status":
         from orgbackup.actions.status import run_status
 
-        return run_status(config, max_age_hours=args.max_age, as_json=args.json)
+        return run_status(config, max_age_hours=args.max_age, as_json=args.json, repository=args.repository)
     if command == "verify":
         from orgbackup.actions.verify import run_verify
 
         return run_verify(
             config, snapshot=args.snapshot, org=args.org,
             read_data_subset=args.read_data_subset or config.verify_read_data_subset,
-            as_json=args.json,
+            as_json=args.json, repository=args.repository,
         )
     if command == "prune":
         from orgbackup.actions.prune import run_prune

@@ -87,6 +87,7 @@ class OrgResult:
     bytes_added: int = 0
     snapshot_id: str | None = None
     lfs: dict = field(default_factory=dict)  # the month's Git LFS bandwidth (backup/stages/lfs_objects.py)
+    copy: dict = field(default_factory=dict)  # the second copy (backup/stages/second_copy.py); {}: none
 
 
 @dataclass

@@ -60,6 +60,7 @@ def org_result(outcome: OrgOutcome) -> OrgResult:
         bytes_added=int(outcome.data_added or 0),
         snapshot_id=outcome.snapshot_id,
         lfs=dict(outcome.lfs),
+        copy=dict(outcome.copy),
     )
 
 

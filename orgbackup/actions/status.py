@@ -16,6 +16,7 @@ import sys
 from datetime import datetime, timezone
 
 from orgbackup.tools import restic, restic_output
+from orgbackup.config.secret_files import MAIN
 from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK
 from orgbackup.actions.session import session
@@ -104,9 +105,13 @@ def format_status(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: datetime | None = None) -> RunResult:
+def run_status(config: Config, *, max_age_hours: float, as_json: bool, now: datetime | None = None,
+               repository: str = MAIN) -> RunResult:
+    """`repository`: `main` (RESTIC_REPOSITORY) or `copy` (the second copy, RESTIC_COPY_REPOSITORY):
+    a copied snapshot keeps its time and tags, so the copy's status is that of what reached it."""
     with session(config) as held:
-        result = restic.run_restic(held.files, restic.snapshots(host=config.host_name), timeout=600)
+        result = restic.run_restic(held.files.of_repository(repository), restic.snapshots(host=config.host_name),
+                                   timeout=600)
     rows = org_statuses(restic_output.parse_snapshots(result.stdout), tuple(config.orgs),
                         now=now or datetime.now(timezone.utc), max_age_hours=max_age_hours,
                         window_hours=config.shard_window_hours)

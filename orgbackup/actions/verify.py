@@ -30,7 +30,7 @@ from orgbackup.config.settings import Config
 from orgbackup.errors import EXIT_FAILURE, EXIT_OK
 from orgbackup.results import COMPLETE, FAILED, OrgResult, RunResult
 from orgbackup.actions.session import session
-from orgbackup.config.secret_files import SecretFiles
+from orgbackup.config.secret_files import MAIN, SecretFiles
 from orgbackup.snapshots.restored_checks import DEPENDENCIES_ROW, MAX_NAMED, ORG_ROW, Result, check_restored_org, name_some
 from orgbackup.snapshots.shard_sets import merge_shard_trees
 from orgbackup.snapshots.shards import BackupUnit
@@ -81,10 +81,12 @@ class CheckReport:
 
 
 def run_verify(
-    config: Config, *, snapshot: str, org: str | None, read_data_subset: str | None, as_json: bool
+    config: Config, *, snapshot: str, org: str | None, read_data_subset: str | None, as_json: bool,
+    repository: str = MAIN,
 ) -> RunResult:
+    """`repository`: `main` (RESTIC_REPOSITORY) or `copy` (the second copy, RESTIC_COPY_REPOSITORY)."""
     with session(config) as held:
-        files = held.files
+        files = held.files.of_repository(repository)
         # Listing first: a wrong password or a missing repository ends here, clearly.
         units = select_backups(config, files, snapshot=snapshot, org=org, complete_only=False)
         check = check_repository(files, read_data_subset)

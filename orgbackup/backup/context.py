@@ -17,6 +17,7 @@ from orgbackup.cache.state_store import StateStore
 if TYPE_CHECKING:  # annotations only: these modules import this one
     from orgbackup.backup.planning.budget import BudgetPlan
     from orgbackup.backup.planning.plan import OrgPlan
+    from orgbackup.backup.stages.second_copy import CopyResult
     from orgbackup.backup.stages.github_backup import GitHubBackupRuns
     from orgbackup.backup.stages.lfs_objects import LfsNight
     from orgbackup.backup.stages.metadata import MetadataReport
@@ -83,6 +84,7 @@ class OrgNight:
     problems: list[Problem] = field(default_factory=list)  # every stage's
     known_problems: list[Problem] = field(default_factory=list)  # upstream, reported by an earlier run
     snapshot: SnapshotResult | None = None
+    copy: CopyResult | None = None  # the second copy of the snapshot (None: no copy repository)
     forgotten: int = 0  # snapshots retention removed
     lfs: LfsNight | None = None  # the night's LFS bandwidth (orgbackup/backup/stages/lfs_objects.py: LfsNight)
     error: str | None = None  # the organization failed before its snapshot

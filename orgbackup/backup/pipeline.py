@@ -16,6 +16,7 @@ error; the run goes on with the next organization.
     scrub         no credentials in the tree; the files that hold the token left out
     manifest      manifest.json; which problems count
     snapshot      restic backup of the organization's folder
+    copy          that snapshot copied to the second repository (RESTIC_COPY_REPOSITORY), checked there
     retention     restic forget by the keep policy (BACKUP_RETENTION=separate: the prune job's)
 """
 
@@ -29,7 +30,7 @@ from typing import Callable
 from orgbackup.backup.context import OrgNight, RunContext
 from orgbackup.backup.planning.plan import OrgPlan
 from orgbackup.backup.stages import (budget, dependencies, folders, github_backup, gitim, manifest, metadata,
-                                     refusals, scrub, snapshot, verify_repair)
+                                     refusals, scrub, second_copy, snapshot, verify_repair)
 from orgbackup.backup.stages.summary import OrgOutcome
 from orgbackup.config.settings import RETENTION_HERE
 from orgbackup.errors import BackupError
@@ -58,6 +59,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("scrub", scrub.run_scrub, "leaked"),
     Stage("manifest", manifest.run_manifest, None),
     Stage("snapshot", snapshot.run_snapshot, "snapshot"),
+    Stage("copy", second_copy.run_copy, "copy"),
     Stage("retention", snapshot.run_retention, "forgotten"),
 )
 
@@ -101,4 +103,5 @@ def outcome_of(night: OrgNight, seconds: float, *, retention: str = RETENTION_HE
         renamed={p.name: p.previous_name for p in plan.events("renamed")},
         metadata=night.metadata.as_dict() if night.metadata else {},
         lfs=night.lfs.as_dict() if night.lfs else {},
+        copy=night.copy.as_dict() if night.copy else {},
     )

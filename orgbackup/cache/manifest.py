@@ -31,6 +31,7 @@ def build_manifest(
     renamed: dict[str, str] | None = None,
     shard=None,
     budget: dict | None = None,
+    copy: bool = False,
 ) -> dict:
     """`problems` make the snapshot incomplete; `known_problems` are upstream problems
     reported by an earlier run, listed so that every manifest names every gap."""
@@ -53,6 +54,8 @@ def build_manifest(
     if budget is not None:  # orgbackup/backup/planning/budget.py: the API budget and what it granted or deferred
         manifest["budget"] = budget
         manifest["deferred"] = list(budget.get("deferred") or [])
+    if copy:  # RESTIC_COPY_REPOSITORY: written before the snapshot, so only the plan (the outcome: the summary)
+        manifest["copy"] = {"planned": True, "repository": "RESTIC_COPY_REPOSITORY"}
     if shard is not None:  # BACKUP_SHARD: which shard this snapshot is, and what it holds
         manifest["shard"] = {**shard.as_dict(), "repositories": sorted(repositories),
                              "organization": shard.owns_organization}

@@ -13,13 +13,18 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from orgbackup.tools import process
 from orgbackup.config.settings import Config, is_restic_backend_variable
+from orgbackup.errors import ConfigError
+
+# Which repository a command reads (`status --repository`, `verify --repository`).
+MAIN, COPY = "main", "copy"
+REPOSITORIES = (MAIN, COPY)
 
 # git's credential helper, a shell script (its comments say why): installed beside the
 # package's Python, it needs no executable temporary folder. From a source tree that was
@@ -46,8 +51,12 @@ def register_secrets(config: Config) -> None:
     process.withhold(is_restic_backend_variable)
     process.register_secret(config.token.reveal())
     process.register_secret(config.restic_password.reveal())
-    for part in repository_credentials(config.restic_repository.reveal()):
-        process.register_secret(part)
+    copy_repository, copy_password = copy_secrets(config)
+    for repository in (config.restic_repository, copy_repository):
+        for part in repository_credentials(repository.reveal() if repository else ""):
+            process.register_secret(part)
+    if copy_password is not None:
+        process.register_secret(copy_password.reveal())
     for name, value in config.restic_backend.items():
         if any(word in name for word in ("KEY", "SECRET", "PASSWORD", "TOKEN", "SAS", "AUTH")):
             process.register_secret(value)
@@ -67,6 +76,25 @@ class SecretFiles:
     credential_log: Path | None = None
     # restic's backend variables (Config.restic_backend): restic_environment hands them to restic only.
     restic_backend: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The second copy's repository and password (RESTIC_COPY_*), None without one.
+    restic_copy_repository_file: Path | None = None
+    restic_copy_password_file: Path | None = None
+
+    @property
+    def has_copy(self) -> bool:
+        return self.restic_copy_repository_file is not None
+
+    def copy_side(self) -> "SecretFiles":
+        """The same files with the copy repository as restic's own (RESTIC_REPOSITORY_FILE and
+        RESTIC_PASSWORD_FILE name the copy's): every restic command then acts on the copy."""
+        if not self.has_copy:
+            raise ConfigError("no second copy is configured (RESTIC_COPY_REPOSITORY and RESTIC_COPY_PASSWORD)")
+        return replace(self, restic_repository_file=self.restic_copy_repository_file,
+                       restic_password_file=self.restic_copy_password_file)
+
+    def of_repository(self, which: str) -> "SecretFiles":
+        """`main` (RESTIC_REPOSITORY) or `copy` (RESTIC_COPY_REPOSITORY): what status and verify read."""
+        return self.copy_side() if which == COPY else self
 
 
 def _write_private(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -97,7 +125,24 @@ def write_secret_files(config: Config, parent: str | None = None) -> SecretFiles
         credential_owners=tuple(org.lower() for org in config.orgs),
         credential_log=_write_private(directory / CREDENTIAL_LOG_NAME, ""),
         restic_backend=config.restic_backend,
+        **copy_files(config, directory),
     )
+
+
+def copy_secrets(config: Config):
+    """(RESTIC_COPY_REPOSITORY, RESTIC_COPY_PASSWORD) of a configuration, (None, None) without a copy."""
+    return getattr(config, "restic_copy_repository", None), getattr(config, "restic_copy_password", None)
+
+
+def copy_files(config: Config, directory: Path) -> dict[str, Path]:
+    """The second copy's repository and password files, when there is one."""
+    repository, password = copy_secrets(config)
+    if repository is None or password is None:
+        return {}
+    return {
+        "restic_copy_repository_file": _write_private(directory / "restic_copy_repository", repository.reveal() + "\n"),
+        "restic_copy_password_file": _write_private(directory / "restic_copy_password", password.reveal() + "\n"),
+    }
 
 
 def credential_host(github_host: str) -> str:

@@ -53,7 +53,7 @@ HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
 RESTIC_BACKEND_PREFIXES = ("RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "RCLONE_")
 RESTIC_BACKEND_NAMES = ("ST_AUTH", "ST_USER", "ST_KEY")
 # These travel by the run's own files (RESTIC_*_FILE), never from the environment.
-RESTIC_OWN_SECRETS = ("RESTIC_PASSWORD", "RESTIC_REPOSITORY")
+RESTIC_OWN_SECRETS = ("RESTIC_PASSWORD", "RESTIC_REPOSITORY", "RESTIC_COPY_PASSWORD", "RESTIC_COPY_REPOSITORY")
 
 
 def check_private_key(key: Secret) -> None:
@@ -119,6 +119,10 @@ class Config:
     restic_repository: Secret  # may carry backend credentials (rest:https://user:pw@...)
     restic_password: Secret
     cache_dir: Path
+    # The second copy (RESTIC_COPY_REPOSITORY/PASSWORD(_FILE)): every new snapshot is copied there
+    # (orgbackup/backup/stages/copy.py); None without one.
+    restic_copy_repository: Secret | None = None
+    restic_copy_password: Secret | None = None
     # AWS_*, B2_*, RESTIC_CACHE_DIR, ...: for restic only (commands.child_environment drops them)
     restic_backend: SecretEnvironment = field(default_factory=SecretEnvironment)
     github_host: str = "github.com"
@@ -323,6 +327,17 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "orgbackup"
 
 
+def parse_copy_repository(env: Mapping[str, str]) -> tuple[Secret | None, Secret | None]:
+    """RESTIC_COPY_REPOSITORY and RESTIC_COPY_PASSWORD (or their _FILE): both or neither."""
+    repository = read_secret(env, "RESTIC_COPY_REPOSITORY", required=False)
+    password = read_secret(env, "RESTIC_COPY_PASSWORD", required=False)
+    if (repository is None) != (password is None):
+        missing = "RESTIC_COPY_PASSWORD" if password is None else "RESTIC_COPY_REPOSITORY"
+        raise ConfigError(f"{missing} (or {missing}_FILE) is required with a second copy "
+                          f"(RESTIC_COPY_REPOSITORY and RESTIC_COPY_PASSWORD go together)")
+    return repository, password
+
+
 def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Config:
     """Check every variable and return the configuration, or raise ConfigError.
 
@@ -343,6 +358,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         token = read_secret(env, "GITHUB_TOKEN", required=False) or Secret("")
     repository = read_secret(env, "RESTIC_REPOSITORY")
     password = read_secret(env, "RESTIC_PASSWORD")
+    copy_repository, copy_password = parse_copy_repository(env)
     cache = env.get("BACKUP_CACHE_DIR")
     cache_dir = Path(cache) if cache else default_cache_dir(env)
     host_name = (env.get("BACKUP_HOST_NAME") or DEFAULT_HOST_NAME).strip()
@@ -357,6 +373,8 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         restic_repository=repository,
         restic_password=password,
         cache_dir=cache_dir,
+        restic_copy_repository=copy_repository,
+        restic_copy_password=copy_password,
         restic_backend=restic_backend_environment(env),
         github_host=host,
         host_name=host_name,

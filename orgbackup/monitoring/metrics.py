@@ -51,9 +51,13 @@ HELP = {
     "lfs_month_bytes": "Git LFS bytes the backup downloaded from the organization this calendar month (UTC)",
     "lfs_budget_bytes": "The monthly Git LFS bandwidth budget (BACKUP_LFS_MONTHLY_BYTES); absent without one",
     "lfs_deferred_bytes": "Git LFS bytes the budget deferred to a later night in the last backup run",
+    "copy_status": "The second copy of the organization's snapshot in the last backup run: 0 copied and "
+                   "checked, 1 failed; absent without RESTIC_COPY_REPOSITORY",
+    "copy_last_success_timestamp_seconds": "When the last backup run whose second copy succeeded ended "
+                                           "(Unix time)",
 }
 BACKUP_ONLY = ("repositories", "bytes_added", "api_requests", "lfs_month_bytes", "lfs_budget_bytes",
-               "lfs_deferred_bytes")
+               "lfs_deferred_bytes", "copy_status", "copy_last_success_timestamp_seconds")
 COMMANDS = ("backup", "restore", "verify")
 
 
@@ -106,6 +110,11 @@ def run_samples(result: RunResult, now: float, fallback_orgs: tuple[str, ...] = 
                 put("lfs_deferred_bytes", org.org, org.lfs["deferred_bytes"])
                 if org.lfs.get("limit") is not None:
                     put("lfs_budget_bytes", org.org, org.lfs["limit"])
+            if org.copy:
+                copied = org.copy.get("state") == "copied"
+                put("copy_status", org.org, 0 if copied else 1)
+                if copied:
+                    put("copy_last_success_timestamp_seconds", org.org, now)
     return samples
 
 

@@ -44,6 +44,23 @@ def init() -> tuple[str, ...]:
     return ("restic", "init")
 
 
+def source_flags(source: SecretFiles) -> tuple[str, ...]:
+    """The repository snapshots are copied from (restic 0.14+'s `--from-*`; files, never the secrets)."""
+    return ("--from-repository-file", str(source.restic_repository_file),
+            "--from-password-file", str(source.restic_password_file))
+
+
+def init_copy(source: SecretFiles) -> tuple[str, ...]:
+    """A new copy repository with the source's chunker parameters, so that what `restic copy`
+    brings deduplicates there as it does in the source. Run against the copy (`copy_side`)."""
+    return ("restic", "init", "--copy-chunker-params") + source_flags(source)
+
+
+def copy(source: SecretFiles, snapshot_ids: Iterable[str]) -> tuple[str, ...]:
+    """Snapshots of `source` into the repository the command runs against (the copy)."""
+    return ("restic", "copy") + source_flags(source) + tuple(snapshot_ids)
+
+
 def version() -> tuple[str, ...]:
     return ("restic", "version")
 
@@ -125,7 +142,7 @@ def check(read_data_subset: str | None = None) -> tuple[str, ...]:
 
 
 # Commands that take an exclusive or shared lock wait for it (restic 0.16+ has --retry-lock).
-LOCKING_COMMANDS = ("backup", "forget", "tag", "check", "prune")
+LOCKING_COMMANDS = ("backup", "forget", "tag", "check", "prune", "copy")
 
 
 def with_retry_lock(argv: tuple[str, ...], version: tuple[int, ...]) -> tuple[str, ...]:
@@ -182,13 +199,15 @@ def run_restic(files: SecretFiles, argv: tuple[str, ...], *, cwd=None, timeout=N
 INIT_WAIT_SECONDS = 600.0
 
 
-def ensure_repository(files: SecretFiles, *, may_create: bool = True) -> bool:
+def ensure_repository(files: SecretFiles, *, may_create: bool = True,
+                      create: tuple[str, ...] | None = None, password_name: str = "RESTIC_PASSWORD") -> bool:
     """Open the repository, initialising it when it does not exist. True if created.
 
     `may_create=False` (a shard other than 0): two `restic init` at once into one
     backend each write their own master key and one config, which leaves a repository
     that the loser's key cannot open; so only shard 0 initialises, the others wait
-    for it (INIT_WAIT_SECONDS)."""
+    for it (INIT_WAIT_SECONDS). `create`: the init command (default `restic init`; a copy
+    repository's is `init_copy`)."""
     deadline = time.monotonic() + INIT_WAIT_SECONDS
     while True:
         probe = readable(process.run(cat_config(), env=restic_environment(files), check=False, timeout=300,
@@ -196,11 +215,11 @@ def ensure_repository(files: SecretFiles, *, may_create: bool = True) -> bool:
         if probe.ok:
             return False
         if is_wrong_password(probe):
-            raise PreflightError("restic: the password is wrong for this repository (RESTIC_PASSWORD)")
+            raise PreflightError(f"restic: the password is wrong for this repository ({password_name})")
         if not is_missing_repository(probe):
             raise PreflightError(explain(probe))
         if may_create:
-            created = readable(process.run(init(), env=restic_environment(files), check=False, timeout=300,
+            created = readable(process.run(create or init(), env=restic_environment(files), check=False, timeout=300,
                                             give_up=gives_up_opening))
             if not created.ok:
                 raise PreflightError(explain(created))

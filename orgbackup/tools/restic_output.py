@@ -240,7 +240,8 @@ class Snapshot:
     host: str
     tags: tuple[str, ...]
     paths: tuple[str, ...]
-    original: str | None = None  # set by `restic tag`: the id before the tags changed
+    original: str | None = None  # set by `restic tag` and `restic copy`: the id it was made from
+    tree: str | None = None
 
     @property
     def org(self) -> str | None:
@@ -269,6 +270,7 @@ def parse_snapshots(stdout: str) -> list[Snapshot]:
             tags=tuple(s.get("tags") or ()),
             paths=tuple(s.get("paths") or ()),
             original=s.get("original"),
+            tree=s.get("tree"),
         )
         for s in json.loads(stdout or "[]")
     ]

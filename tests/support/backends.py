@@ -96,13 +96,14 @@ class StopAtSnapshotStage(logging.Handler):
     make restic retry for minutes (0.14: about 95 s, measured), restic's behaviour, not
     the product's."""
 
-    def __init__(self, action):
+    def __init__(self, action, words: str = ": restic backup ("):
         super().__init__()
         self.action = action
+        self.words = words
         self.fired = False
 
     def emit(self, record):
-        if not self.fired and ": restic backup (" in record.getMessage():
+        if not self.fired and self.words in record.getMessage():
             self.fired = True
             self.action()
 
@@ -115,15 +116,18 @@ def run_cli(env: dict, capsys) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def run_stopping_backend(env: dict, capsys, stop) -> tuple[int, str, str]:
-    handler = StopAtSnapshotStage(stop)
-    logger = logging.getLogger("orgbackup.backup.stages.snapshot")
+def run_stopping_backend(env: dict, capsys, stop, *, stage: str = "orgbackup.backup.stages.snapshot",
+                         words: str = ": restic backup (") -> tuple[int, str, str]:
+    """The run, `stop` called when `stage`'s logger says `words` (default: the snapshot stage's
+    `restic backup`; the second copy's: `orgbackup.backup.stages.second_copy`, ": restic copy of")."""
+    handler = StopAtSnapshotStage(stop, words)
+    logger = logging.getLogger(stage)
     logger.addHandler(handler)
     try:
         result = run_cli(env, capsys)
     finally:
         logger.removeHandler(handler)
-    assert handler.fired, "the run never reached its snapshot stage"
+    assert handler.fired, f"the run never logged {words!r}"
     return result
 
 

@@ -75,5 +75,6 @@ def run_manifest(ctx: RunContext, night: OrgNight) -> StageResult:
         renamed={p.name: p.previous_name for p in plan.events("renamed")},
         shard=ctx.config.shard,
         budget=night.budget.as_dict() if night.budget else None,
+        copy=ctx.files.has_copy,
     ))
     return StageResult(path, [])

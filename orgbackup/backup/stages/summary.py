@@ -29,6 +29,7 @@ class OrgOutcome:
     renamed: dict[str, str] = field(default_factory=dict)  # new name -> old name, this run
     metadata: dict = field(default_factory=dict)  # part -> {saved, refreshed, unchanged, skipped} (stages/metadata.py)
     lfs: dict = field(default_factory=dict)  # the month's Git LFS bandwidth (stages/lfs_objects.py: LfsNight)
+    copy: dict = field(default_factory=dict)  # the second copy (stages/second_copy.py: CopyResult); {}: none
 
     @property
     def state(self) -> str:
@@ -80,6 +81,7 @@ class OrgOutcome:
             "skipped": {part: report["skipped"] for part, report in sorted(self.metadata.items())
                         if report.get("skipped")},
             "lfs": self.lfs,
+            "copy": self.copy,
             "oldest_read": {part: report["oldest"] for part, report in sorted(self.metadata.items())
                             if report.get("oldest")},
         }
@@ -124,6 +126,7 @@ def render_table(outcome: OrgOutcome) -> str:
         *metadata_rows(outcome.metadata),
         *oldest_rows(outcome.metadata),
         ("added to restic", human_bytes(d["data_added"])),
+        *([("second copy", copy_text(outcome.copy))] if outcome.copy else []),
         ("retention", retention_text(outcome)),
         ("time", f"{d['seconds']:.1f} s"),
         ("deleted on GitHub", ", ".join(f"{x['folder']} (last seen {x['last_seen'] or 'unknown'})"
@@ -151,6 +154,14 @@ METADATA_ROWS = (
     ("projects", "projects", "projects", ("items", "fields")),
     ("attachments", "attachments", "attachments", ("files",)),
 )
+
+
+def copy_text(copy: dict) -> str:
+    """'snapshot 1a2b3c4d, same tree (copy repository made tonight)' or 'FAILED: <why>'."""
+    if copy.get("state") == "copied":
+        made = " (copy repository made tonight)" if copy.get("created") else ""
+        return f"snapshot {copy.get('snapshot_id')}, same tree as {copy.get('source_id')}{made}"
+    return f"FAILED: {copy.get('reason') or 'unknown'}"
 
 
 def retention_text(outcome: OrgOutcome) -> str:

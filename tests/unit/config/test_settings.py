@@ -194,3 +194,25 @@ def test_freshness_share_and_fresh_hours(tmp_path):
     for bad in ("101", "-1", "half"):
         with pytest.raises(ConfigError, match="BACKUP_FRESHNESS_BUDGET_SHARE"):
             load_config(base_env(tmp_path, BACKUP_FRESHNESS_BUDGET_SHARE=bad))
+
+
+def test_a_second_copy_from_files_both_or_neither_and_never_a_backend_variable(tmp_path):
+    (tmp_path / "copy-repo").write_text("rest:http://u:copy-pw-in-url@127.0.0.1:1/\n")
+    (tmp_path / "copy-pw").write_text("copy-secret-value\n")
+    config = load_config(base_env(tmp_path, RESTIC_COPY_REPOSITORY_FILE=str(tmp_path / "copy-repo"),
+                                  RESTIC_COPY_PASSWORD_FILE=str(tmp_path / "copy-pw")))
+    assert config.restic_copy_repository.reveal() == "rest:http://u:copy-pw-in-url@127.0.0.1:1/"
+    assert config.restic_copy_password.reveal() == "copy-secret-value"
+    # The copy's secrets travel by the run's own files, never as restic's backend environment.
+    assert not [k for k in config.restic_backend if k.startswith("RESTIC_COPY")]
+    assert "copy-secret-value" not in repr(config) and "copy-pw-in-url" not in repr(config)
+    assert load_config(base_env(tmp_path)).restic_copy_repository is None
+
+    with pytest.raises(ConfigError, match=r"RESTIC_COPY_PASSWORD \(or RESTIC_COPY_PASSWORD_FILE\) is required"):
+        load_config(base_env(tmp_path, RESTIC_COPY_REPOSITORY="/somewhere"))
+    with pytest.raises(ConfigError, match=r"RESTIC_COPY_REPOSITORY \(or RESTIC_COPY_REPOSITORY_FILE\) is required"):
+        load_config(base_env(tmp_path, RESTIC_COPY_PASSWORD="copy-secret-value"))
+    with pytest.raises(ConfigError) as err:
+        load_config(base_env(tmp_path, RESTIC_COPY_REPOSITORY="/x", RESTIC_COPY_REPOSITORY_FILE=str(tmp_path / "copy-repo"),
+                             RESTIC_COPY_PASSWORD="copy-secret-value"))
+    assert "both set" in str(err.value) and "copy-secret-value" not in str(err.value)

@@ -27,3 +27,14 @@ def test_the_months_lfs_bytes_and_the_budget_are_gauges_the_budget_only_when_set
     assert samples["orgbackup_lfs_month_bytes"] == {"a": 78003, "b": 78003}
     assert samples["orgbackup_lfs_budget_bytes"] == {"a": 80000}
     assert samples["orgbackup_lfs_deferred_bytes"] == {"a": 92000, "b": 0}
+
+
+def test_the_second_copy_has_a_status_and_a_last_success_only_where_there_is_a_copy():
+    samples = metrics.run_samples(result("backup", 3, OrgResult("a", "complete", copy={"state": "copied"}),
+                                         OrgResult("b", "incomplete", copy={"state": "failed", "reason": "x"}),
+                                         OrgResult("c", "complete")), 7.0)
+    assert samples["orgbackup_copy_status"] == {"a": 0.0, "b": 1.0}
+    # A failed copy keeps the previous success (the textfile's merge, the Pushgateway's pushadd).
+    assert samples["orgbackup_copy_last_success_timestamp_seconds"] == {"a": 7.0}
+    assert "orgbackup_copy_status" in metrics.known_help()
+    assert "orgbackup_verify_copy_status" not in metrics.known_help()

@@ -3,7 +3,13 @@ text and 0.18's JSON errors read alike (the real restic: tests/integration/tools
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
+from orgbackup.config.secret_files import SecretFiles
 from orgbackup.config.settings import Retention
+from orgbackup.errors import ConfigError
 from orgbackup.snapshots.shards import Shard
 from orgbackup.times import parse_rfc3339
 from orgbackup.tools import process, restic, restic_output
@@ -205,3 +211,39 @@ def test_the_unreachable_line_names_the_backend_only_when_restic_printed_its_loc
     local = _failed(("restic", "snapshots"), "Fatal: unable to open config file: stat /r/config: no such file or "
                     "directory\nIs there a repository at the following location?\n/r\n", returncode=10)
     assert restic_output.explain(local).startswith("restic snapshots: the repository does not exist")
+
+
+def second_copy_files(tmp_path):
+    """The run's secret files with a second copy (what write_secret_files makes), not written."""
+    return SecretFiles(directory=tmp_path, token_file=tmp_path / "github_token",
+                       restic_password_file=tmp_path / "restic_password",
+                       restic_repository_file=tmp_path / "restic_repository",
+                       credential_helper=tmp_path / "helper",
+                       restic_copy_repository_file=tmp_path / "restic_copy_repository",
+                       restic_copy_password_file=tmp_path / "restic_copy_password")
+
+
+def test_copy_reads_the_source_from_files_and_runs_against_the_copy(tmp_path):
+    files = second_copy_files(tmp_path)
+    argv = restic.copy(files, ["1a2b3c4d"])
+    assert argv == ("restic", "copy", "--from-repository-file", str(tmp_path / "restic_repository"),
+                    "--from-password-file", str(tmp_path / "restic_password"), "1a2b3c4d")
+    # The command runs with the copy as restic's own repository; the first is only --from-.
+    env = restic.restic_environment(files.copy_side())
+    assert env["RESTIC_REPOSITORY_FILE"] == str(tmp_path / "restic_copy_repository")
+    assert env["RESTIC_PASSWORD_FILE"] == str(tmp_path / "restic_copy_password")
+    assert restic.with_retry_lock(argv, (0, 18))[:4] == ("restic", "copy", "--retry-lock", "300s")
+
+
+def test_a_new_copy_repository_takes_the_first_ones_chunker_parameters(tmp_path):
+    assert restic.init_copy(second_copy_files(tmp_path)) == (
+        "restic", "init", "--copy-chunker-params", "--from-repository-file", str(tmp_path / "restic_repository"),
+        "--from-password-file", str(tmp_path / "restic_password"))
+
+
+def test_without_a_copy_there_is_no_copy_side(tmp_path):
+    files = dataclasses.replace(second_copy_files(tmp_path), restic_copy_repository_file=None,
+                                restic_copy_password_file=None)
+    assert not files.has_copy and files.of_repository("main") is files
+    with pytest.raises(ConfigError, match="no second copy is configured"):
+        files.of_repository("copy")

@@ -35,3 +35,24 @@ def test_the_table_and_the_line_say_where_retention_is_done():
     elsewhere = OrgOutcome("V-Sekai", retention="separate")
     assert "done elsewhere (BACKUP_RETENTION=separate" in render_table(elsewhere)
     assert elsewhere.as_dict()["retention"] == "separate"
+
+
+def test_the_table_and_the_line_report_the_second_copy_and_a_failed_one_makes_the_night_incomplete():
+    from orgbackup.backup.stages.second_copy import COPIED, FAILED, CopyResult, failure_problem
+
+    none = OrgOutcome("V-Sekai", snapshot_id="8f3b2c11")
+    assert "second copy" not in render_table(none) and none.as_dict()["copy"] == {}
+
+    copied = OrgOutcome("V-Sekai", snapshot_id="8f3b2c11",
+                        copy=CopyResult(COPIED, "8f3b2c11", "5d1e0a7c", created=True).as_dict())
+    assert "snapshot 5d1e0a7c, same tree as 8f3b2c11 (copy repository made tonight)" in render_table(copied)
+    assert copied.as_dict()["copy"]["state"] == "copied" and copied.state == "complete"
+
+    problem = failure_problem("V-Sekai", "8f3b2c11", "restic copy: the repository cannot be reached")
+    failed = OrgOutcome("V-Sekai", snapshot_id="8f3b2c11", problems=[problem],
+                        copy=CopyResult(FAILED, "8f3b2c11", reason="the repository cannot be reached").as_dict())
+    table = render_table(failed)
+    assert "FAILED: the repository cannot be reached" in table
+    assert "V-Sekai [copy]: the second copy (RESTIC_COPY_REPOSITORY) failed" in table
+    assert "snapshot 8f3b2c11 is in the first repository only, unchanged" in table
+    assert failed.state == "incomplete" and failed.as_dict()["copy"]["state"] == "failed"
