@@ -158,6 +158,16 @@ def repositories_query(fields: str, names: list[str]) -> tuple[str, dict]:
     return f"query($o: String!{declared}) {{\n{asked}\n}}", {f"n{i}": name for i, name in enumerate(names)}
 
 
+def whole_page(connection, key: str = "nodes") -> list | None:
+    """A GraphQL connection's `key` list (nodes or edges) when its one page holds all of it
+    (pure); None when refused (null), or when GitHub has more than the page."""
+    if not isinstance(connection, dict) or connection.get(key) is None:
+        return None
+    if (connection.get("pageInfo") or {}).get("hasNextPage") or len(connection[key]) != connection.get("totalCount"):
+        return None
+    return connection[key]
+
+
 @dataclass
 class RateLimit:
     limit: int | None = None

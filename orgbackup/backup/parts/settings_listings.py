@@ -27,7 +27,7 @@ import logging
 import threading
 from typing import Any, Callable
 
-from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.github.api import GitHubAPI, GitHubError, whole_page
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,11 @@ def permissions_of(permission: str) -> dict[str, bool]:
 def collaborators_from(answer: Any) -> list[dict] | None:
     """REST's collaborator listing from a repository's `collaborators` answer (pure), or None
     when it cannot be rebuilt whole: refused (null), more than one page, or a custom role."""
-    if not isinstance(answer, dict) or answer.get("edges") is None:
-        return None
-    if (answer.get("pageInfo") or {}).get("hasNextPage") or len(answer["edges"]) != answer.get("totalCount"):
+    edges = whole_page(answer, "edges")
+    if edges is None:
         return None
     people = []
-    for edge in answer["edges"]:
+    for edge in edges:
         roles = {(source.get("roleName") or "").lower() for source in edge.get("permissionSources") or []}
         if roles - STANDARD_ROLES - {""} or edge.get("permission") not in ROLE_NAMES:
             return None
@@ -73,12 +72,11 @@ def collaborators_from(answer: Any) -> list[dict] | None:
 
 def ruleset_ids_from(answer: Any) -> list[tuple[int, str]] | None:
     """[(id, "Repository" or "Organization"...)] of a repository's `rulesets` answer (pure), or None."""
-    if not isinstance(answer, dict) or answer.get("nodes") is None:
-        return None
-    if (answer.get("pageInfo") or {}).get("hasNextPage") or len(answer["nodes"]) != answer.get("totalCount"):
+    rulesets = whole_page(answer)
+    if rulesets is None:
         return None
     found = []
-    for ruleset in answer["nodes"]:
+    for ruleset in rulesets:
         if not ruleset or ruleset.get("databaseId") is None:
             return None
         found.append((int(ruleset["databaseId"]), (ruleset.get("source") or {}).get("__typename") or ""))

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from orgbackup.backup.context import RunContext
 from orgbackup.cache import json_files
-from orgbackup.github.api import GitHubError
+from orgbackup.github.api import GitHubError, whole_page
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,12 @@ LISTED_LABELS_FILE = "listed-labels.json"
 
 def rest_labels(answer: object, api_url: str, full_name: str) -> list[dict] | None:
     """REST's label listing from a repository's `labels` answer (pure), None when not whole."""
-    if not isinstance(answer, dict) or answer.get("nodes") is None:
-        return None
-    if (answer.get("pageInfo") or {}).get("hasNextPage") or len(answer["nodes"]) != answer.get("totalCount"):
+    labels = whole_page(answer)
+    if labels is None:
         return None
     return [{"node_id": label["id"], "url": f"{api_url.rstrip('/')}/repos/{full_name}/labels/{quote(label['name'])}",
              "name": label["name"], "color": label["color"], "default": bool(label.get("isDefault")),
-             "description": label.get("description")} for label in answer["nodes"]]
+             "description": label.get("description")} for label in labels]
 
 
 def labels_of(ctx: RunContext, org: str, repos: list[dict]) -> dict[str, list[dict]]:
