@@ -1,7 +1,10 @@
-"""The end-to-end tests' fixtures: the image, built once per session, and the monitoring runs'
-real servers on loopback (tests/support/monitoring.py); tests/conftest.py has the rest."""
+"""The end-to-end tests' fixtures: the image, built once per session, the monitoring runs'
+real servers on loopback (tests/support/monitoring.py), and no cloud credential of the
+developer's for the S3 tests; tests/conftest.py has the rest."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -15,3 +18,14 @@ def image(tmp_path_factory, pytestconfig):
 
     remember_config(pytestconfig)
     yield from built_image(tmp_path_factory)
+
+
+@pytest.fixture
+def no_aws_in_process(monkeypatch):
+    """No AWS_* of the developer's or CI's environment. A restic that had no keys would
+    ask a metadata service for them: the container one, pointed at a closed loopback
+    port, is asked before EC2's, so nothing leaves the machine even then."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/")
