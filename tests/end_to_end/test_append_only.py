@@ -23,12 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from orgbackup.cli import main
 from tests.github_emulator.truth import truth
-from tests.support.backends import RCLONE, RestServer, restic_call, restore_latest, run_cli
+from tests.support.backends import RCLONE, RestServer, restic_call, restore_latest, run_cli, run_prune
 from tests.support.cli import ORG
 from tests.support.restic_versions import trixie_binary, version_of
-from tests.support.snapshot import backup_at
+from tests.support.snapshot import seed
 from tests.support.truth_compare import compare_org
 
 pytestmark = pytest.mark.skipif(RCLONE is None, reason="rclone is not installed (apt-get install rclone)")
@@ -91,28 +90,12 @@ def test_an_append_only_backup_completes_restores_equal_to_truth_and_cannot_be_f
     assert [s["id"] for s in json.loads(restic_call(thief, "snapshots", "--json", "--no-lock").stdout)] == [snap["id"]]
 
 
-def seed(work: Path, env: dict, org: str, when: datetime, complete: bool = True) -> str:
-    """A snapshot of the organization as the backup tags it, dated `when`, with data of its own
-    (so that forgetting it leaves packs for prune to delete); its short id."""
-    folder = work / org
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "data.bin").write_bytes(os.urandom(32 * 1024))
-    return backup_at(work, org, when, [f"org:{org}", "complete" if complete else "incomplete"], env)
-
-
 def listed(env: dict) -> set[str]:
     return {s["short_id"] for s in json.loads(restic_call(env, "snapshots", "--json", "--no-lock").stdout)}
 
 
 def packs(data: Path) -> int:
     return sum(1 for p in (data / "data").rglob("*") if p.is_file())
-
-
-def run_prune(env: dict, capsys) -> tuple[int, str, str]:
-    status = main(["prune"], environ=env)
-    captured = capsys.readouterr()
-    print(captured.out, captured.err)
-    return status, captured.out, captured.err
 
 
 def test_prune_with_its_own_credentials_applies_the_policy_above_its_floor_and_refuses_a_future_snapshot(

@@ -116,6 +116,14 @@ def run_cli(env: dict, capsys) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
+def run_prune(env: dict, capsys) -> tuple[int, str, str]:
+    """`entrypoint.py prune` (the prune job of BACKUP_RETENTION=separate): exit status, stdout, stderr."""
+    status = main(["prune"], environ=env)
+    captured = capsys.readouterr()
+    print(captured.out, captured.err)
+    return status, captured.out, captured.err
+
+
 def run_stopping_backend(env: dict, capsys, stop, *, stage: str = "orgbackup.backup.stages.snapshot",
                          words: str = ": restic backup (") -> tuple[int, str, str]:
     """The run, `stop` called when `stage`'s logger says `words` (default: the snapshot stage's

@@ -105,6 +105,15 @@ def backup_at(cwd: Path, path: str, when, tags: list[str], env: dict, host: str 
     return restic_output.short_id(restic_output.parse_backup_summary(result.stdout)["snapshot_id"])
 
 
+def seed(work: Path, env: dict, org: str, when, complete: bool = True) -> str:
+    """A snapshot of the organization as the backup tags it, dated `when`, with data of its own
+    (so that forgetting it leaves packs for prune to delete), made in `work`; its short id."""
+    folder = work / org
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data.bin").write_bytes(os.urandom(32 * 1024))
+    return backup_at(work, org, when, [f"org:{org}", "complete" if complete else "incomplete"], env)
+
+
 def take_snapshot(
     cache: Path, org: str, repo: ResticRepo, *, complete: bool = True, host: str = HOST
 ) -> str:
