@@ -4,7 +4,8 @@ by moto's real S3 server on loopback (tests/support/s3.py), two IAM users made a
 - `backup`, the backup's key: list the bucket, get, put and delete objects under the repository
   (restic removes its lock files; on a versioned bucket a delete only adds a delete marker);
   no s3:DeleteObjectVersion, no s3:BypassGovernanceRetention, no s3:ListBucketVersions;
-- `admin`: everything (the prune job's, or the bucket owner's, key).
+- `prune`: the prune job's key, the same actions;
+- `admin`: everything (the bucket owner's key).
 
 The bucket is made with object lock (which turns versioning on) and a default retention of
 COMPLIANCE, 7 days. A backup with BACKUP_RETENTION=separate and the backup's key completes
@@ -14,7 +15,10 @@ reports success and lists no snapshot, yet S3 only added delete markers. Deletin
 refused, to the thief (no s3:DeleteObjectVersion) and to the administrator too (the lock):
 every version written before the theft is still there. The administrator removes the theft's
 delete markers: the snapshots are back, `restic check` passes and the restore of the latest
-snapshot equals the emulator's truth. Run with both restics (tests/support/restic_versions.py).
+snapshot equals the emulator's truth. And the prune job (`entrypoint.py prune`) with a key of its
+own, allowed the same actions as the backup's, forgets and prunes: restic's deletes, here too,
+are delete markers, every version stays (a lifecycle rule is what deletes them, after its days).
+Run with both restics (tests/support/restic_versions.py).
 
 What moto 5.2.5 enforces, and this test relies on: each request against the user's IAM policy
 (a DELETE with a versionId is s3:DeleteObjectVersion), a PutObject into a bucket with a default
@@ -34,9 +38,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.github_emulator.truth import truth
-from tests.support.backends import restic_call, restore_latest, run_cli, snapshot_trees
+from tests.support.backends import restic_call, restore_latest, run_cli, run_prune, snapshot_trees
 from tests.support.cli import ORG
 from tests.support.s3 import ALL_OF_S3, MotoS3, moto_s3
+from tests.support.snapshot import seed
 from tests.support.truth_compare import compare_org
 
 botocore_exceptions = pytest.importorskip("botocore.exceptions")
@@ -58,8 +63,9 @@ def backup_policy(bucket: str, prefix: str) -> dict:
 
 @pytest.fixture
 def locked_bucket(tmp_path, no_aws_in_process):
-    """moto's S3 with the two users and a bucket made with object lock, COMPLIANCE for 7 days."""
-    with moto_s3(tmp_path, {"backup": backup_policy(BUCKET, PREFIX), "admin": ALL_OF_S3}) as server:
+    """moto's S3 with the three users and a bucket made with object lock, COMPLIANCE for 7 days."""
+    policy = backup_policy(BUCKET, PREFIX)
+    with moto_s3(tmp_path, {"backup": policy, "prune": policy, "admin": ALL_OF_S3}) as server:
         admin = server.client("admin")
         admin.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
         admin.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration={
@@ -156,6 +162,44 @@ def test_an_object_locked_bucket_keeps_every_version_a_thief_with_the_backups_ke
     assert compare_org(ORG, truth(github_emulator.root), restored) == []
     print(f"after removing {len(hidden)} delete markers: {len(snapshot_trees(thief))} snapshot(s), "
           "restic check passed, the restore equals truth")
+
+
+def test_the_prune_job_with_a_key_of_the_same_actions_forgets_and_prunes_and_every_version_stays(
+        locked_bucket, restic_binary, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")  # restic backup --time is local time
+    server = locked_bucket
+    repository = f"s3:{server.endpoint}/{BUCKET}/{PREFIX}"
+    password = "test-" + os.urandom(8).hex()
+    backup_host = dict(os.environ, RESTIC_REPOSITORY=repository, RESTIC_PASSWORD=password,
+                       **server.keys["backup"].environ())
+    restic_call(backup_host, "init")
+    now = datetime.now(timezone.utc)
+    work = tmp_path / "work"
+    kept = {seed(work, backup_host, ORG, now - timedelta(hours=1)),
+            seed(work, backup_host, ORG, now - timedelta(hours=2))}  # the 30-day floor keeps it
+    forgotten = seed(work, backup_host, ORG, now - timedelta(days=45))
+    written, _ = versions(server)
+
+    (tmp_path / "prune.env").write_text(server.keys["prune"].dotenv())
+    status, out, err = run_prune({
+        "RESTIC_REPOSITORY": repository, "RESTIC_PASSWORD": password, "BACKUP_ENV_FILE": str(tmp_path / "prune.env"),
+        "BACKUP_CACHE_DIR": str(tmp_path / "cache"), "BACKUP_KEEP_DAILY": "1", "BACKUP_KEEP_WEEKLY": "0",
+        "BACKUP_KEEP_MONTHLY": "0", "BACKUP_KEEP_YEARLY": "0"}, capsys)
+    assert status == 0, out + err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert {r["org"]: (r["forgotten"], r["kept"]) for r in summary["orgs"]} == {ORG: (1, 2)}, summary
+    listed = {s["short_id"] for s in json.loads(restic_call(backup_host, "snapshots", "--json", "--no-lock").stdout)}
+    assert listed == kept and forgotten not in listed
+    restic_call(backup_host, "check")
+
+    # restic's deletes were delete markers: every version is still there (the bucket's
+    # lifecycle rule, after its days, is what deletes them); the forgotten snapshot's file
+    # and its pack files are hidden.
+    after, markers = versions(server)
+    hidden = {name.split("/")[1] for name, _ in markers if not is_lock(name)}
+    print(f"prune: {len(written)} versions before, {len(after)} after, {len(markers)} delete markers "
+          f"({sorted(hidden)} besides locks)")
+    assert written <= after and {"snapshots", "data"} <= hidden
 
 
 def is_lock(name: str) -> bool:
