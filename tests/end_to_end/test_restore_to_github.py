@@ -246,6 +246,60 @@ def test_a_stop_and_a_kill_then_reruns_create_nothing_twice(restore_env, github_
     assert differences(source, copy, repos=["godot"]) == []
 
 
+def made_in_target(world_root: Path, name: str = "godot") -> dict[str, list[str]]:
+    """The target repository's webhooks (URLs), deploy keys and autolinks (prefixes) as the emulator holds them."""
+    rec = json.loads((world_root / "world.json").read_text())["orgs"][TARGET]["repos"].get(name) or {}
+    return {"webhooks": sorted(h["config"]["url"] for h in rec.get("hooks") or []),
+            "deploy keys": sorted(k["key"] for k in rec.get("deploy_keys") or []),
+            "autolinks": sorted(a["key_prefix"] for a in rec.get("autolinks") or [])}
+
+
+def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(restore_env, github_emulator, world_root,
+                                                                          tmp_path, capsys):
+    """SIGKILL while godot's autolinks are being made, then a rerun; then the state a kill leaves between a
+    create and its record (rows pending, the things made): each webhook, deploy key and autolink once."""
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})  # GitHub takes them again
+    source = newest_tree(env, ORG, tmp_path / "source")
+    parts = settings_parts(source, "godot")
+    want = {"webhooks": sorted(parts["webhooks"]), "deploy keys": sorted(parts["deploy keys"]),
+            "autolinks": sorted(prefix for prefix, _, _ in parts["autolinks"])}
+    assert all(len(v) >= 1 for v in want.values()) and len(want["autolinks"]) == 2, want
+
+    github_emulator.set_faults(latency_ms=250)  # every request slow: the kill lands between two writes
+    proc = restore_process(env)
+    deadline = time.monotonic() + 180
+    while not made_in_target(world_root)["autolinks"]:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no autolink made"
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate(timeout=60)
+    killed = made_in_target(world_root)
+    assert killed["autolinks"] and not killed["webhooks"], killed  # stopped among the settings
+    github_emulator.set_faults()
+
+    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
+                          capsys=capsys)
+    assert status == 0, last
+    assert made_in_target(world_root) == want
+
+    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
+    kinds = ("webhook", "deploy key", "autolink")
+    rows = db.execute("SELECT count(*) FROM created WHERE kind IN (?, ?, ?) AND status='done'", kinds).fetchone()[0]
+    assert rows == sum(len(v) for v in want.values())
+    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind IN (?, ?, ?)", kinds)
+    db.execute("DELETE FROM created WHERE kind='finished'")
+    db.commit()
+    db.close()
+    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
+                          capsys=capsys)
+    assert status == 0, last
+    assert last["adopted"] == rows and last["created_now"] == 0, last
+    assert made_in_target(world_root) == want
+
+
 def test_a_pending_row_is_found_on_github_not_created_again(restore_env, github_emulator, tmp_path, capsys):
     """The state a kill leaves between a create and its record: the row says pending, the comment exists."""
     env = restore_env

@@ -194,8 +194,8 @@ class SettingsRestore:
 
             def same(found, prefix=prefix):
                 return (found.get("key_prefix") or "").lower() == prefix.lower()
-            existing = listing.find(same)
-            if existing is not None:
+            existing = self.unrecorded("autolink", key) and listing.find(same)
+            if existing:
                 self.matched("autolink", key, existing, f"autolink {prefix}")
                 if existing.get("url_template") != body["url_template"]:
                     self.for_a_person(f"autolink {prefix}: {self.where} has one already, to "
@@ -219,8 +219,8 @@ class SettingsRestore:
 
             def same(found, blob=blob):
                 return public_key(found.get("key")) == blob
-            existing = listing.find(same)
-            if existing is not None:
+            existing = self.unrecorded("deploy key", key) and listing.find(same)
+            if existing:
                 self.matched("deploy key", key, existing, f"deploy key {title}")
                 continue
             body = {"title": title, "key": blob, "read_only": bool(deploy_key.get("read_only"))}
@@ -258,8 +258,8 @@ class SettingsRestore:
             def same(found, url=url):
                 return (found.get("config") or {}).get("url") == url
             if self.state.done_target("webhook", key) is None:
-                existing = listing.find(same)
-                if existing is not None:
+                existing = self.unrecorded("webhook", key) and listing.find(same)
+                if existing:
                     self.matched("webhook", key, existing, f"webhook {url}")
                 else:
                     self.w.create_once(
@@ -275,6 +275,10 @@ class SettingsRestore:
                               f"{self.where} (Settings > Webhooks)")
 
     # ------------------------------------------------------------------ helpers
+
+    def unrecorded(self, kind: str, key: str) -> bool:
+        """No row: never sent by this restore (a pending row is create_once's: looked for, adopted)."""
+        return self.state.get(kind, key) is None
 
     def matched(self, kind: str, key: str, existing: dict, what: str) -> None:
         """The target has it already (made by hand, or by a run stopped before it recorded it): recorded, not made."""
