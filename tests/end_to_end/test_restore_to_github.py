@@ -151,7 +151,8 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     still_there = {" ".join(k["key"].split()[:2]) for k in requests.get(
         f"{github_emulator.api_url}/repos/{ORG}/godot/keys", timeout=30,
         headers={"Authorization": f"token {github_emulator.admin_token}"}).json()}
-    keys_in_use = {key for key, (title, _) in parts["godot"]["deploy keys"].items() if f"deploy key {title!r}" in in_use[0]}
+    keys_in_use = {key for key, (title, _) in parts["godot"]["deploy keys"].items()
+                   if f"deploy key {title!r}" in in_use[0]}
     assert keys_in_use == still_there and len(keys_in_use) == 1
     assert first["created"]["deploy keys"] == sum(len(p["deploy keys"] or []) for p in parts.values()) - 1
     assert first["created"]["webhooks"] == sum(len(p["webhooks"] or []) for p in parts.values())

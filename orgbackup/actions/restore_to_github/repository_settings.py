@@ -39,7 +39,8 @@ from orgbackup.actions.restore_to_github.writer import WriteRefused
 log = logging.getLogger(__name__)
 
 # The report's (and the state's) names of the parts.
-TOPICS, VARIABLES, AUTOLINKS, DEPLOY_KEYS, WEBHOOKS = "topics", "actions variables", "autolinks", "deploy keys", "webhooks"
+TOPICS, VARIABLES, AUTOLINKS = "topics", "actions variables", "autolinks"
+DEPLOY_KEYS, WEBHOOKS = "deploy keys", "webhooks"
 IN_USE = "key is already in use"
 
 

@@ -31,11 +31,13 @@ def test_settings_writes_read_back_with_githubs_refusals(github_emulator, target
     assert reader("POST", REPO + "/actions/variables", json={"name": "A", "value": "1"}).status_code == 403
 
     # Autolinks: one per key prefix (case-insensitive); the template needs <num>.
-    link = admin.ok("POST", REPO + "/autolinks", json={"key_prefix": "JIRA-", "url_template": "https://j.invalid/<num>"})
+    link = admin.ok("POST", REPO + "/autolinks",
+                    json={"key_prefix": "JIRA-", "url_template": "https://j.invalid/<num>"})
     assert link["is_alphanumeric"] is True and isinstance(link["id"], int)
     assert admin("POST", REPO + "/autolinks",
                  json={"key_prefix": "jira-", "url_template": "https://x.invalid/<num>"}).status_code == 422
-    assert admin("POST", REPO + "/autolinks", json={"key_prefix": "GH-", "url_template": "https://x"}).status_code == 422
+    assert admin("POST", REPO + "/autolinks",
+                 json={"key_prefix": "GH-", "url_template": "https://x"}).status_code == 422
     assert [a["key_prefix"] for a in admin.ok("GET", REPO + "/autolinks")] == ["JIRA-"]
 
     # Deploy keys: an OpenSSH public key (the comment dropped); one in use anywhere on the host: 422.
