@@ -25,7 +25,8 @@ import requests
 from orgbackup.cli import main
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.support.backup_compare import differences, summary
-from tests.github_emulator.mutate import add_org, create_wiki, delete_issue
+from tests.support.settings_compare import counts, settings_differences, settings_parts
+from tests.github_emulator.mutate import add_org, create_wiki, delete_issue, write_world
 from tests.support.cli import ORG, restore, snapshots
 from tests.support.paths import ROOT
 
@@ -40,6 +41,11 @@ def restore_env(backup_env, github_emulator, world_root):
     # A gap in godot's numbers: the restore fills it with a closed placeholder.
     delete_issue(world_root, ORG, "godot", 5)
     return dict(backup_env, RESTORE_REQUESTS_PER_MINUTE="100000", RESTORE_REQUESTS_PER_HOUR="1000000")
+
+
+def line_of(line: str) -> str:
+    """The repository a report line (JSON: "NAME: text") is about."""
+    return line.split(":", 1)[0]
 
 
 def run(env: dict, *args: str, capsys=None) -> tuple[int, dict | None, str]:
@@ -65,6 +71,18 @@ def newest_tree(env: dict, org: str, target: Path) -> Path:
     return target / org
 
 
+def remove_deploy_keys(root: Path, org: str, name: str, titles: set[str]) -> None:
+    """The original's deploy keys taken away (as when the organization is lost): GitHub takes them again."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        rec["deploy_keys"] = [k for k in rec["deploy_keys"] if k["title"] not in titles]
+    write_world(root, change)
+
+
+SETTINGS_PARTS = {"topic lists": "topics", "actions variables": "variables", "autolinks": "autolinks",
+                  "deploy keys": "deploy keys", "webhooks": "webhooks"}  # planned_writes' key: the part
+
+
 def target_issues(emulator, name: str) -> list[dict]:
     url = f"{emulator.api_url}/repos/{TARGET}/{name}/issues"
     out, page = [], 1
@@ -80,11 +98,29 @@ def target_issues(emulator, name: str) -> list[dict]:
 def test_round_trip_restores_the_organization(restore_env, github_emulator, world_root, tmp_path, capsys):
     env = restore_env
     backup_org(env, ORG, capsys)
+    source = newest_tree(env, ORG, tmp_path / "source")
+    names = sorted(source.joinpath("github-backup/repositories").iterdir())
+    parts = {p.name: settings_parts(source, p.name) for p in names}
+    godot = counts(parts["godot"])
+    assert all(godot[part] for part in SETTINGS_PARTS.values()) and godot["secrets"], godot  # the world has each
+    # The original's deploy key "release-bot" is gone; "ci-readonly" is still V-Sekai/godot's, and
+    # GitHub refuses a public key in use anywhere on it: the report names it for a person.
+    remove_deploy_keys(world_root, ORG, "godot", {"release-bot"})
 
     # --dry-run: counts and requests, nothing created.
     github_emulator.reset_counters()
     status, plan, out = to_github(env, capsys, "--dry-run")
     assert status == 0
+    # The settings parts, counted per part from what the backup holds.
+    for key, part in SETTINGS_PARTS.items():
+        expected = sum(bool(p[part]) if part == "topics" else len(p[part] or []) for p in parts.values())
+        assert plan["planned"].get(key, 0) == expected, (key, plan["planned"])
+    assert plan["for_a_person"] == {"actions secrets": sum(len(p["secrets"] or []) for p in parts.values()),
+                                    "inactive webhooks": sum(len(p["webhooks"] or []) for p in parts.values())}
+    line = next(line for line in out.splitlines() if line.lstrip().startswith("godot "))
+    assert all(f"{n} {part}" in line for n, part in ((2, "Actions variables"), (2, "autolinks"), (2, "deploy keys"),
+                                                     (1, "webhook"), (1, "topic list"))), line
+    assert line.endswith("then for a person: 2 Actions secrets, 1 inactive webhook"), line
     assert github_emulator.counters()["writes"] == 0 and github_emulator.content_created() == 0
     assert plan["planned"]["placeholders"] == 1 and plan["planned"]["repository"] == 10
     assert plan["content_requests"] > 300 and "godot" in out and "nothing is created" in out
@@ -108,6 +144,22 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     # No REST operation turns discussions on: said in the report (a note, not a problem).
     assert [n.split(":")[0] for n in first["notices"]] == ["godot"] and "has_discussions" in first["notices"][0]
     assert "note: discussions were on in the original" in out
+    # The settings parts: what GitHub takes made, the rest for a person, none of it a problem.
+    person = first["for_a_person"]
+    in_use = [line for line in person if "key is already in use" in line]
+    assert len(in_use) == 1 and line_of(in_use[0]) == "godot" and "deploy key 'ci-readonly'" in in_use[0], person
+    still_there = {" ".join(k["key"].split()[:2]) for k in requests.get(
+        f"{github_emulator.api_url}/repos/{ORG}/godot/keys", timeout=30,
+        headers={"Authorization": f"token {github_emulator.admin_token}"}).json()}
+    keys_in_use = {key for key, (title, _) in parts["godot"]["deploy keys"].items()
+                   if f"deploy key {title!r}" in in_use[0]}
+    assert keys_in_use == still_there and len(keys_in_use) == 1
+    assert first["created"]["deploy keys"] == sum(len(p["deploy keys"] or []) for p in parts.values()) - 1
+    assert first["created"]["webhooks"] == sum(len(p["webhooks"] or []) for p in parts.values())
+    assert first["created"]["autolinks"] == sum(len(p["autolinks"] or []) for p in parts.values())
+    assert first["created"]["actions variables"] == sum(len(p["variables"] or []) for p in parts.values())
+    assert first["created"]["topics"] == sum(len(p["topics"] or []) for p in parts.values())
+    assert "for a person: Actions secrets RELEASE_TOKEN, SENTRY_DSN" in out and "set its secret" in out
     for name in WIKIS:
         create_wiki(world_root, TARGET, name)  # the person opens each wiki once
     status, second, out = to_github(env, capsys)
@@ -116,9 +168,16 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     print(f"restore: {seconds:.1f} s, {first['api_requests']} + {second['api_requests']} API requests")
 
     backup_org(env, TARGET, capsys)
-    source = newest_tree(env, ORG, tmp_path / "source")
     copy = newest_tree(env, TARGET, tmp_path / "copy")
     assert differences(source, copy) == []
+    settings = []
+    for name in parts:
+        reported = [line.split(": ", 1)[1] for line in person if line_of(line) == name]
+        settings += settings_differences(source, copy, name, reported=reported,
+                                         keys_in_use=keys_in_use if name == "godot" else set())
+    assert settings == []
+    print("settings parts, source -> copy:", {name: (counts(parts[name]), counts(settings_parts(copy, name)))
+                                              for name in parts if any(counts(parts[name]).values())})
     figures = summary(source)
     print("round trip equal:", figures)
     assert figures["issues"] > 100 and figures["lfs_objects"] >= 4 and figures["assets"] >= 3
@@ -186,6 +245,60 @@ def test_a_stop_and_a_kill_then_reruns_create_nothing_twice(restore_env, github_
     backup_org(env, TARGET, capsys)
     copy = newest_tree(env, TARGET, tmp_path / "copy")
     assert differences(source, copy, repos=["godot"]) == []
+
+
+def made_in_target(world_root: Path, name: str = "godot") -> dict[str, list[str]]:
+    """The target repository's webhooks (URLs), deploy keys and autolinks (prefixes) as the emulator holds them."""
+    rec = json.loads((world_root / "world.json").read_text())["orgs"][TARGET]["repos"].get(name) or {}
+    return {"webhooks": sorted(h["config"]["url"] for h in rec.get("hooks") or []),
+            "deploy keys": sorted(k["key"] for k in rec.get("deploy_keys") or []),
+            "autolinks": sorted(a["key_prefix"] for a in rec.get("autolinks") or [])}
+
+
+def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(restore_env, github_emulator, world_root,
+                                                                          tmp_path, capsys):
+    """SIGKILL while godot's autolinks are being made, then a rerun; then the state a kill leaves between a
+    create and its record (rows pending, the things made): each webhook, deploy key and autolink once."""
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})  # GitHub takes them again
+    source = newest_tree(env, ORG, tmp_path / "source")
+    parts = settings_parts(source, "godot")
+    want = {"webhooks": sorted(parts["webhooks"]), "deploy keys": sorted(parts["deploy keys"]),
+            "autolinks": sorted(prefix for prefix, _, _ in parts["autolinks"])}
+    assert all(len(v) >= 1 for v in want.values()) and len(want["autolinks"]) == 2, want
+
+    github_emulator.set_faults(latency_ms=250)  # every request slow: the kill lands between two writes
+    proc = restore_process(env)
+    deadline = time.monotonic() + 180
+    while not made_in_target(world_root)["autolinks"]:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no autolink made"
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate(timeout=60)
+    killed = made_in_target(world_root)
+    assert killed["autolinks"] and not killed["webhooks"], killed  # stopped among the settings
+    github_emulator.set_faults()
+
+    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
+                          capsys=capsys)
+    assert status == 0, last
+    assert made_in_target(world_root) == want
+
+    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
+    kinds = ("webhook", "deploy key", "autolink")
+    rows = db.execute("SELECT count(*) FROM created WHERE kind IN (?, ?, ?) AND status='done'", kinds).fetchone()[0]
+    assert rows == sum(len(v) for v in want.values())
+    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind IN (?, ?, ?)", kinds)
+    db.execute("DELETE FROM created WHERE kind='finished'")
+    db.commit()
+    db.close()
+    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
+                          capsys=capsys)
+    assert status == 0, last
+    assert last["adopted"] == rows and last["created_now"] == 0, last
+    assert made_in_target(world_root) == want
 
 
 def test_a_pending_row_is_found_on_github_not_created_again(restore_env, github_emulator, tmp_path, capsys):

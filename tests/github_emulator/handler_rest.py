@@ -105,6 +105,8 @@ class RestRequests:
             result = handler(ctx, **params)
         except ApiError as exc:
             body = {"message": exc.message, "documentation_url": "https://docs.github.com/rest"}
+            if exc.errors:
+                body["errors"] = exc.errors
             return self.reply_json(exc.status, body, headers)
         if handler in routes.WRITE_HANDLERS:  # it returned: the write was made (2xx)
             self.em.count("content_created")

@@ -29,10 +29,11 @@ class ApiError(Exception):
     MESSAGES = {401: "Requires authentication", 403: "Forbidden", 404: "Not Found",
                 422: "Validation Failed"}
 
-    def __init__(self, status: int, message: str | None = None):
+    def __init__(self, status: int, message: str | None = None, errors: list | None = None):
         super().__init__(message)
         self.status = status
         self.message = message or self.MESSAGES.get(status, "Error")
+        self.errors = errors  # GitHub's `errors` of a 422, where the emulator gives them as GitHub does
 
 
 @dataclass

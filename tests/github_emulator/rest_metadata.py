@@ -95,13 +95,16 @@ def get_repo_ruleset(c: Ctx, owner, repo, id):
     raise ApiError(404)
 
 
+def deploy_key_json(c: Ctx, full: str, k: dict) -> dict:
+    return {"id": k["id"], "key": k["key"], "url": f"{c.api}/repos/{full}/keys/{k['id']}", "title": k["title"],
+            "verified": True, "created_at": k["created_at"], "read_only": k["read_only"],
+            "added_by": k.get("added_by", "alice"), "last_used": None, "enabled": True}
+
+
 def list_deploy_keys(c: Ctx, owner, repo):
     login, rec = c.repo(owner, repo)
     require_admin(c)
-    full = f"{login}/{rec['name']}"
-    return [{"id": k["id"], "key": k["key"], "url": f"{c.api}/repos/{full}/keys/{k['id']}", "title": k["title"],
-             "verified": True, "created_at": k["created_at"], "read_only": k["read_only"],
-             "added_by": "alice", "last_used": None, "enabled": True} for k in rec["deploy_keys"]]
+    return [deploy_key_json(c, f"{login}/{rec['name']}", k) for k in rec["deploy_keys"]]
 
 
 def list_environments(c: Ctx, owner, repo):

@@ -21,6 +21,8 @@ from .rest_reads import (get_asset, get_issue, get_org, get_pull, get_rate_limit
 from .rest_writes import (create_label, delete_label, update_label, create_milestone, create_org_repo, create_release, delete_asset,
                           replace_topics, update_milestone, update_repo, upload_asset)
 from .rest_writes_access import add_collaborator, set_branch_protection
+from .rest_writes_settings import (create_autolink, create_deploy_key, create_repo_variable, create_webhook,
+                                   update_repo_variable)
 from .rest_writes_issues import (create_issue, create_issue_comment, create_pull, create_review,
                                  create_review_comment, create_review_comment_reply, update_issue, update_pull)
 
@@ -107,6 +109,11 @@ WRITE_ROUTES = [
     ("DELETE", R + "/releases/assets/{id}", delete_asset),
     ("PUT", R + "/branches/{branch:path}/protection", set_branch_protection),
     ("PUT", R + "/collaborators/{username}", add_collaborator),
+    ("POST", R + "/actions/variables", create_repo_variable),
+    ("PATCH", R + "/actions/variables/{name}", update_repo_variable),
+    ("POST", R + "/autolinks", create_autolink),
+    ("POST", R + "/keys", create_deploy_key),
+    ("POST", R + "/hooks", create_webhook),
 ]
 
 

@@ -101,7 +101,7 @@ def build_godot(b: Builder, libfoo_sha: str) -> None:
          "closed_at": iso(b.clock())}]
     rec["hooks"] = [{"id": b.new_id(), "name": "web", "events": ["push", "pull_request"], "active": True,
                      "config": {"url": "https://ci.example.invalid/hook", "content_type": "json",
-                                "insecure_ssl": "0"},
+                                "insecure_ssl": "0", "secret": "********"},  # set: GitHub answers it masked
                      "created_at": iso(b.tick()), "updated_at": iso(b.clock())}]
     for n in range(1, 131):
         user = USERS[n % 3]

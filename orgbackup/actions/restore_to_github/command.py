@@ -40,6 +40,7 @@ from orgbackup.actions.session import session
 from orgbackup.snapshots.select import select_backups, snapshot_org
 from orgbackup.times import iso_utc, parse_rfc3339
 from orgbackup.actions.restore_to_github.repository import LEFT_ALONE, RESTORED, RepositoryRestore, Target, planned_writes
+from orgbackup.actions.restore_to_github.repository_settings import left_for_a_person
 from orgbackup.actions.restore_to_github.restore_state import RestoreState, state_path
 from orgbackup.actions.restore_to_github.settings import RestoreSettings, check_names
 from orgbackup.actions.restore_to_github.source import SourceOrganization, read_organization
@@ -195,6 +196,7 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
         lines.append(f"  {o.name:<30} {o.state:<11} {what}")
         lines.extend(f"      missing: {p}" for p in o.problems)
         lines.extend(f"      note: {n}" for n in o.notices)
+        lines.extend(f"      for a person: {n}" for n in o.for_a_person)
     left = [o.name for o in outcomes if o.state == LEFT_ALONE]
     restored = sum(1 for o in outcomes if o.state == RESTORED)
     lines.append(f"  {restored} of {len(outcomes)} repositories restored completely"
@@ -208,13 +210,15 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
             "content_requests": writer.writes_sent,
             "problems": [f"{o.name}: {p}" for o in outcomes for p in o.problems if o.state != LEFT_ALONE],
             "notices": [f"{o.name}: {n}" for o in outcomes for n in o.notices],
+            "for_a_person": [f"{o.name}: {n}" for o in outcomes for n in o.for_a_person],
             "api_requests": requests, "seconds": round(seconds, 1)}
     return "\n".join(lines) + "\n" + json.dumps(line, sort_keys=True) + "\n"
 
 
 # The planned writes' keys (planned_writes; the JSON line keeps them) as the plan's words say them.
 PLAN_WORDS = {"repository": "repositories", "pulls": "pull requests", "pull_fields": "pull request fields",
-              "closes": "closings", "settings": "settings writes"}
+              "closes": "closings", "settings": "settings writes", "actions variables": "Actions variables",
+              "actions secrets": "Actions secrets"}
 
 
 def plan_text(counts) -> str:
@@ -227,7 +231,7 @@ def dry_run_report(api, state, source, names, target, settings, snap) -> str:
     rate = min(float(settings.per_minute), settings.per_hour / 60.0)
     lines = [f"restore-to-github --dry-run {source.org} -> {target.org} from snapshot {snap.short_id} "
              f"({iso_utc(snap.time)}): nothing is created"]
-    totals = Counter()
+    totals, by_hand_total = Counter(), Counter()
     writes = 0
     ours = state.repositories()
     left = []
@@ -242,7 +246,10 @@ def dry_run_report(api, state, source, names, target, settings, snap) -> str:
         totals.update(counts)
         writes += sum(counts.values())
         verb = "continue" if exists else "create"
-        lines.append(f"  {name:<30} {verb}: " + plan_text(counts))
+        by_hand = left_for_a_person(repo)
+        by_hand_total.update(by_hand)
+        lines.append(f"  {name:<30} {verb}: " + plan_text(counts)
+                     + (f"; then for a person: {plan_text(by_hand)}" if by_hand else ""))
     done = state.count()
     remaining = max(writes - done, 0)
     # Reads: the repository and its labels per repository, plus a few lists on resume.
@@ -254,6 +261,7 @@ def dry_run_report(api, state, source, names, target, settings, snap) -> str:
                  + (f"; left alone: {', '.join(left)}" if left else ""))
     line = {"event": "restore_to_github_dry_run", "source_org": source.org, "target_org": target.org,
             "snapshot_id": snap.short_id, "repositories": len(names), "left_alone": left,
-            "planned": dict(totals), "content_requests": remaining, "read_requests": reads,
+            "planned": dict(totals), "for_a_person": dict(by_hand_total), "content_requests": remaining,
+            "read_requests": reads,
             "api_requests_so_far": api.requests_made}
     return "\n".join(lines) + "\n" + json.dumps(line, sort_keys=True) + "\n"

@@ -3,12 +3,13 @@
 Order (each step resumable; see writer.create_once):
   1. the repository (never one this restore did not create: that is left alone, named)
   2. LFS objects, then every branch and tag (git push), then the wiki
-  3. labels, milestones
+  3. labels, milestones; topics, Actions variables, autolinks, deploy keys, inactive webhooks
+     (repository_settings.py; secrets and what else only a person can do: `for_a_person`)
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
      each with its comments, review comments and reviews (items.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
-  7. the settings that would block the steps above (issues off, the default branch, topics),
+  7. the settings that would block the steps above (issues off, the default branch),
      archived last
 """
 
@@ -30,6 +31,7 @@ from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, col
                                                          protection_body)
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
+from orgbackup.actions.restore_to_github.repository_settings import SettingsRestore, planned_settings_writes
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
 
@@ -47,6 +49,7 @@ class RepositoryOutcome:
     problems: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # restored, but not as it was (the report says how)
     created: Counter = field(default_factory=Counter)
+    for_a_person: list[str] = field(default_factory=list)  # what only a person can do, and why
 
 
 @dataclass
@@ -83,8 +86,9 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         reviews=sum(len(i.reviews) for i in repo.items),
         pull_fields=sum(1 for i in repo.items if i.kind == "pull" and pull_fields(i, {})),
         releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
-        settings=2 + int(bool(repo.record.get("archived"))),
+        settings=1 + int(bool(repo.record.get("archived"))),
     )
+    count.update(planned_settings_writes(repo))
     if with_access:
         count["protections"] = len(repo.protection)
         count["collaborators"] = len(repo.collaborators)
@@ -131,6 +135,7 @@ class RepositoryRestore(IssueSteps):
         self.push_wiki()
         self.labels()
         self.create_milestones()
+        SettingsRestore(self).run()  # topics, variables, autolinks, deploy keys, webhooks; secrets named
         for item in self.repo.items:
             self.restore_item(item)
         for release in self.repo.releases:
@@ -422,8 +427,6 @@ class RepositoryRestore(IssueSteps):
         try:
             if body:
                 self.w.write("PATCH", self.path, body, what=f"settings of {self.name}")
-            if settings.get("topics"):
-                self.w.write("PUT", f"{self.path}/topics", {"names": settings["topics"]}, what="topics")
             if self.settings_value("archived") and not self.outcome.problems:
                 # Last: an archived repository takes no more writes (a rerun would need it open).
                 self.w.write("PATCH", self.path, {"archived": True}, what=f"archive {self.name}")

@@ -57,6 +57,10 @@ class SourceRepository:
         return wiki if (self.record.get("wiki") or {}).get("refs") and wiki.is_dir() else None
 
     @property
+    def settings_folder(self) -> Path:  # settings/<NAME>/: the settings part, beside github-backup/
+        return self.folder.parents[2] / "settings" / self.name
+
+    @property
     def refs(self) -> dict[str, str]:
         return dict(self.record.get("refs") or {})
 

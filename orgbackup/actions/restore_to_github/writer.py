@@ -36,11 +36,18 @@ class WriteRefused(Exception):
 
 
 def message_of(response) -> str:
+    """GitHub's message, with its `errors`' own (a 422's reason is there: "key is already in use")."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    return str(body.get("message") or body)[:300] if isinstance(body, dict) else str(body)[:300]
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    text = str(body.get("message") or body)
+    reasons = [str(e.get("message") or f"{e.get('field')} {e.get('code')}") for e in body.get("errors") or []
+               if isinstance(e, dict)]
+    reasons = [r for r in reasons if r not in text]
+    return (text + (": " + "; ".join(reasons) if reasons else ""))[:300]
 
 
 class Pacer:
