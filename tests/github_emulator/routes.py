@@ -21,6 +21,7 @@ from .rest_reads import (get_asset, get_issue, get_org, get_pull, get_rate_limit
 from .rest_writes import (create_label, delete_label, update_label, create_milestone, create_org_repo, create_release, delete_asset,
                           replace_topics, update_milestone, update_repo, upload_asset)
 from .rest_writes_access import add_collaborator, set_branch_protection
+from .rest_writes_refs import create_ref, delete_ref
 from .rest_writes_issues import (create_issue, create_issue_comment, create_pull, create_review,
                                  create_review_comment, create_review_comment_reply, update_issue, update_pull)
 
@@ -107,6 +108,8 @@ WRITE_ROUTES = [
     ("DELETE", R + "/releases/assets/{id}", delete_asset),
     ("PUT", R + "/branches/{branch:path}/protection", set_branch_protection),
     ("PUT", R + "/collaborators/{username}", add_collaborator),
+    ("POST", R + "/git/refs", create_ref),
+    ("DELETE", R + "/git/refs/{ref:path}", delete_ref),
 ]
 
 
