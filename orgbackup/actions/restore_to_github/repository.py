@@ -5,7 +5,8 @@ Order (each step resumable; see writer.create_once):
   2. LFS objects, then every branch and tag (git push), then the wiki
   3. labels, milestones
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
-     each with its comments, review comments and reviews (items.py)
+     each with its comments, review comments and reviews (items.py); a merged one against a
+     temporary base branch, deleted once it is closed (merged_pulls.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
   7. the settings that would block the steps above (issues off, the default branch, topics),
@@ -29,6 +30,7 @@ from orgbackup.actions.restore_to_github import git_push
 from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
                                                          protection_body)
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
+from orgbackup.actions.restore_to_github.merged_pulls import is_merged
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
@@ -82,6 +84,8 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         review_comments=sum(len(i.review_comments) for i in repo.items),
         reviews=sum(len(i.reviews) for i in repo.items),
         pull_fields=sum(1 for i in repo.items if i.kind == "pull" and pull_fields(i, {})),
+        # a merged pull request: the open GitHub refuses, its temporary base's create and delete
+        temporary_branch_writes=3 * sum(1 for i in repo.items if i.kind == "pull" and is_merged(i.data)),
         releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
         settings=2 + int(bool(repo.record.get("archived"))),
     )
