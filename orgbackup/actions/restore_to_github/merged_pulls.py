@@ -49,6 +49,12 @@ def temporary_base_name(number: int) -> str:
     return f"{TEMPORARY_PREFIX}/temporary-base-of-pull-{number}"
 
 
+def is_temporary_branch(ref: str) -> bool:
+    """A branch a restore makes and deletes (a stopped run may leave one: not the backup's, not a
+    difference between the backup's refs and the repository's)."""
+    return ref.startswith(f"refs/heads/{TEMPORARY_PREFIX}/")
+
+
 def no_commits_refusal(exc: WriteRefused) -> bool:
     """GitHub's 422 for a pull request whose head has no commits its base lacks."""
     return exc.status == 422 and "no commits between" in exc.message.lower()

@@ -30,7 +30,7 @@ from orgbackup.actions.restore_to_github import git_push
 from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
                                                          protection_body)
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
-from orgbackup.actions.restore_to_github.merged_pulls import is_merged
+from orgbackup.actions.restore_to_github.merged_pulls import is_merged, is_temporary_branch
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
@@ -193,8 +193,11 @@ class RepositoryRestore(IssueSteps):
                             idle_timeout=self.target.stall_seconds, check=False)
 
     def remote_refs(self, url: str) -> dict[str, str] | None:
+        """The branches and tags at `url` but a temporary base a stopped run left (deleted after its pull request)."""
         result = self.git_command(git.ls_remote(url))
-        return git.parse_ref_lines(result.stdout) if result.ok else None
+        if not result.ok:
+            return None
+        return {ref: sha for ref, sha in git.parse_ref_lines(result.stdout).items() if not is_temporary_branch(ref)}
 
     def push_git(self) -> bool:
         """LFS objects first (all of them), then branches and tags; True when the refs are GitHub's now."""

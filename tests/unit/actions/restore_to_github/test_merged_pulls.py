@@ -34,3 +34,10 @@ def test_a_merged_pull_requests_body_says_when_as_what_and_by_whom():
     note = merged_pulls.temporary_base_note(MERGED, "orgbackup-restore/temporary-base-of-pull-3", "c" * 40)
     assert "orgbackup-restore/temporary-base-of-pull-3" in note and "c" * 12 in note and "c" * 13 not in note
     assert "The base was main" in note and "\n" not in note
+
+
+def test_a_temporary_base_is_no_branch_of_the_backup():
+    assert merged_pulls.is_temporary_branch(f"refs/heads/{merged_pulls.temporary_base_name(3)}")
+    assert not merged_pulls.is_temporary_branch("refs/heads/main")
+    assert not merged_pulls.is_temporary_branch("refs/tags/orgbackup-restore/x")
+    assert not merged_pulls.is_temporary_branch("refs/heads/orgbackup-restore-x")
