@@ -72,6 +72,7 @@ class IssueSteps(TemporaryBaseSteps):
             made = self.create_item(item)
         except WriteRefused as exc:
             self.problem(f"#{item.number} not created: {exc}")
+            self.remove_temporary_base(item)
             return
         if made.get("number") != item.number and not self.numbers_differ:
             self.numbers_differ = True
