@@ -249,6 +249,11 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> tuple[str, ...]:
     return ("git", "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant)
 
 
+def merge_base(repo: Path, one: str, other: str) -> tuple[str, ...]:
+    """The best common ancestor of two commits (one sha printed); exit status 1 when they have none."""
+    return ("git", "-C", str(repo), "merge-base", one, other)
+
+
 def update_ref(repo: Path, ref: str, sha: str) -> tuple[str, ...]:
     return ("git", "-C", str(repo), "update-ref", ref, sha)
 

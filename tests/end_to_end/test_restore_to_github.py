@@ -23,8 +23,10 @@ import pytest
 import requests
 
 from orgbackup.cli import main
+from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.support.backup_compare import differences, summary
+from tests.support.pull_compare import pull_request_differences
 from tests.support.settings_compare import counts, settings_differences, settings_parts
 from tests.github_emulator.mutate import add_org, create_wiki, delete_issue, write_world
 from tests.support.cli import ORG, restore, snapshots
@@ -141,6 +143,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert sorted(p.split(":")[0] for p in first["problems"]) == sorted(WIKIS)
     assert all("save a page" in p for p in first["problems"])
     assert first["created"]["placeholders"] == 1
+    assert first["created"]["merged pulls"] == 1 and "1 merged pull" in out  # godot #3
     # No REST operation turns discussions on: said in the report (a note, not a problem).
     assert [n.split(":")[0] for n in first["notices"]] == ["godot"] and "has_discussions" in first["notices"][0]
     assert "note: discussions were on in the original" in out
@@ -178,6 +181,21 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert settings == []
     print("settings parts, source -> copy:", {name: (counts(parts[name]), counts(settings_parts(copy, name)))
                                               for name in parts if any(counts(parts[name]).values())})
+    # Every pull request came back as one, merged #3 too, each kind of comment as the kind it was.
+    pull_diffs = pull_request_differences(source, copy)
+    print(f"pull request differences: {len(pull_diffs)}", pull_diffs)
+    assert pull_diffs == []
+    original = json.loads((source / "github-backup/repositories/godot/pulls/3.json").read_text())
+    merged = json.loads((copy / "github-backup/repositories/godot/pulls/3.json").read_text())
+    assert original["merged"] and merged["state"] == "closed"
+    assert merged["base"]["ref"] == temporary_base_name(3) and merged["head"]["ref"] == original["head"]["ref"]
+    assert f"as {original['merge_commit_sha']}" in merged["body"] and "*Merged into main on " in merged["body"]
+    assert len(merged["comment_data"]) == len(original["comment_data"]) >= 1
+    assert [c["sha"] for c in merged["commit_data"]] == [c["sha"] for c in original["commit_data"]] and \
+        len(original["commit_data"]) == 2
+    # the temporary branch is gone (the comparison of refs above says the same)
+    assert not [ref for ref in json.loads((copy / "manifest.json").read_text())["repositories"]["godot"]["refs"]
+                if "orgbackup-restore" in ref]
     figures = summary(source)
     print("round trip equal:", figures)
     assert figures["issues"] > 100 and figures["lfs_objects"] >= 4 and figures["assets"] >= 3
@@ -299,6 +317,54 @@ def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(resto
     assert status == 0, last
     assert last["adopted"] == rows and last["created_now"] == 0, last
     assert made_in_target(world_root) == want
+
+
+def wait_until(condition, proc: subprocess.Popen, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the restore did not get there"
+        time.sleep(0.02)
+
+
+def test_kills_around_a_merged_pull_requests_temporary_branch(restore_env, github_emulator, tmp_path, capsys):
+    """Killed once the temporary base of merged #3 exists, then once #3 is open against it: the last run
+    makes no second pull request and deletes the branch the kills left behind."""
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    api = f"{github_emulator.api_url}/repos/{TARGET}/godot"
+    headers = {"Authorization": f"token {github_emulator.admin_token}"}
+    name = temporary_base_name(3)
+
+    def branches() -> set[str]:
+        got = requests.get(f"{api}/branches", params={"per_page": 100}, headers=headers, timeout=30)
+        return {b["name"] for b in got.json()} if got.status_code == 200 else set()
+
+    def pulls() -> list[dict]:
+        return requests.get(f"{api}/pulls", params={"state": "all", "per_page": 100}, headers=headers,
+                            timeout=30).json()
+
+    github_emulator.set_faults(latency_ms=200)  # every request slow: time to see each step
+    for reached in (lambda: name in branches(), lambda: any(p["number"] == 3 for p in pulls())):
+        proc = restore_process(env)
+        wait_until(reached, proc)
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert name in branches()  # left behind by the kills
+    github_emulator.set_faults()
+
+    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
+                          capsys=capsys)
+    assert status == 0, last
+    assert name not in branches()
+    merged = [p for p in pulls() if p["number"] == 3]
+    assert len(merged) == 1 and merged[0]["state"] == "closed" and merged[0]["base"]["ref"] == name
+    source = newest_tree(env, ORG, tmp_path / "source")
+    assert_no_duplicates(github_emulator, source)
+    backup_org(env, TARGET, capsys)
+    copy = newest_tree(env, TARGET, tmp_path / "copy")
+    assert differences(source, copy, repos=["godot"]) == []
+    assert pull_request_differences(source, copy, repos=["godot"]) == []
 
 
 def test_a_pending_row_is_found_on_github_not_created_again(restore_env, github_emulator, tmp_path, capsys):

@@ -69,6 +69,11 @@ def _close(b, rec: dict, issue: dict, state: str, reason, actor: str, now: str) 
         issue["state_reason"] = "reopened" if issue.get("state_reason") else None
 
 
+def close_pull(b, rec: dict, issue: dict, actor: str, now: str) -> None:
+    """A pull request closed by GitHub itself (its base branch deleted)."""
+    _close(b, rec, issue, "closed", None, actor, now)
+
+
 # ------------------------------------------------------------------------ issues and comments
 
 
@@ -200,11 +205,8 @@ def update_pull(c: Ctx, owner, repo, number):
             issue["title"] = str(body["title"])
         if "body" in body:
             issue["body"] = body["body"]
-        if "base" in body:
-            sha = branch_sha(c, login, name, str(body["base"]))
-            if sha is None:
-                raise invalid("PullRequest", "base", message="Validation Failed: base invalid")
-            issue["pull"].update(base=str(body["base"]), base_sha=sha)
+        if "base" in body and body["base"] != issue["pull"]["base"]:
+            _change_base(c, login, name, issue, str(body["base"]))
         if "state" in body:
             if issue["pull"]["merged"]:
                 raise ApiError(422, "Validation Failed: state cannot be changed. The pull request is merged.")
@@ -213,6 +215,23 @@ def update_pull(c: Ctx, owner, repo, number):
         return issue
     rec, issue = change_repo(c, login, name, fn)
     return pull_json(c, login, rec, issue)
+
+
+def _change_base(c: Ctx, login: str, name: str, issue: dict, base: str) -> None:
+    """GitHub refuses a closed pull request's new base (its GraphQL words: "Cannot change the base
+    branch of a closed pull request.") and a base that holds every commit of the head (its web
+    interface: "There are no new commits between base branch ... and head branch ...")."""
+    pull = issue["pull"]
+    if issue["state"] != "open":
+        raise ApiError(422, "Validation Failed: Cannot change the base branch of a closed pull request.")
+    sha = branch_sha(c, login, name, base)
+    if sha is None:
+        raise invalid("PullRequest", "base", message="Validation Failed: base invalid")
+    head_sha = branch_sha(c, login, name, pull["head"]) or pull["head_sha"]
+    if not run_git(c, login, name, "rev-list", f"{sha}..{head_sha}").split():
+        raise ApiError(422, f"Validation Failed: There are no new commits between base branch '{base}' and head "
+                            f"branch '{pull['head']}'.")
+    pull.update(base=base, base_sha=sha)
 
 
 def _review_comment(b, c: Ctx, issue: dict, entry: dict, commit_id: str, now: str) -> dict:

@@ -1,14 +1,17 @@
 """Issues and pull requests of one repository, in number order, with their comments,
 reviews and review comments (a mixin of RepositoryRestore: it uses its writer, state and keys).
 
-A pull request becomes one again when GitHub accepts it, else an issue that says why; a gap
-in the numbers is a closed placeholder; every body starts with the provenance header."""
+A pull request becomes one again when GitHub accepts it (one whose commits are all in its base,
+a merged one, against a temporary base: merged_pulls.py), else an issue that says why; a gap in the
+numbers is a closed placeholder; every body starts with the provenance header. An item is closed
+after its comments and reviews, as it was (and a pull request takes reviews while it is open)."""
 
 from __future__ import annotations
 
 import logging
 
 from orgbackup.actions.restore_to_github import bodies
+from orgbackup.actions.restore_to_github.merged_pulls import TemporaryBaseSteps, is_merged, merged_note
 from orgbackup.actions.restore_to_github.source import Item
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
@@ -63,12 +66,13 @@ def find_marked(listing: list, kind: str, original_id) -> dict | None:
     return next((x for x in listing if (x.get("body") or "").startswith(mark)), None)
 
 
-class IssueSteps:
+class IssueSteps(TemporaryBaseSteps):
     def restore_item(self, item: Item) -> None:
         try:
             made = self.create_item(item)
         except WriteRefused as exc:
             self.problem(f"#{item.number} not created: {exc}")
+            self.remove_temporary_base(item)
             return
         if made.get("number") != item.number and not self.numbers_differ:
             self.numbers_differ = True
@@ -76,7 +80,6 @@ class IssueSteps:
                          "something else created an issue in the repository during the restore")
         number = made.get("number")
         as_pull = made.get("as") == "pull"
-        self.close_item(item, number, as_pull)
         for comment in item.comments:
             self.restore_comment(number, "issue-comment", comment, bodies.login_of(comment), "commented")
         for review in item.reviews:
@@ -84,12 +87,16 @@ class IssueSteps:
         replies: dict[int, int] = {}
         for comment in item.review_comments:
             self.restore_review_comment(number, comment, as_pull, replies)
+        self.close_item(item, number, as_pull)
+        self.remove_temporary_base(item)
 
     def item_body(self, item: Item, notes: list[str]) -> str:
         data = item.data
         what = "opened the pull request" if item.kind == "pull" else "opened the issue"
         header = f"*@{bodies.login_of(data)} {what} #{item.number} on {bodies.when(data.get('created_at'))} " \
                  f"(restored from a backup of {self.source.org}/{self.name})*"
+        if item.kind == "pull":
+            notes = merged_note(data) + notes
         notes = notes + bodies.attachment_notes(data.get("body"), self.source.attachments)
         return bodies.with_header(item.kind, data.get("id"), header, data.get("body"), notes)
 
@@ -104,8 +111,6 @@ class IssueSteps:
         head, base = data.get("head") or {}, data.get("base") or {}
         same_repo = ((head.get("repo") or {}).get("full_name") or "").lower() == \
             ((base.get("repo") or {}).get("full_name") or "").lower() != ""
-        if data.get("merged") or data.get("merged_at"):
-            return f"merged on {bodies.when(data.get('merged_at'))} as {data.get('merge_commit_sha') or 'a commit'}"
         if not same_repo:
             return f"its head {head.get('label') or '?'} was in another repository"
         for side, ref in (("head", head.get("ref")), ("base", base.get("ref"))):
@@ -149,7 +154,9 @@ class IssueSteps:
                 except WriteRefused as exc:
                     if exc.status != 422:
                         raise
-                    reason = f"GitHub refused to open it again ({exc.message})"
+                    made, reason = self.open_with_no_commits(item, pull, exc)
+                    if made is not None:
+                        return made
             notes = [f"*This was a pull request ({item.data.get('head', {}).get('label', '?')} into "
                      f"{item.data.get('base', {}).get('ref', '?')}) that could not be opened again: {reason}*"] \
                 if item.kind == "pull" else []
@@ -158,6 +165,8 @@ class IssueSteps:
 
         made = self.w.create_once("item", key, create, find, summary=summary)
         self.count("pulls" if made.get("as") == "pull" else "issues")
+        if made.get("as") == "pull" and is_merged(item.data):
+            self.count("merged pulls")
         if made.get("as") == "pull" and pull_fields(item, self.milestones) and \
                 self.state.done_target("pull-fields", key) is None:
             self.write_dropping("PATCH", f"{path}/{made['number']}", pull_fields(item, self.milestones),

@@ -6,7 +6,8 @@ Order (each step resumable; see writer.create_once):
   3. labels, milestones; topics, Actions variables, autolinks, deploy keys, inactive webhooks
      (repository_settings.py; secrets and what else only a person can do: `for_a_person`)
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
-     each with its comments, review comments and reviews (items.py)
+     each with its comments, review comments and reviews (items.py); a merged one against a
+     temporary base branch, deleted once it is closed (merged_pulls.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
   7. the settings that would block the steps above (issues off, the default branch),
@@ -30,6 +31,7 @@ from orgbackup.actions.restore_to_github import git_push
 from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
                                                          protection_body)
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
+from orgbackup.actions.restore_to_github.merged_pulls import is_merged, is_temporary_branch
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
 from orgbackup.actions.restore_to_github.repository_settings import SettingsRestore, planned_settings_writes
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
@@ -85,6 +87,8 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         review_comments=sum(len(i.review_comments) for i in repo.items),
         reviews=sum(len(i.reviews) for i in repo.items),
         pull_fields=sum(1 for i in repo.items if i.kind == "pull" and pull_fields(i, {})),
+        # a merged pull request: the open GitHub refuses, its temporary base's create and delete
+        temporary_branch_writes=3 * sum(1 for i in repo.items if i.kind == "pull" and is_merged(i.data)),
         releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
         settings=1 + int(bool(repo.record.get("archived"))),
     )
@@ -194,8 +198,11 @@ class RepositoryRestore(IssueSteps):
                             idle_timeout=self.target.stall_seconds, check=False)
 
     def remote_refs(self, url: str) -> dict[str, str] | None:
+        """The branches and tags at `url` but a temporary base a stopped run left (deleted after its pull request)."""
         result = self.git_command(git.ls_remote(url))
-        return git.parse_ref_lines(result.stdout) if result.ok else None
+        if not result.ok:
+            return None
+        return {ref: sha for ref, sha in git.parse_ref_lines(result.stdout).items() if not is_temporary_branch(ref)}
 
     def push_git(self) -> bool:
         """LFS objects first (all of them), then branches and tags; True when the refs are GitHub's now."""

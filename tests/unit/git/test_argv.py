@@ -42,3 +42,7 @@ def test_git_builders():
     anonymous = anonymous_git_environment()
     assert anonymous["GIT_ASKPASS"] == "" and anonymous["GIT_TERMINAL_PROMPT"] == "0"
     assert not any("TOKEN" in k and v for k, v in anonymous.items())
+
+
+def test_merge_base_of_two_commits():
+    assert git.merge_base(Path("/c/r"), "a1", "b2") == ("git", "-C", "/c/r", "merge-base", "a1", "b2")
