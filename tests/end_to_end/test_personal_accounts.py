@@ -87,6 +87,11 @@ def test_a_personal_account_beside_an_organization_restores_equal_to_truth(
     assert "a personal account has no organization settings" in skipped
     assert not (person / "organization").exists() and not (person / "projects").exists()
 
+    # The restore drill checks the gists too: each clone whole, holding every revision of its history.
+    assert main(["verify", "--json"], environ=env) == 0
+    drill = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {o["org"]: o["failed"] for o in drill["organizations"]} == {ORG: 0, USER: 0}
+
     # An edit of the secret gist on GitHub: the next night holds its new revision.
     new = mutate.edit_gist(world_root, USER, gists["secret"], {"s.txt": "three\n"})
     status, summary, _ = run_backup(env, capsys)
