@@ -31,7 +31,7 @@ log = logging.getLogger("orgbackup")
 EXAMPLE_ENV = "config/backup.env.example (in the image: /app/config/backup.env.example)"
 RESTIC_VARIABLES = ("  RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE  the restic repository (a path, s3:, b2:, rest:, ...)\n"
                     "  RESTIC_PASSWORD or RESTIC_PASSWORD_FILE      its password")
-BACKUP_VARIABLES = ("  GITHUB_ORGS                                  the organizations, comma-separated\n"
+BACKUP_VARIABLES = ("  GITHUB_ORGS and/or GITHUB_USERS              organizations, personal accounts, comma-separated\n"
                     "  GITHUB_TOKEN or GITHUB_TOKEN_FILE            the token (or a GitHub App: GITHUB_APP_ID and\n"
                     "                                               GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE)\n"
                     + RESTIC_VARIABLES)
@@ -53,9 +53,10 @@ def _epilog(variables: str, statuses: str) -> str:
 # One entry per subcommand: (the line in the list of commands, its description, its epilog).
 SUBCOMMANDS = {
     "backup": (
-        "back up every organization of GITHUB_ORGS (the default command)",
-        "Back up every organization of GITHUB_ORGS: github-backup and gitim into the cache, checked and "
-        "repaired against GitHub, then one restic snapshot per organization, retention, a summary table "
+        "back up every organization of GITHUB_ORGS and account of GITHUB_USERS (the default command)",
+        "Back up every organization of GITHUB_ORGS and personal account of GITHUB_USERS: github-backup and "
+        "gitim into the cache, checked and repaired against GitHub, then one restic snapshot per account, "
+        "retention, a summary table "
         "and one JSON line on standard output.",
         _epilog(BACKUP_VARIABLES,
                 "  0    complete\n"

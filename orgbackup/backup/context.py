@@ -34,6 +34,7 @@ class RunContext:
     tool_versions: dict[str, str] = field(default_factory=dict)
     store: StateStore | None = None
     credentials: object = None  # credentials.PersonalToken or AppInstallationTokens (None: config.token)
+    token_login: str | None = None  # the token's user, as preflight found it (None: a GitHub App)
     # This run's change decisions, org -> name -> Decision (orgbackup/backup/planning/changes.py):
     # made once, read by every stage.
     decisions: dict[str, dict] = field(default_factory=dict)

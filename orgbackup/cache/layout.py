@@ -68,6 +68,10 @@ class OrgPaths:
         return self.root / "projects"
 
     @property
+    def gists(self) -> Path:  # gists/<ID>/gist.json, gists/<ID>/repository (a personal account's)
+        return self.root / "gists"
+
+    @property
     def attachments(self) -> Path:  # attachments/index.json, attachments/files/<sha[:2]>/<sha256>
         return self.root / "attachments"
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # What github-backup captures (its flags), then what the wrapper captures itself (orgbackup/backup/parts/).
 GITHUB_BACKUP_PARTS = ("issues", "pulls", "milestones", "labels", "releases", "assets", "wikis")
 METADATA_PARTS = ("discussions", "reviews", "commit-comments", "settings", "organization", "projects",
-                  "attachments")
+                  "gists", "attachments")
 ALL_PARTS = GITHUB_BACKUP_PARTS + METADATA_PARTS
 HOOKS_MODES = ("auto", "on", "off")
 # BACKUP_RETENTION: `here`, the backup forgets and prunes after its snapshots; `separate`, it never
@@ -114,6 +114,8 @@ class GitHubAppSettings:
 
 @dataclass(frozen=True)
 class Config:
+    # Every account backed up: GITHUB_ORGS, then GITHUB_USERS (the run treats both alike, except
+    # where `is_user` says an account is a person's: orgbackup/backup/accounts.py).
     orgs: tuple[str, ...]
     token: Secret
     restic_repository: Secret  # may carry backend credentials (rest:https://user:pw@...)
@@ -126,6 +128,7 @@ class Config:
     # AWS_*, B2_*, RESTIC_CACHE_DIR, ...: for restic only (commands.child_environment drops them)
     restic_backend: SecretEnvironment = field(default_factory=SecretEnvironment)
     github_host: str = "github.com"
+    users: tuple[str, ...] = ()  # the personal accounts among `orgs` (GITHUB_USERS)
     host_name: str = DEFAULT_HOST_NAME
     retention: Retention = field(default_factory=Retention)
     parts: tuple[str, ...] = ALL_PARTS
@@ -172,6 +175,10 @@ class Config:
             return "https://api.github.com"
         return f"https://{self.github_host}/api/v3"
 
+    def is_user(self, login: str) -> bool:
+        """The account is a person's (GITHUB_USERS), not an organization."""
+        return login.lower() in (user.lower() for user in self.users)
+
     @property
     def git_url(self) -> str:
         return f"https://{self.github_host}"
@@ -187,17 +194,29 @@ class Config:
         return max(1, 2 * self.concurrency)
 
 
-def parse_orgs(environ: Mapping[str, str]) -> tuple[str, ...]:
-    orgs = parse_list(environ, "GITHUB_ORGS")
-    if not orgs:
-        raise ConfigError("GITHUB_ORGS is required: one or more organizations, comma-separated")
-    for org in orgs:
-        if not ORG_NAME.match(org):
-            raise ConfigError(f"GITHUB_ORGS: {org!r} is not a valid organization name")
-    lowered = [o.lower() for o in orgs]
-    if len(set(lowered)) != len(lowered):
-        raise ConfigError("GITHUB_ORGS: an organization is listed twice")
-    return orgs
+def parse_account_names(environ: Mapping[str, str], name: str, noun: str) -> tuple[str, ...]:
+    accounts = parse_list(environ, name)
+    seen: set[str] = set()
+    for account in accounts:
+        if not ORG_NAME.match(account):
+            raise ConfigError(f"{name}: {account!r} is not a valid {noun} name")
+        if account.lower() in seen:
+            raise ConfigError(f"{name}: {noun} {account!r} is listed twice")
+        seen.add(account.lower())
+    return accounts
+
+
+def parse_accounts(environ: Mapping[str, str], *, required: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every account backed up: GITHUB_ORGS then GITHUB_USERS, the personal accounts of them)."""
+    orgs = parse_account_names(environ, "GITHUB_ORGS", "organization")
+    users = parse_account_names(environ, "GITHUB_USERS", "user")
+    if required and not orgs and not users:
+        raise ConfigError("GITHUB_ORGS or GITHUB_USERS is required: organizations and personal accounts, "
+                          "comma-separated")
+    both = {o.lower() for o in orgs} & {u.lower() for u in users}
+    if both:
+        raise ConfigError(f"{sorted(both)[0]!r} is in both GITHUB_ORGS and GITHUB_USERS: an account is one or the other")
+    return orgs + users, users
 
 
 def parse_parts(environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -254,8 +273,8 @@ def parse_github_app(environ: Mapping[str, str], orgs: tuple[str, ...]) -> GitHu
         if not installation.isdigit() or int(installation) < 1:
             raise ConfigError(f"GITHUB_APP_INSTALLATION_ID: expected a number, got {installation!r}")
         if len(orgs) > 1:
-            raise ConfigError("GITHUB_APP_INSTALLATION_ID names the installation of one organization: "
-                              "list one in GITHUB_ORGS, or leave it unset (found per organization)")
+            raise ConfigError("GITHUB_APP_INSTALLATION_ID names the installation of one account: "
+                              "list one in GITHUB_ORGS or GITHUB_USERS, or leave it unset (found per account)")
         installation_id = int(installation)
     return GitHubAppSettings(app_id, key, installation_id)
 
@@ -351,10 +370,13 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         raise ConfigError(f"GITHUB_HOST: {env.get('GITHUB_HOST')!r} is not a host[:port]")
     app = None
     if need_github:
-        orgs = parse_orgs(env)
+        orgs, users = parse_accounts(env)
         token, app = parse_github_credentials(env, orgs)
+        if app and users:
+            raise ConfigError("GITHUB_USERS is not supported with a GitHub App (GITHUB_APP_ID): back up personal "
+                              "accounts with a token (GITHUB_TOKEN or GITHUB_TOKEN_FILE)")
     else:
-        orgs = parse_list(env, "GITHUB_ORGS")
+        orgs, users = parse_list(env, "GITHUB_ORGS") + parse_list(env, "GITHUB_USERS"), parse_list(env, "GITHUB_USERS")
         token = read_secret(env, "GITHUB_TOKEN", required=False) or Secret("")
     repository = read_secret(env, "RESTIC_REPOSITORY")
     password = read_secret(env, "RESTIC_PASSWORD")
@@ -369,6 +391,7 @@ def load_config(environ: Mapping[str, str], *, need_github: bool = True) -> Conf
         raise ConfigError(f"BACKUP_VERIFY_READ_DATA_SUBSET: {subset!r} is not n%, n/t or a size")
     return Config(
         orgs=orgs,
+        users=users,
         token=token,
         restic_repository=repository,
         restic_password=password,

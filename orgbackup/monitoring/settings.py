@@ -29,7 +29,8 @@ class MonitoringSettings:
     pushgateway_url: Secret | None = None  # may carry user:password
     notify_urls: Secret | None = None  # Apprise URLs carry tokens and passwords
     notify_on: tuple[str, ...] = DEFAULT_NOTIFY_ON
-    # GITHUB_ORGS as given, unchecked: the labels of a run that failed before any organization was looked at
+    # GITHUB_ORGS then GITHUB_USERS as given, unchecked: the labels of a run that failed before any
+    # account was looked at
     orgs: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -56,7 +57,7 @@ def load_monitoring(environ: Mapping[str, str]) -> MonitoringSettings:
         pushgateway_url=pushgateway,
         notify_urls=notify_urls,
         notify_on=parse_notify_on(env),
-        orgs=parse_list(env, "GITHUB_ORGS"),
+        orgs=parse_list(env, "GITHUB_ORGS") + parse_list(env, "GITHUB_USERS"),
     )
 
 

@@ -23,9 +23,11 @@ from orgbackup.git.environment import restored_git_environment
 from orgbackup.cache import release_files
 from orgbackup.cache.file_digest import file_sha256
 from orgbackup.git.run import run_git
+from orgbackup.git.submodules import present_commits
 
 ORG_ROW = "(organization)"
 DEPENDENCIES_ROW = "(dependencies)"
+GISTS_ROW = "(gists)"
 MAX_NAMED = 3  # failures of one kind named in full; the rest counted
 
 
@@ -230,7 +232,7 @@ def check_json_outside_repositories(github_backup: Path) -> list[Result]:
     return [Result(ORG_ROW, "json", json_problem(sorted(files)))] if files else []
 
 
-METADATA_FOLDERS = ("discussions", "reviews", "commit-comments", "settings", "organization", "projects")
+METADATA_FOLDERS = ("discussions", "reviews", "commit-comments", "settings", "organization", "projects", "gists")
 
 
 def check_metadata_parts(base: Path) -> list[Result]:
@@ -242,7 +244,24 @@ def check_metadata_parts(base: Path) -> list[Result]:
             results.append(Result(ORG_ROW, f"json {folder}", json_problem(files)))
     if (base / "attachments").is_dir():
         results.append(Result(ORG_ROW, "attachments", attachments_problem(base / "attachments")))
+    gists = sorted(p for p in (base / "gists").iterdir() if p.is_dir()) if (base / "gists").is_dir() else []
+    results += [Result(GISTS_ROW, f"gist {folder.name}", gist_problem(folder)) for folder in gists]
     return results
+
+
+def gist_problem(folder: Path) -> str | None:
+    """A person's gist: its clone passes git fsck and holds every revision gist.json's history names."""
+    try:
+        history = json.loads((folder / "gist.json").read_bytes()).get("history") or []
+    except (OSError, ValueError, AttributeError) as exc:
+        return f"gist.json cannot be read ({exc.__class__.__name__})"
+    clone = folder / "repository"
+    damage = fsck_problem(clone)
+    if damage:
+        return damage
+    wanted = {str(h.get("version")) for h in history if isinstance(h, dict) and h.get("version")}
+    missing = sorted(sha[:12] for sha in wanted - present_commits(clone, wanted))
+    return gaps("revision(s)", "", missing, [])
 
 
 def attachments_problem(folder: Path) -> str | None:

@@ -63,8 +63,8 @@ def test_verbose_before_or_after_the_command(entrypoint, args):
     """Accepted in both places: the run gets as far as its configuration (GITHUB_ORGS)."""
     result = entrypoint(*args)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].endswith("GITHUB_ORGS is required: one or more organizations, "
-                                                            "comma-separated"), result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("GITHUB_ORGS or GITHUB_USERS is required: "
+                                                            "organizations and personal accounts, comma-separated"), result.stderr
     assert "unrecognized arguments" not in result.stderr
     assert build_parser().parse_args(list(args)).verbose is True
     assert build_parser().parse_args(["backup"]).verbose is False

@@ -46,6 +46,13 @@ def test_app_and_token_both_set_is_a_configuration_error(github_emulator, backup
     assert github_emulator.counters()["api"] == 0  # nothing touched
 
 
+def test_an_app_with_personal_accounts_is_a_configuration_error(github_emulator, backup_env, capsys):
+    assert main(["backup"], environ=dict(app_env(backup_env, github_emulator), GITHUB_USERS="alice")) == 2
+    err = capsys.readouterr().err
+    assert "GITHUB_USERS is not supported with a GitHub App" in err
+    assert github_emulator.counters()["api"] == 0  # nothing touched
+
+
 def test_an_app_with_a_wrong_key_fails_preflight(github_emulator, backup_env, tmp_path, capsys):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

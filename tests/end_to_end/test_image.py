@@ -95,7 +95,7 @@ def test_bad_arguments_and_verbose_after_the_command_in_the_image(image):
     assert result.returncode == 2, result
     assert result.stderr.strip().splitlines()[-1].startswith("entrypoint.py verify: error: argument --read-data-subset")
     result = run_image(image.tag, "backup", "-v")  # the configuration is read: -v is accepted
-    assert result.returncode == 2 and "GITHUB_ORGS is required" in result.stderr, result
+    assert result.returncode == 2 and "GITHUB_ORGS or GITHUB_USERS is required" in result.stderr, result
 
 
 def test_without_any_network_the_cause_is_named_within_seconds(image):

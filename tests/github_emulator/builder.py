@@ -191,6 +191,12 @@ class Builder:
                 "created_at": iso(T0 - 400 * DAY), "repos": {}}
         return org_defaults(self.world["orgs"][login])
 
+    def user(self, login: str) -> dict:
+        """A personal account: a record of the same map, `type` User (gists.py)."""
+        from .gists import add_user  # here: gists.py builds on this module
+
+        return add_user(self, login)
+
     def repo(self, org: str, name: str, *, private=False, fork=False, archived=False,
              has_wiki=True, description="", language="C++", parent=None) -> dict:
         now = iso(self.world["clock"])

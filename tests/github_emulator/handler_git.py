@@ -12,6 +12,7 @@ import subprocess
 import threading
 
 from .builder import git_env
+from .gists import GISTS_DIR, gist_git_dir
 
 # /ORG/NAME.git/<rest> and /ORG/NAME.wiki.git/<rest> (".git" optional, as on GitHub)
 GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
@@ -24,6 +25,8 @@ class GitRequests:
 
     def repository(self, org: str, name: str, *, write: bool):
         """Resolve and authorize; returns (org login, canonical name, wiki?) or None after replying."""
+        if org == "gist":  # /gist/<ID>.git: a gist's, read by anyone who has its id (gists.py)
+            return self.gist_repository(name, write=write)
         wiki = name.lower().endswith(".wiki")
         base = name[:-5] if wiki else name
         found = self.em.store.current().find_repo(org, base)
@@ -36,6 +39,8 @@ class GitRequests:
         if (found and found[1]["private"] or write) and not user:
             self.reply(401, b"Authentication required\n", challenge, "text/plain")
             return None
+        if found and self.em.store.current().hidden(user, *found):
+            found = None  # a person's private repository, to another person: not there
         path = f"{found[0]}/{found[1]['name']}" if found else ""
         git_dir = self.em.root / "git" / (path + (".wiki.git" if wiki else ".git"))
         if not found or not git_dir.is_dir():
@@ -48,6 +53,13 @@ class GitRequests:
             self.reply(500, b"Internal Server Error (injected)\n", None, "text/plain")
             return None
         return found[0], found[1]["name"], wiki, user
+
+    def gist_repository(self, gist_id: str, *, write: bool):
+        user, _ = self.identify()
+        if write or not gist_git_dir(self.em.root, gist_id).is_dir():
+            self.reply(404 if not write else 403, b"Repository not found.\n", None, "text/plain")
+            return None
+        return GISTS_DIR, gist_id, False, user
 
     def hostile_answer(self, found, url) -> bool:
         """The faults of a hostile or broken server for one repository's git and LFS: `git_redirect`

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from . import gists
 from .builder import DAY, ORG, T0, USERS, Builder, FastImport, git, init_bare, iso, org_defaults
 from .scenario import simple_repo
 from .scenario_metadata import _ruleset, draft_issue, png, project_item, variable
@@ -221,6 +222,21 @@ def add_org(root: Path, login: str, description: str = "") -> dict:
             raise FileExistsError(f"organization {login} exists")
         return b.org(login, description)
     return write_world(root, change)[0]
+
+
+def add_user(root: Path, login: str) -> dict:
+    """A personal account (no repositories, no gists yet): gists.py."""
+    return write_world(root, lambda b: gists.add_user(b, login))[0]
+
+
+def add_gist(root: Path, owner: str, description: str, revisions: list[dict], *, public: bool = True) -> dict:
+    """A gist of a personal account, a commit per revision ({file: text}), the newest last."""
+    return write_world(root, lambda b: gists.add_gist(b, owner, description, revisions, public=public))[0]
+
+
+def edit_gist(root: Path, owner: str, gist_id: str, files: dict) -> str:
+    """A new revision of a gist; its commit's sha."""
+    return write_world(root, lambda b: gists.add_revision(b, owner, gist_id, files))[0]
 
 
 def create_wiki(root: Path, org: str, name: str) -> Path:

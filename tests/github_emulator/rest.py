@@ -103,6 +103,16 @@ class View:
         """(org login, record) or None; names are case-insensitive as on GitHub."""
         return self.repos.get((owner.lower(), name.lower()))
 
+    def hidden(self, user: dict | None, login: str, rec: dict) -> bool:
+        """A private repository is hidden from anonymous requests; a person's private one (an
+        account of type User) also from every token but its owner's and the admin token."""
+        if not rec["private"]:
+            return False
+        if not user:
+            return True
+        personal = self.orgs[login.lower()].get("type") == "User"
+        return personal and not user["admin"] and user["login"].lower() != login.lower()
+
 
 # ------------------------------------------------------------------------ context
 
@@ -124,7 +134,7 @@ class Ctx:
 
     def repo(self, owner: str, name: str):
         found = self.view.find_repo(owner, name)
-        if not found or (found[1]["private"] and not self.user):
+        if not found or self.view.hidden(self.user, *found):
             raise ApiError(404)
         return found
 

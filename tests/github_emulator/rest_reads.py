@@ -33,8 +33,13 @@ def _public_user(c: Ctx, login: str) -> dict:
 
 
 def get_user_by_login(c: Ctx, user):
-    if c.view.find_org(user):
-        return org_json(c, c.view.find_org(user)) | {"type": "Organization"}
+    account = c.view.find_org(user)
+    if account and account.get("type") == "User":  # a personal account of the world
+        public = [r for r in account["repos"].values() if not r["private"]]
+        return _public_user(c, account["login"]) | {
+            "public_repos": len(public), "public_gists": sum(1 for g in account.get("gists", []) if g["public"])}
+    if account:
+        return org_json(c, account) | {"type": "Organization"}
     return _public_user(c, user)
 
 
@@ -46,7 +51,7 @@ def get_rate_limit(c: Ctx):
 
 def get_org(c: Ctx, org):
     found = c.view.find_org(org)
-    if not found:
+    if not found or found.get("type") == "User":
         raise ApiError(404)
     out = org_json(c, found)
     settings = org_defaults(found)["settings"]
@@ -71,10 +76,41 @@ def get_org(c: Ctx, org):
 
 def list_org_repos(c: Ctx, org):
     found = c.view.find_org(org)
+    if not found or found.get("type") == "User":
+        raise ApiError(404)
+    return _listed_repos(c, found, [r for r in found["repos"].values() if c.user or not r["private"]])
+
+
+def list_user_repos(c: Ctx, user):
+    """GET /users/{user}/repos: a person's public repositories (an organization's, as before)."""
+    found = c.view.find_org(user)
     if not found:
         raise ApiError(404)
+    if found.get("type") != "User":
+        return list_org_repos(c, user)
+    return _listed_repos(c, found, [r for r in found["repos"].values() if not r["private"]])
+
+
+def list_own_repos(c: Ctx):
+    """GET /user/repos: the token's user's own repositories, private ones included; by default
+    (affiliation owner,collaborator,organization_member) also every organization's, since every
+    token of the emulator is a member of every organization."""
+    if not c.user:
+        raise ApiError(401)
+    affiliation = c.query.get("affiliation", "owner,collaborator,organization_member").split(",")
+    own = c.view.find_org(c.user["login"])
+    out = []
+    if "owner" in affiliation and own and own.get("type") == "User":
+        out += [repo_full_json(c, own["login"], r) for r in own["repos"].values()]
+    if "organization_member" in affiliation:
+        for account in c.view.orgs.values():
+            if account.get("type") != "User":
+                out += [repo_full_json(c, account["login"], r) for r in account["repos"].values()]
+    return out
+
+
+def _listed_repos(c: Ctx, found: dict, repos: list[dict]):
     kind = c.query.get("type", "all")
-    repos = [r for r in found["repos"].values() if c.user or not r["private"]]
     if kind == "public":
         repos = [r for r in repos if not r["private"]]
     elif kind == "private":

@@ -9,7 +9,11 @@ from .rest import LEVELS, Ctx, node, text, user_id
 
 
 def user_json(c: Ctx, login: str, kind: str = "User") -> dict:
-    uid = c.view.orgs[login.lower()]["id"] if kind == "Organization" else user_id(login)
+    account = c.view.orgs.get(login.lower())
+    if account is not None and account.get("type") == "User":
+        kind = "User"  # a personal account of the world, whatever its caller took it for
+    uid = account["id"] if account is not None and (kind == "Organization" or account.get("type") == "User") \
+        else user_id(login)
     api = f"{c.api}/{'users' if kind == 'User' else 'orgs'}/{login}"
     return {"login": login, "id": uid, "node_id": node(kind, uid),
             "avatar_url": f"{c.web}/avatars/{login}", "gravatar_id": "", "url": api,

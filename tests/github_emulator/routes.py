@@ -15,9 +15,10 @@ from .rest_metadata import (get_branch_protection, get_org_ruleset, get_org_team
 from .rest_reads import (get_asset, get_issue, get_org, get_pull, get_rate_limit, get_release, get_repo,
                          get_user, get_user_by_login, list_account_nothing, list_branches, list_hooks,
                          list_issue_comments, list_issue_events, list_issues, list_labels, list_milestones,
-                         list_org_repos, list_pull_commits, list_pulls, list_refs, list_release_assets,
+                         list_org_repos, list_own_repos, list_pull_commits, list_user_repos, list_pulls, list_refs, list_release_assets,
                          list_releases, list_repo_issue_comments, list_repo_issue_events,
                          list_repo_review_comments, list_review_comments, list_tags)
+from .gists import get_gist, list_own_gists, list_user_gists
 from .rest_writes import (create_label, delete_label, update_label, create_milestone, create_org_repo, create_release, delete_asset,
                           replace_topics, update_milestone, update_repo, upload_asset)
 from .rest_writes_access import add_collaborator, set_branch_protection
@@ -45,7 +46,11 @@ ROUTES = [
     ("GET", "/orgs/{org}/rulesets/{id}", get_org_ruleset),
     ("GET", "/orgs/{org}/actions/variables", list_org_variables),
     ("GET", "/orgs/{org}/actions/secrets", list_org_secrets),
-    ("GET", "/users/{org}/repos", list_org_repos),
+    ("GET", "/users/{user}/repos", list_user_repos),
+    ("GET", "/user/repos", list_own_repos),
+    ("GET", "/gists", list_own_gists),
+    ("GET", "/users/{user}/gists", list_user_gists),
+    ("GET", "/gists/{gist_id}", get_gist),
     ("GET", "/users/{user}/starred", list_account_nothing),
     ("GET", "/users/{user}/subscriptions", list_account_nothing),
     ("GET", "/users/{user}/followers", list_account_nothing),

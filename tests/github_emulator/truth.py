@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from .builder import git, org_defaults, repo_defaults
+from .gists import gists_truth
 from .store import STALE, load_world, truth_is_stale, world_lock, write_atomic
 
 
@@ -142,6 +143,8 @@ def _truth(root: Path, world: dict) -> dict:
         org_defaults(org)
         org_truth = result["orgs"].setdefault(login, {"repos": {}})
         repos = org_truth["repos"]
+        org_truth["type"] = org.get("type", "Organization")
+        org_truth["gists"] = gists_truth(root, org)
         org_truth["organization"] = _organization_truth(org)
         org_truth["projects"] = _projects_truth(org)
         org_truth["attachments"] = {key: a["sha256"] for key, a in sorted(world.get("attachments", {}).items())

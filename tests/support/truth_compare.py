@@ -214,3 +214,34 @@ def count_items(org: str, truth: dict, restored_org: Path, *, gitim: bool = True
                                       capture_output=True, text=True).stdout.strip()
             add("working_clones", int(head == repo["refs"].get(f"refs/heads/{repo.get('default_branch')}")))
     return counts
+
+
+def compare_gists(login: str, truth: dict, restored_account: Path) -> list[str]:
+    """A person's gists restored against the truth: gist.json (visibility, description, every
+    revision in its history), every revision a commit of the clone, the newest's files checked out."""
+    diffs = []
+    for gist_id, want in sorted(truth["orgs"][login]["gists"].items()):
+        where = f"{login} gist {gist_id}"
+        folder = restored_account / "gists" / gist_id
+        try:
+            saved = json.loads((folder / "gist.json").read_text())
+        except (OSError, ValueError) as exc:
+            diffs.append(f"{where}: gist.json unreadable ({exc})")
+            continue
+        if saved.get("public") != want["public"] or saved.get("description") != want["description"]:
+            diffs.append(f"{where}: gist.json says public={saved.get('public')} {saved.get('description')!r}")
+        if [h.get("version") for h in saved.get("history") or []] != want["revisions"]:
+            diffs.append(f"{where}: gist.json's history is not GitHub's")
+        clone = folder / "repository"
+        for sha in want["revisions"]:
+            found = subprocess.run(["git", "-C", str(clone), "cat-file", "-e", f"{sha}^{{commit}}"],
+                                   capture_output=True)
+            if found.returncode != 0:
+                diffs.append(f"{where}: revision {sha[:12]} not in the clone")
+        files = {p.name: p.read_text() for p in clone.iterdir() if p.is_file()} if clone.is_dir() else {}
+        if files != want["files"]:
+            diffs.append(f"{where}: checked-out files {sorted(files)} differ from GitHub's {sorted(want['files'])}")
+    extra = sorted({p.name for p in (restored_account / "gists").iterdir()} - set(truth["orgs"][login]["gists"])) \
+        if (restored_account / "gists").is_dir() else []
+    diffs += [f"{login}: gist {name} is not GitHub's" for name in extra]
+    return diffs

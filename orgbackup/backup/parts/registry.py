@@ -1,5 +1,5 @@
 """Every metadata part the wrapper captures itself, in one table: what it is called, whose it is
-(a repository's or the organization's), where it writes, and what tells it to refresh.
+(a repository's or the account's: an organization's or a person's), where it writes, and what tells it to refresh.
 
 The metadata stage (orgbackup/backup/stages/metadata.py) reads only this table; a new part is
 one module in this folder and one row here.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from orgbackup.backup.context import RunContext
-from orgbackup.backup.parts import (commit_comments, discussions, organization, projects, pull_comments,
+from orgbackup.backup.parts import (commit_comments, discussions, gists, organization, projects, pull_comments,
                                     repository_settings, reviews)
 from orgbackup.backup.parts.common import PartOutcome
 from orgbackup.backup.planning.changes import decision_of
@@ -126,6 +126,9 @@ ORGANIZATION_PARTS: tuple[OrganizationPart, ...] = (
     # Projects: one GraphQL listing of their updatedAt every run; the rotation fetches all.
     OrganizationPart("projects", lambda ctx, org, folder, mark, full: projects.back_up_projects(
         ctx, org, folder, mark, full=full), folder=lambda paths: paths.projects, mark_of_organization=False),
+    # A person's gists (GITHUB_USERS; orgbackup/backup/accounts.py): the listing every run.
+    OrganizationPart("gists", lambda ctx, login, folder, mark, full: gists.back_up_gists(
+        ctx, login, folder, mark, full=full), folder=lambda paths: paths.gists, mark_of_organization=False),
 )
 
 # After all the others: a scan of the files they wrote (stages/metadata.py: run_attachments).

@@ -125,14 +125,16 @@ def github_backup_argv(
     prefer_ssh: bool,
     as_app: bool = True,
     lfs: bool = True,
+    organization: bool = True,
 ) -> tuple[str, ...]:
     """One github-backup run for one repository (never `--all`), through the runner.
 
     No token and no token file here: the runner reads ORGBACKUP_TOKEN_FILE
     (`git_environment`) and keeps every clone URL free of credentials.
     """
-    argv: tuple[str, ...] = RUNNER + (
-        org, "--organization",
+    # A personal account (organization=False): the same run without --organization; with -R,
+    # 0.40.0 asks repos/USER/NAME all the same (answered from the listing's file).
+    argv: tuple[str, ...] = RUNNER + (org,) + (("--organization",) if organization else ()) + (
         "-o", str(output_dir),
         "--incremental", "--private", "--fork",
     ) + (("--lfs",) if lfs else ()) + (
@@ -196,6 +198,7 @@ def argv_for(ctx: RunContext, org: str, name: str, output_dir: Path, *, hooks: b
         # With an LFS bandwidth budget, the LFS objects come through it (verify-and-repair), never
         # from github-backup's own `git lfs fetch --all`, which knows no budget.
         lfs=config.lfs_monthly_bytes is None,
+        organization=not config.is_user(org),
     )
 
 

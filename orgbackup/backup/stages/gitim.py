@@ -49,11 +49,13 @@ log = logging.getLogger(__name__)
 PART = "gitim"
 
 
-def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = False) -> tuple[str, ...]:
+def runner_argv(org: str, dest: Path, *, ssh: bool = False, noforks: bool = False,
+                user: bool = False) -> tuple[str, ...]:
     return (
         (sys.executable, "-m", "orgbackup.tools.gitim.runner", org, str(dest))
         + (("--ssh",) if ssh else ())
         + (("--noforks",) if noforks else ())
+        + (("--user",) if user else ())
     )
 
 
@@ -150,7 +152,7 @@ def clone_with_gitim(ctx: RunContext, org: str, repos: Sequence[Mapping],
              org, len(repos), len(sources), dest)
     try:
         result = process.run(
-            runner_argv(org, dest, ssh=ctx.config.git_protocol == "ssh"),
+            runner_argv(org, dest, ssh=ctx.config.git_protocol == "ssh", user=ctx.config.is_user(org)),
             env=runner_environment(ctx, include.absolute()),
             idle_timeout=ctx.config.stall_seconds,  # gitim prints a line per repository
             check=False,

@@ -20,6 +20,9 @@ mark, when it was refreshed and the counts it left):
 - organization: the organization's `updated_at` (read in preflight), and every night (read
   more than BACKUP_FRESH_HOURS ago): a handful of requests per organization.
 - projects: one GraphQL listing of the projects' `updatedAt` every run.
+- gists (a personal account's): the listing of the gists every run; a gist whose `updated_at`
+  moved is read again. A personal account skips the organization's own parts with the reason
+  (orgbackup/backup/accounts.py).
 - attachments: after all the others, a scan of the files they wrote (a memo of
   files already scanned keeps an unchanged night to a `stat` per file).
 
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from orgbackup.backup.accounts import ORGANIZATION, kind_of, part_applies, skipped_part
 from orgbackup.backup.planning import freshness
 from orgbackup.backup.planning.changes import rotation_reason
 from orgbackup.backup.stages.budget import read_core_budget
@@ -171,7 +175,7 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
 
     # One listing of the teams' repositories for all of the night's settings, when cheaper
     # (built at the first repository that needs it; parts/team_access.py).
-    teams = team_access.TeamAccess(ctx.api, org, repositories=0)
+    teams = team_access.TeamAccess(ctx.api, org, repositories=0) if kind_of(ctx, org) == ORGANIZATION else None
     listings = settings_listings.SettingsListings(ctx.api, org, threads=ctx.config.concurrency)
     for part in repository_parts:
         marks = store.part_marks(org, part.name)
@@ -190,7 +194,11 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
 
     org_slot_key = int(plan.organization.get("id") or 0)
     for part in ORGANIZATION_PARTS:
-        if part.name not in wanted:
+        if part.name not in wanted or not part_applies(ctx, org, part.name):
+            continue
+        why_not = skipped_part(ctx, org, part.name)
+        if why_not:
+            report.part(part.name).skipped.setdefault(why_not, []).append("")
             continue
         previous = store.part_marks(org, part.name).get(ORG_SLOT)
         folder = part.folder(paths)
@@ -215,7 +223,8 @@ def run_metadata(ctx: RunContext, night: OrgNight) -> StageResult:
     for kept in choose_fresh(ctx, org, stale, jobs):
         report.part(kept[0]).unchanged += 1
         carried.append(kept)
-    teams.repositories = sum(1 for job in jobs if job.part == "settings")
+    if teams is not None:
+        teams.repositories = sum(1 for job in jobs if job.part == "settings")
     listings.names = [job.repo["name"] for job in jobs if job.part == "settings"]
     problems += run_jobs(ctx, org, jobs, report, store)
     for part, name, saved in carried:

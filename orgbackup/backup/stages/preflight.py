@@ -1,4 +1,4 @@
-"""Preflight, before anything is written: the token, the organizations, the rate
+"""Preflight, before anything is written: the token, the accounts (organizations and users), the rate
 limit, the restic repository and its password, and whether hooks can be read.
 
 What concerns the whole run (the token, GitHub answering at all, the restic
@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from orgbackup.tools import restic
+from orgbackup.backup.accounts import find_account, repositories_of
 from orgbackup.backup.context import RunContext
 from orgbackup.errors import PreflightError
 from orgbackup.github.api import GitHubError
@@ -59,22 +60,6 @@ def show_rate_limit(ctx: RunContext) -> None:
     log.info("GitHub API budget: %s of %s requests left (resets %s UTC)", core.get("remaining"), core.get("limit"), reset)
 
 
-def find_organization(ctx: RunContext, org: str) -> dict:
-    """GitHub's organization object (its `login` is GitHub's spelling); GitHubError when it cannot be had.
-    The login names the organization's folder: GitHub may only change its case."""
-    try:
-        organization = ctx.api.organization(org)
-    except GitHubError as exc:
-        if exc.status == 404:
-            raise GitHubError(f"organization {org!r} does not exist or the token cannot see it (GITHUB_ORGS)",
-                              404) from None
-        raise
-    login = organization.get("login")
-    if not isinstance(login, str) or login.lower() != org.lower():
-        raise GitHubError(f"GitHub answered for organization {org!r} with the login {login!r}: not backed up")
-    return organization
-
-
 def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool, str]:
     """github-backup 0.40.0 ends its whole run on the 404 of a token without admin rights,
     so hooks are asked for only where the listing's `permissions.admin` allows it."""
@@ -96,6 +81,8 @@ def hooks_decision(ctx: RunContext, login: str, repos: list[dict]) -> tuple[bool
 def run_preflight(ctx: RunContext) -> Preflight:
     started = time.monotonic()
     login = check_token(ctx)
+    if ctx.credentials is None or not ctx.credentials.is_app:
+        ctx.token_login = login
     log.info("GitHub at %s accepts the token (%s)", ctx.config.api_url,
              login if login.startswith("GitHub App") else f"user {login}")
     app = ctx.credentials is not None and ctx.credentials.is_app
@@ -108,7 +95,7 @@ def run_preflight(ctx: RunContext) -> Preflight:
             use_credentials_of(ctx, org)
             if app:
                 show_rate_limit(ctx)
-            organization = find_organization(ctx, org)
+            organization = find_account(ctx, org)
             found[organization["login"]] = organization
         except GitHubError as exc:
             result.unavailable[org] = str(exc)
@@ -120,7 +107,7 @@ def run_preflight(ctx: RunContext) -> Preflight:
     for org_login, organization in found.items():
         try:
             use_credentials_of(ctx, org_login)
-            repos = ctx.api.org_repositories(org_login)
+            repos = repositories_of(ctx, org_login)
         except GitHubError as exc:
             result.unavailable[org_login] = f"cannot list its repositories: {exc}"
             log.error("%s: cannot list its repositories: %s", org_login, exc)

@@ -46,13 +46,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("dest")
     parser.add_argument("--ssh", action="store_true")
     parser.add_argument("--noforks", action="store_true")
+    parser.add_argument("--user", action="store_true", help="ORG is a personal account")
     return parser.parse_args(argv)
 
 
-def gitim_argv(org: str, dest: str, token: str, *, ssh: bool = False, noforks: bool = False) -> list[str]:
-    """gitim's own command line, as it will see it in `sys.argv` (never in a process's argv)."""
+def gitim_argv(org: str, dest: str, token: str, *, ssh: bool = False, noforks: bool = False,
+               user: bool = False) -> list[str]:
+    """gitim's own command line, as it will see it in `sys.argv` (never in a process's argv).
+    A personal account (`user`): no `-o`, so gitim clones `get_user().get_repos()` (see
+    `only_repositories_of`)."""
     return (
-        ["gitim", "-o", org, "-d", dest, "--token", token]
+        ["gitim"] + ([] if user else ["-o", org]) + ["-d", dest, "--token", token]
         + (["--ssh"] if ssh else [])
         + (["--noforks"] if noforks else [])
     )
@@ -149,6 +153,49 @@ def only_allowed_repositories() -> None:
     github.Organization.Organization.get_repos = get_repos
 
 
+class RepositoriesOf:
+    """What gitim's `get_user()` answers for a personal account: that account's login, and its
+    repositories (all the token sees when it is the token's user, else the public ones)."""
+
+    def __init__(self, login: str, get_user):
+        self.login = login
+        self._get_user = get_user  # PyGithub's own Github.get_user
+
+    def get_repos(self):
+        me = self._get_user()
+        if me.login.lower() == self.login.lower():
+            listed = me.get_repos(affiliation="owner")
+        else:
+            listed = self._get_user(self.login).get_repos(type="owner")
+        for repo in listed:
+            owner, _, name = (repo.full_name or "").partition("/")
+            if is_repository_name(repo.name) and name == repo.name and owner.lower() == self.login.lower():
+                yield repo
+            else:
+                print(f"gitim_runner: repository {repo.full_name!r} left out: not {self.login}'s or no name "
+                      "GitHub allows", flush=True)
+
+
+def only_repositories_of(login: str) -> None:
+    """gitim without `-o` clones `Github(token).get_user().get_repos()`: every repository the token's
+    user may read (other owners' too), and the token's user, not `login`. Its `get_user()` (no
+    arguments) answers `RepositoriesOf(login)` instead."""
+    import github
+
+    patched = github.Github
+
+    class Github(patched):  # type: ignore[misc, valid-type]
+        def get_user(self, *args, **kwargs):
+            if not args and not kwargs:
+                return RepositoriesOf(login, super().get_user)
+            return super().get_user(*args, **kwargs)
+
+    Github.__name__ = Github.__qualname__ = patched.__name__
+    Github.__module__ = patched.__module__
+    github.Github = Github
+    github.MainClass.Github = Github
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if importlib.util.find_spec("gitim") is None:
@@ -158,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     point_pygithub_at(os.environ.get("ORGBACKUP_GITHUB_API_URL") or DEFAULT_API_URL,
                       os.environ.get("ORGBACKUP_TOKEN_FILE"), os.environ.get("ORGBACKUP_GITHUB_APP"))
     only_allowed_repositories()
-    sys.argv = gitim_argv(args.org, args.dest, token, ssh=args.ssh, noforks=args.noforks)
+    if args.user:
+        only_repositories_of(args.org)
+    sys.argv = gitim_argv(args.org, args.dest, token, ssh=args.ssh, noforks=args.noforks, user=args.user)
     sys.stdout.flush()
     runpy.run_module("gitim", run_name="__main__", alter_sys=True)
     return 0

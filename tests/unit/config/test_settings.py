@@ -39,6 +39,15 @@ def test_defaults_and_derived_urls(tmp_path):
     assert "issues" in config.parts and "wikis" in config.parts
 
 
+def test_personal_accounts_follow_the_organizations(tmp_path):
+    config = load_config(base_env(tmp_path, GITHUB_USERS="alice, Bob"))
+    assert config.orgs == ("V-Sekai", "other-org", "alice", "Bob")  # every account backed up
+    assert config.users == ("alice", "Bob")
+    assert config.is_user("bob") and config.is_user("ALICE") and not config.is_user("V-Sekai")
+    alone = load_config(base_env(tmp_path, GITHUB_ORGS=None, GITHUB_USERS="alice"))
+    assert alone.orgs == ("alice",) and alone.users == ("alice",)
+
+
 def test_enterprise_host(tmp_path):
     config = load_config(base_env(tmp_path, GITHUB_HOST="localhost:8443"))
     assert config.api_url == "https://localhost:8443/api/v3"
@@ -62,13 +71,16 @@ def test_secret_from_file(tmp_path):
 @pytest.mark.parametrize(
     "extra, words",
     [
-        ({"GITHUB_ORGS": None}, "GITHUB_ORGS is required"),
+        ({"GITHUB_ORGS": None}, "GITHUB_ORGS or GITHUB_USERS is required"),
+        ({"GITHUB_USERS": "al ice"}, "GITHUB_USERS: 'al ice' is not a valid user name"),
+        ({"GITHUB_USERS": "alice,Alice"}, "GITHUB_USERS: user 'Alice' is listed twice"),
+        ({"GITHUB_USERS": "v-sekai"}, "'v-sekai' is in both GITHUB_ORGS and GITHUB_USERS"),
         ({"GITHUB_ORGS": "bad name!"}, "GITHUB_ORGS"),
         ({"GITHUB_TOKEN": None}, "GITHUB_TOKEN (or GITHUB_TOKEN_FILE) is required"),
         ({"GITHUB_TOKEN_FILE": "/nonexistent/token"}, "GITHUB_TOKEN and GITHUB_TOKEN_FILE are both set"),
         ({"RESTIC_PASSWORD": None}, "RESTIC_PASSWORD"),
         ({"BACKUP_KEEP_DAILY": "seven"}, "BACKUP_KEEP_DAILY"),
-        ({"BACKUP_PARTS": "issues,gists"}, "BACKUP_PARTS: unknown part 'gists'"),
+        ({"BACKUP_PARTS": "issues,stars"}, "BACKUP_PARTS: unknown part 'stars'"),
         ({"BACKUP_HOOKS": "maybe"}, "BACKUP_HOOKS"),
         ({"BACKUP_GITIM": "perhaps"}, "BACKUP_GITIM"),
         ({"GITHUB_HOST": "https://exa mple"}, "GITHUB_HOST"),

@@ -45,6 +45,14 @@ def test_argv_parts_hooks_host_and_ssh():
     assert argv(parts=())[-2:] == ("--repositories", "--as-app")
 
 
+def test_argv_of_a_personal_account_has_no_organization_flag():
+    person = gb.github_backup_argv("alice", "notes", output_dir=OUT, parts=("issues",), hooks=False,
+                                   github_host=None, prefer_ssh=False, organization=False)
+    assert "--organization" not in person
+    assert person[len(gb.RUNNER):len(gb.RUNNER) + 3] == ("alice", "-o", str(OUT))
+    assert person[person.index("-R"):person.index("-R") + 2] == ("-R", "notes")
+
+
 def test_argv_carries_no_token():
     assert not any("ghp_" in a for a in argv())
 

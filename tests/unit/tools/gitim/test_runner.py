@@ -12,6 +12,8 @@ def test_gitim_argv_is_gitims_command_line():
     assert runner.gitim_argv("O", "/d", "T", noforks=True) == [
         "gitim", "-o", "O", "-d", "/d", "--token", "T", "--noforks"
     ]
+    # a personal account: no -o, gitim clones get_user()'s repositories (only_repositories_of)
+    assert runner.gitim_argv("alice", "/d", "T", user=True) == ["gitim", "-d", "/d", "--token", "T"]
 
 
 @pytest.mark.filterwarnings("ignore:Argument login_or_token is deprecated:DeprecationWarning")
