@@ -50,7 +50,7 @@ def find_account(ctx: RunContext, name: str) -> dict:
     user = kind_of(ctx, name) == USER
     variable, noun = ("GITHUB_USERS", "user") if user else ("GITHUB_ORGS", "organization")
     try:
-        account = ctx.api.account(name) if user else ctx.api.organization(name)
+        account = ctx.api.get(f"users/{name}") if user else ctx.api.organization(name)
     except GitHubError as exc:
         if exc.status == 404:
             raise GitHubError(f"{noun} {name!r} does not exist or the token cannot see it ({variable})", 404) from None
@@ -68,6 +68,9 @@ def repositories_of(ctx: RunContext, login: str) -> list[dict]:
     """Every repository of the account that the token can see (GitHubError when none can be listed)."""
     if kind_of(ctx, login) == ORGANIZATION:
         return ctx.api.org_repositories(login)
-    repos = ctx.api.user_repositories(login, own=is_token_user(ctx, login))
-    # /user/repos?affiliation=owner is the token user's own; the filter keeps any other out
+    if is_token_user(ctx, login):  # private ones too
+        repos = list(ctx.api.paginate("user/repos", {"affiliation": "owner"}))
+    else:  # what GitHub shows another person: the public ones
+        repos = list(ctx.api.paginate(f"users/{login}/repos", {"type": "owner"}))
+    # only the person's own, whatever a listing adds
     return [repo for repo in repos if (repo.get("owner") or {}).get("login", "").lower() == login.lower()]

@@ -423,22 +423,6 @@ class GitHubAPI:
     def org_repositories(self, org: str) -> list[dict]:
         return list(self.paginate(f"orgs/{org}/repos", {"type": "all"}))
 
-    def account(self, login: str) -> dict:
-        """A user or an organization (`type` says which)."""
-        return self.get(f"users/{login}")
-
-    def user_repositories(self, login: str, *, own: bool) -> list[dict]:
-        """A person's repositories: `own` (the token's user), private ones included (GET /user/repos);
-        another person's, the public ones (GET /users/{login}/repos)."""
-        if own:
-            return list(self.paginate("user/repos", {"affiliation": "owner"}))
-        return list(self.paginate(f"users/{login}/repos", {"type": "owner"}))
-
-    def gists(self, login: str, *, own: bool) -> list[dict]:
-        """A person's gists: `own` (the token's user), secret ones included (GET /gists); another
-        person's, the public ones (GET /users/{login}/gists)."""
-        return list(self.paginate("gists" if own else f"users/{login}/gists"))
-
     def rate_limit(self) -> dict:
         return self.get("rate_limit")
 

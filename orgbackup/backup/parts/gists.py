@@ -57,7 +57,7 @@ def back_up_gists(ctx, login: str, folder: Path, mark: str | None, *, full: bool
     folder = Path(folder)
     outcome = PartOutcome(PART, login, None)
     try:
-        listed = ctx.api.gists(login, own=is_token_user(ctx, login))
+        listed = list(ctx.api.paginate("gists" if is_token_user(ctx, login) else f"users/{login}/gists"))
     except GitHubError as exc:
         outcome.refused_or_failed(exc, "listing")
         return outcome
