@@ -201,9 +201,11 @@ class OpenApi:
         if not isinstance(value, dict):
             return out
         branches = [self.resolve(s) for key in ("allOf", "anyOf", "oneOf") for s in schema.get(key, [])]
-        properties = dict(schema.get("properties") or {})
+        # A field each branch may describe its own way (a oneOf of rules, each with its own `parameters`).
+        properties: dict[str, list] = {key: [item] for key, item in (schema.get("properties") or {}).items()}
         for branch in branches:
-            properties.update(branch.get("properties") or {})
+            for key, item in (branch.get("properties") or {}).items():
+                properties.setdefault(key, []).append(item)
         open_ended = schema.get("additionalProperties") not in (None, False) or any(
             branch.get("additionalProperties") not in (None, False) or
             (branch.get("type") == "object" and "properties" not in branch) for branch in branches)
@@ -211,15 +213,16 @@ class OpenApi:
             return out
         for key, item in value.items():
             field = f"{where}.{key}"
-            described = properties.get(key)
-            if described is None:
+            candidates = properties.get(key)
+            if candidates is None:
                 if not open_ended:
                     out.append(Violation(op.name, field, "not a documented field"))
                 continue
-            described = self.resolve(described)
-            if described.get("deprecated"):
-                out.append(Violation(op.name, field, "deprecated"))
-            out.extend(self._fields(op, item, described, field))
+            found = []  # each description's violations: the one that fits best is the field's
+            for described in map(self.resolve, candidates):
+                found.append(([Violation(op.name, field, "deprecated")] if described.get("deprecated") else [])
+                             + self._fields(op, item, described, field))
+            out.extend(min(found, key=len))
         return out
 
     def answer_violations(self, op: Operation, status: int, answer) -> list[Violation]:

@@ -82,7 +82,28 @@ def remove_deploy_keys(root: Path, org: str, name: str, titles: set[str]) -> Non
 
 
 SETTINGS_PARTS = {"topic lists": "topics", "actions variables": "variables", "autolinks": "autolinks",
-                  "deploy keys": "deploy keys", "webhooks": "webhooks"}  # planned_writes' key: the part
+                  "deploy keys": "deploy keys", "webhooks": "webhooks", "environments": "environments",
+                  "rulesets": "rulesets"}  # planned_writes' key: the part
+
+
+def give_rulesets_teams(root: Path) -> None:
+    """godot's ruleset bypassed by two teams; the target has one of them (a new id), made by a person
+    before the restore: its environment's team reviewer and that actor are found by slug, the other
+    team's actor is left out and named."""
+    def change(b):
+        org = b.world["orgs"][ORG]
+        ids = {team["slug"]: team["id"] for team in org["teams"]}
+        org["repos"]["godot"]["repo_rulesets"][0]["bypass_actors"] += [
+            {"actor_id": ids["engineering"], "actor_type": "Team", "bypass_mode": "always"},
+            {"actor_id": ids["rendering"], "actor_type": "Team", "bypass_mode": "pull_request"}]
+        b.world["orgs"][TARGET].setdefault("teams", []).append(
+            {"id": b.new_id(), "slug": "engineering", "name": "Engineering", "description": "", "privacy": "closed",
+             "parent": None, "members": [], "repos": {}})
+    write_world(root, change)
+
+
+def environment_variables(parts: dict) -> int:
+    return sum(len(env["variables"] or {}) for env in (parts["environments"] or {}).values())
 
 
 def target_issues(emulator, name: str) -> list[dict]:
@@ -99,6 +120,7 @@ def target_issues(emulator, name: str) -> list[dict]:
 
 def test_round_trip_restores_the_organization(restore_env, github_emulator, world_root, tmp_path, capsys):
     env = restore_env
+    give_rulesets_teams(world_root)
     backup_org(env, ORG, capsys)
     source = newest_tree(env, ORG, tmp_path / "source")
     names = sorted(source.joinpath("github-backup/repositories").iterdir())
@@ -117,11 +139,15 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     for key, part in SETTINGS_PARTS.items():
         expected = sum(bool(p[part]) if part == "topics" else len(p[part] or []) for p in parts.values())
         assert plan["planned"].get(key, 0) == expected, (key, plan["planned"])
+    assert plan["planned"]["environment variables"] == sum(environment_variables(p) for p in parts.values()) > 0
+    # Only godot's own ruleset: the organization's, which godot lists too, is not the repository's to make.
+    assert godot["rulesets"] == 1 and plan["planned"]["rulesets"] == 1, plan["planned"]
     assert plan["for_a_person"] == {"actions secrets": sum(len(p["secrets"] or []) for p in parts.values()),
                                     "inactive webhooks": sum(len(p["webhooks"] or []) for p in parts.values())}
     line = next(line for line in out.splitlines() if line.lstrip().startswith("godot "))
     assert all(f"{n} {part}" in line for n, part in ((2, "Actions variables"), (2, "autolinks"), (2, "deploy keys"),
-                                                     (1, "webhook"), (1, "topic list"))), line
+                                                     (1, "webhook"), (1, "topic list"), (2, "environments"),
+                                                     (1, "environment variable"), (1, "ruleset"))), line
     assert line.endswith("then for a person: 2 Actions secrets, 1 inactive webhook"), line
     assert github_emulator.counters()["writes"] == 0 and github_emulator.content_created() == 0
     assert plan["planned"]["placeholders"] == 1 and plan["planned"]["repository"] == 10
@@ -162,6 +188,12 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert first["created"]["autolinks"] == sum(len(p["autolinks"] or []) for p in parts.values())
     assert first["created"]["actions variables"] == sum(len(p["variables"] or []) for p in parts.values())
     assert first["created"]["topics"] == sum(len(p["topics"] or []) for p in parts.values())
+    assert first["created"]["environments"] == sum(len(p["environments"] or []) for p in parts.values())
+    assert first["created"]["environment variables"] == sum(environment_variables(p) for p in parts.values())
+    assert first["created"]["rulesets"] == sum(len(p["rulesets"] or []) for p in parts.values())
+    left_out = [line for line in person if "bypass actors left out" in line]
+    assert len(left_out) == 1 and "team rendering " in left_out[0] and "engineering" not in left_out[0], person
+    assert not any("reviewer" in line for line in person), person  # alice and the target's engineering
     assert "for a person: Actions secrets RELEASE_TOKEN, SENTRY_DSN" in out and "set its secret" in out
     for name in WIKIS:
         create_wiki(world_root, TARGET, name)  # the person opens each wiki once
@@ -266,25 +298,34 @@ def test_a_stop_and_a_kill_then_reruns_create_nothing_twice(restore_env, github_
 
 
 def made_in_target(world_root: Path, name: str = "godot") -> dict[str, list[str]]:
-    """The target repository's webhooks (URLs), deploy keys and autolinks (prefixes) as the emulator holds them."""
+    """The target repository's webhooks (URLs), deploy keys, autolinks (prefixes), rulesets (names) and
+    environments (names, each with its variables' names) as the emulator holds them."""
     rec = json.loads((world_root / "world.json").read_text())["orgs"][TARGET]["repos"].get(name) or {}
     return {"webhooks": sorted(h["config"]["url"] for h in rec.get("hooks") or []),
             "deploy keys": sorted(k["key"] for k in rec.get("deploy_keys") or []),
-            "autolinks": sorted(a["key_prefix"] for a in rec.get("autolinks") or [])}
+            "autolinks": sorted(a["key_prefix"] for a in rec.get("autolinks") or []),
+            "rulesets": sorted(r["name"] for r in rec.get("repo_rulesets") or []),
+            "environments": sorted((e["name"], *sorted(v["name"] for v in e["variables"]))
+                                   for e in rec.get("environments") or [])}
 
 
-def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(restore_env, github_emulator, world_root,
-                                                                          tmp_path, capsys):
+def test_a_kill_among_the_settings_makes_no_second_webhook_key_autolink_ruleset_or_environment(
+        restore_env, github_emulator, world_root, tmp_path, capsys):
     """SIGKILL while godot's autolinks are being made, then a rerun; then the state a kill leaves between a
-    create and its record (rows pending, the things made): each webhook, deploy key and autolink once."""
+    create and its record (rows pending, the things made): each webhook, deploy key, autolink, ruleset,
+    environment and environment variable once."""
     env = restore_env
     backup_org(env, ORG, capsys)
     remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})  # GitHub takes them again
     source = newest_tree(env, ORG, tmp_path / "source")
     parts = settings_parts(source, "godot")
     want = {"webhooks": sorted(parts["webhooks"]), "deploy keys": sorted(parts["deploy keys"]),
-            "autolinks": sorted(prefix for prefix, _, _ in parts["autolinks"])}
+            "autolinks": sorted(prefix for prefix, _, _ in parts["autolinks"]),
+            "rulesets": sorted(parts["rulesets"]),
+            "environments": sorted((env, *sorted(held["variables"] or {}))
+                                   for env, held in parts["environments"].items())}
     assert all(len(v) >= 1 for v in want.values()) and len(want["autolinks"]) == 2, want
+    assert ("production", "DEPLOY_URL") in want["environments"], want
 
     github_emulator.set_faults(latency_ms=250)  # every request slow: the kill lands between two writes
     proc = restore_process(env)
@@ -297,6 +338,7 @@ def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(resto
     proc.communicate(timeout=60)
     killed = made_in_target(world_root)
     assert killed["autolinks"] and not killed["webhooks"], killed  # stopped among the settings
+    assert not killed["rulesets"] and not killed["environments"], killed
     github_emulator.set_faults()
 
     status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
@@ -305,10 +347,13 @@ def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(resto
     assert made_in_target(world_root) == want
 
     db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
-    kinds = ("webhook", "deploy key", "autolink")
-    rows = db.execute("SELECT count(*) FROM created WHERE kind IN (?, ?, ?) AND status='done'", kinds).fetchone()[0]
-    assert rows == sum(len(v) for v in want.values())
-    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind IN (?, ?, ?)", kinds)
+    kinds = ("webhook", "deploy key", "autolink", "ruleset")
+    rows = db.execute("SELECT count(*) FROM created WHERE kind IN (?, ?, ?, ?) AND status='done'", kinds).fetchone()[0]
+    assert rows == sum(len(want[kind + "s"]) for kind in kinds)
+    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind IN (?, ?, ?, ?)", kinds)
+    # Environments and their variables are written by name: with their rows gone they are written again,
+    # into the ones there (a PUT replaces, a variable there with the value is left): none made twice.
+    db.execute("DELETE FROM created WHERE kind IN ('environment', 'environment variable')")
     db.execute("DELETE FROM created WHERE kind='finished'")
     db.commit()
     db.close()
@@ -316,6 +361,7 @@ def test_a_kill_among_the_settings_makes_no_second_webhook_key_or_autolink(resto
                           capsys=capsys)
     assert status == 0, last
     assert last["adopted"] == rows and last["created_now"] == 0, last
+    assert last["created"] == {"environments": len(want["environments"])}, last  # the PUTs again, nothing new
     assert made_in_target(world_root) == want
 
 

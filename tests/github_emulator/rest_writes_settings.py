@@ -43,8 +43,9 @@ def _string(body: dict, key: str, resource: str, *, required: bool = True) -> st
 # ------------------------------------------------------------------------ Actions variables
 
 
-def create_repo_variable(c: Ctx, owner, repo):
-    """POST .../actions/variables: 201 with an empty object; 409 for a name that exists."""
+def add_variable(c: Ctx, owner, repo, variables_of, where: str):
+    """POST of a variable into the list `variables_of(record)` (None: 404): 201 with an empty object;
+    409 for a name that exists. `where`: the listing's path under the repository (the Location)."""
     login, name = writable_repo(c, owner, repo)
     body = request_body(c)
     variable, value = _string(body, "name", "Variable"), _string(body, "value", "Variable")
@@ -52,23 +53,26 @@ def create_repo_variable(c: Ctx, owner, repo):
         raise _failed("Variable", "name", "invalid", f"{variable} is not a valid variable name")
 
     def fn(b, rec):
-        if any(v["name"] == variable.upper() for v in rec["variables"]):
+        variables = variables_of(rec)
+        if variables is None:
+            raise ApiError(404)
+        if any(v["name"] == variable.upper() for v in variables):
             raise ApiError(409, "Already exists - Variable already exists")
         when = iso(b.tick())
-        rec["variables"].append({"name": variable.upper(), "value": value, "created_at": when, "updated_at": when})
+        variables.append({"name": variable.upper(), "value": value, "created_at": when, "updated_at": when})
     change_repo(c, login, name, fn)
-    return created({}, f"{c.api}/repos/{login}/{name}/actions/variables/{variable.upper()}")
+    return created({}, f"{c.api}/repos/{login}/{name}/{where}/{variable.upper()}")
 
 
-def update_repo_variable(c: Ctx, owner, repo, name):
-    """PATCH .../actions/variables/{name}: value (and a new name); 204."""
+def change_variable(c: Ctx, owner, repo, variables_of, name):
+    """PATCH of the variable `name` in `variables_of(record)`: value (and a new name); 204, 404 when not there."""
     login, repo_name = writable_repo(c, owner, repo)
     body = request_body(c)
     value = _string(body, "value", "Variable", required=False)
     renamed = _string(body, "name", "Variable", required=False)
 
     def fn(b, rec):
-        found = next((v for v in rec["variables"] if v["name"] == name.upper()), None)
+        found = next((v for v in variables_of(rec) or [] if v["name"] == name.upper()), None)
         if found is None:
             raise ApiError(404)
         if value is not None:
@@ -78,6 +82,16 @@ def update_repo_variable(c: Ctx, owner, repo, name):
         found["updated_at"] = iso(b.tick())
     change_repo(c, login, repo_name, fn)
     return Response(204, b"", {})
+
+
+def create_repo_variable(c: Ctx, owner, repo):
+    """POST .../actions/variables."""
+    return add_variable(c, owner, repo, lambda rec: rec["variables"], "actions/variables")
+
+
+def update_repo_variable(c: Ctx, owner, repo, name):
+    """PATCH .../actions/variables/{name}."""
+    return change_variable(c, owner, repo, lambda rec: rec["variables"], name)
 
 
 # ------------------------------------------------------------------------ autolinks

@@ -25,6 +25,8 @@ from .rest_writes_access import add_collaborator, set_branch_protection
 from .rest_writes_settings import (create_autolink, create_deploy_key, create_repo_variable, create_webhook,
                                    update_repo_variable)
 from .rest_writes_refs import create_ref, delete_ref
+from .rest_writes_environments import (create_environment_variable, create_or_update_environment,
+                                       create_repo_ruleset, update_environment_variable)
 from .rest_writes_issues import (create_issue, create_issue_comment, create_pull, create_review,
                                  create_review_comment, create_review_comment_reply, update_issue, update_pull)
 
@@ -122,6 +124,10 @@ WRITE_ROUTES = [
     ("POST", R + "/hooks", create_webhook),
     ("POST", R + "/git/refs", create_ref),
     ("DELETE", R + "/git/refs/{ref:path}", delete_ref),
+    ("PUT", R + "/environments/{name}", create_or_update_environment),
+    ("POST", R + "/environments/{name}/variables", create_environment_variable),
+    ("PATCH", R + "/environments/{name}/variables/{variable}", update_environment_variable),
+    ("POST", R + "/rulesets", create_repo_ruleset),
 ]
 
 

@@ -117,7 +117,8 @@ def run_restore_to_github(config: Config, settings: RestoreSettings, *, source_o
         try:
             target = Target(org=target_org, git_url=web_url_of(settings.host),
                             web_url=web_url_of(settings.host), files=files,
-                            stall_seconds=config.stall_seconds, with_access=with_access)
+                            stall_seconds=config.stall_seconds, with_access=with_access,
+                            same_host=settings.host == config.github_host)
             if dry_run:
                 summary = dry_run_report(api, state, source, names, target, settings, snap)
                 status, outcomes = EXIT_OK, []

@@ -4,7 +4,8 @@ Order (each step resumable; see writer.create_once):
   1. the repository (never one this restore did not create: that is left alone, named)
   2. LFS objects, then every branch and tag (git push), then the wiki
   3. labels, milestones; topics, Actions variables, autolinks, deploy keys, inactive webhooks
-     (repository_settings.py; secrets and what else only a person can do: `for_a_person`)
+     (repository_settings.py; secrets and what else only a person can do: `for_a_person`),
+     environments (environments.py), the repository's own rulesets (rulesets.py)
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
      each with its comments, review comments and reviews (items.py); a merged one against a
      temporary base branch, deleted once it is closed (merged_pulls.py)
@@ -28,12 +29,14 @@ from orgbackup.tools import process
 from orgbackup.git import argv as git
 from orgbackup.cache.release_files import original_name
 from orgbackup.actions.restore_to_github import git_push
+from orgbackup.actions.restore_to_github.environments import EnvironmentsRestore, planned_environment_writes
 from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
                                                          protection_body)
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
 from orgbackup.actions.restore_to_github.merged_pulls import is_merged, is_temporary_branch
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
 from orgbackup.actions.restore_to_github.repository_settings import SettingsRestore, planned_settings_writes
+from orgbackup.actions.restore_to_github.rulesets import RulesetsRestore, planned_ruleset_writes
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
 
@@ -64,6 +67,8 @@ class Target:
     files: object          # SecretFiles with the restore token
     stall_seconds: int
     with_access: bool
+    same_host: bool = True  # the source's GitHub: a user's or an app's id is the same one
+    accounts: dict = field(default_factory=dict)  # target_accounts.TargetAccounts' answers, kept for the restore
 
 
 def github_asset_name(name: str) -> str:
@@ -93,6 +98,8 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         settings=1 + int(bool(repo.record.get("archived"))),
     )
     count.update(planned_settings_writes(repo))
+    count.update(planned_environment_writes(repo))
+    count.update(planned_ruleset_writes(repo))
     if with_access:
         count["protections"] = len(repo.protection)
         count["collaborators"] = len(repo.collaborators)
@@ -139,7 +146,10 @@ class RepositoryRestore(IssueSteps):
         self.push_wiki()
         self.labels()
         self.create_milestones()
-        SettingsRestore(self).run()  # topics, variables, autolinks, deploy keys, webhooks; secrets named
+        settings = SettingsRestore(self)
+        settings.run()  # topics, variables, autolinks, deploy keys, webhooks; secrets named
+        EnvironmentsRestore(settings).run()  # with their protection rules and variables
+        RulesetsRestore(settings).run()  # the repository's own
         for item in self.repo.items:
             self.restore_item(item)
         for release in self.repo.releases:

@@ -44,7 +44,8 @@ DEPLOY_KEYS, WEBHOOKS = "deploy keys", "webhooks"
 IN_USE = "key is already in use"
 
 
-def _json(path: Path):
+def read_json(path: Path):
+    """A file's JSON; None when the backup does not hold it."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -54,15 +55,15 @@ def _json(path: Path):
 def backed_up(repo) -> dict:
     """What the backup holds of each part (None: not in the backup). repo: source.SourceRepository."""
     folder = repo.settings_folder
-    variables = _json(folder / "actions-variables.json")
-    secrets = _json(folder / "actions-secrets.json")
+    variables = read_json(folder / "actions-variables.json")
+    secrets = read_json(folder / "actions-secrets.json")
     return {
         TOPICS: repo.settings.get("topics") if repo.settings else None,
         VARIABLES: None if variables is None else variables.get("variables") or [],
         "secrets": None if secrets is None else [s["name"] for s in secrets.get("secrets") or []],
-        AUTOLINKS: _json(folder / "autolinks.json"),
-        DEPLOY_KEYS: _json(folder / "deploy-keys.json"),
-        WEBHOOKS: _json(repo.folder / "hooks" / "hooks.json"),
+        AUTOLINKS: read_json(folder / "autolinks.json"),
+        DEPLOY_KEYS: read_json(folder / "deploy-keys.json"),
+        WEBHOOKS: read_json(repo.folder / "hooks" / "hooks.json"),
     }
 
 
@@ -122,22 +123,26 @@ class SettingsRestore:
     def run(self) -> None:
         for part, restore in ((TOPICS, self.topics), (VARIABLES, self.variables), (AUTOLINKS, self.autolinks),
                               (DEPLOY_KEYS, self.deploy_keys), (WEBHOOKS, self.webhooks)):
-            if self.parts[part] is None:
-                log.info("%s: no %s in the backup: not restored", self.where, part)
-                continue
-            try:
-                restore(self.parts[part])
-            except WriteRefused as exc:
-                self.step.problem(f"{part} not restored: {exc}")
-            except GitHubError as exc:
-                if exc.status not in (403, 404):
-                    raise
-                self.step.problem(f"{part} not restored: GitHub refused to list them ({exc})")
+            self.guarded(part, restore, self.parts[part])
         if self.parts["secrets"]:
             names = ", ".join(self.parts["secrets"])
             self.for_a_person(f"Actions secrets {names}: GitHub never gives a secret's value, so the backup has "
                               f"their names only; set each in {self.where} (Settings > Secrets and variables > "
                               f"Actions) from where its value is kept")
+
+    def guarded(self, part: str, restore, backed_up_part) -> None:
+        """restore(backed_up_part): a part the backup lacks (None) skipped; a refusal the part's problem."""
+        if backed_up_part is None:
+            log.info("%s: no %s in the backup: not restored", self.where, part)
+            return
+        try:
+            restore(backed_up_part)
+        except WriteRefused as exc:
+            self.step.problem(f"{part} not restored: {exc}")
+        except GitHubError as exc:
+            if exc.status not in (403, 404):
+                raise
+            self.step.problem(f"{part} not restored: GitHub refused to list them ({exc})")
 
     def for_a_person(self, text: str) -> None:
         log.info("%s: for a person: %s", self.where, text)
@@ -156,30 +161,33 @@ class SettingsRestore:
         self.state.mark_done("topics", self.step.key(), {"names": names})
         self.created(TOPICS, len(names))
 
-    def variables(self, variables: list[dict]) -> None:
-        todo = [v for v in variables if self.state.done_target("actions variable", self.step.key("variable",
-                                                                                                 v["name"])) is None]
+    def variables(self, variables: list[dict], base: str = "", kind: str = "actions variable",
+                  scope: tuple = ()) -> None:
+        """Variables by name (idempotent) under `base` (the repository's Actions variables by default;
+        an environment's: its path, its kind and its name as `scope` of the state's keys)."""
+        base = base or f"{self.path}/actions/variables"
+        todo = [v for v in variables
+                if self.state.done_target(kind, self.step.key("variable", *scope, v["name"])) is None]
         if not todo:
             return
-        on_github = {v["name"].upper(): v.get("value")
-                     for v in list_object(self.w.api, f"{self.path}/actions/variables", "variables")[0]}
+        on_github = {v["name"].upper(): v.get("value") for v in list_object(self.w.api, base, "variables")[0]}
+        part = VARIABLES if not scope else "environment variables"
         for variable in todo:
             name, value = variable["name"], variable.get("value") or ""
             have = on_github.get(name.upper())
             if have is None:
                 try:
-                    self.w.write("POST", f"{self.path}/actions/variables", {"name": name, "value": value},
-                                 what=f"variable {name}", idempotent=False)
+                    self.w.write("POST", base, {"name": name, "value": value}, what=f"variable {name}",
+                                 idempotent=False)
                     have = value
-                    self.created(VARIABLES)
+                    self.created(part)
                 except WriteRefused as exc:
                     if exc.status != 409:  # 409: made since the listing (a stopped run's answer lost)
                         raise
             if have != value:  # another value there (or unknown after a 409): the backup's
-                self.w.write("PATCH", f"{self.path}/actions/variables/{name}", {"value": value},
-                             what=f"variable {name}")
-                self.created(VARIABLES)
-            self.state.mark_done("actions variable", self.step.key("variable", name), {"name": name})
+                self.w.write("PATCH", f"{base}/{name}", {"value": value}, what=f"variable {name}")
+                self.created(part)
+            self.state.mark_done(kind, self.step.key("variable", *scope, name), {"name": name})
 
     # ------------------------------------------------------------------ with ids: created once
 

@@ -78,6 +78,19 @@ def test_unknown_and_deprecated_body_fields_are_violations(api):
     assert ("body.required_status_checks.contexts", "deprecated") in {(v.field, v.message) for v in found}
 
 
+def test_a_field_of_one_branch_of_a_oneof_is_checked_against_that_branch(api):
+    """A ruleset's rules are a oneOf, each rule with its own `parameters`: one rule's documented
+    parameter passes, a parameter no rule documents is a violation."""
+    def ruleset(parameters):
+        return violations(api, "POST", "/repos/acme/widgets/rulesets", status=422, answer={"message": "x"}, body={
+            "name": "tags", "enforcement": "active", "rules": [{"type": "deletion"},
+                                                               {"type": "update", "parameters": parameters}]})
+    assert [v for v in ruleset({"update_allows_fetch_and_merge": False}) if v.field.startswith("body.rules")] == []
+    found = ruleset({"update_allows_fetch_and_merge": False, "no_such_parameter": True})
+    assert ("body.rules[].parameters.no_such_parameter", "not a documented field") in {
+        (v.field, v.message) for v in found}
+
+
 def test_a_wrong_answer_type_is_a_violation_and_a_right_one_passes(api):
     good = {"total_count": 1, "variables": [{"name": "A", "value": "1", "created_at": "2024-01-01T00:00:00Z",
                                               "updated_at": "2024-01-01T00:00:00Z"}]}
