@@ -97,9 +97,8 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
         settings=1 + int(bool(repo.record.get("archived"))),
     )
-    count.update(planned_settings_writes(repo))
-    count.update(planned_environment_writes(repo))
-    count.update(planned_ruleset_writes(repo))
+    for planned in (planned_settings_writes, planned_environment_writes, planned_ruleset_writes):
+        count.update(planned(repo))
     if with_access:
         count["protections"] = len(repo.protection)
         count["collaborators"] = len(repo.collaborators)
@@ -210,9 +209,8 @@ class RepositoryRestore(IssueSteps):
     def remote_refs(self, url: str) -> dict[str, str] | None:
         """The branches and tags at `url` but a temporary base a stopped run left (deleted after its pull request)."""
         result = self.git_command(git.ls_remote(url))
-        if not result.ok:
-            return None
-        return {ref: sha for ref, sha in git.parse_ref_lines(result.stdout).items() if not is_temporary_branch(ref)}
+        refs = git.parse_ref_lines(result.stdout) if result.ok else None
+        return None if refs is None else {ref: sha for ref, sha in refs.items() if not is_temporary_branch(ref)}
 
     def push_git(self) -> bool:
         """LFS objects first (all of them), then branches and tags; True when the refs are GitHub's now."""
