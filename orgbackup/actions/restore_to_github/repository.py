@@ -5,7 +5,8 @@ Order (each step resumable; see writer.create_once):
   2. LFS objects, then every branch and tag (git push), then the wiki
   3. labels, milestones
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
-     each with its comments, review comments and reviews (items.py)
+     each with its comments, review comments and reviews (items.py); a gap that was a discussion
+     is that discussion, the other discussions after them (discussions.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
   7. the settings that would block the steps above (issues off, the default branch, topics),
@@ -28,6 +29,7 @@ from orgbackup.cache.release_files import original_name
 from orgbackup.actions.restore_to_github import git_push
 from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
                                                          protection_body)
+from orgbackup.actions.restore_to_github.discussions import DiscussionSteps, planned_discussion_writes
 from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
@@ -85,13 +87,14 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
         settings=2 + int(bool(repo.record.get("archived"))),
     )
+    count.update(planned_discussion_writes(repo.discussions, repo.settings))
     if with_access:
         count["protections"] = len(repo.protection)
         count["collaborators"] = len(repo.collaborators)
     return +count
 
 
-class RepositoryRestore(IssueSteps):
+class RepositoryRestore(IssueSteps, DiscussionSteps):
     def __init__(self, writer: TargetWriter, source: SourceOrganization, repo: SourceRepository, target: Target):
         self.w, self.source, self.repo, self.target = writer, source, repo, target
         self.state = writer.state
@@ -132,7 +135,9 @@ class RepositoryRestore(IssueSteps):
         self.labels()
         self.create_milestones()
         for item in self.repo.items:
-            self.restore_item(item)
+            if not (item.kind == "gap" and self.restore_discussion_at(item.number)):
+                self.restore_item(item)
+        self.restore_discussions()
         for release in self.repo.releases:
             self.restore_release(release)
         if self.target.with_access:
