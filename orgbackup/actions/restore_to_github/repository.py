@@ -75,11 +75,13 @@ def github_asset_name(name: str) -> str:
 
 def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
     """The writes a restore of `repo` makes at most (the dry run's counts, the progress total)."""
-    items = Counter(item.kind for item in repo.items)
+    discussions = {d.get("number") for d in repo.discussions}  # a gap that was a discussion is that discussion
+    items = Counter("discussion" if item.kind == "gap" and item.number in discussions else item.kind
+                    for item in repo.items)
     count = Counter(
         repository=1, labels=len(repo.labels), milestones=len(repo.milestones),
         issues=items["issue"], pulls=items["pull"], placeholders=items["gap"],
-        closes=sum(1 for i in repo.items if i.kind == "gap" or i.data.get("state") == "closed"),
+        closes=items["gap"] + sum(1 for i in repo.items if i.data.get("state") == "closed"),
         comments=sum(len(i.comments) for i in repo.items),
         review_comments=sum(len(i.review_comments) for i in repo.items),
         reviews=sum(len(i.reviews) for i in repo.items),
