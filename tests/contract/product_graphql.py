@@ -106,10 +106,10 @@ COVERED = {
     "orgbackup.actions.restore_to_github.discussions:CREATE_DISCUSSION": ["restore: a discussion"],
     "orgbackup.actions.restore_to_github.discussions:ADD_COMMENT": ["restore: a discussion comment",
                                                                     "restore: a discussion reply"],
-    "orgbackup.actions.restore_to_github.discussions:document": [  # discussion_once: MARK_ANSWER, CLOSE_, LOCK_
-        "restore: an answer", "restore: a discussion closed", "restore: a discussion locked"],
-    "orgbackup.actions.restore_to_github.discussions:FIND_DISCUSSIONS": ["restore: finding a discussion"],
-    "orgbackup.actions.restore_to_github.discussions:FIND_COMMENTS": ["restore: finding a discussion comment"],
+    # discussion_once (MARK_ANSWER, CLOSE_DISCUSSION, LOCK_DISCUSSION) and find_marked (FIND_DISCUSSIONS, FIND_COMMENTS)
+    "orgbackup.actions.restore_to_github.discussions:document": [
+        "restore: an answer", "restore: a discussion closed", "restore: a discussion locked",
+        "restore: finding a discussion", "restore: finding a discussion comment"],
 }
 
 

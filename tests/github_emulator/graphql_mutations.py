@@ -181,32 +181,32 @@ def mark_answer(c: Ctx, input: dict) -> dict:
     return _payload(input, discussion=_answer_discussion(c, login, name, number))
 
 
+def _change_discussion(c: Ctx, node_id: str, change_record) -> dict:
+    """change_record(builder, discussion) on the discussion of that node id; the discussion after it."""
+    def change(b):
+        login, rec, d = _discussion_by_id(b.world, node_id)
+        _writable(rec)
+        change_record(b, d)
+        return login, rec["name"], d["number"]
+    return _answer_discussion(c, *_write(c, change))
+
+
 def close_discussion(c: Ctx, input: dict) -> dict:
     _allowed(c, "CloseDiscussion")
 
-    def change(b):
-        login, rec, d = _discussion_by_id(b.world, input["discussionId"])
-        _writable(rec)
+    def close(b, d):
         now = iso(b.tick())
         d.update(closed=True, closedAt=d.get("closedAt") or now, updatedAt=now,
                  stateReason=input.get("reason") or "RESOLVED")
-        return login, rec["name"], d["number"]
-    login, name, number = _write(c, change)
-    return _payload(input, discussion=_answer_discussion(c, login, name, number))
+    return _payload(input, discussion=_change_discussion(c, input["discussionId"], close))
 
 
 def lock_lockable(c: Ctx, input: dict) -> dict:
     """Only discussions are lockable here (GitHub: issues and pull requests too)."""
     _allowed(c, "LockLockable")
-
-    def change(b):
-        login, rec, d = _discussion_by_id(b.world, input["lockableId"])
-        _writable(rec)
-        d.update(locked=True, activeLockReason=input.get("lockReason"))
-        return login, rec["name"], d["number"]
-    login, name, number = _write(c, change)
-    found = dict(_answer_discussion(c, login, name, number), __typename="Discussion")
-    return _payload(input, lockedRecord=found, actor=actor(c.user["login"]))
+    found = _change_discussion(c, input["lockableId"],
+                               lambda b, d: d.update(locked=True, activeLockReason=input.get("lockReason")))
+    return _payload(input, lockedRecord=dict(found, __typename="Discussion"), actor=actor(c.user["login"]))
 
 
 def update_repository(c: Ctx, input: dict) -> dict:

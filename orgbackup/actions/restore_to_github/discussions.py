@@ -245,24 +245,20 @@ class DiscussionSteps:
     # ------------------------------------------------------------------ finding what a kill left unrecorded
 
     def find_discussion(self, original_id) -> dict | None:
-        after = None
-        while True:
-            found = self.w.api.graphql(FIND_DISCUSSIONS, {"o": self.target.org, "n": self.name, "after": after})
-            connection = (found.get("repository") or {}).get("discussions") or {}
-            hit = find_marked_node(connection.get("nodes") or [], "discussion", original_id)
-            if hit is not None:
-                return hit
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                return None
-            after = page["endCursor"]
+        return self.find_marked(FIND_DISCUSSIONS, {}, "discussion", original_id,
+                                lambda data: (data.get("repository") or {}).get("discussions"))
 
     def find_comment(self, number: int, kind: str, original_id) -> dict | None:
+        return self.find_marked(FIND_COMMENTS, {"number": number}, kind, original_id,
+                                lambda data: ((data.get("repository") or {}).get("discussion") or {}).get("comments"))
+
+    def find_marked(self, document: str, variables: dict, kind: str, original_id, connection_of) -> dict | None:
+        """The node (a discussion, a comment or a reply of one) whose body carries the marker of
+        (kind, original_id), page by page of the connection `connection_of(data)` names."""
         after = None
         while True:
-            found = self.w.api.graphql(FIND_COMMENTS, {"o": self.target.org, "n": self.name, "number": number,
-                                                       "after": after})
-            connection = ((found.get("repository") or {}).get("discussion") or {}).get("comments") or {}
+            data = self.w.api.graphql(document, dict(variables, o=self.target.org, n=self.name, after=after))
+            connection = connection_of(data) or {}
             nodes = [n for n in connection.get("nodes") or [] if n]
             replies = [r for n in nodes for r in (n.get("replies") or {}).get("nodes") or []]
             hit = find_marked_node(nodes + replies, kind, original_id)
