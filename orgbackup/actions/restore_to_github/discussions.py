@@ -115,6 +115,8 @@ class DiscussionSteps:
                 self.outcome.created["discussion settings"] += 1
                 found = self.w.api.graphql(TARGET_QUERY, {"o": self.target.org, "n": self.name})["repository"]
         except (GitHubError, WriteRefused, KeyError, TypeError) as exc:
+            if getattr(exc, "rate_limited", False):
+                raise  # a stop while waiting for the budget, or a budget spent for longer than the wait allows
             self.discussions_unavailable = True
             self.problem(f"discussions not restored: discussions could not be turned on or read ({exc})")
             return None
