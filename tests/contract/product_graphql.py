@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from orgbackup.actions.restore_to_github import discussion_queries as restore_discussions
 from orgbackup.backup.parts import discussions, projects, settings_listings
 from orgbackup.backup.stages import github_backup_labels
 from orgbackup.backup.planning import changes
@@ -60,6 +61,29 @@ def documents() -> list[Sent]:
             Sent(f"a project's items, {page}", projects.ITEMS_QUERY, {"login": ORG, "number": 1, "after": after}),
         ]
     sent.append(Sent("a comment's further replies", discussions.REPLIES_QUERY, {"id": "DC_kwDOAbc", "after": CURSOR}))
+    return sent + restore_documents()
+
+
+def restore_documents() -> list[Sent]:
+    """What restore-to-github sends of discussions (orgbackup/actions/restore_to_github/discussions.py)."""
+    q = restore_discussions
+    repo, discussion, comment = "R_kgDOAbc", "D_kwDOAbc", "DC_kwDOAbc"
+    sent = [
+        Sent("restore: the target's discussions", q.TARGET_QUERY, {"o": ORG, "n": "godot"}),
+        Sent("restore: discussions on or off", q.SET_DISCUSSIONS, {"id": repo, "on": True}),
+        Sent("restore: a discussion", q.CREATE_DISCUSSION,
+             {"repositoryId": repo, "categoryId": "DIC_kwDOAbc", "title": "How do I build?", "body": "text"}),
+        Sent("restore: a discussion comment", q.ADD_COMMENT, {"discussionId": discussion, "body": "text", "replyToId": None}),
+        Sent("restore: a discussion reply", q.ADD_COMMENT, {"discussionId": discussion, "body": "text", "replyToId": comment}),
+        Sent("restore: an answer", q.MARK_ANSWER, {"id": comment}),
+        Sent("restore: a discussion closed", q.CLOSE_DISCUSSION, {"id": discussion}),
+        Sent("restore: a discussion locked", q.LOCK_DISCUSSION, {"id": discussion}),
+    ]
+    for after in (None, CURSOR):
+        page = "first page" if after is None else "next page"
+        sent += [Sent(f"restore: finding a discussion, {page}", q.FIND_DISCUSSIONS, {"o": ORG, "n": "godot", "after": after}),
+                 Sent(f"restore: finding a discussion comment, {page}", q.FIND_COMMENTS,
+                      {"o": ORG, "n": "godot", "number": 131, "after": after})]
     return sent
 
 
@@ -76,6 +100,16 @@ COVERED = {
     "orgbackup.backup.parts.discussions:REPLIES_QUERY": ["a comment's further replies"],
     "orgbackup.backup.parts.projects:MARKS_QUERY": ["projects listing"],
     "orgbackup.backup.parts.projects:query": ["one project", "a project's items"],  # PROJECT_QUERY or ITEMS_QUERY
+    # restore-to-github's discussions (TargetWriter.graphql for the mutations)
+    "orgbackup.actions.restore_to_github.discussions:TARGET_QUERY": ["restore: the target's discussions"],
+    "orgbackup.actions.restore_to_github.discussions:SET_DISCUSSIONS": ["restore: discussions on or off"],
+    "orgbackup.actions.restore_to_github.discussions:CREATE_DISCUSSION": ["restore: a discussion"],
+    "orgbackup.actions.restore_to_github.discussions:ADD_COMMENT": ["restore: a discussion comment",
+                                                                    "restore: a discussion reply"],
+    # discussion_once (MARK_ANSWER, CLOSE_DISCUSSION, LOCK_DISCUSSION) and find_marked (FIND_DISCUSSIONS, FIND_COMMENTS)
+    "orgbackup.actions.restore_to_github.discussions:document": [
+        "restore: an answer", "restore: a discussion closed", "restore: a discussion locked",
+        "restore: finding a discussion", "restore: finding a discussion comment"],
 }
 
 

@@ -20,6 +20,7 @@ from graphql import (GraphQLError, GraphQLUnionType, OperationDefinitionNode, ex
 from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, VariableNode
 from graphql.utilities import value_from_ast_untyped
 
+from .graphql_mutations import mutation_root
 from .graphql_objects import Ctx, actor, find_node, organization, rate_limit, repository
 from .graphql_schema import MAX_NODES, MAX_PAGE, SCHEMA
 
@@ -37,6 +38,7 @@ class Prepared:
     node_count: int = 0
     answer: dict | None = None
     status: int = 200
+    mutation: bool = False  # a mutation: a content-creating request (GitHub's secondary limit)
 
 
 def prepare(body: bytes) -> Prepared:
@@ -77,6 +79,7 @@ def execute(prepared: Prepared, ctx: Ctx) -> dict:
         "rateLimit": lambda info: rate_limit(ctx),
         "viewer": lambda info: actor(ctx.user["login"]),
         "node": lambda info, id: find_node(ctx, id),
+        **mutation_root(ctx),
     }
     result = execute_sync(SCHEMA, prepared.document, root_value=root, context_value=ctx,
                           variable_values=prepared.variables, operation_name=prepared.operation_name)
@@ -181,7 +184,11 @@ def _price(prepared: Prepared) -> None:
             if sel.selection_set:
                 walk(sel.selection_set, kind, inner, here)
 
-    walk(op.selection_set, SCHEMA.query_type, 1, ["query"])
+    prepared.mutation = op.operation.value == "mutation"
+    if prepared.mutation:
+        walk(op.selection_set, SCHEMA.mutation_type, 1, ["mutation"])
+    else:
+        walk(op.selection_set, SCHEMA.query_type, 1, ["query"])
     if totals["nodes"] > MAX_NODES:
         errors.append(GraphQLError(
             f"This query requests up to {totals['nodes']:,} possible nodes which exceeds the maximum "

@@ -27,6 +27,7 @@ class Ctx:
     rate: dict          # after spending: limit, remaining, reset, used
     cost: int
     node_count: int
+    root: object = None  # the world's folder: mutations write there (graphql_mutations.py)
 
 
 def _fail(kind: str, message: str):
@@ -219,6 +220,7 @@ def _discussion_obj(c: Ctx, full: str, d: dict, categories: dict, labels: dict) 
         "title": d["title"], "body": d["body"], "url": url, "author": actor(d.get("author")),
         "createdAt": d["createdAt"], "updatedAt": d["updatedAt"], "closed": bool(d.get("closed")),
         "closedAt": d.get("closedAt"), "locked": bool(d.get("locked")), "upvoteCount": d.get("upvoteCount", 0),
+        "activeLockReason": d.get("activeLockReason") if d.get("locked") else None,
         "category": _category_obj(category),
         "answer": comment(answer) if answer else None,
         "answerChosenAt": d.get("answerChosenAt") if answer else None,

@@ -1,5 +1,6 @@
 """The GraphQL schema the emulator serves: the subset of GitHub's in the issue 11 design, as SDL
-(names as GitHub spells them), and GitHub's limits on a query."""
+(names as GitHub spells them), the mutations restore-to-github sends (discussions, discussions
+turned on; input fields as GitHub's schema has them), and GitHub's limits on a query."""
 from __future__ import annotations
 
 from graphql import build_schema
@@ -79,9 +80,10 @@ enum DiscussionOrderField { CREATED_AT UPDATED_AT }
 type DiscussionConnection { totalCount: Int! nodes: [Discussion] pageInfo: PageInfo! }
 type DiscussionCategoryConnection { totalCount: Int! nodes: [DiscussionCategory] pageInfo: PageInfo! }
 type DiscussionCategory implements Node { id: ID! name: String! slug: String! emoji: String! description: String isAnswerable: Boolean! }
-type Discussion implements Node {
+type Discussion implements Node & Lockable {
   id: ID! databaseId: Int number: Int! title: String! body: String! url: URI! author: Actor
   createdAt: DateTime! updatedAt: DateTime! closed: Boolean! closedAt: DateTime locked: Boolean! upvoteCount: Int!
+  activeLockReason: LockReason
   category: DiscussionCategory! answer: DiscussionComment answerChosenAt: DateTime answerChosenBy: Actor
   labels(first: Int, after: String): LabelConnection
   comments(first: Int, after: String): DiscussionCommentConnection!
@@ -141,6 +143,34 @@ type ProjectV2ItemFieldNumberValue { number: Float field: ProjectV2FieldConfigur
 type ProjectV2ItemFieldDateValue { date: Date field: ProjectV2FieldConfiguration! }
 type ProjectV2ItemFieldSingleSelectValue { name: String optionId: String field: ProjectV2FieldConfiguration! }
 type ProjectV2ItemFieldIterationValue { title: String! iterationId: String! startDate: Date! duration: Int! field: ProjectV2FieldConfiguration! }
+""" + """
+type Mutation {
+  createDiscussion(input: CreateDiscussionInput!): CreateDiscussionPayload
+  addDiscussionComment(input: AddDiscussionCommentInput!): AddDiscussionCommentPayload
+  markDiscussionCommentAsAnswer(input: MarkDiscussionCommentAsAnswerInput!): MarkDiscussionCommentAsAnswerPayload
+  closeDiscussion(input: CloseDiscussionInput!): CloseDiscussionPayload
+  lockLockable(input: LockLockableInput!): LockLockablePayload
+  updateRepository(input: UpdateRepositoryInput!): UpdateRepositoryPayload
+}
+enum LockReason { OFF_TOPIC RESOLVED SPAM TOO_HEATED }
+enum DiscussionCloseReason { DUPLICATE OUTDATED RESOLVED }
+interface Lockable { activeLockReason: LockReason locked: Boolean! }
+input CreateDiscussionInput { body: String! categoryId: ID! clientMutationId: String repositoryId: ID! title: String! }
+type CreateDiscussionPayload { clientMutationId: String discussion: Discussion }
+input AddDiscussionCommentInput { body: String! clientMutationId: String discussionId: ID! replyToId: ID }
+type AddDiscussionCommentPayload { clientMutationId: String comment: DiscussionComment }
+input MarkDiscussionCommentAsAnswerInput { clientMutationId: String id: ID! }
+type MarkDiscussionCommentAsAnswerPayload { clientMutationId: String discussion: Discussion }
+input CloseDiscussionInput { clientMutationId: String discussionId: ID! reason: DiscussionCloseReason = RESOLVED }
+type CloseDiscussionPayload { clientMutationId: String discussion: Discussion }
+input LockLockableInput { clientMutationId: String lockReason: LockReason lockableId: ID! }
+type LockLockablePayload { actor: Actor clientMutationId: String lockedRecord: Lockable }
+input UpdateRepositoryInput {
+  clientMutationId: String description: String hasDiscussionsEnabled: Boolean hasIssuesEnabled: Boolean
+  hasProjectsEnabled: Boolean hasSponsorshipsEnabled: Boolean hasWikiEnabled: Boolean homepageUrl: URI name: String
+  repositoryId: ID! template: Boolean
+}
+type UpdateRepositoryPayload { clientMutationId: String repository: Repository }
 """
 
 

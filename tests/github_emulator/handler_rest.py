@@ -81,6 +81,12 @@ class RestRequests:
                                          "documentation_url": "https://docs.github.com/rest/users/users"}, headers)
         if graphql:
             self.em.count_route("POST graphql")
+            if graphql.mutation and graphql.answer is None:  # content creation, limited as REST's POSTs
+                retry = self.em.content_creation()
+                if retry is not None:
+                    headers["Retry-After"] = str(retry)
+                    return self.reply_json(403, {"message": SECONDARY_MESSAGE, "documentation_url": SECONDARY_DOCS},
+                                           headers)
             return self.graphql(graphql, user, rate, headers)
         handler, params = routes.match(self.command, path)
         self.em.count_route(f"{self.command} {getattr(handler, '__name__', 'no route')}")
@@ -150,5 +156,8 @@ class RestRequests:
         if prepared.answer is not None:  # did not parse, validate or pass the limits
             return self.reply_json(prepared.status, prepared.answer, headers)
         ctx = graphql_objects.Ctx(view=self.em.store.current(), user=user, web=self.web_base(), rate=rate,
-                                  cost=prepared.cost, node_count=prepared.node_count)
-        return self.reply_json(200, graphql_api.execute(prepared, ctx), headers)
+                                  cost=prepared.cost, node_count=prepared.node_count, root=self.em.root)
+        answer = graphql_api.execute(prepared, ctx)
+        if prepared.mutation and not answer.get("errors"):  # made: as a REST write's 2xx
+            self.em.count("content_created")
+        return self.reply_json(200, answer, headers)

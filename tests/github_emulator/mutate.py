@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -212,6 +213,31 @@ def add_issue(root: Path, org: str, name: str, title: str, *, number=None) -> di
         if number is not None:
             issue["number"] = number
         return issue
+    return write_world(root, change)[0]
+
+
+def add_discussion_category(root: Path, org: str, name: str, category: str, *, answerable: bool = False) -> dict:
+    """A discussion category of repository `name`, as a person makes it in the repository's settings
+    (GitHub's API cannot create one); its slug as GitHub makes it (lower case, dashes)."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        slug = re.sub(r"[^a-z0-9]+", "-", category.lower()).strip("-")
+        made = {"id": f"DIC_{b.new_id()}", "name": category, "slug": slug, "emoji": ":speech_balloon:",
+                "description": None, "isAnswerable": answerable}
+        rec.setdefault("discussion_categories", []).append(made)
+        return made
+    return write_world(root, change)[0]
+
+
+def add_discussion(root: Path, org: str, name: str, title: str, body: str, category_slug: str,
+                   comments: tuple[str, ...] = ()) -> dict:
+    """A discussion by alice in the category of that slug, with comments by bob; the next number."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        made = b.discussion(rec, title, body, "alice", category_slug)
+        for text in comments:
+            b.discussion_comment(made, text, "bob")
+        return made
     return write_world(root, change)[0]
 
 

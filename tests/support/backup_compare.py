@@ -25,10 +25,9 @@ PLACEHOLDER_LABEL = "orgbackup-placeholder"
 PLACEHOLDER_TITLE = "Placeholder for #"
 HEADER_START = "<!-- orgbackup:"
 
-# has_discussions is not compared: no REST operation on an organization's repository sets it, and
-# restore-to-github names it in its report instead (repository_bodies.NOT_RESTORABLE).
+# has_discussions: GraphQL's updateRepository sets it (restore-to-github's discussions.py).
 SETTINGS_FIELDS = (
-    "description", "homepage", "topics", "visibility", "private", "has_issues", "has_wiki",
+    "description", "homepage", "topics", "visibility", "private", "has_issues", "has_wiki", "has_discussions",
     "has_projects", "default_branch", "archived", "allow_merge_commit",
     "allow_squash_merge", "allow_rebase_merge", "allow_auto_merge", "delete_branch_on_merge",
 )

@@ -8,7 +8,7 @@ The snapshot (newest complete of SOURCE by default) is restored with restic into
 rerun does not read it again), then each repository is made again in TARGET
 (repository.py), paced, with every creation recorded (restore_state.py). The report names what
 is missing (`missing:`, exit 3) and what was restored otherwise than it was (`note:`: an internal
-repository made private, discussions no REST operation turns on), which leaves the exit at 0.
+repository made private, discussions under other numbers), which leaves the exit at 0.
 
 Exit: 0 everything restored, 3 restored with something missing, a repository GitHub refused
 (a 4xx: the others are restored) or a repository left alone (the report names them), 1 a failure (GitHub unreachable, restic), 2 bad input (TARGET
@@ -39,7 +39,8 @@ from orgbackup.results import COMPLETE, INCOMPLETE, OrgResult, RunResult
 from orgbackup.actions.session import session
 from orgbackup.snapshots.select import select_backups, snapshot_org
 from orgbackup.times import iso_utc, parse_rfc3339
-from orgbackup.actions.restore_to_github.repository import LEFT_ALONE, RESTORED, RepositoryRestore, Target, planned_writes
+from orgbackup.actions.restore_to_github.planned_writes import planned_writes
+from orgbackup.actions.restore_to_github.repository import LEFT_ALONE, RESTORED, RepositoryRestore, Target
 from orgbackup.actions.restore_to_github.repository_settings import left_for_a_person
 from orgbackup.actions.restore_to_github.restore_state import RestoreState, state_path
 from orgbackup.actions.restore_to_github.settings import RestoreSettings, check_names

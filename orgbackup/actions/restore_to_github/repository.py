@@ -8,7 +8,8 @@ Order (each step resumable; see writer.create_once):
      environments (environments.py), the repository's own rulesets (rulesets.py)
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
      each with its comments, review comments and reviews (items.py); a merged one against a
-     temporary base branch, deleted once it is closed (merged_pulls.py)
+     temporary base branch, deleted once it is closed (merged_pulls.py); a gap that was a
+     discussion is that discussion, the other discussions after them (discussions.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
   7. the settings that would block the steps above (issues off, the default branch),
@@ -29,14 +30,15 @@ from orgbackup.tools import process
 from orgbackup.git import argv as git
 from orgbackup.cache.release_files import original_name
 from orgbackup.actions.restore_to_github import git_push
-from orgbackup.actions.restore_to_github.environments import EnvironmentsRestore, planned_environment_writes
+from orgbackup.actions.restore_to_github.environments import EnvironmentsRestore
 from orgbackup.actions.restore_to_github.access import (PROTECTION_NULLABLE, collaborator_permission,
                                                          protection_body)
-from orgbackup.actions.restore_to_github.items import IssueSteps, pull_fields
-from orgbackup.actions.restore_to_github.merged_pulls import is_merged, is_temporary_branch
+from orgbackup.actions.restore_to_github.discussions import DiscussionSteps
+from orgbackup.actions.restore_to_github.items import IssueSteps
+from orgbackup.actions.restore_to_github.merged_pulls import is_temporary_branch
 from orgbackup.actions.restore_to_github.repository_bodies import create_body, update_body
-from orgbackup.actions.restore_to_github.repository_settings import SettingsRestore, planned_settings_writes
-from orgbackup.actions.restore_to_github.rulesets import RulesetsRestore, planned_ruleset_writes
+from orgbackup.actions.restore_to_github.repository_settings import SettingsRestore
+from orgbackup.actions.restore_to_github.rulesets import RulesetsRestore
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
 
@@ -81,31 +83,7 @@ def github_asset_name(name: str) -> str:
     return dotted.strip(".") or name
 
 
-def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
-    """The writes a restore of `repo` makes at most (the dry run's counts, the progress total)."""
-    items = Counter(item.kind for item in repo.items)
-    count = Counter(
-        repository=1, labels=len(repo.labels), milestones=len(repo.milestones),
-        issues=items["issue"], pulls=items["pull"], placeholders=items["gap"],
-        closes=sum(1 for i in repo.items if i.kind == "gap" or i.data.get("state") == "closed"),
-        comments=sum(len(i.comments) for i in repo.items),
-        review_comments=sum(len(i.review_comments) for i in repo.items),
-        reviews=sum(len(i.reviews) for i in repo.items),
-        pull_fields=sum(1 for i in repo.items if i.kind == "pull" and pull_fields(i, {})),
-        # a merged pull request: the open GitHub refuses, its temporary base's create and delete
-        temporary_branch_writes=3 * sum(1 for i in repo.items if i.kind == "pull" and is_merged(i.data)),
-        releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
-        settings=1 + int(bool(repo.record.get("archived"))),
-    )
-    for planned in (planned_settings_writes, planned_environment_writes, planned_ruleset_writes):
-        count.update(planned(repo))
-    if with_access:
-        count["protections"] = len(repo.protection)
-        count["collaborators"] = len(repo.collaborators)
-    return +count
-
-
-class RepositoryRestore(IssueSteps):
+class RepositoryRestore(IssueSteps, DiscussionSteps):
     def __init__(self, writer: TargetWriter, source: SourceOrganization, repo: SourceRepository, target: Target):
         self.w, self.source, self.repo, self.target = writer, source, repo, target
         self.state = writer.state
@@ -150,7 +128,9 @@ class RepositoryRestore(IssueSteps):
         EnvironmentsRestore(settings).run()  # with their protection rules and variables
         RulesetsRestore(settings).run()  # the repository's own
         for item in self.repo.items:
-            self.restore_item(item)
+            if not (item.kind == "gap" and self.restore_discussion_at(item.number)):
+                self.restore_item(item)
+        self.restore_discussions()
         for release in self.repo.releases:
             self.restore_release(release)
         if self.target.with_access:

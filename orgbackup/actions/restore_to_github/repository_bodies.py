@@ -9,7 +9,8 @@ checks every body these functions can build against the operations' requestBody 
 - `PATCH /repos/{owner}/{repo}` (repos/update), the final step: the features as they were, the default
   branch, and what only it takes (allow_update_branch, web_commit_signoff_required);
 - none: has_discussions (no REST operation on an organization's repository takes it: POST /user/repos
-  alone has it; GraphQL's updateRepository has hasDiscussionsEnabled): reported as not restored.
+  alone has it): GraphQL's updateRepository (hasDiscussionsEnabled) sets it, with the discussions
+  (discussions.py).
 
 Both functions are pure: (body, notices), a notice being a line of the restore's report.
 """
@@ -28,12 +29,8 @@ CREATE_MERGE = {
 # What only repos/update takes.
 UPDATE_ONLY = ("allow_update_branch", "web_commit_signoff_required")
 FEATURES = ("has_issues", "has_wiki", "has_projects")
-# Settings no REST operation on an organization's repository takes.
-NOT_RESTORABLE = {
-    "has_discussions": "discussions were on in the original: no REST operation on an organization's "
-                       "repository sets has_discussions (only POST /user/repos has it); turn them on in the "
-                       "repository's settings",
-}
+# Settings no operation the restore sends takes (has_discussions: GraphQL's, discussions.py), with their notices.
+NOT_RESTORABLE: dict[str, str] = {}
 VISIBILITIES = ("public", "private")
 INTERNAL_NOTICE = ("visibility internal became private: the create (POST /orgs/{org}/repos) takes public or "
                    "private only, and internal exists only in an enterprise's organizations; if {org} is one, "

@@ -46,6 +46,7 @@ class SourceRepository:
     releases: list[Release]
     protection: dict                  # branch -> protection (settings part), {} when not captured
     collaborators: list[dict]
+    discussions: list[dict] = field(default_factory=list)  # discussions/<NAME>/<N>.json, by number
 
     @property
     def clone(self) -> Path:
@@ -126,6 +127,7 @@ def read_repository(org_dir: Path, name: str, record: dict) -> SourceRepository:
         releases=read_releases(folder),
         protection=_json(settings_dir / "branch-protection.json", {}),
         collaborators=_json(settings_dir / "collaborators.json", []),
+        discussions=[_json(p, {}) for _, p in sorted(_numbered(org_dir / "discussions" / name).items())],
     )
 
 

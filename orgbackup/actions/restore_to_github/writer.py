@@ -17,7 +17,7 @@ import time
 from typing import Callable
 
 from orgbackup.errors import Interrupted
-from orgbackup.github.api import GitHubAPI, GitHubError
+from orgbackup.github.api import GitHubAPI, GitHubError, GraphQLError
 from orgbackup.actions.restore_to_github.bodies import no_nulls
 from orgbackup.actions.restore_to_github.restore_state import DONE, PENDING, RestoreState
 
@@ -177,6 +177,34 @@ class TargetWriter:
             raise GitHubError(f"GitHub answered HTTP {response.status_code} for {method} {path}",
                               response.status_code)
         raise WriteRefused(response.status_code, message_of(response))
+
+    def graphql(self, document: str, variables: dict, *, what: str) -> dict:
+        """One paced GraphQL mutation (content-creating, as a REST POST): its `data`. Never sent twice
+        by itself: a 5xx or a lost answer is a GitHubError (create_once looks before trying again);
+        GitHub's errors (HTTP 200 with `errors`) are WriteRefused; a spent GraphQL budget is waited out."""
+        for attempt in range(1, self.api.attempts + 1):
+            check_stop(self.pacer.stop)
+            self.pacer.wait_turn()
+            self.writes_sent += 1
+            response = self.api.send("POST", self.api.graphql_url, {"query": document, "variables": variables},
+                                     retry_errors=False)
+            self.progress.step(what)
+            if response.status_code in RETRY_STATUSES:
+                raise GitHubError(f"GitHub answered HTTP {response.status_code} for {what}", response.status_code)
+            if response.status_code != 200:
+                raise WriteRefused(response.status_code, message_of(response))
+            answer = response.json()
+            if not answer.get("errors"):
+                return answer.get("data") or {}
+            error = GraphQLError(answer["errors"], answer.get("data"))
+            if not error.rate_limited:
+                first = answer["errors"][0]
+                raise WriteRefused(response.status_code, f"{first.get('type') or 'GraphQL error'}: "
+                                                         f"{first.get('message')}")
+            if attempt < self.api.attempts:  # not made: asked again after the budget's reset
+                reset = int(response.headers.get("x-ratelimit-reset", "0") or 0)
+                self.api.pause(max(1.0, reset - time.time() + 1) if reset else 60.0 * attempt, reset or None)
+        raise error
 
     def create_once(self, kind: str, key, create: Callable[[], dict | None],
                     find: Callable[[], dict | None], *, summary: Callable[[dict], dict] = dict) -> dict:
