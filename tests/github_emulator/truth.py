@@ -113,11 +113,11 @@ def item_title(org: dict, item: dict) -> str | None:
 def _projects_truth(org: dict) -> dict:
     out = {}
     for p in org["projects"]:
-        fields = {f["id"]: f for f in p["fields"]}
+        fields = {str(f["id"]): f for f in p["fields"]}  # world.json keys item values by the id as text
         items = []
         for item in p["items"]:
             title = item_title(org, item)
-            values = {fields[fid]["name"]: project_value(fields[fid], v) for fid, v in item["values"].items()}
+            values = {fields[str(fid)]["name"]: project_value(fields[str(fid)], v) for fid, v in item["values"].items()}
             items.append({"type": item["type"], "title": title,
                           "body": item["content"]["body"] if item["type"] == "DRAFT_ISSUE" else None,
                           "values": {"Title": title, **values}})

@@ -33,7 +33,8 @@ def realistic(sent: product_graphql.Sent, em) -> dict:
         discussion = post(em, product_graphql.discussions.DISCUSSION_QUERY,
                           {"o": ORG, "n": REPO, "number": FIRST_DISCUSSION, "after": None}).json()
         variables["id"] = discussion["data"]["repository"]["discussion"]["comments"]["nodes"][-1]["id"]
-        variables["after"] = None
+        if "after" in sent.variables:  # the replies' query pages; the restore's mutations do not
+            variables["after"] = None
     if variables.get("after"):  # a next page: the cursor the first page gave
         first = post(em, sent.document, dict(variables, after=None)).json()["data"]
         connection = next(iter(_connections(first)), {})
