@@ -166,7 +166,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     total = next(line for line in out.splitlines() if line.startswith("  total: "))
     assert "10 repositories" in total and "1 repository" not in total, total
     game = next(line for line in out.splitlines() if line.lstrip().startswith("game "))
-    assert "1 comment, 1 issue, 1 label, 1 repository" in game, game
+    assert re.search(r"1 comment, [89] removed default labels, 1 issue, 1 label, 1 repository", game), game
     assert re.search(r"at \d+(\.\d)? a minute \(RESTORE_REQUESTS_PER_MINUTE/_PER_HOUR\)", out), out
     assert requests.get(f"{github_emulator.api_url}/orgs/{TARGET}/repos",
                         headers={"Authorization": f"token {github_emulator.admin_token}"}, timeout=30).json() == []
@@ -216,6 +216,12 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert second["created"] == {"wiki refs": 2, "discussions": 1, "discussion comments": 2}, second
     assert second["notices"] == ["godot: discussions share the issues' numbers and GitHub chose these: #135 is #137"]
     print(f"restore: {seconds:.1f} s, {first['api_requests']} + {second['api_requests']} API requests")
+    # The dry run's plan is what the restore sent (GitHub's default labels' deletes included: without
+    # them it was 86 short here) but for what waits on a person, which no plan foresees: #135's
+    # placeholder while its category is missing, the wikis' refs once a person opens them.
+    sent = first["content_requests"] + second["content_requests"]
+    print(f"content requests: planned {plan['content_requests']}, sent {sent}")
+    assert abs(sent - plan["content_requests"]) <= 0.02 * plan["content_requests"], (sent, plan["content_requests"])
 
     backup_org(env, TARGET, capsys)
     copy = newest_tree(env, TARGET, tmp_path / "copy")

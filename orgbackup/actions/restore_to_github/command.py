@@ -220,7 +220,8 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
 # The planned writes' keys (planned_writes; the JSON line keeps them) as the plan's words say them.
 PLAN_WORDS = {"repository": "repositories", "pulls": "pull requests", "pull_fields": "pull request fields",
               "closes": "closings", "settings": "settings writes", "actions variables": "Actions variables",
-              "actions secrets": "Actions secrets"}
+              "actions secrets": "Actions secrets",
+              "default_labels": "removed default labels"}
 
 
 def plan_text(counts) -> str:

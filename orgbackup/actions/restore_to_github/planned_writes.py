@@ -14,6 +14,12 @@ from orgbackup.actions.restore_to_github.rulesets import planned_ruleset_writes
 from orgbackup.actions.restore_to_github.source import SourceRepository
 
 
+# GitHub gives a repository it creates these labels (an organization may set its own instead): each
+# one the original lacks is deleted afterwards (repository.py: remove_default_labels).
+GITHUB_DEFAULT_LABELS = frozenset({"bug", "documentation", "duplicate", "enhancement", "good first issue",
+                                   "help wanted", "invalid", "question", "wontfix"})
+
+
 def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
     """The writes a restore of `repo` makes at most (the dry run's counts, the progress total)."""
     discussions = {d.get("number") for d in repo.discussions}  # a gap that was a discussion is that discussion
@@ -21,6 +27,7 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
                     for item in repo.items)
     count = Counter(
         repository=1, labels=len(repo.labels), milestones=len(repo.milestones),
+        default_labels=len(GITHUB_DEFAULT_LABELS - {str(label.get("name", "")).lower() for label in repo.labels}),
         issues=items["issue"], pulls=items["pull"], placeholders=items["gap"],
         closes=items["gap"] + sum(1 for i in repo.items if i.data.get("state") == "closed"),
         comments=sum(len(i.comments) for i in repo.items),
