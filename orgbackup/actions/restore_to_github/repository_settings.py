@@ -211,11 +211,7 @@ class SettingsRestore:
                                       f"{existing.get('url_template')} (the backup's: {body['url_template']}); "
                                       f"GitHub cannot change one: delete it there and add the backup's if wanted")
                 continue
-            self.w.create_once(
-                "autolink", key,
-                lambda: self.w.write("POST", f"{self.path}/autolinks", body, what=f"autolink {prefix}",
-                                     idempotent=False),
-                lambda: listing.find(same, fresh=True), summary=lambda r: {"id": r.get("id")})
+            self.post_once("autolink", key, f"{self.path}/autolinks", body, f"autolink {prefix}", listing, same)
             self.count(AUTOLINKS)
 
     def deploy_keys(self, keys: list[dict]) -> None:
@@ -234,11 +230,7 @@ class SettingsRestore:
                 continue
             body = {"title": title, "key": blob, "read_only": bool(deploy_key.get("read_only"))}
             try:
-                self.w.create_once(
-                    "deploy key", key,
-                    lambda: self.w.write("POST", f"{self.path}/keys", body, what=f"deploy key {title}",
-                                         idempotent=False),
-                    lambda: listing.find(same, fresh=True), summary=lambda r: {"id": r.get("id")})
+                self.post_once("deploy key", key, f"{self.path}/keys", body, f"deploy key {title}", listing, same)
             except WriteRefused as exc:
                 if exc.status != 422 or IN_USE not in exc.message:
                     raise
@@ -271,11 +263,7 @@ class SettingsRestore:
                 if existing:
                     self.matched("webhook", key, existing, f"webhook {url}")
                 else:
-                    self.w.create_once(
-                        "webhook", key,
-                        lambda: self.w.write("POST", f"{self.path}/hooks", body, what=f"webhook {url}",
-                                             idempotent=False),
-                        lambda: listing.find(same, fresh=True), summary=lambda r: {"id": r.get("id")})
+                    self.post_once("webhook", key, f"{self.path}/hooks", body, f"webhook {url}", listing, same)
                     self.count(WEBHOOKS)
             todo = "set its secret (GitHub never gives it back), then activate it" if config.get("secret") else \
                 "it had no secret: activate it"
@@ -284,6 +272,12 @@ class SettingsRestore:
                               f"{self.where} (Settings > Webhooks)")
 
     # ------------------------------------------------------------------ helpers
+
+    def post_once(self, kind: str, key: str, path: str, body: dict, what: str, listing, same) -> None:
+        """POST `body` to `path` once for this original (create_once: pending, then done with the made
+        one's id); after a stop between the POST and its record, the item `same` finds is adopted."""
+        self.w.create_once(kind, key, lambda: self.w.write("POST", path, body, what=what, idempotent=False),
+                           lambda: listing.find(same, fresh=True), summary=lambda r: {"id": r.get("id")})
 
     def unrecorded(self, kind: str, key: str) -> bool:
         """No row: never sent by this restore (a pending row is create_once's: looked for, adopted)."""

@@ -114,11 +114,8 @@ class RulesetsRestore:
                     team_id=self.accounts.team_id, same_host=self.step.target.same_host)
             body = ruleset_body(ruleset, actors)
             try:
-                self.w.create_once(
-                    "ruleset", key,
-                    lambda: self.w.write("POST", f"{self.step.path}/rulesets", body, what=f"ruleset {name}",
-                                         idempotent=False),
-                    lambda: listing.find(same, fresh=True), summary=lambda r: {"id": r.get("id")})
+                self.settings.post_once("ruleset", key, f"{self.step.path}/rulesets", body, f"ruleset {name}",
+                                        listing, same)
             except WriteRefused as exc:
                 found = exc.status == 422 and listing.find(same, fresh=True)
                 if not found:
