@@ -40,7 +40,10 @@ from orgbackup.actions.session import session
 from orgbackup.snapshots.select import select_backups, snapshot_org
 from orgbackup.times import iso_utc, parse_rfc3339
 from orgbackup.actions.restore_to_github.planned_writes import planned_writes
-from orgbackup.actions.restore_to_github.repository import LEFT_ALONE, RESTORED, RepositoryRestore, Target
+from orgbackup.actions.restore_to_github.organization import (ORGANIZATION, OrganizationRestore,
+                                                               planned_organization_writes)
+from orgbackup.actions.restore_to_github.repository import RepositoryRestore
+from orgbackup.actions.restore_to_github.step import LEFT_ALONE, RESTORED, Target
 from orgbackup.actions.restore_to_github.repository_settings import left_for_a_person
 from orgbackup.actions.restore_to_github.restore_state import RestoreState, state_path
 from orgbackup.actions.restore_to_github.settings import RestoreSettings, check_names
@@ -121,10 +124,11 @@ def run_restore_to_github(config: Config, settings: RestoreSettings, *, source_o
                             stall_seconds=config.stall_seconds, with_access=with_access,
                             same_host=settings.host == config.github_host)
             if dry_run:
-                summary = dry_run_report(api, state, source, names, target, settings, snap)
+                summary = dry_run_report(api, state, source, names, target, settings, snap, whole=not repos)
                 status, outcomes = EXIT_OK, []
             else:
-                outcomes, writer = restore_repositories(api, state, source, names, target, settings)
+                outcomes, writer = restore_repositories(api, state, source, names, target, settings,
+                                                        whole=not repos)
                 status = EXIT_INCOMPLETE if any(o.problems for o in outcomes) else EXIT_OK
                 summary = report(outcomes, writer, source.org, target_org, snap, status,
                                  time.monotonic() - clock, api.requests_made)
@@ -154,7 +158,8 @@ def selected_repositories(source: SourceOrganization, repos: list[str]) -> list[
     return [by_lower[r.lower()] for r in repos]
 
 
-def restore_repositories(api, state, source, names, target, settings):
+def restore_repositories(api, state, source, names, target, settings, *, whole: bool):
+    """Each repository in turn; with `whole` (no --repo) the organization's own parts around them."""
     stop = threading.Event()
 
     def on_term(signum, frame):  # stop between two writes; git pushes are ended
@@ -166,6 +171,8 @@ def restore_repositories(api, state, source, names, target, settings):
     try:
         plans = [source.repository(name) for name in names]
         planned = sum(sum(planned_writes(r, target.with_access).values()) for r in plans)
+        if whole:
+            planned += sum(planned_organization_writes(source, target.with_access).values())
         already = state.count()
         pacer = Pacer(settings.per_minute, settings.per_hour, stop)
         log.info("restore-to-github: %s -> %s, %d repositories, about %d writes (%d recorded by earlier runs), %s",
@@ -173,6 +180,9 @@ def restore_repositories(api, state, source, names, target, settings):
                  eta(max(planned - already, 0), pacer.rate_per_minute()))
         writer = TargetWriter(api, state, pacer, Progress(max(planned - already, 1), pacer.rate_per_minute()))
         outcomes = []
+        organization = OrganizationRestore(writer, source, target) if whole else None
+        if organization:
+            organization.before()  # the teams the repositories' environments and rulesets name
         for repo in plans:
             log.info("restore-to-github: %s/%s", target.org, repo.name)
             step = RepositoryRestore(writer, source, repo, target)
@@ -181,6 +191,11 @@ def restore_repositories(api, state, source, names, target, settings):
             except WriteRefused as exc:  # a 4xx about this repository: its problem, the others go on
                 step.problem(f"stopped at a write GitHub refused: {exc}")
                 outcomes.append(step.outcome)
+        if organization:
+            organization.after()  # projects and what else points at the repositories
+            outcome = organization.outcome
+            if outcome.created or outcome.problems or outcome.notices or outcome.for_a_person:
+                outcomes.append(outcome)
         return outcomes, writer
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -200,13 +215,14 @@ def report(outcomes, writer: TargetWriter, source_org: str, target_org: str, sna
         lines.extend(f"      note: {n}" for n in o.notices)
         lines.extend(f"      for a person: {n}" for n in o.for_a_person)
     left = [o.name for o in outcomes if o.state == LEFT_ALONE]
-    restored = sum(1 for o in outcomes if o.state == RESTORED)
-    lines.append(f"  {restored} of {len(outcomes)} repositories restored completely"
+    repositories = [o for o in outcomes if o.name != ORGANIZATION]
+    restored = sum(1 for o in repositories if o.state == RESTORED)
+    lines.append(f"  {restored} of {len(repositories)} repositories restored completely"
                  + (f"; left alone (already in {target_org}): {', '.join(left)}" if left else ""))
     lines.append(f"  {sum(writer.created.values())} created now, {writer.adopted} found made by a stopped run, "
                  f"{writer.writes_sent} content-creating requests of {requests} API requests, {seconds:.1f} s")
     line = {"event": "restore_to_github_summary", "exit_status": status, "source_org": source_org,
-            "target_org": target_org, "snapshot_id": snap.short_id, "repositories": len(outcomes),
+            "target_org": target_org, "snapshot_id": snap.short_id, "repositories": len(repositories),
             "restored": restored, "left_alone": left, "created": dict(totals),
             "created_now": sum(writer.created.values()), "adopted": writer.adopted,
             "content_requests": writer.writes_sent,
@@ -229,7 +245,7 @@ def plan_text(counts) -> str:
     return ", ".join(words.counted(n, PLAN_WORDS.get(k, k)) for k, n in sorted(counts.items()))
 
 
-def dry_run_report(api, state, source, names, target, settings, snap) -> str:
+def dry_run_report(api, state, source, names, target, settings, snap, *, whole: bool) -> str:
     """What a restore would create, per repository, and the requests and time it would take; nothing written."""
     rate = min(float(settings.per_minute), settings.per_hour / 60.0)
     lines = [f"restore-to-github --dry-run {source.org} -> {target.org} from snapshot {snap.short_id} "
@@ -253,6 +269,11 @@ def dry_run_report(api, state, source, names, target, settings, snap) -> str:
         by_hand_total.update(by_hand)
         lines.append(f"  {name:<30} {verb}: " + plan_text(counts)
                      + (f"; then for a person: {plan_text(by_hand)}" if by_hand else ""))
+    organization = planned_organization_writes(source, target.with_access) if whole else Counter()
+    if organization:
+        totals.update(organization)
+        writes += sum(organization.values())
+        lines.append(f"  {ORGANIZATION:<30} create: " + plan_text(organization))
     done = state.count()
     remaining = max(writes - done, 0)
     # Reads: the repository and its labels per repository, plus a few lists on resume.

@@ -21,8 +21,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -40,38 +38,10 @@ from orgbackup.actions.restore_to_github.repository_bodies import create_body, u
 from orgbackup.actions.restore_to_github.repository_settings import SettingsRestore
 from orgbackup.actions.restore_to_github.rulesets import RulesetsRestore
 from orgbackup.actions.restore_to_github.source import SourceOrganization, SourceRepository
+from orgbackup.actions.restore_to_github.step import LEFT_ALONE, Outcome, Step, Target
 from orgbackup.actions.restore_to_github.writer import TargetWriter, WriteRefused
 
 log = logging.getLogger(__name__)
-
-LEFT_ALONE = "left alone"
-RESTORED = "restored"
-INCOMPLETE = "incomplete"
-
-
-@dataclass
-class RepositoryOutcome:
-    name: str
-    state: str = RESTORED
-    problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)  # restored, but not as it was (the report says how)
-    created: Counter = field(default_factory=Counter)
-    for_a_person: list[str] = field(default_factory=list)  # what only a person can do, and why
-
-
-@dataclass
-class Target:
-    """Where the restore writes: the organization, its git URL, the run's secret files."""
-
-    org: str
-    git_url: str           # https://HOST
-    web_url: str
-    files: object          # SecretFiles with the restore token
-    stall_seconds: int
-    with_access: bool
-    same_host: bool = True  # the source's GitHub: a user's or an app's id is the same one
-    accounts: dict = field(default_factory=dict)  # target_accounts.TargetAccounts' answers, kept for the restore
-
 
 def github_asset_name(name: str) -> str:
     """The name GitHub gives an uploaded release asset: letters without their accents, and every run
@@ -83,38 +53,18 @@ def github_asset_name(name: str) -> str:
     return dotted.strip(".") or name
 
 
-class RepositoryRestore(IssueSteps, DiscussionSteps):
+class RepositoryRestore(Step, IssueSteps, DiscussionSteps):
     def __init__(self, writer: TargetWriter, source: SourceOrganization, repo: SourceRepository, target: Target):
-        self.w, self.source, self.repo, self.target = writer, source, repo, target
-        self.state = writer.state
-        self.name = repo.name
+        # The state's keys of a repository start with its lower-case name (forget_prefix).
+        super().__init__(writer, target, repo.name, repo.name.lower())
+        self.source, self.repo = source, repo
         self.path = f"repos/{target.org}/{repo.name}"
-        self.outcome = RepositoryOutcome(repo.name)
         self.milestones: dict[int, int] = {}  # original number -> created number
         self.numbers_differ = False
 
-    def key(self, *parts) -> str:
-        return "/".join([self.name.lower(), *map(str, parts)])
-
-    def count(self, what: str) -> None:
-        """One more `what` created by this run (not one recorded or found from an earlier run)."""
-        if self.w.fresh:
-            self.outcome.created[what] += 1
-
-    def problem(self, text: str) -> None:
-        log.warning("%s/%s: %s", self.target.org, self.name, text)
-        self.outcome.problems.append(text)
-        self.outcome.state = INCOMPLETE
-
-    def notice(self, text: str) -> None:
-        """A report line that does not make the restore incomplete (nothing more a rerun could do)."""
-        log.info("%s/%s: %s", self.target.org, self.name, text)
-        if text not in self.outcome.notices:
-            self.outcome.notices.append(text)
-
     # ------------------------------------------------------------------ the steps
 
-    def run(self) -> RepositoryOutcome:
+    def run(self) -> Outcome:
         if self.state.done_target("finished", self.key()) is not None:
             return self.outcome  # restored completely by an earlier run: nothing to do
         if not self.ensure_repository():

@@ -145,9 +145,7 @@ class SettingsRestore:
             self.step.problem(f"{part} not restored: GitHub refused to list them ({exc})")
 
     def for_a_person(self, text: str) -> None:
-        log.info("%s: for a person: %s", self.where, text)
-        if text not in self.step.outcome.for_a_person:
-            self.step.outcome.for_a_person.append(text)
+        self.step.for_a_person(text)
 
     def created(self, part: str, n: int = 1) -> None:
         self.step.outcome.created[part] += n

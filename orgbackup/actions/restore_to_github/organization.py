@@ -1,0 +1,68 @@
+"""The organization's own parts, around its repositories: one Step, the report's `(organization)` row.
+
+command.py runs `before` ahead of the repositories and `after` once they are all restored, and
+only when the whole organization is restored (no --repo: a project's items and a team's
+repositories are the organization's repositories):
+
+  before  what the repositories' own parts point at: with --with-access, the teams (parents first)
+          and their members, so that environments' reviewers and rulesets' bypass actors find them
+  after   what points at the repositories: projects (v2), whose items are the restored issues and
+          pull requests; with --with-access, the teams' repository permissions, the organization's
+          Actions variables, rulesets and webhooks
+
+Each part is a class taking this step (its writer `w`, `state`, `key`, `count`, `problem`,
+`for_a_person`, `source`, `target`) with a `run()`, and a `planned(source, with_access)` function
+giving the dry run's counts; BEFORE and AFTER list them in their order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from orgbackup.cache.layout import OrgPaths
+from orgbackup.github.api import GitHubError
+from orgbackup.actions.restore_to_github.step import Outcome, Step
+from orgbackup.actions.restore_to_github.writer import WriteRefused
+
+ORGANIZATION = "(organization)"  # the report's row; no repository has this name
+KEY_PREFIX = "@organization"     # the state's keys (no repository's name starts with "@")
+
+# (part's name, its class, its dry run's counts, with --with-access only)
+BEFORE: list[tuple] = []
+AFTER: list[tuple] = []
+
+
+def planned_organization_writes(source, with_access: bool) -> Counter:
+    """The writes the organization's parts make at most (the dry run's counts)."""
+    count = Counter()
+    for _, _, planned, access_only in BEFORE + AFTER:
+        if with_access or not access_only:
+            count.update(planned(source))
+    return +count
+
+
+class OrganizationRestore(Step):
+    def __init__(self, writer, source, target):
+        super().__init__(writer, target, ORGANIZATION, KEY_PREFIX)
+        self.source = source
+        self.paths = OrgPaths(source.directory)  # organization/, projects/ of the backup
+
+    def before(self) -> Outcome:
+        return self._run(BEFORE)
+
+    def after(self) -> Outcome:
+        return self._run(AFTER)
+
+    def _run(self, parts) -> Outcome:
+        for name, part, _, access_only in parts:
+            if access_only and not self.target.with_access:
+                continue
+            try:
+                part(self).run()
+            except WriteRefused as exc:
+                self.problem(f"{name} not restored: {exc}")
+            except GitHubError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self.problem(f"{name} not restored: GitHub refused to list them ({exc})")
+        return self.outcome
