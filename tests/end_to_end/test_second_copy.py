@@ -8,7 +8,8 @@
 - The copy's server (`rclone serve restic` on loopback, its user made at run time) stopped
   when the copy starts: exit 3, the problem names the copy, the first repository's snapshot is
   listed, still tagged `complete`, `restic check` passes and it restores equal to truth; the
-  copy's credentials show nowhere.
+  copy's credentials show nowhere. The next night, the server up again, copies that night's
+  snapshot and the one the failed night left (exit 0, named in the summary).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def test_a_backup_with_a_copy_repository_restores_equal_to_truth_from_the_copy(
 
 
 @pytest.mark.skipif(RCLONE is None, reason="rclone is not installed (apt-get install rclone)")
-def test_a_copy_that_fails_leaves_the_first_snapshot_whole_and_the_run_incomplete(
+def test_a_copy_that_fails_leaves_the_first_snapshot_whole_and_the_next_night_copies_it(
         github_emulator, backup_env, tmp_path, capsys):
     server = RestServer(tmp_path, name="rclone-copy")
     server.start()
@@ -99,8 +100,26 @@ def test_a_copy_that_fails_leaves_the_first_snapshot_whole_and_the_run_incomplet
         env, copy_restic = copy_env_of(tmp_path, backup_env, server.repository)
         status, out, err = run_stopping_backend(env, capsys, server.stop, stage=COPY_STAGE,
                                                 words=": restic copy of snapshot")
+        failed_night = check_the_failed_night(env, copy_restic, server, github_emulator, tmp_path, status, out, err)
+
+        # The next night, the copy's server up again: tonight's snapshot and the one the failed
+        # night left go to the copy, each with its tree.
+        server.start()
+        status, out, err = run_cli(env, capsys)
+        assert status == 0, out + err
+        night = org_line(out)
+        assert night["copy"]["state"] == "copied" and night["copy"]["caught_up"] == [failed_night], night["copy"]
+        assert f"also 1 earlier snapshot a failed copy had left: {failed_night}" in out
+        # The copy holds both nights (the first repository's keep policy has forgotten the failed
+        # night's since: one a day; the copy keeps what it was given until its own prune).
+        copied = json.loads(restic_call(copy_restic, "snapshots", "--json", "--no-lock").stdout)
+        assert sorted(s["original"][:8] for s in copied) == sorted([failed_night, night["snapshot_id"]])
+        restic_call(copy_restic, "check")
     finally:
         server.stop()
+
+
+def check_the_failed_night(env, copy_restic, server, github_emulator, tmp_path, status, out, err):
     assert status == 3, out + err
     org = org_line(out)
     assert org["status"] == "incomplete" and org["copy"]["state"] == "failed", org
@@ -118,3 +137,4 @@ def test_a_copy_that_fails_leaves_the_first_snapshot_whole_and_the_run_incomplet
     restic_call(first_env(env), "check")
     restored = restore_latest(first_env(env), tmp_path / "restored-first", ORG)
     assert compare_org(ORG, truth(github_emulator.root), restored) == []
+    return org["snapshot_id"]

@@ -160,7 +160,10 @@ def copy_text(copy: dict) -> str:
     """'snapshot 1a2b3c4d, same tree (copy repository made tonight)' or 'FAILED: <why>'."""
     if copy.get("state") == "copied":
         made = " (copy repository made tonight)" if copy.get("created") else ""
-        return f"snapshot {copy.get('snapshot_id')}, same tree as {copy.get('source_id')}{made}"
+        earlier = copy.get("caught_up") or []
+        caught_up = f"; also {counted(len(earlier), 'earlier snapshots')} a failed copy had left: " \
+                    f"{', '.join(earlier)}" if earlier else ""
+        return f"snapshot {copy.get('snapshot_id')}, same tree as {copy.get('source_id')}{made}{caught_up}"
     return f"FAILED: {copy.get('reason') or 'unknown'}"
 
 
