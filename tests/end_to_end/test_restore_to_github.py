@@ -508,6 +508,37 @@ def test_a_kill_during_the_discussions_then_reruns_create_none_twice(restore_env
     assert discussion_counts(copy) == discussion_counts(source)
 
 
+def test_a_discussion_label_the_target_lacks_is_named_then_added_by_the_rerun(restore_env, github_emulator, world_root,
+                                                                              capsys):
+    """A label of the original's discussion that its repository's labels lack (deleted between the
+    backup's reads of the labels and of the discussions): the restore adds the others and names it;
+    a person makes it, and the same command adds it, sending nothing else."""
+    env = restore_env
+
+    def label_first_discussion(b):
+        b.world["orgs"][ORG]["repos"]["godot"]["discussions"][0]["labels"] = ["bug", "needs-triage"]
+    write_world(world_root, label_first_discussion)
+    backup_org(env, ORG, capsys)
+    remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})  # none refused: taken at once
+    status, first, _ = to_github(env, capsys, "--repo", "godot")
+    assert status == 3, first
+    assert first["problems"] == [
+        f"godot: discussion #131: 1 label not added ('needs-triage'): {TARGET}/godot has no such label; "
+        f"add it and run the same command again"], first["problems"]
+    assert first["created"]["discussion labels"] == 1
+    assert target_discussions(world_root)[0]["labels"] == ["bug"]
+
+    made = requests.post(f"{github_emulator.api_url}/repos/{TARGET}/godot/labels", timeout=30,
+                         json={"name": "needs-triage", "color": "ededed"},
+                         headers={"Authorization": f"token {github_emulator.admin_token}"})
+    assert made.status_code == 201, made.text
+    github_emulator.reset_counters()
+    status, second, _ = to_github(env, capsys, "--repo", "godot")
+    assert status == 0, second
+    assert second["created"] == {"discussion labels": 1} and github_emulator.counters()["writes"] == 1, second
+    assert target_discussions(world_root)[0]["labels"] == ["bug", "needs-triage"]
+
+
 def test_a_pending_row_is_found_on_github_not_created_again(restore_env, github_emulator, tmp_path, capsys):
     """The state a kill leaves between a create and its record: the row says pending, the comment exists."""
     env = restore_env
