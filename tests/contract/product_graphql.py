@@ -78,6 +78,8 @@ def restore_documents() -> list[Sent]:
         Sent("restore: an answer", q.MARK_ANSWER, {"id": comment}),
         Sent("restore: a discussion closed", q.CLOSE_DISCUSSION, {"id": discussion}),
         Sent("restore: a discussion locked", q.LOCK_DISCUSSION, {"id": discussion}),
+        Sent("restore: a discussion's labels", q.ADD_LABELS,
+             {"labelableId": discussion, "labelIds": ["LA_kwDOAbc1", "LA_kwDOAbc2"]}),
     ]
     for after in (None, CURSOR):
         page = "first page" if after is None else "next page"
@@ -106,9 +108,11 @@ COVERED = {
     "orgbackup.actions.restore_to_github.discussions:CREATE_DISCUSSION": ["restore: a discussion"],
     "orgbackup.actions.restore_to_github.discussions:ADD_COMMENT": ["restore: a discussion comment",
                                                                     "restore: a discussion reply"],
-    # discussion_once (MARK_ANSWER, CLOSE_DISCUSSION, LOCK_DISCUSSION) and find_marked (FIND_DISCUSSIONS, FIND_COMMENTS)
+    # discussion_once (MARK_ANSWER, ADD_LABELS, CLOSE_DISCUSSION, LOCK_DISCUSSION) and find_marked
+    # (FIND_DISCUSSIONS, FIND_COMMENTS)
     "orgbackup.actions.restore_to_github.discussions:document": [
-        "restore: an answer", "restore: a discussion closed", "restore: a discussion locked",
+        "restore: an answer", "restore: a discussion's labels", "restore: a discussion closed",
+        "restore: a discussion locked",
         "restore: finding a discussion", "restore: finding a discussion comment"],
 }
 

@@ -123,10 +123,12 @@ def target_issues(emulator, name: str) -> list[dict]:
 def test_round_trip_restores_the_organization(restore_env, github_emulator, world_root, tmp_path, capsys):
     env = restore_env
     give_rulesets_teams(world_root)
-    # godot's discussions #131-#134 (Q&A, General) and #135 in a category of its own, which a new
-    # repository lacks; then issue #136: the discussions are gaps among the issues, made in their place.
+    # godot's discussions #131-#134 (Q&A, General; #131 labelled bug) and #135 in a category of its own,
+    # which a new repository lacks, with two labels; then issue #136: the discussions are gaps among the
+    # issues, made in their place.
     add_discussion_category(world_root, ORG, "godot", "Proposals")
-    add_discussion(world_root, ORG, "godot", "Rewrite the renderer", "In Rust.", "proposals", ("+1", "-1"))
+    add_discussion(world_root, ORG, "godot", "Rewrite the renderer", "In Rust.", "proposals", ("+1", "-1"),
+                   ("enhancement", "documentation"))
     assert add_issue(world_root, ORG, "godot", "Filed after the discussions")["number"] == 136
     backup_org(env, ORG, capsys)
     source = newest_tree(env, ORG, tmp_path / "source")
@@ -158,8 +160,9 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert line.endswith("then for a person: 2 Actions secrets, 1 inactive webhook"), line
     assert github_emulator.counters()["writes"] == 0 and github_emulator.content_created() == 0
     assert plan["planned"]["placeholders"] == 1 and plan["planned"]["repository"] == 10
-    assert {k: plan["planned"][k] for k in ("discussions", "discussion_comments", "discussion_replies", "answers")} == {
-        "discussions": 5, "discussion_comments": 6, "discussion_replies": 3, "answers": 1}
+    assert {k: plan["planned"][k] for k in ("discussions", "discussion_comments", "discussion_replies", "answers",
+                                            "discussion_labels")} == {
+        "discussions": 5, "discussion_comments": 6, "discussion_replies": 3, "answers": 1, "discussion_labels": 2}
     assert "5 discussions, " in out and "3 discussion replies" in out
     assert plan["content_requests"] > 300 and "godot" in out and "nothing is created" in out
     # In words people read: 1 comment, 10 repositories, a pace without 5 decimals.
@@ -184,6 +187,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert first["created"]["placeholders"] == 2  # #5, and #135 (its discussion could not be made there)
     assert first["created"]["discussions"] == 4 and first["created"]["discussion settings"] == 1
     assert first["created"]["discussion comments"] == 4 and first["created"]["discussion replies"] == 3
+    assert first["created"]["discussion labels"] == 1  # #131's; #135's wait with it
     assert first["created"]["merged pulls"] == 1 and "1 merged pull" in out  # godot #3
     assert first["notices"] == []  # discussions turned on (GraphQL): nothing left to say about has_discussions
     # The settings parts: what GitHub takes made, the rest for a person, none of it a problem.
@@ -213,7 +217,8 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     add_discussion_category(world_root, TARGET, "godot", "Proposals")  # and makes the category
     status, second, out = to_github(env, capsys)
     assert status == 0, second
-    assert second["created"] == {"wiki refs": 2, "discussions": 1, "discussion comments": 2}, second
+    assert second["created"] == {"wiki refs": 2, "discussions": 1, "discussion comments": 2,
+                                 "discussion labels": 1}, second
     assert second["notices"] == ["godot: discussions share the issues' numbers and GitHub chose these: #135 is #137"]
     print(f"restore: {seconds:.1f} s, {first['api_requests']} + {second['api_requests']} API requests")
     # The dry run's plan is what the restore sent (GitHub's default labels' deletes included: without
@@ -226,12 +231,14 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     backup_org(env, TARGET, capsys)
     copy = newest_tree(env, TARGET, tmp_path / "copy")
     assert differences(source, copy) == []
-    # Discussions item by item: title, body without the restore's header, category, comments and
-    # replies in order, the answer, closed and locked; numbers kept but for #135's.
+    # Discussions item by item: title, body without the restore's header, category, labels, comments
+    # and replies in order, the answer, closed and locked; numbers kept but for #135's.
     assert discussion_differences(source, copy, ["godot"]) == []
     before, after = discussion_counts(source), discussion_counts(copy)
     print("discussions before:", before, "after:", after)
     assert before == after and before["discussions"] == 5 and before["answers"] == 1 and before["locked"] == 1
+    assert before["labels"] == 3 and sorted(discussions_of(copy, "godot")[137]["labels"]) == [
+        "documentation", "enhancement"]
     assert sorted(discussions_of(copy, "godot")) == [131, 132, 133, 134, 137]
     settings = []
     for name in parts:
@@ -499,6 +506,37 @@ def test_a_kill_during_the_discussions_then_reruns_create_none_twice(restore_env
     copy = newest_tree(env, TARGET, tmp_path / "copy")
     assert discussion_differences(source, copy, ["godot"]) == []
     assert discussion_counts(copy) == discussion_counts(source)
+
+
+def test_a_discussion_label_the_target_lacks_is_named_then_added_by_the_rerun(restore_env, github_emulator, world_root,
+                                                                              capsys):
+    """A label of the original's discussion that its repository's labels lack (deleted between the
+    backup's reads of the labels and of the discussions): the restore adds the others and names it;
+    a person makes it, and the same command adds it, sending nothing else."""
+    env = restore_env
+
+    def label_first_discussion(b):
+        b.world["orgs"][ORG]["repos"]["godot"]["discussions"][0]["labels"] = ["bug", "needs-triage"]
+    write_world(world_root, label_first_discussion)
+    backup_org(env, ORG, capsys)
+    remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})  # none refused: taken at once
+    status, first, _ = to_github(env, capsys, "--repo", "godot")
+    assert status == 3, first
+    assert first["problems"] == [
+        f"godot: discussion #131: 1 label not added ('needs-triage'): {TARGET}/godot has no such label; "
+        f"add it and run the same command again"], first["problems"]
+    assert first["created"]["discussion labels"] == 1
+    assert target_discussions(world_root)[0]["labels"] == ["bug"]
+
+    made = requests.post(f"{github_emulator.api_url}/repos/{TARGET}/godot/labels", timeout=30,
+                         json={"name": "needs-triage", "color": "ededed"},
+                         headers={"Authorization": f"token {github_emulator.admin_token}"})
+    assert made.status_code == 201, made.text
+    github_emulator.reset_counters()
+    status, second, _ = to_github(env, capsys, "--repo", "godot")
+    assert status == 0, second
+    assert second["created"] == {"discussion labels": 1} and github_emulator.counters()["writes"] == 1, second
+    assert target_discussions(world_root)[0]["labels"] == ["bug", "needs-triage"]
 
 
 def test_a_pending_row_is_found_on_github_not_created_again(restore_env, github_emulator, tmp_path, capsys):

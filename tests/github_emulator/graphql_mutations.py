@@ -1,5 +1,5 @@
 """The GraphQL mutations the emulator serves (what restore-to-github sends): discussions made,
-commented, answered, closed and locked, and discussions turned on (`updateRepository`).
+commented, answered, labelled, closed and locked, and discussions turned on (`updateRepository`).
 
 GitHub's rules, as far as the restore meets them:
 - only a token with admin rights writes (the admin token, installation tokens); others get FORBIDDEN;
@@ -7,6 +7,8 @@ GitHub's rules, as far as the restore meets them:
   turned on for the first time gets GitHub's six default categories (`DEFAULT_CATEGORIES`);
 - a discussion takes the next number of the repository's one issue/discussion sequence
   (`builder.next_number`); a discussion needs discussions on and a category of its repository;
+- labels are added by node id, each a label of the labelled discussion's repository; one it has
+  already is kept once (sending the same labels again changes nothing);
 - a reply is to a top-level comment of the same discussion; only a comment of a discussion in an
   answerable category can be its answer (and no reply);
 - an archived repository takes no writes.
@@ -41,6 +43,7 @@ def mutation_root(c: Ctx) -> dict:
         "markDiscussionCommentAsAnswer": lambda info, input: mark_answer(c, input),
         "closeDiscussion": lambda info, input: close_discussion(c, input),
         "lockLockable": lambda info, input: lock_lockable(c, input),
+        "addLabelsToLabelable": lambda info, input: add_labels(c, input),
         "updateRepository": lambda info, input: update_repository(c, input),
     }
 
@@ -207,6 +210,33 @@ def lock_lockable(c: Ctx, input: dict) -> dict:
     found = _change_discussion(c, input["lockableId"],
                                lambda b, d: d.update(locked=True, activeLockReason=input.get("lockReason")))
     return _payload(input, lockedRecord=dict(found, __typename="Discussion"), actor=actor(c.user["login"]))
+
+
+def _label_by_id(world: dict, node_id: str):
+    """(repository, label) of a label's node id."""
+    for org in world["orgs"].values():
+        for rec in org["repos"].values():
+            for label in rec.get("labels") or []:
+                if _nid("Label", label["id"]) == node_id:
+                    return rec, label
+    _not_found(node_id)
+
+
+def add_labels(c: Ctx, input: dict) -> dict:
+    """Only discussions are labelable here (GitHub: issues and pull requests too)."""
+    _allowed(c, "AddLabelsToLabelable")
+
+    def label(b, d):
+        rec = _discussion_by_id(b.world, input["labelableId"])[1]
+        for node_id in input["labelIds"]:
+            owner, found = _label_by_id(b.world, node_id)
+            if owner is not rec:
+                _fail("UNPROCESSABLE", f"The label {found['name']!r} is not a label of the labelable's repository.")
+            if found["name"] not in d.setdefault("labels", []):
+                d["labels"].append(found["name"])
+        d["updatedAt"] = iso(b.tick())
+    found = _change_discussion(c, input["labelableId"], label)
+    return _payload(input, labelable=dict(found, __typename="Discussion"))
 
 
 def update_repository(c: Ctx, input: dict) -> dict:

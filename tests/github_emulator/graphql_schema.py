@@ -80,7 +80,7 @@ enum DiscussionOrderField { CREATED_AT UPDATED_AT }
 type DiscussionConnection { totalCount: Int! nodes: [Discussion] pageInfo: PageInfo! }
 type DiscussionCategoryConnection { totalCount: Int! nodes: [DiscussionCategory] pageInfo: PageInfo! }
 type DiscussionCategory implements Node { id: ID! name: String! slug: String! emoji: String! description: String isAnswerable: Boolean! }
-type Discussion implements Node & Lockable {
+type Discussion implements Node & Lockable & Labelable {
   id: ID! databaseId: Int number: Int! title: String! body: String! url: URI! author: Actor
   createdAt: DateTime! updatedAt: DateTime! closed: Boolean! closedAt: DateTime locked: Boolean! upvoteCount: Int!
   activeLockReason: LockReason
@@ -150,11 +150,13 @@ type Mutation {
   markDiscussionCommentAsAnswer(input: MarkDiscussionCommentAsAnswerInput!): MarkDiscussionCommentAsAnswerPayload
   closeDiscussion(input: CloseDiscussionInput!): CloseDiscussionPayload
   lockLockable(input: LockLockableInput!): LockLockablePayload
+  addLabelsToLabelable(input: AddLabelsToLabelableInput!): AddLabelsToLabelablePayload
   updateRepository(input: UpdateRepositoryInput!): UpdateRepositoryPayload
 }
 enum LockReason { OFF_TOPIC RESOLVED SPAM TOO_HEATED }
 enum DiscussionCloseReason { DUPLICATE OUTDATED RESOLVED }
 interface Lockable { activeLockReason: LockReason locked: Boolean! }
+interface Labelable { labels(first: Int, after: String): LabelConnection }
 input CreateDiscussionInput { body: String! categoryId: ID! clientMutationId: String repositoryId: ID! title: String! }
 type CreateDiscussionPayload { clientMutationId: String discussion: Discussion }
 input AddDiscussionCommentInput { body: String! clientMutationId: String discussionId: ID! replyToId: ID }
@@ -165,6 +167,8 @@ input CloseDiscussionInput { clientMutationId: String discussionId: ID! reason: 
 type CloseDiscussionPayload { clientMutationId: String discussion: Discussion }
 input LockLockableInput { clientMutationId: String lockReason: LockReason lockableId: ID! }
 type LockLockablePayload { actor: Actor clientMutationId: String lockedRecord: Lockable }
+input AddLabelsToLabelableInput { clientMutationId: String labelIds: [ID!]! labelableId: ID! }
+type AddLabelsToLabelablePayload { clientMutationId: String labelable: Labelable }
 input UpdateRepositoryInput {
   clientMutationId: String description: String hasDiscussionsEnabled: Boolean hasIssuesEnabled: Boolean
   hasProjectsEnabled: Boolean hasSponsorshipsEnabled: Boolean hasWikiEnabled: Boolean homepageUrl: URI name: String

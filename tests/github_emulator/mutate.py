@@ -230,11 +230,12 @@ def add_discussion_category(root: Path, org: str, name: str, category: str, *, a
 
 
 def add_discussion(root: Path, org: str, name: str, title: str, body: str, category_slug: str,
-                   comments: tuple[str, ...] = ()) -> dict:
-    """A discussion by alice in the category of that slug, with comments by bob; the next number."""
+                   comments: tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> dict:
+    """A discussion by alice in the category of that slug, with comments by bob and the labels of
+    those names; the next number."""
     def change(b):
         rec = b.world["orgs"][org]["repos"][name]
-        made = b.discussion(rec, title, body, "alice", category_slug)
+        made = b.discussion(rec, title, body, "alice", category_slug, labels)
         for text in comments:
             b.discussion_comment(made, text, "bob")
         return made

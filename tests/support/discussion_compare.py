@@ -3,8 +3,9 @@ restore-to-github), item by item: discussions/<REPO>/<N>.json of each.
 
 A discussion of the source is found in the target by its title and original body (numbers may
 differ: the restore cannot choose them, discussions share the issues' sequence); then compared:
-the category's name, the comments in order with their bodies and their replies in order, which
-comment is the answer, closed and locked. The target's bodies lose the restore's provenance
+the category's name, the labels' names (in any order: GitHub lists them by the label's creation),
+the comments in order with their bodies and their replies in order, which comment is the answer,
+closed and locked. The target's bodies lose the restore's provenance
 header first (backup_compare.strip_provenance); the source is taken as it is.
 """
 
@@ -31,6 +32,7 @@ def shape(record: dict, *, strip: bool) -> dict:
     return {
         "title": record.get("title"), "body": text(record.get("body")),
         "category": (record.get("category") or {}).get("name"),
+        "labels": sorted(record.get("labels") or []),
         "comments": [(text(c.get("body")), [text(r.get("body")) for r in c.get("replies") or []]) for c in comments],
         "answer": next((i for i, c in enumerate(comments) if c.get("id") == answer), None),
         "closed": bool(record.get("closed")), "locked": bool(record.get("locked")),
@@ -60,8 +62,8 @@ def discussion_differences(source_org: Path, target_org: Path, names: list[str])
 
 
 def discussion_counts(org_dir: Path) -> dict[str, int]:
-    """discussions, comments, replies, answers, closed, locked of every repository of a tree."""
-    counts = dict.fromkeys(("discussions", "comments", "replies", "answers", "closed", "locked"), 0)
+    """discussions, comments, replies, answers, labels, closed, locked of every repository of a tree."""
+    counts = dict.fromkeys(("discussions", "comments", "replies", "answers", "labels", "closed", "locked"), 0)
     folder = Path(org_dir) / "discussions"
     for name in sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []:
         for record in discussions_of(org_dir, name).values():
@@ -69,6 +71,7 @@ def discussion_counts(org_dir: Path) -> dict[str, int]:
             counts["comments"] += len(record.get("comments") or [])
             counts["replies"] += sum(len(c.get("replies") or []) for c in record.get("comments") or [])
             counts["answers"] += int(bool(record.get("answer")))
+            counts["labels"] += len(record.get("labels") or [])
             counts["closed"] += int(bool(record.get("closed")))
             counts["locked"] += int(bool(record.get("locked")))
     return counts

@@ -56,6 +56,16 @@ mutation($id: ID!) {
 }
 """
 
+# A discussion's labels: labelIds are node ids of the target repository's labels (REST's node_id).
+# GitHub adds those not there yet and keeps the others: sending it again changes nothing.
+ADD_LABELS = """
+mutation($labelableId: ID!, $labelIds: [ID!]!) {
+  addLabelsToLabelable(input: {labelableId: $labelableId, labelIds: $labelIds}) {
+    labelable { labels(first: 100) { nodes { name } } }
+  }
+}
+"""
+
 # After a kill: the discussions of the target, newest first, to find one by its body's marker.
 FIND_DISCUSSIONS = """
 query($o: String!, $n: String!, $after: String) {

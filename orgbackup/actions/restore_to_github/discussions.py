@@ -10,9 +10,10 @@ state and keys), through GraphQL: GitHub has no REST operation that makes a disc
   discussion whose number is a gap among the issues is made at that point of the sequence (so it
   keeps its number in a repository restored from scratch), the others after the last issue; the
   state keeps original number -> created number and node id either way.
-- Each discussion's comments in order, each reply under its comment, the answer marked, then
-  closed and locked as the backup has them; every body starts with the provenance header
-  (bodies.py) whose marker finds a create a kill left unrecorded.
+- Each discussion's comments in order, each reply under its comment, the answer marked, its labels
+  added (`addLabelsToLabelable`; found by name among the target repository's labels, which the
+  labels step made before), then closed and locked as the backup has them; every body starts
+  with the provenance header (bodies.py) whose marker finds a create a kill left unrecorded.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from collections import Counter
 from orgbackup import words
 from orgbackup.github.api import GitHubError
 from orgbackup.actions.restore_to_github import bodies
-from orgbackup.actions.restore_to_github.discussion_queries import (ADD_COMMENT, CLOSE_DISCUSSION, CREATE_DISCUSSION,
-                                                                    FIND_COMMENTS, FIND_DISCUSSIONS, LOCK_DISCUSSION,
-                                                                    MARK_ANSWER, SET_DISCUSSIONS, TARGET_QUERY)
+from orgbackup.actions.restore_to_github.discussion_queries import (ADD_COMMENT, ADD_LABELS, CLOSE_DISCUSSION,
+                                                                    CREATE_DISCUSSION, FIND_COMMENTS, FIND_DISCUSSIONS,
+                                                                    LOCK_DISCUSSION, MARK_ANSWER, SET_DISCUSSIONS,
+                                                                    TARGET_QUERY)
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,17 @@ def planned_discussion_writes(discussions: list[dict], settings: dict) -> Counte
         discussions=len(discussions), discussion_comments=len(comments),
         discussion_replies=sum(len(c.get("replies") or []) for c in comments),
         answers=sum(1 for d in discussions if d.get("answer")),
+        discussion_labels=sum(1 for d in discussions if d.get("labels")),
         discussion_closings=sum(1 for d in discussions if d.get("closed")),
         discussion_locks=sum(1 for d in discussions if d.get("locked")))
     return +count
+
+
+def label_ids(names: list, target_labels: list[dict]) -> tuple[list[str], list[str]]:
+    """(node ids of the target's labels of these names, case-insensitive; the names it lacks)."""
+    by_name = {(label.get("name") or "").lower(): label.get("node_id") for label in target_labels}
+    found = [by_name[name.lower()] for name in names if by_name.get(name.lower())]
+    return found, [name for name in names if not by_name.get(name.lower())]
 
 
 def answer_id(record: dict) -> str | None:
@@ -94,6 +104,7 @@ class TargetDiscussions:
         self.tried: set[int] = set()          # original numbers handled this run
         self.waiting: Counter = Counter()     # category name -> discussions not created for want of it
         self.renumbered: list[tuple[int, int]] = []
+        self.labels: list[dict] | None = None  # the repository's labels (REST), read once when needed
 
 
 class DiscussionSteps:
@@ -181,6 +192,7 @@ class DiscussionSteps:
         if made.get("number") != number and self.w.fresh:
             target.renumbered.append((number, made.get("number")))
         self.restore_discussion_comments(record, made)
+        self.discussion_labels(record, made, target)
         if record.get("closed"):
             self.discussion_once("closed", record, CLOSE_DISCUSSION, {"id": made["id"]}, "discussion closings")
         if record.get("locked"):
@@ -229,9 +241,30 @@ class DiscussionSteps:
             return
         self.discussion_once("answer", record, MARK_ANSWER, {"id": created[original]}, "answers")
 
-    def discussion_once(self, what: str, record: dict, document: str, variables: dict, counted: str) -> None:
-        """A change of a created discussion (`what`: answer, closed, locked) made once (recorded; a rerun
-        sends it again only if a kill came between the request and its record: each can be repeated)."""
+    def discussion_labels(self, record: dict, made: dict, target: TargetDiscussions) -> None:
+        """The backup's labels (names) added to the created discussion; a label the target lacks (its
+        create was refused, or the original deleted it after the labels were saved) is named, and a
+        rerun adds it once a person made it."""
+        names = [name for name in record.get("labels") or [] if isinstance(name, str) and name]
+        if not names or self.state.done_target("discussion-labels", self.key(
+                "discussion", record["number"])) is not None:
+            return
+        if target.labels is None:
+            target.labels = self.w.read_all(f"{self.path}/labels")
+        ids, missing = label_ids(names, target.labels)
+        if ids:
+            self.discussion_once("labels", record, ADD_LABELS, {"labelableId": made["id"], "labelIds": ids},
+                                 "discussion labels", done=not missing)
+        if missing:
+            self.problem(f"discussion #{record['number']}: {words.counted(len(missing), 'labels')} not added "
+                         f"({', '.join(map(repr, missing))}): {self.target.org}/{self.name} has no such label; "
+                         f"add it and run the same command again")
+
+    def discussion_once(self, what: str, record: dict, document: str, variables: dict, counted: str,
+                        done: bool = True) -> None:
+        """A change of a created discussion (`what`: answer, labels, closed, locked) made once (recorded
+        unless `done` is false; a rerun sends it again only if a kill came between the request and its
+        record: each can be repeated)."""
         key = self.key("discussion", record["number"])
         kind = f"discussion-{what}"
         if self.state.done_target(kind, key) is not None:
@@ -241,7 +274,8 @@ class DiscussionSteps:
         except WriteRefused as exc:
             self.problem(f"discussion #{record['number']}: {what} not restored: {exc}")
             return
-        self.state.mark_done(kind, key)
+        if done:
+            self.state.mark_done(kind, key)
         self.outcome.created[counted] += 1
 
     # ------------------------------------------------------------------ finding what a kill left unrecorded

@@ -1,13 +1,15 @@
 """The emulator's GraphQL mutations (tests/github_emulator/graphql_mutations.py) over HTTPS, with
 GitHub's rules: categories pre-exist (GitHub's defaults when discussions are first turned on), a
 discussion takes the next number of the issue sequence, replies under a top-level comment, the
-answer only in an answerable category, errors in GitHub's shape, the content-creation limit."""
+answer only in an answerable category, labels of the discussion's repository only, errors in
+GitHub's shape, the content-creation limit."""
 
 from __future__ import annotations
 
 import requests
 
 from tests.github_emulator.graphql_mutations import DEFAULT_CATEGORIES
+from tests.github_emulator.builder import ORG
 from tests.support.emulator_client import TARGET
 
 REPO = """query($o: String!, $n: String!) { repository(owner: $o, name: $n) { id hasDiscussionsEnabled
@@ -21,6 +23,8 @@ COMMENT = """mutation($d: ID!, $b: String!, $to: ID) {
 ANSWER = "mutation($id: ID!) { markDiscussionCommentAsAnswer(input: {id: $id}) { discussion { answer { id } } } }"
 CLOSE = "mutation($id: ID!) { closeDiscussion(input: {discussionId: $id}) { discussion { closed } } }"
 LOCK = "mutation($id: ID!) { lockLockable(input: {lockableId: $id}) { lockedRecord { locked } } }"
+LABEL = """mutation($d: ID!, $l: [ID!]!) { addLabelsToLabelable(input: {labelableId: $d, labelIds: $l}) {
+  labelable { __typename labels(first: 10) { nodes { id name } } } } }"""
 READ = """query($o: String!, $n: String!, $k: Int!) { repository(owner: $o, name: $n) { discussion(number: $k) {
   title closed locked category { name } answer { body }
   comments(first: 10) { nodes { body replies(first: 10) { nodes { body } } } } } } }"""
@@ -97,3 +101,37 @@ def test_mutations_count_against_the_content_creation_limit(github_emulator, tar
     assert data(em, REPO, o=TARGET, n="assets")["repository"]["id"] == repo["id"]  # queries are not limited
     em.set_faults()
     assert ask(em, em.admin_token, CREATE, r=repo["id"], c=qa["id"], t="two", b="b").status_code == 200
+
+
+def test_labels_are_added_to_a_discussion_as_github_adds_them(github_emulator, target):
+    em, admin = github_emulator, target
+    repo = data(em, REPO, o=TARGET, n="assets")["repository"]
+    data(em, ENABLE, id=repo["id"])
+    general = next(c for c in data(em, REPO, o=TARGET, n="assets")["repository"]["discussionCategories"]["nodes"]
+                   if c["slug"] == "general")
+    made = data(em, CREATE, r=repo["id"], c=general["id"], t="Labelled", b="b")["createDiscussion"]["discussion"]
+    labels = {label["name"]: label["node_id"] for label in admin.ok("GET", f"/repos/{TARGET}/assets/labels")}
+    assert {"bug", "question"} <= set(labels)  # GitHub's defaults of a new repository
+
+    added = data(em, LABEL, d=made["id"], l=[labels["question"], labels["bug"]])["addLabelsToLabelable"]["labelable"]
+    assert added == {"__typename": "Discussion", "labels": {"nodes": [
+        {"id": labels["question"], "name": "question"}, {"id": labels["bug"], "name": "bug"}]}}
+    again = data(em, LABEL, d=made["id"], l=[labels["bug"]])["addLabelsToLabelable"]["labelable"]
+    assert again == added  # one it has already is kept once
+    read = data(em, READ.replace("title ", "title labels(first: 10) { nodes { name } } "), o=TARGET, n="assets",
+                k=made["number"])["repository"]["discussion"]
+    assert read["labels"] == {"nodes": [{"name": "question"}, {"name": "bug"}]}
+
+    # A label of another repository, a label or a discussion that does not exist: refused, nothing added.
+    foreign = admin.ok("GET", f"/repos/{ORG}/godot/labels")[0]["node_id"]
+    refused = ask(em, em.admin_token, LABEL, d=made["id"], l=[labels["invalid"], foreign]).json()
+    assert refused["data"] == {"addLabelsToLabelable": None}
+    assert refused["errors"][0]["type"] == "UNPROCESSABLE" and refused["errors"][0]["path"] == ["addLabelsToLabelable"]
+    for labelable, label in ((made["id"], "LA_nope"), ("D_nope", labels["bug"])):
+        missing = ask(em, em.admin_token, LABEL, d=labelable, l=[label]).json()
+        assert missing["errors"][0]["type"] == "NOT_FOUND" and "_nope" in missing["errors"][0]["message"]
+    reader = ask(em, em.reader_token, LABEL, d=made["id"], l=[labels["invalid"]]).json()
+    assert reader["errors"][0]["type"] == "FORBIDDEN"
+    read = data(em, READ.replace("title ", "title labels(first: 10) { nodes { name } } "), o=TARGET, n="assets",
+                k=made["number"])["repository"]["discussion"]
+    assert read["labels"] == {"nodes": [{"name": "question"}, {"name": "bug"}]}
