@@ -23,14 +23,14 @@ import pytest
 import requests
 
 from orgbackup.cli import main
-from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name
+from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name, temporary_head_name
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.support.backup_compare import differences, summary
 from tests.support.pull_compare import pull_request_differences
 from tests.support.settings_compare import counts, settings_differences, settings_parts
 from tests.support.discussion_compare import discussion_counts, discussion_differences, discussions_of
 from tests.github_emulator.mutate import (add_discussion, add_discussion_category, add_issue, add_org, create_wiki,
-                                          delete_issue, write_world)
+                                          delete_branch, delete_issue, merge_pull, write_world)
 from tests.support.cli import ORG, restore, snapshots
 from tests.support.paths import ROOT
 
@@ -128,8 +128,16 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     add_discussion_category(world_root, ORG, "godot", "Proposals")
     add_discussion(world_root, ORG, "godot", "Rewrite the renderer", "In Rust.", "proposals", ("+1", "-1"))
     assert add_issue(world_root, ORG, "godot", "Filed after the discussions")["number"] == 136
+    # godot #15 merged (a merge commit: its head is on main) and its head branch deleted, as GitHub
+    # does on merge; closed #11's head branch deleted after a backup: its commits on no branch, in
+    # the backup's clone still (git keeps what a fetch --prune leaves). Both come back as pull requests.
+    merge_pull(world_root, ORG, "godot", 15)
+    backup_org(env, ORG, capsys)
+    delete_branch(world_root, ORG, "godot", "feature/pr-11")
     backup_org(env, ORG, capsys)
     source = newest_tree(env, ORG, tmp_path / "source")
+    godot_refs = json.loads((source / "manifest.json").read_text())["repositories"]["godot"]["refs"]
+    assert not {"refs/heads/feature/pr-11", "refs/heads/feature/pr-15"} & set(godot_refs), godot_refs
     names = sorted(source.joinpath("github-backup/repositories").iterdir())
     parts = {p.name: settings_parts(source, p.name) for p in names}
     godot = counts(parts["godot"])
@@ -184,7 +192,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert first["created"]["placeholders"] == 2  # #5, and #135 (its discussion could not be made there)
     assert first["created"]["discussions"] == 4 and first["created"]["discussion settings"] == 1
     assert first["created"]["discussion comments"] == 4 and first["created"]["discussion replies"] == 3
-    assert first["created"]["merged pulls"] == 1 and "1 merged pull" in out  # godot #3
+    assert first["created"]["merged pulls"] == 2 and "2 merged pulls" in out  # godot #3, #15
     assert first["notices"] == []  # discussions turned on (GraphQL): nothing left to say about has_discussions
     # The settings parts: what GitHub takes made, the rest for a person, none of it a problem.
     person = first["for_a_person"]
@@ -253,7 +261,18 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert len(merged["comment_data"]) == len(original["comment_data"]) >= 1
     assert [c["sha"] for c in merged["commit_data"]] == [c["sha"] for c in original["commit_data"]] and \
         len(original["commit_data"]) == 2
-    # the temporary branch is gone (the comparison of refs above says the same)
+    # #15 from a temporary head (its branch deleted on merge) against a temporary base; #11 from a
+    # temporary head whose commits GitHub had on no branch (pushed from the clone); the same commits.
+    for number, base in ((15, temporary_base_name(15)), (11, "main")):
+        original = json.loads((source / f"github-backup/repositories/godot/pulls/{number}.json").read_text())
+        again = json.loads((copy / f"github-backup/repositories/godot/pulls/{number}.json").read_text())
+        assert again["state"] == "closed" and bool(again["merged_at"]) is False, number
+        assert (again["head"]["ref"], again["base"]["ref"]) == (temporary_head_name(number), base), number
+        assert again["head"]["sha"] == original["head"]["sha"], number
+        assert [c["sha"] for c in again["commit_data"]] == [c["sha"] for c in original["commit_data"]], number
+        assert f"its head branch {original['head']['ref']} had been deleted" in again["body"], number
+        assert len(again["comment_data"]) == len(original["comment_data"]) >= 1, number
+    # the temporary branches are gone (the comparison of refs above says the same)
     assert not [ref for ref in json.loads((copy / "manifest.json").read_text())["repositories"]["godot"]["refs"]
                 if "orgbackup-restore" in ref]
     figures = summary(source)
@@ -433,6 +452,50 @@ def test_kills_around_a_merged_pull_requests_temporary_branch(restore_env, githu
     assert name not in branches()
     merged = [p for p in pulls() if p["number"] == 3]
     assert len(merged) == 1 and merged[0]["state"] == "closed" and merged[0]["base"]["ref"] == name
+    source = newest_tree(env, ORG, tmp_path / "source")
+    assert_no_duplicates(github_emulator, source)
+    backup_org(env, TARGET, capsys)
+    copy = newest_tree(env, TARGET, tmp_path / "copy")
+    assert differences(source, copy, repos=["godot"]) == []
+    assert pull_request_differences(source, copy, repos=["godot"]) == []
+
+
+def test_kills_around_the_temporary_branches_of_a_pull_request_whose_head_was_deleted(
+        restore_env, github_emulator, world_root, tmp_path, capsys):
+    """#15 merged and its head branch deleted: killed once its temporary head exists, once its temporary
+    base does, once #15 is open: the last run makes no second pull request and deletes both branches."""
+    env = restore_env
+    merge_pull(world_root, ORG, "godot", 15)
+    backup_org(env, ORG, capsys)
+    api = f"{github_emulator.api_url}/repos/{TARGET}/godot"
+    headers = {"Authorization": f"token {github_emulator.admin_token}"}
+    head, base = temporary_head_name(15), temporary_base_name(15)
+
+    def branches() -> set[str]:
+        got = requests.get(f"{api}/branches", params={"per_page": 100}, headers=headers, timeout=30)
+        return {b["name"] for b in got.json()} if got.status_code == 200 else set()
+
+    def pulls() -> list[dict]:
+        return requests.get(f"{api}/pulls", params={"state": "all", "per_page": 100}, headers=headers,
+                            timeout=30).json()
+
+    github_emulator.set_faults(latency_ms=200)  # every request slow: time to see each step
+    for reached in (lambda: head in branches(), lambda: base in branches(),
+                    lambda: any(p["number"] == 15 for p in pulls())):
+        proc = restore_process(env)
+        wait_until(reached, proc)
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert {head, base} <= branches()  # left behind by the kills
+    github_emulator.set_faults()
+
+    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
+                          capsys=capsys)
+    assert status == 0, last
+    assert not {head, base} & branches() and "feature/pr-15" not in branches()
+    again = [p for p in pulls() if p["number"] == 15]
+    assert len(again) == 1 and again[0]["state"] == "closed", again
+    assert (again[0]["head"]["ref"], again[0]["base"]["ref"]) == (head, base)
     source = newest_tree(env, ORG, tmp_path / "source")
     assert_no_duplicates(github_emulator, source)
     backup_org(env, TARGET, capsys)
