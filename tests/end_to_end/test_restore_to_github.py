@@ -138,6 +138,12 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     source = newest_tree(env, ORG, tmp_path / "source")
     godot_refs = json.loads((source / "manifest.json").read_text())["repositories"]["godot"]["refs"]
     assert not {"refs/heads/feature/pr-11", "refs/heads/feature/pr-15"} & set(godot_refs), godot_refs
+    # #11's head: in the clone, on none of its branches and tags (so not on GitHub after their push)
+    clone = source / "github-backup/repositories/godot/repository"
+    head_11 = json.loads((clone.parent / "pulls/11.json").read_text())["head"]["sha"]
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", f"{head_11}^{{commit}}"]).returncode == 0
+    assert subprocess.run(["git", "-C", str(clone), "for-each-ref", "--contains", head_11, "refs/heads", "refs/tags"],
+                          check=True, capture_output=True, text=True).stdout == ""
     names = sorted(source.joinpath("github-backup/repositories").iterdir())
     parts = {p.name: settings_parts(source, p.name) for p in names}
     godot = counts(parts["godot"])
@@ -420,82 +426,50 @@ def wait_until(condition, proc: subprocess.Popen, limit: float = 120) -> None:
         time.sleep(0.02)
 
 
-def test_kills_around_a_merged_pull_requests_temporary_branch(restore_env, github_emulator, tmp_path, capsys):
-    """Killed once the temporary base of merged #3 exists, then once #3 is open against it: the last run
-    makes no second pull request and deletes the branch the kills left behind."""
+def target_branches(emulator, name: str = "godot") -> set[str]:
+    got = requests.get(f"{emulator.api_url}/repos/{TARGET}/{name}/branches", params={"per_page": 100},
+                       headers={"Authorization": f"token {emulator.admin_token}"}, timeout=30)
+    return {b["name"] for b in got.json()} if got.status_code == 200 else set()
+
+
+def target_pulls(emulator, name: str = "godot") -> list[dict]:
+    return requests.get(f"{emulator.api_url}/repos/{TARGET}/{name}/pulls", params={"state": "all", "per_page": 100},
+                        headers={"Authorization": f"token {emulator.admin_token}"}, timeout=30).json()
+
+
+@pytest.mark.parametrize("number, head_deleted", [(3, False), (15, True)], ids=["head-kept", "head-deleted"])
+def test_kills_around_a_merged_pull_requests_temporary_branches(restore_env, github_emulator, world_root, tmp_path,
+                                                               capsys, number, head_deleted):
+    """Merged #3: killed once its temporary base exists, then once #3 is open against it. #15 merged and its
+    head branch deleted (as GitHub does on merge): killed once its temporary head exists, once its temporary
+    base does, once #15 is open. The last run makes no second pull request and deletes the branches the
+    kills left behind."""
     env = restore_env
+    if head_deleted:
+        merge_pull(world_root, ORG, "godot", number)
     backup_org(env, ORG, capsys)
-    api = f"{github_emulator.api_url}/repos/{TARGET}/godot"
-    headers = {"Authorization": f"token {github_emulator.admin_token}"}
-    name = temporary_base_name(3)
-
-    def branches() -> set[str]:
-        got = requests.get(f"{api}/branches", params={"per_page": 100}, headers=headers, timeout=30)
-        return {b["name"] for b in got.json()} if got.status_code == 200 else set()
-
-    def pulls() -> list[dict]:
-        return requests.get(f"{api}/pulls", params={"state": "all", "per_page": 100}, headers=headers,
-                            timeout=30).json()
+    base = temporary_base_name(number)
+    head = temporary_head_name(number) if head_deleted else f"feature/pr-{number}"
+    temporary = [head, base] if head_deleted else [base]
 
     github_emulator.set_faults(latency_ms=200)  # every request slow: time to see each step
-    for reached in (lambda: name in branches(), lambda: any(p["number"] == 3 for p in pulls())):
+    for reached in [lambda name=name: name in target_branches(github_emulator) for name in temporary] + [
+            lambda: any(p["number"] == number for p in target_pulls(github_emulator))]:
         proc = restore_process(env)
         wait_until(reached, proc)
         proc.kill()
         proc.communicate(timeout=60)
-    assert name in branches()  # left behind by the kills
+    assert set(temporary) <= target_branches(github_emulator)  # left behind by the kills
     github_emulator.set_faults()
 
     status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
                           capsys=capsys)
     assert status == 0, last
-    assert name not in branches()
-    merged = [p for p in pulls() if p["number"] == 3]
-    assert len(merged) == 1 and merged[0]["state"] == "closed" and merged[0]["base"]["ref"] == name
-    source = newest_tree(env, ORG, tmp_path / "source")
-    assert_no_duplicates(github_emulator, source)
-    backup_org(env, TARGET, capsys)
-    copy = newest_tree(env, TARGET, tmp_path / "copy")
-    assert differences(source, copy, repos=["godot"]) == []
-    assert pull_request_differences(source, copy, repos=["godot"]) == []
-
-
-def test_kills_around_the_temporary_branches_of_a_pull_request_whose_head_was_deleted(
-        restore_env, github_emulator, world_root, tmp_path, capsys):
-    """#15 merged and its head branch deleted: killed once its temporary head exists, once its temporary
-    base does, once #15 is open: the last run makes no second pull request and deletes both branches."""
-    env = restore_env
-    merge_pull(world_root, ORG, "godot", 15)
-    backup_org(env, ORG, capsys)
-    api = f"{github_emulator.api_url}/repos/{TARGET}/godot"
-    headers = {"Authorization": f"token {github_emulator.admin_token}"}
-    head, base = temporary_head_name(15), temporary_base_name(15)
-
-    def branches() -> set[str]:
-        got = requests.get(f"{api}/branches", params={"per_page": 100}, headers=headers, timeout=30)
-        return {b["name"] for b in got.json()} if got.status_code == 200 else set()
-
-    def pulls() -> list[dict]:
-        return requests.get(f"{api}/pulls", params={"state": "all", "per_page": 100}, headers=headers,
-                            timeout=30).json()
-
-    github_emulator.set_faults(latency_ms=200)  # every request slow: time to see each step
-    for reached in (lambda: head in branches(), lambda: base in branches(),
-                    lambda: any(p["number"] == 15 for p in pulls())):
-        proc = restore_process(env)
-        wait_until(reached, proc)
-        proc.kill()
-        proc.communicate(timeout=60)
-    assert {head, base} <= branches()  # left behind by the kills
-    github_emulator.set_faults()
-
-    status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
-                          capsys=capsys)
-    assert status == 0, last
-    assert not {head, base} & branches() and "feature/pr-15" not in branches()
-    again = [p for p in pulls() if p["number"] == 15]
-    assert len(again) == 1 and again[0]["state"] == "closed", again
-    assert (again[0]["head"]["ref"], again[0]["base"]["ref"]) == (head, base)
+    assert not set(temporary) & target_branches(github_emulator)
+    assert ("feature/pr-15" in target_branches(github_emulator)) is not head_deleted
+    merged = [p for p in target_pulls(github_emulator) if p["number"] == number]
+    assert len(merged) == 1 and merged[0]["state"] == "closed", merged
+    assert (merged[0]["head"]["ref"], merged[0]["base"]["ref"]) == (head, base)
     source = newest_tree(env, ORG, tmp_path / "source")
     assert_no_duplicates(github_emulator, source)
     backup_org(env, TARGET, capsys)

@@ -7,8 +7,8 @@ Order (each step resumable; see writer.create_once):
      (repository_settings.py; secrets and what else only a person can do: `for_a_person`),
      environments (environments.py), the repository's own rulesets (rulesets.py)
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
-     each with its comments, review comments and reviews (items.py); a merged one against a
-     temporary base branch, deleted once it is closed (merged_pulls.py); a gap that was a
+     each with its comments, review comments and reviews (items.py); a temporary base or head branch
+     where GitHub needs one (merged_pulls.py, deleted_heads.py), deleted once it is closed; a gap that was a
      discussion is that discussion, the other discussions after them (discussions.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
