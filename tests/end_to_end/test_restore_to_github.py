@@ -291,6 +291,34 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert [label["name"] for label in five["labels"]] == ["orgbackup-placeholder"]
 
 
+def wiki_refs(world_root: Path, org: str, name: str) -> dict[str, str] | None:
+    """The branches and tags of a wiki's git repository in the emulator (None: it has none)."""
+    wiki = world_root / "git" / org / f"{name}.wiki.git"
+    if not wiki.is_dir():
+        return None
+    lines = subprocess.run(["git", "-C", str(wiki), "for-each-ref", "--format=%(refname) %(objectname)"],
+                           check=True, capture_output=True, text=True).stdout.split("\n")
+    return dict(line.split() for line in lines if line)
+
+
+def test_a_host_that_makes_a_wiki_on_its_first_push_takes_it_in_one_run(restore_env, github_emulator, world_root,
+                                                                        tmp_path, capsys):
+    """Where a push makes a wiki's git repository (the emulator's wiki_created_on_push, as a host may;
+    GitHub.com does not: the round trip), the first run pushes the wikis: no person, exit 0."""
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    manifest = json.loads((newest_tree(env, ORG, tmp_path / "source") / "manifest.json").read_text())
+    want = {name: manifest["repositories"][name]["wiki"]["refs"] for name in WIKIS}
+    assert all(want.values()) and not any(wiki_refs(world_root, TARGET, name) for name in WIKIS)
+    github_emulator.set_faults(wiki_created_on_push=True)
+    status, last, out = to_github(env, capsys, *[arg for name in WIKIS for arg in ("--repo", name)])
+    assert status == 0 and last["problems"] == [], last
+    assert last["created"]["wiki refs"] == sum(len(refs) for refs in want.values()), last
+    assert "save a page" not in out
+    assert {name: wiki_refs(world_root, TARGET, name) for name in WIKIS} == want
+    assert to_github(env, capsys, "--repo", "docs")[1]["created"] == {}  # done: a rerun sends nothing
+
+
 def restore_process(env: dict, *extra: str) -> subprocess.Popen:
     child_env = dict(os.environ, **env, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py"), "restore-to-github", "--org", ORG,
