@@ -137,7 +137,7 @@ class TemporaryBaseSteps:
         self.state.mark_pending(kind, self.key("item", item.number))
         try:
             self.w.write("POST", f"{self.path}/git/refs", {"ref": f"refs/heads/{name}", "sha": sha},
-                         what=f"{kind} of #{item.number}", idempotent=False)
+                         what=f"{kind.replace('-', ' ')} of #{item.number}", idempotent=False)
         except WriteRefused as exc:
             message = exc.message.lower()
             if exc.status == 422 and "already exists" in message:
@@ -169,7 +169,7 @@ class TemporaryBaseSteps:
             return
         try:
             self.w.write("DELETE", f"{self.path}/git/refs/heads/{quote(name, safe='/')}",
-                         what=f"delete the {kind} of #{item.number}")
+                         what=f"delete the {kind.replace('-', ' ')} of #{item.number}")
         except WriteRefused as exc:
             if exc.status != 422 or "does not exist" not in exc.message.lower():
                 self.problem(f"the temporary branch {name} of #{item.number} not deleted: {exc}")
