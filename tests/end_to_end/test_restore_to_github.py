@@ -23,14 +23,14 @@ import pytest
 import requests
 
 from orgbackup.cli import main
-from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name
+from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name, temporary_head_name
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.support.backup_compare import differences, summary
 from tests.support.pull_compare import pull_request_differences
 from tests.support.settings_compare import counts, settings_differences, settings_parts
 from tests.support.discussion_compare import discussion_counts, discussion_differences, discussions_of
 from tests.github_emulator.mutate import (add_discussion, add_discussion_category, add_issue, add_org, create_wiki,
-                                          delete_issue, write_world)
+                                          delete_branch, delete_issue, merge_pull, write_world)
 from tests.support.cli import ORG, restore, snapshots
 from tests.support.paths import ROOT
 
@@ -130,8 +130,22 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     add_discussion(world_root, ORG, "godot", "Rewrite the renderer", "In Rust.", "proposals", ("+1", "-1"),
                    ("enhancement", "documentation"))
     assert add_issue(world_root, ORG, "godot", "Filed after the discussions")["number"] == 136
+    # godot #15 merged (a merge commit: its head is on main) and its head branch deleted, as GitHub
+    # does on merge; closed #11's head branch deleted after a backup: its commits on no branch, in
+    # the backup's clone still (git keeps what a fetch --prune leaves). Both come back as pull requests.
+    merge_pull(world_root, ORG, "godot", 15)
+    backup_org(env, ORG, capsys)
+    delete_branch(world_root, ORG, "godot", "feature/pr-11")
     backup_org(env, ORG, capsys)
     source = newest_tree(env, ORG, tmp_path / "source")
+    godot_refs = json.loads((source / "manifest.json").read_text())["repositories"]["godot"]["refs"]
+    assert not {"refs/heads/feature/pr-11", "refs/heads/feature/pr-15"} & set(godot_refs), godot_refs
+    # #11's head: in the clone, on none of its branches and tags (so not on GitHub after their push)
+    clone = source / "github-backup/repositories/godot/repository"
+    head_11 = json.loads((clone.parent / "pulls/11.json").read_text())["head"]["sha"]
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", f"{head_11}^{{commit}}"]).returncode == 0
+    assert subprocess.run(["git", "-C", str(clone), "for-each-ref", "--contains", head_11, "refs/heads", "refs/tags"],
+                          check=True, capture_output=True, text=True).stdout == ""
     names = sorted(source.joinpath("github-backup/repositories").iterdir())
     parts = {p.name: settings_parts(source, p.name) for p in names}
     godot = counts(parts["godot"])
@@ -188,7 +202,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert first["created"]["discussions"] == 4 and first["created"]["discussion settings"] == 1
     assert first["created"]["discussion comments"] == 4 and first["created"]["discussion replies"] == 3
     assert first["created"]["discussion labels"] == 1  # #131's; #135's wait with it
-    assert first["created"]["merged pulls"] == 1 and "1 merged pull" in out  # godot #3
+    assert first["created"]["merged pulls"] == 2 and "2 merged pulls" in out  # godot #3, #15
     assert first["notices"] == []  # discussions turned on (GraphQL): nothing left to say about has_discussions
     # The settings parts: what GitHub takes made, the rest for a person, none of it a problem.
     person = first["for_a_person"]
@@ -260,7 +274,18 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert len(merged["comment_data"]) == len(original["comment_data"]) >= 1
     assert [c["sha"] for c in merged["commit_data"]] == [c["sha"] for c in original["commit_data"]] and \
         len(original["commit_data"]) == 2
-    # the temporary branch is gone (the comparison of refs above says the same)
+    # #15 from a temporary head (its branch deleted on merge) against a temporary base; #11 from a
+    # temporary head whose commits GitHub had on no branch (pushed from the clone); the same commits.
+    for number, base in ((15, temporary_base_name(15)), (11, "main")):
+        original = json.loads((source / f"github-backup/repositories/godot/pulls/{number}.json").read_text())
+        again = json.loads((copy / f"github-backup/repositories/godot/pulls/{number}.json").read_text())
+        assert again["state"] == "closed" and bool(again["merged_at"]) is False, number
+        assert (again["head"]["ref"], again["base"]["ref"]) == (temporary_head_name(number), base), number
+        assert again["head"]["sha"] == original["head"]["sha"], number
+        assert [c["sha"] for c in again["commit_data"]] == [c["sha"] for c in original["commit_data"]], number
+        assert f"its head branch {original['head']['ref']} had been deleted" in again["body"], number
+        assert len(again["comment_data"]) == len(original["comment_data"]) >= 1, number
+    # the temporary branches are gone (the comparison of refs above says the same)
     assert not [ref for ref in json.loads((copy / "manifest.json").read_text())["repositories"]["godot"]["refs"]
                 if "orgbackup-restore" in ref]
     figures = summary(source)
@@ -271,6 +296,34 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     five = json.loads((copy / "github-backup/repositories/godot/issues/5.json").read_text())
     assert five["title"].startswith("Placeholder for #5") and five["state"] == "closed"
     assert [label["name"] for label in five["labels"]] == ["orgbackup-placeholder"]
+
+
+def wiki_refs(world_root: Path, org: str, name: str) -> dict[str, str] | None:
+    """The branches and tags of a wiki's git repository in the emulator (None: it has none)."""
+    wiki = world_root / "git" / org / f"{name}.wiki.git"
+    if not wiki.is_dir():
+        return None
+    lines = subprocess.run(["git", "-C", str(wiki), "for-each-ref", "--format=%(refname) %(objectname)"],
+                           check=True, capture_output=True, text=True).stdout.split("\n")
+    return dict(line.split() for line in lines if line)
+
+
+def test_a_host_that_makes_a_wiki_on_its_first_push_takes_it_in_one_run(restore_env, github_emulator, world_root,
+                                                                        tmp_path, capsys):
+    """Where a push makes a wiki's git repository (the emulator's wiki_created_on_push, as a host may;
+    GitHub.com does not: the round trip), the first run pushes the wikis: no person, exit 0."""
+    env = restore_env
+    backup_org(env, ORG, capsys)
+    manifest = json.loads((newest_tree(env, ORG, tmp_path / "source") / "manifest.json").read_text())
+    want = {name: manifest["repositories"][name]["wiki"]["refs"] for name in WIKIS}
+    assert all(want.values()) and not any(wiki_refs(world_root, TARGET, name) for name in WIKIS)
+    github_emulator.set_faults(wiki_created_on_push=True)
+    status, last, out = to_github(env, capsys, *[arg for name in WIKIS for arg in ("--repo", name)])
+    assert status == 0 and last["problems"] == [], last
+    assert last["created"]["wiki refs"] == sum(len(refs) for refs in want.values()), last
+    assert "save a page" not in out
+    assert {name: wiki_refs(world_root, TARGET, name) for name in WIKIS} == want
+    assert to_github(env, capsys, "--repo", "docs")[1]["created"] == {}  # done: a rerun sends nothing
 
 
 def restore_process(env: dict, *extra: str) -> subprocess.Popen:
@@ -408,38 +461,50 @@ def wait_until(condition, proc: subprocess.Popen, limit: float = 120) -> None:
         time.sleep(0.02)
 
 
-def test_kills_around_a_merged_pull_requests_temporary_branch(restore_env, github_emulator, tmp_path, capsys):
-    """Killed once the temporary base of merged #3 exists, then once #3 is open against it: the last run
-    makes no second pull request and deletes the branch the kills left behind."""
+def target_branches(emulator, name: str = "godot") -> set[str]:
+    got = requests.get(f"{emulator.api_url}/repos/{TARGET}/{name}/branches", params={"per_page": 100},
+                       headers={"Authorization": f"token {emulator.admin_token}"}, timeout=30)
+    return {b["name"] for b in got.json()} if got.status_code == 200 else set()
+
+
+def target_pulls(emulator, name: str = "godot") -> list[dict]:
+    return requests.get(f"{emulator.api_url}/repos/{TARGET}/{name}/pulls", params={"state": "all", "per_page": 100},
+                        headers={"Authorization": f"token {emulator.admin_token}"}, timeout=30).json()
+
+
+@pytest.mark.parametrize("number, head_deleted", [(3, False), (15, True)], ids=["head-kept", "head-deleted"])
+def test_kills_around_a_merged_pull_requests_temporary_branches(restore_env, github_emulator, world_root, tmp_path,
+                                                               capsys, number, head_deleted):
+    """Merged #3: killed once its temporary base exists, then once #3 is open against it. #15 merged and its
+    head branch deleted (as GitHub does on merge): killed once its temporary head exists, once its temporary
+    base does, once #15 is open. The last run makes no second pull request and deletes the branches the
+    kills left behind."""
     env = restore_env
+    if head_deleted:
+        merge_pull(world_root, ORG, "godot", number)
     backup_org(env, ORG, capsys)
-    api = f"{github_emulator.api_url}/repos/{TARGET}/godot"
-    headers = {"Authorization": f"token {github_emulator.admin_token}"}
-    name = temporary_base_name(3)
-
-    def branches() -> set[str]:
-        got = requests.get(f"{api}/branches", params={"per_page": 100}, headers=headers, timeout=30)
-        return {b["name"] for b in got.json()} if got.status_code == 200 else set()
-
-    def pulls() -> list[dict]:
-        return requests.get(f"{api}/pulls", params={"state": "all", "per_page": 100}, headers=headers,
-                            timeout=30).json()
+    base = temporary_base_name(number)
+    head = temporary_head_name(number) if head_deleted else f"feature/pr-{number}"
+    temporary = [head, base] if head_deleted else [base]
 
     github_emulator.set_faults(latency_ms=200)  # every request slow: time to see each step
-    for reached in (lambda: name in branches(), lambda: any(p["number"] == 3 for p in pulls())):
+    for reached in [lambda name=name: name in target_branches(github_emulator) for name in temporary] + [
+            lambda: any(p["number"] == number for p in target_pulls(github_emulator))]:
         proc = restore_process(env)
         wait_until(reached, proc)
         proc.kill()
         proc.communicate(timeout=60)
-    assert name in branches()  # left behind by the kills
+    assert set(temporary) <= target_branches(github_emulator)  # left behind by the kills
     github_emulator.set_faults()
 
     status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
                           capsys=capsys)
     assert status == 0, last
-    assert name not in branches()
-    merged = [p for p in pulls() if p["number"] == 3]
-    assert len(merged) == 1 and merged[0]["state"] == "closed" and merged[0]["base"]["ref"] == name
+    assert not set(temporary) & target_branches(github_emulator)
+    assert ("feature/pr-15" in target_branches(github_emulator)) is not head_deleted
+    merged = [p for p in target_pulls(github_emulator) if p["number"] == number]
+    assert len(merged) == 1 and merged[0]["state"] == "closed", merged
+    assert (merged[0]["head"]["ref"], merged[0]["base"]["ref"]) == (head, base)
     source = newest_tree(env, ORG, tmp_path / "source")
     assert_no_duplicates(github_emulator, source)
     backup_org(env, TARGET, capsys)

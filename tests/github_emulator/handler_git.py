@@ -1,6 +1,7 @@
 """The handler's git and Git LFS requests: access to a repository (tokens, private repositories,
-pushes by the admin token, the git_500_repos fault and a hostile server's answers), git smart
-HTTP through `git http-backend`, and the LFS batch API and object transfers."""
+pushes by the admin token, the git_500_repos fault and a hostile server's answers, a wiki made by its
+first push under the wiki_created_on_push switch), git smart HTTP through `git http-backend`, and the
+LFS batch API and object transfers."""
 from __future__ import annotations
 
 import gzip
@@ -13,6 +14,7 @@ import threading
 
 from .builder import git_env
 from .gists import GISTS_DIR, gist_git_dir
+from .mutate import create_wiki
 
 # /ORG/NAME.git/<rest> and /ORG/NAME.wiki.git/<rest> (".git" optional, as on GitHub)
 GIT_PATH = re.compile(r"^/(?P<org>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
@@ -43,6 +45,9 @@ class GitRequests:
             found = None  # a person's private repository, to another person: not there
         path = f"{found[0]}/{found[1]['name']}" if found else ""
         git_dir = self.em.root / "git" / (path + (".wiki.git" if wiki else ".git"))
+        if found and wiki and write and user and user["admin"] and not git_dir.is_dir() \
+                and self.em.faults().get("wiki_created_on_push"):
+            create_wiki(self.em.root, found[0], found[1]["name"])  # a host that makes a wiki on its first push
         if not found or not git_dir.is_dir():
             self.reply(404, b"Repository not found.\n", None, "text/plain")
             return None

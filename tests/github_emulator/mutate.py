@@ -1,8 +1,8 @@
 """Changes to a world: a day of activity (mutate), and the helpers tests use to change it the
 way GitHub would (create_repo, push_files, add_release, add_issue, add_org, create_wiki,
-delete_issue, delete_repo, rename_repo, recreate_repo, force_push_away, add_variables,
-change_variable, add_rulesets). Every change is made under the writers' lock on a fresh load of world.json
-(write_world)."""
+delete_issue, delete_repo, rename_repo, recreate_repo, force_push_away, merge_pull, delete_branch,
+add_variables, change_variable, add_rulesets). Every change is made under the writers' lock on a fresh
+load of world.json (write_world)."""
 from __future__ import annotations
 
 import json
@@ -403,3 +403,39 @@ def force_push_away(root: Path, org: str, name: str, branch: str = "main") -> di
     b.pushed(org, name)
     b.save()
     return {"old": old, "new": new_sha}
+
+
+def merge_pull(root: Path, org: str, name: str, number: int, *, delete_branch: bool = True) -> str:
+    """Open pull request `number` merged with a merge commit on its base branch (GitHub's "Merge pull
+    request"), its head branch then deleted (GitHub's "Delete branch", or its setting that deletes a
+    head branch on merge) unless `delete_branch` is False. Returns the merge commit."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        issue = next(i for i in rec["issues"] if i["number"] == number and i["pull"])
+        pull = issue["pull"]
+        fi = FastImport()
+        mark = fi.commit(f"refs/heads/{pull['base']}", {}, f"Merge pull request #{number} from {org}/{pull['head']}",
+                         b.tick(), [_tip(b, org, name, f"refs/heads/{pull['base']}"), pull["head_sha"]])
+        merge = fi.run(b.git_dir(org, name))[mark]
+        now = iso(b.tick())
+        pull.update(merged=True, merge_commit_sha=merge, merged_at=now)
+        issue.update(state="closed", closed_at=now, updated_at=now)
+        for event in ("merged", "closed"):
+            b.event(rec, issue, event, USERS[0])
+        if delete_branch:
+            git(b.git_dir(org, name), "update-ref", "-d", f"refs/heads/{pull['head']}")
+        b.pushed(org, name)
+        return merge
+    return write_world(root, change)[0]
+
+
+def delete_branch(root: Path, org: str, name: str, branch: str) -> None:
+    """A branch deleted (`git push --delete`); its commits stay in GitHub's storage, as on GitHub. Not
+    the head or base of an open pull request (GitHub would close it: close that first)."""
+    def change(b):
+        rec = b.world["orgs"][org]["repos"][name]
+        assert not any(i["pull"] and i["state"] == "open" and branch in (i["pull"]["head"], i["pull"]["base"])
+                       for i in rec["issues"]), f"{branch} is a branch of an open pull request"
+        git(b.git_dir(org, name), "update-ref", "-d", f"refs/heads/{branch}")
+        b.pushed(org, name)
+    write_world(root, change)

@@ -36,7 +36,7 @@ FAULT_KEYS = ("api_502_fraction", "git_500_repos", "git_500_packs", "rate_limit_
               "secondary_rate_limit", "secondary_rate_limit_no_retry_after", "latency_ms", "seed",
               "throttle_bytes_per_second", "stall_seconds", "content_creation_per_minute",
               "git_redirect", "lfs_unauthorized_repos", "refuse_repository_creates", "asset_upload_starter",
-              "graphql_rate_limit_form")
+              "graphql_rate_limit_form", "wiki_created_on_push")
 # How GraphQL answers a spent budget (the `rate_limit_exhausted` fault, the enforced `rate_limit`):
 # "RATE_LIMITED" (HTTP 200, GitHub's long-standing form, the default), "RATE_LIMIT" (HTTP 200,
 # `"type": "RATE_LIMIT", "code": "graphql_rate_limit"`, seen from January 2026), "403" or "429"
@@ -285,6 +285,9 @@ class Emulator:
             (as GitHub does for a name or a setting it will not take)
         asset_upload_starter: ["file name", ...]: the first upload of an asset of that name (as sent)
             to a release leaves it half-done (state "starter", half its bytes) and answers 502
+        wiki_created_on_push: true: a push (by an admin) to a wiki whose git repository does not exist
+            makes it, as a host may; without it, GitHub.com's
+            "Repository not found" until a person saves the wiki's first page (mutate.create_wiki)
         set_faults() with no argument clears them all."""
         unknown = set(faults) - set(FAULT_KEYS)
         if unknown:

@@ -2,7 +2,8 @@
 reviews and review comments (a mixin of RepositoryRestore: it uses its writer, state and keys).
 
 A pull request becomes one again when GitHub accepts it (one whose commits are all in its base,
-a merged one, against a temporary base: merged_pulls.py), else an issue that says why; a gap in the
+a merged one, against a temporary base: merged_pulls.py; a closed one whose head branch is gone, from
+a temporary head: deleted_heads.py), else an issue that says why; a gap in the
 numbers is a closed placeholder; every body starts with the provenance header. An item is closed
 after its comments and reviews, as it was (and a pull request takes reviews while it is open)."""
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 import logging
 
 from orgbackup.actions.restore_to_github import bodies
-from orgbackup.actions.restore_to_github.merged_pulls import TemporaryBaseSteps, is_merged, merged_note
+from orgbackup.actions.restore_to_github.deleted_heads import TemporaryHeadSteps, head_in_own_repository
+from orgbackup.actions.restore_to_github.merged_pulls import is_merged, merged_note
 from orgbackup.actions.restore_to_github.source import Item
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
@@ -66,13 +68,13 @@ def find_marked(listing: list, kind: str, original_id) -> dict | None:
     return next((x for x in listing if (x.get("body") or "").startswith(mark)), None)
 
 
-class IssueSteps(TemporaryBaseSteps):
+class IssueSteps(TemporaryHeadSteps):
     def restore_item(self, item: Item) -> None:
         try:
             made = self.create_item(item)
         except WriteRefused as exc:
             self.problem(f"#{item.number} not created: {exc}")
-            self.remove_temporary_base(item)
+            self.remove_temporary_branches(item)
             return
         if made.get("number") != item.number and not self.numbers_differ:
             self.numbers_differ = True
@@ -88,7 +90,7 @@ class IssueSteps(TemporaryBaseSteps):
         for comment in item.review_comments:
             self.restore_review_comment(number, comment, as_pull, replies)
         self.close_item(item, number, as_pull)
-        self.remove_temporary_base(item)
+        self.remove_temporary_branches(item)
 
     def item_body(self, item: Item, notes: list[str]) -> str:
         data = item.data
@@ -109,14 +111,32 @@ class IssueSteps(TemporaryBaseSteps):
         """Why pull request `item` cannot be one again (None: try)."""
         data = item.data
         head, base = data.get("head") or {}, data.get("base") or {}
-        same_repo = ((head.get("repo") or {}).get("full_name") or "").lower() == \
-            ((base.get("repo") or {}).get("full_name") or "").lower() != ""
-        if not same_repo:
+        if not head_in_own_repository(data):
             return f"its head {head.get('label') or '?'} was in another repository"
-        for side, ref in (("head", head.get("ref")), ("base", base.get("ref"))):
-            if f"refs/heads/{ref}" not in self.repo.refs:
-                return f"its {side} branch {ref!r} is not in the backup"
+        if f"refs/heads/{base.get('ref')}" not in self.repo.refs:
+            return f"its base branch {base.get('ref')!r} is not in the backup"
+        if f"refs/heads/{head.get('ref')}" not in self.repo.refs and self.head_commit(item) is None:
+            return f"its head branch {head.get('ref')!r} is not in the backup" + (
+                f", nor its head commit {head.get('sha') or '?'}" if data.get("state") == "closed" else "")
         return None
+
+    def open_pull(self, item: Item) -> tuple[dict | None, str]:
+        """POST /pulls of `item` (from a temporary head when its head branch is gone, against a temporary
+        base when GitHub finds no commits between its base and head); else None and why not."""
+        try:
+            head, notes = self.pull_head(item)
+        except WriteRefused as exc:
+            if exc.status != 422:
+                raise
+            return None, f"its head {item.data['head'].get('sha')} could not be made a branch again ({exc.message})"
+        pull = {"title": item.data.get("title") or f"#{item.number}", "body": self.item_body(item, notes),
+                "head": head, "base": item.data["base"]["ref"], "draft": bool(item.data.get("draft"))}
+        try:
+            return self.write_dropping("POST", f"{self.path}/pulls", pull, ("draft",), what=f"pull #{item.number}"), ""
+        except WriteRefused as exc:
+            if exc.status != 422:
+                raise
+            return self.open_with_no_commits(item, pull, exc, notes)
 
     def create_item(self, item: Item) -> dict:
         key = self.key("item", item.number)
@@ -145,18 +165,9 @@ class IssueSteps(TemporaryBaseSteps):
         def create():
             reason = self.pull_reason(item) if item.kind == "pull" else None
             if item.kind == "pull" and reason is None:
-                head, base = item.data["head"], item.data["base"]
-                pull = {"title": item.data.get("title") or f"#{item.number}", "body": self.item_body(item, []),
-                        "head": head["ref"], "base": base["ref"], "draft": bool(item.data.get("draft"))}
-                try:
-                    return self.write_dropping("POST", f"{self.path}/pulls", pull, ("draft",),
-                                               what=f"pull #{item.number}")
-                except WriteRefused as exc:
-                    if exc.status != 422:
-                        raise
-                    made, reason = self.open_with_no_commits(item, pull, exc)
-                    if made is not None:
-                        return made
+                made, reason = self.open_pull(item)
+                if made is not None:
+                    return made
             notes = [f"*This was a pull request ({item.data.get('head', {}).get('label', '?')} into "
                      f"{item.data.get('base', {}).get('ref', '?')}) that could not be opened again: {reason}*"] \
                 if item.kind == "pull" else []

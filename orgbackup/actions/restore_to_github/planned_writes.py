@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from orgbackup.actions.restore_to_github.deleted_heads import head_of_a_closed_pull_is_gone
 from orgbackup.actions.restore_to_github.discussions import planned_discussion_writes
 from orgbackup.actions.restore_to_github.environments import planned_environment_writes
 from orgbackup.actions.restore_to_github.items import pull_fields
@@ -34,8 +35,10 @@ def planned_writes(repo: SourceRepository, with_access: bool) -> Counter:
         review_comments=sum(len(i.review_comments) for i in repo.items),
         reviews=sum(len(i.reviews) for i in repo.items),
         pull_fields=sum(1 for i in repo.items if i.kind == "pull" and pull_fields(i, {})),
-        # a merged pull request: the open GitHub refuses, its temporary base's create and delete
-        temporary_branch_writes=3 * sum(1 for i in repo.items if i.kind == "pull" and is_merged(i.data)),
+        # a merged pull request: the open GitHub refuses, its temporary base's create and delete; a
+        # closed one whose head branch is gone: its temporary head's create and delete
+        temporary_branch_writes=sum(3 * is_merged(i.data) + 2 * head_of_a_closed_pull_is_gone(i.data, repo.refs)
+                                    for i in repo.items if i.kind == "pull"),
         releases=len(repo.releases), assets=sum(len(r.assets) for r in repo.releases),
         settings=1 + int(bool(repo.record.get("archived"))),
     )

@@ -2,13 +2,13 @@
 
 Order (each step resumable; see writer.create_once):
   1. the repository (never one this restore did not create: that is left alone, named)
-  2. LFS objects, then every branch and tag (git push), then the wiki
+  2. LFS objects, then every branch and tag (git push), then the wiki (where the host takes its first push)
   3. labels, milestones; topics, Actions variables, autolinks, deploy keys, inactive webhooks
      (repository_settings.py; secrets and what else only a person can do: `for_a_person`),
      environments (environments.py), the repository's own rulesets (rulesets.py)
   4. issues and pull requests in number order (numbers match; gaps become closed placeholders),
-     each with its comments, review comments and reviews (items.py); a merged one against a
-     temporary base branch, deleted once it is closed (merged_pulls.py); a gap that was a
+     each with its comments, review comments and reviews (items.py); a temporary base or head branch
+     where GitHub needs one (merged_pulls.py, deleted_heads.py), deleted once it is closed; a gap that was a
      discussion is that discussion, the other discussions after them (discussions.py)
   5. releases with their assets
   6. with --with-access: branch protection, collaborators (access.py)
@@ -178,17 +178,17 @@ class RepositoryRestore(Step, IssueSteps, DiscussionSteps):
         have = self.remote_refs(url)
         if have == want:
             return
-        if have is None:
+        # Pushed where it has no git repository too (a host may make it then); a page saved by hand is replaced.
+        result = self.git_command(git_push.push_refs(wiki, url, force=True))
+        reason = git.failure_reason(result.stderr or result.stdout)
+        if have is None and not result.ok and "not found" in reason.lower():  # GitHub.com
             self.problem(f"wiki not pushed: GitHub makes a wiki's git repository only when its first page is "
                          f"saved; open {self.target.web_url}/{self.target.org}/{self.name}/wiki, save a page, "
                          f"and run the same command again")
-            return
-        # The first page saved by hand is the only history there: the wiki is replaced by the backup's.
-        result = self.git_command(git_push.push_refs(wiki, url, force=True))
-        if not result.ok or self.remote_refs(url) != want:
-            self.problem(f"wiki push failed: {git.failure_reason(result.stderr or result.stdout)}")
-            return
-        self.outcome.created["wiki refs"] += len(want)
+        elif not result.ok or self.remote_refs(url) != want:
+            self.problem(f"wiki push failed: {reason}")
+        else:
+            self.outcome.created["wiki refs"] += len(want)
 
     def labels(self) -> None:
         """The backup's labels; a label GitHub gave the new repository is made the backup's

@@ -101,3 +101,19 @@ def test_rename_and_delete_carry_the_references(world_root):
     assert f"{ORG}/internal-tools" in {a["repo"] for a in world["attachments"].values()}
     rename_repo(world_root, ORG, "handbook", "docs")
     mutate(world_root)                                  # game is gone: the day goes on without it
+
+
+def test_a_pull_request_merged_and_its_head_branch_deleted(github_emulator, world_root):
+    from tests.github_emulator.mutate import delete_branch, merge_pull
+    em = github_emulator
+    before = ok(em, f"/repos/{ORG}/godot/pulls/15")
+    assert before["state"] == "open" and not before["merged"]
+    merge = merge_pull(world_root, ORG, "godot", 15)
+    after = ok(em, f"/repos/{ORG}/godot/pulls/15")
+    assert after["merged"] and after["state"] == "closed" and after["merge_commit_sha"] == merge
+    assert after["head"]["ref"] == "feature/pr-15" and after["head"]["sha"] == before["head"]["sha"]
+    heads = git("ls-remote", "--heads", f"{em.base_url}/{ORG}/godot.git")
+    assert "refs/heads/feature/pr-15" not in heads and f"{merge}\trefs/heads/main" in heads
+    delete_branch(world_root, ORG, "godot", "feature/pr-11")  # closed #11's
+    assert "feature/pr-11" not in git("ls-remote", "--heads", f"{em.base_url}/{ORG}/godot.git")
+    assert "refs/heads/feature/pr-11" not in truth(world_root)["orgs"][ORG]["repos"]["godot"]["refs"]

@@ -283,6 +283,24 @@ def test_wiki_push_once_it_exists(github_emulator, world_root, target, tmp_path)
         truth(world_root)["orgs"][ORG]["repos"]["docs"]["wiki"]["refs"]
 
 
+def test_a_wiki_made_by_its_first_push_under_the_switch(github_emulator, world_root, target, tmp_path):
+    """wiki_created_on_push: an admin's push makes the wiki (an anonymous one and a read do not)."""
+    em = github_emulator
+    src = tmp_path / "wiki"
+    git("clone", "-q", f"{em.base_url}/{ORG}/docs.wiki.git", src)
+    em.set_faults(wiki_created_on_push=True)
+    anonymous = run("git", "-C", src, "push", f"{em.base_url}/{TARGET}/assets.wiki.git",
+                    "refs/remotes/origin/master:refs/heads/master", check=False)
+    assert anonymous.returncode != 0 and run("git", "ls-remote", f"{em.base_url}/{TARGET}/assets.wiki.git",
+                                             check=False).returncode != 0
+    git("-C", src, "push", "-q", authed_url(em, f"{TARGET}/assets.wiki.git"),
+        "refs/remotes/origin/master:refs/heads/master")
+    em.set_faults()
+    assert refs(f"{em.base_url}/{TARGET}/assets.wiki.git") == refs(f"{em.base_url}/{ORG}/docs.wiki.git")
+    assert truth(world_root)["orgs"][TARGET]["repos"]["assets"]["wiki"]["refs"] == \
+        truth(world_root)["orgs"][ORG]["repos"]["docs"]["wiki"]["refs"]
+
+
 @pytest.mark.contract_exempt("sends an issue without a title, to see the 422")
 def test_content_created_counter_and_lazy_truth(github_emulator, world_root, target):
     from tests.github_emulator.store import truth_is_stale
