@@ -233,11 +233,10 @@ class ProjectsRestore:
             shape["singleSelectOptions"] = option_inputs(field)
         if kind == "ITERATION":
             shape["iterationConfiguration"] = iteration_input(field)
-        if there is not None and not shape:  # a field of that name and kind there already: nothing to change
-            self.state.mark_done("project-field", self.key(project, "field", field.get("id")), field_summary(there))
-            return field_summary(there)
 
         def create():
+            if there is not None and not shape:  # a field of that name and kind there already: nothing to change
+                return there
             if there is not None:
                 return self.w.graphql(UPDATE_FIELD, dict(shape, fieldId=there["id"]),
                                       what=f"{where}")["updateProjectV2Field"]["projectV2Field"]
