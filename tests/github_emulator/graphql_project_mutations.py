@@ -219,9 +219,9 @@ def update_field(c: Ctx, input: dict) -> dict:
             field["options"] = _options(b, input["singleSelectOptions"])
             kept = {o["id"] for o in field["options"]}
             for item in project["items"]:  # a value naming a gone option is gone with it
-                values = item.get("values") or {}
-                if field["id"] in values and values[field["id"]] not in kept:
-                    values.pop(field["id"], None)
+                values, key = item.get("values") or {}, str(field["id"])
+                if key in values and values[key] not in kept:
+                    del values[key]
         if input.get("iterationConfiguration") is not None:
             if field["dataType"] != "ITERATION":
                 _fail("UNPROCESSABLE", "Only iteration fields have an iteration configuration.")
@@ -305,7 +305,7 @@ def set_value(c: Ctx, input: dict) -> dict:
             _fail("UNPROCESSABLE", f"The single select option id {value!r} is not an option of {field['name']!r}.")
         if kind == "ITERATION" and value not in {i["id"] for i in field["configuration"]["iterations"]}:
             _fail("UNPROCESSABLE", f"The iteration id {value!r} is not an iteration of {field['name']!r}.")
-        item.setdefault("values", {})[field["id"]] = value
+        item.setdefault("values", {})[str(field["id"])] = value  # world.json keys values by the field id as text
         item["updatedAt"] = iso(b.tick())
         _touch(b, project)
         return login, project["number"], item["id"]

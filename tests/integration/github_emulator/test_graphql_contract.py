@@ -10,9 +10,25 @@ import pytest
 from tests.contract import product_graphql
 from tests.contract.graphql import violations
 from tests.github_emulator.builder import ORG
-from tests.support.graphql_world import FIRST_DISCUSSION, REPO, post
+from tests.support.graphql_world import FIRST_DISCUSSION, REPO, data, post
 
 SENT = product_graphql.documents()
+PROJECT_IDS = ("ownerId", "projectId", "fieldId", "itemId", "contentId")
+
+
+def project_ids(em, sent: product_graphql.Sent) -> dict:
+    """The ids a restore's project mutation names, of the world's: the organization, project 1, its
+    Status field (options given) or its Notes field (a text value), its first item, godot #1."""
+    q = product_graphql.restore_projects
+    project = data(post(em, q.TARGET_PROJECT, {"login": ORG, "number": 1}))["organization"]["projectV2"]
+    items = data(post(em, q.TARGET_ITEMS, {"login": ORG, "number": 1, "after": None}))["organization"]["projectV2"]
+    fields = {f["name"]: f["id"] for f in project["fields"]["nodes"]}
+    ids = {"ownerId": data(post(em, q.OWNER_QUERY, {"login": ORG}))["organization"]["id"],
+           "projectId": project["id"], "itemId": items["items"]["nodes"][0]["id"],
+           "fieldId": fields["Status" if "singleSelectOptions" in sent.variables else "Notes"],
+           "contentId": data(post(em, q.CONTENT_QUERY, {"o": ORG, "n": REPO, "number": 1}))[
+               "repository"]["issueOrPullRequest"]["id"]}
+    return {k: v for k, v in ids.items() if k in sent.variables}
 
 
 def realistic(sent: product_graphql.Sent, em) -> dict:
@@ -35,6 +51,8 @@ def realistic(sent: product_graphql.Sent, em) -> dict:
         variables["id"] = discussion["data"]["repository"]["discussion"]["comments"]["nodes"][-1]["id"]
         if "after" in sent.variables:  # the replies' query pages; the restore's mutations do not
             variables["after"] = None
+    if set(PROJECT_IDS) & set(variables):
+        variables.update(project_ids(em, sent))
     if variables.get("after"):  # a next page: the cursor the first page gave
         first = post(em, sent.document, dict(variables, after=None)).json()["data"]
         connection = next(iter(_connections(first)), {})
@@ -61,3 +79,5 @@ def test_the_emulators_answer_to_each_product_document_fits_githubs_schema(em, s
         if token == "admin":
             assert answer.get("data") and not [e for e in answer.get("errors") or ()
                                                if e.get("type") != "NOT_FOUND"], answer
+            if set(PROJECT_IDS) & set(variables):  # a project mutation on the world's own: made
+                assert "errors" not in answer, answer
