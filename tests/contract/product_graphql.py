@@ -111,6 +111,7 @@ def restore_project_documents() -> list[Sent]:
         Sent("restore: an iteration field", q.CREATE_FIELD,
              {"projectId": project, "dataType": "ITERATION", "name": "Cycle", "iterationConfiguration": iterations}),
         Sent("restore: the Status field's options", q.UPDATE_FIELD, {"fieldId": field, "singleSelectOptions": options}),
+        Sent("restore: GitHub's default Status deleted", q.DELETE_FIELD, {"fieldId": field}),
         Sent("restore: a project item", q.ADD_ITEM, {"projectId": project, "contentId": "I_kwDOAbc"}),
         Sent("restore: a draft issue", q.ADD_DRAFT_ISSUE, {"projectId": project, "title": "A draft", "body": "text"}),
         Sent("restore: an item archived", q.ARCHIVE_ITEM, {"projectId": project, "itemId": item}),
@@ -160,9 +161,9 @@ COVERED = {
     "orgbackup.actions.restore_to_github.projects:UPDATE_FIELD": ["restore: the Status field's options"],
     "orgbackup.actions.restore_to_github.projects:ADD_ITEM": ["restore: a project item"],
     "orgbackup.actions.restore_to_github.projects:ADD_DRAFT_ISSUE": ["restore: a draft issue"],
-    # ProjectsRestore.once (UPDATE_PROJECT) and item_once (SET_VALUE, ARCHIVE_ITEM)
+    # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD) and item_once (SET_VALUE, ARCHIVE_ITEM)
     "orgbackup.actions.restore_to_github.projects:document": [
-        "restore: a project's settings", "restore: a project closed", "restore: an item archived",
+        "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted", "restore: an item archived",
         "restore: an item's field value"],
 }
 

@@ -9,6 +9,7 @@ GitHub's rules, as far as the restore meets them:
   Repository, Reviewers); only TEXT, NUMBER, DATE, SINGLE_SELECT and ITERATION fields can be made, at
   most 50 fields a project, a name once a project; a single select needs an option; option and
   iteration ids are GitHub's to choose;
+- only a custom field (Status is one) can be deleted, its values with it;
 - `updateProjectV2Field`'s options replace the field's (new ids; values pointing at a gone one are cleared);
 - an issue or a pull request added again is the item it already is (GitHub answers the existing one);
 - a value is set on a custom field only, of that field's kind, an option or iteration of that field.
@@ -43,6 +44,7 @@ def project_mutation_root(c: Ctx) -> dict:
         "updateProjectV2": lambda info, input: update_project(c, input),
         "createProjectV2Field": lambda info, input: create_field(c, input),
         "updateProjectV2Field": lambda info, input: update_field(c, input),
+        "deleteProjectV2Field": lambda info, input: delete_field(c, input),
         "addProjectV2ItemById": lambda info, input: add_item(c, input),
         "addProjectV2DraftIssue": lambda info, input: add_draft_issue(c, input),
         "archiveProjectV2Item": lambda info, input: archive_item(c, input),
@@ -198,19 +200,36 @@ def create_field(c: Ctx, input: dict) -> dict:
     return _payload(input, projectV2Field=_field_obj(next(f for f in project["fields"] if f["id"] == field_id)))
 
 
+def _field_anywhere(world: dict, node_id: str):
+    """(owner login, project, field) of a field's node id."""
+    for login, org in world["orgs"].items():
+        for project in org.get("projects") or []:
+            field = next((f for f in project["fields"] if _field_obj(f)["id"] == node_id), None)
+            if field is not None:
+                return login, project, field
+    _not_found(node_id)
+
+
+def delete_field(c: Ctx, input: dict) -> dict:
+    _allowed(c, "DeleteProjectV2Field")
+
+    def change(b):
+        login, project, field = _field_anywhere(b.world, input["fieldId"])
+        if field["dataType"] not in CUSTOM_TYPES:
+            _fail("UNPROCESSABLE", f"The field {field['name']!r} cannot be deleted: it is of type {field['dataType']}.")
+        project["fields"].remove(field)
+        for item in project["items"]:
+            (item.get("values") or {}).pop(str(field["id"]), None)
+        _touch(b, project)
+        return field
+    return _payload(input, projectV2Field=_field_obj(_write(c, change)))
+
+
 def update_field(c: Ctx, input: dict) -> dict:
     _allowed(c, "UpdateProjectV2Field")
 
-    def field_of(b):
-        for login, org in b.world["orgs"].items():
-            for project in org.get("projects") or []:
-                field = next((f for f in project["fields"] if _field_obj(f)["id"] == input["fieldId"]), None)
-                if field is not None:
-                    return login, project, field
-        _not_found(input["fieldId"])
-
     def update(b):
-        login, project, field = field_of(b)
+        login, project, field = _field_anywhere(b.world, input["fieldId"])
         if input.get("name"):
             field["name"] = input["name"]
         if input.get("singleSelectOptions") is not None:

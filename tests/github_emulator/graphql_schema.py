@@ -157,6 +157,7 @@ type Mutation {
   updateProjectV2(input: UpdateProjectV2Input!): UpdateProjectV2Payload
   createProjectV2Field(input: CreateProjectV2FieldInput!): CreateProjectV2FieldPayload
   updateProjectV2Field(input: UpdateProjectV2FieldInput!): UpdateProjectV2FieldPayload
+  deleteProjectV2Field(input: DeleteProjectV2FieldInput!): DeleteProjectV2FieldPayload
   addProjectV2ItemById(input: AddProjectV2ItemByIdInput!): AddProjectV2ItemByIdPayload
   addProjectV2DraftIssue(input: AddProjectV2DraftIssueInput!): AddProjectV2DraftIssuePayload
   archiveProjectV2Item(input: ArchiveProjectV2ItemInput!): ArchiveProjectV2ItemPayload
@@ -201,6 +202,8 @@ input UpdateProjectV2FieldInput {
   singleSelectOptions: [ProjectV2SingleSelectFieldOptionInput!]
 }
 type UpdateProjectV2FieldPayload { clientMutationId: String projectV2Field: ProjectV2FieldConfiguration }
+input DeleteProjectV2FieldInput { clientMutationId: String fieldId: ID! }
+type DeleteProjectV2FieldPayload { clientMutationId: String projectV2Field: ProjectV2FieldConfiguration }
 input AddProjectV2ItemByIdInput { clientMutationId: String contentId: ID! projectId: ID! }
 type AddProjectV2ItemByIdPayload { clientMutationId: String item: ProjectV2Item }
 input AddProjectV2DraftIssueInput { assigneeIds: [ID!] body: String clientMutationId: String projectId: ID! title: String! }

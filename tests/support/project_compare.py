@@ -4,8 +4,8 @@ items by (repository, number) or a draft's title and body, archived, and their v
 (an option or an iteration by its name). A project is matched by its place in number order (a
 restore into an empty organization numbers them 1, 2, ... as GitHub does).
 
-GitHub gives a new project its built-in fields (Assignees, Labels, ...) and a Status field: the
-copy may have those beyond the original's, a Status only with GitHub's default options.
+GitHub gives a new project its built-in fields (Assignees, Labels, ...): the copy may have those
+beyond the original's, and no custom field (a Status among them) the original has not.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 CUSTOM = ("TEXT", "NUMBER", "DATE", "SINGLE_SELECT", "ITERATION")
 VALUE_KEYS = ("text", "number", "date", "name", "title")
-GITHUB_STATUS = ["Todo", "In Progress", "Done"]
 
 
 def projects_of(tree: Path) -> list[dict]:
@@ -66,8 +65,7 @@ def project_differences(source: Path, copy: Path) -> list[str]:
                              f"the copy's {field_view(theirs[field['name']])}")
         names = {f["name"] for f in original.get("fields") or []}
         for name, field in theirs.items():
-            github_status = name == "Status" and [o["name"] for o in field.get("options") or []] == GITHUB_STATUS
-            if name not in names and field["dataType"] in CUSTOM and not github_status:
+            if name not in names and field["dataType"] in CUSTOM:
                 found.append(f"{where}: the copy has a field {name!r} the original has not")
     return found
 

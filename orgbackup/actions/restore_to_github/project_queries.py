@@ -123,6 +123,13 @@ mutation($fieldId: ID!, $singleSelectOptions: [ProjectV2SingleSelectFieldOptionI
 }
 """ % FIELD_SELECTION
 
+# GitHub's default Status field of a new project, where the original had none.
+DELETE_FIELD = """
+mutation($fieldId: ID!) {
+  deleteProjectV2Field(input: {fieldId: $fieldId}) { projectV2Field { ... on ProjectV2FieldCommon { id } } }
+}
+"""
+
 ADD_ITEM = """
 mutation($projectId: ID!, $contentId: ID!) {
   addProjectV2ItemById(input: {projectId: $projectId, contentId: $contentId}) { item { id } }

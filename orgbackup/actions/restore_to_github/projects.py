@@ -6,8 +6,8 @@ For each project of the backup (`projects/<N>.json`), in number order:
   readme, short description and visibility (`updateProjectV2`); closed, as the original was, last;
 - its custom fields (TEXT, NUMBER, DATE, SINGLE_SELECT with their options, ITERATION with their
   iterations); a field the new project has already (GitHub gives it "Status") gets the backup's
-  options (`updateProjectV2Field`); GitHub's built-in fields (Title, Assignees, Labels, ...) are
-  the project's own and not made;
+  options (`updateProjectV2Field`), or is deleted when the original had none; GitHub's built-in
+  fields (Title, Assignees, Labels, ...) are the project's own and not made;
 - its items in the backup's order: an issue or a pull request by its number in the target's
   repository of the same name (the restore keeps numbers), a draft issue with its title and body;
   then each one's values of the custom fields (option and iteration ids mapped by name), and
@@ -26,7 +26,8 @@ from pathlib import Path
 from orgbackup.github.api import GraphQLError
 from orgbackup.cache.layout import OrgPaths
 from orgbackup.actions.restore_to_github.project_queries import (
-    ADD_DRAFT_ISSUE, ADD_ITEM, ARCHIVE_ITEM, CONTENT_QUERY, CREATE_FIELD, CREATE_PROJECT, FIND_PROJECTS, OWNER_QUERY,
+    ADD_DRAFT_ISSUE, ADD_ITEM, ARCHIVE_ITEM, CONTENT_QUERY, CREATE_FIELD, CREATE_PROJECT, DELETE_FIELD, FIND_PROJECTS,
+    OWNER_QUERY,
     SET_VALUE, TARGET_ITEMS, TARGET_PROJECT, UPDATE_FIELD, UPDATE_PROJECT)
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
@@ -68,13 +69,19 @@ def custom_values(project: dict, item: dict) -> list[dict]:
             if types.get(v.get("field")) in SAVED_VALUE and v.get(SAVED_VALUE[types[v.get("field")]]) is not None]
 
 
+def has_status(project: dict) -> bool:
+    """Has the project a field named Status (GitHub gives a new project one)?"""
+    return any((f.get("name") or "").lower() == "status" for f in project.get("fields") or [])
+
+
 def planned_project_writes(source) -> Counter:
     """The writes the restore of the organization's projects makes at most (the dry run's counts)."""
     projects = saved_projects(OrgPaths(source.directory).projects)
     items = [(p, i) for p in projects for i in p.get("items") or [] if i.get("content")]
     count = Counter({"projects": len(projects),
                      "project settings": len(projects) + sum(1 for p in projects if p.get("closed")),
-                     "project fields": sum(len(custom_fields(p)) for p in projects),
+                     # the custom fields, and GitHub's default Status deleted where the original had none
+                     "project fields": sum(len(custom_fields(p)) + (not has_status(p)) for p in projects),
                      "project items": len(items),
                      "project archivings": sum(1 for _, i in items if i.get("isArchived")),
                      "project field values": sum(len(custom_values(p, i)) for p, i in items)})
@@ -210,11 +217,11 @@ class ProjectsRestore:
 
     def restore_fields(self, project: dict, made: dict) -> dict[str, dict]:
         """Saved field name -> what the state keeps of the target's field (field_summary)."""
-        names = {f.get("name") for f in project.get("fields") or []}
         existing = {f.get("name", "").lower(): f for f in self.target_project(made["number"])["fields"]["nodes"] if f}
-        if "status" in existing and "Status" not in names:
-            self.step.for_a_person(f"project {project.get('number')} ({project.get('title')}): GitHub gave the new "
-                                   f"project its default Status field, which the original had not; delete it by hand")
+        if "status" in existing and not has_status(project):  # GitHub's default, which the original had not
+            self.once(project, made, "project-status-deleted", DELETE_FIELD, {"fieldId": existing["status"]["id"]},
+                      lambda now: not [f for f in now["fields"]["nodes"] if f and f.get("name", "").lower() == "status"],
+                      "project fields")
         fields = {}
         for field in custom_fields(project):
             made_field = self.restore_field(project, made, field, existing.get((field.get("name") or "").lower()))

@@ -88,3 +88,10 @@ def test_projects_are_made_as_github_makes_them(github_emulator, target):
     assert [o["name"] for o in status["options"]] == ["L"]
     saved = data(post(em, PROJECT_QUERY, {"login": TARGET, "number": 1, "after": None}))["organization"]["projectV2"]
     assert not [v for v in saved["items"]["nodes"][0]["fieldValues"]["nodes"] if "optionId" in v]
+
+    # Only a custom field can be deleted (GitHub's default Status is one).
+    assert "cannot be deleted" in refused(em, q.DELETE_FIELD, fieldId=fields["Title"]["id"])
+    mutate(em, q.DELETE_FIELD, fieldId=fields["Status"]["id"])
+    project = mutate(em, q.TARGET_PROJECT, login=TARGET, number=1)["organization"]["projectV2"]
+    assert "Status" not in {f["name"] for f in project["fields"]["nodes"]} and "Title" in {
+        f["name"] for f in project["fields"]["nodes"]}
