@@ -218,8 +218,10 @@ class ProjectsRestore:
     def restore_fields(self, project: dict, made: dict) -> dict[str, dict]:
         """Saved field name -> what the state keeps of the target's field (field_summary)."""
         existing = {f.get("name", "").lower(): f for f in self.target_project(made["number"])["fields"]["nodes"] if f}
-        if "status" in existing and not has_status(project):  # GitHub's default, which the original had not
-            self.once(project, made, "project-status-deleted", DELETE_FIELD, {"fieldId": existing["status"]["id"]},
+        # GitHub's default Status, which the original had not (or a row of its delete, to be looked at)
+        status = existing.get("status")
+        if not has_status(project) and (status or self.state.get("project-status-deleted", self.key(project))):
+            self.once(project, made, "project-status-deleted", DELETE_FIELD, {"fieldId": (status or {}).get("id")},
                       lambda now: not [f for f in now["fields"]["nodes"] if f and f.get("name", "").lower() == "status"],
                       "project fields")
         fields = {}
