@@ -152,8 +152,6 @@ COVERED = {
     # restore-to-github's projects
     "orgbackup.actions.restore_to_github.projects:OWNER_QUERY": ["restore: the target organization's id"],
     "orgbackup.actions.restore_to_github.projects:TARGET_PROJECT": ["restore: a made project"],
-    "orgbackup.actions.restore_to_github.projects:TARGET_ITEMS": ["restore: a made project's items"],
-    "orgbackup.actions.restore_to_github.projects:FIND_PROJECTS": ["restore: finding a project"],
     "orgbackup.actions.restore_to_github.projects:CONTENT_QUERY": ["restore: an item's issue or pull request"],
     "orgbackup.actions.restore_to_github.projects:CREATE_PROJECT": ["restore: a project"],
     "orgbackup.actions.restore_to_github.projects:CREATE_FIELD": [
@@ -161,8 +159,10 @@ COVERED = {
     "orgbackup.actions.restore_to_github.projects:UPDATE_FIELD": ["restore: the Status field's options"],
     "orgbackup.actions.restore_to_github.projects:ADD_ITEM": ["restore: a project item"],
     "orgbackup.actions.restore_to_github.projects:ADD_DRAFT_ISSUE": ["restore: a draft issue"],
-    # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD) and item_once (SET_VALUE, ARCHIVE_ITEM)
+    # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD), item_once (SET_VALUE, ARCHIVE_ITEM) and
+    # connection_nodes (FIND_PROJECTS, TARGET_ITEMS)
     "orgbackup.actions.restore_to_github.projects:document": [
+        "restore: finding a project", "restore: a made project's items",
         "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted", "restore: an item archived",
         "restore: an item's field value"],
 }

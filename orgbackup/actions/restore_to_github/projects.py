@@ -371,19 +371,12 @@ class ProjectsRestore:
         read again once this part has written since."""
         if self.items_read and self.items_read[:2] == (number, self.w.writes_sent):
             return self.items_read[2]
-        items, after = [], None
-        while True:
-            data = self.w.api.graphql(TARGET_ITEMS, {"login": self.org, "number": number, "after": after})
-            connection = data["organization"]["projectV2"]["items"]
-            for node in connection.get("nodes") or []:
-                if node:
-                    held = [held_value(v) for v in (node.get("fieldValues") or {}).get("nodes") or []]
-                    items.append({"id": node["id"], "isArchived": node.get("isArchived"),
-                                  "content": node.get("content") or {}, "values": [h for h in held if h]})
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                break
-            after = page["endCursor"]
+        items = []
+        for node in connection_nodes(self.w.api, TARGET_ITEMS, {"login": self.org, "number": number},
+                                     lambda data: data["organization"]["projectV2"]["items"]):
+            held = [held_value(v) for v in (node.get("fieldValues") or {}).get("nodes") or []]
+            items.append({"id": node["id"], "isArchived": node.get("isArchived"),
+                          "content": node.get("content") or {}, "values": [h for h in held if h]})
         self.items_read = (number, self.w.writes_sent, items)
         return items
 
@@ -396,17 +389,21 @@ class ProjectsRestore:
                      if matches(i["content"]) and (i["id"] not in recorded or recorded[i["id"]] == key)), None)
 
     def find_project(self, title: str, taken: set) -> dict | None:
-        after = None
-        while True:
-            connection = self.w.api.graphql(FIND_PROJECTS, {"login": self.org, "after": after})["organization"]["projectsV2"]
-            hit = next((p for p in connection.get("nodes") or [] if p and p.get("title") == title
-                        and p.get("id") not in taken), None)
-            if hit is not None:
-                return hit
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                return None
-            after = page["endCursor"]
+        projects = connection_nodes(self.w.api, FIND_PROJECTS, {"login": self.org},
+                                    lambda data: data["organization"]["projectsV2"])
+        return next((p for p in projects if p.get("title") == title and p.get("id") not in taken), None)
+
+
+def connection_nodes(api, document: str, variables: dict, connection_of):
+    """The nodes of the connection `connection_of(data)`, page by page (read only as far as asked)."""
+    after = None
+    while True:
+        connection = connection_of(api.graphql(document, dict(variables, after=after))) or {}
+        yield from (node for node in connection.get("nodes") or [] if node)
+        page = connection.get("pageInfo") or {}
+        if not page.get("hasNextPage"):
+            return
+        after = page["endCursor"]
 
 
 def drop_nulls(variables: dict) -> dict:
