@@ -163,8 +163,8 @@ COVERED = {
     # connection_nodes (FIND_PROJECTS, TARGET_ITEMS)
     "orgbackup.actions.restore_to_github.projects:document": [
         "restore: finding a project", "restore: a made project's items",
-        "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted", "restore: an item archived",
-        "restore: an item's field value"],
+        "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted",
+        "restore: an item archived", "restore: an item's field value"],
 }
 
 

@@ -1,6 +1,7 @@
 """restore-to-github's projects (v2) against the emulator: a kill while a project's items are made,
 a rerun, then every projects row of the state made pending (a kill between each create and its
-record) and a rerun: no project, field or item twice, and the copy's projects as the original's.
+record) and a rerun: no project, field or item twice, and the copy's projects as the original's;
+items the restore cannot make (another organization's issue, one hidden from the backup) named.
 The round trip's comparison of projects is in test_restore_to_github.py.
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.end_to_end.test_restore_to_github import (TARGET, backup_org, newest_tree, remove_deploy_keys,  # noqa: F401
                                                      restore_env, run)
-from tests.github_emulator.mutate import write_world
+from tests.github_emulator.builder import UPSTREAM
+from tests.github_emulator.mutate import add_issue, write_world
 from tests.github_emulator.scenario_metadata import draft_issue, project_item
 from tests.support.cli import ORG
 from tests.support.paths import ROOT
@@ -119,3 +121,32 @@ def test_a_kill_among_the_project_items_then_reruns_make_none_twice(restore_env,
     print("projects, source -> copy:", project_counts(source), project_counts(copy))
     assert project_differences(source, copy) == []
     assert project_counts(source)["items"] == project_counts(copy)["items"] == 6 + DRAFTS
+
+
+def test_items_of_another_organization_or_hidden_from_the_backup_are_named(restore_env, github_emulator, world_root,
+                                                                          tmp_path, capsys):
+    env = restore_env
+    upstream = add_issue(world_root, UPSTREAM, "libfoo", "Upstream bug")
+
+    def change(b):
+        website = next(p for p in b.world["orgs"][ORG]["projects"] if p["number"] == 2)
+        another = {"owner": UPSTREAM, "repo": "libfoo", "number": upstream["number"]}
+        website["items"] += [project_item(b, "ISSUE", another, {}),
+                             project_item(b, "ISSUE", {"repo": "deleted-since", "number": 1}, {})]  # no such repository
+    write_world(world_root, change)
+    backup_org(env, ORG, capsys)
+    source = newest_tree(env, ORG, tmp_path / "source")
+    website = json.loads((source / "projects/2.json").read_text())
+    assert [(i["content"] or {}).get("repository") for i in website["items"]][-2:] == [f"{UPSTREAM}/libfoo", None]
+
+    for _ in range(2):  # the same lines again on a rerun, nothing made twice
+        status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, capsys=capsys)
+        assert status == 3, last
+        named = [p for p in last["problems"] if p.startswith("(organization)")]
+        assert named == [
+            f"(organization): project 2: item {UPSTREAM}/libfoo#{upstream['number']} not added: its repository is "
+            f"not one of the restored organization's",
+            "(organization): project 2: an item the backup could not see (its content was hidden from the backup's "
+            "token) not restored"], named
+        assert [len(p["items"]) for p in target_projects(world_root)] == [4, 2]
+        assert duplicates(world_root) == []

@@ -357,7 +357,7 @@ def _content_obj(c: Ctx, org: dict, item: dict):
         return {"__typename": "DraftIssue", "id": _nid("DI", item["id"]), "title": content.get("title", ""),
                 "body": content.get("body") or "", "creator": actor(content.get("creator")),
                 "createdAt": item["createdAt"], "updatedAt": item["updatedAt"]}
-    found = c.view.find_repo(org["login"], content.get("repo", ""))
+    found = c.view.find_repo(content.get("owner") or org["login"], content.get("repo", ""))  # owner: another's
     if not found:
         return None
     login, rec = found

@@ -262,10 +262,10 @@ def add_item(c: Ctx, input: dict) -> dict:
         login, project = _project_by_id(b.world, input["projectId"])
         owner, rec, issue = _content_by_id(b.world, input["contentId"])
         kind = "PULL_REQUEST" if issue["pull"] else "ISSUE"
+        wanted = (kind, owner, rec["name"], issue["number"])
         for item in project["items"]:  # already in the project: that item
             content = item.get("content") or {}
-            if item["type"] == kind and content.get("repo") == rec["name"] and content.get("number") == issue["number"] \
-                    and content.get("owner", login) == owner:
+            if (item["type"], content.get("owner", login), content.get("repo"), content.get("number")) == wanted:
                 return login, project["number"], item["id"]
         content = {"repo": rec["name"], "number": issue["number"]}
         if owner != login:

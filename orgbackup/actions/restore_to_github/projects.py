@@ -97,7 +97,8 @@ def iteration_input(field: dict) -> dict:
     """GitHub's ProjectV2IterationFieldConfigurationInput of a saved iteration field."""
     config = field.get("configuration") or {}
     iterations = [{"title": i.get("title"), "startDate": i.get("startDate"),
-                   "duration": i.get("duration") or config.get("duration") or 14} for i in config.get("iterations") or []]
+                   "duration": i.get("duration") or config.get("duration") or 14}
+                  for i in config.get("iterations") or []]
     start = min((i["startDate"] for i in iterations), default=None)
     return {"duration": config.get("duration") or 14, "startDate": start or "2024-01-01", "iterations": iterations}
 
@@ -108,7 +109,8 @@ def field_holds(target: dict, field: dict) -> bool:
         return False
     if field.get("dataType") == "SINGLE_SELECT":
         mine = [(o["name"], o["color"], o["description"]) for o in option_inputs(field)]
-        return mine == [(o.get("name"), o.get("color"), o.get("description") or "") for o in target.get("options") or []]
+        theirs = target.get("options") or []
+        return mine == [(o.get("name"), o.get("color"), o.get("description") or "") for o in theirs]
     if field.get("dataType") == "ITERATION":
         mine = [(i["title"], i["startDate"], i["duration"]) for i in iteration_input(field)["iterations"]]
         theirs = ((target.get("configuration") or {}).get("iterations")) or []
@@ -222,7 +224,7 @@ class ProjectsRestore:
         status = existing.get("status")
         if not has_status(project) and (status or self.state.get("project-status-deleted", self.key(project))):
             self.once(project, made, "project-status-deleted", DELETE_FIELD, {"fieldId": (status or {}).get("id")},
-                      lambda now: not [f for f in now["fields"]["nodes"] if f and f.get("name", "").lower() == "status"],
+                      lambda now: not has_status({"fields": [f for f in now["fields"]["nodes"] if f]}),
                       "project fields")
         fields = {}
         for field in custom_fields(project):
@@ -282,9 +284,11 @@ class ProjectsRestore:
                 return self.w.graphql(ADD_DRAFT_ISSUE, drop_nulls(variables),
                                       what=f"project {number}: {what}")["addProjectV2DraftIssue"]["projectItem"]
 
+            draft = (variables["title"], variables["body"] or "")
+
             def find():
-                return self.find_item(project, made, key, lambda c: c.get("__typename") == "DraftIssue" and
-                                      (c.get("title"), c.get("body") or "") == (variables["title"], variables["body"] or ""))
+                return self.find_item(project, made, key, lambda c: c.get("__typename") == "DraftIssue"
+                                      and (c.get("title"), c.get("body") or "") == draft)
         else:
             what = f"{content.get('repository')}#{content.get('number')}"
             content_id = self.content_id(project, content, what)

@@ -53,7 +53,8 @@ def test_projects_are_made_as_github_makes_them(github_emulator, target):
                                             singleSelectOptions=[])
 
     issue = target.ok("POST", f"/repos/{TARGET}/assets/issues", json={"title": "Fix it"})
-    content = mutate(em, q.CONTENT_QUERY, o=TARGET, n="assets", number=issue["number"])["repository"]["issueOrPullRequest"]
+    content = mutate(em, q.CONTENT_QUERY, o=TARGET, n="assets", number=issue["number"])["repository"][
+        "issueOrPullRequest"]
     item = mutate(em, q.ADD_ITEM, projectId=pid, contentId=content["id"])["addProjectV2ItemById"]["item"]
     again = mutate(em, q.ADD_ITEM, projectId=pid, contentId=content["id"])["addProjectV2ItemById"]["item"]
     assert again["id"] == item["id"]  # GitHub answers the item the issue is already
