@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgbackup.actions.restore_to_github import discussion_queries as restore_discussions
+from orgbackup.actions.restore_to_github import project_queries as restore_projects
 from orgbackup.backup.parts import discussions, projects, settings_listings
 from orgbackup.backup.stages import github_backup_labels
 from orgbackup.backup.planning import changes
@@ -61,7 +62,7 @@ def documents() -> list[Sent]:
             Sent(f"a project's items, {page}", projects.ITEMS_QUERY, {"login": ORG, "number": 1, "after": after}),
         ]
     sent.append(Sent("a comment's further replies", discussions.REPLIES_QUERY, {"id": "DC_kwDOAbc", "after": CURSOR}))
-    return sent + restore_documents()
+    return sent + restore_documents() + restore_project_documents()
 
 
 def restore_documents() -> list[Sent]:
@@ -86,6 +87,44 @@ def restore_documents() -> list[Sent]:
         sent += [Sent(f"restore: finding a discussion, {page}", q.FIND_DISCUSSIONS, {"o": ORG, "n": "godot", "after": after}),
                  Sent(f"restore: finding a discussion comment, {page}", q.FIND_COMMENTS,
                       {"o": ORG, "n": "godot", "number": 131, "after": after})]
+    return sent
+
+
+def restore_project_documents() -> list[Sent]:
+    """What restore-to-github sends of projects (orgbackup/actions/restore_to_github/projects.py)."""
+    q = restore_projects
+    project, field, item = "PVT_kwDOAbc", "PVTSSF_lADOAbc", "PVTI_lADOAbc"
+    options = [{"name": "Todo", "color": "GRAY", "description": "Not started"},
+               {"name": "Done", "color": "GREEN", "description": ""}]
+    iterations = {"duration": 14, "startDate": "2024-03-04",
+                  "iterations": [{"title": "Sprint 1", "startDate": "2024-03-04", "duration": 14},
+                                 {"title": "Sprint 2", "startDate": "2024-03-18", "duration": 14}]}
+    sent = [
+        Sent("restore: the target organization's id", q.OWNER_QUERY, {"login": ORG}),
+        Sent("restore: a made project", q.TARGET_PROJECT, {"login": ORG, "number": 1}),
+        Sent("restore: an item's issue or pull request", q.CONTENT_QUERY, {"o": ORG, "n": "godot", "number": 1}),
+        Sent("restore: a project", q.CREATE_PROJECT, {"ownerId": "O_kgDOAbc", "title": "Roadmap"}),
+        Sent("restore: a project's settings", q.UPDATE_PROJECT,
+             {"projectId": project, "readme": "# Roadmap", "shortDescription": "What comes next", "public": True}),
+        Sent("restore: a project closed", q.UPDATE_PROJECT, {"projectId": project, "closed": True}),
+        Sent("restore: a project field", q.CREATE_FIELD, {"projectId": project, "dataType": "TEXT", "name": "Risk"}),
+        Sent("restore: a single select field", q.CREATE_FIELD,
+             {"projectId": project, "dataType": "SINGLE_SELECT", "name": "Size", "singleSelectOptions": options}),
+        Sent("restore: an iteration field", q.CREATE_FIELD,
+             {"projectId": project, "dataType": "ITERATION", "name": "Cycle", "iterationConfiguration": iterations}),
+        Sent("restore: the Status field's options", q.UPDATE_FIELD, {"fieldId": field, "singleSelectOptions": options}),
+        Sent("restore: GitHub's default Status deleted", q.DELETE_FIELD, {"fieldId": field}),
+        Sent("restore: a project item", q.ADD_ITEM, {"projectId": project, "contentId": "I_kwDOAbc"}),
+        Sent("restore: a draft issue", q.ADD_DRAFT_ISSUE, {"projectId": project, "title": "A draft", "body": "text"}),
+        Sent("restore: an item archived", q.ARCHIVE_ITEM, {"projectId": project, "itemId": item}),
+        Sent("restore: an item's field value", q.SET_VALUE,
+             {"projectId": project, "itemId": item, "fieldId": "PVTF_lADOAbc", "value": {"text": "notes"}}),
+    ]
+    for after in (None, CURSOR):
+        page = "first page" if after is None else "next page"
+        sent += [Sent(f"restore: finding a project, {page}", q.FIND_PROJECTS, {"login": ORG, "after": after}),
+                 Sent(f"restore: a made project's items, {page}", q.TARGET_ITEMS,
+                      {"login": ORG, "number": 1, "after": after})]
     return sent
 
 
@@ -114,6 +153,22 @@ COVERED = {
         "restore: an answer", "restore: a discussion's labels", "restore: a discussion closed",
         "restore: a discussion locked",
         "restore: finding a discussion", "restore: finding a discussion comment"],
+    # restore-to-github's projects
+    "orgbackup.actions.restore_to_github.projects:OWNER_QUERY": ["restore: the target organization's id"],
+    "orgbackup.actions.restore_to_github.projects:TARGET_PROJECT": ["restore: a made project"],
+    "orgbackup.actions.restore_to_github.projects:CONTENT_QUERY": ["restore: an item's issue or pull request"],
+    "orgbackup.actions.restore_to_github.projects:CREATE_PROJECT": ["restore: a project"],
+    "orgbackup.actions.restore_to_github.projects:CREATE_FIELD": [
+        "restore: a project field", "restore: a single select field", "restore: an iteration field"],
+    "orgbackup.actions.restore_to_github.projects:UPDATE_FIELD": ["restore: the Status field's options"],
+    "orgbackup.actions.restore_to_github.projects:ADD_ITEM": ["restore: a project item"],
+    "orgbackup.actions.restore_to_github.projects:ADD_DRAFT_ISSUE": ["restore: a draft issue"],
+    # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD), item_once (SET_VALUE, ARCHIVE_ITEM) and
+    # connection_nodes (FIND_PROJECTS, TARGET_ITEMS)
+    "orgbackup.actions.restore_to_github.projects:document": [
+        "restore: finding a project", "restore: a made project's items",
+        "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted",
+        "restore: an item archived", "restore: an item's field value"],
 }
 
 

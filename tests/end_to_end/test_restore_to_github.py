@@ -26,6 +26,7 @@ from orgbackup.cli import main
 from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name, temporary_head_name
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.support.backup_compare import differences, summary
+from tests.support.project_compare import project_counts, project_differences
 from tests.support.pull_compare import pull_request_differences
 from tests.support.settings_compare import counts, settings_differences, settings_parts
 from tests.support.discussion_compare import discussion_counts, discussion_differences, discussions_of
@@ -203,6 +204,7 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     assert first["created"]["discussion comments"] == 4 and first["created"]["discussion replies"] == 3
     assert first["created"]["discussion labels"] == 1  # #131's; #135's wait with it
     assert first["created"]["merged pulls"] == 2 and "2 merged pulls" in out  # godot #3, #15
+    assert first["created"]["projects"] == plan["planned"]["projects"] == 2, first["created"]
     assert first["notices"] == []  # discussions turned on (GraphQL): nothing left to say about has_discussions
     # The settings parts: what GitHub takes made, the rest for a person, none of it a problem.
     person = first["for_a_person"]
@@ -245,6 +247,9 @@ def test_round_trip_restores_the_organization(restore_env, github_emulator, worl
     backup_org(env, TARGET, capsys)
     copy = newest_tree(env, TARGET, tmp_path / "copy")
     assert differences(source, copy) == []
+    # Projects item by item: settings, fields with options and iterations, items and their values.
+    assert project_differences(source, copy) == []
+    print("projects, source -> copy:", project_counts(source), project_counts(copy))
     # Discussions item by item: title, body without the restore's header, category, labels, comments
     # and replies in order, the answer, closed and locked; numbers kept but for #135's.
     assert discussion_differences(source, copy, ["godot"]) == []

@@ -21,6 +21,7 @@ from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, InlineF
 from graphql.utilities import value_from_ast_untyped
 
 from .graphql_mutations import mutation_root
+from .graphql_project_mutations import project_mutation_root
 from .graphql_objects import Ctx, actor, find_node, organization, rate_limit, repository
 from .graphql_schema import MAX_NODES, MAX_PAGE, SCHEMA
 
@@ -80,6 +81,7 @@ def execute(prepared: Prepared, ctx: Ctx) -> dict:
         "viewer": lambda info: actor(ctx.user["login"]),
         "node": lambda info, id: find_node(ctx, id),
         **mutation_root(ctx),
+        **project_mutation_root(ctx),
     }
     result = execute_sync(SCHEMA, prepared.document, root_value=root, context_value=ctx,
                           variable_values=prepared.variables, operation_name=prepared.operation_name)

@@ -145,6 +145,12 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
         ordered = sorted(chosen, key=key, reverse=order["direction"] == "DESC")
         return _connection(ordered, lambda i: _issue_obj(c, login, rec, i, pulls), first, after)
 
+    def issue_or_pull(number):
+        issue = c.view.index[rec["id"]]["issues"].get(number)
+        if issue is None:
+            _fail("NOT_FOUND", f"Could not resolve to an issue or pull request with the number of {number}.")
+        return _issue_obj(c, login, rec, issue, bool(issue["pull"]))
+
     return {
         "id": node("Repository", rec["id"]), "databaseId": rec["id"], "name": rec["name"],
         "nameWithOwner": full, "updatedAt": rec["updated_at"], "isPrivate": rec["private"],
@@ -176,6 +182,7 @@ def _repo_obj(c: Ctx, login: str, rec: dict) -> dict:
             lambda b: {"id": node("BranchProtectionRule", f"{rec['id']}:{b}"), "pattern": b}, **kw),
         "collaborators": lambda info, **kw: _collaborators(c, login, rec, **kw),
         "issues": lambda info, **kw: issue_list(False, **kw),
+        "issueOrPullRequest": lambda info, number: issue_or_pull(number),
         "pullRequests": lambda info, **kw: issue_list(True, **kw),
         "discussionCategories": lambda info, **kw: _connection(
             list(categories.values()), _category_obj, kw.get("first"), kw.get("after")),
@@ -350,7 +357,7 @@ def _content_obj(c: Ctx, org: dict, item: dict):
         return {"__typename": "DraftIssue", "id": _nid("DI", item["id"]), "title": content.get("title", ""),
                 "body": content.get("body") or "", "creator": actor(content.get("creator")),
                 "createdAt": item["createdAt"], "updatedAt": item["updatedAt"]}
-    found = c.view.find_repo(org["login"], content.get("repo", ""))
+    found = c.view.find_repo(content.get("owner") or org["login"], content.get("repo", ""))  # owner: another's
     if not found:
         return None
     login, rec = found

@@ -1,6 +1,6 @@
 """The GraphQL schema the emulator serves: the subset of GitHub's in the issue 11 design, as SDL
 (names as GitHub spells them), the mutations restore-to-github sends (discussions, discussions
-turned on; input fields as GitHub's schema has them), and GitHub's limits on a query."""
+turned on, projects (v2) with their fields and items; input fields as GitHub's schema has them), and GitHub's limits on a query."""
 from __future__ import annotations
 
 from graphql import build_schema
@@ -47,7 +47,9 @@ type Repository implements Node {
   commitComments(first: Int, after: String): CommitCommentConnection!
   branchProtectionRules(first: Int, after: String): BranchProtectionRuleConnection!
   collaborators(affiliation: CollaboratorAffiliation, first: Int, after: String): RepositoryCollaboratorConnection
+  issueOrPullRequest(number: Int!): IssueOrPullRequest
 }
+union IssueOrPullRequest = Issue | PullRequest
 enum CollaboratorAffiliation { ALL DIRECT OUTSIDE }
 enum RepositoryPermission { ADMIN MAINTAIN READ TRIAGE WRITE }
 enum DefaultRepositoryPermissionField { ADMIN NONE READ WRITE }
@@ -152,6 +154,15 @@ type Mutation {
   lockLockable(input: LockLockableInput!): LockLockablePayload
   addLabelsToLabelable(input: AddLabelsToLabelableInput!): AddLabelsToLabelablePayload
   updateRepository(input: UpdateRepositoryInput!): UpdateRepositoryPayload
+  createProjectV2(input: CreateProjectV2Input!): CreateProjectV2Payload
+  updateProjectV2(input: UpdateProjectV2Input!): UpdateProjectV2Payload
+  createProjectV2Field(input: CreateProjectV2FieldInput!): CreateProjectV2FieldPayload
+  updateProjectV2Field(input: UpdateProjectV2FieldInput!): UpdateProjectV2FieldPayload
+  deleteProjectV2Field(input: DeleteProjectV2FieldInput!): DeleteProjectV2FieldPayload
+  addProjectV2ItemById(input: AddProjectV2ItemByIdInput!): AddProjectV2ItemByIdPayload
+  addProjectV2DraftIssue(input: AddProjectV2DraftIssueInput!): AddProjectV2DraftIssuePayload
+  archiveProjectV2Item(input: ArchiveProjectV2ItemInput!): ArchiveProjectV2ItemPayload
+  updateProjectV2ItemFieldValue(input: UpdateProjectV2ItemFieldValueInput!): UpdateProjectV2ItemFieldValuePayload
 }
 enum LockReason { OFF_TOPIC RESOLVED SPAM TOO_HEATED }
 enum DiscussionCloseReason { DUPLICATE OUTDATED RESOLVED }
@@ -175,6 +186,39 @@ input UpdateRepositoryInput {
   repositoryId: ID! template: Boolean
 }
 type UpdateRepositoryPayload { clientMutationId: String repository: Repository }
+input CreateProjectV2Input { clientMutationId: String ownerId: ID! repositoryId: ID teamId: ID title: String! }
+type CreateProjectV2Payload { clientMutationId: String projectV2: ProjectV2 }
+input UpdateProjectV2Input {
+  clientMutationId: String closed: Boolean projectId: ID! public: Boolean readme: String shortDescription: String title: String
+}
+type UpdateProjectV2Payload { clientMutationId: String projectV2: ProjectV2 }
+enum ProjectV2CustomFieldType { DATE ITERATION NUMBER SINGLE_SELECT TEXT }
+input ProjectV2SingleSelectFieldOptionInput { color: ProjectV2SingleSelectFieldOptionColor! description: String! name: String! }
+input ProjectV2Iteration { duration: Int! startDate: Date! title: String! }
+input ProjectV2IterationFieldConfigurationInput { duration: Int! iterations: [ProjectV2Iteration!]! startDate: Date! }
+input CreateProjectV2FieldInput {
+  clientMutationId: String dataType: ProjectV2CustomFieldType! iterationConfiguration: ProjectV2IterationFieldConfigurationInput
+  name: String! projectId: ID! singleSelectOptions: [ProjectV2SingleSelectFieldOptionInput!]
+}
+type CreateProjectV2FieldPayload { clientMutationId: String projectV2Field: ProjectV2FieldConfiguration }
+input UpdateProjectV2FieldInput {
+  clientMutationId: String fieldId: ID! iterationConfiguration: ProjectV2IterationFieldConfigurationInput name: String
+  singleSelectOptions: [ProjectV2SingleSelectFieldOptionInput!]
+}
+type UpdateProjectV2FieldPayload { clientMutationId: String projectV2Field: ProjectV2FieldConfiguration }
+input DeleteProjectV2FieldInput { clientMutationId: String fieldId: ID! }
+type DeleteProjectV2FieldPayload { clientMutationId: String projectV2Field: ProjectV2FieldConfiguration }
+input AddProjectV2ItemByIdInput { clientMutationId: String contentId: ID! projectId: ID! }
+type AddProjectV2ItemByIdPayload { clientMutationId: String item: ProjectV2Item }
+input AddProjectV2DraftIssueInput { assigneeIds: [ID!] body: String clientMutationId: String projectId: ID! title: String! }
+type AddProjectV2DraftIssuePayload { clientMutationId: String projectItem: ProjectV2Item }
+input ArchiveProjectV2ItemInput { clientMutationId: String itemId: ID! projectId: ID! }
+type ArchiveProjectV2ItemPayload { clientMutationId: String item: ProjectV2Item }
+input ProjectV2FieldValue { date: Date iterationId: String number: Float singleSelectOptionId: String text: String }
+input UpdateProjectV2ItemFieldValueInput {
+  clientMutationId: String fieldId: ID! itemId: ID! projectId: ID! value: ProjectV2FieldValue!
+}
+type UpdateProjectV2ItemFieldValuePayload { clientMutationId: String projectV2Item: ProjectV2Item }
 """
 
 

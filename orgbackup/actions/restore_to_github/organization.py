@@ -21,6 +21,7 @@ from collections import Counter
 
 from orgbackup.cache.layout import OrgPaths
 from orgbackup.github.api import GitHubError
+from orgbackup.actions.restore_to_github.projects import ProjectsRestore, planned_project_writes
 from orgbackup.actions.restore_to_github.step import Outcome, Step
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
@@ -29,7 +30,9 @@ KEY_PREFIX = "@organization"     # the state's keys (no repository's name starts
 
 # (part's name, its class, its dry run's counts, with --with-access only)
 BEFORE: list[tuple] = []
-AFTER: list[tuple] = []
+AFTER: list[tuple] = [
+    ("projects", ProjectsRestore, planned_project_writes, False),
+]
 
 
 def planned_organization_writes(source, with_access: bool) -> Counter:

@@ -63,6 +63,13 @@ class RestoreState:
              self.snapshot))
         self.db.commit()
 
+    def done_under(self, kind: str, prefix: str) -> dict[str, dict]:
+        """Key -> target of the done rows of `kind` whose key is under `prefix` (prefix/...)."""
+        rows = self.db.execute(
+            "SELECT key, target FROM created WHERE host=? AND org=? AND kind=? AND status=? AND substr(key, 1, ?)=?",
+            (self.host, self.org, kind, DONE, len(prefix) + 1, prefix + "/")).fetchall()
+        return {key: json.loads(target or "{}") for key, target in rows}
+
     def mark_pending(self, kind: str, key) -> None:
         self._put(kind, key, PENDING, None)
 

@@ -50,6 +50,24 @@ def world_ids(em) -> dict:
             "discussion": repo["discussion"]["id"], "comment": repo["discussion"]["comments"]["nodes"][-1]["id"]}
 
 
+PROJECT_IDS = ("ownerId", "projectId", "fieldId", "itemId", "contentId")
+
+
+def project_ids(em, sent: product_graphql.Sent) -> dict:
+    """The ids a restore's project mutation names, of the world's: the organization, project 1, its
+    Status field (options given) or its Notes field (a text value), its first item, godot #1."""
+    q = product_graphql.restore_projects
+    project = data(post(em, q.TARGET_PROJECT, {"login": ORG, "number": 1}))["organization"]["projectV2"]
+    items = data(post(em, q.TARGET_ITEMS, {"login": ORG, "number": 1, "after": None}))["organization"]["projectV2"]
+    fields = {f["name"]: f["id"] for f in project["fields"]["nodes"]}
+    ids = {"ownerId": data(post(em, q.OWNER_QUERY, {"login": ORG}))["organization"]["id"],
+           "projectId": project["id"], "itemId": items["items"]["nodes"][0]["id"],
+           "fieldId": fields["Status" if "singleSelectOptions" in sent.variables else "Notes"],
+           "contentId": data(post(em, q.CONTENT_QUERY, {"o": ORG, "n": REPO, "number": 1}))[
+               "repository"]["issueOrPullRequest"]["id"]}
+    return {k: v for k, v in ids.items() if k in sent.variables}
+
+
 def realistic(sent: product_graphql.Sent, em) -> dict:
     """The document's variables with the names, numbers and ids the emulator's world holds."""
     variables = dict(sent.variables)
@@ -71,6 +89,8 @@ def realistic(sent: product_graphql.Sent, em) -> dict:
         variables.update({name: found[kind] for name, kind in ids.items()})
         if "after" in sent.variables:  # the replies' query pages by a comment's id; the restore's mutations do not
             variables["after"] = None
+    if set(PROJECT_IDS) & set(variables):
+        variables.update(project_ids(em, sent))
     if variables.get("after"):  # a next page: the cursor the first page gave
         first = post(em, sent.document, dict(variables, after=None)).json()["data"]
         connection = next(iter(_connections(first)), {})

@@ -22,3 +22,13 @@ def test_state_rows_per_target_and_forgetting_one_repository(tmp_path: Path):
     a.forget_prefix("game")
     assert a.get("item", "game/item/1") is None and a.get("repository", "game") is None
     assert a.done_target("item", "game_x/item/1") == {"number": 1}  # "_" is no wildcard
+
+
+def test_the_done_rows_under_a_key(tmp_path: Path):
+    state = RestoreState(tmp_path / "state.sqlite3", "github.com", "target")
+    state.mark_done("project-item", "@organization/project/1/item/a", {"id": "PVTI_1"})
+    state.mark_pending("project-item", "@organization/project/1/item/b")
+    state.mark_done("project-item", "@organization/project/10/item/c", {"id": "PVTI_3"})
+    state.mark_done("project-field", "@organization/project/1/item/d", {"id": "F"})
+    assert state.done_under("project-item", "@organization/project/1/item") == {
+        "@organization/project/1/item/a": {"id": "PVTI_1"}}  # not the pending one, project 10's or another kind
