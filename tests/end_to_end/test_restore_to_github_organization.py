@@ -12,12 +12,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.end_to_end.test_restore_to_github import (TARGET, WIKIS, backup_org, newest_tree, restore_env,  # noqa: F401
-                                                     run, to_github)
+                                                     to_github, wait_until)
 from tests.github_emulator.mutate import write_world
 from tests.support.cli import ORG
 from tests.support.paths import ROOT
@@ -159,11 +158,7 @@ def test_a_kill_among_the_teams_then_reruns_make_none_twice(restore_env, github_
 
     github_emulator.set_faults(latency_ms=250)  # every request slow: the kill lands among the teams
     proc = restore_process(env, "--with-access")
-    deadline = time.monotonic() + 180
-    while len(made_in_target(world_root)["teams"]) < 2:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no team made"
-        time.sleep(0.02)
+    wait_until(lambda: len(made_in_target(world_root)["teams"]) >= 2, proc, limit=180)
     proc.kill()
     proc.communicate(timeout=60)
     killed = made_in_target(world_root)

@@ -135,18 +135,21 @@ def create_repo_ruleset(c: Ctx, owner, repo):
     name, fields, actors = ruleset_fields(request_body(c))
 
     def fn(b, rec):
-        org = org_defaults(b.world["orgs"][login])
-        bypass = [_bypass_actor(org, a) for a in actors]
-        if any(r["name"].lower() == name.lower() for r in rec["repo_rulesets"]):
-            raise _failed("Ruleset", "name", "already_exists", "Name must be unique")
-        when = iso(b.tick())
-        ruleset = {"id": b.new_id(), "name": name, **fields, "bypass_actors": bypass,
-                   "created_at": when, "updated_at": when}
-        rec["repo_rulesets"].append(ruleset)
-        return ruleset
+        return add_ruleset(b, org_defaults(b.world["orgs"][login]), rec["repo_rulesets"], name, fields, actors)
     _, ruleset = change_repo(c, login, repo_name, fn)
     answer = ruleset_json(c, ruleset, "Repository", f"{login}/{repo_name}", full=True)
     return created(answer, answer["_links"]["self"]["href"])
+
+
+def add_ruleset(b, org: dict, rulesets: list, name: str, fields: dict, actors: list) -> dict:
+    """A new ruleset in `rulesets` (a repository's own or its organization's), its name unique among them."""
+    bypass = [_bypass_actor(org, a) for a in actors]
+    if any(r["name"].lower() == name.lower() for r in rulesets):
+        raise _failed("Ruleset", "name", "already_exists", "Name must be unique")
+    when = iso(b.tick())
+    ruleset = {"id": b.new_id(), "name": name, **fields, "bypass_actors": bypass, "created_at": when, "updated_at": when}
+    rulesets.append(ruleset)
+    return ruleset
 
 
 def ruleset_fields(body: dict) -> tuple[str, dict, list]:

@@ -27,7 +27,7 @@ from .rest import LEVELS, ApiError, Ctx, Response, View, org_or_404, require_own
 from .rest_metadata import org_hook_json
 from .rest_shapes import org_json, ruleset_json, team_json
 from .rest_writes import canonical_user, created, request_body
-from .rest_writes_environments import _bypass_actor, ruleset_fields
+from .rest_writes_environments import add_ruleset, ruleset_fields
 from .rest_writes_settings import VARIABLE_NAME, _failed, _string, hook_fields
 
 VISIBILITIES = ("all", "private", "selected")
@@ -146,7 +146,7 @@ def set_team_repository(c: Ctx, org, slug, owner, repo):
 # ------------------------------------------------------------------------ Actions variables
 
 
-def _variable_fields(c: Ctx, body: dict, org: dict, *, required: bool) -> dict:
+def _variable_fields(body: dict, org: dict, *, required: bool) -> dict:
     fields = {}
     value = _string(body, "value", "Variable", required=required)
     if value is not None:
@@ -173,7 +173,7 @@ def create_org_variable(c: Ctx, org):
     name = _string(body, "name", "Variable")
     if not VARIABLE_NAME.fullmatch(name) or name.upper().startswith("GITHUB_"):
         raise _failed("Variable", "name", "invalid", f"{name} is not a valid variable name")
-    fields = _variable_fields(c, body, found, required=True)
+    fields = _variable_fields(body, found, required=True)
 
     def fn(b, rec):
         if any(v["name"] == name.upper() for v in rec["variables"]):
@@ -188,7 +188,7 @@ def update_org_variable(c: Ctx, org, name):
     """PATCH /orgs/{org}/actions/variables/{name}: value, visibility, selected_repository_ids; 204."""
     found = org_or_404(c, org)
     require_owner(c)
-    fields = _variable_fields(c, request_body(c), found, required=False)
+    fields = _variable_fields(request_body(c), found, required=False)
 
     def fn(b, rec):
         variable = next((v for v in rec["variables"] if v["name"] == name.upper()), None)
@@ -209,16 +209,7 @@ def create_org_ruleset(c: Ctx, org):
     require_owner(c)
     name, fields, actors = ruleset_fields(request_body(c))
 
-    def fn(b, rec):
-        bypass = [_bypass_actor(rec, a) for a in actors]
-        if any(r["name"].lower() == name.lower() for r in rec["rulesets"]):
-            raise _failed("Ruleset", "name", "already_exists", "Name must be unique")
-        when = iso(b.tick())
-        ruleset = {"id": b.new_id(), "name": name, **fields, "bypass_actors": bypass,
-                   "created_at": when, "updated_at": when}
-        rec["rulesets"].append(ruleset)
-        return ruleset
-    found, ruleset = change_org(c, org, fn)
+    found, ruleset = change_org(c, org, lambda b, rec: add_ruleset(b, rec, rec["rulesets"], name, fields, actors))
     answer = ruleset_json(c, ruleset, "Organization", found["login"], full=True)
     return created(answer, answer["_links"]["self"]["href"])
 
