@@ -25,8 +25,8 @@ from orgbackup.actions.restore_to_github.organization_settings import (
     OrganizationRulesets, OrganizationVariables, OrganizationWebhooks, planned_ruleset_writes,
     planned_variable_writes, planned_webhook_writes)
 from orgbackup.actions.restore_to_github.step import Outcome, Step
-from orgbackup.actions.restore_to_github.teams import (TeamRepositories, Teams, planned_permission_writes,
-                                                       planned_team_writes)
+from orgbackup.actions.restore_to_github.teams import (NOT_AN_OWNER, TeamRepositories, Teams,
+                                                       planned_permission_writes, planned_team_writes)
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
 ORGANIZATION = "(organization)"  # the report's row; no repository has this name
@@ -42,8 +42,6 @@ AFTER: list[tuple] = [
     ("organization rulesets", OrganizationRulesets, planned_ruleset_writes, True),
     ("organization webhooks", OrganizationWebhooks, planned_webhook_writes, True),
 ]
-# What GitHub answers a token that is not an owner of the organization for these parts.
-NOT_AN_OWNER = (403, 404)
 
 
 def planned_organization_writes(source, with_access: bool) -> Counter:

@@ -30,6 +30,7 @@ from orgbackup.actions.restore_to_github.writer import WriteRefused
 TEAMS, MEMBERS, PERMISSIONS = "teams", "team members", "team repositories"
 TEAM_FIELDS = ("description", "privacy", "notification_setting")
 ROLE_TO_PERMISSION = {"read": "pull", "write": "push"}
+NOT_AN_OWNER = (403, 404)  # GitHub's answer to a token that does not own the organization
 
 
 def backed_up_teams(source) -> list[dict]:
@@ -78,9 +79,14 @@ class Teams(TeamPart):
     def run(self) -> None:
         listing = Listing(lambda: self.w.read_all(f"orgs/{self.org}/teams"))
         for team in self.teams:
-            made = self.made(team) or self.create(team, listing)
-            if made:
-                self.members(team, made)
+            try:
+                made = self.made(team) or self.create(team, listing)
+                if made:
+                    self.members(team, made)
+            except WriteRefused as exc:
+                if exc.status in NOT_AN_OWNER:
+                    raise  # the same for every team: the part's one line (organization.py)
+                self.step.problem(f"team {team['slug']}: {exc}")
 
     def create(self, team: dict, listing: Listing) -> dict | None:
         name, key = team["name"], self.step.key("team", team["id"])
@@ -164,7 +170,13 @@ class TeamRepositories(TeamPart):
                     continue
                 # the backup's role names (read, write, ...) as the PUT takes them; a custom role's name as it is
                 permission = ROLE_TO_PERMISSION.get(repo.get("permission"), repo.get("permission") or "pull")
-                self.w.write("PUT", f"{self.team_path(made)}/repos/{self.org}/{quote(name, safe='')}",
-                             {"permission": permission}, what=f"team {made['slug']} on {name}")
+                try:
+                    self.w.write("PUT", f"{self.team_path(made)}/repos/{self.org}/{quote(name, safe='')}",
+                                 {"permission": permission}, what=f"team {made['slug']} on {name}")
+                except WriteRefused as exc:
+                    if exc.status in NOT_AN_OWNER:
+                        raise
+                    self.step.problem(f"team {made['slug']}: {permission} on {name} not given: {exc}")
+                    continue
                 self.step.outcome.created[PERMISSIONS] += 1
                 self.state.mark_done("team repository", key, {"permission": permission})
