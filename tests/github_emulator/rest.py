@@ -232,6 +232,15 @@ def require_admin(c: Ctx, message: str = ADMIN_REPO) -> None:
         raise ApiError(403, message)
 
 
+def require_owner(c: Ctx) -> None:
+    """An owner of the organization: the admin token and a token added with owner=True; anonymous -> 404,
+    any other token (a reader's, a member's who administers repositories) -> 403 as GitHub answers."""
+    if not c.user:
+        raise ApiError(404)
+    if not c.user.get("owner", c.user["admin"]):
+        raise ApiError(403, ADMIN_ORG)
+
+
 def require_member(c: Ctx) -> None:
     """What an organization member may read (the reader token is one); anonymous -> 404."""
     if not c.user:

@@ -5,7 +5,7 @@ outside collaborators, teams, hooks, rulesets, variables, secrets). The admin-on
 reader token 403 and anonymous 404, as the README says."""
 from __future__ import annotations
 
-from .rest import (ADMIN_ORG, ApiError, Ctx, git_refs, org_or_404, paged, pull_or_404, require_admin,
+from .rest import (ApiError, Ctx, git_refs, org_or_404, paged, pull_or_404, require_admin, require_owner,
                    require_member, team_or_404)
 from .rest_shapes import (commit_comment_json, environment_json, org_json, permissions_json, protection_json,
                           repo_json, review_json, ruleset_json, team_json, user_json)
@@ -165,7 +165,7 @@ def list_org_members(c: Ctx, org):
 
 def list_outside_collaborators(c: Ctx, org):
     found = org_or_404(c, org)
-    require_admin(c, ADMIN_ORG)
+    require_owner(c)
     return [user_json(c, login) for login in found["outside_collaborators"]]
 
 
@@ -204,26 +204,26 @@ def list_team_repos(c: Ctx, org, slug):
 
 def list_org_hooks(c: Ctx, org):
     found = org_or_404(c, org)
-    require_admin(c, ADMIN_ORG)
-    out = []
-    for hook in found["org_hooks"]:
-        api = f"{c.api}/orgs/{found['login']}/hooks/{hook['id']}"
-        out.append({"id": hook["id"], "url": api, "ping_url": f"{api}/pings", "deliveries_url": f"{api}/deliveries",
-                    "name": hook["name"], "events": hook["events"], "active": hook["active"],
-                    "config": hook["config"], "updated_at": hook["updated_at"],
-                    "created_at": hook["created_at"], "type": "Organization"})
-    return out
+    require_owner(c)
+    return [org_hook_json(c, found["login"], hook) for hook in found["org_hooks"]]
+
+
+def org_hook_json(c: Ctx, login: str, hook: dict) -> dict:
+    api = f"{c.api}/orgs/{login}/hooks/{hook['id']}"
+    return {"id": hook["id"], "url": api, "ping_url": f"{api}/pings", "deliveries_url": f"{api}/deliveries",
+            "name": hook["name"], "events": hook["events"], "active": hook["active"], "config": hook["config"],
+            "updated_at": hook["updated_at"], "created_at": hook["created_at"], "type": "Organization"}
 
 
 def list_org_rulesets(c: Ctx, org):
     found = org_or_404(c, org)
-    require_admin(c, ADMIN_ORG)
+    require_owner(c)
     return [ruleset_json(c, r, "Organization", found["login"], full=False) for r in found["rulesets"]]
 
 
 def get_org_ruleset(c: Ctx, org, id):
     found = org_or_404(c, org)
-    require_admin(c, ADMIN_ORG)
+    require_owner(c)
     for r in found["rulesets"]:
         if r["id"] == int(id):
             return ruleset_json(c, r, "Organization", found["login"], full=True)
@@ -232,13 +232,13 @@ def get_org_ruleset(c: Ctx, org, id):
 
 def list_org_variables(c: Ctx, org):
     found = org_or_404(c, org)
-    require_admin(c, ADMIN_ORG)
+    require_owner(c)
     return paged(c, f"/orgs/{found['login']}/actions/variables", "variables",
                  _org_variables(c, found, found["variables"], "variables"))
 
 
 def list_org_secrets(c: Ctx, org):
     found = org_or_404(c, org)
-    require_admin(c, ADMIN_ORG)
+    require_owner(c)
     return paged(c, f"/orgs/{found['login']}/actions/secrets", "secrets",
                  _org_variables(c, found, found["secrets"], "secrets"))

@@ -304,7 +304,7 @@ def team_json(c: Ctx, org: dict, team: dict, *, with_parent: bool = True) -> dic
     out = {"id": team["id"], "node_id": node("Team", team["id"]), "url": api,
            "html_url": f"{c.web}/orgs/{org['login']}/teams/{team['slug']}", "name": team["name"],
            "slug": team["slug"], "description": team["description"], "privacy": team["privacy"],
-           "notification_setting": "notifications_enabled", "permission": "pull",
+           "notification_setting": team.get("notification_setting", "notifications_enabled"), "permission": "pull",
            "members_url": api + "/members{/member}", "repositories_url": api + "/repos",
            "type": "organization"}
     if with_parent:

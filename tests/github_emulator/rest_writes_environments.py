@@ -132,7 +132,28 @@ def create_repo_ruleset(c: Ctx, owner, repo):
     """POST .../rulesets: name and enforcement (required), target (default branch), conditions,
     rules, bypass_actors; 201 with the ruleset as GET .../rulesets/{id} answers it."""
     login, repo_name = writable_repo(c, owner, repo)
-    body = request_body(c)
+    name, fields, actors = ruleset_fields(request_body(c))
+
+    def fn(b, rec):
+        return add_ruleset(b, org_defaults(b.world["orgs"][login]), rec["repo_rulesets"], name, fields, actors)
+    _, ruleset = change_repo(c, login, repo_name, fn)
+    answer = ruleset_json(c, ruleset, "Repository", f"{login}/{repo_name}", full=True)
+    return created(answer, answer["_links"]["self"]["href"])
+
+
+def add_ruleset(b, org: dict, rulesets: list, name: str, fields: dict, actors: list) -> dict:
+    """A new ruleset in `rulesets` (a repository's own or its organization's), its name unique among them."""
+    bypass = [_bypass_actor(org, a) for a in actors]
+    if any(r["name"].lower() == name.lower() for r in rulesets):
+        raise _failed("Ruleset", "name", "already_exists", "Name must be unique")
+    when = iso(b.tick())
+    ruleset = {"id": b.new_id(), "name": name, **fields, "bypass_actors": bypass, "created_at": when, "updated_at": when}
+    rulesets.append(ruleset)
+    return ruleset
+
+
+def ruleset_fields(body: dict) -> tuple[str, dict, list]:
+    """(name, {target, enforcement, conditions, rules}, bypass actors as sent) of a ruleset's POST body."""
     name = _string(body, "name", "Ruleset")
     enforcement = body.get("enforcement")
     if enforcement not in ENFORCEMENTS:
@@ -148,18 +169,4 @@ def create_repo_ruleset(c: Ctx, owner, repo):
     actors = body.get("bypass_actors") or []
     if not isinstance(actors, list):
         raise _failed("Ruleset", "bypass_actors", "invalid")
-
-    def fn(b, rec):
-        org = org_defaults(b.world["orgs"][login])
-        bypass = [_bypass_actor(org, a) for a in actors]
-        if any(r["name"].lower() == name.lower() for r in rec["repo_rulesets"]):
-            raise _failed("Ruleset", "name", "already_exists", "Name must be unique")
-        when = iso(b.tick())
-        ruleset = {"id": b.new_id(), "name": name, "target": target, "enforcement": enforcement,
-                   "conditions": conditions, "rules": rules, "bypass_actors": bypass,
-                   "created_at": when, "updated_at": when}
-        rec["repo_rulesets"].append(ruleset)
-        return ruleset
-    _, ruleset = change_repo(c, login, repo_name, fn)
-    answer = ruleset_json(c, ruleset, "Repository", f"{login}/{repo_name}", full=True)
-    return created(answer, answer["_links"]["self"]["href"])
+    return name, {"target": target, "enforcement": enforcement, "conditions": conditions, "rules": rules}, actors

@@ -175,7 +175,23 @@ def create_webhook(c: Ctx, owner, repo):
     """POST .../hooks: name (web only), config {url, content_type, secret, insecure_ssl}, events
     (default push), active (default true, honoured). The secret is kept and answered masked."""
     login, name = writable_repo(c, owner, repo)
-    body = request_body(c)
+    events, active, stored = hook_fields(request_body(c))
+
+    def fn(b, rec):
+        if any(h["config"].get("url") == stored["url"] for h in rec["hooks"]):
+            raise _failed("Hook", "config", "custom", "Hook already exists on this repository")
+        when = iso(b.tick())
+        hook = {"id": b.new_id(), "name": "web", "events": events, "active": active,
+                "config": stored, "created_at": when, "updated_at": when}
+        rec["hooks"].append(hook)
+        return hook
+    _, hook = change_repo(c, login, name, fn)
+    answer = hook_json(c, f"{login}/{name}", hook)
+    return created(answer, answer["url"])
+
+
+def hook_fields(body: dict) -> tuple[list, bool, dict]:
+    """(events, active, config as stored) of a webhook's POST body (a repository's or an organization's)."""
     if body.get("name", "web") != "web":
         raise _failed("Hook", "name", "invalid")
     config = body.get("config")
@@ -194,15 +210,4 @@ def create_webhook(c: Ctx, owner, repo):
               "insecure_ssl": str(config.get("insecure_ssl", "0"))}
     if config.get("secret"):
         stored["secret"] = SECRET_MASK
-
-    def fn(b, rec):
-        if any(h["config"].get("url") == stored["url"] for h in rec["hooks"]):
-            raise _failed("Hook", "config", "custom", "Hook already exists on this repository")
-        when = iso(b.tick())
-        hook = {"id": b.new_id(), "name": "web", "events": list(dict.fromkeys(events)), "active": active,
-                "config": stored, "created_at": when, "updated_at": when}
-        rec["hooks"].append(hook)
-        return hook
-    _, hook = change_repo(c, login, name, fn)
-    answer = hook_json(c, f"{login}/{name}", hook)
-    return created(answer, answer["url"])
+    return list(dict.fromkeys(events)), active, stored

@@ -27,6 +27,8 @@ from .rest_writes_settings import (create_autolink, create_deploy_key, create_re
 from .rest_writes_refs import create_ref, delete_ref
 from .rest_writes_environments import (create_environment_variable, create_or_update_environment,
                                        create_repo_ruleset, update_environment_variable)
+from .rest_writes_org import (create_org_hook, create_org_ruleset, create_org_variable, create_team,
+                              set_team_membership, set_team_repository, update_org_variable)
 from .rest_writes_issues import (create_issue, create_issue_comment, create_pull, create_review,
                                  create_review_comment, create_review_comment_reply, update_issue, update_pull)
 
@@ -128,6 +130,13 @@ WRITE_ROUTES = [
     ("POST", R + "/environments/{name}/variables", create_environment_variable),
     ("PATCH", R + "/environments/{name}/variables/{variable}", update_environment_variable),
     ("POST", R + "/rulesets", create_repo_ruleset),
+    ("POST", "/orgs/{org}/teams", create_team),
+    ("PUT", "/orgs/{org}/teams/{slug}/memberships/{username}", set_team_membership),
+    ("PUT", "/orgs/{org}/teams/{slug}/repos/{owner}/{repo}", set_team_repository),
+    ("POST", "/orgs/{org}/actions/variables", create_org_variable),
+    ("PATCH", "/orgs/{org}/actions/variables/{name}", update_org_variable),
+    ("POST", "/orgs/{org}/rulesets", create_org_ruleset),
+    ("POST", "/orgs/{org}/hooks", create_org_hook),
 ]
 
 

@@ -102,13 +102,16 @@ class Emulator:
         ca = str(self.ca_file)
         return {"SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca, "CURL_CA_BUNDLE": ca, "GIT_SSL_CAINFO": ca}
 
-    def add_token(self, login: str, admin: bool = False, *, fine_grained: bool = False) -> str:
-        """A new personal token: classic (ghp_) or fine-grained (github_pat_, GitHub's length)."""
+    def add_token(self, login: str, admin: bool = False, *, fine_grained: bool = False,
+                  owner: bool | None = None) -> str:
+        """A new personal token: classic (ghp_) or fine-grained (github_pat_, GitHub's length).
+        `admin`: it administers repositories; `owner` (default: admin): it owns the organizations too,
+        so admin=True, owner=False is a plain member who made the repositories (rest.require_owner)."""
         if fine_grained:
             token = "github_pat_" + secrets.token_urlsafe(60).replace("-", "A").replace("_", "b")[:82]
         else:
             token = "ghp_" + secrets.token_hex(18)
-        self.tokens[token] = {"login": login, "admin": admin}
+        self.tokens[token] = {"login": login, "admin": admin, "owner": admin if owner is None else owner}
         return token
 
     # -- the GitHub App -----------------------------------------------------

@@ -21,16 +21,27 @@ from collections import Counter
 
 from orgbackup.cache.layout import OrgPaths
 from orgbackup.github.api import GitHubError
+from orgbackup.actions.restore_to_github.organization_settings import (
+    OrganizationRulesets, OrganizationVariables, OrganizationWebhooks, planned_ruleset_writes,
+    planned_variable_writes, planned_webhook_writes)
 from orgbackup.actions.restore_to_github.projects import ProjectsRestore, planned_project_writes
 from orgbackup.actions.restore_to_github.step import Outcome, Step
+from orgbackup.actions.restore_to_github.teams import (NOT_AN_OWNER, TeamRepositories, Teams,
+                                                       planned_permission_writes, planned_team_writes)
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
 ORGANIZATION = "(organization)"  # the report's row; no repository has this name
 KEY_PREFIX = "@organization"     # the state's keys (no repository's name starts with "@")
 
 # (part's name, its class, its dry run's counts, with --with-access only)
-BEFORE: list[tuple] = []
+BEFORE: list[tuple] = [
+    ("teams", Teams, planned_team_writes, True),
+]
 AFTER: list[tuple] = [
+    ("teams' repository permissions", TeamRepositories, planned_permission_writes, True),
+    ("organization Actions variables", OrganizationVariables, planned_variable_writes, True),
+    ("organization rulesets", OrganizationRulesets, planned_ruleset_writes, True),
+    ("organization webhooks", OrganizationWebhooks, planned_webhook_writes, True),
     ("projects", ProjectsRestore, planned_project_writes, False),
 ]
 
@@ -63,9 +74,17 @@ class OrganizationRestore(Step):
             try:
                 part(self).run()
             except WriteRefused as exc:
-                self.problem(f"{name} not restored: {exc}")
+                self.problem(f"{name} not restored: {exc}{self.owner_hint(exc.status, access_only)}")
             except GitHubError as exc:
-                if exc.status not in (403, 404):
+                if exc.status not in NOT_AN_OWNER:
                     raise
-                self.problem(f"{name} not restored: GitHub refused to list them ({exc})")
+                self.problem(f"{name} not restored: GitHub refused to list them ({exc})"
+                             f"{self.owner_hint(exc.status, access_only)}")
         return self.outcome
+
+    def owner_hint(self, status: int, access_only: bool) -> str:
+        """Why GitHub refuses an access part most often: the token's user does not own the organization."""
+        if access_only and status in NOT_AN_OWNER:
+            return (f"; GitHub lets only an owner of {self.target.org} do this: run the same command again with "
+                    f"an owner's token")
+        return ""

@@ -160,30 +160,33 @@ class SettingsRestore:
         self.created(TOPICS, len(names))
 
     def variables(self, variables: list[dict], base: str = "", kind: str = "actions variable",
-                  scope: tuple = ()) -> None:
+                  scope: tuple = (), part: str = "", fields=lambda variable: {}) -> None:
         """Variables by name (idempotent) under `base` (the repository's Actions variables by default;
-        an environment's: its path, its kind and its name as `scope` of the state's keys)."""
+        an environment's: its path, its kind and its name as `scope` of the state's keys; the
+        organization's: `fields` gives each one's visibility, which its listing shows too)."""
         base = base or f"{self.path}/actions/variables"
         todo = [v for v in variables
                 if self.state.done_target(kind, self.step.key("variable", *scope, v["name"])) is None]
         if not todo:
             return
-        on_github = {v["name"].upper(): v.get("value") for v in list_object(self.w.api, base, "variables")[0]}
-        part = VARIABLES if not scope else "environment variables"
+        on_github = {v["name"].upper(): v for v in list_object(self.w.api, base, "variables")[0]}
+        part = part or (VARIABLES if not scope else "environment variables")
         for variable in todo:
-            name, value = variable["name"], variable.get("value") or ""
+            name = variable["name"]
+            body = {"value": variable.get("value") or "", **fields(variable)}
             have = on_github.get(name.upper())
             if have is None:
                 try:
-                    self.w.write("POST", base, {"name": name, "value": value}, what=f"variable {name}",
-                                 idempotent=False)
-                    have = value
+                    self.w.write("POST", base, {"name": name, **body}, what=f"variable {name}", idempotent=False)
+                    have = body
                     self.created(part)
                 except WriteRefused as exc:
                     if exc.status != 409:  # 409: made since the listing (a stopped run's answer lost)
                         raise
-            if have != value:  # another value there (or unknown after a 409): the backup's
-                self.w.write("PATCH", f"{base}/{name}", {"value": value}, what=f"variable {name}")
+                    have = {}
+            if any(have.get(key) != value for key, value in body.items() if key != "selected_repository_ids"):
+                # another value there (or unknown after a 409): the backup's
+                self.w.write("PATCH", f"{base}/{name}", body, what=f"variable {name}")
                 self.created(part)
             self.state.mark_done(kind, self.step.key("variable", *scope, name), {"name": name})
 

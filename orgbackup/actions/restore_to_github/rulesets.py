@@ -83,7 +83,11 @@ def ruleset_body(ruleset: dict, bypass_actors: list[dict] | None) -> dict:
 
 
 class RulesetsRestore:
-    """The own rulesets of one repository, through its SettingsRestore (writer, state, report)."""
+    """The own rulesets of one repository, through its SettingsRestore (writer, state, report); an
+    organization's (organization_settings.py) through its own, with its SOURCE_TYPE and listing."""
+
+    SOURCE_TYPE = "Repository"
+    LISTING = {"includes_parents": "false"}  # GET .../rulesets's query: the repository's own only
 
     def __init__(self, settings):
         self.settings, self.step, self.w, self.state = settings, settings.step, settings.w, settings.state
@@ -93,7 +97,8 @@ class RulesetsRestore:
         self.settings.guarded(RULESETS, self.rulesets, backed_up_rulesets(self.step.repo))
 
     def rulesets(self, rulesets: list[dict]) -> None:
-        listing = Listing(lambda: self.w.read_all(f"{self.step.path}/rulesets", {"includes_parents": "false"}))
+        path = f"{self.settings.path}/rulesets"
+        listing = Listing(lambda: self.w.read_all(path, self.LISTING))
         for ruleset in rulesets:
             key = self.step.key("ruleset", ruleset["id"])
             if self.state.done_target("ruleset", key) is not None:
@@ -102,7 +107,7 @@ class RulesetsRestore:
 
             def same(found, name=name):
                 return (found.get("name") or "").lower() == name.lower() and \
-                    (found.get("source_type") or "Repository") == "Repository"
+                    (found.get("source_type") or self.SOURCE_TYPE) == self.SOURCE_TYPE
             existing = self.settings.unrecorded("ruleset", key) and listing.find(same)
             if existing:
                 self.settings.matched("ruleset", key, existing, f"ruleset {name}")
@@ -114,8 +119,7 @@ class RulesetsRestore:
                     team_id=self.accounts.team_id, same_host=self.step.target.same_host)
             body = ruleset_body(ruleset, actors)
             try:
-                self.settings.post_once("ruleset", key, f"{self.step.path}/rulesets", body, f"ruleset {name}",
-                                        listing, same)
+                self.settings.post_once("ruleset", key, path, body, f"ruleset {name}", listing, same)
             except WriteRefused as exc:
                 found = exc.status == 422 and listing.find(same, fresh=True)
                 if not found:
