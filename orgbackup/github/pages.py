@@ -15,6 +15,7 @@ listed here, each under the path of its operation in GitHub's OpenAPI descriptio
 
 Listings answering an object with `total_count` (variables, secrets, environments) are read
 until that count, never concluded from a short page (repository_settings.list_object).
+A GraphQL connection pages by its `pageInfo` (graphql_nodes).
 """
 
 from __future__ import annotations
@@ -64,3 +65,16 @@ def pages_without_link(path: str) -> bool:
     """Does the listing at `path` page by page number without a Link header?"""
     path = operation_path(path)
     return any(pattern.match(path) for pattern in _WITHOUT_LINK)
+
+
+def graphql_nodes(api, document: str, variables: dict, connection_of):
+    """The nodes of the connection `connection_of(data)` of a paged GraphQL query (its `$after`),
+    page by page, read only as far as asked."""
+    after = None
+    while True:
+        connection = connection_of(api.graphql(document, dict(variables, after=after))) or {}
+        yield from (node for node in connection.get("nodes") or [] if node)
+        page = connection.get("pageInfo") or {}
+        if not page.get("hasNextPage"):
+            return
+        after = page["endCursor"]

@@ -164,7 +164,7 @@ COVERED = {
     "orgbackup.actions.restore_to_github.projects:ADD_ITEM": ["restore: a project item"],
     "orgbackup.actions.restore_to_github.projects:ADD_DRAFT_ISSUE": ["restore: a draft issue"],
     # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD), item_once (SET_VALUE, ARCHIVE_ITEM) and
-    # connection_nodes (FIND_PROJECTS, TARGET_ITEMS)
+    # graphql_nodes (FIND_PROJECTS, TARGET_ITEMS)
     "orgbackup.actions.restore_to_github.projects:document": [
         "restore: finding a project", "restore: a made project's items",
         "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted",

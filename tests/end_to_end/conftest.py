@@ -29,3 +29,17 @@ def no_aws_in_process(monkeypatch):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/")
+
+
+@pytest.fixture
+def restore_env(backup_env, github_emulator, world_root):
+    """backup_env with restore-to-github's empty target organization (tests/support/restore_to_github.py)
+    and no pacing (the pacer has its own test); a gap in godot's numbers (its #5 deleted), which the
+    restore fills with a closed placeholder."""
+    from tests.github_emulator.mutate import add_org, delete_issue
+    from tests.support.cli import ORG
+    from tests.support.restore_to_github import TARGET
+
+    add_org(world_root, TARGET)
+    delete_issue(world_root, ORG, "godot", 5)
+    return dict(backup_env, RESTORE_REQUESTS_PER_MINUTE="100000", RESTORE_REQUESTS_PER_HOUR="1000000")

@@ -13,9 +13,7 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,64 +22,20 @@ import requests
 
 from orgbackup.cli import main
 from orgbackup.actions.restore_to_github.merged_pulls import temporary_base_name, temporary_head_name
-from orgbackup.actions.restore_to_github.restore_state import state_path
 from tests.support.backup_compare import differences, summary
 from tests.support.project_compare import project_counts, project_differences
 from tests.support.pull_compare import pull_request_differences
 from tests.support.settings_compare import counts, settings_differences, settings_parts
 from tests.support.discussion_compare import discussion_counts, discussion_differences, discussions_of
-from tests.github_emulator.mutate import (add_discussion, add_discussion_category, add_issue, add_org, create_wiki,
-                                          delete_branch, delete_issue, merge_pull, write_world)
-from tests.support.cli import ORG, restore, snapshots
-from tests.support.paths import ROOT
-
-TARGET = "V-Sekai-Restored"
-WIKIS = ("docs", "v-sekai.github.io")
-
-
-@pytest.fixture
-def restore_env(backup_env, github_emulator, world_root):
-    """backup_env with a target organization and no pacing (the pacer has its own test)."""
-    add_org(world_root, TARGET)
-    # A gap in godot's numbers: the restore fills it with a closed placeholder.
-    delete_issue(world_root, ORG, "godot", 5)
-    return dict(backup_env, RESTORE_REQUESTS_PER_MINUTE="100000", RESTORE_REQUESTS_PER_HOUR="1000000")
-
+from tests.github_emulator.mutate import (add_discussion, add_discussion_category, add_issue, create_wiki,
+                                          delete_branch, merge_pull, write_world)
+from tests.support.cli import ORG
+from tests.support.restore_to_github import (TARGET, WIKIS, as_a_kill_leaves, backup_org, newest_tree,
+                                             remove_deploy_keys, restore_process, run, to_github, wait_until)
 
 def line_of(line: str) -> str:
     """The repository a report line (JSON: "NAME: text") is about."""
     return line.split(":", 1)[0]
-
-
-def run(env: dict, *args: str, capsys=None) -> tuple[int, dict | None, str]:
-    status = main(list(args), environ=env)
-    out = capsys.readouterr().out if capsys else ""
-    print(out)
-    last = out.strip().splitlines()[-1] if out.strip() else ""
-    return status, (json.loads(last) if last.startswith("{") else None), out
-
-
-def to_github(env: dict, capsys, *extra: str):
-    return run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, *extra, capsys=capsys)
-
-
-def backup_org(env: dict, org: str, capsys) -> None:
-    status, summary_line, _ = run(dict(env, GITHUB_ORGS=org), "backup", capsys=capsys)
-    assert status == 0, summary_line
-
-
-def newest_tree(env: dict, org: str, target: Path) -> Path:
-    snap = [s for s in snapshots(env) if f"org:{org}" in s["tags"]][-1]
-    restore(env, snap["id"], target)
-    return target / org
-
-
-def remove_deploy_keys(root: Path, org: str, name: str, titles: set[str]) -> None:
-    """The original's deploy keys taken away (as when the organization is lost): GitHub takes them again."""
-    def change(b):
-        rec = b.world["orgs"][org]["repos"][name]
-        rec["deploy_keys"] = [k for k in rec["deploy_keys"] if k["title"] not in titles]
-    write_world(root, change)
 
 
 SETTINGS_PARTS = {"topic lists": "topics", "actions variables": "variables", "autolinks": "autolinks",
@@ -331,21 +285,6 @@ def test_a_host_that_makes_a_wiki_on_its_first_push_takes_it_in_one_run(restore_
     assert to_github(env, capsys, "--repo", "docs")[1]["created"] == {}  # done: a rerun sends nothing
 
 
-def restore_process(env: dict, *extra: str) -> subprocess.Popen:
-    child_env = dict(os.environ, **env, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py"), "restore-to-github", "--org", ORG,
-                             "--to-org", TARGET, "--repo", "godot", *extra], env=child_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait_for_writes(emulator, count: int, proc: subprocess.Popen, limit: float = 120) -> None:
-    deadline = time.monotonic() + limit
-    while emulator.counters()["writes"] < count:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the restore made too few writes"
-        time.sleep(0.05)
-
-
 def assert_no_duplicates(emulator, source: Path) -> None:
     """Every number once, and no item with more comments than the backup has."""
     issues = target_issues(emulator, "godot")
@@ -364,8 +303,8 @@ def test_a_stop_and_a_kill_then_reruns_create_nothing_twice(restore_env, github_
 
     # SIGTERM: a clean stop between two writes, exit 130, one line saying how to go on.
     github_emulator.reset_counters()
-    proc = restore_process(env)
-    wait_for_writes(github_emulator, 40, proc)
+    proc = restore_process(env, "--repo", "godot")
+    wait_until(lambda: github_emulator.counters()["writes"] >= 40, proc, what="the restore made too few writes")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()[-2000:]
@@ -374,8 +313,9 @@ def test_a_stop_and_a_kill_then_reruns_create_nothing_twice(restore_env, github_
     assert stopped_at < 200  # it stopped, it did not finish
 
     # SIGKILL: no chance to record anything more; the pending row is checked on GitHub.
-    proc = restore_process(env)
-    wait_for_writes(github_emulator, stopped_at + 40, proc)
+    proc = restore_process(env, "--repo", "godot")
+    wait_until(lambda: github_emulator.counters()["writes"] >= stopped_at + 40, proc,
+               what="the restore made too few writes")
     proc.kill()
     proc.communicate(timeout=60)
 
@@ -421,12 +361,8 @@ def test_a_kill_among_the_settings_makes_no_second_webhook_key_autolink_ruleset_
     assert ("production", "DEPLOY_URL") in want["environments"], want
 
     github_emulator.set_faults(latency_ms=250)  # every request slow: the kill lands between two writes
-    proc = restore_process(env)
-    deadline = time.monotonic() + 180
-    while not made_in_target(world_root)["autolinks"]:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no autolink made"
-        time.sleep(0.02)
+    proc = restore_process(env, "--repo", "godot")
+    wait_until(lambda: made_in_target(world_root)["autolinks"], proc, 180, "no autolink made")
     proc.kill()
     proc.communicate(timeout=60)
     killed = made_in_target(world_root)
@@ -439,31 +375,18 @@ def test_a_kill_among_the_settings_makes_no_second_webhook_key_autolink_ruleset_
     assert status == 0, last
     assert made_in_target(world_root) == want
 
-    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
     kinds = ("webhook", "deploy key", "autolink", "ruleset")
-    rows = db.execute("SELECT count(*) FROM created WHERE kind IN (?, ?, ?, ?) AND status='done'", kinds).fetchone()[0]
-    assert rows == sum(len(want[kind + "s"]) for kind in kinds)
-    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind IN (?, ?, ?, ?)", kinds)
     # Environments and their variables are written by name: with their rows gone they are written again,
     # into the ones there (a PUT replaces, a variable there with the value is left): none made twice.
-    db.execute("DELETE FROM created WHERE kind IN ('environment', 'environment variable')")
-    db.execute("DELETE FROM created WHERE kind='finished'")
-    db.commit()
-    db.close()
+    rows = sum(as_a_kill_leaves(env, "kind IN (?, ?, ?, ?) AND status='done'", kinds,
+                                forget=("environment", "environment variable", "finished")).values())
+    assert rows == sum(len(want[kind + "s"]) for kind in kinds)
     status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
                           capsys=capsys)
     assert status == 0, last
     assert last["adopted"] == rows and last["created_now"] == 0, last
     assert last["created"] == {"environments": len(want["environments"])}, last  # the PUTs again, nothing new
     assert made_in_target(world_root) == want
-
-
-def wait_until(condition, proc: subprocess.Popen, limit: float = 120) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the restore did not get there"
-        time.sleep(0.02)
 
 
 def target_branches(emulator, name: str = "godot") -> set[str]:
@@ -495,7 +418,7 @@ def test_kills_around_a_merged_pull_requests_temporary_branches(restore_env, git
     github_emulator.set_faults(latency_ms=200)  # every request slow: time to see each step
     for reached in [lambda name=name: name in target_branches(github_emulator) for name in temporary] + [
             lambda: any(p["number"] == number for p in target_pulls(github_emulator))]:
-        proc = restore_process(env)
+        proc = restore_process(env, "--repo", "godot")
         wait_until(reached, proc)
         proc.kill()
         proc.communicate(timeout=60)
@@ -531,16 +454,11 @@ def test_a_kill_during_the_discussions_then_reruns_create_none_twice(restore_env
     # GitHub takes godot's deploy keys again only once the original lets them go: then each is made
     # once, recorded, and the last rerun below sends nothing.
     remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})
-    proc = restore_process(env)
-    deadline = time.monotonic() + 180
-    while not target_discussions(world_root):  # the issues first, at full speed
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the restore made no discussion"
-        time.sleep(0.02)
+    proc = restore_process(env, "--repo", "godot")
+    wait_until(lambda: target_discussions(world_root), proc, 180, "the restore made no discussion")  # the issues first, at full speed
     github_emulator.set_faults(latency_ms=150)  # slowed down, to be killed in the middle of the discussions
-    while len(target_discussions(world_root)) < 2 or not target_discussions(world_root)[1]["comments"]:
-        assert proc.poll() is None, "the restore ended before it could be killed among the discussions"
-        time.sleep(0.02)
+    wait_until(lambda: len(target_discussions(world_root)) >= 2 and target_discussions(world_root)[1]["comments"],
+               proc, ended="the restore ended before it could be killed among the discussions")
     proc.kill()
     proc.communicate(timeout=60)
     github_emulator.set_faults()
@@ -555,14 +473,9 @@ def test_a_kill_during_the_discussions_then_reruns_create_none_twice(restore_env
 
     # The state a kill leaves between a create and its record, for every discussion, comment and reply:
     # each found on GitHub by its marker, none made again.
-    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
-    kinds = "('discussion', 'discussion-comment', 'discussion-reply')"
-    rows = db.execute(f"SELECT count(*) FROM created WHERE kind IN {kinds}").fetchone()[0]
+    rows = sum(as_a_kill_leaves(env, "kind IN ('discussion', 'discussion-comment', 'discussion-reply')",
+                                forget=("finished",)).values())
     assert rows == 4 + 4 + 3
-    db.execute(f"UPDATE created SET status='pending', target=NULL WHERE kind IN {kinds}")
-    db.execute("DELETE FROM created WHERE kind='finished'")
-    db.commit()
-    db.close()
     github_emulator.reset_counters()
     status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, "--repo", "godot",
                           capsys=capsys)
@@ -614,17 +527,12 @@ def test_a_pending_row_is_found_on_github_not_created_again(restore_env, github_
     env = restore_env
     backup_org(env, ORG, capsys)
     assert to_github(env, capsys, "--repo", "game")[0] == 0
-    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
-    rows = db.execute("SELECT kind, key FROM created WHERE kind IN ('issue-comment', 'item')").fetchall()
+    rows = sum(as_a_kill_leaves(env, "kind IN ('issue-comment', 'item')", forget=("finished",)).values())
     assert rows, "the restore recorded nothing"
-    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind IN ('issue-comment', 'item')")
-    db.execute("DELETE FROM created WHERE kind='finished'")
-    db.commit()
-    db.close()
     before = github_emulator.counters()["writes"]
     status, last, _ = to_github(env, capsys, "--repo", "game")
     assert status == 0, last
-    assert last["adopted"] == len(rows) and last["created_now"] == 0
+    assert last["adopted"] == rows and last["created_now"] == 0
     writes = github_emulator.counters()["writes"] - before
     assert writes <= 1, f"{writes} writes (only the settings PATCH may be sent again)"
     issues = target_issues(github_emulator, "game")

@@ -8,18 +8,12 @@ who is not an owner, whose access parts are skipped with the reason.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-from orgbackup.actions.restore_to_github.restore_state import state_path
-from tests.end_to_end.test_restore_to_github import (TARGET, WIKIS, backup_org, newest_tree, restore_env,  # noqa: F401
-                                                     to_github, wait_until)
 from tests.github_emulator.mutate import write_world
 from tests.support.cli import ORG
-from tests.support.paths import ROOT
+from tests.support.restore_to_github import (TARGET, WIKIS, as_a_kill_leaves, backup_org, newest_tree,
+                                             restore_process, to_github, wait_until)
 
 GHOST = "ghost-of-docs"  # a team member GitHub does not know on the target's host
 ACCESS_KINDS = ("team", "team member", "team repository", "organization variable", "ruleset", "webhook")
@@ -144,12 +138,6 @@ def test_with_access_round_trip_of_the_organizations_parts(restore_env, github_e
            "hooks": (len(hooks_of(source)), len(hooks_of(copy)))})
 
 
-def restore_process(env: dict, *extra: str) -> subprocess.Popen:
-    child_env = dict(os.environ, **env, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py"), "restore-to-github", "--org", ORG,
-                             "--to-org", TARGET, *extra], env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
 def test_a_kill_among_the_teams_then_reruns_make_none_twice(restore_env, github_emulator, world_root, tmp_path,
                                                            capsys):
     env = restore_env
@@ -175,14 +163,8 @@ def test_a_kill_among_the_teams_then_reruns_make_none_twice(restore_env, github_
     assert len(after["rulesets"]) == 1 and len(after["hooks"]) == 2, after
 
     # The state a kill leaves between each create and its record: every row pending; GitHub has them all.
-    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
     marks = ",".join("?" * len(ACCESS_KINDS))
-    rows = db.execute(f"SELECT count(*) FROM created WHERE kind IN ({marks}) AND key LIKE '@organization/%'",
-                      ACCESS_KINDS).fetchone()[0]
-    db.execute(f"UPDATE created SET status='pending', target=NULL WHERE kind IN ({marks}) "
-               f"AND key LIKE '@organization/%'", ACCESS_KINDS)
-    db.commit()
-    db.close()
+    rows = sum(as_a_kill_leaves(env, f"kind IN ({marks}) AND key LIKE '@organization/%'", ACCESS_KINDS).values())
     status, second, _ = to_github(env, capsys, "--with-access")
     assert status == 3, second
     print(f"rerun over {rows} pending rows:", second["created"], "adopted", second["adopted"])

@@ -8,23 +8,16 @@ The round trip's comparison of projects is in test_restore_to_github.py.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
-from orgbackup.actions.restore_to_github.restore_state import state_path
-from tests.end_to_end.test_restore_to_github import (TARGET, backup_org, newest_tree, remove_deploy_keys,  # noqa: F401
-                                                     restore_env, run)
 from tests.github_emulator.builder import UPSTREAM
 from tests.github_emulator.mutate import add_issue, write_world
 from tests.github_emulator.scenario_metadata import draft_issue, project_item
 from tests.support.cli import ORG
-from tests.support.paths import ROOT
 from tests.support.project_compare import project_counts, project_differences
+from tests.support.restore_to_github import (TARGET, as_a_kill_leaves, backup_org, newest_tree, remove_deploy_keys,
+                                             restore_process, run, wait_until)
 
 DRAFTS = 30  # more drafts in the roadmap: time to kill the restore among its items
 
@@ -46,12 +39,6 @@ def target_projects(world_root: Path) -> list[dict]:
     """The target's projects as the emulator holds them now (world.json, replaced atomically)."""
     world = json.loads((world_root / "world.json").read_text())
     return (world["orgs"].get(TARGET) or {}).get("projects") or []
-
-
-def whole_restore_process(env: dict) -> subprocess.Popen:
-    child_env = dict(os.environ, **env, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py"), "restore-to-github", "--org", ORG,
-                             "--to-org", TARGET], env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def duplicates(world_root: Path) -> list[str]:
@@ -76,16 +63,11 @@ def test_a_kill_among_the_project_items_then_reruns_make_none_twice(restore_env,
     # GitHub takes godot's deploy keys again only once the original lets them go: then the last rerun
     # below sends nothing at all.
     remove_deploy_keys(world_root, ORG, "godot", {"ci-readonly", "release-bot"})
-    proc = whole_restore_process(env)
-    deadline = time.monotonic() + 300
-    while not target_projects(world_root):  # the repositories first, at full speed
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the restore made no project"
-        time.sleep(0.05)
+    proc = restore_process(env)
+    wait_until(lambda: target_projects(world_root), proc, 300, "the restore made no project")  # repositories first
     github_emulator.set_faults(latency_ms=150)  # slowed down, to be killed among the roadmap's items
-    while len(target_projects(world_root)[0]["items"]) < 8:
-        assert proc.poll() is None, "the restore ended before it could be killed among the items"
-        time.sleep(0.02)
+    wait_until(lambda: len(target_projects(world_root)[0]["items"]) >= 8, proc,
+               ended="the restore ended before it could be killed among the items")
     proc.kill()
     proc.communicate(timeout=60)
     github_emulator.set_faults()
@@ -101,12 +83,8 @@ def test_a_kill_among_the_project_items_then_reruns_make_none_twice(restore_env,
 
     # The state a kill leaves between a create and its record, for every project, field, item, value and
     # archiving: each found on GitHub as it is, none made or sent again.
-    db = sqlite3.connect(state_path(Path(env["BACKUP_CACHE_DIR"])))
-    rows = dict(db.execute("SELECT kind, count(*) FROM created WHERE kind LIKE 'project%' GROUP BY kind").fetchall())
+    rows = as_a_kill_leaves(env, "kind LIKE 'project%'")
     assert rows["project"] == 2 and rows["project-item"] == 6 + DRAFTS and rows["project-field"] == 6, rows
-    db.execute("UPDATE created SET status='pending', target=NULL WHERE kind LIKE 'project%'")
-    db.commit()
-    db.close()
     github_emulator.reset_counters()
     status, last, _ = run(env, "restore-to-github", "--org", ORG, "--to-org", TARGET, capsys=capsys)
     assert status == 3, last

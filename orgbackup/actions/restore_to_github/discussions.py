@@ -23,6 +23,7 @@ from collections import Counter
 
 from orgbackup import words
 from orgbackup.github.api import GitHubError
+from orgbackup.github.pages import graphql_nodes
 from orgbackup.actions.restore_to_github import bodies
 from orgbackup.actions.restore_to_github.discussion_queries import (ADD_COMMENT, ADD_LABELS, CLOSE_DISCUSSION,
                                                                     CREATE_DISCUSSION, FIND_COMMENTS, FIND_DISCUSSIONS,
@@ -291,16 +292,9 @@ class DiscussionSteps:
     def find_marked(self, document: str, variables: dict, kind: str, original_id, connection_of) -> dict | None:
         """The node (a discussion, a comment or a reply of one) whose body carries the marker of
         (kind, original_id), page by page of the connection `connection_of(data)` names."""
-        after = None
-        while True:
-            data = self.w.api.graphql(document, dict(variables, o=self.target.org, n=self.name, after=after))
-            connection = connection_of(data) or {}
-            nodes = [n for n in connection.get("nodes") or [] if n]
-            replies = [r for n in nodes for r in (n.get("replies") or {}).get("nodes") or []]
-            hit = find_marked_node(nodes + replies, kind, original_id)
+        for node in graphql_nodes(self.w.api, document, dict(variables, o=self.target.org, n=self.name),
+                                  connection_of):
+            hit = find_marked_node([node, *((node.get("replies") or {}).get("nodes") or [])], kind, original_id)
             if hit is not None:
                 return hit
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                return None
-            after = page["endCursor"]
+        return None

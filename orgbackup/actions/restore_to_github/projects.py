@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from orgbackup.github.api import GraphQLError
+from orgbackup.github.pages import graphql_nodes
 from orgbackup.cache.layout import OrgPaths
 from orgbackup.actions.restore_to_github.project_queries import (
     ADD_DRAFT_ISSUE, ADD_ITEM, ARCHIVE_ITEM, CONTENT_QUERY, CREATE_FIELD, CREATE_PROJECT, DELETE_FIELD, FIND_PROJECTS,
@@ -376,7 +377,7 @@ class ProjectsRestore:
         if self.items_read and self.items_read[:2] == (number, self.w.writes_sent):
             return self.items_read[2]
         items = []
-        for node in connection_nodes(self.w.api, TARGET_ITEMS, {"login": self.org, "number": number},
+        for node in graphql_nodes(self.w.api, TARGET_ITEMS, {"login": self.org, "number": number},
                                      lambda data: data["organization"]["projectV2"]["items"]):
             held = [held_value(v) for v in (node.get("fieldValues") or {}).get("nodes") or []]
             items.append({"id": node["id"], "isArchived": node.get("isArchived"),
@@ -393,21 +394,9 @@ class ProjectsRestore:
                      if matches(i["content"]) and (i["id"] not in recorded or recorded[i["id"]] == key)), None)
 
     def find_project(self, title: str, taken: set) -> dict | None:
-        projects = connection_nodes(self.w.api, FIND_PROJECTS, {"login": self.org},
+        projects = graphql_nodes(self.w.api, FIND_PROJECTS, {"login": self.org},
                                     lambda data: data["organization"]["projectsV2"])
         return next((p for p in projects if p.get("title") == title and p.get("id") not in taken), None)
-
-
-def connection_nodes(api, document: str, variables: dict, connection_of):
-    """The nodes of the connection `connection_of(data)`, page by page (read only as far as asked)."""
-    after = None
-    while True:
-        connection = connection_of(api.graphql(document, dict(variables, after=after))) or {}
-        yield from (node for node in connection.get("nodes") or [] if node)
-        page = connection.get("pageInfo") or {}
-        if not page.get("hasNextPage"):
-            return
-        after = page["endCursor"]
 
 
 def drop_nulls(variables: dict) -> dict:
