@@ -147,12 +147,10 @@ COVERED = {
     "orgbackup.actions.restore_to_github.discussions:CREATE_DISCUSSION": ["restore: a discussion"],
     "orgbackup.actions.restore_to_github.discussions:ADD_COMMENT": ["restore: a discussion comment",
                                                                     "restore: a discussion reply"],
-    # discussion_once (MARK_ANSWER, ADD_LABELS, CLOSE_DISCUSSION, LOCK_DISCUSSION) and find_marked
-    # (FIND_DISCUSSIONS, FIND_COMMENTS)
+    # discussion_once (MARK_ANSWER, ADD_LABELS, CLOSE_DISCUSSION, LOCK_DISCUSSION)
     "orgbackup.actions.restore_to_github.discussions:document": [
         "restore: an answer", "restore: a discussion's labels", "restore: a discussion closed",
-        "restore: a discussion locked",
-        "restore: finding a discussion", "restore: finding a discussion comment"],
+        "restore: a discussion locked"],
     # restore-to-github's projects
     "orgbackup.actions.restore_to_github.projects:OWNER_QUERY": ["restore: the target organization's id"],
     "orgbackup.actions.restore_to_github.projects:TARGET_PROJECT": ["restore: a made project"],
@@ -163,12 +161,15 @@ COVERED = {
     "orgbackup.actions.restore_to_github.projects:UPDATE_FIELD": ["restore: the Status field's options"],
     "orgbackup.actions.restore_to_github.projects:ADD_ITEM": ["restore: a project item"],
     "orgbackup.actions.restore_to_github.projects:ADD_DRAFT_ISSUE": ["restore: a draft issue"],
-    # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD), item_once (SET_VALUE, ARCHIVE_ITEM) and
-    # graphql_nodes (FIND_PROJECTS, TARGET_ITEMS)
+    # ProjectsRestore.once (UPDATE_PROJECT, DELETE_FIELD), item_once (SET_VALUE, ARCHIVE_ITEM)
     "orgbackup.actions.restore_to_github.projects:document": [
-        "restore: finding a project", "restore: a made project's items",
         "restore: a project's settings", "restore: a project closed", "restore: GitHub's default Status deleted",
         "restore: an item archived", "restore: an item's field value"],
+    # graphql_nodes, the restore's paged reads: discussions.find_marked (FIND_DISCUSSIONS, FIND_COMMENTS),
+    # projects (FIND_PROJECTS, TARGET_ITEMS)
+    "orgbackup.github.pages:document": [
+        "restore: finding a discussion", "restore: finding a discussion comment",
+        "restore: finding a project", "restore: a made project's items"],
 }
 
 

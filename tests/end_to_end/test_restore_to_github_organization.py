@@ -48,7 +48,9 @@ def teams_of(tree: Path, leave_out: set[str] = frozenset()) -> dict:
 
 
 def variables_of(tree: Path) -> dict:
-    return {v["name"]: (v["value"], v["visibility"]) for v in organization_file(tree, "actions-variables.json")["variables"]}
+    """name -> (value, visibility, the selected repositories' names: None for another visibility)."""
+    return {v["name"]: (v["value"], v["visibility"], v.get("selected_repositories"))
+            for v in organization_file(tree, "actions-variables.json")["variables"]}
 
 
 def rulesets_of(tree: Path) -> dict:
@@ -122,6 +124,7 @@ def test_with_access_round_trip_of_the_organizations_parts(restore_env, github_e
         assert got[slug] == want[slug], slug
     assert set(got) == set(want)
     assert variables_of(copy) == variables_of(source) and len(variables_of(source)) == 2
+    assert variables_of(source)["GODOT_VERSION"] == ("4.2", "selected", ["game", "godot"])
     assert rulesets_of(copy) == rulesets_of(source)
     assert ("Team", "engineering", "pull_request") in rulesets_of(copy)["Protect default branches"]["bypass_actors"]
     assert {url: (events, kind) for url, (events, kind, _) in hooks_of(copy).items()} == \

@@ -237,6 +237,21 @@ def list_org_variables(c: Ctx, org):
                  _org_variables(c, found, found["variables"], "variables"))
 
 
+def list_org_variable_repositories(c: Ctx, org, name):
+    """GET /orgs/{org}/actions/variables/{name}/repositories: a `selected` variable's repositories
+    (409 for another visibility, as GitHub answers)."""
+    found = org_or_404(c, org)
+    require_owner(c)
+    variable = next((v for v in found["variables"] if v["name"] == name.upper()), None)
+    if variable is None:
+        raise ApiError(404)
+    if variable.get("visibility") != "selected":
+        raise ApiError(409, "The visibility of the variable is not set to 'selected'")
+    ids = set(variable.get("selected_repository_ids") or ())
+    repos = [repo_json(c, found["login"], rec) for rec in found["repos"].values() if rec["id"] in ids]
+    return paged(c, f"/orgs/{found['login']}/actions/variables/{name}/repositories", "repositories", repos)
+
+
 def list_org_secrets(c: Ctx, org):
     found = org_or_404(c, org)
     require_owner(c)

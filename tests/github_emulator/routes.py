@@ -8,7 +8,8 @@ import re
 from .rest_metadata import (get_branch_protection, get_org_ruleset, get_org_team, get_pages, get_repo_ruleset,
                             list_autolinks, list_collaborators, list_commit_comments, list_deploy_keys,
                             list_environment_variables, list_environments, list_org_hooks, list_org_members,
-                            list_org_rulesets, list_org_secrets, list_org_teams, list_org_variables,
+                            list_org_rulesets, list_org_secrets, list_org_teams, list_org_variable_repositories,
+                            list_org_variables,
                             list_outside_collaborators, list_pull_reviews, list_repo_rulesets,
                             list_repo_secrets, list_repo_teams, list_repo_variables, list_team_members,
                             list_team_repos)
@@ -49,6 +50,7 @@ ROUTES = [
     ("GET", "/orgs/{org}/rulesets", list_org_rulesets),
     ("GET", "/orgs/{org}/rulesets/{id}", get_org_ruleset),
     ("GET", "/orgs/{org}/actions/variables", list_org_variables),
+    ("GET", "/orgs/{org}/actions/variables/{name}/repositories", list_org_variable_repositories),
     ("GET", "/orgs/{org}/actions/secrets", list_org_secrets),
     ("GET", "/users/{user}/repos", list_user_repos),
     ("GET", "/user/repos", list_own_repos),

@@ -66,7 +66,8 @@ def build_org_metadata(b: Builder) -> None:
         [{"type": "deletion"}, {"type": "non_fast_forward"}],
         [{"actor_id": 1, "actor_type": "OrganizationAdmin", "bypass_mode": "always"}])]
     org["variables"] = [variable(b, "DEPLOY_ENV", "production", "all"),
-                        variable(b, "GODOT_VERSION", "4.2", "private")]
+                        dict(variable(b, "GODOT_VERSION", "4.2", "selected"),  # for these repositories only
+                             selected_repository_ids=[org["repos"][n]["id"] for n in ("godot", "game")])]
     org["secrets"] = [variable(b, "SIGNING_KEY", None, "all"), variable(b, "DOCKER_PASSWORD", None, "private")]
     org["projects"] = [_roadmap_project(b), _website_project(b)]
 

@@ -90,6 +90,9 @@ def _organization_truth(org: dict) -> dict:
                   for t in org["teams"]},
         "hooks": len(org["org_hooks"]), "rulesets": [r["name"] for r in org["rulesets"]],
         "variables": {v["name"]: v["value"] for v in org["variables"]},
+        "variable_repositories": {v["name"]: sorted(r["name"] for r in org["repos"].values()
+                                                    if r["id"] in v["selected_repository_ids"])
+                                  for v in org["variables"] if v.get("visibility") == "selected"},
         "secrets": [s["name"] for s in org["secrets"]]}
 
 

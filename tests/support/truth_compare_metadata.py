@@ -123,6 +123,9 @@ def organization_differences(folder: Path, want: dict, where: str) -> list[str]:
         "rulesets": sorted(r["name"] for r in _load(folder / "rulesets.json") or []),
         "variables": {v["name"]: v["value"]
                       for v in (_load(folder / "actions-variables.json") or {}).get("variables", [])},
+        "variable_repositories": {v["name"]: v.get("selected_repositories")
+                                  for v in (_load(folder / "actions-variables.json") or {}).get("variables", [])
+                                  if v.get("visibility") == "selected"},
         "secrets": sorted(s["name"] for s in (_load(folder / "actions-secrets.json") or {}).get("secrets", [])),
     }
     diffs = []

@@ -151,16 +151,32 @@ def back_up_settings(ctx, org: str, repo: dict, folder: Path, team_access=None, 
 
 def save_actions_variables_and_secrets(pieces: Pieces, base: str, folder: Path) -> None:
     """actions-variables.json (values) and actions-secrets.json (names: GitHub never gives
-    values) of a repository or an organization (`base`: repos/O/R or orgs/O)."""
+    values) of a repository or an organization (`base`: repos/O/R or orgs/O). An organization's
+    variable visible to selected repositories names them (`selected_repositories`), which its
+    listing does not."""
     for name, what, kind, path, key in (
         ("actions-variables.json", "actions-variables", "variables", "/actions/variables", "variables"),
         ("actions-secrets.json", "actions-secrets", "secrets", "/actions/secrets", "secrets"),
     ):
         listed = pieces.object_listing(what, base + path, key)
+        if listed is not FAILED and kind == "variables":
+            listed = with_selected_repositories(pieces, base + path, listed)
         if listed is not FAILED:
             items, total = listed
             pieces.save(folder, name, {"total_count": total, key: items})
             pieces.outcome.count(kind, len(items), total)
+
+
+def with_selected_repositories(pieces: Pieces, path: str, listed: tuple[list, int]) -> Any:
+    """(variables, total) with each `selected` one's repositories' names, or FAILED (whole or not at all)."""
+    items, total = listed
+    for item in items:
+        if item.get("visibility") == "selected":
+            got = pieces.object_listing("actions-variables", f"{path}/{item['name']}/repositories", "repositories")
+            if got is FAILED:
+                return FAILED
+            item["selected_repositories"] = sorted(r["name"] for r in got[0])
+    return items, total
 
 
 def branch_protection(pieces: Pieces, base: str) -> Any:

@@ -226,7 +226,10 @@ def test_organization_hooks_variables_and_secrets(github_emulator):
     variables = ok(em, f"/orgs/{ORG}/actions/variables", em.admin_token)
     assert variables["total_count"] == 2
     assert {v["name"]: (v["value"], v["visibility"]) for v in variables["variables"]} == {
-        "DEPLOY_ENV": ("production", "all"), "GODOT_VERSION": ("4.2", "private")}
+        "DEPLOY_ENV": ("production", "all"), "GODOT_VERSION": ("4.2", "selected")}
+    selected = ok(em, f"/orgs/{ORG}/actions/variables/GODOT_VERSION/repositories", em.admin_token)
+    assert selected["total_count"] == 2 and sorted(r["name"] for r in selected["repositories"]) == ["game", "godot"]
+    assert api(em, f"/orgs/{ORG}/actions/variables/DEPLOY_ENV/repositories", em.admin_token).status_code == 409
     secrets = ok(em, f"/orgs/{ORG}/actions/secrets", em.admin_token)
     assert [s["name"] for s in secrets["secrets"]] == ["SIGNING_KEY", "DOCKER_PASSWORD"]
     assert all("value" not in s for s in secrets["secrets"])

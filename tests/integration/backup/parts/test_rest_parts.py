@@ -76,6 +76,9 @@ def organization_as_truth(folder: Path) -> dict:
         "hooks": len(read(folder / "hooks.json")),
         "rulesets": [r["name"] for r in read(folder / "rulesets.json")],
         "variables": {v["name"]: v["value"] for v in read(folder / "actions-variables.json")["variables"]},
+        "variable_repositories": {v["name"]: v["selected_repositories"]
+                                  for v in read(folder / "actions-variables.json")["variables"]
+                                  if v["visibility"] == "selected"},
         "secrets": [s["name"] for s in read(folder / "actions-secrets.json")["secrets"]],
     }
 
