@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import Counter
 
 from orgbackup.cache.layout import OrgPaths
-from orgbackup.github.api import GitHubError
 from orgbackup.actions.restore_to_github.organization_settings import (
     OrganizationRulesets, OrganizationVariables, OrganizationWebhooks, planned_ruleset_writes,
     planned_variable_writes, planned_webhook_writes)
@@ -28,7 +27,6 @@ from orgbackup.actions.restore_to_github.projects import ProjectsRestore, planne
 from orgbackup.actions.restore_to_github.step import Outcome, Step
 from orgbackup.actions.restore_to_github.teams import (NOT_AN_OWNER, TeamRepositories, Teams,
                                                        planned_permission_writes, planned_team_writes)
-from orgbackup.actions.restore_to_github.writer import WriteRefused
 
 ORGANIZATION = "(organization)"  # the report's row; no repository has this name
 KEY_PREFIX = "@organization"     # the state's keys (no repository's name starts with "@")
@@ -71,15 +69,7 @@ class OrganizationRestore(Step):
         for name, part, _, access_only in parts:
             if access_only and not self.target.with_access:
                 continue
-            try:
-                part(self).run()
-            except WriteRefused as exc:
-                self.problem(f"{name} not restored: {exc}{self.owner_hint(exc.status, access_only)}")
-            except GitHubError as exc:
-                if exc.status not in NOT_AN_OWNER:
-                    raise
-                self.problem(f"{name} not restored: GitHub refused to list them ({exc})"
-                             f"{self.owner_hint(exc.status, access_only)}")
+            self.guarded(name, part(self).run, lambda status: self.owner_hint(status, access_only))
         return self.outcome
 
     def owner_hint(self, status: int, access_only: bool) -> str:

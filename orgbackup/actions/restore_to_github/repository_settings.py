@@ -33,7 +33,6 @@ from collections import Counter
 from pathlib import Path
 
 from orgbackup.backup.parts.repository_settings import list_object
-from orgbackup.github.api import GitHubError
 from orgbackup.actions.restore_to_github.writer import WriteRefused
 
 log = logging.getLogger(__name__)
@@ -135,14 +134,7 @@ class SettingsRestore:
         if backed_up_part is None:
             log.info("%s: no %s in the backup: not restored", self.where, part)
             return
-        try:
-            restore(backed_up_part)
-        except WriteRefused as exc:
-            self.step.problem(f"{part} not restored: {exc}")
-        except GitHubError as exc:
-            if exc.status not in (403, 404):
-                raise
-            self.step.problem(f"{part} not restored: GitHub refused to list them ({exc})")
+        self.step.guarded(part, lambda: restore(backed_up_part))
 
     def for_a_person(self, text: str) -> None:
         self.step.for_a_person(text)

@@ -8,6 +8,9 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from orgbackup.github.api import GitHubError
+from orgbackup.actions.restore_to_github.writer import WriteRefused
+
 log = logging.getLogger(__name__)
 
 LEFT_ALONE = "left alone"
@@ -73,3 +76,15 @@ class Step:
         log.info("%s/%s: for a person: %s", self.target.org, self.name, text)
         if text not in self.outcome.for_a_person:
             self.outcome.for_a_person.append(text)
+
+    def guarded(self, part: str, action, hint=lambda status: "") -> None:
+        """action(), GitHub's refusal (a write's 4xx, a listing's 403 or 404) this step's problem about
+        `part` (with `hint(status)` after it: what to do), and the restore going on."""
+        try:
+            action()
+        except WriteRefused as exc:
+            self.problem(f"{part} not restored: {exc}{hint(exc.status)}")
+        except GitHubError as exc:
+            if exc.status not in (403, 404):
+                raise
+            self.problem(f"{part} not restored: GitHub refused to list them ({exc}){hint(exc.status)}")
